@@ -1,0 +1,101 @@
+"""The unit of desired state: one resource as the Pulumi engine will see it (type, name, wire-format
+inputs, options), built without Pulumi so it can be rendered, diffed and checked offline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.config import PROJECT
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    type: str
+    name: str
+    component: str
+    inputs: dict[str, Any]
+    protect: bool = False
+    import_id: str | None = None
+    depends_on: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+
+    @property
+    def is_kubernetes(self) -> bool:
+        return self.type.startswith("kubernetes:")
+
+    @property
+    def label(self) -> str:
+        """What a reviewer calls it: `Deployment default/hello` or `AgentPool spinpool`."""
+        kind = self.type.rsplit(":", 1)[-1]
+        if self.is_kubernetes:
+            metadata = self.inputs["metadata"]
+            namespace = metadata.get("namespace")
+            return f"{kind} {namespace}/{metadata['name']}" if namespace else f"{kind} {metadata['name']}"
+        return f"{kind} {self.inputs.get('agentPoolName', self.name)}"
+
+
+@dataclass(frozen=True)
+class WorkloadTraffic:
+    """How requests for one workload are shared in a phase, for summaries and checks."""
+
+    workload: str
+    legacy_replicas: int
+    new_replicas: int
+    new_share_percent: int
+    exact: bool
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    phase: str
+    resources: tuple[ResourceSpec, ...]
+    traffic: tuple[WorkloadTraffic, ...] = field(default=())
+
+    def by_name(self) -> dict[str, ResourceSpec]:
+        return {spec.name: spec for spec in self.resources}
+
+    def for_component(self, component: str) -> tuple[ResourceSpec, ...]:
+        return tuple(spec for spec in self.resources if spec.component == component)
+
+    def components(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(spec.component for spec in self.resources))
+
+
+def in_dependency_order(specs: list[ResourceSpec]) -> list[ResourceSpec]:
+    """Stable topological order: each spec after the specs it depends on (within `specs`)."""
+    names = {spec.name for spec in specs}
+    placed: set[str] = set()
+    ordered: list[ResourceSpec] = []
+    pending = list(specs)
+    while pending:
+        ready = [s for s in pending if all(d in placed or d not in names for d in s.depends_on)]
+        if not ready:
+            raise ValueError(f"dependency cycle among {sorted(s.name for s in pending)}")
+        for spec in ready:
+            placed.add(spec.name)
+            ordered.append(spec)
+        pending = [s for s in pending if s.name not in placed]
+    return ordered
+
+
+def kubernetes_type(manifest: dict[str, Any]) -> str:
+    """Pulumi's type token for a Kubernetes object, e.g. kubernetes:apps/v1:Deployment."""
+    api_version = manifest["apiVersion"]
+    group_version = api_version if "/" in api_version else f"core/{api_version}"
+    return f"kubernetes:{group_version}:{manifest['kind']}"
+
+
+def kubernetes_spec(name: str, component: str, manifest: dict[str, Any], **options: Any) -> ResourceSpec:
+    return ResourceSpec(kubernetes_type(manifest), name, component, manifest, **options)
+
+
+def managed_labels(name: str, component: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": PROJECT,
+        "app.kubernetes.io/managed-by": "pulumi",
+    }

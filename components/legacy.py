@@ -1,0 +1,185 @@
+"""The legacy side as it runs today: exported `kubectl get -o yaml` manifests, cleaned of what the
+API server writes, so the stack can adopt them without touching the pod template."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.config import AKS_WASI_RUNTIME_CLASSES, Workload, problem
+
+SPIDERLIGHTNING_CLASS = "wasmtime-slight-v1"
+KRUSTLET_ARCH = ("kubernetes.io/arch", "wasm32-wagi")
+WASI_NODE_LABEL_PREFIX = "kubernetes.azure.com/wasmtime-"
+
+_SERVER_METADATA = ("managedFields", "uid", "resourceVersion", "creationTimestamp", "generation", "selfLink")
+_SERVER_ANNOTATIONS = (
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+)
+
+
+@dataclass(frozen=True)
+class LegacyWorkload:
+    """One workload as found on the WASI pool: its Deployment and the Service users reach."""
+
+    config: Workload
+    deployment: dict[str, Any]
+    service: dict[str, Any]
+
+    @property
+    def pod_spec(self) -> dict[str, Any]:
+        return self.deployment["spec"]["template"]["spec"]
+
+    @property
+    def runtime_class(self) -> str | None:
+        return self.pod_spec.get("runtimeClassName")
+
+    @property
+    def replicas(self) -> int:
+        return int(self.deployment["spec"].get("replicas", 1))
+
+    @property
+    def service_selector(self) -> dict[str, str]:
+        return dict(self.service["spec"].get("selector") or {})
+
+    @property
+    def service_port(self) -> dict[str, Any]:
+        return self.service["spec"]["ports"][0]
+
+
+def strip_server_fields(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Drop what the API server sets, so the manifest reads as what a person declared."""
+    clean = copy.deepcopy(manifest)
+    clean.pop("status", None)
+    metadata = clean.get("metadata", {})
+    for key in _SERVER_METADATA:
+        metadata.pop(key, None)
+    annotations = metadata.get("annotations") or {}
+    for key in _SERVER_ANNOTATIONS:
+        annotations.pop(key, None)
+    if "annotations" in metadata and not annotations:
+        metadata.pop("annotations")
+    template_metadata = clean.get("spec", {}).get("template", {}).get("metadata")
+    if template_metadata is not None:
+        template_metadata.pop("creationTimestamp", None)
+    return clean
+
+
+def _documents(text: str) -> list[dict[str, Any]]:
+    documents = []
+    for document in yaml.safe_load_all(text):
+        if document is None:
+            continue
+        if not isinstance(document, dict):
+            raise ValueError("each YAML document must be a Kubernetes object")
+        if document.get("kind") == "List":
+            documents.extend(document.get("items") or [])
+        else:
+            documents.append(document)
+    return documents
+
+
+def is_wasi_pod(pod_spec: dict[str, Any]) -> bool:
+    if pod_spec.get("runtimeClassName") in AKS_WASI_RUNTIME_CLASSES:
+        return True
+    return (pod_spec.get("nodeSelector") or {}).get(KRUSTLET_ARCH[0]) == KRUSTLET_ARCH[1]
+
+
+def load_legacy_workload(
+    workload: Workload, index: int, base_dir: Path
+) -> tuple[LegacyWorkload | None, list[str]]:
+    """Read and check one workload's exported manifests; problems name `workloads[index]` keys."""
+    key = f"workloads[{index}]"
+    path = base_dir / workload.manifest
+    try:
+        objects = [strip_server_fields(obj) for obj in _documents(path.read_text())]
+    except OSError as error:
+        return None, [problem(f"{key}.manifest", workload.manifest, f"cannot read file: {error.strerror}")]
+    except (yaml.YAMLError, ValueError) as error:
+        detail = str(error).splitlines()[0]
+        return None, [problem(f"{key}.manifest", workload.manifest, f"not valid Kubernetes YAML: {detail}")]
+
+    deployments = [o for o in objects if o.get("kind") == "Deployment"]
+    services = [o for o in objects if o.get("kind") == "Service"]
+    if len(deployments) != 1 or len(services) != 1:
+        return None, [
+            problem(
+                f"{key}.manifest",
+                workload.manifest,
+                f"must hold exactly one Deployment and one Service (found {len(deployments)} and "
+                f"{len(services)})",
+            )
+        ]
+    deployment, service = deployments[0], services[0]
+    if not isinstance(deployment.get("spec", {}).get("template", {}).get("spec"), dict) or not isinstance(
+        service.get("spec"), dict
+    ):
+        return None, [
+            problem(
+                f"{key}.manifest",
+                workload.manifest,
+                "the Deployment needs spec.template.spec and the Service a spec",
+            )
+        ]
+    problems = []
+    for obj in (deployment, service):
+        metadata = obj.setdefault("metadata", {})
+        name = metadata.get("name")
+        namespace = metadata.setdefault("namespace", workload.namespace)
+        if namespace != workload.namespace:
+            problems.append(
+                problem(f"{key}.namespace", workload.namespace, f"{obj['kind']} {name} is in {namespace!r}")
+            )
+    if deployment["metadata"].get("name") != workload.name:
+        problems.append(
+            problem(
+                f"{key}.name",
+                workload.name,
+                f"the Deployment in {workload.manifest} is named "
+                f"{deployment['metadata'].get('name')!r}; use that name",
+            )
+        )
+    legacy = LegacyWorkload(workload, deployment, service)
+    pod = legacy.pod_spec
+    if not is_wasi_pod(pod):
+        problems.append(
+            problem(
+                f"{key}.manifest",
+                pod.get("runtimeClassName"),
+                "the Deployment does not run on the WASI pool (runtimeClassName must be one of "
+                f"{', '.join(sorted(AKS_WASI_RUNTIME_CLASSES))}, or the Krustlet wasm32-wagi selector)",
+            )
+        )
+    if len(pod.get("containers") or []) != 1:
+        problems.append(
+            problem(
+                f"{key}.manifest",
+                len(pod.get("containers") or []),
+                "a Spin pod runs exactly one Wasm container",
+            )
+        )
+    if legacy.runtime_class == SPIDERLIGHTNING_CLASS and not workload.image:
+        problems.append(
+            problem(
+                f"{key}.image",
+                workload.image,
+                "wasmtime-slight-v1 (SpiderLightning) has no successor shim; set the image of a Spin "
+                "rebuild of this app",
+            )
+        )
+    labels = deployment["spec"]["template"].get("metadata", {}).get("labels") or {}
+    selector = legacy.service_selector
+    if not selector or any(labels.get(k) != v for k, v in selector.items()):
+        problems.append(
+            problem(
+                f"{key}.manifest", selector, "the Service selector must match the Deployment's pod labels"
+            )
+        )
+    if not service["spec"].get("ports"):
+        problems.append(problem(f"{key}.manifest", None, "the Service must expose at least one port"))
+    return (None if problems else legacy), problems

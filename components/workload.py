@@ -1,0 +1,27 @@
+"""One workload's objects in a phase: the adopted legacy Deployment and Service, and the new side."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import TypedDict
+
+import pulumi
+
+from components.desired.spec import ResourceSpec
+from components.registration import register_kubernetes
+
+
+class WorkloadArgs(TypedDict):
+    specs: tuple[ResourceSpec, ...]
+    registered: MutableMapping[str, pulumi.Resource]
+
+
+class Workload(pulumi.ComponentResource):
+    def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("aks-wasm-migration:index:Workload", name, None, opts)
+        registered = args["registered"]
+        objects = []
+        for spec in args["specs"]:
+            registered[spec.name] = register_kubernetes(spec, self, registered)
+            objects.append(spec.label)
+        self.register_outputs({"objects": objects})
