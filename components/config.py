@@ -324,11 +324,18 @@ class MigrationConfig(Model):
     phase: Phase
     cluster: Cluster
     legacy_pool: LegacyPool
-    target_pools: tuple[TargetPool, ...] = Field(min_length=1)
+    target_pools: tuple[TargetPool, ...]
     shim: Shim = Shim()
     workloads: tuple[Workload, ...] = ()
     traffic: Traffic = Traffic()
     decommission: Decommission = Decommission()
+
+    @field_validator("target_pools")
+    @classmethod
+    def _at_least_one_target(cls, value: tuple[TargetPool, ...]) -> tuple[TargetPool, ...]:
+        if not value:
+            raise _fail("target_pools", "list at least one OCIContainer pool for the shim")
+        return value
 
     @property
     def decommission_confirmation(self) -> str:

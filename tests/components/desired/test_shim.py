@@ -1,0 +1,157 @@
+"""The shim installer and RuntimeClass: which nodes get the shim, and why, is visible in the objects."""
+
+from __future__ import annotations
+
+import copy
+
+from components.desired import build_desired_state
+from components.desired.shim import INSTALLER_SCRIPT, shim_specs
+from components.migration import load_migration
+from tests.conftest import PHASE_FILES, load_raw
+
+SHIM_LABEL = {"wasm-migration.io/shim": "containerd-shim-spin"}
+DEDICATED = {"key": "contoso.com/wasm", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+
+
+def _state(index: int = 1, change=None):
+    raw = copy.deepcopy(load_raw(PHASE_FILES[index]))
+    if change:
+        change(raw)
+    return build_desired_state(load_migration(raw))
+
+
+def _manifest(state, kind: str) -> dict:
+    return next(s.inputs for s in state.resources if s.is_kubernetes and s.inputs["kind"] == kind)
+
+
+def test_shim_exists_from_prepare_on():
+    kinds = {"Namespace", "ServiceAccount", "ConfigMap", "DaemonSet", "RuntimeClass"}
+    for index, path in enumerate(PHASE_FILES):
+        state = build_desired_state(load_migration(load_raw(path)))
+        present = {s.inputs["kind"] for s in state.resources if s.component == "shim"}
+        assert present == (kinds if index >= 1 else set()), path.name
+
+
+def test_installer_namespace_is_the_only_privileged_one():
+    state = _state(2)
+    namespace = _manifest(state, "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    namespaces = [s for s in state.resources if s.is_kubernetes and s.inputs["kind"] == "Namespace"]
+    assert len(namespaces) == 1
+    for spec in state.resources:
+        if spec.is_kubernetes and spec.inputs["kind"] in ("Deployment", "DaemonSet"):
+            pod = spec.inputs["spec"]["template"]["spec"]
+            privileged = any(
+                (c.get("securityContext") or {}).get("privileged")
+                for c in pod.get("containers", []) + pod.get("initContainers", [])
+            )
+            assert privileged == (spec.inputs["kind"] == "DaemonSet"), spec.label
+            assert bool(pod.get("hostPID")) == privileged, spec.label
+
+
+def test_daemonset_targets_exactly_the_shim_pool_nodes():
+    daemonset = _manifest(_state(), "DaemonSet")
+    pod = daemonset["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == SHIM_LABEL
+    assert pod["tolerations"] == [DEDICATED]
+    assert pod["priorityClassName"] == "system-node-critical"
+    assert daemonset["spec"]["updateStrategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 1},
+    }
+    assert pod["serviceAccountName"] == "containerd-shim-spin-installer"
+    assert pod["automountServiceAccountToken"] is False
+
+
+def test_installer_containers_run_the_shipped_script_from_the_upstream_image():
+    daemonset = _manifest(_state(), "DaemonSet")
+    pod = daemonset["spec"]["template"]["spec"]
+    (init,) = pod["initContainers"]
+    (watch,) = pod["containers"]
+    image = "ghcr.io/spinframework/containerd-shim-spin/node-installer:v0.24.0"
+    assert init["image"] == watch["image"] == image
+    assert init["command"] == ["sh", "/scripts/shim-installer.sh", "install"]
+    assert init["securityContext"] == {"privileged": True}
+    env = {e["name"]: e["value"] for e in init["env"]}
+    assert env == {
+        "HOST_ROOT": "/host",
+        "SHIM_SRC": "/assets/containerd-shim-spin-v2",
+        "SHIM_DEST": "/usr/local/bin/containerd-shim-spin-v2",
+        "RUNTIME_HANDLER": "spin",
+    }
+    assert watch["livenessProbe"]["exec"]["command"] == ["sh", "/scripts/shim-installer.sh", "check"]
+    assert watch["command"][-1].startswith("sh /scripts/shim-installer.sh install && ")
+    for container in (init, watch):
+        assert set(container["resources"]) == {"requests", "limits"}
+    assert {"name": "host-root", "hostPath": {"path": "/", "type": "Directory"}} in pod["volumes"]
+    digest = daemonset["spec"]["template"]["metadata"]["annotations"]["wasm-migration.io/installer-sha256"]
+    assert len(digest) == 64
+
+
+def test_script_configmap_holds_the_project_script():
+    configmap = _manifest(_state(), "ConfigMap")
+    assert configmap["data"] == {"shim-installer.sh": INSTALLER_SCRIPT.read_text()}
+
+
+def test_registry_tag_and_digest_are_configurable_for_a_mirror():
+    def mirror(raw):
+        raw["shim"]["installerImage"] = {
+            "registry": "contosoacr.azurecr.io",
+            "repository": "mirror/node-installer",
+            "tag": "v0.24.0",
+            "digest": "sha256:" + "a" * 64,
+        }
+
+    pod = _manifest(_state(change=mirror), "DaemonSet")["spec"]["template"]["spec"]
+    expected = "contosoacr.azurecr.io/mirror/node-installer:v0.24.0@sha256:" + "a" * 64
+    assert {c["image"] for c in pod["initContainers"] + pod["containers"]} == {expected}
+
+
+def test_no_image_comes_from_the_frozen_registry():
+    for path in PHASE_FILES:
+        for spec in build_desired_state(load_migration(load_raw(path))).resources:
+            assert "k8s.gcr.io" not in str(spec.inputs), spec.label
+
+
+def test_runtime_class_points_at_the_handler_and_schedules_onto_shim_nodes():
+    state = _state()
+    runtime_class = _manifest(state, "RuntimeClass")
+    assert runtime_class["metadata"]["name"] == "wasm-spin"
+    assert runtime_class["handler"] == "spin"
+    assert runtime_class["scheduling"] == {"nodeSelector": SHIM_LABEL, "tolerations": [DEDICATED]}
+    spec = state.by_name()["shim-runtime-class"]
+    assert spec.replace_on_changes == ("handler",) and spec.delete_before_replace
+    assert spec.depends_on == ("shim-installer",)
+
+
+def test_handler_is_shared_by_runtime_class_and_installer():
+    def change(raw):
+        raw["shim"]["handler"] = "spin-v2"
+
+    state = _state(change=change)
+    env = _manifest(state, "DaemonSet")["spec"]["template"]["spec"]["initContainers"][0]["env"]
+    assert {"name": "RUNTIME_HANDLER", "value": "spin-v2"} in env
+    assert _manifest(state, "RuntimeClass")["handler"] == "spin-v2"
+
+
+def test_taints_of_every_target_pool_are_tolerated_once():
+    def two_pools(raw):
+        second = copy.deepcopy(raw["targetPools"][0])
+        second["name"] = "spinpool2"
+        second["nodeTaints"] = [{"key": "contoso.com/zone", "value": "edge", "effect": "NoExecute"}]
+        raw["targetPools"].append(second)
+
+    config = load_migration(_with(two_pools)).config
+    pod = next(s for s in shim_specs(config) if s.inputs["kind"] == "DaemonSet").inputs["spec"]["template"][
+        "spec"
+    ]
+    assert pod["tolerations"] == [
+        DEDICATED,
+        {"key": "contoso.com/zone", "operator": "Equal", "value": "edge", "effect": "NoExecute"},
+    ]
+
+
+def _with(change):
+    raw = copy.deepcopy(load_raw(PHASE_FILES[1]))
+    change(raw)
+    return raw

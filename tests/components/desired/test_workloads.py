@@ -1,0 +1,206 @@
+"""Each workload's path from the WASI pool to the shim pool, phase by phase."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from components.config import Phase
+from components.desired import build_desired_state
+from components.desired.workloads import plan_workload
+from components.legacy import strip_server_fields
+from components.migration import load_migration
+from tests.conftest import PHASE_FILES, ROOT, load_raw
+
+
+def _state(index: int):
+    return build_desired_state(load_migration(load_raw(PHASE_FILES[index])))
+
+
+def _inputs(state, name: str) -> dict | None:
+    spec = state.by_name().get(name)
+    return spec.inputs if spec else None
+
+
+def _exported(path: str, kind: str) -> dict:
+    import yaml
+
+    items = yaml.safe_load((ROOT / path).read_text())["items"]
+    return next(strip_server_fields(item) for item in items if item["kind"] == kind)
+
+
+LEGACY = {
+    "web-hello-spin": "manifests/legacy/web/hello-spin.yaml",
+    "shop-orders-api": "manifests/legacy/shop/orders-api.yaml",
+    "shop-inventory": "manifests/legacy/shop/inventory.yaml",
+}
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_legacy_pod_template_is_never_modified(index):
+    state = _state(index)
+    for prefix, path in LEGACY.items():
+        deployment = _inputs(state, f"{prefix}-legacy-deployment")
+        if index == 4:
+            assert deployment is None
+            continue
+        exported = _exported(path, "Deployment")
+        assert deployment["spec"]["template"] == exported["spec"]["template"]
+        without_replicas = copy.deepcopy(deployment)
+        without_replicas["spec"]["replicas"] = exported["spec"]["replicas"]
+        assert without_replicas == exported
+        assert deployment["spec"]["replicas"] == (0 if index == 3 else exported["spec"]["replicas"])
+
+
+def test_new_deployment_is_translated_onto_the_new_runtime_class():
+    state = _state(2)
+    orders = _inputs(state, "shop-orders-api-deployment")
+    pod = orders["spec"]["template"]["spec"]
+    assert pod["runtimeClassName"] == "wasm-spin"
+    assert "nodeSelector" not in pod  # kubernetes.azure.com/wasmtime-spin-v1 dropped: the class schedules
+    (container,) = pod["containers"]
+    assert container["image"] == "contosoacr.azurecr.io/shop/orders-api:2.0.0-spin3"
+    assert container["resources"] == {
+        "requests": {"cpu": "100m", "memory": "64Mi"},
+        "limits": {"cpu": "200m", "memory": "128Mi"},
+    }
+    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["env"] == [{"name": "ORDERS_DB_HOST", "value": "orders-db.shop.svc.cluster.local"}]
+    assert "annotations" not in orders["spec"]["template"]["metadata"]  # restartedAt of the legacy rollout
+    assert orders["metadata"]["name"] == "orders-api-spin"
+    assert orders["metadata"]["labels"]["app.kubernetes.io/part-of"] == "aks-wasm-migration"
+
+    hello = _inputs(state, "web-hello-spin-deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert hello["image"] == "ghcr.io/spinkube/containerd-shim-spin/examples/spin-rust-hello:v0.15.1"
+    assert hello["readinessProbe"]["httpGet"] == {"path": "/hello", "port": 80}
+    inventory = _inputs(state, "shop-inventory-deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert inventory["livenessProbe"]["httpGet"] == {"path": "/health", "port": 80}
+
+
+def test_new_selector_matches_only_new_pods():
+    state = _state(2)
+    for prefix, path in LEGACY.items():
+        selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
+        legacy_labels = _exported(path, "Deployment")["spec"]["template"]["metadata"]["labels"]
+        new_labels = _inputs(state, f"{prefix}-deployment")["spec"]["template"]["metadata"]["labels"]
+        assert selector.items() <= new_labels.items()
+        assert not selector.items() <= legacy_labels.items()
+        pdb = _inputs(state, f"{prefix}-pdb")
+        assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": selector}}
+        assert _inputs(state, f"{prefix}-service")["spec"]["selector"] == selector
+
+
+def test_prepare_runs_only_the_canary_outside_production_traffic():
+    state = _state(1)
+    hello = _inputs(state, "web-hello-spin-deployment")
+    assert hello["spec"]["replicas"] == 1
+    labels = hello["spec"]["template"]["metadata"]["labels"]
+    assert "app" not in labels  # the production Service selects app=hello-spin
+    assert _inputs(state, "web-hello-spin-service")["spec"]["type"] == "ClusterIP"
+    assert _inputs(state, "shop-orders-api-deployment") is None
+    assert _inputs(state, "shop-inventory-deployment") is None
+    route = _inputs(state, "shop-orders-api-route")
+    assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "orders-api", "port": 80, "weight": 100}]
+    assert {t.workload: t.new_share_percent for t in state.traffic} == {
+        "web/hello-spin": 0,
+        "shop/orders-api": 0,
+        "shop/inventory": 0,
+    }
+
+
+def test_parallel_shares_production_traffic_at_the_weight():
+    state = _state(2)
+    hello = _inputs(state, "web-hello-spin-deployment")
+    assert hello["spec"]["replicas"] == 2  # 2 legacy pods, 50 %
+    assert hello["spec"]["template"]["metadata"]["labels"]["app"] == "hello-spin"
+    route = _inputs(state, "shop-orders-api-route")["spec"]
+    assert route["parentRefs"] == [
+        {
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "name": "public",
+            "namespace": "gateway-system",
+            "sectionName": "https",
+        }
+    ]
+    assert route["hostnames"] == ["shop.contoso.com"]
+    assert route["rules"][0]["matches"] == [{"path": {"type": "PathPrefix", "value": "/orders"}}]
+    assert route["rules"][0]["backendRefs"] == [
+        {"name": "orders-api", "port": 80, "weight": 50},
+        {"name": "orders-api-spin", "port": 80, "weight": 50},
+    ]
+    orders_labels = _inputs(state, "shop-orders-api-deployment")["spec"]["template"]["metadata"]["labels"]
+    assert "app" not in orders_labels  # exact split: only the HTTPRoute sends it traffic
+    assert {t.workload: (t.new_share_percent, t.exact) for t in state.traffic} == {
+        "web/hello-spin": (50, False),
+        "shop/orders-api": (50, True),
+        "shop/inventory": (50, False),
+    }
+
+
+@pytest.mark.parametrize("weight", [5, 10, 25, 50, 75, 90])
+def test_default_split_replicas_approximate_the_weight(weight):
+    migration = load_migration(load_raw(PHASE_FILES[2]))
+    legacy = migration.workloads[0]
+    plan = plan_workload(Phase.PARALLEL, legacy, weight)
+    legacy_pods = legacy.replicas
+    closest = min(range(1, 50), key=lambda n: abs(100 * n / (n + legacy_pods) - weight))
+    assert plan.new_replicas == closest
+    assert plan.new_share_percent == round(100 * closest / (closest + legacy_pods))
+
+
+def test_zero_weight_keeps_new_pods_out_of_production():
+    migration = load_migration(load_raw(PHASE_FILES[2]))
+    plan = plan_workload(Phase.PARALLEL, migration.workloads[0], 0)
+    assert plan.production_labels is False and plan.new_share_percent == 0
+
+
+def test_cutover_sends_everything_to_new_and_keeps_legacy_at_zero():
+    state = _state(3)
+    for prefix in LEGACY:
+        assert _inputs(state, f"{prefix}-legacy-deployment")["spec"]["replicas"] == 0
+        selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
+        assert _inputs(state, f"{prefix}-legacy-service")["spec"]["selector"] == selector
+    route = _inputs(state, "shop-orders-api-route")["spec"]["rules"][0]["backendRefs"]
+    assert [b["weight"] for b in route] == [0, 100]
+    assert _inputs(state, "shop-inventory-deployment")["spec"]["replicas"] == 2
+
+
+def test_decommission_keeps_the_user_facing_service_selecting_only_new_pods():
+    state = _state(4)
+    hello = _inputs(state, "web-hello-spin-legacy-service")
+    exported = _exported(LEGACY["web-hello-spin"], "Service")
+    assert hello["spec"]["clusterIP"] == exported["spec"]["clusterIP"]
+    assert hello["spec"]["type"] == "LoadBalancer"
+    assert hello["spec"]["selector"] == {
+        "app.kubernetes.io/name": "hello-spin",
+        "app.kubernetes.io/instance": "hello-spin-spin",
+    }
+    route = _inputs(state, "shop-orders-api-route")["spec"]["rules"][0]["backendRefs"]
+    assert route == [{"name": "orders-api-spin", "port": 80, "weight": 100}]
+
+
+def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
+    for index in (1, 2, 3, 4):
+        for spec in _state(index).resources:
+            if spec.name.endswith("-deployment") and not spec.name.endswith("-legacy-deployment"):
+                assert {"target-pool-spinpool", "shim-installer", "shim-runtime-class"} <= set(
+                    spec.depends_on
+                )
+
+
+def test_scale_down_waits_for_new_pods_and_moved_traffic():
+    state = _state(3)
+    assert state.by_name()["shop-orders-api-legacy-deployment"].depends_on == (
+        "shop-orders-api-deployment",
+        "shop-orders-api-legacy-service",
+        "shop-orders-api-route",
+    )
+    assert state.by_name()["web-hello-spin-legacy-service"].depends_on == ("web-hello-spin-deployment",)
+
+
+def test_a_spiderlightning_workload_moves_on_its_replacement_image():
+    container = _inputs(_state(2), "shop-inventory-deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "contosoacr.azurecr.io/shop/inventory:3.0.0-spin"

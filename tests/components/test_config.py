@@ -1,0 +1,192 @@
+"""Every invalid input is rejected before anything is registered, with one line per problem that names
+the key path, the bad value and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from components.config import ConfigError, Phase, parse_config
+from tests.conftest import PHASE_FILES, load_raw
+
+BASE = load_raw(PHASE_FILES[0])
+
+
+def _with(change) -> dict:
+    raw = copy.deepcopy(BASE)
+    change(raw)
+    return raw
+
+
+def _problems(raw: dict) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    return caught.value.problems
+
+
+def _set(path: str, value):
+    def change(raw):
+        node = raw
+        keys = path.split(".")
+        for key in keys[:-1]:
+            node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
+        last = keys[-1]
+        if last.isdigit():
+            node[int(last)] = value
+        else:
+            node[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "value", "allowed"),
+    [
+        (_set("phase", "migrate"), "phase", "'migrate'", "'baseline', 'prepare', 'parallel', 'cutover' or"),
+        (
+            _set("targetPools.0.workloadRuntime", "WasmWasi"),
+            "targetPools[0].workloadRuntime",
+            "'WasmWasi'",
+            "must use OCIContainer",
+        ),
+        (
+            _set("targetPools.0.nodeLabels", {"kubernetes.azure.com/wasm": "true"}),
+            "targetPools[0].nodeLabels.kubernetes.azure.com/wasm",
+            "'kubernetes.azure.com/wasm'",
+            "reserves",
+        ),
+        (
+            _set("targetPools.0.dedicatedTaint", {"key": "kubernetes.io/wasm", "effect": "NoSchedule"}),
+            "targetPools[0].dedicatedTaint.key",
+            "'kubernetes.io/wasm'",
+            "reserves",
+        ),
+        (
+            _set("legacyPool.nodeTaints", [{"key": "kubernetes.azure.com/x", "effect": "NoExecute"}]),
+            "legacyPool.nodeTaints[0].key",
+            "'kubernetes.azure.com/x'",
+            "reserves",
+        ),
+        (_set("targetPools.0.name", "SpinPool"), "targetPools[0].name", "'SpinPool'", "lowercase letters"),
+        (
+            _set("targetPools.0.name", "spinpoolnumber1"),
+            "targetPools[0].name",
+            "'spinpoolnumber1'",
+            "1-12 lowercase",
+        ),
+        (_set("targetPools.0.name", "1spin"), "targetPools[0].name", "'1spin'", "starting with a letter"),
+        (
+            _set("targetPools.0.autoscaling", {"minCount": 5, "maxCount": 3}),
+            "targetPools[0].autoscaling",
+            "minCount",
+            "minCount <= maxCount",
+        ),
+        (_set("targetPools.0.count", 9), "targetPools[0]", "", "count 9 is outside autoscaling [2, 6]"),
+        (_set("traffic.weight", 101), "traffic.weight", "101", "less than or equal to 100"),
+        (_set("traffic.weight", -5), "traffic.weight", "-5", "greater than or equal to 0"),
+        (
+            _set("shim.runtimeClassName", "wasmtime-spin-v2"),
+            "shim.runtimeClassName",
+            "'wasmtime-spin-v2'",
+            "collides with the AKS-managed WASI RuntimeClasses",
+        ),
+        (
+            _set("shim.runtimeClassName", "wasmtime-spin-v0-9-0"),
+            "shim.runtimeClassName",
+            "'wasmtime-spin-v0-9-0'",
+            "collides",
+        ),
+        (
+            _set("shim.installerImage", {"registry": "k8s.gcr.io"}),
+            "shim.installerImage.registry",
+            "'k8s.gcr.io'",
+            "frozen",
+        ),
+        (
+            _set("shim.installerImage", {"digest": "sha256:abc"}),
+            "shim.installerImage.digest",
+            "'sha256:abc'",
+            "64 lowercase hex",
+        ),
+        (_set("cluster.subscriptionId", "prod"), "cluster.subscriptionId", "'prod'", "UUID"),
+        (
+            _set("targetPools.0.vmsize", "Standard_D4s_v5"),
+            "targetPools[0].vmsize",
+            "'Standard_D4s_v5'",
+            "unknown key",
+        ),
+        (
+            _set(
+                "workloads.0.resources",
+                {"requests": {"cpu": "lots", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+            ),
+            "workloads[0].resources.requests.cpu",
+            "'lots'",
+            "Kubernetes quantity",
+        ),
+    ],
+)
+def test_invalid_value_is_rejected_with_key_value_and_what_is_allowed(change, key, value, allowed):
+    problems = _problems(_with(change))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{key}")
+    assert value in problems[0]
+    assert allowed in problems[0]
+
+
+def test_missing_required_key_is_named():
+    problems = _problems(_with(lambda raw: raw.pop("legacyPool")))
+    assert problems == ["legacyPool: required key is missing (got (not set))"]
+
+
+def test_decommission_needs_the_exact_confirmation():
+    raw = _with(_set("phase", "decommission"))
+    assert _problems(raw) == [
+        "decommission.confirm: phase decommission deletes the WASI pool and the legacy workloads for good; "
+        "set decommission.confirm to 'aks-contoso-prod/wasipool' to confirm (got (not set))"
+    ]
+    raw["decommission"] = {"confirm": "aks-contoso-prod/otherpool"}
+    assert "(got 'aks-contoso-prod/otherpool')" in _problems(raw)[0]
+    raw["decommission"] = {"confirm": "aks-contoso-prod/wasipool"}
+    assert parse_config(raw).phase is Phase.DECOMMISSION
+
+
+def test_duplicate_workload_names_are_rejected():
+    raw = _with(lambda raw: raw["workloads"].append(copy.deepcopy(raw["workloads"][0])))
+    assert _problems(raw) == ["workloads[3].name: duplicate workload web/hello-spin (got 'hello-spin')"]
+
+
+def test_same_name_in_another_namespace_is_a_different_workload():
+    def change(raw):
+        twin = copy.deepcopy(raw["workloads"][0])
+        twin["namespace"] = "staging"
+        raw["workloads"].append(twin)
+
+    assert len(parse_config(_with(change)).workloads) == 4
+
+
+def test_every_problem_is_reported_at_once():
+    def change(raw):
+        raw["phase"] = "later"
+        raw["traffic"]["weight"] = 300
+        raw["targetPools"][0]["name"] = "Bad_Name"
+
+    problems = _problems(_with(change))
+    assert [p.split(":")[0] for p in problems] == ["phase", "targetPools[0].name", "traffic.weight"]
+
+
+def test_pool_names_must_be_unique_and_the_shim_label_is_the_programs():
+    def change(raw):
+        raw["targetPools"][0]["name"] = "wasipool"
+        raw["targetPools"][0]["nodeLabels"] = {"wasm-migration.io/shim": "x"}
+
+    problems = _problems(_with(change))
+    assert problems[0].startswith("targetPools[0].name: pool names must be unique")
+    assert problems[1].startswith("targetPools[0].nodeLabels: the shim selection label is added")
+
+
+def test_the_reference_config_is_valid():
+    config = parse_config(BASE)
+    assert config.phase is Phase.BASELINE
+    assert config.shim.runtime_class_name == "wasm-spin"

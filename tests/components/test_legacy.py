@@ -1,0 +1,111 @@
+"""Legacy manifests are read as `kubectl get -o yaml` writes them and checked before anything runs."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.config import ConfigError
+from components.legacy import strip_server_fields
+from components.migration import load_migration
+from tests.conftest import PHASE_FILES, ROOT, load_raw
+
+BASE = load_raw(PHASE_FILES[0])
+HELLO = ROOT / "manifests/legacy/web/hello-spin.yaml"
+
+
+def _with_manifest(tmp_path: Path, text: str, **workload) -> dict:
+    (tmp_path / "app.yaml").write_text(text)
+    raw = copy.deepcopy(BASE)
+    raw["workloads"] = [{**raw["workloads"][0], "manifest": "app.yaml", **workload}]
+    return raw
+
+
+def _problems(raw: dict, base_dir: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_migration(raw, base_dir)
+    return caught.value.problems
+
+
+def test_server_set_fields_are_stripped():
+    exported = yaml.safe_load(HELLO.read_text())["items"][0]
+    clean = strip_server_fields(exported)
+    assert "status" not in clean
+    for key in ("managedFields", "uid", "resourceVersion", "creationTimestamp", "generation", "annotations"):
+        assert key not in clean["metadata"], key
+    assert "creationTimestamp" not in clean["spec"]["template"]["metadata"]
+    assert clean["spec"]["template"]["spec"] == exported["spec"]["template"]["spec"]
+    assert exported["status"], "the input must not be modified"
+
+
+def test_reference_workloads_load(tmp_path):
+    migration = load_migration(BASE)
+    assert [w.config.key for w in migration.workloads] == [
+        "web/hello-spin",
+        "shop/orders-api",
+        "shop/inventory",
+    ]
+    assert [w.runtime_class for w in migration.workloads] == [
+        "wasmtime-spin-v2",
+        "wasmtime-spin-v1",
+        "wasmtime-slight-v1",
+    ]
+
+
+def test_spiderlightning_without_a_replacement_image_is_rejected(tmp_path):
+    text = (ROOT / "manifests/legacy/shop/inventory.yaml").read_text()
+    raw = _with_manifest(tmp_path, text, name="inventory", namespace="shop", image=None)
+    assert _problems(raw, tmp_path) == [
+        "workloads[0].image: wasmtime-slight-v1 (SpiderLightning) has no successor shim; set the image of a "
+        "Spin rebuild of this app (got (not set))"
+    ]
+
+
+def test_missing_and_malformed_manifests_are_named(tmp_path):
+    raw = copy.deepcopy(BASE)
+    raw["workloads"][1]["manifest"] = "nowhere.yaml"
+    assert _problems(raw, ROOT) == [
+        "workloads[1].manifest: cannot read file: No such file or directory (got 'nowhere.yaml')"
+    ]
+    problems = _problems(_with_manifest(tmp_path, "items: [unclosed"), tmp_path)
+    assert problems[0].startswith("workloads[0].manifest: not valid Kubernetes YAML")
+
+
+def test_a_deployment_that_is_not_on_the_wasi_pool_is_rejected(tmp_path):
+    text = HELLO.read_text().replace("runtimeClassName: wasmtime-spin-v2", "runtimeClassName: runc")
+    problems = _problems(_with_manifest(tmp_path, text), tmp_path)
+    assert problems[0].startswith("workloads[0].manifest: the Deployment does not run on the WASI pool")
+    assert "(got 'runc')" in problems[0]
+
+
+def test_namespace_and_name_must_match_the_manifest(tmp_path):
+    problems = _problems(
+        _with_manifest(tmp_path, HELLO.read_text(), namespace="shop", name="hello"), tmp_path
+    )
+    assert problems[0] == "workloads[0].namespace: Deployment hello-spin is in 'web' (got 'shop')"
+    assert any(
+        p.startswith("workloads[0].name: the Deployment in app.yaml is named 'hello-spin'") for p in problems
+    )
+
+
+def test_service_selector_must_match_the_pods(tmp_path):
+    text = HELLO.read_text().replace(
+        "    selector:\n      app: hello-spin\n", "    selector:\n      app: other\n"
+    )
+    problems = _problems(_with_manifest(tmp_path, text), tmp_path)
+    assert problems == [
+        "workloads[0].manifest: the Service selector must match the Deployment's pod labels "
+        "(got {'app': 'other'})"
+    ]
+
+
+def test_krustlet_era_pods_are_recognised(tmp_path):
+    text = HELLO.read_text().replace(
+        "runtimeClassName: wasmtime-spin-v2",
+        "nodeSelector:\n          kubernetes.io/arch: wasm32-wagi\n        hostNetwork: true",
+    )
+    migration = load_migration(_with_manifest(tmp_path, text), tmp_path)
+    assert migration.workloads[0].runtime_class is None

@@ -1,0 +1,107 @@
+"""Walking the stack files forward and backward, one step at a time, on what the program registers:
+each step changes exactly what its phase is about, and a rollback orders legacy capacity first."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PHASE_FILES, load_raw
+
+NEW_SIDE = {"deployment", "service", "pdb"}
+SHIM = {
+    "shim-namespace",
+    "shim-service-account",
+    "shim-installer-script",
+    "shim-installer",
+    "shim-runtime-class",
+}
+
+
+def _new(prefix: str, *kinds: str) -> set[str]:
+    return {f"{prefix}-{kind}" for kind in kinds or NEW_SIDE}
+
+
+LEGACY_DEPLOYMENTS = {
+    f"{w}-legacy-deployment" for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")
+}
+LEGACY_SERVICES = {f"{w}-legacy-service" for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")}
+
+# (from, to) -> (created, changed, deleted), by logical name.
+FORWARD = {
+    (0, 1): ({"target-pool-spinpool", *SHIM, *_new("web-hello-spin"), "shop-orders-api-route"}, set(), set()),
+    (1, 2): (
+        _new("shop-orders-api") | _new("shop-inventory"),
+        {"web-hello-spin-deployment", "shop-orders-api-route"},
+        set(),
+    ),
+    (2, 3): (set(), LEGACY_DEPLOYMENTS | LEGACY_SERVICES | {"shop-orders-api-route"}, set()),
+    (3, 4): (set(), {"shop-orders-api-route"}, LEGACY_DEPLOYMENTS | {"legacy-pool-wasipool"}),
+}
+
+
+@pytest.fixture(scope="module")
+def registered():
+    """Registered custom resources per phase file, from one program run each."""
+    return {}
+
+
+def _registered(pulumi_run, cache_: dict, index: int) -> dict:
+    if index not in cache_:
+        cache_[index] = pulumi_run(load_raw(PHASE_FILES[index])).custom()
+    return cache_[index]
+
+
+def _step(before: dict, after: dict) -> tuple[set, set, set]:
+    created = set(after) - set(before)
+    deleted = set(before) - set(after)
+    changed = {n for n in set(before) & set(after) if before[n].inputs != after[n].inputs}
+    return created, changed, deleted
+
+
+@pytest.mark.parametrize(("start", "end"), list(FORWARD), ids=lambda i: PHASE_FILES[i].stem.split(".")[1])
+def test_forward_step(pulumi_run, registered, start, end):
+    before = _registered(pulumi_run, registered, start)
+    after = _registered(pulumi_run, registered, end)
+    assert _step(before, after) == FORWARD[(start, end)]
+    for name in set(before) & set(after):
+        assert before[name].protect == after[name].protect or name == "legacy-pool-wasipool", name
+
+
+@pytest.mark.parametrize(("start", "end"), [(1, 0), (2, 1), (3, 2)], ids=["prepare", "parallel", "cutover"])
+def test_backward_step_restores_the_earlier_phase(pulumi_run, registered, start, end):
+    before = _registered(pulumi_run, registered, start)
+    after = _registered(pulumi_run, registered, end)
+    created, changed, deleted = FORWARD[(end, start)]
+    assert _step(before, after) == (deleted, changed, created)
+    # Nothing protected or adopted is ever dropped by a rollback.
+    assert all(not before[name].protect for name in created)
+
+
+def test_rollback_from_cutover_brings_legacy_pods_back_before_traffic_moves(pulumi_run, registered):
+    parallel = _registered(pulumi_run, registered, 2)
+    for workload in ("web-hello-spin", "shop-orders-api", "shop-inventory"):
+        legacy = parallel[f"{workload}-legacy-deployment"]
+        legacy_urn_tail = f"{legacy.type}::{legacy.name}"
+        movers = [f"{workload}-legacy-service", f"{workload}-deployment"]
+        if workload == "shop-orders-api":
+            movers.append("shop-orders-api-route")
+        for name in movers:
+            assert any(d.endswith(legacy_urn_tail) for d in parallel[name].dependencies), name
+
+
+def test_cutover_scales_legacy_down_only_after_the_new_side_is_ready(pulumi_run, registered):
+    cutover = _registered(pulumi_run, registered, 3)
+    for workload in ("web-hello-spin", "shop-orders-api", "shop-inventory"):
+        dependencies = cutover[f"{workload}-legacy-deployment"].dependencies
+        assert any(d.endswith(f"kubernetes:apps/v1:Deployment::{workload}-deployment") for d in dependencies)
+        assert any(d.endswith(f"kubernetes:core/v1:Service::{workload}-legacy-service") for d in dependencies)
+
+
+def test_backward_from_decommission_would_need_deleted_objects_back(pulumi_run, registered):
+    """Decommission is the one step without a way back: the cutover state re-adopts objects that the
+    decommission step deleted, which an import cannot find. `migrate check` refuses this transition."""
+    decommission = _registered(pulumi_run, registered, 4)
+    cutover = _registered(pulumi_run, registered, 3)
+    readopted = set(cutover) - set(decommission)
+    assert readopted == LEGACY_DEPLOYMENTS | {"legacy-pool-wasipool"}
+    assert all(cutover[name].import_id for name in readopted)
