@@ -4,7 +4,7 @@ what the engine sees is exactly what `migrate render` shows."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -59,3 +59,11 @@ def register_kubernetes(
         )
     arguments = {snake_case(key): value for key, value in manifest.items()}
     return resource_class(spec.name, opts=opts, **arguments)
+
+
+def register_all_kubernetes(
+    specs: tuple[ResourceSpec, ...], parent: pulumi.Resource, registered: MutableMapping[str, pulumi.Resource]
+) -> None:
+    """Register specs in order, each visible to the `depends_on` of those after it."""
+    for spec in specs:
+        registered[spec.name] = register_kubernetes(spec, parent, registered)

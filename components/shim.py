@@ -8,7 +8,7 @@ from typing import TypedDict
 import pulumi
 
 from components.desired.spec import ResourceSpec
-from components.registration import register_kubernetes
+from components.registration import register_all_kubernetes
 
 
 class ShimArgs(TypedDict):
@@ -19,15 +19,12 @@ class ShimArgs(TypedDict):
 class Shim(pulumi.ComponentResource):
     def __init__(self, name: str, args: ShimArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aks-wasm-migration:index:Shim", name, None, opts)
-        registered = args["registered"]
-        outputs = {}
-        for spec in args["specs"]:
-            registered[spec.name] = register_kubernetes(spec, self, registered)
-            outputs[spec.inputs["kind"]] = spec.inputs["metadata"]["name"]
+        register_all_kubernetes(args["specs"], self, args["registered"])
+        names = {spec.inputs["kind"]: spec.inputs["metadata"]["name"] for spec in args["specs"]}
         self.register_outputs(
             {
-                "namespace": outputs["Namespace"],
-                "daemonSet": outputs["DaemonSet"],
-                "runtimeClass": outputs["RuntimeClass"],
+                "namespace": names["Namespace"],
+                "daemonSet": names["DaemonSet"],
+                "runtimeClass": names["RuntimeClass"],
             }
         )

@@ -8,7 +8,7 @@ from typing import TypedDict
 import pulumi
 
 from components.desired.spec import ResourceSpec
-from components.registration import register_kubernetes
+from components.registration import register_all_kubernetes
 
 
 class WorkloadArgs(TypedDict):
@@ -19,9 +19,5 @@ class WorkloadArgs(TypedDict):
 class Workload(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aks-wasm-migration:index:Workload", name, None, opts)
-        registered = args["registered"]
-        objects = []
-        for spec in args["specs"]:
-            registered[spec.name] = register_kubernetes(spec, self, registered)
-            objects.append(spec.label)
-        self.register_outputs({"objects": objects})
+        register_all_kubernetes(args["specs"], self, args["registered"])
+        self.register_outputs({"objects": [spec.label for spec in args["specs"]]})

@@ -135,16 +135,18 @@ def new_pod_template(config: MigrationConfig, legacy: LegacyWorkload, production
     return template
 
 
+def _new_metadata(legacy: LegacyWorkload, name: str, **extra_labels: str) -> dict[str, Any]:
+    workload = legacy.config
+    labels = {**managed_labels(workload.name, "wasm-workload"), **extra_labels}
+    return {"name": name, "namespace": workload.namespace, "labels": labels}
+
+
 def _new_deployment(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPlan) -> dict[str, Any]:
     workload = legacy.config
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {
-            "name": f"{workload.name}-spin",
-            "namespace": workload.namespace,
-            "labels": {**managed_labels(workload.name, "wasm-workload"), **new_selector(legacy)},
-        },
+        "metadata": _new_metadata(legacy, f"{workload.name}-spin", **new_selector(legacy)),
         "spec": {
             "replicas": plan.new_replicas,
             "selector": {"matchLabels": new_selector(legacy)},
@@ -160,29 +162,19 @@ def _service_ports(legacy: LegacyWorkload) -> list[dict[str, Any]]:
 
 
 def _new_service(legacy: LegacyWorkload) -> dict[str, Any]:
-    workload = legacy.config
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {
-            "name": f"{legacy.service['metadata']['name']}-spin",
-            "namespace": workload.namespace,
-            "labels": managed_labels(workload.name, "wasm-workload"),
-        },
+        "metadata": _new_metadata(legacy, f"{legacy.service['metadata']['name']}-spin"),
         "spec": {"type": "ClusterIP", "selector": new_selector(legacy), "ports": _service_ports(legacy)},
     }
 
 
 def _pdb(legacy: LegacyWorkload) -> dict[str, Any]:
-    workload = legacy.config
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": {
-            "name": f"{workload.name}-spin",
-            "namespace": workload.namespace,
-            "labels": managed_labels(workload.name, "wasm-workload"),
-        },
+        "metadata": _new_metadata(legacy, f"{legacy.config.name}-spin"),
         # maxUnavailable, not minAvailable: a one-replica app must not block node upgrades forever.
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": new_selector(legacy)}},
     }
@@ -222,11 +214,7 @@ def _route(legacy: LegacyWorkload, plan: WorkloadPlan, new_service: str | None) 
     return {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
-        "metadata": {
-            "name": f"{workload.name}-migration",
-            "namespace": workload.namespace,
-            "labels": managed_labels(workload.name, "wasm-workload"),
-        },
+        "metadata": _new_metadata(legacy, f"{workload.name}-migration"),
         "spec": spec,
     }
 
