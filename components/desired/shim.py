@@ -111,7 +111,7 @@ def daemonset_manifest(config: MigrationConfig) -> dict[str, Any]:
                         _container(
                             "watch",
                             config,
-                            ["sh", "-c", f"sh {script} install && {keep_alive}"],
+                            ["sh", "-c", f"sh {script} install || exit 1; {keep_alive}"],
                             livenessProbe={
                                 "exec": {"command": ["sh", script, "check"]},
                                 "initialDelaySeconds": shim.check_interval_seconds,
