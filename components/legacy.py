@@ -12,6 +12,8 @@ import yaml
 
 from components.config import AKS_WASI_RUNTIME_CLASSES, Workload, problem
 
+# libyaml when PyYAML has it: ~10x faster on hundreds of exported manifests, same safe loading.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SPIDERLIGHTNING_CLASS = "wasmtime-slight-v1"
 KRUSTLET_ARCH = ("kubernetes.io/arch", "wasm32-wagi")
 WASI_NODE_LABEL_PREFIX = "kubernetes.azure.com/wasmtime-"
@@ -72,7 +74,7 @@ def strip_server_fields(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def _documents(text: str) -> list[dict[str, Any]]:
     documents = []
-    for document in yaml.safe_load_all(text):
+    for document in yaml.load_all(text, Loader=YAML_LOADER):
         if document is None:
             continue
         if not isinstance(document, dict):

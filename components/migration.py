@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from components.config import PROJECT, ConfigError, MigrationConfig, parse_config, problem
-from components.legacy import LegacyWorkload, load_legacy_workload
+from components.legacy import YAML_LOADER, LegacyWorkload, load_legacy_workload
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Stands in for a value the stack file holds encrypted; offline tools never decrypt secrets.
@@ -51,7 +51,7 @@ def _decode_secure(value: Any) -> Any:
 def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
     """The project's keys from a Pulumi stack file, as the program would receive them."""
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.load(path.read_text(), Loader=YAML_LOADER)
     except OSError as error:
         raise ConfigError([problem("stack file", str(path), f"cannot read: {error.strerror}")]) from None
     except yaml.YAMLError as error:

@@ -96,7 +96,8 @@ def scheduling_problems(config: MigrationConfig, state: DesiredState) -> list[st
         kind = spec.inputs.get("kind") if spec.is_kubernetes else None
         if kind not in ("Deployment", "DaemonSet"):
             continue
-        intended = legacy if spec.name.endswith("-legacy-deployment") else target
+        # Adopted Deployments are the legacy ones; everything this project creates targets the shim pools.
+        intended = legacy if spec.import_id else target
         pod = spec.inputs["spec"]["template"]["spec"]
         if kind == "Deployment" and spec.inputs["spec"].get("replicas") == 0:
             continue

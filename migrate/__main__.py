@@ -1,0 +1,203 @@
+"""Command line: `python -m migrate render|diff|check ...` from the project root."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from components.schemas import KUBERNETES_VERSIONS
+from migrate.check import check, transition_problems
+from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, render_diff
+from migrate.render import render
+from migrate.state import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    InputError,
+    load,
+    load_raw,
+    parse_only,
+    previous_phase,
+    read_raw,
+    state_at,
+)
+
+EPILOG = f"""\
+exit codes:
+  {EXIT_OK}  success (check: no problems)
+  {EXIT_PROBLEMS}  problems found: invalid config, schema or scheduling problems, unsafe transition
+  {EXIT_INPUT}  usage or input error: bad arguments, missing or unreadable stack file, malformed YAML,
+     a stack file without a `config:` mapping, unsupported --kubernetes-version
+
+examples:
+  python -m migrate render stacks/prod.2-prepare.yaml
+  python -m migrate render stacks/prod.2-prepare.yaml --section kubernetes | kubectl diff -f -
+  python -m migrate render stacks/prod.2-prepare.yaml --out build/prepare
+  python -m migrate diff stacks/prod.3-parallel.yaml stacks/prod.4-cutover.yaml
+  python -m migrate check stacks/prod.4-cutover.yaml --from stacks/prod.3-parallel.yaml
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: exit 2 without a traceback
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def parser() -> argparse.ArgumentParser:
+    main = _Parser(
+        prog="python -m migrate",
+        description="Render, diff and check the phases of the AKS Wasm migration offline, from stack files.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = main.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = commands.add_parser(
+        "render",
+        help="every resource of a phase as YAML, with its lifecycle",
+        description="Kubernetes objects (kubectl-ready), Azure AgentPool inputs and each resource's "
+        "lifecycle (import, protect, ignore/replace on changes, depends on, deleted by this phase).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("stack_file", type=Path)
+    r.add_argument("--out", type=Path, help="write kubernetes.yaml, azure.yaml, lifecycle.yaml to DIR")
+    r.add_argument(
+        "--section",
+        choices=("all", "kubernetes", "azure", "lifecycle"),
+        default="all",
+        help="what to print to stdout (default all; `kubernetes` is valid `kubectl apply -f -` input)",
+    )
+
+    d = commands.add_parser(
+        "diff",
+        help="GitHub markdown of what moving between two stack files does",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    d.add_argument("from_stack_file", type=Path)
+    d.add_argument("to_stack_file", type=Path)
+    d.add_argument("--stack", default=STACK_PLACEHOLDER, help="stack name for the URNs (default <stack>)")
+    d.add_argument(
+        "--max-chars",
+        type=int,
+        default=DEFAULT_MAX_CHARS,
+        help=f"size limit of the output (default {DEFAULT_MAX_CHARS}; 0: no limit)",
+    )
+
+    c = commands.add_parser(
+        "check",
+        help="validate config, schemas, scheduling and (with --from) the transition",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("stack_file", type=Path)
+    c.add_argument("--from", dest="from_file", type=Path, help="the stack file applied before this one")
+    c.add_argument(
+        "--kubernetes-version",
+        help=f"validate schemas for this version only (default all of {', '.join(KUBERNETES_VERSIONS)})",
+    )
+    return main
+
+
+def _render(args: argparse.Namespace) -> int:
+    loaded = load(args.stack_file)
+    config = loaded.migration.config
+    previous = previous_phase(config.phase)
+    rendered = render(loaded.state, state_at(loaded.migration, previous) if previous else None)
+    if args.out:
+        try:
+            args.out.mkdir(parents=True, exist_ok=True)
+            for name, text in rendered.files().items():
+                (args.out / name).write_text(text)
+        except OSError as error:
+            raise InputError([f"{args.out}: cannot write: {error.strerror}"], EXIT_INPUT) from None
+        print(f"rendered phase {config.phase.value} of {args.stack_file} to {args.out}/")
+        return EXIT_OK
+    files = rendered.files()
+    if args.section != "all":
+        sys.stdout.write(files[f"{args.section}.yaml"])
+        return EXIT_OK
+    for index, (name, text) in enumerate(files.items()):
+        sys.stdout.write(f"{'' if index == 0 else chr(10)}# ===== {name} =====\n{text}")
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    before = load(args.from_stack_file)
+    after = load(args.to_stack_file)
+    title = f"`{args.from_stack_file}` → `{args.to_stack_file}`"
+    if args.max_chars < 0:
+        raise InputError(["--max-chars must be 0 (no limit) or positive"], EXIT_INPUT)
+    sys.stdout.write(
+        render_diff(
+            before.state,
+            after.state,
+            after.migration,
+            title=title,
+            stack=args.stack,
+            max_chars=args.max_chars,
+        )
+    )
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    versions = KUBERNETES_VERSIONS
+    if args.kubernetes_version is not None:
+        if args.kubernetes_version not in KUBERNETES_VERSIONS:
+            raise InputError(
+                [
+                    f"--kubernetes-version {args.kubernetes_version}: unsupported; choose one of "
+                    f"{', '.join(KUBERNETES_VERSIONS)}"
+                ],
+                EXIT_INPUT,
+            )
+        versions = (args.kubernetes_version,)
+    raw = read_raw(args.stack_file)
+    problems: list[str] = []
+    transition = ""
+    if args.from_file:
+        source = read_raw(args.from_file)
+        found, transition = transition_problems(source, raw)
+        problems += found
+        try:  # its manifests are the target's unless `workloads` changed, which is a problem already
+            parse_only(args.from_file, source)
+        except InputError as error:
+            problems += [f"(source) {line}" for line in error.problems]
+    try:
+        loaded = load_raw(args.stack_file, raw)
+    except InputError as error:
+        problems = error.problems + problems
+    else:
+        problems += check(loaded, versions)
+    if problems:
+        for line in problems:
+            print(line)
+        print(f"check failed: {len(problems)} problem(s)", file=sys.stderr)
+        return EXIT_PROBLEMS
+    counts = sum(spec.is_kubernetes for spec in loaded.state.resources)
+    print(
+        f"OK: {args.stack_file} phase {loaded.migration.config.phase.value}: {len(loaded.state.resources)} "
+        f"resources, {counts} Kubernetes objects valid on Kubernetes {', '.join(versions)}, scheduling "
+        f"proven{f', transition {transition}' if transition else ''}"
+    )
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    handler = {"render": _render, "diff": _diff, "check": _check}[args.command]
+    try:
+        return handler(args)
+    except InputError as error:
+        for line in error.problems:
+            print(line, file=sys.stderr)
+        return error.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,361 @@
+"""`diff`: what moving from one stack file to another does, as GitHub markdown for a PR comment.
+
+Summary table first (create / update / replace / delete, and the field that forces each replace), then
+the risks a reviewer must see, a traffic line, and one unified YAML diff per changed resource. The whole
+comment stays under `max_chars`: per-resource diffs are dropped first, and the comment says which."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.config import PROJECT
+from components.desired.pools import LEGACY_POOL_COMPONENT
+from components.desired.shim import SHIM_COMPONENT
+from components.desired.spec import DesiredState, ResourceSpec
+from components.migration import Migration
+from migrate.yamlio import dump
+
+DEFAULT_MAX_CHARS = 60_000
+STACK_PLACEHOLDER = "<stack>"
+_PHASE_COMPONENT = f"{PROJECT}:index:MigrationPhase"
+_LIST_LIMIT = 25  # items listed per risk before "and N more"
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str  # create | update | replace | delete
+    name: str
+    before: ResourceSpec | None
+    after: ResourceSpec | None
+    paths: tuple[str, ...] = ()  # changed leaf paths (update/replace)
+    forced_by: tuple[str, ...] = ()  # replace_on_changes entries that matched
+
+    @property
+    def spec(self) -> ResourceSpec:
+        spec = self.after or self.before
+        assert spec is not None
+        return spec
+
+    @property
+    def kind(self) -> str:
+        return self.spec.type.rsplit(":", 1)[-1]
+
+
+def _leaves(value: Any, prefix: str, out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            _leaves(item, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            _leaves(item, f"{prefix}[{index}]", out)
+    else:
+        out[prefix] = value
+
+
+def changed_paths(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Dotted paths (lists as [i]) whose value differs, added or removed; sorted."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    _leaves(before, "", old)
+    _leaves(after, "", new)
+    return sorted(path for path in old.keys() | new.keys() if old.get(path, ...) != new.get(path, ...))
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
+
+
+def classify(before: ResourceSpec | None, after: ResourceSpec | None) -> Change | None:
+    """None when nothing the engine would act on changed (changes only in ignore_changes paths)."""
+    if before is None:
+        assert after is not None
+        return Change("create", after.name, None, after)
+    if after is None:
+        return Change("delete", before.name, before, None)
+    if before.type != after.type:
+        return Change("replace", after.name, before, after, forced_by=("type",))
+    paths = [
+        path
+        for path in changed_paths(before.inputs, after.inputs)
+        if not any(_under(path, ignored) for ignored in after.ignore_changes)
+    ]
+    if not paths:
+        return None
+    forced = tuple(r for r in after.replace_on_changes if any(_under(p, r) for p in paths))
+    return Change("replace" if forced else "update", after.name, before, after, tuple(paths), forced)
+
+
+def compute_changes(before: DesiredState, after: DesiredState) -> list[Change]:
+    """In the target's registration order, then deletions in the source's order."""
+    old = before.by_name()
+    new = after.by_name()
+    changes = [classify(old.get(spec.name), spec) for spec in after.resources]
+    changes += [classify(spec, None) for spec in before.resources if spec.name not in new]
+    return [change for change in changes if change is not None]
+
+
+def component_type(component: str) -> str:
+    if component == LEGACY_POOL_COMPONENT:
+        return f"{PROJECT}:index:LegacyPool"
+    if component.startswith("target-pool-"):
+        return f"{PROJECT}:index:TargetPool"
+    if component == SHIM_COMPONENT:
+        return f"{PROJECT}:index:Shim"
+    return f"{PROJECT}:index:Workload"
+
+
+def urn(spec: ResourceSpec, stack: str = STACK_PLACEHOLDER) -> str:
+    parent_types = f"{_PHASE_COMPONENT}${component_type(spec.component)}"
+    return f"urn:pulumi:{stack}::{PROJECT}::{parent_types}${spec.type}::{spec.name}"
+
+
+def _value(value: Any) -> str:
+    if value is ...:
+        return "(none)"
+    text = value if isinstance(value, str) else repr(value)
+    text = text.replace("\n", "⏎")
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _get(inputs: dict[str, Any], path: str) -> Any:
+    leaves: dict[str, Any] = {}
+    _leaves(inputs, "", leaves)
+    return leaves.get(path, ...)
+
+
+def _detail(change: Change) -> str:
+    if change.action == "create":
+        return "new"
+    if change.action == "delete":
+        return "protected: unprotect first" if change.spec.protect else "removed by this phase"
+    if change.action == "replace":
+        return "forced by " + ", ".join(f"`{field}`" for field in change.forced_by)
+    assert change.before and change.after
+    shown = []
+    for path in change.paths[:3]:
+        old, new = _get(change.before.inputs, path), _get(change.after.inputs, path)
+        shown.append(f"`{path}`: {_value(old)} → {_value(new)}")
+    more = len(change.paths) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def summary_table(changes: list[Change]) -> str:
+    rows = [
+        "| Action | Resource | Pulumi name | Detail |",
+        "| --- | --- | --- | --- |",
+    ]
+    for change in changes:
+        rows.append(
+            f"| {change.action} | {_cell(change.spec.label)} | `{change.name}` | {_cell(_detail(change))} |"
+        )
+    return "\n".join(rows)
+
+
+def grouped_table(changes: list[Change]) -> str:
+    """The summary for very large transitions: one row per action and kind, with counts."""
+    groups: dict[tuple[str, str, str], list[Change]] = {}
+    for change in changes:
+        detail = _detail(change) if change.action in ("create", "delete", "replace") else "see diffs"
+        groups.setdefault((change.action, change.kind, detail), []).append(change)
+    rows = ["| Action | Kind | Count | Detail | Examples |", "| --- | --- | --- | --- | --- |"]
+    for (action, kind, detail), members in groups.items():
+        examples = ", ".join(f"`{c.name}`" for c in members[:3])
+        rows.append(f"| {action} | {kind} | {len(members)} | {_cell(detail)} | {examples} |")
+    return "\n".join(rows)
+
+
+@dataclass
+class Risk:
+    title: str
+    items: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)  # shell lines, shown in a code block
+
+
+def _shim_nodes(state: DesiredState, migration: Migration) -> str:
+    label = migration.config.shim.node_label
+    pools = [
+        spec.inputs["agentPoolName"]
+        for spec in state.resources
+        if not spec.is_kubernetes and (spec.inputs.get("nodeLabels") or {}).get(label.key) == label.value
+    ]
+    where = f"pool(s) {', '.join(pools)}" if pools else "no pool yet"
+    return f"every node labelled `{label.key}={label.value}` ({where})"
+
+
+def risks(
+    changes: list[Change], before: DesiredState, after: DesiredState, target: Migration, stack: str
+) -> list[Risk]:
+    found: dict[str, Risk] = {}
+
+    def add(key: str, title: str, item: str | None = None) -> Risk:
+        risk = found.setdefault(key, Risk(title))
+        if item:
+            risk.items.append(item)
+        return risk
+
+    for change in changes:
+        spec = change.spec
+        if change.action == "delete":
+            if spec.component == LEGACY_POOL_COMPONENT:
+                add(
+                    "pool",
+                    "**Irreversible:** the WASI pool is deleted, with its nodes; AKS no longer creates "
+                    "WasmWasi pools, so it cannot come back",
+                    f"{spec.label} (`{spec.name}`)",
+                )
+            elif spec.name.endswith("-legacy-deployment"):
+                add(
+                    "legacy",
+                    "**Irreversible:** legacy Deployments are deleted; their pods cannot be recreated on a "
+                    "WASI pool",
+                    f"{spec.label} (`{spec.name}`)",
+                )
+            else:
+                add("delete", "Deleted resources", f"{spec.label} (`{spec.name}`)")
+            if spec.protect:
+                risk = add(
+                    "unprotect",
+                    "Protected resources are deleted: the engine refuses until each is unprotected. "
+                    "Run before `pulumi up`:",
+                )
+                risk.code.append(f"pulumi state unprotect '{urn(spec, stack)}'")
+        elif change.action == "replace":
+            detail = ", ".join(change.forced_by)
+            how = "deleted first, then created (downtime)" if spec.delete_before_replace else "replaced"
+            add("replace", "Replacements", f"{spec.label} (`{spec.name}`): `{detail}` changed; {how}")
+            if change.before and change.before.protect:
+                risk = add(
+                    "unprotect",
+                    "Protected resources are deleted: the engine refuses until each is unprotected. "
+                    "Run before `pulumi up`:",
+                )
+                risk.code.append(f"pulumi state unprotect '{urn(change.before, stack)}'")
+        if spec.inputs.get("kind") == "DaemonSet" and spec.component == SHIM_COMPONENT and spec.is_kubernetes:
+            template_changed = change.action == "create" or any(
+                _under(p, "spec.template") for p in change.paths
+            )
+            if change.action != "delete" and template_changed:
+                verb = "installs the shim" if change.action == "create" else "rolls the shim installer"
+                add(
+                    "containerd",
+                    f"containerd restarts: {spec.label} {verb} and restarts containerd on "
+                    f"{_shim_nodes(after, target)}, one node at a time",
+                )
+        if spec.inputs.get("kind") == "Deployment" and change.before and change.after:
+            old = change.before.inputs.get("spec", {}).get("replicas", 1)
+            new = change.after.inputs.get("spec", {}).get("replicas", 1)
+            if new == 0 and old != 0:
+                add("zero", "Replicas drop to zero", f"{spec.label} (`{spec.name}`): {old} → 0")
+    order = ("pool", "legacy", "unprotect", "zero", "containerd", "replace", "delete")
+    return [found[key] for key in order if key in found]
+
+
+def _risk_text(risk: Risk, limit: int | None) -> str:
+    lines = [f"- {risk.title}"]
+    items = risk.items if limit is None else risk.items[:limit]
+    lines += [f"  - {item}" for item in items]
+    if len(items) < len(risk.items):
+        lines.append(f"  - … and {len(risk.items) - len(items)} more")
+    if risk.code:
+        code = risk.code if limit is None else risk.code[:limit]
+        lines += ["", "  ```sh", *(f"  {line}" for line in code), "  ```"]
+        if len(code) < len(risk.code):
+            lines.append(
+                f"  … and {len(risk.code) - len(code)} more `unprotect` lines: run "
+                "`python -m migrate diff --max-chars 0` for all of them"
+            )
+    return "\n".join(lines)
+
+
+def traffic_line(before: DesiredState, after: DesiredState) -> str:
+    old = {t.workload: t.new_share_percent for t in before.traffic}
+    new = {t.workload: t.new_share_percent for t in after.traffic}
+    names = list(dict.fromkeys([*new, *old]))
+    if not names:
+        return "**Traffic to new pods:** no workloads."
+    parts = [f"`{name}` {old.get(name, 0)}% → {new.get(name, 0)}%" for name in names]
+    return "**Traffic to new pods:** " + ", ".join(parts)
+
+
+def resource_diff(change: Change, before_phase: str, after_phase: str) -> str:
+    old = dump(change.before.inputs).splitlines(keepends=True) if change.before else []
+    new = dump(change.after.inputs).splitlines(keepends=True) if change.after else []
+    lines = difflib.unified_diff(
+        old, new, f"{before_phase}/{change.name}", f"{after_phase}/{change.name}", n=3
+    )
+    body = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    summary = f"{change.action} {change.spec.label} (<code>{change.name}</code>)"
+    return f"<details><summary>{summary}</summary>\n\n```diff\n{body}```\n\n</details>\n"
+
+
+def render_diff(
+    before: DesiredState,
+    after: DesiredState,
+    target: Migration,
+    *,
+    title: str,
+    stack: str = STACK_PLACEHOLDER,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> str:
+    """The PR comment; `max_chars` 0 means no limit."""
+    changes = compute_changes(before, after)
+    counts = {a: sum(c.action == a for c in changes) for a in ("create", "update", "replace", "delete")}
+    head = [
+        f"### {title}",
+        "",
+        f"Phase **{before.phase} → {after.phase}**: "
+        + ", ".join(f"{n} to {a}" for a, n in counts.items())
+        + f" ({len(changes)} of {len(after.resources)} resources in the target phase change).",
+        "",
+    ]
+    budget = max_chars or None
+    if not changes:
+        head.append("No resource changes.")
+    else:
+        table = summary_table(changes)
+        if budget and len(table) > budget // 2:
+            table = (
+                f"{grouped_table(changes)}\n\n_{len(changes)} changes, grouped to fit the comment; "
+                "run `python -m migrate diff --max-chars 0` for one row per resource._"
+            )
+        head.append(table)
+    head += ["", traffic_line(before, after), ""]
+    found = risks(changes, before, after, target, stack)
+    if found:
+        head.append("#### Risks")
+        head.append("")
+        limit = None
+        text = "\n".join(_risk_text(r, limit) for r in found)
+        if budget and len(text) > budget // 4:
+            limit = _LIST_LIMIT
+            text = "\n".join(_risk_text(r, limit) for r in found)
+        head += [text, ""]
+    else:
+        head += ["#### Risks", "", "None found.", ""]
+    out = "\n".join(head)
+    if not changes:
+        return out
+    out += "\n#### Changes per resource\n\n"
+    reserve = 400
+    left_out: list[str] = []
+    for change in changes:
+        block = resource_diff(change, before.phase, after.phase)
+        if budget and (left_out or len(out) + len(block) + reserve > budget):
+            left_out.append(change.name)
+            continue
+        out += block
+    if left_out:
+        shown = ", ".join(f"`{name}`" for name in left_out[:5])
+        more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+        out += (
+            f"\n_Left out to stay under {budget:,} characters: the diffs of {len(left_out)} of "
+            f"{len(changes)} changed resources ({shown}{more}). Run `python -m migrate diff` locally "
+            "with `--max-chars 0` for all._\n"
+        )
+    return out

@@ -1,0 +1,147 @@
+"""`render`: one phase's resources as files a person can read and `kubectl apply -f`.
+
+kubernetes.yaml  the Kubernetes objects (their inputs ARE the manifests), one document each, with the
+                 Pulumi lifecycle in comments above it, so `kubectl apply -f` sees plain objects;
+azure.yaml       the AgentPool inputs as ARM receives them, annotated the same way;
+lifecycle.yaml   machine-readable: every resource's logical name, file and document index, options,
+                 and what this phase deletes (in the previous phase's desired state, absent now)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.desired.spec import DesiredState, ResourceSpec
+from migrate.yamlio import dump
+
+KUBERNETES_FILE = "kubernetes.yaml"
+AZURE_FILE = "azure.yaml"
+LIFECYCLE_FILE = "lifecycle.yaml"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    kubernetes: str
+    azure: str
+    lifecycle: str
+
+    def files(self) -> dict[str, str]:
+        return {KUBERNETES_FILE: self.kubernetes, AZURE_FILE: self.azure, LIFECYCLE_FILE: self.lifecycle}
+
+
+def deleted_by_phase(state: DesiredState, previous: DesiredState | None) -> list[ResourceSpec]:
+    """Resources of the previous phase's desired state that this phase no longer declares."""
+    if previous is None:
+        return []
+    kept = {spec.name for spec in state.resources}
+    return [spec for spec in previous.resources if spec.name not in kept]
+
+
+def lifecycle_of(spec: ResourceSpec) -> dict[str, Any]:
+    """The resource options that change what the engine does, only those that are set."""
+    options: dict[str, Any] = {}
+    if spec.import_id:
+        options["import"] = spec.import_id
+    if spec.protect:
+        options["protect"] = True
+    if spec.ignore_changes:
+        options["ignoreChanges"] = list(spec.ignore_changes)
+    if spec.replace_on_changes:
+        options["replaceOnChanges"] = list(spec.replace_on_changes)
+    if spec.delete_before_replace:
+        options["deleteBeforeReplace"] = True
+    if spec.depends_on:
+        options["dependsOn"] = list(spec.depends_on)
+    return options
+
+
+def _comment(spec: ResourceSpec) -> list[str]:
+    lines = [f"# {spec.label}: pulumi name {spec.name!r}, type {spec.type}, component {spec.component}"]
+    options = lifecycle_of(spec)
+    if "import" in options:
+        lines.append(f"#   adopted with import: {options['import']}")
+    if spec.protect:
+        lines.append("#   protected: the engine refuses to delete it (`pulumi state unprotect` first)")
+    for key, title in (
+        ("ignoreChanges", "ignore_changes"),
+        ("replaceOnChanges", "replace_on_changes"),
+        ("dependsOn", "depends_on"),
+    ):
+        if key in options:
+            lines.append(f"#   {title}: {', '.join(options[key])}")
+    if spec.delete_before_replace:
+        lines.append("#   delete_before_replace: the old one is deleted before its replacement exists")
+    return lines
+
+
+def _deleted_lines(specs: list[ResourceSpec], phase: str) -> list[str]:
+    if not specs:
+        return []
+    lines = ["", f"# Deleted by this phase ({phase}): declared by the previous phase, absent now."]
+    for spec in specs:
+        protected = " (protected: `pulumi state unprotect` first)" if spec.protect else ""
+        lines.append(f"#   - {spec.label}: pulumi name {spec.name!r}, type {spec.type}{protected}")
+    return lines
+
+
+def _stream(header: str, specs: list[ResourceSpec], deleted: list[ResourceSpec], phase: str) -> str:
+    parts = [header]
+    for spec in specs:
+        parts.append("---")
+        parts.extend(_comment(spec))
+        parts.append(dump(spec.inputs).rstrip("\n"))
+    parts.extend(_deleted_lines(deleted, phase))
+    return "\n".join(parts) + "\n"
+
+
+def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
+    kubernetes = [spec for spec in state.resources if spec.is_kubernetes]
+    azure = [spec for spec in state.resources if not spec.is_kubernetes]
+    deleted = deleted_by_phase(state, previous)
+    phase = state.phase
+    kubernetes_text = _stream(
+        f"# Phase {phase}: Kubernetes objects, in registration order. Valid input for `kubectl apply -f`.",
+        kubernetes,
+        [s for s in deleted if s.is_kubernetes],
+        phase,
+    )
+    azure_text = _stream(
+        f"# Phase {phase}: Azure resources (ARM inputs of each AgentPool), in registration order.",
+        azure,
+        [s for s in deleted if not s.is_kubernetes],
+        phase,
+    )
+    entries = []
+    for file, specs in ((KUBERNETES_FILE, kubernetes), (AZURE_FILE, azure)):
+        for index, spec in enumerate(specs):
+            entries.append(
+                {
+                    "name": spec.name,
+                    "type": spec.type,
+                    "component": spec.component,
+                    "label": spec.label,
+                    "file": file,
+                    "document": index,
+                    "lifecycle": lifecycle_of(spec),
+                }
+            )
+    lifecycle = {
+        "phase": phase,
+        "previousPhase": previous.phase if previous else None,
+        "resources": entries,
+        "deletedByThisPhase": [
+            {
+                "name": spec.name,
+                "type": spec.type,
+                "component": spec.component,
+                "label": spec.label,
+                "lifecycle": lifecycle_of(spec),
+            }
+            for spec in deleted
+        ],
+    }
+    lifecycle_text = (
+        "# Every resource of the phase with its Pulumi lifecycle; `document` indexes the file's documents.\n"
+        + dump(lifecycle)
+    )
+    return Rendered(kubernetes_text, azure_text, lifecycle_text)

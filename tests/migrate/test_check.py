@@ -1,0 +1,256 @@
+"""`migrate check`: config, schemas, scheduling and phase transitions, one clear line per problem."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.config import PROJECT
+from migrate.__main__ import main
+from tests.conftest import PHASE_FILES, ROOT, load_raw
+
+PAIRS = list(itertools.pairwise(PHASE_FILES))
+HELLO = ROOT / "manifests/legacy/web/hello-spin.yaml"
+
+
+def write_stack(path: Path, raw: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump({"config": {f"{PROJECT}:{k}": v for k, v in raw.items()}}))
+    return path
+
+
+def run_check(capsys, *argv: Any) -> tuple[int, list[str], str]:
+    code = main(["check", *map(str, argv)])
+    captured = capsys.readouterr()
+    return code, captured.out.splitlines(), captured.err
+
+
+def with_manifest(tmp_path: Path, text: str, phase: str = "baseline") -> Path:
+    """A stack file whose first workload's legacy manifest is `text`."""
+    manifest = tmp_path / "hello-spin.yaml"
+    manifest.write_text(text)
+    raw = load_raw(PHASE_FILES[0])
+    raw["workloads"][0]["manifest"] = str(manifest)
+    raw["phase"] = phase
+    return write_stack(tmp_path / "stack.yaml", raw)
+
+
+@pytest.mark.parametrize("path", PHASE_FILES, ids=lambda p: p.name)
+def test_every_phase_file_is_clean(path, capsys):
+    code, out, _ = run_check(capsys, path)
+    assert code == 0
+    assert len(out) == 1 and out[0].startswith(f"OK: {path}")
+
+
+@pytest.mark.parametrize(("source", "target"), PAIRS, ids=lambda p: p.stem.split(".")[1])
+def test_forward_steps_are_clean(source, target, capsys):
+    code, out, _ = run_check(capsys, target, "--from", source)
+    assert code == 0, out
+    before, after = source.stem.split("-")[1], target.stem.split("-")[1]
+    assert out[0].endswith(f"transition {before} → {after}")
+
+
+@pytest.mark.parametrize(("source", "target"), PAIRS[:-1], ids=lambda p: p.stem.split(".")[1])
+def test_rollback_is_allowed(source, target, capsys):
+    code, out, _ = run_check(capsys, source, "--from", target)
+    assert code == 0, out
+    assert "rollback" in out[0]
+
+
+def test_no_rollback_out_of_decommission(capsys):
+    code, out, _ = run_check(capsys, PHASE_FILES[3], "--from", PHASE_FILES[4])
+    assert code == 1
+    assert out == [
+        "transition decommission → cutover is impossible: decommission deleted the WASI pool and the "
+        "legacy Deployments for good; there is nothing to roll back to"
+    ]
+
+
+def test_skipped_phase(capsys):
+    code, out, _ = run_check(capsys, PHASE_FILES[2], "--from", PHASE_FILES[0])
+    assert code == 1
+    assert out == [
+        "transition baseline → parallel skips prepare: apply one phase at a time (next is prepare)"
+    ]
+
+
+def test_other_key_changed_with_the_phase(tmp_path, capsys):
+    raw = load_raw(PHASE_FILES[3])
+    raw["traffic"] = {"weight": 20}
+    target = write_stack(tmp_path / "cutover.yaml", raw)
+    code, out, _ = run_check(capsys, target, "--from", PHASE_FILES[2])
+    assert code == 1
+    assert len(out) == 1 and out[0].startswith("transition parallel → cutover: `traffic` changes together")
+
+
+def test_other_key_changed_without_a_phase_change_is_fine(tmp_path, capsys):
+    raw = load_raw(PHASE_FILES[2])
+    raw["traffic"] = {"weight": 20}
+    code, out, _ = run_check(capsys, write_stack(tmp_path / "w.yaml", raw), "--from", PHASE_FILES[2])
+    assert code == 0 and "no phase change (parallel)" in out[0]
+
+
+def test_unconfirmed_decommission_in_config_and_transition_terms(tmp_path, capsys):
+    raw = load_raw(PHASE_FILES[4])
+    del raw["decommission"]
+    code, out, _ = run_check(capsys, write_stack(tmp_path / "d.yaml", raw), "--from", PHASE_FILES[3])
+    assert code == 1
+    assert any(line.endswith("(got (not set))") and "decommission.confirm" in line for line in out)
+    assert (
+        "transition cutover → decommission is irreversible and unconfirmed: set decommission.confirm to "
+        "'aks-contoso-prod/wasipool' (got None)"
+    ) in out
+
+
+def test_unknown_phase(tmp_path, capsys):
+    raw = load_raw(PHASE_FILES[1])
+    raw["phase"] = "halfway"
+    path = write_stack(tmp_path / "p.yaml", raw)
+    code, out, err = run_check(capsys, path, "--from", PHASE_FILES[0])
+    assert code == 1
+    assert any(line.startswith(f"{path}: phase: ") and "'halfway'" in line for line in out)
+    assert any(line.startswith("transition: the target phase is not one of") for line in out)
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("config: [unclosed\n", "is not valid YAML"),
+        ("- just\n- a list\n", "must be a mapping with a `config:` mapping"),
+        ("config:\n  phase: baseline\n", "keys of this project are written"),
+    ],
+    ids=["malformed", "shape", "prefix"],
+)
+def test_unreadable_stack_files_exit_2(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    code, out, err = run_check(capsys, path)
+    assert code == 2 and out == []
+    assert message in err and "Traceback" not in err
+    code, _, err = run_check(capsys, PHASE_FILES[0], "--from", path)
+    assert code == 2 and message in err
+
+
+def test_missing_file(tmp_path, capsys):
+    code, _, err = run_check(capsys, tmp_path / "nope.yaml")
+    assert code == 2 and "cannot read: No such file or directory" in err
+
+
+def test_invalid_config_lists_every_problem(tmp_path, capsys):
+    raw = load_raw(PHASE_FILES[0])
+    raw["cluster"]["subscriptionId"] = "not-a-uuid"
+    raw["legacyPool"]["vmSzie"] = "typo"
+    code, out, _ = run_check(capsys, write_stack(tmp_path / "c.yaml", raw))
+    assert code == 1
+    assert any("cluster.subscriptionId" in line for line in out)
+    assert any("legacyPool.vmSzie: unknown key" in line for line in out)
+
+
+def test_schema_failure_from_a_real_manifest(tmp_path, capsys):
+    text = HELLO.read_text().replace(
+        "          imagePullPolicy:", "          bogusField: 1\n          imagePullPolicy:"
+    )
+    code, out, _ = run_check(capsys, with_manifest(tmp_path, text))
+    assert code == 1
+    assert len(out) == 4  # one line per Kubernetes version
+    assert all("schema: Deployment web/hello-spin (Kubernetes 1.3" in line for line in out)
+    assert all("bogusField" in line for line in out)
+    code, out, _ = run_check(capsys, tmp_path / "stack.yaml", "--kubernetes-version", "1.34")
+    assert code == 1 and len(out) == 1 and "(Kubernetes 1.34)" in out[0]
+
+
+def test_schema_failure_reporting(monkeypatch, capsys):
+    import migrate.check
+
+    def fake(manifest, version):
+        return [f"{manifest['kind']} broken on {version}"] if manifest["kind"] == "RuntimeClass" else []
+
+    monkeypatch.setattr(migrate.check, "schema_problems", fake)
+    code, out, _ = run_check(capsys, PHASE_FILES[1], "--kubernetes-version", "1.32")
+    assert code == 1
+    assert out == [f"{PHASE_FILES[1]}: schema: RuntimeClass broken on 1.32"]
+
+
+def test_scheduling_problem(tmp_path, capsys):
+    text = HELLO.read_text().replace(
+        "        restartPolicy: Always",
+        "        nodeSelector:\n          disk: ssd\n        restartPolicy: Always",
+    )
+    code, out, _ = run_check(capsys, with_manifest(tmp_path, text))
+    assert code == 1
+    assert out == [
+        f"{tmp_path / 'stack.yaml'}: scheduling: Deployment web/hello-spin: no node of any pool can run it "
+        "in phase baseline"
+    ]
+
+
+def test_kubernetes_version_option(capsys):
+    code, out, _ = run_check(capsys, PHASE_FILES[0], "--kubernetes-version", "1.33")
+    assert code == 0 and "valid on Kubernetes 1.33," in out[0]
+    code, out, err = run_check(capsys, PHASE_FILES[0], "--kubernetes-version", "1.29")
+    assert code == 2 and out == []
+    assert "--kubernetes-version 1.29: unsupported; choose one of 1.31, 1.32, 1.33, 1.34" in err
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "exit codes:" in capsys.readouterr().out
+
+
+def test_entry_point_exit_code_for_a_problem():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "migrate",
+            "check",
+            "stacks/prod.3-parallel.yaml",
+            "--from",
+            "stacks/prod.1-baseline.yaml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout.startswith("transition baseline → parallel skips prepare")
+    assert "Traceback" not in result.stderr
+
+
+def test_from_file_config_problems_are_reported(tmp_path, capsys):
+    raw = copy.deepcopy(load_raw(PHASE_FILES[0]))
+    raw["cluster"]["name"] = ""
+    source = write_stack(tmp_path / "src.yaml", raw)
+    target_raw = load_raw(PHASE_FILES[1])
+    target_raw["cluster"]["name"] = ""
+    target = write_stack(tmp_path / "dst.yaml", target_raw)
+    code, out, _ = run_check(capsys, target, "--from", source)
+    assert code == 1
+    assert any(line.startswith(f"(source) {source}: cluster.name") for line in out)
+
+
+def test_parallel_schema_check_matches_serial(tmp_path, capsys, monkeypatch):
+    import migrate.check
+
+    text = HELLO.read_text().replace(
+        "          imagePullPolicy:", "          bogusField: 1\n          imagePullPolicy:"
+    )
+    path = with_manifest(tmp_path, text, phase="parallel")
+    code, serial, _ = run_check(capsys, path)
+    monkeypatch.setattr(migrate.check, "PARALLEL_MIN_VALIDATIONS", 0)
+    code_parallel, parallel, _ = run_check(capsys, path)
+    assert code == code_parallel == 1
+    assert parallel == serial and len(serial) == 8  # legacy and new Deployment, 4 versions each

@@ -1,0 +1,157 @@
+"""`migrate diff`: the PR comment for a phase step, its risks and its size limit."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.config import PROJECT
+from migrate.__main__ import main
+from tests.conftest import PHASE_FILES, ROOT, load_raw
+
+PAIRS = list(itertools.pairwise(PHASE_FILES))
+BOTH_WAYS = PAIRS + [(b, a) for a, b in PAIRS]
+
+
+def write_stack(path: Path, raw: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump({"config": {f"{PROJECT}:{k}": v for k, v in raw.items()}}))
+    return path
+
+
+def run_diff(capsys, *argv: str) -> tuple[int, str]:
+    code = main(["diff", *map(str, argv)])
+    return code, capsys.readouterr().out
+
+
+def row(out: str, name: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith("|") and f"`{name}`" in line)
+
+
+@pytest.mark.parametrize(("source", "target"), BOTH_WAYS, ids=lambda p: p.stem.split(".")[1])
+def test_every_consecutive_pair_both_ways(source, target, capsys):
+    code, out = run_diff(capsys, source, target)
+    assert code == 0
+    assert out.startswith("### ")
+    assert "| Action | Resource | Pulumi name | Detail |" in out
+    assert "**Traffic to new pods:**" in out and "#### Risks" in out
+    assert len(out) < 60_000
+    code, again = run_diff(capsys, source, target)
+    assert again == out  # deterministic
+
+
+def test_prepare_creates_the_shim_and_restarts_containerd(capsys):
+    _, out = run_diff(capsys, PHASE_FILES[0], PHASE_FILES[1])
+    assert row(out, "shim-installer").startswith("| create | DaemonSet wasm-shim-system/")
+    assert row(out, "target-pool-spinpool").startswith("| create | AgentPool spinpool")
+    risks = out.split("#### Risks")[1].split("#### Changes")[0]
+    assert "containerd restarts" in risks
+    assert "`wasm-migration.io/shim=containerd-shim-spin` (pool(s) spinpool)" in risks
+
+
+def test_cutover_scales_legacy_to_zero(capsys):
+    _, out = run_diff(capsys, PHASE_FILES[2], PHASE_FILES[3])
+    line = row(out, "shop-orders-api-legacy-deployment")
+    assert line.startswith("| update | Deployment shop/orders-api") and "`spec.replicas`: 3 → 0" in line
+    risks = out.split("#### Risks")[1].split("#### Changes")[0]
+    assert "Replicas drop to zero" in risks
+    for name in ("web-hello-spin", "shop-orders-api", "shop-inventory"):
+        assert f"`{name}-legacy-deployment`" in risks
+    assert "`shop/orders-api` 50% → 100%" in out
+    assert "<details><summary>update Deployment shop/orders-api" in out
+    assert "-  replicas: 3\n+  replicas: 0" in out
+
+
+def test_decommission_deletes_pool_and_prints_unprotect_lines(capsys):
+    _, out = run_diff(capsys, PHASE_FILES[3], PHASE_FILES[4], "--stack", "prod")
+    assert row(out, "legacy-pool-wasipool").startswith("| delete | AgentPool wasipool")
+    assert "the WASI pool is deleted" in out and "**Irreversible:**" in out
+    assert (
+        "pulumi state unprotect 'urn:pulumi:prod::aks-wasm-migration::aks-wasm-migration:index:"
+        "MigrationPhase$aks-wasm-migration:index:LegacyPool$azure-native:containerservice:AgentPool"
+        "::legacy-pool-wasipool'"
+    ) in out
+    assert (
+        "pulumi state unprotect 'urn:pulumi:prod::aks-wasm-migration::aks-wasm-migration:index:"
+        "MigrationPhase$aks-wasm-migration:index:Workload$kubernetes:apps/v1:Deployment"
+        "::shop-orders-api-legacy-deployment'"
+    ) in out
+    assert out.count("pulumi state unprotect '") == 4
+
+
+def test_stack_defaults_to_a_placeholder(capsys):
+    _, out = run_diff(capsys, PHASE_FILES[3], PHASE_FILES[4])
+    assert "pulumi state unprotect 'urn:pulumi:<stack>::" in out
+
+
+def test_handler_change_is_a_replace_forced_by_handler(tmp_path, capsys):
+    raw = load_raw(PHASE_FILES[2])
+    changed = copy.deepcopy(raw)
+    changed["shim"]["handler"] = "spin-v2"
+    target = write_stack(tmp_path / "handler.yaml", changed)
+    _, out = run_diff(capsys, PHASE_FILES[2], target)
+    assert row(out, "shim-runtime-class") == (
+        "| replace | RuntimeClass wasm-spin | `shim-runtime-class` | forced by `handler` |"
+    )
+    assert row(out, "shim-installer").startswith("| update | DaemonSet")
+    risks = out.split("#### Risks")[1]
+    assert "rolls the shim installer" in risks and "deleted first, then created" in risks
+
+
+def test_pool_vm_size_change_is_a_replace(tmp_path, capsys):
+    raw = load_raw(PHASE_FILES[2])
+    raw["targetPools"][0]["vmSize"] = "Standard_D8s_v5"
+    _, out = run_diff(capsys, PHASE_FILES[2], write_stack(tmp_path / "vm.yaml", raw))
+    assert row(out, "target-pool-spinpool").endswith("| forced by `vmSize` |")
+
+
+def test_no_change(capsys):
+    _, out = run_diff(capsys, PHASE_FILES[2], PHASE_FILES[2])
+    assert "No resource changes." in out and "None found." in out
+
+
+def many_workloads(tmp_path: Path, count: int, phase: str) -> Path:
+    raw = load_raw(PHASE_FILES[0])
+    source = (ROOT / "manifests/legacy/web/hello-spin.yaml").read_text()
+    workloads = []
+    for index in range(count):
+        name = f"app-{index:03d}"
+        manifest = tmp_path / f"{name}.yaml"
+        manifest.write_text(source.replace("hello-spin", name))
+        workload = copy.deepcopy(raw["workloads"][0])
+        workload.update(name=name, manifest=str(manifest))
+        workloads.append(workload)
+    raw.update(workloads=workloads, phase=phase)
+    return write_stack(tmp_path / f"{phase}.yaml", raw)
+
+
+def test_output_stays_under_the_limit_and_says_what_was_left_out(tmp_path, capsys):
+    source = many_workloads(tmp_path, 60, "parallel")
+    target = many_workloads(tmp_path, 60, "cutover")
+    code, out = run_diff(capsys, source, target)
+    assert code == 0
+    assert len(out) < 60_000
+    assert "Left out to stay under 60,000 characters" in out
+    # Summary and risks are complete: every changed resource has its row.
+    assert out.count("| update | Deployment web/app-") == 60
+    assert out.count("| update | Service web/app-") == 60
+    assert "`web-app-059-legacy-deployment`" in out.split("#### Risks")[1]
+    code, full = run_diff(capsys, source, target, "--max-chars", "0")
+    assert len(full) > 60_000 and "Left out" not in full
+
+
+def test_bad_input(tmp_path, capsys):
+    assert main(["diff", str(tmp_path / "nope.yaml"), str(PHASE_FILES[0])]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("config: [unclosed\n")
+    assert main(["diff", str(PHASE_FILES[0]), str(bad)]) == 2
+    assert "is not valid YAML" in capsys.readouterr().err
+    raw = load_raw(PHASE_FILES[0])
+    raw["phase"] = "halfway"
+    assert main(["diff", str(PHASE_FILES[0]), str(write_stack(tmp_path / "p.yaml", raw))]) == 1
+    assert "phase" in capsys.readouterr().err

@@ -1,0 +1,137 @@
+"""`migrate render` shows exactly what the Pulumi program registers, valid and deterministic."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.schemas import KUBERNETES_VERSIONS, schema_problems
+from migrate.__main__ import main
+from tests.conftest import PHASE_FILES, ROOT, load_raw
+
+
+def render_files(path: Path, out: Path) -> dict[str, str]:
+    assert main(["render", str(path), "--out", str(out)]) == 0
+    return {name: (out / name).read_text() for name in ("kubernetes.yaml", "azure.yaml", "lifecycle.yaml")}
+
+
+def documents(text: str) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+
+
+def rendered_resources(files: dict[str, str]) -> dict[str, dict]:
+    """Logical name -> {type, inputs, lifecycle}, joining lifecycle.yaml entries to their documents."""
+    docs = {name: documents(files[name]) for name in ("kubernetes.yaml", "azure.yaml")}
+    lifecycle = yaml.safe_load(files["lifecycle.yaml"])
+    resources = {}
+    for entry in lifecycle["resources"]:
+        resources[entry["name"]] = {
+            "type": entry["type"],
+            "inputs": docs[entry["file"]][entry["document"]],
+            "lifecycle": entry["lifecycle"],
+        }
+    assert sum(len(d) for d in docs.values()) == len(resources)
+    return resources
+
+
+@pytest.mark.parametrize("path", PHASE_FILES, ids=lambda p: p.name)
+def test_render_equals_what_the_program_registers(path, pulumi_run, tmp_path):
+    registered = pulumi_run(load_raw(path)).custom()
+    rendered = rendered_resources(render_files(path, tmp_path))
+    assert set(rendered) == set(registered)
+    for name, registration in registered.items():
+        mine = rendered[name]
+        assert mine["type"] == registration.type, name
+        assert mine["inputs"] == registration.inputs, name
+        assert mine["lifecycle"].get("protect", False) == registration.protect, name
+        assert mine["lifecycle"].get("import", "") == registration.import_id, name
+        assert sorted(mine["lifecycle"].get("ignoreChanges", [])) == sorted(registration.ignore_changes)
+        assert mine["lifecycle"].get("replaceOnChanges", []) == registration.replace_on_changes, name
+
+
+@pytest.mark.parametrize("path", PHASE_FILES, ids=lambda p: p.name)
+def test_every_rendered_kubernetes_document_passes_the_schemas(path, tmp_path):
+    docs = documents(render_files(path, tmp_path)["kubernetes.yaml"])
+    assert docs
+    for doc in docs:
+        for version in KUBERNETES_VERSIONS:
+            assert schema_problems(doc, version) == []
+
+
+def test_azure_file_holds_only_agent_pools(tmp_path):
+    docs = documents(render_files(PHASE_FILES[2], tmp_path)["azure.yaml"])
+    assert [d["agentPoolName"] for d in docs] == ["wasipool", "spinpool"]
+
+
+def test_render_is_deterministic(capsys):
+    path = str(PHASE_FILES[2])
+    assert main(["render", path]) == 0
+    first = capsys.readouterr().out
+    assert main(["render", path]) == 0
+    assert capsys.readouterr().out == first
+    assert "# ===== kubernetes.yaml =====" in first and "# ===== lifecycle.yaml =====" in first
+
+
+def test_out_writes_the_three_files(tmp_path, capsys):
+    out = tmp_path / "new" / "dir"
+    assert main(["render", str(PHASE_FILES[1]), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["azure.yaml", "kubernetes.yaml", "lifecycle.yaml"]
+    assert str(out) in capsys.readouterr().out
+    assert main(["render", str(PHASE_FILES[1]), "--section", "kubernetes"]) == 0
+    assert capsys.readouterr().out == (out / "kubernetes.yaml").read_text()
+
+
+def test_lifecycle_annotations_in_comments(tmp_path):
+    text = render_files(PHASE_FILES[2], tmp_path)["kubernetes.yaml"]
+    assert "#   adopted with import: web/hello-spin" in text
+    assert "#   protected:" in text
+    assert "#   replace_on_changes: handler" in text
+    assert "#   replace_on_changes: spec.selector" in text
+    azure = (tmp_path / "azure.yaml").read_text()
+    assert "#   ignore_changes: count, orchestratorVersion" in azure
+    assert "/agentPools/wasipool" in azure
+
+
+def test_decommission_lists_what_the_phase_deletes(tmp_path):
+    files = render_files(PHASE_FILES[4], tmp_path)
+    deleted = yaml.safe_load(files["lifecycle.yaml"])["deletedByThisPhase"]
+    assert yaml.safe_load(files["lifecycle.yaml"])["previousPhase"] == "cutover"
+    assert sorted(d["name"] for d in deleted) == [
+        "legacy-pool-wasipool",
+        "shop-inventory-legacy-deployment",
+        "shop-orders-api-legacy-deployment",
+        "web-hello-spin-legacy-deployment",
+    ]
+    assert "Deleted by this phase (decommission)" in files["kubernetes.yaml"]
+    assert "AgentPool wasipool" in files["azure.yaml"].split("Deleted by this phase")[1]
+    # Nothing deleted is in the apply stream.
+    names = {d["metadata"]["name"] for d in documents(files["kubernetes.yaml"]) if d["kind"] == "Deployment"}
+    assert names == {"hello-spin-spin", "orders-api-spin", "inventory-spin"}
+
+
+def test_baseline_deletes_nothing(tmp_path):
+    lifecycle = yaml.safe_load(render_files(PHASE_FILES[0], tmp_path)["lifecycle.yaml"])
+    assert lifecycle["previousPhase"] is None and lifecycle["deletedByThisPhase"] == []
+
+
+def test_bad_input_is_a_clear_line_not_a_traceback(tmp_path, capsys):
+    assert main(["render", str(tmp_path / "missing.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "Traceback" not in err
+
+
+def test_entry_point_runs_as_a_module():
+    result = subprocess.run(
+        [sys.executable, "-m", "migrate", "render", "stacks/prod.2-prepare.yaml", "--section", "kubernetes"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    kinds = [d["kind"] for d in documents(result.stdout)]
+    assert "DaemonSet" in kinds and "RuntimeClass" in kinds
