@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from components.config import AKS_WASI_RUNTIME_CLASSES, Workload, problem
+from components.schemas import schema_problems, supported_version
 
 # libyaml when PyYAML has it: ~10x faster on hundreds of exported manifests, same safe loading.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -55,20 +56,23 @@ class LegacyWorkload:
 
 
 def strip_server_fields(manifest: dict[str, Any]) -> dict[str, Any]:
-    """Drop what the API server sets, so the manifest reads as what a person declared."""
+    """Drop what the API server sets, so the manifest reads as what a person declared. Tolerates any
+    shape: the schema check that follows reports malformed objects."""
     clean = copy.deepcopy(manifest)
     clean.pop("status", None)
-    metadata = clean.get("metadata", {})
-    for key in _SERVER_METADATA:
-        metadata.pop(key, None)
-    annotations = metadata.get("annotations") or {}
-    for key in _SERVER_ANNOTATIONS:
-        annotations.pop(key, None)
-    if "annotations" in metadata and not annotations:
-        metadata.pop("annotations")
-    template_metadata = clean.get("spec", {}).get("template", {}).get("metadata")
-    if template_metadata is not None:
-        template_metadata.pop("creationTimestamp", None)
+    metadata = clean.get("metadata")
+    if isinstance(metadata, dict):
+        for key in _SERVER_METADATA:
+            metadata.pop(key, None)
+        annotations = metadata.get("annotations")
+        if isinstance(annotations, dict):
+            for key in _SERVER_ANNOTATIONS:
+                annotations.pop(key, None)
+            if not annotations:
+                metadata.pop("annotations")
+    template = (clean.get("spec") or {}).get("template") if isinstance(clean.get("spec"), dict) else None
+    if isinstance(template, dict) and isinstance(template.get("metadata"), dict):
+        template["metadata"].pop("creationTimestamp", None)
     return clean
 
 
@@ -79,10 +83,10 @@ def _documents(text: str) -> list[dict[str, Any]]:
             continue
         if not isinstance(document, dict):
             raise ValueError("each YAML document must be a Kubernetes object")
-        if document.get("kind") == "List":
-            documents.extend(document.get("items") or [])
-        else:
-            documents.append(document)
+        items = document.get("items") if document.get("kind") == "List" else [document]
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise ValueError("each YAML document must be a Kubernetes object")
+        documents.extend(items)
     return documents
 
 
@@ -93,9 +97,11 @@ def is_wasi_pod(pod_spec: dict[str, Any]) -> bool:
 
 
 def load_legacy_workload(
-    workload: Workload, index: int, base_dir: Path
+    workload: Workload, index: int, base_dir: Path, kubernetes_version: str
 ) -> tuple[LegacyWorkload | None, list[str]]:
-    """Read and check one workload's exported manifests; problems name `workloads[index]` keys."""
+    """Read and check one workload's exported manifests; problems name `workloads[index]` keys.
+    The objects must pass the strict schema of the cluster's Kubernetes version before anything
+    else looks at them, so a hand-edited export fails here with a message, not later."""
     key = f"workloads[{index}]"
     path = base_dir / workload.manifest
     try:
@@ -118,19 +124,22 @@ def load_legacy_workload(
             )
         ]
     deployment, service = deployments[0], services[0]
-    if not isinstance(deployment.get("spec", {}).get("template", {}).get("spec"), dict) or not isinstance(
-        service.get("spec"), dict
-    ):
+    version = supported_version(kubernetes_version)
+    invalid = [line for obj in (deployment, service) for line in schema_problems(obj, version)]
+    if invalid:
+        return None, [problem(f"{key}.manifest", workload.manifest, line) for line in invalid]
+    template = (deployment.get("spec") or {}).get("template") or {}
+    if not isinstance(template.get("spec"), dict) or not (service.get("spec") or {}).get("ports"):
         return None, [
             problem(
                 f"{key}.manifest",
                 workload.manifest,
-                "the Deployment needs spec.template.spec and the Service a spec",
+                "the Deployment needs spec.template.spec and the Service at least one port",
             )
         ]
     problems = []
     for obj in (deployment, service):
-        metadata = obj.setdefault("metadata", {})
+        metadata = obj["metadata"] = obj.get("metadata") or {}
         name = metadata.get("name")
         namespace = metadata.setdefault("namespace", workload.namespace)
         if namespace != workload.namespace:
@@ -174,7 +183,7 @@ def load_legacy_workload(
                 "rebuild of this app",
             )
         )
-    labels = deployment["spec"]["template"].get("metadata", {}).get("labels") or {}
+    labels = (template.get("metadata") or {}).get("labels") or {}
     selector = legacy.service_selector
     if not selector or any(labels.get(k) != v for k, v in selector.items()):
         problems.append(
@@ -182,6 +191,4 @@ def load_legacy_workload(
                 f"{key}.manifest", selector, "the Service selector must match the Deployment's pod labels"
             )
         )
-    if not service["spec"].get("ports"):
-        problems.append(problem(f"{key}.manifest", None, "the Service must expose at least one port"))
     return (None if problems else legacy), problems

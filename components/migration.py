@@ -29,7 +29,7 @@ def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migrat
     config = parse_config(raw)
     workloads, problems = [], []
     for index, workload in enumerate(config.workloads):
-        legacy, found = load_legacy_workload(workload, index, base_dir)
+        legacy, found = load_legacy_workload(workload, index, base_dir, config.cluster.kubernetes_version)
         problems.extend(found)
         if legacy:
             workloads.append(legacy)

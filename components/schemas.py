@@ -18,6 +18,13 @@ from components.config import key_path
 KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
 
 
+def supported_version(version: str) -> str:
+    """The supported schema version closest to a cluster's `1.N`."""
+    minor = int(version.split(".")[1])
+    known = [int(v.split(".")[1]) for v in KUBERNETES_VERSIONS]
+    return f"1.{min(max(minor, known[0]), known[-1])}"
+
+
 @cache
 def _validator(version: str, kind: str, api_version: str) -> jsonschema.protocols.Validator:
     """The same schema and registry kubernetes-validate builds, built once instead of per object."""
@@ -96,7 +103,8 @@ class _HTTPRoute(_Strict):
 
 
 def _object_name(manifest: dict[str, Any]) -> str:
-    metadata = manifest.get("metadata") or {}
+    metadata = manifest.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
     namespace = metadata.get("namespace")
     name = metadata.get("name", "?")
     return (

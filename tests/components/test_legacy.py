@@ -109,3 +109,39 @@ def test_krustlet_era_pods_are_recognised(tmp_path):
     )
     migration = load_migration(_with_manifest(tmp_path, text), tmp_path)
     assert migration.workloads[0].runtime_class is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: hello\n"
+            "spec: {selector: {}, template: {}}\n---\n"
+            "apiVersion: v1\nkind: Service\nmetadata: {name: hello-spin}\nspec: {ports: [{port: 80}]}\n",
+            "Deployment ? (Kubernetes 1.33): metadata: 'hello' is not of type 'object', 'null'",
+        ),
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: hello-spin}\nspec:\n  replicas: two\n"
+            "  selector: {matchLabels: {app: a}}\n  template: {metadata: {labels: {app: a}}, spec: "
+            "{runtimeClassName: wasmtime-spin-v2, containers: [{name: c, image: i}]}}\n---\n"
+            "apiVersion: v1\nkind: Service\nmetadata: {name: hello-spin}\n"
+            "spec: {selector: {app: a}, ports: [80]}\n",
+            "Deployment hello-spin (Kubernetes 1.33): spec.replicas: 'two' is not of type 'integer', 'null'",
+        ),
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: hello-spin}\nspec:\n"
+            "  selector: {matchLabels: {app: a}}\n  template: {metadata: {labels: {app: a}}}\n---\n"
+            "apiVersion: v1\nkind: Service\nmetadata: {name: hello-spin}\nspec: {selector: {app: a}}\n",
+            "the Deployment needs spec.template.spec and the Service at least one port",
+        ),
+        (
+            "kind: List\nitems: [1, 2]\n",
+            "not valid Kubernetes YAML: each YAML document must be a Kubernetes object",
+        ),
+    ],
+    ids=["metadata-not-a-mapping", "wrong-types", "no-pod-spec", "list-of-scalars"],
+)
+def test_malformed_exports_are_reported_not_crashed_on(tmp_path, text, expected):
+    problems = _problems(_with_manifest(tmp_path, text), tmp_path)
+    assert any(expected in line for line in problems), problems
+    assert all(line.startswith("workloads[0].manifest: ") for line in problems)

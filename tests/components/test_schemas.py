@@ -9,7 +9,7 @@ import pytest
 
 from components.desired import build_desired_state
 from components.migration import load_migration
-from components.schemas import KUBERNETES_VERSIONS, schema_problems
+from components.schemas import KUBERNETES_VERSIONS, schema_problems, supported_version
 from tests.conftest import PHASE_FILES, load_raw
 
 
@@ -59,3 +59,10 @@ def test_unknown_kinds_are_reported_not_skipped():
     assert schema_problems({"apiVersion": "v9", "kind": "Gizmo", "metadata": {"name": "x"}}, "1.33") == [
         "Gizmo x (Kubernetes 1.33): no schema for apiVersion 'v9' kind 'Gizmo'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("cluster", "schema"), [("1.28", "1.31"), ("1.31", "1.31"), ("1.33", "1.33"), ("1.36", "1.34")]
+)
+def test_cluster_versions_map_to_the_closest_supported_schema(cluster, schema):
+    assert supported_version(cluster) == schema

@@ -153,17 +153,32 @@ def test_invalid_config_lists_every_problem(tmp_path, capsys):
     assert any("legacyPool.vmSzie: unknown key" in line for line in out)
 
 
-def test_schema_failure_from_a_real_manifest(tmp_path, capsys):
+def test_a_manifest_failing_the_clusters_schema_is_a_config_problem(tmp_path, capsys):
     text = HELLO.read_text().replace(
         "          imagePullPolicy:", "          bogusField: 1\n          imagePullPolicy:"
     )
     code, out, _ = run_check(capsys, with_manifest(tmp_path, text))
     assert code == 1
-    assert len(out) == 4  # one line per Kubernetes version
+    assert len(out) == 1
+    assert "workloads[0].manifest: Deployment web/hello-spin (Kubernetes 1.33)" in out[0]
+    assert "'bogusField' was unexpected" in out[0]
+
+
+# Valid on the cluster's Kubernetes 1.33, unknown to the 1.31 and 1.32 schemas.
+NEWER_FIELD = "          lifecycle:\n            stopSignal: SIGTERM\n          imagePullPolicy:"
+
+
+def test_schema_failure_on_older_kubernetes_versions(tmp_path, capsys):
+    text = HELLO.read_text().replace("          imagePullPolicy:", NEWER_FIELD)
+    code, out, _ = run_check(capsys, with_manifest(tmp_path, text))
+    assert code == 1
+    assert len(out) == 2  # the legacy Deployment on 1.31 and on 1.32
     assert all("schema: Deployment web/hello-spin (Kubernetes 1.3" in line for line in out)
-    assert all("bogusField" in line for line in out)
+    assert all("'stopSignal' was unexpected" in line for line in out)
     code, out, _ = run_check(capsys, tmp_path / "stack.yaml", "--kubernetes-version", "1.34")
-    assert code == 1 and len(out) == 1 and "(Kubernetes 1.34)" in out[0]
+    assert code == 0
+    code, out, _ = run_check(capsys, tmp_path / "stack.yaml", "--kubernetes-version", "1.31")
+    assert code == 1 and len(out) == 1 and "(Kubernetes 1.31)" in out[0]
 
 
 def test_schema_failure_reporting(monkeypatch, capsys):
@@ -245,12 +260,10 @@ def test_from_file_config_problems_are_reported(tmp_path, capsys):
 def test_parallel_schema_check_matches_serial(tmp_path, capsys, monkeypatch):
     import migrate.check
 
-    text = HELLO.read_text().replace(
-        "          imagePullPolicy:", "          bogusField: 1\n          imagePullPolicy:"
-    )
+    text = HELLO.read_text().replace("          imagePullPolicy:", NEWER_FIELD)
     path = with_manifest(tmp_path, text, phase="parallel")
     code, serial, _ = run_check(capsys, path)
     monkeypatch.setattr(migrate.check, "PARALLEL_MIN_VALIDATIONS", 0)
     code_parallel, parallel, _ = run_check(capsys, path)
     assert code == code_parallel == 1
-    assert parallel == serial and len(serial) == 8  # legacy and new Deployment, 4 versions each
+    assert parallel == serial and len(serial) == 4  # legacy and new Deployment, on 1.31 and 1.32
