@@ -124,6 +124,8 @@ class Cluster(Model):
     name: str = Field(min_length=1, max_length=63)
     kubernetes_version: str = Field(default="1.33", pattern=r"^1\.[0-9]+$")
     kubeconfig: SecretStr | None = None
+    # Entra ID (AAD) clusters: "exec" returns a kubelogin kubeconfig (kubelogin must be on PATH).
+    credential_format: Literal["azure", "exec"] | None = None
 
     @field_validator("subscription_id")
     @classmethod

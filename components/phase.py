@@ -27,7 +27,9 @@ def cluster_kubeconfig(config: MigrationConfig) -> pulumi.Output[str]:
     if cluster.kubeconfig is not None:
         return pulumi.Output.secret(cluster.kubeconfig.get_secret_value())
     credentials = azure_native.containerservice.list_managed_cluster_user_credentials_output(
-        resource_group_name=cluster.resource_group, resource_name=cluster.name
+        resource_group_name=cluster.resource_group,
+        resource_name=cluster.name,
+        format=cluster.credential_format,
     )
     return pulumi.Output.secret(
         credentials.kubeconfigs[0].value.apply(lambda encoded: base64.b64decode(encoded).decode())

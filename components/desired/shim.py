@@ -45,6 +45,12 @@ def shim_node_selector(config: MigrationConfig) -> dict[str, str]:
     return {label.key: label.value}
 
 
+def _shim_nodes(config: MigrationConfig) -> str:
+    label = config.shim.node_label
+    pools = ", ".join(pool.name for pool in config.target_pools)
+    return f"nodes of node pool(s) {pools}, which AKS labels {label.key}={label.value} (set on the pool)"
+
+
 def _installer_env(config: MigrationConfig) -> list[dict[str, str]]:
     return [
         {"name": "HOST_ROOT", "value": HOST_ROOT},
@@ -85,7 +91,15 @@ def daemonset_manifest(config: MigrationConfig) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
-        "metadata": {"name": INSTALLER_NAME, "namespace": shim.namespace, "labels": labels},
+        "metadata": {
+            "name": INSTALLER_NAME,
+            "namespace": shim.namespace,
+            "labels": labels,
+            "annotations": {
+                "kubernetes.io/description": f"Installs containerd-shim-spin as containerd runtime "
+                f"'{shim.handler}' on {_shim_nodes(config)}, and reinstalls it after a reimage."
+            },
+        },
         "spec": {
             "selector": {"matchLabels": selector},
             # Each rollout restarts containerd on the node it reaches: one node at a time.
@@ -145,6 +159,10 @@ def runtime_class_manifest(config: MigrationConfig) -> dict[str, Any]:
         "metadata": {
             "name": config.shim.runtime_class_name,
             "labels": managed_labels(config.shim.runtime_class_name, "runtime-class"),
+            "annotations": {
+                "kubernetes.io/description": f"Wasm pods run with containerd runtime "
+                f"'{config.shim.handler}' and are scheduled only onto {_shim_nodes(config)}."
+            },
         },
         "handler": config.shim.handler,
         "scheduling": scheduling,

@@ -93,6 +93,17 @@ def test_cluster_credentials_come_from_the_invoke_and_stay_secret(pulumi_run):
     assert kubeconfig[SECRET_SIGNATURE] and kubeconfig["value"] == USER_KUBECONFIG
 
 
+def test_entra_id_clusters_can_ask_for_exec_credentials(pulumi_run):
+    raw = load_raw(PHASE_FILES[1])
+    raw["cluster"]["credentialFormat"] = "exec"
+    (call,) = pulumi_run(raw).mocks.calls
+    assert dict(call.args) == {
+        "resourceGroupName": "rg-contoso-prod",
+        "resourceName": "aks-contoso-prod",
+        "format": "exec",
+    }
+
+
 def test_explicit_kubeconfig_is_used_as_a_secret_without_invokes(pulumi_run):
     raw = load_raw(PHASE_FILES[1])
     raw["cluster"]["kubeconfig"] = "apiVersion: v1\nkind: Config\n# explicit\n"

@@ -156,3 +156,20 @@ def _with(change):
     raw = copy.deepcopy(load_raw(PHASE_FILES[1]))
     change(raw)
     return raw
+
+
+def test_daemonset_and_runtime_class_say_which_nodes_and_why():
+    state = _state()
+    nodes = (
+        "nodes of node pool(s) spinpool, which AKS labels wasm-migration.io/shim=containerd-shim-spin "
+        "(set on the pool)"
+    )
+    daemonset = _manifest(state, "DaemonSet")["metadata"]["annotations"]["kubernetes.io/description"]
+    assert daemonset == (
+        f"Installs containerd-shim-spin as containerd runtime 'spin' on {nodes}, "
+        "and reinstalls it after a reimage."
+    )
+    runtime_class = _manifest(state, "RuntimeClass")["metadata"]["annotations"]["kubernetes.io/description"]
+    assert (
+        runtime_class == f"Wasm pods run with containerd runtime 'spin' and are scheduled only onto {nodes}."
+    )
