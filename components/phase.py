@@ -10,9 +10,14 @@ import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 
 from components.config import CONFIG_KEYS, ConfigError, MigrationConfig
-from components.desired import build_desired_state
-from components.desired.pools import LEGACY_POOL_COMPONENT
-from components.desired.shim import SHIM_COMPONENT
+from components.desired import (
+    LEGACY_POOL_TYPE,
+    PHASE_TYPE,
+    SHIM_TYPE,
+    TARGET_POOL_TYPE,
+    build_desired_state,
+    component_type,
+)
 from components.migration import Migration, load_migration, raw_config_from_engine
 from components.pool import LegacyPool, TargetPool
 from components.shim import Shim
@@ -44,7 +49,7 @@ class MigrationPhase(pulumi.ComponentResource):
     """Registers exactly the desired state of the configured phase; see components.desired."""
 
     def __init__(self, name: str, args: MigrationPhaseArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("aks-wasm-migration:index:MigrationPhase", name, None, opts)
+        super().__init__(PHASE_TYPE, name, None, opts)
         config = args["migration"].config
         state = build_desired_state(args["migration"])
         provider = k8s.Provider(
@@ -52,21 +57,15 @@ class MigrationPhase(pulumi.ComponentResource):
         )
         in_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
         registered: dict[str, pulumi.Resource] = {}
+        pools = pulumi.ResourceOptions(parent=self)
         for component in state.components():
             specs = state.for_component(component)
-            if component == LEGACY_POOL_COMPONENT:
-                LegacyPool(
-                    component,
-                    {"spec": specs[0], "registered": registered},
-                    pulumi.ResourceOptions(parent=self),
-                )
-            elif component.startswith("target-pool-"):
-                TargetPool(
-                    component,
-                    {"spec": specs[0], "registered": registered},
-                    pulumi.ResourceOptions(parent=self),
-                )
-            elif component == SHIM_COMPONENT:
+            kind = component_type(component)
+            if kind == LEGACY_POOL_TYPE:
+                LegacyPool(component, {"spec": specs[0], "registered": registered}, pools)
+            elif kind == TARGET_POOL_TYPE:
+                TargetPool(component, {"spec": specs[0], "registered": registered}, pools)
+            elif kind == SHIM_TYPE:
                 Shim(component, {"specs": specs, "registered": registered}, in_cluster)
             else:
                 Workload(component, {"specs": specs, "registered": registered}, in_cluster)

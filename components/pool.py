@@ -8,6 +8,7 @@ from typing import TypedDict
 import pulumi
 import pulumi_azure_native as azure_native
 
+from components.desired import LEGACY_POOL_TYPE, TARGET_POOL_TYPE
 from components.desired.spec import ResourceSpec
 from components.registration import options_for, snake_case
 
@@ -35,7 +36,7 @@ class LegacyPool(pulumi.ComponentResource):
     """The retired WASI pool, imported as AKS holds it and protected until decommission."""
 
     def __init__(self, name: str, args: PoolArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("aks-wasm-migration:index:LegacyPool", name, None, opts)
+        super().__init__(LEGACY_POOL_TYPE, name, None, opts)
         self.pool = _agent_pool(args["spec"], self, args["registered"])
         self.register_outputs({"poolName": self.pool.name})
 
@@ -44,6 +45,6 @@ class TargetPool(pulumi.ComponentResource):
     """A standard OCIContainer pool whose every node carries the shim selection label."""
 
     def __init__(self, name: str, args: PoolArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("aks-wasm-migration:index:TargetPool", name, None, opts)
+        super().__init__(TARGET_POOL_TYPE, name, None, opts)
         self.pool = _agent_pool(args["spec"], self, args["registered"])
         self.register_outputs({"poolName": self.pool.name})

@@ -7,6 +7,7 @@ from typing import TypedDict
 
 import pulumi
 
+from components.desired import SHIM_TYPE
 from components.desired.spec import ResourceSpec
 from components.registration import register_all_kubernetes
 
@@ -18,7 +19,7 @@ class ShimArgs(TypedDict):
 
 class Shim(pulumi.ComponentResource):
     def __init__(self, name: str, args: ShimArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("aks-wasm-migration:index:Shim", name, None, opts)
+        super().__init__(SHIM_TYPE, name, None, opts)
         register_all_kubernetes(args["specs"], self, args["registered"])
         names = {spec.inputs["kind"]: spec.inputs["metadata"]["name"] for spec in args["specs"]}
         self.register_outputs(

@@ -7,6 +7,7 @@ from typing import TypedDict
 
 import pulumi
 
+from components.desired import WORKLOAD_TYPE
 from components.desired.spec import ResourceSpec
 from components.registration import register_all_kubernetes
 
@@ -18,6 +19,6 @@ class WorkloadArgs(TypedDict):
 
 class Workload(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("aks-wasm-migration:index:Workload", name, None, opts)
+        super().__init__(WORKLOAD_TYPE, name, None, opts)
         register_all_kubernetes(args["specs"], self, args["registered"])
         self.register_outputs({"objects": [spec.label for spec in args["specs"]]})

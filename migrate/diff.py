@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.config import PROJECT
+from components.desired import PHASE_TYPE, component_type
 from components.desired.pools import LEGACY_POOL_COMPONENT
 from components.desired.shim import SHIM_COMPONENT
 from components.desired.spec import DesiredState, ResourceSpec
@@ -19,7 +20,6 @@ from migrate.yamlio import dump
 
 DEFAULT_MAX_CHARS = 60_000
 STACK_PLACEHOLDER = "<stack>"
-_PHASE_COMPONENT = f"{PROJECT}:index:MigrationPhase"
 _LIST_LIMIT = 25  # items listed per risk before "and N more"
 
 
@@ -96,18 +96,8 @@ def compute_changes(before: DesiredState, after: DesiredState) -> list[Change]:
     return [change for change in changes if change is not None]
 
 
-def component_type(component: str) -> str:
-    if component == LEGACY_POOL_COMPONENT:
-        return f"{PROJECT}:index:LegacyPool"
-    if component.startswith("target-pool-"):
-        return f"{PROJECT}:index:TargetPool"
-    if component == SHIM_COMPONENT:
-        return f"{PROJECT}:index:Shim"
-    return f"{PROJECT}:index:Workload"
-
-
 def urn(spec: ResourceSpec, stack: str = STACK_PLACEHOLDER) -> str:
-    parent_types = f"{_PHASE_COMPONENT}${component_type(spec.component)}"
+    parent_types = f"{PHASE_TYPE}${component_type(spec.component)}"
     return f"urn:pulumi:{stack}::{PROJECT}::{parent_types}${spec.type}::{spec.name}"
 
 

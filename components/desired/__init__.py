@@ -3,12 +3,29 @@ and the offline `migrate` tool so both always agree."""
 
 from __future__ import annotations
 
-from components.config import Phase
-from components.desired.pools import legacy_pool_spec, target_pool_spec
-from components.desired.shim import shim_specs
+from components.config import PROJECT, Phase
+from components.desired.pools import LEGACY_POOL_COMPONENT, legacy_pool_spec, target_pool_spec
+from components.desired.shim import SHIM_COMPONENT, shim_specs
 from components.desired.spec import DesiredState, ResourceSpec
 from components.desired.workloads import workload_specs
 from components.migration import Migration
+
+PHASE_TYPE = f"{PROJECT}:index:MigrationPhase"
+LEGACY_POOL_TYPE = f"{PROJECT}:index:LegacyPool"
+TARGET_POOL_TYPE = f"{PROJECT}:index:TargetPool"
+SHIM_TYPE = f"{PROJECT}:index:Shim"
+WORKLOAD_TYPE = f"{PROJECT}:index:Workload"
+
+
+def component_type(component: str) -> str:
+    """The Pulumi component type that owns a spec's `component`; it is part of every URN."""
+    if component == LEGACY_POOL_COMPONENT:
+        return LEGACY_POOL_TYPE
+    if component.startswith("target-pool-"):
+        return TARGET_POOL_TYPE
+    if component == SHIM_COMPONENT:
+        return SHIM_TYPE
+    return WORKLOAD_TYPE
 
 
 def build_desired_state(migration: Migration) -> DesiredState:

@@ -8,7 +8,7 @@ import copy
 import pulumi
 import pytest
 
-from components.desired import build_desired_state
+from components.desired import PHASE_TYPE, build_desired_state, component_type
 from components.migration import load_migration
 from tests.conftest import CREDENTIALS_TOKEN, PHASE_FILES, USER_KUBECONFIG, load_raw
 
@@ -38,20 +38,19 @@ def test_registrations_equal_the_desired_state(pulumi_run, phase_file):
             assert "pulumi:providers:kubernetes::cluster" in got.provider, spec.name
 
 
-def test_every_child_has_its_component_as_parent(pulumi_run):
-    run = pulumi_run(load_raw(PHASE_FILES[2]))
-    components = {r.name: r for r in run.registrations if r.type.startswith("aks-wasm-migration:")}
-    assert components["migration"].type == "aks-wasm-migration:index:MigrationPhase"
-    for name, registration in run.custom().items():
-        parent_type = registration.parent.split("::")[-2].rsplit("$", 1)[-1]
-        assert parent_type in {
-            "aks-wasm-migration:index:LegacyPool",
-            "aks-wasm-migration:index:TargetPool",
-            "aks-wasm-migration:index:Shim",
-            "aks-wasm-migration:index:Workload",
-        }, name
-    for name in ("legacy-pool", "target-pool-spinpool", "shim", "workload-web-hello-spin"):
-        assert components[name].parent.endswith("MigrationPhase::migration")
+def test_every_resource_is_a_child_of_the_component_its_urn_names(pulumi_run, phase_file):
+    """`migrate diff` prints URNs from component_type(); the program must parent resources the same way."""
+    raw = load_raw(phase_file)
+    state = build_desired_state(load_migration(raw))
+    run = pulumi_run(raw)
+    registered = run.custom()
+    for spec in state.resources:
+        parent = registered[spec.name].parent
+        assert parent.split("::")[-2].rsplit("$", 1)[-1] == component_type(spec.component), spec.name
+        assert parent.endswith(f"::{spec.component}"), spec.name
+    for component in state.components():
+        registration = run.named(component_type(component), component)
+        assert registration.parent.endswith(f"{PHASE_TYPE}::migration")
 
 
 def test_baseline_adopts_and_protects_and_creates_nothing(pulumi_run):
