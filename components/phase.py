@@ -69,19 +69,16 @@ class MigrationPhase(pulumi.ComponentResource):
                 Shim(component, {"specs": specs, "registered": registered}, in_cluster)
             else:
                 Workload(component, {"specs": specs, "registered": registered}, in_cluster)
-        self.register_outputs(
-            {
-                "phase": state.phase,
-                "traffic": {
-                    t.workload: {
-                        "legacyReplicas": t.legacy_replicas,
-                        "newReplicas": t.new_replicas,
-                        "newSharePercent": t.new_share_percent,
-                    }
-                    for t in state.traffic
-                },
+        self.phase = state.phase
+        self.traffic = {
+            t.workload: {
+                "legacyReplicas": t.legacy_replicas,
+                "newReplicas": t.new_replicas,
+                "newSharePercent": t.new_share_percent,
             }
-        )
+            for t in state.traffic
+        }
+        self.register_outputs({"phase": self.phase, "traffic": self.traffic})
 
 
 def program() -> MigrationPhase:
@@ -91,4 +88,8 @@ def program() -> MigrationPhase:
     except ConfigError as error:
         lines = "\n".join(f"  - {line}" for line in error.problems)
         raise pulumi.RunError(f"invalid stack configuration, nothing was changed:\n{lines}") from None
-    return MigrationPhase("migration", {"migration": migration})
+    phase = MigrationPhase("migration", {"migration": migration})
+    # `pulumi stack output` tells an operator which phase the stack is in and how traffic is shared.
+    pulumi.export("phase", phase.phase)
+    pulumi.export("traffic", phase.traffic)
+    return phase

@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
 from components.config import PROJECT
@@ -44,10 +45,18 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.requests: list[Any] = []
+        self.outputs: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         self.requests.append(request)
         return super().RegisterResource(request)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        self.outputs[request.urn] = json_format.MessageToDict(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+    def stack_outputs(self) -> dict[str, Any]:
+        return next(outputs for urn, outputs in self.outputs.items() if "pulumi:pulumi:Stack" in urn)
 
 
 @dataclass

@@ -83,6 +83,17 @@ def test_decommission_removes_the_legacy_pool_and_deployments_only(pulumi_run):
     assert len(services) == 3 and all(s.protect for s in services)
 
 
+def test_stack_outputs_name_the_phase_and_the_traffic_split(pulumi_run):
+    outputs = pulumi_run(load_raw(PHASE_FILES[2])).monitor.stack_outputs()
+    assert outputs["phase"] == "parallel"
+    assert outputs["traffic"]["shop/orders-api"] == {
+        "legacyReplicas": 3,
+        "newReplicas": 3,
+        "newSharePercent": 50,
+    }
+    assert set(outputs["traffic"]) == {"web/hello-spin", "shop/orders-api", "shop/inventory"}
+
+
 def test_cluster_credentials_come_from_the_invoke_and_stay_secret(pulumi_run):
     run = pulumi_run(load_raw(PHASE_FILES[1]))
     assert [(c.token, dict(c.args)) for c in run.mocks.calls] == [
