@@ -189,6 +189,14 @@ def risks(
             risk.items.append(item)
         return risk
 
+    def unprotect_first(protected: ResourceSpec) -> None:
+        risk = add(
+            "unprotect",
+            "Protected resources are deleted: the engine refuses until each is unprotected. "
+            "Run before `pulumi up`:",
+        )
+        risk.code.append(f"pulumi state unprotect '{urn(protected, stack)}'")
+
     for change in changes:
         spec = change.spec
         if change.action == "delete":
@@ -199,7 +207,7 @@ def risks(
                     "WasmWasi pools, so it cannot come back",
                     f"{spec.label} (`{spec.name}`)",
                 )
-            elif spec.name.endswith("-legacy-deployment"):
+            elif spec.import_id and spec.inputs.get("kind") == "Deployment":  # adopted: a legacy one
                 add(
                     "legacy",
                     "**Irreversible:** legacy Deployments are deleted; their pods cannot be recreated on a "
@@ -209,23 +217,13 @@ def risks(
             else:
                 add("delete", "Deleted resources", f"{spec.label} (`{spec.name}`)")
             if spec.protect:
-                risk = add(
-                    "unprotect",
-                    "Protected resources are deleted: the engine refuses until each is unprotected. "
-                    "Run before `pulumi up`:",
-                )
-                risk.code.append(f"pulumi state unprotect '{urn(spec, stack)}'")
+                unprotect_first(spec)
         elif change.action == "replace":
             detail = ", ".join(change.forced_by)
             how = "deleted first, then created (downtime)" if spec.delete_before_replace else "replaced"
             add("replace", "Replacements", f"{spec.label} (`{spec.name}`): `{detail}` changed; {how}")
             if change.before and change.before.protect:
-                risk = add(
-                    "unprotect",
-                    "Protected resources are deleted: the engine refuses until each is unprotected. "
-                    "Run before `pulumi up`:",
-                )
-                risk.code.append(f"pulumi state unprotect '{urn(change.before, stack)}'")
+                unprotect_first(change.before)
         if spec.inputs.get("kind") == "DaemonSet" and spec.component == SHIM_COMPONENT and spec.is_kubernetes:
             template_changed = change.action == "create" or any(
                 _under(p, "spec.template") for p in change.paths
