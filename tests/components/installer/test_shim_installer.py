@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "components/installer/shim-installer.sh"
+SCRIPT = Path(__file__).resolve().parents[3] / "components/installer/shim-installer.sh"
 FIXTURES = Path(__file__).parent / "fixtures"
 BUSYBOX = shutil.which("busybox")
 CONTAINERD = Path("/usr/bin/containerd")
