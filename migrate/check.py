@@ -107,6 +107,8 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
                 f"transition {what} is irreversible and unconfirmed: set decommission.confirm to "
                 f"{expected!r} (got {confirm!r})"
             )
+        else:
+            what += f" (irreversible; confirmed for {confirm})"
     if step != 0:
         for key in sorted((source.keys() | target.keys()) - set(PHASE_KEYS)):
             if source.get(key) != target.get(key):

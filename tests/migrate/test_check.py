@@ -53,7 +53,8 @@ def test_forward_steps_are_clean(source, target, capsys):
     code, out, _ = run_check(capsys, target, "--from", source)
     assert code == 0, out
     before, after = source.stem.split("-")[1], target.stem.split("-")[1]
-    assert out[0].endswith(f"transition {before} → {after}")
+    confirmed = " (irreversible; confirmed for aks-contoso-prod/wasipool)" if after == "decommission" else ""
+    assert out[0].endswith(f"transition {before} → {after}{confirmed}")
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS[:-1], ids=lambda p: p.stem.split(".")[1])
