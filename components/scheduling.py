@@ -11,6 +11,18 @@ from components.desired.spec import DesiredState
 
 # A node of any other pool in the cluster (system pool, other teams' pools): no special labels or taints.
 OTHER_POOLS = "other pools"
+# Labels whose value differs node by node (or with the VM size's CPU): the proof treats any selector on
+# them as possibly met, which can only widen where a pod may land, never hide a stray.
+PER_NODE_LABELS = frozenset(
+    {
+        "kubernetes.io/hostname",
+        "kubernetes.io/arch",
+        "topology.kubernetes.io/zone",
+        "topology.kubernetes.io/region",
+        "failure-domain.beta.kubernetes.io/zone",
+        "failure-domain.beta.kubernetes.io/region",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +39,15 @@ def cluster_pools(config: MigrationConfig, state: DesiredState) -> list[NodePool
         if spec.type != "azure-native:containerservice:AgentPool":
             continue
         inputs = spec.inputs
-        labels = dict(inputs.get("nodeLabels") or {})
+        labels = {
+            # What AKS puts on every node of a pool.
+            "kubernetes.azure.com/agentpool": inputs["agentPoolName"],
+            "agentpool": inputs["agentPoolName"],
+            "kubernetes.azure.com/mode": inputs["mode"].lower(),
+            "kubernetes.io/os": inputs["osType"].lower(),
+            "node.kubernetes.io/instance-type": inputs["vmSize"],
+            **(inputs.get("nodeLabels") or {}),
+        }
         if inputs["workloadRuntime"] == "WasmWasi":
             labels.update({f"kubernetes.azure.com/{name}": "true" for name in AKS_WASI_RUNTIME_CLASSES})
         taints = tuple(_parse_taint(taint) for taint in inputs.get("nodeTaints") or [])
@@ -64,10 +84,43 @@ def _tolerates(tolerations: list[dict[str, Any]], taint: dict[str, str]) -> bool
     return False
 
 
+def _expression_holds(expression: dict[str, Any], labels: dict[str, str]) -> bool:
+    key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+    if key in PER_NODE_LABELS:
+        return True
+    value = labels.get(key)
+    if operator == "In":
+        return value in values
+    if operator == "NotIn":
+        return value not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    if value is None or not value.lstrip("-").isdigit():
+        return False
+    return int(value) > int(values[0]) if operator == "Gt" else int(value) < int(values[0])
+
+
+def _affinity_allows(pod: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Required node affinity: any term whose expressions all hold. matchFields name single nodes,
+    which a pool-level proof cannot see, so such a term counts as allowing the pool."""
+    required = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    )
+    if not required:
+        return True
+    return any(
+        all(_expression_holds(e, labels) for e in term.get("matchExpressions") or [])
+        for term in required.get("nodeSelectorTerms") or []
+    )
+
+
 def candidate_pools(
     pod: dict[str, Any], pools: list[NodePool], classes: dict[str, dict[str, Any]]
 ) -> list[str]:
-    """Pools whose nodes the scheduler may pick for `pod` (a pod spec)."""
+    """Pools whose nodes the scheduler may pick for `pod` (a pod spec): nodeSelector and RuntimeClass
+    scheduling, required node affinity, and taints against tolerations."""
     selector = dict(pod.get("nodeSelector") or {})
     tolerations = list(pod.get("tolerations") or [])
     runtime_class = pod.get("runtimeClassName")
@@ -80,7 +133,8 @@ def candidate_pools(
     return [
         pool.name
         for pool in pools
-        if all(pool.labels.get(key) == value for key, value in selector.items())
+        if all(key in PER_NODE_LABELS or pool.labels.get(key) == value for key, value in selector.items())
+        and _affinity_allows(pod, pool.labels)
         and all(_tolerates(tolerations, t) for t in pool.taints if t["effect"] in ("NoSchedule", "NoExecute"))
     ]
 

@@ -27,6 +27,41 @@ def _is_wasi_scheduling_key(key: str | None) -> bool:
     return bool(key) and (key.startswith(WASI_NODE_LABEL_PREFIX) or key == KRUSTLET_ARCH[0])
 
 
+def _term_without_wasi(term: dict[str, Any]) -> dict[str, Any] | None:
+    """A node selector term without its WASI-label expressions; None when nothing else is left."""
+    kept = {**term}
+    expressions = [e for e in term.get("matchExpressions") or [] if not _is_wasi_scheduling_key(e.get("key"))]
+    kept.pop("matchExpressions", None)
+    if expressions:
+        kept["matchExpressions"] = expressions
+    return kept if kept.get("matchExpressions") or kept.get("matchFields") else None
+
+
+def _affinity_without_wasi(affinity: dict[str, Any]) -> dict[str, Any]:
+    """Node affinity that pinned pods to WASI nodes is dropped like the nodeSelector: the RuntimeClass
+    schedules now. Pod (anti-)affinity is kept as it is."""
+    result = copy.deepcopy(affinity)
+    node = result.pop("nodeAffinity", None) or {}
+    required_key = "requiredDuringSchedulingIgnoredDuringExecution"
+    preferred_key = "preferredDuringSchedulingIgnoredDuringExecution"
+    kept: dict[str, Any] = {}
+    terms = [
+        t for t in map(_term_without_wasi, (node.get(required_key) or {}).get("nodeSelectorTerms") or []) if t
+    ]
+    if terms:
+        kept[required_key] = {"nodeSelectorTerms": terms}
+    preferred = []
+    for item in node.get(preferred_key) or []:
+        term = _term_without_wasi(item.get("preference") or {})
+        if term:
+            preferred.append({**item, "preference": term})
+    if preferred:
+        kept[preferred_key] = preferred
+    if kept:
+        result["nodeAffinity"] = kept
+    return result
+
+
 @dataclass(frozen=True)
 class WorkloadPlan:
     """What one phase asks of one workload; None means the object is absent in that phase."""
@@ -108,6 +143,9 @@ def new_pod_template(config: MigrationConfig, legacy: LegacyWorkload, production
     if node_selector:
         pod["nodeSelector"] = node_selector
     tolerations = [t for t in pod.pop("tolerations", None) or [] if not _is_wasi_scheduling_key(t.get("key"))]
+    affinity = _affinity_without_wasi(pod.pop("affinity", None) or {})
+    if affinity:
+        pod["affinity"] = affinity
     if tolerations:
         pod["tolerations"] = tolerations
     if pod.pop("hostNetwork", False):  # Krustlet-era pods; the shim needs no host network

@@ -72,3 +72,43 @@ def test_a_selector_shared_with_another_pool_is_reported(label):
         "DaemonSet wasm-shim-system/containerd-shim-spin-installer: may land on wasipool, not only on "
         "spinpool" in problems
     )
+
+
+def test_required_node_affinity_is_part_of_the_proof():
+    migration = load_migration(load_raw(PHASE_FILES[2]))
+    state = build_desired_state(migration)
+    pools, classes = cluster_pools(migration.config, state), runtime_classes(state)
+
+    def affinity(*expressions):
+        terms = [{"matchExpressions": list(expressions)}]
+        return {
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}
+        }
+
+    wasm = {"runtimeClassName": "wasm-spin"}
+    workload_class = {"key": "contoso.com/workload-class", "operator": "In", "values": ["wasm"]}
+    assert candidate_pools({**wasm, "affinity": affinity(workload_class)}, pools, classes) == ["spinpool"]
+    gpu = {"key": "contoso.com/gpu", "operator": "Exists"}
+    assert candidate_pools({**wasm, "affinity": affinity(gpu)}, pools, classes) == []
+    zone = {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["westeurope-3"]}
+    assert candidate_pools({**wasm, "affinity": affinity(zone)}, pools, classes) == ["spinpool"]  # per node
+    pinned = {"nodeSelector": {"kubernetes.azure.com/agentpool": "wasipool"}, "tolerations": []}
+    assert candidate_pools(pinned, pools, classes) == ["wasipool"]
+    not_wasm = {**workload_class, "operator": "NotIn"}
+    assert candidate_pools({"affinity": affinity(not_wasm)}, pools, classes) == [OTHER_POOLS, "wasipool"]
+
+
+def test_an_affinity_the_shim_pool_cannot_meet_is_reported(tmp_path):
+    from tests.components.desired.test_workloads import with_affinity
+
+    stranded = """        affinity:
+          nodeAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              nodeSelectorTerms:
+              - matchExpressions:
+                - key: contoso.com/ssd
+                  operator: Exists
+"""
+    problems = _check(with_affinity(tmp_path, stranded))
+    assert "Deployment web/hello-spin-spin: no node of any pool can run it in phase parallel" in problems
+    assert "Deployment web/hello-spin: no node of any pool can run it in phase parallel" in problems

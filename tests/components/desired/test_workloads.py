@@ -11,6 +11,7 @@ from components.desired import build_desired_state
 from components.desired.workloads import plan_workload
 from components.legacy import strip_server_fields
 from components.migration import load_migration
+from components.scheduling import scheduling_problems
 from tests.conftest import PHASE_FILES, ROOT, load_raw
 
 
@@ -204,3 +205,76 @@ def test_scale_down_waits_for_new_pods_and_moved_traffic():
 def test_a_spiderlightning_workload_moves_on_its_replacement_image():
     container = _inputs(_state(2), "shop-inventory-deployment")["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "contosoacr.azurecr.io/shop/inventory:3.0.0-spin"
+
+
+WASI_AFFINITY = """        affinity:
+          nodeAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              nodeSelectorTerms:
+              - matchExpressions:
+                - key: kubernetes.azure.com/wasmtime-spin-v2
+                  operator: In
+                  values: ["true"]
+                - key: topology.kubernetes.io/zone
+                  operator: In
+                  values: ["westeurope-1", "westeurope-2"]
+            preferredDuringSchedulingIgnoredDuringExecution:
+            - weight: 10
+              preference:
+                matchExpressions:
+                - key: kubernetes.azure.com/wasmtime-spin-v2
+                  operator: Exists
+          podAntiAffinity:
+            preferredDuringSchedulingIgnoredDuringExecution:
+            - weight: 50
+              podAffinityTerm:
+                topologyKey: kubernetes.io/hostname
+                labelSelector:
+                  matchLabels:
+                    app: hello-spin
+"""
+
+
+def with_affinity(tmp_path, affinity: str = WASI_AFFINITY) -> dict:
+    text = (
+        (ROOT / LEGACY["web-hello-spin"])
+        .read_text()
+        .replace(
+            "        runtimeClassName: wasmtime-spin-v2\n",
+            f"{affinity}        runtimeClassName: wasmtime-spin-v2\n",
+        )
+    )
+    (tmp_path / "hello.yaml").write_text(text)
+    raw = copy.deepcopy(load_raw(PHASE_FILES[2]))
+    raw["workloads"][0]["manifest"] = str(tmp_path / "hello.yaml")
+    return raw
+
+
+def test_wasi_node_affinity_is_dropped_and_the_rest_kept(tmp_path):
+    migration = load_migration(with_affinity(tmp_path))
+    state = build_desired_state(migration)
+    affinity = _inputs(state, "web-hello-spin-deployment")["spec"]["template"]["spec"]["affinity"]
+    assert affinity["nodeAffinity"] == {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                {
+                    "matchExpressions": [
+                        {
+                            "key": "topology.kubernetes.io/zone",
+                            "operator": "In",
+                            "values": ["westeurope-1", "westeurope-2"],
+                        }
+                    ]
+                }
+            ]
+        }
+    }
+    assert affinity["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"] == 50
+    assert scheduling_problems(migration.config, state) == []  # legacy pods still pinned, new ones free
+    legacy = _inputs(state, "web-hello-spin-legacy-deployment")["spec"]["template"]["spec"]["affinity"]
+    assert (
+        legacy["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0][
+            "matchExpressions"
+        ][0]["key"]
+        == "kubernetes.azure.com/wasmtime-spin-v2"
+    )
