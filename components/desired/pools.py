@@ -17,7 +17,8 @@ POOL_REPLACE_FIELDS = ("agentPoolName", "vmSize", "osSKU", "availabilityZones", 
 LEGACY_IGNORED_FIELDS = ("count", "orchestratorVersion")
 
 
-def target_pool_component(pool: TargetPool) -> str:
+def target_pool_name(pool: TargetPool) -> str:
+    """Logical name of a target pool's AgentPool, and of the component that owns it."""
     return f"target-pool-{pool.name}"
 
 
@@ -84,8 +85,8 @@ def target_pool_spec(config: MigrationConfig, pool: TargetPool) -> ResourceSpec:
     inputs["upgradeSettings"] = {"maxSurge": pool.max_surge}
     return ResourceSpec(
         AGENT_POOL_TYPE,
-        f"target-pool-{pool.name}",
-        target_pool_component(pool),
+        target_pool_name(pool),
+        target_pool_name(pool),
         inputs,
         ignore_changes=("count",) if pool.autoscaling else (),
         replace_on_changes=POOL_REPLACE_FIELDS,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from components.config import MigrationConfig, Taint
-from components.desired.pools import target_pool_spec
+from components.desired.pools import target_pool_name
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 
 SHIM_COMPONENT = "shim"
@@ -177,7 +177,7 @@ def shim_specs(config: MigrationConfig) -> list[ResourceSpec]:
         "pod-security.kubernetes.io/enforce": "privileged",
         "pod-security.kubernetes.io/warn": "privileged",
     }
-    pools = [target_pool_spec(config, pool).name for pool in config.target_pools]
+    pools = [target_pool_name(pool) for pool in config.target_pools]
     namespaced = {"name": INSTALLER_NAME, "namespace": shim.namespace}
     return [
         kubernetes_spec(

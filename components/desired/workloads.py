@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config import MigrationConfig, Phase
-from components.desired.pools import target_pool_spec
+from components.desired.pools import target_pool_name
 from components.desired.shim import DAEMONSET, RUNTIME_CLASS
 from components.desired.spec import (
     ResourceSpec,
@@ -289,7 +289,7 @@ def workload_specs(
     new_service = None
     if plan.new_replicas is not None:
         platform = (
-            *(target_pool_spec(config, p).name for p in config.target_pools),
+            *(target_pool_name(p) for p in config.target_pools),
             DAEMONSET,
             RUNTIME_CLASS,
         )
