@@ -102,19 +102,19 @@ class _HTTPRoute(_Strict):
     spec: _HTTPRouteSpec
 
 
-def _object_name(manifest: dict[str, Any]) -> str:
+def object_label(manifest: dict[str, Any]) -> str:
+    """`Kind namespace/name` of a Kubernetes object; tolerant of malformed input ("?" where missing)."""
     metadata = manifest.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     namespace = metadata.get("namespace")
     name = metadata.get("name", "?")
-    return (
-        f"{manifest.get('kind', '?')} {namespace}/{name}" if namespace else f"{manifest.get('kind')} {name}"
-    )
+    kind = manifest.get("kind", "?")
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
 def schema_problems(manifest: dict[str, Any], version: str) -> list[str]:
     """One line per schema violation of `manifest` on Kubernetes `version` (e.g. "1.33")."""
-    where = f"{_object_name(manifest)} (Kubernetes {version})"
+    where = f"{object_label(manifest)} (Kubernetes {version})"
     if manifest.get("kind") == "HTTPRoute":
         try:
             _HTTPRoute.model_validate(manifest)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.config import PROJECT
+from components.schemas import object_label
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,9 @@ class ResourceSpec:
     @property
     def label(self) -> str:
         """What a reviewer calls it: `Deployment default/hello` or `AgentPool spinpool`."""
-        kind = self.type.rsplit(":", 1)[-1]
         if self.is_kubernetes:
-            metadata = self.inputs["metadata"]
-            namespace = metadata.get("namespace")
-            return f"{kind} {namespace}/{metadata['name']}" if namespace else f"{kind} {metadata['name']}"
-        return f"{kind} {self.inputs.get('agentPoolName', self.name)}"
+            return object_label(self.inputs)
+        return f"{self.type.rsplit(':', 1)[-1]} {self.inputs.get('agentPoolName', self.name)}"
 
 
 @dataclass(frozen=True)
