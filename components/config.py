@@ -163,11 +163,32 @@ class Autoscaling(Model):
         return self
 
 
-OsSku = Literal["Ubuntu", "Ubuntu2204", "Ubuntu2404", "AzureLinux", "AzureLinux3"]
+def _linux_os_skus() -> tuple[str, ...]:
+    """The OS SKUs of the AgentPool API version azure-native pins (2025-09-01 in 3.29), less Windows and
+    the retired CBLMariner; a newer name such as Ubuntu2404 is refused until the provider has it."""
+    from pulumi_azure_native.containerservice import OSSKU
+
+    return tuple(sku.value for sku in OSSKU if not sku.value.startswith("Windows") and sku.value != "CBLMariner")
+
+
+LINUX_OS_SKUS = _linux_os_skus()
+
+
+def _os_sku(value: str) -> str:
+    if value not in LINUX_OS_SKUS:
+        raise _fail(
+            "os_sku",
+            f"must be one of {', '.join(LINUX_OS_SKUS)} (the Linux OS SKUs of the AKS API version "
+            "pulumi-azure-native uses)",
+        )
+    return value
+
+
+OsSku = Annotated[str, AfterValidator(_os_sku)]
 
 
 class Pool(Model):
-    """Fields shared by the legacy and the target pools, as AKS stores them on the agent pool."""
+    """Fields of the OCIContainer pools this project creates, as AKS stores them on the agent pool."""
 
     name: PoolName
     vm_size: str = Field(min_length=1)
@@ -175,7 +196,10 @@ class Pool(Model):
     os_sku: OsSku = "Ubuntu"
     autoscaling: Autoscaling | None = None
     zones: tuple[Literal["1", "2", "3"], ...] = ()
-    orchestrator_version: str | None = Field(default=None, pattern=r"^1\.[0-9]+(\.[0-9]+)?$")
+    # major.minor only: AKS then picks the patch and auto-upgrade moves it without a drift fight
+    # (AKS API 2025-09-01: "When <major.minor> is specified, the latest supported GA patch version is
+    # chosen automatically"; the patch shows in currentOrchestratorVersion).
+    orchestrator_version: str | None = Field(default=None, pattern=r"^1\.[0-9]+$")
     max_pods: int | None = Field(default=None, ge=10, le=250)
     node_labels: dict[LabelKey, LabelValue] = {}
     node_taints: tuple[Taint, ...] = ()
@@ -191,10 +215,39 @@ class Pool(Model):
         return self
 
 
-class LegacyPool(Pool):
-    """The existing WASI pool, described exactly as AKS holds it so it can be imported."""
+# What an earlier version of this config asked of the legacy pool; now refused with the reason.
+_LEGACY_POOL_DROPPED = (
+    "vmSize",
+    "count",
+    "osSku",
+    "zones",
+    "orchestratorVersion",
+    "autoscaling",
+    "maxPods",
+    "workloadRuntime",
+)
 
-    workload_runtime: Literal["WasmWasi"] = "WasmWasi"
+
+class LegacyPool(Model):
+    """The existing WASI pool, adopted read-only: its name identifies it; its labels and taints tell
+    the offline scheduling proof where legacy pods may run. Nothing else is ever sent to Azure."""
+
+    name: PoolName
+    node_labels: dict[LabelKey, LabelValue] = {}
+    node_taints: tuple[Taint, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _identity_only(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            dropped = [key for key in _LEGACY_POOL_DROPPED if key in value]
+            if dropped:
+                raise _fail(
+                    "legacy_pool_identity",
+                    f"remove {', '.join(dropped)}: the WASI pool is adopted read-only (every property as "
+                    "AKS holds it is kept), so only its name identifies it",
+                )
+        return value
 
 
 class TargetPool(Pool):
@@ -251,6 +304,14 @@ class NodeLabel(Model):
     value: LabelValue = "containerd-shim-spin"
 
 
+class AdoptExisting(Model):
+    """Objects of these names that already exist (made by hand or an earlier tool) are imported instead
+    of failing the create with AlreadyExists (pulumi-kubernetes >= 4.29 does not upsert)."""
+
+    namespace: bool = False
+    runtime_class: bool = False
+
+
 class Shim(Model):
     namespace: DnsLabel = "wasm-shim-system"
     runtime_class_name: DnsLabel = "wasm-spin"
@@ -259,6 +320,7 @@ class Shim(Model):
     installer_image: InstallerImage = InstallerImage()
     shim_path: str = Field(default="/usr/local/bin/containerd-shim-spin-v2", pattern=r"^/[^\s]+$")
     check_interval_seconds: int = Field(default=60, ge=10, le=3600)
+    adopt_existing: AdoptExisting = AdoptExisting()
 
     @field_validator("runtime_class_name")
     @classmethod

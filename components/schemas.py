@@ -112,8 +112,10 @@ def object_label(manifest: dict[str, Any]) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
-def schema_problems(manifest: dict[str, Any], version: str) -> list[str]:
-    """One line per schema violation of `manifest` on Kubernetes `version` (e.g. "1.33")."""
+def schema_problems(manifest: dict[str, Any], version: str, *, partial: bool = False) -> list[str]:
+    """One line per schema violation of `manifest` on Kubernetes `version` (e.g. "1.33"). `partial`
+    is for server-side apply patches, which send only the fields they own: missing required fields are
+    fine there, unknown or mistyped ones are not."""
     where = f"{object_label(manifest)} (Kubernetes {version})"
     if manifest.get("kind") == "HTTPRoute":
         try:
@@ -130,4 +132,5 @@ def schema_problems(manifest: dict[str, Any], version: str) -> list[str]:
     return [
         f"{where}: {key_path(tuple(error.absolute_path)) or '(object)'}: {error.message}"
         for error in sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))
+        if not (partial and error.validator == "required")
     ]

@@ -38,8 +38,12 @@ def deleted_by_phase(state: DesiredState, previous: DesiredState | None) -> list
 
 
 def lifecycle_of(spec: ResourceSpec) -> dict[str, Any]:
-    """The resource options that change what the engine does, only those that are set."""
-    options: dict[str, Any] = {}
+    """The resource options that change what the engine does: where it sits (parent component,
+    provider), then only the options that are set."""
+    options: dict[str, Any] = {
+        "parent": f"{spec.parent_types[-1]}::{spec.component}" if spec.parent_types else spec.component,
+        "provider": spec.provider,
+    }
     if spec.import_id:
         options["import"] = spec.import_id
     if spec.protect:
@@ -52,6 +56,10 @@ def lifecycle_of(spec: ResourceSpec) -> dict[str, Any]:
         options["deleteBeforeReplace"] = True
     if spec.depends_on:
         options["dependsOn"] = list(spec.depends_on)
+    if spec.retain_on_delete:
+        options["retainOnDelete"] = True
+    if spec.deleted_with:
+        options["deletedWith"] = spec.deleted_with
     return options
 
 
@@ -71,6 +79,10 @@ def _comment(spec: ResourceSpec) -> list[str]:
             lines.append(f"#   {title}: {', '.join(options[key])}")
     if spec.delete_before_replace:
         lines.append("#   delete_before_replace: the old one is deleted before its replacement exists")
+    if spec.retain_on_delete:
+        lines.append("#   retain_on_delete: removing it leaves its fields as they are (no relinquish)")
+    if spec.deleted_with:
+        lines.append(f"#   deleted_with: {spec.deleted_with}")
     return lines
 
 
