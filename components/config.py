@@ -168,7 +168,9 @@ def _linux_os_skus() -> tuple[str, ...]:
     the retired CBLMariner; a newer name such as Ubuntu2404 is refused until the provider has it."""
     from pulumi_azure_native.containerservice import OSSKU
 
-    return tuple(sku.value for sku in OSSKU if not sku.value.startswith("Windows") and sku.value != "CBLMariner")
+    return tuple(
+        sku.value for sku in OSSKU if not sku.value.startswith("Windows") and sku.value != "CBLMariner"
+    )
 
 
 LINUX_OS_SKUS = _linux_os_skus()

@@ -96,7 +96,9 @@ def register(
     if spec.type == AGENT_POOL_TYPE:
         if not isinstance(spec.sdk_args, azure_native.containerservice.AgentPoolArgs):
             raise RegistrationError(f"{spec.name}: an AgentPool spec needs its typed AgentPoolArgs")
-        return azure_native.containerservice.AgentPool(spec.name, opts=opts, **_agent_pool_kwargs(spec.sdk_args))
+        return azure_native.containerservice.AgentPool(
+            spec.name, opts=opts, **_agent_pool_kwargs(spec.sdk_args)
+        )
     manifest = spec.inputs
     if spec.type in CUSTOM_RESOURCE_TYPES:
         extra = set(manifest) - _CUSTOM_RESOURCE_FIELDS

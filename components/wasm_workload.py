@@ -44,5 +44,9 @@ class WasmWorkload(SpecComponent):
         self.service_name = self.after(self.resources[resources["service"]], objects["service"])
         self.selector = self.after(self.resources[resources["deployment"]], new_selector(args["app_name"]))
         self.register_outputs(
-            {"deploymentName": self.deployment_name, "serviceName": self.service_name, "selector": self.selector}
+            {
+                "deploymentName": self.deployment_name,
+                "serviceName": self.service_name,
+                "selector": self.selector,
+            }
         )

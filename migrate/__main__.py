@@ -64,10 +64,12 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     r.add_argument("stack_file", type=Path)
-    r.add_argument("--out", type=Path, help="write kubernetes.yaml, azure.yaml, lifecycle.yaml to DIR")
+    r.add_argument(
+        "--out", type=Path, help="write kubernetes.yaml, patches.yaml, azure.yaml, lifecycle.yaml to DIR"
+    )
     r.add_argument(
         "--section",
-        choices=("all", "kubernetes", "azure", "lifecycle"),
+        choices=("all", "kubernetes", "patches", "azure", "lifecycle"),
         default="all",
         help="what to print to stdout (default all; `kubernetes` is valid `kubectl apply -f -` input)",
     )

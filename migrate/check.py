@@ -77,6 +77,7 @@ POOL_KEYS_NEEDING_A_NEW_POOL = ("vmSize", "zones", "maxPods")
 def pool_replacement_problems(source: dict[str, Any], target: dict[str, Any]) -> list[str]:
     """A target pool that keeps its name but changes what only a new pool can change: refused, since
     replacing it in place takes every Wasm pod on it down; blue/green under a new name instead."""
+
     def pools(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
         items = raw.get("targetPools")
         if not isinstance(items, list):
@@ -89,9 +90,10 @@ def pool_replacement_problems(source: dict[str, Any], target: dict[str, Any]) ->
         if name not in old:
             continue
         for key in POOL_KEYS_NEEDING_A_NEW_POOL:
-            if old[name].get(key) != pool.get(key):
+            before, after = old[name].get(key), pool.get(key)
+            if before != after:
                 problems.append(
-                    f"targetPools[{index}].{key}: {old[name].get(key)!r} → {pool.get(key)!r} needs a new pool; "
+                    f"targetPools[{index}].{key}: {before!r} → {after!r} needs a new pool; "
                     f"replacing {name!r} in place is an outage. Add a pool with another name (blue/green), "
                     "apply, then remove this one"
                 )

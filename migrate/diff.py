@@ -121,6 +121,8 @@ def _detail(change: Change) -> str:
     if change.action == "create":
         return "new"
     if change.action == "delete":
+        if change.spec.retain_on_delete:
+            return "retained: its fields stay as they are"
         return "protected: unprotect first" if change.spec.protect else "removed by this phase"
     if change.action == "replace":
         return "forced by " + ", ".join(f"`{field}`" for field in change.forced_by)
@@ -216,7 +218,7 @@ def risks(
                     "WASI pool",
                     f"{spec.label} (`{spec.name}`)",
                 )
-            else:
+            elif not spec.retain_on_delete:
                 add("delete", "Deleted resources", f"{spec.label} (`{spec.name}`)")
             if spec.protect:
                 unprotect_first(spec)

@@ -2,6 +2,8 @@
 
 kubernetes.yaml  the Kubernetes objects (their inputs ARE the manifests), one document each, with the
                  Pulumi lifecycle in comments above it, so `kubectl apply -f` sees plain objects;
+patches.yaml     the server-side apply patches on adopted objects, each holding only the fields it owns
+                 (`kubectl apply --server-side --force-conflicts -f` applies them the same way);
 azure.yaml       the AgentPool inputs as ARM receives them, annotated the same way;
 lifecycle.yaml   machine-readable: every resource's logical name, file and document index, options,
                  and what this phase deletes (in the previous phase's desired state, absent now)."""
@@ -15,6 +17,7 @@ from components.desired.spec import DesiredState, ResourceSpec
 from migrate.yamlio import dump
 
 KUBERNETES_FILE = "kubernetes.yaml"
+PATCHES_FILE = "patches.yaml"
 AZURE_FILE = "azure.yaml"
 LIFECYCLE_FILE = "lifecycle.yaml"
 
@@ -22,11 +25,17 @@ LIFECYCLE_FILE = "lifecycle.yaml"
 @dataclass(frozen=True)
 class Rendered:
     kubernetes: str
+    patches: str
     azure: str
     lifecycle: str
 
     def files(self) -> dict[str, str]:
-        return {KUBERNETES_FILE: self.kubernetes, AZURE_FILE: self.azure, LIFECYCLE_FILE: self.lifecycle}
+        return {
+            KUBERNETES_FILE: self.kubernetes,
+            PATCHES_FILE: self.patches,
+            AZURE_FILE: self.azure,
+            LIFECYCLE_FILE: self.lifecycle,
+        }
 
 
 def deleted_by_phase(state: DesiredState, previous: DesiredState | None) -> list[ResourceSpec]:
@@ -107,14 +116,22 @@ def _stream(header: str, specs: list[ResourceSpec], deleted: list[ResourceSpec],
 
 
 def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
-    kubernetes = [spec for spec in state.resources if spec.is_kubernetes]
+    kubernetes = [spec for spec in state.resources if spec.is_kubernetes and not spec.is_patch]
+    patches = [spec for spec in state.resources if spec.is_patch]
     azure = [spec for spec in state.resources if not spec.is_kubernetes]
     deleted = deleted_by_phase(state, previous)
     phase = state.phase
     kubernetes_text = _stream(
         f"# Phase {phase}: Kubernetes objects, in registration order. Valid input for `kubectl apply -f`.",
         kubernetes,
-        [s for s in deleted if s.is_kubernetes],
+        [s for s in deleted if s.is_kubernetes and not s.is_patch],
+        phase,
+    )
+    patches_text = _stream(
+        f"# Phase {phase}: server-side apply patches; each owns only the fields it holds. Valid input for "
+        "`kubectl apply --server-side --force-conflicts -f`.",
+        patches,
+        [s for s in deleted if s.is_patch],
         phase,
     )
     azure_text = _stream(
@@ -124,7 +141,7 @@ def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
         phase,
     )
     entries = []
-    for file, specs in ((KUBERNETES_FILE, kubernetes), (AZURE_FILE, azure)):
+    for file, specs in ((KUBERNETES_FILE, kubernetes), (PATCHES_FILE, patches), (AZURE_FILE, azure)):
         for index, spec in enumerate(specs):
             entries.append(
                 {
@@ -156,4 +173,4 @@ def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
         "# Every resource of the phase with its Pulumi lifecycle; `document` indexes the file's documents.\n"
         + dump(lifecycle)
     )
-    return Rendered(kubernetes_text, azure_text, lifecycle_text)
+    return Rendered(kubernetes_text, patches_text, azure_text, lifecycle_text)

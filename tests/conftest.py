@@ -25,6 +25,8 @@ PHASE_FILES = sorted(STACKS.glob("prod.*.yaml"))
 def phase_file_for(phase: Phase) -> Path:
     """The reference environment's stack file of `phase`."""
     return next(path for path in PHASE_FILES if path.stem.endswith(f"-{phase.value}"))
+
+
 CREDENTIALS_TOKEN = "azure-native:containerservice:listManagedClusterUserCredentials"
 USER_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# user credentials of the mocked cluster\n"
 

@@ -77,7 +77,10 @@ def azure_agent_pool_read(az_show: dict[str, Any], cluster: str) -> dict[str, An
 
 
 _SERVER_METADATA = ("creationTimestamp", "generation", "managedFields", "resourceVersion", "uid")
-_SERVER_ANNOTATIONS = ("deployment.kubernetes.io/revision", "kubectl.kubernetes.io/last-applied-configuration")
+_SERVER_ANNOTATIONS = (
+    "deployment.kubernetes.io/revision",
+    "kubectl.kubernetes.io/last-applied-configuration",
+)
 
 
 def kubernetes_read(live: dict[str, Any]) -> dict[str, Any]:

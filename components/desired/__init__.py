@@ -210,7 +210,9 @@ def workload_components(
             shim["daemonset"],
             shim["runtime_class"],
         )
-        plans.append(ComponentPlan(WASM_WORKLOAD_TYPE, base, wasm_args, depends_on=(*platform, *after_legacy)))
+        plans.append(
+            ComponentPlan(WASM_WORKLOAD_TYPE, base, wasm_args, depends_on=(*platform, *after_legacy))
+        )
 
     gateway = workload.gateway
     route_name = f"{base}-route"

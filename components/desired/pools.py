@@ -142,7 +142,9 @@ def wasm_node_pool_specs(name: str, args: WasmNodePoolArgs) -> list[ResourceSpec
         max_pods=args.get("max_pods"),
         node_labels=pool_node_labels(args),
         node_taints=taints or None,
-        upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(max_surge=args.get("max_surge", "33%")),
+        upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(
+            max_surge=args.get("max_surge", "33%")
+        ),
     )
     # With the autoscaler on, AKS owns the node count: its changes must not show as drift.
     return [_agent_pool_spec(name, pool, ignore_changes=("count",) if autoscaling else ())]

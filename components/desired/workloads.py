@@ -293,7 +293,12 @@ def _adoption(name: str, component: str, manifest: Mapping[str, Any]) -> Resourc
 
 
 def _patch(
-    name: str, component: str, manifest: Mapping[str, Any], spec: dict[str, Any], owner: str, after: str | None
+    name: str,
+    component: str,
+    manifest: Mapping[str, Any],
+    spec: dict[str, Any],
+    owner: str,
+    after: str | None,
 ) -> ResourceSpec:
     """A server-side apply patch owning only `spec`'s fields. Removing it from the program must not
     relinquish them (pulumi-kubernetes ssa.Relinquish: an unowned `replicas` falls back to 1, an unowned
@@ -330,13 +335,25 @@ def legacy_workload_specs(name: str, args: LegacyWorkloadArgs) -> list[ResourceS
     if keep and replicas is not None:
         after = names["selector"] if scale_down_last and selector is not None else None
         specs.append(
-            _patch(names["replicas"], name, args["deployment"], {"replicas": replicas}, names["deployment"], after)
+            _patch(
+                names["replicas"],
+                name,
+                args["deployment"],
+                {"replicas": replicas},
+                names["deployment"],
+                after,
+            )
         )
     if selector is not None:
         after = names["replicas"] if keep and replicas is not None and not scale_down_last else None
         specs.append(
             _patch(
-                names["selector"], name, args["service"], {"selector": dict(selector)}, names["service"], after
+                names["selector"],
+                name,
+                args["service"],
+                {"selector": dict(selector)},
+                names["service"],
+                after,
             )
         )
     return in_dependency_order(specs)
@@ -392,7 +409,8 @@ def traffic_split_specs(name: str, args: TrafficSplitArgs) -> list[ResourceSpec]
             {
                 "matches": [{"path": {"type": "PathPrefix", "value": args.get("path_prefix", "/")}}],
                 "backendRefs": [
-                    {"name": b["service_name"], "port": b["port"], "weight": b["weight"]} for b in args["backends"]
+                    {"name": b["service_name"], "port": b["port"], "weight": b["weight"]}
+                    for b in args["backends"]
                 ],
             }
         ],

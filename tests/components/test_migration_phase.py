@@ -45,7 +45,9 @@ def test_registrations_equal_the_desired_state(pulumi_run, phase_file):
         assert got.inputs == spec.inputs, spec.name
         assert got.protect is spec.protect, spec.name
         assert got.import_id == (spec.import_id or ""), spec.name
-        assert sorted(map(_tail, got.dependencies)) == sorted(urns[d] for d in set(spec.depends_on)), spec.name
+        assert sorted(map(_tail, got.dependencies)) == sorted(urns[d] for d in set(spec.depends_on)), (
+            spec.name
+        )
         assert got.replace_on_changes == list(spec.replace_on_changes), spec.name
         assert got.delete_before_replace is spec.delete_before_replace, spec.name
         assert got.ignore_changes == list(spec.ignore_changes), spec.name
@@ -73,7 +75,7 @@ def test_components_are_the_planned_ones_in_the_phase(pulumi_run, phase_file):
 
 def test_component_dispatch_tables_agree():
     assert set(BUILDERS) == set(COMPONENT_CLASSES)
-    assert all(cls.TYPE == token for token, cls in COMPONENT_CLASSES.items())
+    assert all(token == cls.TYPE for token, cls in COMPONENT_CLASSES.items())
 
 
 def test_baseline_adopts_and_protects_and_changes_nothing(pulumi_run):

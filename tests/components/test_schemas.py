@@ -7,35 +7,54 @@ import copy
 import kubernetes_validate
 import pytest
 
+from components.config import Phase
 from components.desired import build_desired_state
 from components.migration import load_migration
 from components.schemas import KUBERNETES_VERSIONS, schema_problems, supported_version
-from tests.conftest import PHASE_FILES, load_raw
+from tests.conftest import load_raw, phase_file_for
+
+
+def _specs(path):
+    return [s for s in build_desired_state(load_migration(load_raw(path))).resources if s.is_kubernetes]
 
 
 def _objects(path):
-    return [
-        s.inputs for s in build_desired_state(load_migration(load_raw(path))).resources if s.is_kubernetes
-    ]
+    return [s.inputs for s in _specs(path) if not s.is_patch]
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_every_object_of_every_phase_is_valid(phase_file, version):
-    objects = _objects(phase_file)
-    assert objects
-    for manifest in objects:
-        assert schema_problems(manifest, version) == [], manifest["metadata"]["name"]
-        if manifest["kind"] != "HTTPRoute":  # a CRD: kubernetes-validate has no schema for it
+    specs = _specs(phase_file)
+    assert specs
+    for spec in specs:
+        manifest = spec.inputs
+        assert schema_problems(manifest, version, partial=spec.is_patch) == [], spec.name
+        # HTTPRoute is a CRD: kubernetes-validate has no schema for it; a patch is partial on purpose.
+        if manifest["kind"] != "HTTPRoute" and not spec.is_patch:
             kubernetes_validate.validate(manifest, version, strict=True)
+
+
+def test_patches_are_checked_for_unknown_fields_but_not_for_completeness():
+    patch = next(s for s in _specs(phase_file_for(Phase.CUTOVER)) if s.type.endswith("DeploymentPatch"))
+    assert schema_problems(patch.inputs, "1.33", partial=True) == []
+    assert schema_problems(patch.inputs, "1.33")  # as a whole Deployment it lacks selector and template
+    broken = copy.deepcopy(patch.inputs)
+    broken["spec"]["replica"] = 0
+    assert schema_problems(broken, "1.33", partial=True) == [
+        "Deployment web/hello-spin (Kubernetes 1.33): spec: Additional properties are not allowed "
+        "('replica' was unexpected)"
+    ]
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_cached_validation_agrees_with_kubernetes_validate(version):
-    for manifest in _objects(PHASE_FILES[3]):
+    for manifest in _objects(phase_file_for(Phase.CUTOVER)):
         if manifest["kind"] == "HTTPRoute":
             continue
         kubernetes_validate.validate(manifest, version, strict=True)
-    broken = copy.deepcopy(next(m for m in _objects(PHASE_FILES[2]) if m["kind"] == "DaemonSet"))
+    broken = copy.deepcopy(
+        next(m for m in _objects(phase_file_for(Phase.PARALLEL)) if m["kind"] == "DaemonSet")
+    )
     broken["spec"]["template"]["spec"]["hostPid"] = True
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, version, strict=True)
@@ -47,7 +66,9 @@ def test_cached_validation_agrees_with_kubernetes_validate(version):
 
 
 def test_httproute_is_checked_strictly():
-    route = copy.deepcopy(next(m for m in _objects(PHASE_FILES[2]) if m["kind"] == "HTTPRoute"))
+    route = copy.deepcopy(
+        next(m for m in _objects(phase_file_for(Phase.PARALLEL)) if m["kind"] == "HTTPRoute")
+    )
     assert schema_problems(route, "1.33") == []
     route["spec"]["rules"][0]["backendRefs"][0]["weight"] = -1
     route["spec"]["parentRef"] = []
