@@ -96,15 +96,22 @@ def replicas_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, An
     Deployment's managedFields record. Such a field cannot be patched without a fight
     (pulumi-kubernetes#2491), so the workload is refused rather than left to flap."""
     name = (deployment.get("metadata") or {}).get("name")
+
+    def named(obj: dict[str, Any]) -> Any:
+        metadata = obj.get("metadata")
+        return metadata.get("name") if isinstance(metadata, dict) else None
+
     for obj in exported:
-        target = (obj.get("spec") or {}).get("scaleTargetRef") if isinstance(obj.get("spec"), dict) else None
-        if obj.get("kind") == "HorizontalPodAutoscaler" and isinstance(target, dict):
-            if target.get("kind") == "Deployment" and target.get("name") == name:
-                return f"HorizontalPodAutoscaler {(obj.get('metadata') or {}).get('name')} (in the export)"
-    original = next(
-        (o for o in exported if o.get("kind") == "Deployment" and (o.get("metadata") or {}).get("name") == name),
-        {},
-    )
+        spec = obj.get("spec")
+        target = spec.get("scaleTargetRef") if isinstance(spec, dict) else None
+        if (
+            obj.get("kind") == "HorizontalPodAutoscaler"
+            and isinstance(target, dict)
+            and target.get("kind") == "Deployment"
+            and target.get("name") == name
+        ):
+            return f"HorizontalPodAutoscaler {named(obj)} (in the export)"
+    original = next((o for o in exported if o.get("kind") == "Deployment" and named(o) == name), {})
     managed = (original.get("metadata") or {}).get("managedFields")
     for entry in managed if isinstance(managed, list) else []:
         if not isinstance(entry, dict) or entry.get("subresource") != "scale":
