@@ -33,11 +33,12 @@ class Phase(StrEnum):
     DECOMMISSION = "decommission"
 
     @property
-    def index(self) -> int:
+    def position(self) -> int:
+        """0 for baseline, 4 for decommission."""
         return list(Phase).index(self)
 
     def at_least(self, other: Phase) -> bool:
-        return self.index >= other.index
+        return self.position >= other.position
 
 
 # RuntimeClasses AKS created for WASI pools; their names stay taken while the pool exists.

@@ -4,6 +4,7 @@ program entry point that validates the stack config before anything is registere
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any, TypedDict
 
 import pulumi
@@ -32,7 +33,7 @@ from components.wasm_node_pool import WasmNodePool
 from components.wasm_workload import WasmWorkload
 
 # The twin of components.desired.BUILDERS: component type to the class that registers it.
-COMPONENT_CLASSES: dict[str, type[SpecComponent]] = {
+COMPONENT_CLASSES: dict[str, Callable[[str, Any, pulumi.ResourceOptions], SpecComponent]] = {
     LEGACY_POOL_TYPE: LegacyWasiPool,
     WASM_POOL_TYPE: WasmNodePool,
     SHIM_TYPE: SpinShim,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from components.schemas import KUBERNETES_VERSIONS
 from migrate.check import check, transition_problems
@@ -40,7 +41,7 @@ examples:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: exit 2 without a traceback
+    def error(self, message: str) -> NoReturn:  # usage errors: exit 2 without a traceback
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_INPUT)
@@ -148,7 +149,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    versions = KUBERNETES_VERSIONS
+    versions: tuple[str, ...] = KUBERNETES_VERSIONS
     if args.kubernetes_version is not None:
         if args.kubernetes_version not in KUBERNETES_VERSIONS:
             raise InputError(

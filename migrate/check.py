@@ -57,7 +57,8 @@ def schema_check(state: DesiredState, versions: Iterable[str]) -> list[str]:
 
 def _phase(raw: dict[str, Any]) -> Phase | None:
     try:
-        return Phase(raw.get("phase"))
+        phase = raw.get("phase")
+        return Phase(phase) if isinstance(phase, str) else None
     except ValueError:
         return None
 
@@ -107,17 +108,17 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
         bad = "source" if before is None else "target"
         return [f"transition: the {bad} phase is not one of {', '.join(p.value for p in Phase)}"], ""
     problems = pool_replacement_problems(source, target)
-    step = after.index - before.index
+    step = after.position - before.position
     if step == 0:
         what = f"no phase change ({after.value})"
     elif step == 1:
         what = f"{before.value} → {after.value}"
     elif step > 1:
-        skipped = [p.value for p in list(Phase)[before.index + 1 : after.index]]
+        skipped = [p.value for p in list(Phase)[before.position + 1 : after.position]]
         what = f"{before.value} → {after.value}"
         problems.append(
             f"transition {what} skips {', '.join(skipped)}: apply one phase at a time "
-            f"(next is {list(Phase)[before.index + 1].value})"
+            f"(next is {list(Phase)[before.position + 1].value})"
         )
     elif before is Phase.DECOMMISSION:
         what = f"{before.value} → {after.value}"

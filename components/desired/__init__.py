@@ -23,6 +23,7 @@ from components.desired.spec import ComponentPlan, DesiredState, ResourceSpec, W
 from components.desired.workloads import (
     BackendArgs,
     LegacyWorkloadArgs,
+    ServicePortArgs,
     TrafficSplitArgs,
     WasmWorkloadArgs,
     legacy_resource_names,
@@ -260,11 +261,15 @@ def workload_components(
     return plans, traffic
 
 
-def _port_args(port: dict[str, Any]) -> dict[str, Any]:
-    args = {"port": port["port"], "target_port": port.get("targetPort", port["port"])}
-    for key, arg in (("name", "name"), ("protocol", "protocol"), ("appProtocol", "app_protocol")):
-        if key in port:
-            args[arg] = port[key]
+def _port_args(port: dict[str, Any]) -> ServicePortArgs:
+    """A legacy Service port as the new Service's port (targetPort may be a named container port)."""
+    args: ServicePortArgs = {"port": port["port"], "target_port": port.get("targetPort", port["port"])}
+    if "name" in port:
+        args["name"] = port["name"]
+    if "protocol" in port:
+        args["protocol"] = port["protocol"]
+    if "appProtocol" in port:
+        args["app_protocol"] = port["appProtocol"]
     return args
 
 

@@ -84,7 +84,7 @@ def new_selector(app_name: str) -> dict[str, str]:
 
 
 def _is_wasi_scheduling_key(key: str | None) -> bool:
-    return bool(key) and (key.startswith(WASI_NODE_LABEL_PREFIX) or key == KRUSTLET_ARCH[0])
+    return key is not None and (key.startswith(WASI_NODE_LABEL_PREFIX) or key == KRUSTLET_ARCH[0])
 
 
 def _term_without_wasi(term: dict[str, Any]) -> dict[str, Any] | None:
@@ -166,7 +166,8 @@ def _pod_template(args: WasmWorkloadArgs) -> dict[str, Any]:
     container = pod["containers"][0]
     if "image" in args:
         container["image"] = args["image"]
-    container["resources"] = {key: dict(value) for key, value in args["resources"].items()}
+    resources = args["resources"]
+    container["resources"] = {"requests": dict(resources["requests"]), "limits": dict(resources["limits"])}
     probe = {"httpGet": {"path": args.get("probe_path", "/"), "port": _probe_port(args)}}
     container["readinessProbe"] = {**probe, "periodSeconds": 5, "failureThreshold": 3}
     container["livenessProbe"] = {**probe, "periodSeconds": 10, "failureThreshold": 3}
