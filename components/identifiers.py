@@ -274,7 +274,7 @@ def httproute_schema() -> dict[str, Any]:
     return version["schema"]["openAPIV3Schema"]
 
 
-def go_pattern_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
+def go_pattern_validator(schema: dict[str, Any], registry: Any = None) -> jsonschema.protocols.Validator:
     """A Draft 2020-12 validator whose `pattern` keyword follows Go's end-of-text `$`."""
 
     def pattern(validator: Any, regex: str, instance: Any, schema: Any) -> Any:
@@ -282,7 +282,7 @@ def go_pattern_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validat
             yield jsonschema.ValidationError(f"{instance!r} does not match {regex!r}")
 
     cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": pattern})
-    return cls(schema)
+    return cls(schema) if registry is None else cls(schema, registry=registry)
 
 
 def _is_ip_address(value: str) -> bool:
