@@ -269,7 +269,8 @@ def go_anchored(pattern: str) -> str:
 @cache
 def httproute_schema() -> dict[str, Any]:
     """The openAPIV3Schema of the CRD's `v1` HTTPRoute version."""
-    crd = yaml.safe_load(HTTPROUTE_CRD.read_text())
+    # libyaml when PyYAML has it: the CRD is 340 kB, 20x faster to read than in pure Python.
+    crd = yaml.load(HTTPROUTE_CRD.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
     return version["schema"]["openAPIV3Schema"]
 
