@@ -290,6 +290,22 @@ class Resources(Model):
     requests: ResourceList
     limits: ResourceList
 
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        """The API server refuses a container whose request exceeds its limit
+        (k8s.io/kubernetes/pkg/apis/core/validation: ValidateResourceRequirements)."""
+        pairs = {
+            name: (getattr(self.requests, name), getattr(self.limits, name)) for name in ("cpu", "memory")
+        }
+        over = [
+            f"requests.{name} {request} is above limits.{name} {limit}"
+            for name, (request, limit) in pairs.items()
+            if identifiers.quantity_value(request) > identifiers.quantity_value(limit)
+        ]
+        if over:
+            raise _fail("requests_above_limits", f"{'; '.join(over)}; a request must not exceed its limit")
+        return self
+
 
 class Probe(Model):
     path: str = Field(default="/", pattern=r"^/")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -159,8 +160,21 @@ def label_value(value: str) -> str:
 # The parser (suffix.go) also takes the decimal suffixes n and u, and reads an exponent with
 # strconv.ParseInt, so the exponent is a signed integer.
 _QUANTITY = re.compile(
-    r"(?P<sign>[+-]?)([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?"
+    r"(?P<number>(?P<sign>[+-]?)([0-9]+(\.[0-9]*)?|\.[0-9]+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?"
 )
+_SUFFIX_SCALE = {
+    **{
+        suffix: Decimal(1024) ** power for power, suffix in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"), 1)
+    },
+    **{
+        suffix: Decimal(10) ** power
+        for suffix, power in zip("numkMGTPE", (-9, -6, -3, 3, 6, 9, 12, 15, 18), strict=True)
+    },
+}
+# "No quantity may represent a number greater than 2^63-1 in magnitude" (quantity.go): larger ones are
+# capped, so an exponent beyond +-40 cannot change a comparison.
+_QUANTITY_MAX = Decimal(2**63 - 1)
 
 
 def quantity(value: str) -> str:
@@ -169,6 +183,20 @@ def quantity(value: str) -> str:
         "must be a Kubernetes quantity such as 100m, 0.5, 128Mi, 1Gi or 1e3",
     )
     return value
+
+
+def quantity_value(value: str) -> Decimal:
+    """The number a quantity stands for (capped like Kubernetes caps it), e.g. to compare two."""
+    match = _QUANTITY.fullmatch(quantity(value))
+    number, suffix = Decimal(match["number"]), match["suffix"] or ""
+    if suffix in _SUFFIX_SCALE or not suffix:
+        number *= _SUFFIX_SCALE.get(suffix, 1)
+    else:  # e/E and a signed integer of any length (int() refuses more than 4300 digits)
+        exponent = suffix[1:].lstrip("+")
+        digits = exponent.lstrip("-").lstrip("0") or "0"
+        magnitude = int(digits) if len(digits) <= 3 else 1000
+        number = number.scaleb(-min(magnitude, 40) if exponent.startswith("-") else min(magnitude, 40))
+    return max(-_QUANTITY_MAX, min(_QUANTITY_MAX, number))
 
 
 def resource_quantity(value: str) -> str:

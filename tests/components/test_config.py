@@ -198,6 +198,15 @@ def _set(path: str, value):
             "non-negative Kubernetes quantity",
         ),
         (
+            _set(
+                "workloads.0.resources",
+                {"requests": {"cpu": "0.2", "memory": "1Gi"}, "limits": {"cpu": "100m", "memory": "1000Mi"}},
+            ),
+            "workloads[0].resources",
+            "",
+            "requests.cpu 0.2 is above limits.cpu 100m; requests.memory 1Gi is above limits.memory 1000Mi",
+        ),
+        (
             _set("shim.shimPath", "/usr/local/bin/shim v2"),
             "shim.shimPath",
             "'/usr/local/bin/shim v2'",

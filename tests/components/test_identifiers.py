@@ -96,3 +96,17 @@ def test_rule(rule, value, valid):
 )
 def test_go_patterns_end_only_at_the_end_of_the_text(pattern, expected):
     assert identifiers.go_anchored(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    ("smaller", "larger"),
+    [("100m", "0.2"), ("999Mi", "1Gi"), ("1G", "1Gi"), ("1e3", "1.001k"), ("5n", "6u"), ("1Ei", "1e30")],
+)
+def test_quantities_compare_by_the_number_they_stand_for(smaller, larger):
+    assert identifiers.quantity_value(smaller) < identifiers.quantity_value(larger)
+
+
+def test_quantities_are_capped_like_kubernetes_caps_them():
+    assert identifiers.quantity_value("1Gi") == 1024**3
+    assert identifiers.quantity_value("1e30") == identifiers.quantity_value("1e+" + "9" * 5000) == 2**63 - 1
+    assert identifiers.quantity_value("1e-" + "9" * 5000) == identifiers.quantity_value("1e-40")
