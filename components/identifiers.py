@@ -59,8 +59,9 @@ def azure_resource_group(value: str) -> str:
 
 
 # Microsoft.ContainerService/managedClusters: 1-63 characters; alphanumerics, underscores and hyphens;
-# start and end with an alphanumeric (the REST spec's pattern for resourceName is
-# ^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$).
+# start and end with an alphanumeric. The AKS REST API's pattern for resourceName, also what azure-cli's
+# `az aks create` checks (https://learn.microsoft.com/rest/api/aks/managed-clusters/create-or-update):
+# ^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$
 _AKS_CLUSTER_NAME = re.compile(r"[a-zA-Z0-9]|[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]")
 
 
@@ -90,7 +91,10 @@ def aks_pool_name(value: str) -> str:
 # conventions" (https://learn.microsoft.com/azure/virtual-machines/vm-naming-conventions):
 # tier_ family [sub-family] vCPUs [-constrained vCPUs] additive features [_accelerator] [_version],
 # e.g. Standard_D4s_v5, Standard_E4-2s_v3, Standard_NC24ads_A100_v4, Basic_A0, Standard_D2_v2_Promo.
-_VM_SIZE = re.compile(r"(Standard|Basic)_[A-Z]+[0-9]+(-[0-9]+)?[a-z]*(_[A-Za-z0-9]+)*")
+# Matched without regard to case: the compute API takes `standard_nc6s_v3` as well and preserves the
+# spelling it was given (Azure/azure-cli#9238, dask/dask-cloudprovider#270, Azure/azurehpc#313 saw
+# `STANDARD_HB120rs_V2`), and the legacy pool must be described with the spelling AKS holds.
+_VM_SIZE = re.compile(r"(Standard|Basic)_[A-Z]+[0-9]+(-[0-9]+)?[a-z]*(_[A-Za-z0-9]+)*", re.IGNORECASE)
 
 
 def azure_vm_size(value: str) -> str:
