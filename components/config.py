@@ -308,7 +308,9 @@ class Resources(Model):
 
 
 class Probe(Model):
-    path: str = Field(default="/", pattern=r"^/")
+    # Sent by the kubelet as an HTTP request target in origin form (RFC 9112, 3.2.1): '/' and visible
+    # ASCII, no spaces or control characters.
+    path: str = Field(default="/", pattern=r"^/[!-~]*$")
     port: Int | None = Field(default=None, ge=1, le=65535)
 
 

@@ -207,6 +207,12 @@ def _set(path: str, value):
             "requests.cpu 0.2 is above limits.cpu 100m; requests.memory 1Gi is above limits.memory 1000Mi",
         ),
         (
+            _set("workloads.0.probe", {"path": "/hello world"}),
+            "workloads[0].probe.path",
+            "'/hello world'",
+            "match",
+        ),
+        (
             _set("shim.shimPath", "/usr/local/bin/shim v2"),
             "shim.shimPath",
             "'/usr/local/bin/shim v2'",
