@@ -162,10 +162,10 @@ def label_value(value: str) -> str:
 #   <suffix> ::= <binarySI> | <decimalExponent> | <decimalSI>;  <binarySI> ::= Ki | Mi | Gi | Ti | Pi | Ei
 #   <decimalSI> ::= m | "" | k | M | G | T | P | E;  <decimalExponent> ::= "e" <signedNumber> | "E" ...
 # The parser (suffix.go) also takes the decimal suffixes n and u, and reads an exponent with
-# strconv.ParseInt, so the exponent is a signed integer.
+# strconv.ParseInt(..., 10, 64): a signed integer that fits in 64 bits.
 _QUANTITY = re.compile(
     r"(?P<number>(?P<sign>[+-]?)([0-9]+(\.[0-9]*)?|\.[0-9]+))"
-    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE](?P<exponent>[+-]?[0-9]+))?"
 )
 _SUFFIX_SCALE = {
     **{
@@ -181,9 +181,18 @@ _SUFFIX_SCALE = {
 _QUANTITY_MAX = Decimal(2**63 - 1)
 
 
+def _quantity_match(value: str) -> re.Match[str] | None:
+    match = _QUANTITY.fullmatch(value)
+    if match and match["exponent"]:
+        digits = match["exponent"].lstrip("+-").lstrip("0")
+        if len(digits) > 19 or not -(2**63) <= int(match["exponent"]) < 2**63:
+            return None
+    return match
+
+
 def quantity(value: str) -> str:
     _require(
-        bool(_QUANTITY.fullmatch(value)),
+        bool(_quantity_match(value)),
         "must be a Kubernetes quantity such as 100m, 0.5, 128Mi, 1Gi or 1e3",
     )
     return value
@@ -191,24 +200,20 @@ def quantity(value: str) -> str:
 
 def quantity_value(value: str) -> Decimal:
     """The number a quantity stands for (capped like Kubernetes caps it), e.g. to compare two."""
-    match = _QUANTITY.fullmatch(quantity(value))
-    number, suffix = Decimal(match["number"]), match["suffix"] or ""
-    if suffix in _SUFFIX_SCALE or not suffix:
-        number *= _SUFFIX_SCALE.get(suffix, 1)
-    else:  # e/E and a signed integer of any length (int() refuses more than 4300 digits)
-        exponent = suffix[1:].lstrip("+")
-        digits = exponent.lstrip("-").lstrip("0") or "0"
-        magnitude = int(digits) if len(digits) <= 3 else 1000
-        number = number.scaleb(-min(magnitude, 40) if exponent.startswith("-") else min(magnitude, 40))
+    match = _quantity_match(quantity(value))
+    number = Decimal(match["number"])
+    if match["exponent"]:
+        number = number.scaleb(max(-40, min(40, int(match["exponent"]))))
+    else:
+        number *= _SUFFIX_SCALE.get(match["suffix"] or "", 1)
     return max(-_QUANTITY_MAX, min(_QUANTITY_MAX, number))
 
 
 def resource_quantity(value: str) -> str:
     """A container's CPU or memory request or limit: a quantity that is not negative
     (k8s.io/kubernetes/pkg/apis/core/validation: ValidateNonnegativeQuantity)."""
-    match = _QUANTITY.fullmatch(value)
     _require(
-        bool(match) and match["sign"] != "-",
+        bool(_quantity_match(value)) and quantity_value(value) >= 0,
         "must be a non-negative Kubernetes quantity such as 100m, 0.5, 128Mi or 1Gi",
     )
     return value

@@ -76,7 +76,8 @@ _CUSTOM_RESOURCE_METADATA = {
 
 def strict(schema: Any) -> Any:
     """A copy of an OpenAPI v3 schema with `additionalProperties: false` on every object schema that
-    has `properties` and says nothing about additional ones."""
+    has `properties` and says nothing about additional ones, unless it keeps unknown fields
+    (`x-kubernetes-preserve-unknown-fields`, where the API server keeps them too)."""
     if isinstance(schema, list):
         return [strict(item) for item in schema]
     if not isinstance(schema, dict):
@@ -84,7 +85,8 @@ def strict(schema: Any) -> Any:
     copy = {key: (strict(value) if key != "properties" else value) for key, value in schema.items()}
     if "properties" in schema:
         copy["properties"] = {name: strict(value) for name, value in schema["properties"].items()}
-        copy.setdefault("additionalProperties", False)
+        if not schema.get("x-kubernetes-preserve-unknown-fields"):
+            copy.setdefault("additionalProperties", False)
     return copy
 
 

@@ -79,6 +79,7 @@ def test_strictness_is_added_only_where_the_crd_lists_properties():
         "properties": {
             "open": {"type": "object", "additionalProperties": {"type": "string"}},
             "free": {"type": "object"},
+            "kept": {"type": "object", "properties": {}, "x-kubernetes-preserve-unknown-fields": True},
             "items": {"type": "array", "items": {"type": "object", "properties": {"a": {"type": "string"}}}},
         },
     }
@@ -86,6 +87,7 @@ def test_strictness_is_added_only_where_the_crd_lists_properties():
     assert made["additionalProperties"] is False
     assert made["properties"]["open"]["additionalProperties"] == {"type": "string"}
     assert "additionalProperties" not in made["properties"]["free"]
+    assert "additionalProperties" not in made["properties"]["kept"]
     assert made["properties"]["items"]["items"]["additionalProperties"] is False
     assert "additionalProperties" not in schema  # the cached CRD schema stays as published
 
