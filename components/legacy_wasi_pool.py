@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import _pool_name
+from components import identifiers
 from components.desired import LEGACY_POOL_TYPE
 from components.desired.pools import LegacyWasiPoolArgs, legacy_pool_specs
 from components.registration import SpecComponent, check_arg
@@ -22,7 +22,7 @@ class LegacyWasiPool(SpecComponent):
 
     def __init__(self, name: str, args: LegacyWasiPoolArgs, opts: pulumi.ResourceOptions | None = None):
         problems: list[str] = []
-        check_arg(problems, "pool_name", args.get("pool_name", ""), _pool_name)
+        check_arg(problems, "pool_name", args.get("pool_name", ""), identifiers.aks_pool_name)
         self._register(name, args, opts, legacy_pool_specs, problems)
         self.pool_name = self.after(self.resources[name], args["pool_name"])
         self.register_outputs({"poolName": self.pool_name})

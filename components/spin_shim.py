@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import AKS_WASI_RUNTIME_CLASSES, _dns_label, _label_key, _label_value
+from components import identifiers
+from components.config import AKS_WASI_RUNTIME_CLASSES, _label_key
 from components.desired import SHIM_TYPE
 from components.desired.shim import (
     SpinShimArgs,
@@ -27,13 +28,13 @@ RESERVED_NAMESPACES = frozenset(
 
 
 def _own_namespace(value: str) -> None:
-    _dns_label(value)
+    identifiers.dns1123_label(value)
     if value in RESERVED_NAMESPACES:
         raise ValueError("must be a namespace of its own: it is labelled privileged for the installer")
 
 
 def _not_aks_managed(value: str) -> None:
-    _dns_label(value)
+    identifiers.dns1123_label(value)
     if value in AKS_WASI_RUNTIME_CLASSES or value.startswith(("wasmtime-spin-", "wasmtime-slight-")):
         raise ValueError("collides with the AKS-managed WASI RuntimeClasses (wasmtime-*); use e.g. wasm-spin")
 
@@ -55,13 +56,13 @@ class SpinShim(SpecComponent):
         problems: list[str] = []
         check_arg(problems, "namespace", namespace_of(args), _own_namespace)
         check_arg(problems, "runtime_class_name", runtime_class_of(args), _not_aks_managed)
-        check_arg(problems, "handler", handler_of(args), _dns_label)
+        check_arg(problems, "handler", handler_of(args), identifiers.dns1123_label)
         selector = args.get("node_selector") or {}
         if not selector:
             problems.append("node_selector: name the label the Wasm pools put on their nodes")
         for key, value in selector.items():
             check_arg(problems, f"node_selector[{key!r}]", key, _label_key)
-            check_arg(problems, f"node_selector[{key!r}]", value, _label_value)
+            check_arg(problems, f"node_selector[{key!r}]", value, identifiers.label_value)
         self._register(name, args, opts, shim_specs, problems)
         names = shim_resource_names(name)
         runtime_class = self.resources[names["runtime_class"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import _dns_label
+from components import identifiers
 from components.desired import TRAFFIC_SPLIT_TYPE
 from components.desired.workloads import TrafficSplitArgs, traffic_split_specs
 from components.registration import SpecComponent, check_arg
@@ -22,7 +22,7 @@ class TrafficSplit(SpecComponent):
     def __init__(self, name: str, args: TrafficSplitArgs, opts: pulumi.ResourceOptions | None = None):
         problems: list[str] = []
         for arg in ("namespace", "app_name", "gateway_name", "gateway_namespace"):
-            check_arg(problems, arg, args.get(arg, ""), _dns_label)
+            check_arg(problems, arg, args.get(arg, ""), identifiers.dns1123_label)
         for index, backend in enumerate(args.get("backends") or []):
             if not 0 <= backend["weight"] <= 1_000_000:
                 problems.append(f"backends[{index}].weight: must be 0-1000000 (got {backend['weight']!r})")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import _label_key, _label_value, _pool_name
+from components import identifiers
+from components.config import _label_key
 from components.desired import WASM_POOL_TYPE
 from components.desired.pools import (
     DEFAULT_SHIM_LABEL,
@@ -38,11 +39,11 @@ class WasmNodePool(SpecComponent):
 
     def __init__(self, name: str, args: WasmNodePoolArgs, opts: pulumi.ResourceOptions | None = None):
         problems: list[str] = []
-        check_arg(problems, "pool_name", args.get("pool_name", ""), _pool_name)
+        check_arg(problems, "pool_name", args.get("pool_name", ""), identifiers.aks_pool_name)
         check_arg(problems, "workload_runtime", args.get("workload_runtime", OCI_CONTAINER), _oci_container)
         label = args.get("shim_label") or DEFAULT_SHIM_LABEL
         check_arg(problems, "shim_label.key", label["key"], _label_key)
-        check_arg(problems, "shim_label.value", label["value"], _label_value)
+        check_arg(problems, "shim_label.value", label["value"], identifiers.label_value)
         if ("min_count" in args) != ("max_count" in args):
             problems.append("min_count, max_count: give both to turn the autoscaler on, or neither")
         self._register(name, args, opts, wasm_node_pool_specs, problems)

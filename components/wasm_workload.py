@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import _dns_label
+from components import identifiers
 from components.desired import WASM_WORKLOAD_TYPE
 from components.desired.workloads import (
     WasmWorkloadArgs,
@@ -31,8 +31,8 @@ class WasmWorkload(SpecComponent):
 
     def __init__(self, name: str, args: WasmWorkloadArgs, opts: pulumi.ResourceOptions | None = None):
         problems: list[str] = []
-        check_arg(problems, "namespace", args.get("namespace", ""), _dns_label)
-        check_arg(problems, "app_name", args.get("app_name", ""), _dns_label)
+        check_arg(problems, "namespace", args.get("namespace", ""), identifiers.dns1123_label)
+        check_arg(problems, "app_name", args.get("app_name", ""), identifiers.dns1123_label)
         if "legacy_deployment" not in args and "image" not in args:
             problems.append("image: required when no legacy_deployment is given to translate")
         if "legacy_deployment" not in args and not args.get("ports"):
