@@ -201,6 +201,7 @@ def quantity(value: str) -> str:
 def quantity_value(value: str) -> Decimal:
     """The number a quantity stands for (capped like Kubernetes caps it), e.g. to compare two."""
     match = _quantity_match(quantity(value))
+    assert match is not None  # quantity() refused anything else
     number = Decimal(match["number"])
     if match["exponent"]:
         number = number.scaleb(max(-40, min(40, int(match["exponent"]))))
