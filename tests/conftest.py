@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,30 +123,38 @@ def engine_config(raw: dict[str, Any]) -> dict[str, str]:
     return {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
 
 
+def run_under_mocks(
+    program: Callable[[], Any], config: dict[str, str], started: Callable[[Run], None] = lambda run: None
+) -> Run:
+    """Execute `program` under fresh mocks with `config` (engine form); the Run (also handed to
+    `started` before the program runs) records everything the engine was asked, also on failure."""
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config)
+
+    @pulumi.runtime.test
+    def execute():
+        program()
+
+    result = Run(mocks, monitor)
+    started(result)
+    try:
+        execute()
+    finally:
+        inputs = {r.name: dict(r.inputs) for r in mocks.resources}
+        result.registrations = [_registration(r, inputs.get(r.name, {})) for r in monitor.requests]
+    return result
+
+
 @pytest.fixture
 def pulumi_run():
     """Returns run(raw_config) -> Run: executes the real program under fresh mocks. The last Run stays
     readable as `run.last`, also when the program failed."""
+    from components.migration_phase import program
 
     def run(raw: dict[str, Any]) -> Run:
-        from components.migration_phase import program
-
-        mocks = RecordingMocks()
-        monitor = RecordingMonitor(mocks)
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False, monitor=monitor)
-        pulumi.runtime.set_all_config(engine_config(raw))
-
-        @pulumi.runtime.test
-        def execute():
-            program()
-
-        result = run.last = Run(mocks, monitor)
-        try:
-            execute()
-        finally:
-            inputs = {r.name: dict(r.inputs) for r in mocks.resources}
-            result.registrations = [_registration(r, inputs.get(r.name, {})) for r in monitor.requests]
-        return result
+        return run_under_mocks(program, engine_config(raw), lambda started: setattr(run, "last", started))
 
     return run
 
