@@ -14,12 +14,17 @@ import pytest
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
-from components.config import PROJECT
+from components.config import PROJECT, Phase
 from components.migration import raw_config_from_stack_file
+from migrate.phases import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ROOT / "stacks"
-PHASE_FILES = sorted(STACKS.glob("prod.*.yaml"))
+# The reference environment and the phase files generated from it, in walking order. Tests name a file
+# by its phase (`phase_path`), never by position: adding a phase or a traffic step shifts nothing.
+ENVIRONMENT = STACKS / "Pulumi.prod.yaml"
+WALK = plan(ENVIRONMENT)
+PHASE_FILES = [file.path for file in WALK]
 CREDENTIALS_TOKEN = "azure-native:containerservice:listManagedClusterUserCredentials"
 USER_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# user credentials of the mocked cluster\n"
 
@@ -137,6 +142,15 @@ def pulumi_run():
         return result
 
     return run
+
+
+def phase_path(phase: Phase, weight: int | None = None) -> Path:
+    """The reference phase file of `phase`; a parallel one by its traffic step (`weight`)."""
+    found = [file.path for file in WALK if file.phase is phase and weight in (None, file.weight)]
+    if len(found) != 1:
+        steps = [file.weight for file in WALK if file.phase is phase]
+        raise LookupError(f"{phase.value} has phase files for weights {steps}; name one (got {weight})")
+    return found[0]
 
 
 @pytest.fixture(params=PHASE_FILES, ids=lambda path: path.name)

@@ -8,9 +8,9 @@ import copy
 import pytest
 
 from components.config import ConfigError, Phase, parse_config
-from tests.conftest import PHASE_FILES, load_raw
+from tests.conftest import load_raw, phase_path
 
-BASE = load_raw(PHASE_FILES[0])
+BASE = load_raw(phase_path(Phase.BASELINE))
 
 
 def _with(change) -> dict:

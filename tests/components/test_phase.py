@@ -8,9 +8,10 @@ import copy
 import pulumi
 import pytest
 
+from components.config import Phase
 from components.desired import PHASE_TYPE, build_desired_state, component_type
 from components.migration import load_migration
-from tests.conftest import CREDENTIALS_TOKEN, PHASE_FILES, USER_KUBECONFIG, load_raw
+from tests.conftest import CREDENTIALS_TOKEN, USER_KUBECONFIG, WALK, load_raw, phase_path
 
 SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 
@@ -54,7 +55,7 @@ def test_every_resource_is_a_child_of_the_component_its_urn_names(pulumi_run, ph
 
 
 def test_baseline_adopts_and_protects_and_creates_nothing(pulumi_run):
-    registered = pulumi_run(load_raw(PHASE_FILES[0])).custom()
+    registered = pulumi_run(load_raw(phase_path(Phase.BASELINE))).custom()
     assert all(r.protect and r.import_id for r in registered.values())
     pool = registered["legacy-pool-wasipool"]
     assert pool.import_id == (
@@ -70,13 +71,15 @@ def test_baseline_adopts_and_protects_and_creates_nothing(pulumi_run):
     }
 
 
-@pytest.mark.parametrize("index", [0, 1, 2, 3])
-def test_legacy_pool_is_protected_before_decommission(pulumi_run, index):
-    assert pulumi_run(load_raw(PHASE_FILES[index])).custom()["legacy-pool-wasipool"].protect is True
+@pytest.mark.parametrize(
+    "path", [file.path for file in WALK if file.phase is not Phase.DECOMMISSION], ids=lambda path: path.name
+)
+def test_legacy_pool_is_protected_before_decommission(pulumi_run, path):
+    assert pulumi_run(load_raw(path)).custom()["legacy-pool-wasipool"].protect is True
 
 
 def test_decommission_removes_the_legacy_pool_and_deployments_only(pulumi_run):
-    registered = pulumi_run(load_raw(PHASE_FILES[4])).custom()
+    registered = pulumi_run(load_raw(phase_path(Phase.DECOMMISSION))).custom()
     assert "legacy-pool-wasipool" not in registered
     assert not [n for n in registered if n.endswith("-legacy-deployment")]
     services = [r for n, r in registered.items() if n.endswith("-legacy-service")]
@@ -84,7 +87,7 @@ def test_decommission_removes_the_legacy_pool_and_deployments_only(pulumi_run):
 
 
 def test_stack_outputs_name_the_phase_and_the_traffic_split(pulumi_run):
-    outputs = pulumi_run(load_raw(PHASE_FILES[2])).monitor.stack_outputs()
+    outputs = pulumi_run(load_raw(phase_path(Phase.PARALLEL, 50))).monitor.stack_outputs()
     assert outputs["phase"] == "parallel"
     assert outputs["traffic"]["shop/orders-api"] == {
         "legacyReplicas": 3,
@@ -95,7 +98,7 @@ def test_stack_outputs_name_the_phase_and_the_traffic_split(pulumi_run):
 
 
 def test_cluster_credentials_come_from_the_invoke_and_stay_secret(pulumi_run):
-    run = pulumi_run(load_raw(PHASE_FILES[1]))
+    run = pulumi_run(load_raw(phase_path(Phase.PREPARE)))
     assert [(c.token, dict(c.args)) for c in run.mocks.calls] == [
         (CREDENTIALS_TOKEN, {"resourceGroupName": "rg-contoso-prod", "resourceName": "aks-contoso-prod"})
     ]
@@ -104,7 +107,7 @@ def test_cluster_credentials_come_from_the_invoke_and_stay_secret(pulumi_run):
 
 
 def test_entra_id_clusters_can_ask_for_exec_credentials(pulumi_run):
-    raw = load_raw(PHASE_FILES[1])
+    raw = load_raw(phase_path(Phase.PREPARE))
     raw["cluster"]["credentialFormat"] = "exec"
     (call,) = pulumi_run(raw).mocks.calls
     assert dict(call.args) == {
@@ -115,7 +118,7 @@ def test_entra_id_clusters_can_ask_for_exec_credentials(pulumi_run):
 
 
 def test_explicit_kubeconfig_is_used_as_a_secret_without_invokes(pulumi_run):
-    raw = load_raw(PHASE_FILES[1])
+    raw = load_raw(phase_path(Phase.PREPARE))
     raw["cluster"]["kubeconfig"] = "apiVersion: v1\nkind: Config\n# explicit\n"
     run = pulumi_run(raw)
     assert run.mocks.calls == []
@@ -144,7 +147,7 @@ def test_unmocked_invokes_fail_loudly(pulumi_run):
     ],
 )
 def test_invalid_config_stops_cleanly_before_any_resource(pulumi_run, change, expected):
-    raw = copy.deepcopy(load_raw(PHASE_FILES[2]))
+    raw = copy.deepcopy(load_raw(phase_path(Phase.PARALLEL, 50)))
     change(raw)
     with pytest.raises(pulumi.RunError) as caught:
         pulumi_run(raw)

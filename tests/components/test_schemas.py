@@ -7,10 +7,11 @@ import copy
 import kubernetes_validate
 import pytest
 
+from components.config import Phase
 from components.desired import build_desired_state
 from components.migration import load_migration
 from components.schemas import KUBERNETES_VERSIONS, schema_problems, supported_version
-from tests.conftest import PHASE_FILES, load_raw
+from tests.conftest import load_raw, phase_path
 
 
 def _objects(path):
@@ -31,11 +32,13 @@ def test_every_object_of_every_phase_is_valid(phase_file, version):
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_cached_validation_agrees_with_kubernetes_validate(version):
-    for manifest in _objects(PHASE_FILES[3]):
+    for manifest in _objects(phase_path(Phase.CUTOVER)):
         if manifest["kind"] == "HTTPRoute":
             continue
         kubernetes_validate.validate(manifest, version, strict=True)
-    broken = copy.deepcopy(next(m for m in _objects(PHASE_FILES[2]) if m["kind"] == "DaemonSet"))
+    broken = copy.deepcopy(
+        next(m for m in _objects(phase_path(Phase.PARALLEL, 50)) if m["kind"] == "DaemonSet")
+    )
     broken["spec"]["template"]["spec"]["hostPid"] = True
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, version, strict=True)
@@ -47,7 +50,9 @@ def test_cached_validation_agrees_with_kubernetes_validate(version):
 
 
 def test_httproute_is_checked_strictly():
-    route = copy.deepcopy(next(m for m in _objects(PHASE_FILES[2]) if m["kind"] == "HTTPRoute"))
+    route = copy.deepcopy(
+        next(m for m in _objects(phase_path(Phase.PARALLEL, 50)) if m["kind"] == "HTTPRoute")
+    )
     assert schema_problems(route, "1.33") == []
     route["spec"]["rules"][0]["backendRefs"][0]["weight"] = -1
     route["spec"]["parentRef"] = []

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from components.config import Phase
 from components.desired.pools import POOL_REPLACE_FIELDS, legacy_pool_spec, target_pool_spec
 from components.migration import load_migration
-from tests.conftest import PHASE_FILES, load_raw
+from tests.conftest import load_raw, phase_path
 
-CONFIG = load_migration(load_raw(PHASE_FILES[1])).config
+CONFIG = load_migration(load_raw(phase_path(Phase.PREPARE))).config
 
 
 def test_target_pool_is_a_standard_user_pool_labelled_for_the_shim():

@@ -12,11 +12,11 @@ from components.desired.workloads import plan_workload
 from components.legacy import strip_server_fields
 from components.migration import load_migration
 from components.scheduling import scheduling_problems
-from tests.conftest import PHASE_FILES, ROOT, load_raw
+from tests.conftest import ROOT, WALK, load_raw, phase_path
 
 
-def _state(index: int):
-    return build_desired_state(load_migration(load_raw(PHASE_FILES[index])))
+def _state(phase: Phase, weight: int | None = None):
+    return build_desired_state(load_migration(load_raw(phase_path(phase, weight))))
 
 
 def _inputs(state, name: str) -> dict | None:
@@ -38,12 +38,12 @@ LEGACY = {
 }
 
 
-@pytest.mark.parametrize("index", range(5))
-def test_legacy_pod_template_is_never_modified(index):
-    state = _state(index)
+@pytest.mark.parametrize("step", WALK, ids=lambda file: file.path.name)
+def test_legacy_pod_template_is_never_modified(step):
+    state = build_desired_state(load_migration(load_raw(step.path)))
     for prefix, path in LEGACY.items():
         deployment = _inputs(state, f"{prefix}-legacy-deployment")
-        if index == 4:
+        if step.phase is Phase.DECOMMISSION:
             assert deployment is None
             continue
         exported = _exported(path, "Deployment")
@@ -51,11 +51,13 @@ def test_legacy_pod_template_is_never_modified(index):
         without_replicas = copy.deepcopy(deployment)
         without_replicas["spec"]["replicas"] = exported["spec"]["replicas"]
         assert without_replicas == exported
-        assert deployment["spec"]["replicas"] == (0 if index == 3 else exported["spec"]["replicas"])
+        assert deployment["spec"]["replicas"] == (
+            0 if step.phase is Phase.CUTOVER else exported["spec"]["replicas"]
+        )
 
 
 def test_new_deployment_is_translated_onto_the_new_runtime_class():
-    state = _state(2)
+    state = _state(Phase.PARALLEL, 50)
     orders = _inputs(state, "shop-orders-api-deployment")
     pod = orders["spec"]["template"]["spec"]
     assert pod["runtimeClassName"] == "wasm-spin"
@@ -81,7 +83,7 @@ def test_new_deployment_is_translated_onto_the_new_runtime_class():
 
 
 def test_new_selector_matches_only_new_pods():
-    state = _state(2)
+    state = _state(Phase.PARALLEL, 50)
     for prefix, path in LEGACY.items():
         selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
         legacy_labels = _exported(path, "Deployment")["spec"]["template"]["metadata"]["labels"]
@@ -94,7 +96,7 @@ def test_new_selector_matches_only_new_pods():
 
 
 def test_prepare_runs_only_the_canary_outside_production_traffic():
-    state = _state(1)
+    state = _state(Phase.PREPARE)
     hello = _inputs(state, "web-hello-spin-deployment")
     assert hello["spec"]["replicas"] == 1
     labels = hello["spec"]["template"]["metadata"]["labels"]
@@ -112,7 +114,7 @@ def test_prepare_runs_only_the_canary_outside_production_traffic():
 
 
 def test_parallel_shares_production_traffic_at_the_weight():
-    state = _state(2)
+    state = _state(Phase.PARALLEL, 50)
     hello = _inputs(state, "web-hello-spin-deployment")
     assert hello["spec"]["replicas"] == 2  # 2 legacy pods, 50 %
     assert hello["spec"]["template"]["metadata"]["labels"]["app"] == "hello-spin"
@@ -143,7 +145,7 @@ def test_parallel_shares_production_traffic_at_the_weight():
 
 @pytest.mark.parametrize("weight", [5, 10, 25, 50, 75, 90])
 def test_default_split_replicas_approximate_the_weight(weight):
-    migration = load_migration(load_raw(PHASE_FILES[2]))
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     legacy = migration.workloads[0]
     plan = plan_workload(Phase.PARALLEL, legacy, weight)
     legacy_pods = legacy.replicas
@@ -153,13 +155,13 @@ def test_default_split_replicas_approximate_the_weight(weight):
 
 
 def test_zero_weight_keeps_new_pods_out_of_production():
-    migration = load_migration(load_raw(PHASE_FILES[2]))
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     plan = plan_workload(Phase.PARALLEL, migration.workloads[0], 0)
     assert plan.production_labels is False and plan.new_share_percent == 0
 
 
 def test_cutover_sends_everything_to_new_and_keeps_legacy_at_zero():
-    state = _state(3)
+    state = _state(Phase.CUTOVER)
     for prefix in LEGACY:
         assert _inputs(state, f"{prefix}-legacy-deployment")["spec"]["replicas"] == 0
         selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
@@ -170,7 +172,7 @@ def test_cutover_sends_everything_to_new_and_keeps_legacy_at_zero():
 
 
 def test_decommission_keeps_the_user_facing_service_selecting_only_new_pods():
-    state = _state(4)
+    state = _state(Phase.DECOMMISSION)
     hello = _inputs(state, "web-hello-spin-legacy-service")
     exported = _exported(LEGACY["web-hello-spin"], "Service")
     assert hello["spec"]["clusterIP"] == exported["spec"]["clusterIP"]
@@ -184,8 +186,8 @@ def test_decommission_keeps_the_user_facing_service_selecting_only_new_pods():
 
 
 def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
-    for index in (1, 2, 3, 4):
-        for spec in _state(index).resources:
+    for step in WALK[1:]:
+        for spec in build_desired_state(load_migration(load_raw(step.path))).resources:
             if spec.name.endswith("-deployment") and not spec.name.endswith("-legacy-deployment"):
                 assert {"target-pool-spinpool", "shim-installer", "shim-runtime-class"} <= set(
                     spec.depends_on
@@ -193,7 +195,7 @@ def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
 
 
 def test_scale_down_waits_for_new_pods_and_moved_traffic():
-    state = _state(3)
+    state = _state(Phase.CUTOVER)
     assert state.by_name()["shop-orders-api-legacy-deployment"].depends_on == (
         "shop-orders-api-deployment",
         "shop-orders-api-legacy-service",
@@ -203,7 +205,9 @@ def test_scale_down_waits_for_new_pods_and_moved_traffic():
 
 
 def test_a_spiderlightning_workload_moves_on_its_replacement_image():
-    container = _inputs(_state(2), "shop-inventory-deployment")["spec"]["template"]["spec"]["containers"][0]
+    container = _inputs(_state(Phase.PARALLEL, 50), "shop-inventory-deployment")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
     assert container["image"] == "contosoacr.azurecr.io/shop/inventory:3.0.0-spin"
 
 
@@ -245,7 +249,7 @@ def with_affinity(tmp_path, affinity: str = WASI_AFFINITY) -> dict:
         )
     )
     (tmp_path / "hello.yaml").write_text(text)
-    raw = copy.deepcopy(load_raw(PHASE_FILES[2]))
+    raw = copy.deepcopy(load_raw(phase_path(Phase.PARALLEL, 50)))
     raw["workloads"][0]["manifest"] = str(tmp_path / "hello.yaml")
     return raw
 
