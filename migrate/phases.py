@@ -227,13 +227,8 @@ def write(environment: Path) -> list[str]:
     files = plan(environment)
     report = []
     wanted = {file.path for file in files}
-    for file in files:
-        text = render(environment, file)
-        current = file.path.read_text() if file.path.exists() else None
-        if current == text:
-            report.append(f"unchanged {shown(file.path)} ({file.step})")
-            continue
-        if current is not None and not is_generated(file.path):
+    for file in files:  # before writing anything: a hand-written file is never overwritten
+        if file.path.exists() and not is_generated(file.path):
             raise InputError(
                 [
                     f"{file.path}: exists and was not generated; move it away, then run "
@@ -241,6 +236,11 @@ def write(environment: Path) -> list[str]:
                 ],
                 EXIT_INPUT,
             )
+    for file in files:
+        text = render(environment, file)
+        if file.path.exists() and file.path.read_text() == text:
+            report.append(f"unchanged {shown(file.path)} ({file.step})")
+            continue
         try:
             file.path.write_text(text)
         except OSError as error:
@@ -277,6 +277,8 @@ def verify(path: Path, stack: str | None = None) -> None:
     """Raise InputError (exit 2, one line naming the file and the fix) when `path` is a phase file that is
     out of date or edited by hand, an environment file whose phase files are, or - with `stack` - a file
     of another stack."""
+    if not path.exists():
+        return  # reading it reports that
     if stack is not None:
         owner = stack_of(path)
         if owner is None:

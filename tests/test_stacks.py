@@ -5,6 +5,7 @@ environment is in (the pull-request walk moves it)."""
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 import yaml
@@ -105,3 +106,13 @@ def test_project_defaults_equal_the_model_defaults():
 
 def _attribute(alias: str) -> str:
     return next(name for name, field in MigrationConfig.model_fields.items() if field.alias == alias)
+
+
+def test_every_stack_file_the_docs_name_exists():
+    """The README's and the CLI's examples name real files of the walk."""
+    from migrate.__main__ import EPILOG
+
+    for text in ((ROOT / "README.md").read_text(), EPILOG):
+        named = set(re.findall(r"stacks/[\w.-]+\.yaml", text))
+        assert named, "no stack file named"
+        assert {name for name in named if not (ROOT / name).exists()} == set()

@@ -85,6 +85,8 @@ def _set(path: str, value):
         (_set("targetPools.0.count", 9), "targetPools[0]", "", "count 9 is outside autoscaling [2, 6]"),
         (_set("traffic.weight", 101), "traffic.weight", "101", "less than or equal to 100"),
         (_set("traffic.weight", -5), "traffic.weight", "-5", "greater than or equal to 0"),
+        (_set("traffic.steps", [10, 50, 50]), "traffic.steps", "[10, 50, 50]", "strictly increasing"),
+        (_set("traffic.steps", [10, 120]), "traffic.steps[1]", "120", "less than or equal to 100"),
         (
             _set("shim.runtimeClassName", "wasmtime-spin-v2"),
             "shim.runtimeClassName",

@@ -67,7 +67,11 @@ def test_forward_steps_are_clean(source, target, capsys):
     assert out[0].endswith(f"transition {_transition(source, target)}")
 
 
-@pytest.mark.parametrize(("source", "target"), PAIRS[:-1], ids=lambda file: file.path.stem.split(".")[1])
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [(source, target) for source, target in PAIRS if target.phase is not Phase.DECOMMISSION],
+    ids=lambda file: file.path.stem.split(".")[1],
+)
 def test_rollback_is_allowed(source, target, capsys):
     code, out, _ = run_check(capsys, source.path, "--from", target.path)
     assert code == 0, out

@@ -280,7 +280,7 @@ def test_phases_wants_an_environment_file(env, capsys, name, message):
 def test_does_not_overwrite_a_file_it_did_not_generate(tmp_path, capsys):
     path = tmp_path / "Pulumi.prod.yaml"
     shutil.copy(ENVIRONMENT, path)
-    handwritten = tmp_path / "prod.1-baseline.yaml"
+    handwritten = tmp_path / "prod.4-cutover.yaml"
     handwritten.write_text("config: {}\n")
     code, _, err = run(capsys, "phases", path)
     assert code == 2
@@ -288,6 +288,7 @@ def test_does_not_overwrite_a_file_it_did_not_generate(tmp_path, capsys):
         f"{handwritten}: exists and was not generated; move it away, then run python -m migrate phases {path}"
     ]
     assert handwritten.read_text() == "config: {}\n"
+    assert [path.name for path in tmp_path.glob("prod.*.yaml")] == ["prod.4-cutover.yaml"]  # nothing written
 
 
 def test_invalid_environment_generates_nothing(tmp_path, capsys):
