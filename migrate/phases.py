@@ -32,7 +32,7 @@ import yaml
 from components.config import PROJECT, MigrationConfig, Phase, Traffic
 from components.legacy import YAML_LOADER
 from components.migration import PROJECT_ROOT
-from migrate.state import EXIT_INPUT, InputError, parse_only, read_raw
+from migrate.state import EXIT_INPUT, EXIT_PROBLEMS, InputError, parse_only, read_raw
 
 # Top-level keys of a stack file (workspace.ProjectStack), in the order the CLI writes them.
 STACK_FILE_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt", "config", "environment")
@@ -333,7 +333,18 @@ def _verify_phase_file(path: Path) -> None:
         raise _file_problem(
             path, environment, f"edited by hand: make the change in {environment.name} instead"
         )
-    expected = {file.path: file for file in plan(environment)}
+    try:
+        expected = {file.path: file for file in plan(environment)}
+    except InputError as error:
+        if error.exit_code != EXIT_PROBLEMS:
+            raise
+        raise InputError(
+            [
+                f"{path}: cannot be compared with {environment.name}, whose config has problems; run "
+                f"python -m migrate check {shown(environment)}"
+            ],
+            EXIT_INPUT,
+        ) from None
     if path not in expected:
         raise _file_problem(path, environment, f"is no longer a step of {environment.name}'s walk (stale)")
     if body != expected[path].body:  # the header only names places; the body is the config
@@ -342,7 +353,12 @@ def _verify_phase_file(path: Path) -> None:
 
 def _verify_environment(environment: Path) -> None:
     """An environment must say its phase; phase files generated from it, if any, must match it."""
-    files = plan(environment)
+    try:
+        files = plan(environment)
+    except InputError as error:
+        if error.exit_code != EXIT_PROBLEMS:
+            raise
+        return  # its config problems are check's to report, one line each, before any freshness
     generated = _generated_by(environment.parent, stack_name(environment))
     if not generated:
         return  # this environment walks by pull request only

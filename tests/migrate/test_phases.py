@@ -301,3 +301,18 @@ def test_invalid_environment_generates_nothing(tmp_path, capsys):
         "(got [50, 10])"
     ]
     assert list(tmp_path.glob("prod.*.yaml")) == []
+
+
+def test_invalid_environment_is_checked_like_any_stack_file(env, capsys):
+    env.write_text(env.read_text().replace("name: aks-contoso-prod", "name: ''"))
+    code, out, _ = run(capsys, "check", env, "--kubernetes-version", "1.33")
+    assert code == 1
+    assert out and all(line.startswith(f"{env}: ") for line in out)
+    assert any("cluster.name" in line for line in out)
+    prepare = env.parent / "prod.2-prepare.yaml"
+    code, _, err = run(capsys, "check", prepare)
+    assert code == 2
+    assert err == [
+        f"{prepare}: cannot be compared with Pulumi.prod.yaml, whose config has problems; run "
+        f"python -m migrate check {env}"
+    ]
