@@ -318,6 +318,16 @@ def _verify_phase_file(path: Path) -> None:
     if not header:
         raise InputError([f"{path}: generated header names no environment file; regenerate it"], EXIT_INPUT)
     environment = path.parent / f"Pulumi.{header.group('stack')}.yaml"
+    named = _PHASE_FILE_NAME.match(path.name)
+    if named and named.group("stack") != header.group("stack"):
+        other = path.parent / f"Pulumi.{named.group('stack')}.yaml"
+        raise InputError(
+            [
+                f"{path}: named for stack {named.group('stack')} but generated from {environment.name} "
+                f"(stack {header.group('stack')}); delete it and run {regenerate_command(other)}"
+            ],
+            EXIT_INPUT,
+        )
     if not environment.exists():
         raise InputError(
             [

@@ -205,6 +205,17 @@ def test_config_file_of_another_stack(env, capsys):
     )
 
 
+def test_phase_file_copied_to_another_stacks_name(env, capsys):
+    copied = env.parent / "staging.2-prepare.yaml"
+    shutil.copy(env.parent / "prod.2-prepare.yaml", copied)
+    code, _, err = run(capsys, "check", copied)
+    assert code == 2
+    assert err == [
+        f"{copied}: named for stack staging but generated from Pulumi.prod.yaml (stack prod); delete it and "
+        f"run python -m migrate phases {env.parent / 'Pulumi.staging.yaml'}"
+    ]
+
+
 def test_environment_without_phase(env, capsys):
     env.write_text(re.sub(r"(?m)^  aks-wasm-migration:phase: .*\n", "", env.read_text()))
     expected = [
