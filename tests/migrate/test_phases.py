@@ -230,7 +230,7 @@ def test_environment_without_phase(env, capsys):
 def test_changed_steps_remove_the_stale_step_files(env, capsys):
     old = env.parent / "prod.3a-parallel-10.yaml"
     env.write_text(
-        env.read_text().replace("steps: [10, 50, 90]", "steps: [25, 75]").replace("weight: 10", "weight: 25")
+        at_step(env.read_text().replace("steps: [10, 50, 90]", "steps: [25, 75]"), Phase.PARALLEL, 25)
     )
     code, _, err = run(capsys, "check", old)
     assert code == 2
@@ -253,7 +253,7 @@ def test_changed_steps_remove_the_stale_step_files(env, capsys):
 def test_no_steps_one_parallel_file_at_the_environments_weight(tmp_path, capsys):
     path = tmp_path / "Pulumi.prod.yaml"
     path.write_text(
-        ENVIRONMENT.read_text().replace("    steps: [10, 50, 90]\n", "").replace("weight: 10", "weight: 40")
+        at_step(ENVIRONMENT.read_text().replace("    steps: [10, 50, 90]\n", ""), Phase.PARALLEL, 40)
     )
     assert run(capsys, "phases", path)[0] == 0
     assert sorted(p.name for p in tmp_path.glob("prod.3*.yaml")) == ["prod.3-parallel.yaml"]
@@ -263,7 +263,7 @@ def test_no_steps_one_parallel_file_at_the_environments_weight(tmp_path, capsys)
 
 def test_decommission_file_only_once_the_environment_confirms(tmp_path, capsys):
     path = tmp_path / "Pulumi.prod.yaml"
-    text = ENVIRONMENT.read_text()
+    text = at_step(ENVIRONMENT.read_text(), Phase.CUTOVER)  # not yet confirmed: not yet decommissioning
     path.write_text(re.sub(r"(?m)^  aks-wasm-migration:decommission:\n    confirm: .*\n", "", text))
     code, out, _ = run(capsys, "phases", path)
     assert code == 0
