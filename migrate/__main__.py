@@ -1,4 +1,4 @@
-"""Command line: `python -m migrate render|diff|check ...` from the project root."""
+"""Command line: `python -m migrate phases|render|diff|check ...` from the project root."""
 
 from __future__ import annotations
 
