@@ -17,17 +17,15 @@ from pulumi.runtime.mocks import MockMonitor
 
 from components.config import PROJECT, Phase
 from components.migration import raw_config_from_stack_file
+from migrate.phases import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ROOT / "stacks"
-PHASE_FILES = sorted(STACKS.glob("prod.*.yaml"))
-
-
-def phase_file_for(phase: Phase) -> Path:
-    """The reference environment's stack file of `phase`."""
-    return next(path for path in PHASE_FILES if path.stem.endswith(f"-{phase.value}"))
-
-
+# The reference environment and the phase files generated from it, in walking order. Tests name a file
+# by its phase (`phase_path`), never by position: adding a phase or a traffic step shifts nothing.
+ENVIRONMENT = STACKS / "Pulumi.prod.yaml"
+WALK = plan(ENVIRONMENT)
+PHASE_FILES = [file.path for file in WALK]
 CREDENTIALS_TOKEN = "azure-native:containerservice:listManagedClusterUserCredentials"
 USER_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# user credentials of the mocked cluster\n"
 
@@ -157,6 +155,15 @@ def pulumi_run():
         return run_under_mocks(program, engine_config(raw), lambda started: setattr(run, "last", started))
 
     return run
+
+
+def phase_path(phase: Phase, weight: int | None = None) -> Path:
+    """The reference phase file of `phase`; a parallel one by its traffic step (`weight`)."""
+    found = [file.path for file in WALK if file.phase is phase and weight in (None, file.weight)]
+    if len(found) != 1:
+        steps = [file.weight for file in WALK if file.phase is phase]
+        raise LookupError(f"{phase.value} has phase files for weights {steps}; name one (got {weight})")
+    return found[0]
 
 
 @pytest.fixture(params=PHASE_FILES, ids=lambda path: path.name)
