@@ -13,6 +13,7 @@ Prints both wall times and their ratio; exits 1 when the ratio exceeds --max-rat
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import subprocess
@@ -27,59 +28,79 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_migrate import generate  # noqa: E402
 
-CHILD = r"""
-import json, sys, time
-sys.path.insert(0, {root!r})
-import pulumi
-from components.config import PROJECT
-from components.migration import raw_config_from_stack_file
 
-class Mocks(pulumi.runtime.Mocks):
+class _Mocks:
+    """Every resource echoes its inputs; the credentials invoke returns a kubeconfig."""
+
     def new_resource(self, args):
-        return f"{{args.name}}-id", dict(args.inputs)
+        return f"{args.name}-id", dict(args.inputs)
+
     def call(self, args):
-        import base64
-        return {{"kubeconfigs": [{{"name": "u", "value": base64.b64encode(b"apiVersion: v1").decode()}}]}}
+        return {"kubeconfigs": [{"name": "u", "value": base64.b64encode(b"apiVersion: v1").decode()}]}
 
-raw = raw_config_from_stack_file(__import__("pathlib").Path({stack!r}))
-config = {{f"{{PROJECT}}:{{k}}": v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}}
-pulumi.runtime.set_mocks(Mocks(), project=PROJECT, stack="bench", preview=False)
-pulumi.runtime.set_all_config(config)
 
-if {mode!r} == "program":
+def _bare_program(state):
+    """The same resources, parents, providers and options, from a precomputed list."""
+    import pulumi
+
+    from components.desired import PHASE_TYPE
+
+    phase = pulumi.ComponentResource(PHASE_TYPE, "migration")
+    under_phase = pulumi.ResourceOptions(parent=phase)
+    providers = {
+        "azure-native": pulumi.ProviderResource("azure-native", "azure", {}, under_phase),
+        "kubernetes": pulumi.ProviderResource("kubernetes", "cluster", {}, under_phase),
+    }
+    for plan in state.components:
+        component = pulumi.ComponentResource(
+            plan.type, plan.name, None, pulumi.ResourceOptions(parent=phase, providers=providers)
+        )
+        local: dict = {}
+        for spec in (s for s in state.resources if s.component == plan.name):
+            options = pulumi.ResourceOptions(
+                parent=component,
+                protect=spec.protect,
+                import_=spec.import_id,
+                depends_on=[local[name] for name in spec.depends_on if name in local],
+                ignore_changes=list(spec.ignore_changes) or None,
+                replace_on_changes=list(spec.replace_on_changes) or None,
+                delete_before_replace=spec.delete_before_replace,
+                retain_on_delete=spec.retain_on_delete or None,
+                deleted_with=local[spec.deleted_with] if spec.deleted_with else None,
+            )
+            local[spec.name] = pulumi.CustomResource(spec.type, spec.name, dict(spec.inputs), options)
+
+
+def child(mode: str, stack: Path) -> None:
+    """One timed run in this process; prints {"seconds": ...}."""
+    import pulumi
+
+    from components.config import PROJECT
+    from components.desired import build_desired_state
+    from components.migration import load_migration, raw_config_from_stack_file
     from components.migration_phase import program
-    run = program
-else:
-    from components.desired import PHASE_TYPE, build_desired_state
-    from components.migration import load_migration
-    state = build_desired_state(load_migration(raw))  # outside the timer: the bare run has no logic
-    def run():
-        phase = pulumi.ComponentResource(PHASE_TYPE, "migration")
-        azure = pulumi.ProviderResource("azure-native", "azure", {{}}, pulumi.ResourceOptions(parent=phase))
-        cluster = pulumi.ProviderResource("kubernetes", "cluster", {{}}, pulumi.ResourceOptions(parent=phase))
-        providers = {{"azure-native": azure, "kubernetes": cluster}}
-        for plan in state.components:
-            component = pulumi.ComponentResource(plan.type, plan.name, None, pulumi.ResourceOptions(parent=phase, providers=providers))
-            local = {{}}
-            for spec in [s for s in state.resources if s.component == plan.name]:
-                local[spec.name] = pulumi.CustomResource(spec.type, spec.name, dict(spec.inputs), pulumi.ResourceOptions(
-                    parent=component, protect=spec.protect, import_=spec.import_id,
-                    depends_on=[local[n] for n in spec.depends_on if n in local],
-                    ignore_changes=list(spec.ignore_changes) or None,
-                    replace_on_changes=list(spec.replace_on_changes) or None,
-                    delete_before_replace=spec.delete_before_replace,
-                    retain_on_delete=spec.retain_on_delete or None,
-                    deleted_with=local[spec.deleted_with] if spec.deleted_with else None))
 
-start = time.perf_counter()
-pulumi.runtime.test(run)()
-print(json.dumps({{"seconds": time.perf_counter() - start}}))
-"""
+    raw = raw_config_from_stack_file(stack)
+    config = {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+    pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack="bench", preview=False)  # type: ignore[arg-type]
+    pulumi.runtime.set_all_config(config)
+    if mode == "program":
+        run = program
+    else:
+        state = build_desired_state(load_migration(raw))  # outside the timer: the bare run has no logic
+
+        def run():
+            _bare_program(state)
+
+    start = time.perf_counter()
+    pulumi.runtime.test(run)()
+    print(json.dumps({"seconds": time.perf_counter() - start}))
 
 
 def timed(mode: str, stack: Path) -> float:
-    code = CHILD.format(root=str(ROOT), stack=str(stack), mode=mode)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(stack)], capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         sys.stderr.write(result.stderr[-3000:])
         raise SystemExit(f"{mode} run failed")
@@ -90,7 +111,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workloads", type=int, default=500)
     parser.add_argument("--max-ratio", type=float, default=1.3)
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "STACK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         stack = generate(Path(tmp), args.workloads)["parallel"]
         program, bare = timed("program", stack), timed("bare", stack)
