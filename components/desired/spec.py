@@ -44,6 +44,7 @@ class WorkloadTraffic:
     new_replicas: int
     new_share_percent: int
     exact: bool
+    requested_percent: int = 0  # what the phase asks for (traffic.weight in parallel)
 
 
 @dataclass(frozen=True)

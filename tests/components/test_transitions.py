@@ -31,10 +31,22 @@ FORWARD = {
     (0, 1): ({"target-pool-spinpool", *SHIM, *_new("web-hello-spin"), "shop-orders-api-route"}, set(), set()),
     (1, 2): (
         _new("shop-orders-api") | _new("shop-inventory"),
-        {"web-hello-spin-deployment", "shop-orders-api-route"},
+        # The bounded default split shares capacity: legacy replicas go down as new ones serve.
+        {
+            "web-hello-spin-deployment",
+            "shop-orders-api-route",
+            "web-hello-spin-legacy-deployment",
+            "shop-inventory-legacy-deployment",
+        },
         set(),
     ),
-    (2, 3): (set(), LEGACY_DEPLOYMENTS | LEGACY_SERVICES | {"shop-orders-api-route"}, set()),
+    (2, 3): (
+        set(),
+        LEGACY_DEPLOYMENTS
+        | LEGACY_SERVICES
+        | {"shop-orders-api-route", "web-hello-spin-deployment", "shop-inventory-deployment"},
+        set(),
+    ),
     (3, 4): (set(), {"shop-orders-api-route"}, LEGACY_DEPLOYMENTS | {"legacy-pool-wasipool"}),
 }
 

@@ -137,7 +137,8 @@ def test_output_stays_under_the_limit_and_says_what_was_left_out(tmp_path, capsy
     assert len(out) < 60_000
     assert "Left out to stay under 60,000 characters" in out
     # Summary and risks are complete: every changed resource has its row.
-    assert out.count("| update | Deployment web/app-") == 60
+    # Each workload's legacy Deployment (to 0) and new one (from its share of the split to the target).
+    assert out.count("| update | Deployment web/app-") == 120
     assert out.count("| update | Service web/app-") == 60
     assert "`web-app-059-legacy-deployment`" in out.split("#### Risks")[1]
     code, full = run_diff(capsys, source, target, "--max-chars", "0")
