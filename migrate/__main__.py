@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from components.schemas import KUBERNETES_VERSIONS
-from migrate.check import check, transition_problems
+from migrate.check import check, split_warnings, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, render_diff
 from migrate.render import render
 from migrate.state import (
@@ -179,6 +179,8 @@ def _check(args: argparse.Namespace) -> int:
             print(line)
         print(f"check failed: {len(problems)} problem(s)", file=sys.stderr)
         return EXIT_PROBLEMS
+    for line in split_warnings(loaded.state):
+        print(line)
     counts = sum(spec.is_kubernetes for spec in loaded.state.resources)
     print(
         f"OK: {args.stack_file} phase {loaded.migration.config.phase.value}: {len(loaded.state.resources)} "

@@ -14,7 +14,7 @@ from components.config import PROJECT
 from components.desired import PHASE_TYPE, component_type
 from components.desired.pools import LEGACY_POOL_COMPONENT
 from components.desired.shim import SHIM_COMPONENT
-from components.desired.spec import DesiredState, ResourceSpec
+from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
 from components.migration import Migration
 from migrate.yamlio import dump
 
@@ -261,13 +261,26 @@ def _risk_text(risk: Risk, limit: int | None) -> str:
     return "\n".join(lines)
 
 
+def _share(traffic: WorkloadTraffic | None) -> str:
+    if traffic is None:
+        return "0%"
+    shown = f"{traffic.new_share_percent}%"
+    if traffic.exact or not 0 < traffic.new_share_percent < 100:  # no replica split serving both sides
+        return shown
+    split = f"{traffic.legacy_replicas} legacy + {traffic.new_replicas} new pods"
+    if traffic.new_share_percent != traffic.requested_percent:
+        split += f"; weight {traffic.requested_percent}%"
+    return f"{shown} ({split})"
+
+
 def traffic_line(before: DesiredState, after: DesiredState) -> str:
-    old = {t.workload: t.new_share_percent for t in before.traffic}
-    new = {t.workload: t.new_share_percent for t in after.traffic}
+    """The share each workload's new pods get, as the replica split makes it (not only the weight)."""
+    old = {t.workload: t for t in before.traffic}
+    new = {t.workload: t for t in after.traffic}
     names = list(dict.fromkeys([*new, *old]))
     if not names:
         return "**Traffic to new pods:** no workloads."
-    parts = [f"`{name}` {old.get(name, 0)}% → {new.get(name, 0)}%" for name in names]
+    parts = [f"`{name}` {_share(old.get(name))} → {_share(new.get(name))}" for name in names]
     return "**Traffic to new pods:** " + ", ".join(parts)
 
 

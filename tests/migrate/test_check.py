@@ -94,7 +94,7 @@ def test_other_key_changed_without_a_phase_change_is_fine(tmp_path, capsys):
     raw = load_raw(PHASE_FILES[2])
     raw["traffic"] = {"weight": 20}
     code, out, _ = run_check(capsys, write_stack(tmp_path / "w.yaml", raw), "--from", PHASE_FILES[2])
-    assert code == 0 and "no phase change (parallel)" in out[0]
+    assert code == 0 and "no phase change (parallel)" in out[-1]
 
 
 def test_unconfirmed_decommission_in_config_and_transition_terms(tmp_path, capsys):
@@ -268,3 +268,25 @@ def test_parallel_schema_check_matches_serial(tmp_path, capsys, monkeypatch):
     code_parallel, parallel, _ = run_check(capsys, path)
     assert code == code_parallel == 1
     assert parallel == serial and len(serial) == 4  # legacy and new Deployment, on 1.31 and 1.32
+
+
+@pytest.mark.parametrize("weight", [95, 99])
+def test_a_weight_the_replicas_cannot_approximate_is_a_warning_not_a_failure(tmp_path, capsys, weight):
+    raw = load_raw(PHASE_FILES[2])
+    raw["traffic"] = {"weight": weight}
+    code, out, _ = run_check(capsys, write_stack(tmp_path / "w.yaml", raw))
+    assert code == 0
+    warnings = [line for line in out if line.startswith("warning: ")]
+    assert [w.split(":")[1].strip() for w in warnings] == ["web/hello-spin", "shop/inventory"]
+    assert (
+        f"traffic.weight {weight}% cannot be approximated by replicas within 10 points: "
+        "1 legacy + 2 new pods give 67%"
+    ) in warnings[0]
+    assert out[-1].startswith("OK: ")  # orders-api has a gateway: its split is exact, no warning
+
+
+def test_a_weight_within_the_tolerance_gives_no_warning(tmp_path, capsys):
+    raw = load_raw(PHASE_FILES[2])
+    raw["traffic"] = {"weight": 60}  # 1 legacy + 1 new = 50 %: 10 points off, within the tolerance
+    code, out, _ = run_check(capsys, write_stack(tmp_path / "w.yaml", raw))
+    assert code == 0 and len(out) == 1 and out[0].startswith("OK: ")

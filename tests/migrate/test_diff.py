@@ -109,6 +109,17 @@ def test_pool_vm_size_change_is_a_replace(tmp_path, capsys):
     assert row(out, "target-pool-spinpool").endswith("| forced by `vmSize` |")
 
 
+def test_traffic_line_shows_the_share_the_replica_split_gives(tmp_path, capsys):
+    _, out = run_diff(capsys, PHASE_FILES[1], PHASE_FILES[2])
+    assert "`web/hello-spin` 0% → 50% (1 legacy + 1 new pods)" in out
+    assert "`shop/orders-api` 0% → 50%," in out  # exact (HTTPRoute): no pod split to show
+    raw = load_raw(PHASE_FILES[2])
+    raw["traffic"] = {"weight": 95}
+    _, out = run_diff(capsys, PHASE_FILES[2], write_stack(tmp_path / "w.yaml", raw))
+    assert "`web/hello-spin` 50% (1 legacy + 1 new pods) → 67% (1 legacy + 2 new pods; weight 95%)" in out
+    assert "`shop/orders-api` 50% → 95%" in out
+
+
 def test_no_change(capsys):
     _, out = run_diff(capsys, PHASE_FILES[2], PHASE_FILES[2])
     assert "No resource changes." in out and "None found." in out
