@@ -214,7 +214,12 @@ def test_gateway_workloads_keep_full_replicas_and_the_exact_weight():
     migration = load_migration(load_raw(PHASE_FILES[2]))
     orders = migration.workloads[1]
     plan = plan_workload(Phase.PARALLEL, orders, 95)
-    assert (plan.legacy_replicas, plan.new_replicas, plan.route_weight, plan.new_share_percent) == (3, 3, 95, 95)
+    assert (plan.legacy_replicas, plan.new_replicas, plan.route_weight, plan.new_share_percent) == (
+        3,
+        3,
+        95,
+        95,
+    )
 
 
 def test_zero_weight_keeps_new_pods_out_of_production():
