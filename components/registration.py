@@ -20,6 +20,9 @@ _KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     "kubernetes:apps/v1:Deployment": k8s.apps.v1.Deployment,
     "kubernetes:node.k8s.io/v1:RuntimeClass": k8s.node.v1.RuntimeClass,
     "kubernetes:policy/v1:PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
+    "kubernetes:batch/v1:Job": k8s.batch.v1.Job,
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": k8s.rbac.v1.Role,
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": k8s.rbac.v1.RoleBinding,
 }
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from components.config import PROJECT, Phase
 from components.desired.pools import LEGACY_POOL_COMPONENT, legacy_pool_spec, target_pool_spec
 from components.desired.shim import SHIM_COMPONENT, shim_specs
-from components.desired.spec import DesiredState, ResourceSpec
+from components.desired.spec import DesiredState, ResourceSpec, in_dependency_order
+from components.desired.verification import gate_cutover, verification_specs
 from components.desired.workloads import workload_specs
 from components.migration import Migration
 
@@ -29,7 +30,8 @@ def component_type(component: str) -> str:
 
 
 def build_desired_state(migration: Migration) -> DesiredState:
-    """Every resource the phase keeps, in registration order: pools, shim, then workloads."""
+    """Every resource the phase keeps, in registration order: pools, shim, then workloads (each with
+    its verification, which in `cutover` gates the workload's legacy and traffic changes)."""
     config = migration.config
     phase = config.phase
     resources: list[ResourceSpec] = []
@@ -41,6 +43,7 @@ def build_desired_state(migration: Migration) -> DesiredState:
     traffic = []
     for legacy in migration.workloads:
         specs, share = workload_specs(config, legacy)
-        resources.extend(specs)
+        checks = verification_specs(config, legacy, specs)
+        resources.extend(in_dependency_order(gate_cutover(config, legacy, specs) + checks))
         traffic.append(share)
     return DesiredState(phase.value, tuple(resources), tuple(traffic))

@@ -25,12 +25,19 @@ LEGACY_DEPLOYMENTS = {
     f"{w}-legacy-deployment" for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")
 }
 LEGACY_SERVICES = {f"{w}-legacy-service" for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")}
+WORKLOADS = ("web-hello-spin", "shop-orders-api", "shop-inventory")
+VERIFICATION = {
+    f"{w}-verify-{kind}"
+    for w in WORKLOADS
+    for kind in ("service-account", "role", "role-binding", "script", "result", "job")
+}
+VERIFICATION_JOBS = {f"{w}-verify-job" for w in WORKLOADS}
 
 # (from, to) -> (created, changed, deleted), by logical name.
 FORWARD = {
     (0, 1): ({"target-pool-spinpool", *SHIM, *_new("web-hello-spin"), "shop-orders-api-route"}, set(), set()),
     (1, 2): (
-        _new("shop-orders-api") | _new("shop-inventory"),
+        _new("shop-orders-api") | _new("shop-inventory") | VERIFICATION,
         # The bounded default split shares capacity: legacy replicas go down as new ones serve.
         {
             "web-hello-spin-deployment",
@@ -44,10 +51,15 @@ FORWARD = {
         set(),
         LEGACY_DEPLOYMENTS
         | LEGACY_SERVICES
-        | {"shop-orders-api-route", "web-hello-spin-deployment", "shop-inventory-deployment"},
+        | {"shop-orders-api-route", "web-hello-spin-deployment", "shop-inventory-deployment"}
+        | VERIFICATION_JOBS,  # the phase is part of the Job's template: cutover runs a fresh check
         set(),
     ),
-    (3, 4): (set(), {"shop-orders-api-route"}, LEGACY_DEPLOYMENTS | {"legacy-pool-wasipool"}),
+    (3, 4): (
+        set(),
+        {"shop-orders-api-route"},
+        LEGACY_DEPLOYMENTS | {"legacy-pool-wasipool"} | VERIFICATION,
+    ),
 }
 
 
@@ -114,6 +126,39 @@ def test_backward_from_decommission_would_need_deleted_objects_back(pulumi_run, 
     decommission step deleted, which an import cannot find. `migrate check` refuses this transition."""
     decommission = _registered(pulumi_run, registered, 4)
     cutover = _registered(pulumi_run, registered, 3)
-    readopted = set(cutover) - set(decommission)
+    readopted = set(cutover) - set(decommission) - VERIFICATION
     assert readopted == LEGACY_DEPLOYMENTS | {"legacy-pool-wasipool"}
     assert all(cutover[name].import_id for name in readopted)
+
+
+def _depends_on(registration, type_: str, name: str) -> bool:
+    return any(d.endswith(f"{type_}::{name}") for d in registration.dependencies)
+
+
+def test_cutover_changes_nothing_legacy_before_the_verification_passes(pulumi_run, registered):
+    """A failing Job fails its registration; its dependents are never registered, so `pulumi up`
+    stops before the legacy scale-down, the Service switch and the route shift."""
+    cutover = _registered(pulumi_run, registered, 3)
+    job_type = "kubernetes:batch/v1:Job"
+    for workload in WORKLOADS:
+        job = f"{workload}-verify-job"
+        gated = [f"{workload}-legacy-deployment", f"{workload}-legacy-service"]
+        if workload == "shop-orders-api":
+            gated.append("shop-orders-api-route")
+        for name in gated:
+            assert _depends_on(cutover[name], job_type, job), name
+        # The check itself waits for the new side only, so it runs before anything legacy changes.
+        assert _depends_on(cutover[job], "kubernetes:apps/v1:Deployment", f"{workload}-deployment")
+        assert not any("legacy" in d or "route" in d for d in cutover[job].dependencies)
+
+
+def test_parallel_verifies_after_the_split_has_settled(pulumi_run, registered):
+    parallel = _registered(pulumi_run, registered, 2)
+    for workload in WORKLOADS:
+        job = parallel[f"{workload}-verify-job"]
+        assert _depends_on(job, "kubernetes:apps/v1:Deployment", f"{workload}-legacy-deployment")
+        assert _depends_on(job, "kubernetes:apps/v1:Deployment", f"{workload}-deployment")
+        assert not any(
+            d.endswith(f"::{workload}-verify-job")
+            for d in parallel[f"{workload}-legacy-deployment"].dependencies
+        )

@@ -100,12 +100,20 @@ def test_decommission_lists_what_the_phase_deletes(tmp_path):
     files = render_files(PHASE_FILES[4], tmp_path)
     deleted = yaml.safe_load(files["lifecycle.yaml"])["deletedByThisPhase"]
     assert yaml.safe_load(files["lifecycle.yaml"])["previousPhase"] == "cutover"
-    assert sorted(d["name"] for d in deleted) == [
-        "legacy-pool-wasipool",
-        "shop-inventory-legacy-deployment",
-        "shop-orders-api-legacy-deployment",
-        "web-hello-spin-legacy-deployment",
-    ]
+    verification = ("job", "result", "role", "role-binding", "script", "service-account")
+    assert sorted(d["name"] for d in deleted) == sorted(
+        [
+            "legacy-pool-wasipool",
+            "shop-inventory-legacy-deployment",
+            "shop-orders-api-legacy-deployment",
+            "web-hello-spin-legacy-deployment",
+            *(
+                f"{w}-verify-{kind}"
+                for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")
+                for kind in verification
+            ),
+        ]
+    )
     assert "Deleted by this phase (decommission)" in files["kubernetes.yaml"]
     assert "AgentPool wasipool" in files["azure.yaml"].split("Deleted by this phase")[1]
     # Nothing deleted is in the apply stream.

@@ -268,8 +268,12 @@ def test_scale_down_waits_for_new_pods_and_moved_traffic():
         "shop-orders-api-deployment",
         "shop-orders-api-legacy-service",
         "shop-orders-api-route",
+        "shop-orders-api-verify-job",  # the verification gate
     )
-    assert state.by_name()["web-hello-spin-legacy-service"].depends_on == ("web-hello-spin-deployment",)
+    assert state.by_name()["web-hello-spin-legacy-service"].depends_on == (
+        "web-hello-spin-deployment",
+        "web-hello-spin-verify-job",
+    )
 
 
 def test_a_spiderlightning_workload_moves_on_its_replacement_image():

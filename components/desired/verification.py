@@ -1,0 +1,299 @@
+"""The verification Job per workload, from `parallel` on: the same requests to legacy and new pods,
+compared against `verification.thresholds` (components/verification/verify.py does the work).
+
+Why a Job gates cutover: pulumi-kubernetes awaits a Job until its Complete condition and fails the
+resource when the Job's Failed condition says BackoffLimitExceeded or DeadlineExceeded
+(provider/pkg/await/job.go and await/checker/job/check.go, awaited since the 2.0 provider, #1068;
+default 10 minutes, `pulumi.com/timeoutSeconds` overrides). Dependents of a failed resource are not
+registered, so in `cutover` every legacy and traffic change that depends on the Job never happens:
+`pulumi up` stops and shows the Job's failure with the pod's termination message (the summary).
+
+`pulumi.com/replaceUnready: "true"` makes the next `pulumi up` replace a Job that did not complete
+(provider.go Diff, ReplaceUnready), so a failed check runs again after a fix; a change to
+`spec.template` replaces a Job too (provider/pkg/provider/diff.go forces new on it), which is why the
+template carries the phase and a digest of the script and its settings: each phase and each change of
+settings runs a fresh check.
+
+Why pods and not Services: with the default split the legacy Service selects legacy AND new pods, so
+the script lists pods through the API (a namespaced Role: get/list pods and pods.metrics.k8s.io, and
+patch on its own result ConfigMap only) and tells the sides apart by selector and runtimeClassName."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from components.config import MigrationConfig, Phase
+from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
+from components.desired.workloads import new_selector, workload_component
+from components.legacy import LegacyWorkload
+
+SCRIPT = Path(__file__).resolve().parent.parent / "verification" / "verify.py"
+SCRIPT_KEY = "verify.py"
+CONFIG_KEY = "verification.json"
+COMPONENT_LABEL = "verification"
+# The label that marks new pods (see new_selector): legacy pods are selected without it.
+NEW_POD_LABEL = "app.kubernetes.io/instance"
+
+
+@cache
+def verification_script() -> str:
+    return SCRIPT.read_text()
+
+
+def verifies(config: MigrationConfig) -> bool:
+    """Both sides run in `parallel` and, until the legacy scale-down, in `cutover`."""
+    return config.verification.enabled and config.phase in (Phase.PARALLEL, Phase.CUTOVER)
+
+
+def _names(legacy: LegacyWorkload) -> dict[str, str]:
+    base = workload_component(legacy).removeprefix("workload-")
+    return {
+        "service_account": f"{base}-verify-service-account",
+        "role": f"{base}-verify-role",
+        "role_binding": f"{base}-verify-role-binding",
+        "script": f"{base}-verify-script",
+        "result": f"{base}-verify-result",
+        "job": f"{base}-verify-job",
+    }
+
+
+def verification_gate(config: MigrationConfig, legacy: LegacyWorkload) -> tuple[str, ...]:
+    """Logical names the legacy scale-down (and every legacy or traffic change of `cutover`) must
+    depend on: the verification Job, when this phase verifies."""
+    return (_names(legacy)["job"],) if verifies(config) else ()
+
+
+def label_selector(selector: dict[str, Any]) -> str:
+    """A LabelSelector (matchLabels, matchExpressions) as the API's `labelSelector` query string."""
+    parts = [f"{key}={value}" for key, value in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+        if operator == "In":
+            parts.append(f"{key} in ({','.join(values)})")
+        elif operator == "NotIn":
+            parts.append(f"{key} notin ({','.join(values)})")
+        elif operator == "Exists":
+            parts.append(key)
+        else:
+            parts.append(f"!{key}")
+    return ",".join(parts)
+
+
+def _port(legacy: LegacyWorkload) -> int | str:
+    configured = legacy.config.probe.port
+    if configured:
+        return configured
+    port = legacy.service_port
+    return port.get("targetPort", port["port"])
+
+
+def script_settings(config: MigrationConfig, legacy: LegacyWorkload) -> dict[str, Any]:
+    """What verify.py reads: both sides, the requests and the thresholds (camelCase, as in config)."""
+    verification = config.verification
+    workload = legacy.config
+    new_labels = new_selector(legacy)
+    legacy_selector = label_selector(legacy.deployment["spec"]["selector"])
+    legacy_selector += f",{NEW_POD_LABEL}!={new_labels[NEW_POD_LABEL]}"
+    return {
+        "workload": workload.key,
+        "namespace": workload.namespace,
+        "legacy": {"selector": legacy_selector, "runtimeClassNot": config.shim.runtime_class_name},
+        "new": {
+            "selector": label_selector({"matchLabels": new_labels}),
+            "runtimeClass": config.shim.runtime_class_name,
+        },
+        "port": _port(legacy),
+        "paths": list(verification.paths or (workload.probe.path,)),
+        "compareBodies": verification.compare_bodies,
+        "requestsPerPath": verification.requests_per_path,
+        "requestsPerSecond": verification.requests_per_second,
+        "requestTimeoutSeconds": verification.request_timeout_seconds,
+        "thresholds": verification.thresholds.model_dump(by_alias=True),
+        "resultConfigMap": result_configmap_name(legacy),
+    }
+
+
+def result_configmap_name(legacy: LegacyWorkload) -> str:
+    return f"{legacy.config.name}-verification"
+
+
+def _metadata(legacy: LegacyWorkload, name: str) -> dict[str, Any]:
+    workload = legacy.config
+    return {
+        "name": name,
+        "namespace": workload.namespace,
+        "labels": managed_labels(f"{workload.name}-verify", COMPONENT_LABEL),
+    }
+
+
+def job_manifest(config: MigrationConfig, legacy: LegacyWorkload, settings: str) -> dict[str, Any]:
+    verification = config.verification
+    name = f"{legacy.config.name}-verify"
+    digest = hashlib.sha256((verification_script() + settings).encode()).hexdigest()
+    metadata = _metadata(legacy, name)
+    metadata["annotations"] = {
+        "pulumi.com/timeoutSeconds": str(verification.timeout_seconds + 60),
+        "pulumi.com/replaceUnready": "true",
+        "kubernetes.io/description": f"Compares legacy and new pods of {legacy.config.key}; the cutover's "
+        "legacy scale-down waits for it to pass.",
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata,
+        "spec": {
+            "backoffLimit": 0,  # a failed comparison is an answer, not a flake to retry
+            "activeDeadlineSeconds": verification.timeout_seconds,
+            "template": {
+                "metadata": {
+                    "labels": managed_labels(name, COMPONENT_LABEL),
+                    "annotations": {
+                        "wasm-migration.io/phase": config.phase.value,
+                        "wasm-migration.io/verification-sha256": digest,
+                    },
+                },
+                "spec": {
+                    "serviceAccountName": name,
+                    "restartPolicy": "Never",
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 65534,
+                        "runAsGroup": 65534,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "verify",
+                            "image": verification.image.reference,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": [
+                                "python3",
+                                f"/verification/{SCRIPT_KEY}",
+                                f"/verification/{CONFIG_KEY}",
+                            ],
+                            "env": [{"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
+                            "terminationMessagePolicy": "FallbackToLogsOnError",
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                            "resources": {
+                                "requests": {"cpu": "50m", "memory": "64Mi"},
+                                "limits": {"cpu": "500m", "memory": "128Mi"},
+                            },
+                            "volumeMounts": [
+                                {"name": "verification", "mountPath": "/verification", "readOnly": True}
+                            ],
+                        }
+                    ],
+                    "volumes": [{"name": "verification", "configMap": {"name": name}}],
+                },
+            },
+        },
+    }
+
+
+def _role(legacy: LegacyWorkload, name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": _metadata(legacy, name),
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+            {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]},
+            {
+                "apiGroups": [""],
+                "resources": ["configmaps"],
+                "resourceNames": [result_configmap_name(legacy)],
+                "verbs": ["get", "patch"],
+            },
+        ],
+    }
+
+
+def is_gated(spec: ResourceSpec) -> bool:
+    """What a cutover must not change before the check passes: adopted legacy objects (and patches of
+    them) and traffic routing."""
+    kind = spec.inputs.get("kind")
+    return bool(spec.import_id) or kind == "HTTPRoute" or spec.type.endswith("Patch")
+
+
+def verification_specs(
+    config: MigrationConfig, legacy: LegacyWorkload, workload_specs: list[ResourceSpec]
+) -> list[ResourceSpec]:
+    """The Job and what it needs. In `parallel` it runs after every change of the workload; in
+    `cutover` after the new side only, and the gated specs wait for it (see gate_cutover)."""
+    if not verifies(config):
+        return []
+    names = _names(legacy)
+    component = workload_component(legacy)
+    name = f"{legacy.config.name}-verify"
+    settings = json.dumps(script_settings(config, legacy), indent=2, sort_keys=True)
+    account = _metadata(legacy, name)
+    waits = tuple(
+        spec.name for spec in workload_specs if config.phase is Phase.PARALLEL or not is_gated(spec)
+    )
+    return [
+        kubernetes_spec(
+            names["service_account"],
+            component,
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": account},
+        ),
+        kubernetes_spec(names["role"], component, _role(legacy, name)),
+        kubernetes_spec(
+            names["role_binding"],
+            component,
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": _metadata(legacy, name),
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": legacy.config.namespace}],
+            },
+            depends_on=(names["role"], names["service_account"]),
+        ),
+        kubernetes_spec(
+            names["script"],
+            component,
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": _metadata(legacy, name),
+                "data": {SCRIPT_KEY: verification_script(), CONFIG_KEY: settings},
+            },
+        ),
+        # Written by the Job (merge patch of `data`); Pulumi owns only its metadata.
+        kubernetes_spec(
+            names["result"],
+            component,
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": _metadata(legacy, result_configmap_name(legacy)),
+            },
+            ignore_changes=("data",),
+        ),
+        kubernetes_spec(
+            names["job"],
+            component,
+            job_manifest(config, legacy, settings),
+            depends_on=(names["role_binding"], names["script"], names["result"], *waits),
+            delete_before_replace=True,  # fixed name: the old Job must go before the next check runs
+        ),
+    ]
+
+
+def gate_cutover(
+    config: MigrationConfig, legacy: LegacyWorkload, specs: list[ResourceSpec]
+) -> list[ResourceSpec]:
+    """In `cutover`, every gated spec of the workload also depends on the verification Job."""
+    gate = verification_gate(config, legacy)
+    if config.phase is not Phase.CUTOVER or not gate:
+        return specs
+    return [replace(spec, depends_on=(*spec.depends_on, *gate)) if is_gated(spec) else spec for spec in specs]
