@@ -211,10 +211,15 @@ def compare(config: dict, legacy: list[dict], new: list[dict]) -> dict:
     }
 
 
-def _ratio(new: float | None, legacy: float | None) -> float | None:
+# Latencies below this count as this much in ratios: differences of a few milliseconds are network and
+# scheduling noise, not a slower runtime.
+LATENCY_FLOOR_SECONDS = 0.025
+
+
+def _ratio(new: float | None, legacy: float | None, floor: float = 0.0) -> float | None:
     if new is None or legacy is None:
         return None
-    return new / max(legacy, 0.001)
+    return max(new, floor) / max(legacy, floor, 1e-9)
 
 
 def verdict(config: dict, measured: dict, memory: dict | None) -> list[str]:
@@ -236,7 +241,7 @@ def verdict(config: dict, measured: dict, memory: dict | None) -> list[str]:
     checks = [
         (
             "p95 latency",
-            _ratio(measured["p95Seconds"]["new"], measured["p95Seconds"]["legacy"]),
+            _ratio(measured["p95Seconds"]["new"], measured["p95Seconds"]["legacy"], LATENCY_FLOOR_SECONDS),
             "maxP95Ratio",
         ),
         (

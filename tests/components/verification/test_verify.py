@@ -231,8 +231,13 @@ def test_a_slow_and_a_failing_new_pod_are_both_reported(tmp_path):
     assert "failed: error rate of new pods" in (tmp_path / "termination-log").read_text()
 
 
+def steady(_: BaseHTTPRequestHandler) -> Reply:
+    time.sleep(0.03)
+    return 200, b"Hello world from Spin!"
+
+
 def test_equal_sides_pass_and_missing_metrics_are_said_not_failed(tmp_path):
-    with serve(healthy) as (legacy_port, _), serve(healthy) as (new_port, new_seen):
+    with serve(steady) as (legacy_port, _), serve(steady) as (new_port, new_seen):
         legacy = [pod("hello-spin-6d4f9-abcde", legacy_port, "wasmtime-spin-v2")]
         new = [pod("hello-spin-spin-5b7c8-x1", new_port, "wasm-spin")]
         with fake_api(legacy, new, memory=None) as (api_port, api_seen):
