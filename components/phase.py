@@ -9,8 +9,10 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 
+from components.alerts import Alerts
 from components.config import CONFIG_KEYS, ConfigError, MigrationConfig
 from components.desired import (
+    ALERTS_TYPE,
     LEGACY_POOL_TYPE,
     PHASE_TYPE,
     SHIM_TYPE,
@@ -67,6 +69,8 @@ class MigrationPhase(pulumi.ComponentResource):
                 TargetPool(component, {"spec": specs[0], "registered": registered}, pools)
             elif kind == SHIM_TYPE:
                 Shim(component, {"specs": specs, "registered": registered}, in_cluster)
+            elif kind == ALERTS_TYPE:  # Azure rule groups ignore the Kubernetes provider
+                Alerts(component, {"specs": specs, "registered": registered}, in_cluster)
             else:
                 Workload(component, {"specs": specs, "registered": registered}, in_cluster)
         self.phase = state.phase

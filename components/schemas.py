@@ -1,6 +1,7 @@
 """Strict schema validation of every Kubernetes object a phase declares, for each supported
-Kubernetes version: built-in kinds against kubernetes-validate's strict schemas, HTTPRoute (a CRD those
-schemas lack) against a strict model of the Gateway API v1 fields."""
+Kubernetes version: built-in kinds against kubernetes-validate's strict schemas, HTTPRoute and
+PrometheusRule (CRDs those schemas lack) against strict models of the Gateway API v1 and
+prometheus-operator v1 fields."""
 
 from __future__ import annotations
 
@@ -102,6 +103,40 @@ class _HTTPRoute(_Strict):
     spec: _HTTPRouteSpec
 
 
+class _AlertingRule(_Strict):
+    alert: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
+    expr: Annotated[str, StringConstraints(min_length=1)]
+    # `for` is a Python keyword: the field takes its wire name through the alias.
+    for_: Annotated[str, StringConstraints(pattern=r"^([0-9]+(ms|s|m|h|d|w|y))+$")] | None = Field(
+        default=None, alias="for"
+    )
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class _RuleGroup(_Strict):
+    name: Annotated[str, StringConstraints(min_length=1)]
+    interval: str | None = None
+    rules: list[_AlertingRule] = Field(min_length=1)
+
+
+class _PrometheusRuleSpec(_Strict):
+    groups: list[_RuleGroup] = Field(min_length=1)
+
+
+class _PrometheusRule(_Strict):
+    """prometheus-operator's monitoring.coreos.com/v1 PrometheusRule (alerting rules only)."""
+
+    apiVersion: Literal["monitoring.coreos.com/v1"]
+    kind: Literal["PrometheusRule"]
+    metadata: _Metadata
+    spec: _PrometheusRuleSpec
+
+
+# Custom resources the cluster schemas lack, checked against strict models of their fields.
+_CUSTOM_KINDS: dict[str, type[BaseModel]] = {"HTTPRoute": _HTTPRoute, "PrometheusRule": _PrometheusRule}
+
+
 def object_label(manifest: dict[str, Any]) -> str:
     """`Kind namespace/name` of a Kubernetes object; tolerant of malformed input ("?" where missing)."""
     metadata = manifest.get("metadata")
@@ -115,9 +150,10 @@ def object_label(manifest: dict[str, Any]) -> str:
 def schema_problems(manifest: dict[str, Any], version: str) -> list[str]:
     """One line per schema violation of `manifest` on Kubernetes `version` (e.g. "1.33")."""
     where = f"{object_label(manifest)} (Kubernetes {version})"
-    if manifest.get("kind") == "HTTPRoute":
+    custom = _CUSTOM_KINDS.get(manifest.get("kind", ""))
+    if custom is not None:
         try:
-            _HTTPRoute.model_validate(manifest)
+            custom.model_validate(manifest)
         except ValidationError as error:
             return [f"{where}: {key_path(e['loc'])}: {e['msg']}" for e in error.errors(include_url=False)]
         return []

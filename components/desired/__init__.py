@@ -4,6 +4,7 @@ and the offline `migrate` tool so both always agree."""
 from __future__ import annotations
 
 from components.config import PROJECT, Phase
+from components.desired.alerts import ALERTS_COMPONENT, alert_specs
 from components.desired.pools import LEGACY_POOL_COMPONENT, legacy_pool_spec, target_pool_spec
 from components.desired.shim import SHIM_COMPONENT, shim_specs
 from components.desired.spec import DesiredState, ResourceSpec, in_dependency_order
@@ -16,6 +17,7 @@ LEGACY_POOL_TYPE = f"{PROJECT}:index:LegacyPool"
 TARGET_POOL_TYPE = f"{PROJECT}:index:TargetPool"
 SHIM_TYPE = f"{PROJECT}:index:Shim"
 WORKLOAD_TYPE = f"{PROJECT}:index:Workload"
+ALERTS_TYPE = f"{PROJECT}:index:Alerts"
 
 
 def component_type(component: str) -> str:
@@ -26,12 +28,14 @@ def component_type(component: str) -> str:
         return TARGET_POOL_TYPE
     if component == SHIM_COMPONENT:
         return SHIM_TYPE
+    if component == ALERTS_COMPONENT:
+        return ALERTS_TYPE
     return WORKLOAD_TYPE
 
 
 def build_desired_state(migration: Migration) -> DesiredState:
     """Every resource the phase keeps, in registration order: pools, shim, then workloads (each with
-    its verification, which in `cutover` gates the workload's legacy and traffic changes)."""
+    its verification, which in `cutover` gates the workload's legacy and traffic changes), then alerts."""
     config = migration.config
     phase = config.phase
     resources: list[ResourceSpec] = []
@@ -46,4 +50,5 @@ def build_desired_state(migration: Migration) -> DesiredState:
         checks = verification_specs(config, legacy, specs)
         resources.extend(in_dependency_order(gate_cutover(config, legacy, specs) + checks))
         traffic.append(share)
+    resources.extend(alert_specs(config))
     return DesiredState(phase.value, tuple(resources), tuple(traffic))

@@ -32,7 +32,8 @@ class ResourceSpec:
         """What a reviewer calls it: `Deployment default/hello` or `AgentPool spinpool`."""
         if self.is_kubernetes:
             return object_label(self.inputs)
-        return f"{self.type.rsplit(':', 1)[-1]} {self.inputs.get('agentPoolName', self.name)}"
+        name = self.inputs.get("agentPoolName") or self.inputs.get("ruleGroupName") or self.name
+        return f"{self.type.rsplit(':', 1)[-1]} {name}"
 
 
 @dataclass(frozen=True)

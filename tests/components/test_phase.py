@@ -155,3 +155,24 @@ def test_invalid_config_stops_cleanly_before_any_resource(pulumi_run, change, ex
     # No component, provider or resource reached the engine.
     assert [r.type for r in pulumi_run.last.registrations if r.type != "pulumi:pulumi:Stack"] == []
     assert pulumi_run.last.mocks.resources == []
+
+
+def test_prometheus_operator_alerts_register_as_a_prometheus_rule_on_the_cluster(pulumi_run):
+    raw = copy.deepcopy(load_raw(PHASE_FILES[2]))
+    raw["alerts"] = {"mode": "prometheusOperator", "prometheusOperator": {"labels": {"release": "kps"}}}
+    state = build_desired_state(load_migration(raw))
+    run = pulumi_run(raw)
+    rule = run.custom()["alerts-prometheus-rule"]
+    assert rule.type == "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+    assert rule.inputs["spec"] == state.by_name()["alerts-prometheus-rule"].inputs["spec"]
+    assert "pulumi:providers:kubernetes::cluster" in rule.provider
+    assert rule.parent.endswith("aks-wasm-migration:index:Alerts::alerts")
+    assert "alerts-rule-group" not in run.custom()
+
+
+def test_alerts_off_registers_no_rules(pulumi_run):
+    raw = copy.deepcopy(load_raw(PHASE_FILES[2]))
+    raw["alerts"] = {"mode": "off"}
+    registered = pulumi_run(raw).custom()
+    assert not [name for name in registered if name.startswith("alerts-")]
+    assert registered["web-hello-spin-verify-job"].type == "kubernetes:batch/v1:Job"

@@ -35,7 +35,17 @@ VERIFICATION_JOBS = {f"{w}-verify-job" for w in WORKLOADS}
 
 # (from, to) -> (created, changed, deleted), by logical name.
 FORWARD = {
-    (0, 1): ({"target-pool-spinpool", *SHIM, *_new("web-hello-spin"), "shop-orders-api-route"}, set(), set()),
+    (0, 1): (
+        {
+            "target-pool-spinpool",
+            *SHIM,
+            *_new("web-hello-spin"),
+            "shop-orders-api-route",
+            "alerts-rule-group",
+        },
+        set(),
+        set(),
+    ),
     (1, 2): (
         _new("shop-orders-api") | _new("shop-inventory") | VERIFICATION,
         # The bounded default split shares capacity: legacy replicas go down as new ones serve.

@@ -62,9 +62,13 @@ def test_every_rendered_kubernetes_document_passes_the_schemas(path, tmp_path):
             assert schema_problems(doc, version) == []
 
 
-def test_azure_file_holds_only_agent_pools(tmp_path):
+def test_azure_file_holds_the_agent_pools_and_the_alert_rule_group(tmp_path):
     docs = documents(render_files(PHASE_FILES[2], tmp_path)["azure.yaml"])
-    assert [d["agentPoolName"] for d in docs] == ["wasipool", "spinpool"]
+    assert [d.get("agentPoolName") or d["ruleGroupName"] for d in docs] == [
+        "wasipool",
+        "spinpool",
+        "aks-contoso-prod-wasm-migration",
+    ]
 
 
 def test_render_is_deterministic(capsys):
