@@ -8,7 +8,7 @@ from components.desired.alerts import ALERTS_COMPONENT, alert_specs
 from components.desired.pools import LEGACY_POOL_COMPONENT, legacy_pool_spec, target_pool_spec
 from components.desired.shim import SHIM_COMPONENT, shim_specs
 from components.desired.spec import DesiredState, ResourceSpec, in_dependency_order
-from components.desired.verification import gate_cutover, verification_specs
+from components.desired.verification import gate_cutover, verification_shared_specs, verification_specs
 from components.desired.workloads import workload_specs
 from components.migration import Migration
 
@@ -45,6 +45,7 @@ def build_desired_state(migration: Migration) -> DesiredState:
         resources.extend(target_pool_spec(config, pool) for pool in config.target_pools)
         resources.extend(shim_specs(config))
     traffic = []
+    resources.extend(verification_shared_specs(config, migration.workloads))
     for legacy in migration.workloads:
         specs, share = workload_specs(config, legacy)
         checks = verification_specs(config, legacy, specs)

@@ -11,8 +11,9 @@ registered, so in `cutover` every legacy and traffic change that depends on the 
 `pulumi.com/replaceUnready: "true"` makes the next `pulumi up` replace a Job that did not complete
 (provider.go Diff, ReplaceUnready), so a failed check runs again after a fix; a change to
 `spec.template` replaces a Job too (provider/pkg/provider/diff.go forces new on it), which is why the
-template carries the phase and a digest of the script and its settings: each phase and each change of
-settings runs a fresh check.
+template carries the phase, the settings (an environment variable) and a digest of the script: each
+phase and each change of settings or script runs a fresh check. The script itself lives once per
+namespace, in a ConfigMap all Jobs of that namespace mount.
 
 Why pods and not Services: with the default split the legacy Service selects legacy AND new pods, so
 the script lists pods through the API (a namespaced Role: get/list pods and pods.metrics.k8s.io, and
@@ -34,8 +35,11 @@ from components.legacy import LegacyWorkload
 
 SCRIPT = Path(__file__).resolve().parent.parent / "verification" / "verify.py"
 SCRIPT_KEY = "verify.py"
-CONFIG_KEY = "verification.json"
+SETTINGS_ENV = "VERIFY_SETTINGS"
+SCRIPT_CONFIGMAP = "wasm-migration-verify"
 COMPONENT_LABEL = "verification"
+# Owns the per-namespace script ConfigMaps; registered before the workloads whose Jobs mount them.
+VERIFICATION_COMPONENT = "verification"
 # The label that marks new pods (see new_selector): legacy pods are selected without it.
 NEW_POD_LABEL = "app.kubernetes.io/instance"
 
@@ -56,7 +60,6 @@ def _names(legacy: LegacyWorkload) -> dict[str, str]:
         "service_account": f"{base}-verify-service-account",
         "role": f"{base}-verify-role",
         "role_binding": f"{base}-verify-role-binding",
-        "script": f"{base}-verify-script",
         "result": f"{base}-verify-result",
         "job": f"{base}-verify-job",
     }
@@ -131,10 +134,41 @@ def _metadata(legacy: LegacyWorkload, name: str) -> dict[str, Any]:
     }
 
 
+def script_spec_name(namespace: str) -> str:
+    return f"verify-script-{namespace}"
+
+
+def verification_shared_specs(
+    config: MigrationConfig, workloads: tuple[LegacyWorkload, ...]
+) -> list[ResourceSpec]:
+    """The script, once per namespace that has workloads (ConfigMaps cannot be mounted across
+    namespaces; one copy per workload would repeat it in every render and diff)."""
+    if not verifies(config):
+        return []
+    namespaces = sorted({legacy.config.namespace for legacy in workloads})
+    return [
+        kubernetes_spec(
+            script_spec_name(namespace),
+            VERIFICATION_COMPONENT,
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": SCRIPT_CONFIGMAP,
+                    "namespace": namespace,
+                    "labels": managed_labels(SCRIPT_CONFIGMAP, COMPONENT_LABEL),
+                },
+                "data": {SCRIPT_KEY: verification_script()},
+            },
+        )
+        for namespace in namespaces
+    ]
+
+
 def job_manifest(config: MigrationConfig, legacy: LegacyWorkload, settings: str) -> dict[str, Any]:
     verification = config.verification
     name = f"{legacy.config.name}-verify"
-    digest = hashlib.sha256((verification_script() + settings).encode()).hexdigest()
+    digest = hashlib.sha256(verification_script().encode()).hexdigest()
     metadata = _metadata(legacy, name)
     metadata["annotations"] = {
         "pulumi.com/timeoutSeconds": str(verification.timeout_seconds + 60),
@@ -171,12 +205,11 @@ def job_manifest(config: MigrationConfig, legacy: LegacyWorkload, settings: str)
                             "name": "verify",
                             "image": verification.image.reference,
                             "imagePullPolicy": "IfNotPresent",
-                            "command": [
-                                "python3",
-                                f"/verification/{SCRIPT_KEY}",
-                                f"/verification/{CONFIG_KEY}",
+                            "command": ["python3", f"/verification/{SCRIPT_KEY}"],
+                            "env": [
+                                {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+                                {"name": SETTINGS_ENV, "value": settings},
                             ],
-                            "env": [{"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
                             "terminationMessagePolicy": "FallbackToLogsOnError",
                             "securityContext": {
                                 "allowPrivilegeEscalation": False,
@@ -192,7 +225,7 @@ def job_manifest(config: MigrationConfig, legacy: LegacyWorkload, settings: str)
                             ],
                         }
                     ],
-                    "volumes": [{"name": "verification", "configMap": {"name": name}}],
+                    "volumes": [{"name": "verification", "configMap": {"name": SCRIPT_CONFIGMAP}}],
                 },
             },
         },
@@ -234,7 +267,7 @@ def verification_specs(
     names = _names(legacy)
     component = workload_component(legacy)
     name = f"{legacy.config.name}-verify"
-    settings = json.dumps(script_settings(config, legacy), indent=2, sort_keys=True)
+    settings = json.dumps(script_settings(config, legacy), sort_keys=True)
     account = _metadata(legacy, name)
     waits = tuple(
         spec.name for spec in workload_specs if config.phase is Phase.PARALLEL or not is_gated(spec)
@@ -258,16 +291,6 @@ def verification_specs(
             },
             depends_on=(names["role"], names["service_account"]),
         ),
-        kubernetes_spec(
-            names["script"],
-            component,
-            {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": _metadata(legacy, name),
-                "data": {SCRIPT_KEY: verification_script(), CONFIG_KEY: settings},
-            },
-        ),
         # Written by the Job (merge patch of `data`); Pulumi owns only its metadata.
         kubernetes_spec(
             names["result"],
@@ -283,7 +306,12 @@ def verification_specs(
             names["job"],
             component,
             job_manifest(config, legacy, settings),
-            depends_on=(names["role_binding"], names["script"], names["result"], *waits),
+            depends_on=(
+                names["role_binding"],
+                script_spec_name(legacy.config.namespace),
+                names["result"],
+                *waits,
+            ),
             delete_before_replace=True,  # fixed name: the old Job must go before the next check runs
         ),
     ]

@@ -7,7 +7,8 @@ each pod's runtimeClassName). Requests go straight to the pod IPs. Memory comes 
 when metrics-server serves it. The summary goes to the log, to the result ConfigMap and, on failure,
 to the termination message, which pulumi-kubernetes shows when the Job fails.
 
-Usage: python verify.py CONFIG_JSON   (exit 0: pass, 1: fail, 2: could not run)
+Usage: python verify.py [SETTINGS_JSON_FILE]   (default: $VERIFY_SETTINGS; exit 0 pass, 1 fail,
+2 could not run)
 """
 
 from __future__ import annotations
@@ -353,11 +354,18 @@ def run(config: dict) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: verify.py CONFIG_JSON", file=sys.stderr)
+    """Settings from the file named on the command line, else from $VERIFY_SETTINGS (the Job's way)."""
+    if len(argv) > 2:
+        print("usage: verify.py [SETTINGS_JSON_FILE]  (default: $VERIFY_SETTINGS)", file=sys.stderr)
         return 2
-    with open(argv[1]) as handle:
-        return run(json.load(handle))
+    if len(argv) == 2:
+        with open(argv[1]) as handle:
+            return run(json.load(handle))
+    settings = os.environ.get("VERIFY_SETTINGS")
+    if not settings:
+        print("verify.py: no settings: pass a file or set VERIFY_SETTINGS", file=sys.stderr)
+        return 2
+    return run(json.loads(settings))
 
 
 if __name__ == "__main__":

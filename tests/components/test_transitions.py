@@ -29,8 +29,8 @@ WORKLOADS = ("web-hello-spin", "shop-orders-api", "shop-inventory")
 VERIFICATION = {
     f"{w}-verify-{kind}"
     for w in WORKLOADS
-    for kind in ("service-account", "role", "role-binding", "script", "result", "job")
-}
+    for kind in ("service-account", "role", "role-binding", "result", "job")
+} | {"verify-script-web", "verify-script-shop"}
 VERIFICATION_JOBS = {f"{w}-verify-job" for w in WORKLOADS}
 
 # (from, to) -> (created, changed, deleted), by logical name.

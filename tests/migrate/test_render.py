@@ -104,7 +104,7 @@ def test_decommission_lists_what_the_phase_deletes(tmp_path):
     files = render_files(PHASE_FILES[4], tmp_path)
     deleted = yaml.safe_load(files["lifecycle.yaml"])["deletedByThisPhase"]
     assert yaml.safe_load(files["lifecycle.yaml"])["previousPhase"] == "cutover"
-    verification = ("job", "result", "role", "role-binding", "script", "service-account")
+    verification = ("job", "result", "role", "role-binding", "service-account")
     assert sorted(d["name"] for d in deleted) == sorted(
         [
             "legacy-pool-wasipool",
@@ -116,6 +116,8 @@ def test_decommission_lists_what_the_phase_deletes(tmp_path):
                 for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")
                 for kind in verification
             ),
+            "verify-script-shop",
+            "verify-script-web",
         ]
     )
     assert "Deleted by this phase (decommission)" in files["kubernetes.yaml"]

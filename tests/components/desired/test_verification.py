@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 
 import pytest
 
 from components.desired import build_desired_state
-from components.desired.verification import label_selector, verification_gate
+from components.desired.verification import SCRIPT, label_selector, verification_gate
 from components.migration import load_migration
 from components.schemas import KUBERNETES_VERSIONS, schema_problems
 from tests.conftest import PHASE_FILES, load_raw
@@ -18,7 +19,6 @@ KINDS = {
     "service-account": "ServiceAccount",
     "role": "Role",
     "role-binding": "RoleBinding",
-    "script": "ConfigMap",
     "result": "ConfigMap",
     "job": "Job",
 }
@@ -33,7 +33,8 @@ def _state(index: int, change=None):
 
 
 def _settings(state, workload: str = "web-hello-spin") -> dict:
-    return json.loads(state.by_name()[f"{workload}-verify-script"].inputs["data"]["verification.json"])
+    container = state.by_name()[f"{workload}-verify-job"].inputs["spec"]["template"]["spec"]["containers"][0]
+    return json.loads(next(e["value"] for e in container["env"] if e["name"] == "VERIFY_SETTINGS"))
 
 
 @pytest.mark.parametrize(("index", "present"), [(0, False), (1, False), (2, True), (3, True), (4, False)])
@@ -49,6 +50,17 @@ def test_verification_runs_while_both_sides_exist(index, present):
         assert verification_gate(migration.config, migration.workloads[0]) == (
             ("web-hello-spin-verify-job",) if present else ()
         )
+    # The script once per namespace, mounted by every Job there.
+    for namespace in ("web", "shop"):
+        assert (f"verify-script-{namespace}" in names) is present
+        if present:
+            script = state.by_name()[f"verify-script-{namespace}"]
+            assert script.inputs["metadata"] == {
+                "name": "wasm-migration-verify",
+                "namespace": namespace,
+                "labels": script.inputs["metadata"]["labels"],
+            }
+            assert script.inputs["data"]["verify.py"] == SCRIPT.read_text()
 
 
 def test_disabled_only_when_the_config_says_so():
@@ -61,8 +73,8 @@ def test_disabled_only_when_the_config_says_so():
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_every_verification_object_passes_the_strict_schema(version):
     _, state = _state(3)
-    objects = [spec.inputs for spec in state.resources if "-verify-" in spec.name]
-    assert len(objects) == 6 * len(WORKLOADS)
+    objects = [spec.inputs for spec in state.resources if "verify-" in spec.name]
+    assert len(objects) == 5 * len(WORKLOADS) + 2  # and one script per namespace
     for manifest in objects:
         assert schema_problems(manifest, version) == [], manifest["metadata"]["name"]
     broken = copy.deepcopy(state.by_name()["web-hello-spin-verify-job"].inputs)
@@ -86,7 +98,8 @@ def test_job_runs_the_pinned_image_without_privileges_and_fails_fast():
     assert container["image"] == (
         "docker.io/library/python:3.12-alpine@sha256:6d43704baacd1bfbe7c295d7f13079d5d8104ed33568873133f8fc69980419df"
     )
-    assert container["command"] == ["python3", "/verification/verify.py", "/verification/verification.json"]
+    assert container["command"] == ["python3", "/verification/verify.py"]
+    assert container["env"][0] == {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}
     assert container["securityContext"] == {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,
@@ -94,7 +107,7 @@ def test_job_runs_the_pinned_image_without_privileges_and_fails_fast():
     }
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["serviceAccountName"] == "hello-spin-verify"
-    assert pod["volumes"] == [{"name": "verification", "configMap": {"name": "hello-spin-verify"}}]
+    assert pod["volumes"] == [{"name": "verification", "configMap": {"name": "wasm-migration-verify"}}]
     assert "runtimeClassName" not in pod  # plain runc: the checker must not depend on the shim
     # Not selected by the workload's Services: none of the app's labels.
     assert "app" not in spec["template"]["metadata"]["labels"]
@@ -184,24 +197,36 @@ def test_configured_paths_thresholds_and_rate_reach_the_script():
 
 
 def test_each_phase_and_each_settings_change_runs_a_fresh_check():
-    """pulumi-kubernetes replaces a Job whose spec.template changes: the template carries both."""
+    """pulumi-kubernetes replaces a Job whose spec.template changes: the template carries the phase,
+    the settings and the script's digest."""
 
-    def annotations(state):
-        return state.by_name()["web-hello-spin-verify-job"].inputs["spec"]["template"]["metadata"][
-            "annotations"
-        ]
+    def template(state):
+        return state.by_name()["web-hello-spin-verify-job"].inputs["spec"]["template"]
 
-    parallel, cutover = annotations(_state(2)[1]), annotations(_state(3)[1])
-    assert (parallel["wasm-migration.io/phase"], cutover["wasm-migration.io/phase"]) == (
-        "parallel",
-        "cutover",
+    parallel, cutover = template(_state(2)[1]), template(_state(3)[1])
+    phases = (
+        parallel["metadata"]["annotations"]["wasm-migration.io/phase"],
+        cutover["metadata"]["annotations"]["wasm-migration.io/phase"],
     )
-    stricter = annotations(
-        _state(2, lambda raw: raw["verification"]["thresholds"].update(maxP95Ratio=1.1))[1]
-    )
+    assert phases == ("parallel", "cutover")
+    stricter = template(_state(2, lambda raw: raw["verification"]["thresholds"].update(maxP95Ratio=1.1))[1])
+    assert stricter != parallel
     assert (
-        stricter["wasm-migration.io/verification-sha256"] != parallel["wasm-migration.io/verification-sha256"]
+        _settings(_state(2, lambda raw: raw["verification"]["thresholds"].update(maxP95Ratio=1.1))[1])[
+            "thresholds"
+        ]["maxP95Ratio"]
+        == 1.1
     )
+    digest = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()
+    assert parallel["metadata"]["annotations"]["wasm-migration.io/verification-sha256"] == digest
+
+
+def test_jobs_wait_for_the_script_of_their_namespace():
+    _, state = _state(2)
+    assert "verify-script-shop" in state.by_name()["shop-orders-api-verify-job"].depends_on
+    assert "verify-script-web" in state.by_name()["web-hello-spin-verify-job"].depends_on
+    order = [spec.name for spec in state.resources]
+    assert order.index("verify-script-web") < order.index("web-hello-spin-verify-job")
 
 
 def test_label_selectors_render_as_the_api_expects():
