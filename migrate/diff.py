@@ -221,6 +221,8 @@ def risks(
         elif change.action == "replace":
             detail = ", ".join(change.forced_by)
             how = "deleted first, then created (downtime)" if spec.delete_before_replace else "replaced"
+            if spec.inputs.get("kind") == "Job":
+                how = "the old Job is deleted and the check runs again"
             add("replace", "Replacements", f"{spec.label} (`{spec.name}`): `{detail}` changed; {how}")
             if change.before and change.before.protect:
                 unprotect_first(change.before)
@@ -240,7 +242,15 @@ def risks(
             new = change.after.inputs.get("spec", {}).get("replicas", 1)
             if new == 0 and old != 0:
                 add("zero", "Replicas drop to zero", f"{spec.label} (`{spec.name}`): {old} → 0")
-    order = ("pool", "legacy", "unprotect", "zero", "containerd", "replace", "delete")
+        if spec.inputs.get("kind") == "Job" and change.action != "delete" and after.phase == "cutover":
+            add(
+                "gate",
+                "Gated by verification: each workload's legacy scale-down, Service switch and route shift "
+                "wait for its Job to pass; a failing Job stops `pulumi up` before them (summary: "
+                "`kubectl logs job/<name>`, ConfigMap `<workload>-verification`)",
+                f"{spec.label} (`{spec.name}`)",
+            )
+    order = ("pool", "legacy", "unprotect", "zero", "gate", "containerd", "replace", "delete")
     return [found[key] for key in order if key in found]
 
 

@@ -312,6 +312,9 @@ def verification_specs(
                 names["result"],
                 *waits,
             ),
+            # The provider replaces a Job on any spec.template change (diff.go); said here so that
+            # render and diff show it as the replace it is.
+            replace_on_changes=("spec.template",),
             delete_before_replace=True,  # fixed name: the old Job must go before the next check runs
         ),
     ]

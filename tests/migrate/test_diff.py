@@ -168,3 +168,15 @@ def test_bad_input(tmp_path, capsys):
     raw["phase"] = "halfway"
     assert main(["diff", str(PHASE_FILES[0]), str(write_stack(tmp_path / "p.yaml", raw))]) == 1
     assert "phase" in capsys.readouterr().err
+
+
+def test_cutover_says_the_verification_gates_the_legacy_changes(capsys):
+    _, out = run_diff(capsys, PHASE_FILES[2], PHASE_FILES[3])
+    risks = out.split("#### Risks")[1].split("#### Changes")[0]
+    assert "Gated by verification:" in risks
+    for job in ("web/hello-spin-verify", "shop/orders-api-verify", "shop/inventory-verify"):
+        assert f"Job {job}" in risks
+    assert row(out, "web-hello-spin-verify-job").endswith("| forced by `spec.template` |")
+    assert "the old Job is deleted and the check runs again" in risks
+    _, back = run_diff(capsys, PHASE_FILES[3], PHASE_FILES[2])
+    assert "Gated by verification" not in back
