@@ -290,3 +290,10 @@ def test_a_weight_within_the_tolerance_gives_no_warning(tmp_path, capsys):
     raw["traffic"] = {"weight": 60}  # 1 legacy + 1 new = 50 %: 10 points off, within the tolerance
     code, out, _ = run_check(capsys, write_stack(tmp_path / "w.yaml", raw))
     assert code == 0 and len(out) == 1 and out[0].startswith("OK: ")
+
+
+def test_prometheus_operator_alerts_pass_the_strict_checks(tmp_path, capsys):
+    raw = load_raw(PHASE_FILES[3])
+    raw["alerts"] = {"mode": "prometheusOperator", "prometheusOperator": {"labels": {"release": "kps"}}}
+    code, out, _ = run_check(capsys, write_stack(tmp_path / "p.yaml", raw), "--kubernetes-version", "1.33")
+    assert code == 0 and out[-1].startswith("OK: "), out
