@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -120,6 +121,10 @@ Zones = Annotated[tuple[Literal["1", "2", "3"], ...], AfterValidator(_no_duplica
 # Booleans are not numbers and numbers are not strings: YAML `true` never becomes 1, "3" never 3.
 Int = Annotated[int, Strict()]
 Bool = Annotated[bool, Strict()]
+# A strict float still takes a whole number (YAML `0` for a rate), never a bool or a string.
+Number = Annotated[
+    float, Strict(), BeforeValidator(lambda value: float(value) if type(value) is int else value)
+]
 
 
 class Model(BaseModel):
@@ -425,6 +430,97 @@ class Decommission(Model):
     confirm: str | None = None
 
 
+class VerificationImage(Model):
+    """The image the verification Job runs: any image with a Python 3 interpreter (the script uses the
+    standard library only). Always pinned by digest, so what ran in parallel runs again in cutover.
+    The default digest is python:3.12-alpine as pinned in several public repositories; check it with
+    `crane digest docker.io/library/python:3.12-alpine` (or your mirror) before relying on it."""
+
+    registry: Registry = "docker.io"
+    repository: Repository = "library/python"
+    tag: Tag = "3.12-alpine"
+    digest: Digest = "sha256:6d43704baacd1bfbe7c295d7f13079d5d8104ed33568873133f8fc69980419df"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.registry}/{self.repository}:{self.tag}@{self.digest}"
+
+
+class VerificationThresholds(Model):
+    """When the new side fails the comparison. Ratios are new / legacy."""
+
+    max_error_rate: Number = Field(default=0.0, ge=0, le=1, description="share of failed requests (5xx)")
+    max_p95_ratio: Number = Field(default=1.5, ge=1, le=100)
+    max_cold_start_ratio: Number = Field(default=2.0, ge=1, le=100, description="pod start to Ready")
+    max_memory_ratio: Number = Field(default=1.5, ge=1, le=100)
+
+
+class Verification(Model):
+    """The in-cluster parity and performance check that runs from `parallel` on and gates cutover."""
+
+    enabled: Bool = True
+    image: VerificationImage = VerificationImage()
+    paths: tuple[Annotated[str, Field(pattern=r"^/")], ...] = Field(
+        default=(), description="request paths; default: each workload's probe path"
+    )
+    compare_bodies: Bool = False
+    requests_per_path: Int = Field(default=50, ge=1, le=10_000)
+    requests_per_second: Number = Field(default=5.0, gt=0, le=200)
+    request_timeout_seconds: Number = Field(default=5.0, gt=0, le=60)
+    timeout_seconds: Int = Field(default=600, ge=60, le=7200, description="whole Job, awaited by Pulumi")
+    thresholds: VerificationThresholds = VerificationThresholds()
+
+
+class AzureMonitorAlerts(Model):
+    """Azure Monitor managed Prometheus: the cluster's Azure Monitor workspace and an action group."""
+
+    workspace_id: str = Field(
+        pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Monitor/accounts/[^/]+$"
+    )
+    action_group_id: str = Field(
+        pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Insights/actionGroups/[^/]+$"
+    )
+    location: str = Field(min_length=1, description="the workspace's region, e.g. westeurope")
+    resource_group: ResourceGroup | None = Field(default=None, description="default: the cluster's")
+
+
+class PrometheusOperatorAlerts(Model):
+    """A monitoring.coreos.com/v1 PrometheusRule; `labels` must match the Prometheus ruleSelector."""
+
+    namespace: DnsLabel = "monitoring"
+    labels: dict[LabelKey, LabelValue] = {}
+
+
+class HttpMetrics(Model):
+    """Request metrics some exporter already has (ingress controller, mesh, app); without them the
+    error-rate and latency rules are not created."""
+
+    requests_total: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    duration_bucket: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*_bucket$")
+    status_label: str = Field(default="code", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+    by: tuple[Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")], ...] = ("namespace", "service")
+    max_error_rate: Number = Field(default=0.01, ge=0, le=1)
+    max_p95_seconds: Number = Field(default=1.0, gt=0, le=600)
+
+
+class Alerts(Model):
+    """Alerts for the migration's failure modes; `mode: off` is the only way to have none."""
+
+    mode: Literal["azureMonitor", "prometheusOperator", "off"]
+    azure_monitor: AzureMonitorAlerts | None = None
+    prometheus_operator: PrometheusOperatorAlerts = PrometheusOperatorAlerts()
+    http_metrics: HttpMetrics | None = None
+
+    @model_validator(mode="after")
+    def _target_of_the_mode(self) -> Alerts:
+        if self.mode == "azureMonitor" and self.azure_monitor is None:
+            raise _fail(
+                "alerts_target",
+                "mode azureMonitor needs azureMonitor {workspaceId, actionGroupId, location}",
+            )
+        return self
+
+
 class MigrationConfig(Model):
     phase: Phase
     cluster: Cluster
@@ -434,6 +530,8 @@ class MigrationConfig(Model):
     workloads: tuple[Workload, ...] = ()
     traffic: Traffic = Traffic()
     decommission: Decommission = Decommission()
+    verification: Verification = Verification()
+    alerts: Alerts
 
     @field_validator("target_pools")
     @classmethod

@@ -11,13 +11,17 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 
+from components.alerts import MigrationAlerts
 from components.config import CONFIG_KEYS, ConfigError, MigrationConfig
 from components.desired import (
+    ALERTS_TYPE,
     LEGACY_POOL_TYPE,
     LEGACY_WORKLOAD_TYPE,
     PHASE_TYPE,
     SHIM_TYPE,
     TRAFFIC_SPLIT_TYPE,
+    VERIFICATION_SCRIPTS_TYPE,
+    VERIFICATION_TYPE,
     WASM_POOL_TYPE,
     WASM_WORKLOAD_TYPE,
     UnknownComponentError,
@@ -29,8 +33,10 @@ from components.migration import Migration, load_migration, raw_config_from_engi
 from components.registration import SpecComponent
 from components.spin_shim import SpinShim
 from components.traffic_split import TrafficSplit
+from components.verification_scripts import VerificationScripts
 from components.wasm_node_pool import WasmNodePool
 from components.wasm_workload import WasmWorkload
+from components.workload_verification import WorkloadVerification
 
 # The twin of components.desired.BUILDERS: component type to the class that registers it.
 COMPONENT_CLASSES: dict[str, Callable[[str, Any, pulumi.ResourceOptions], SpecComponent]] = {
@@ -40,6 +46,9 @@ COMPONENT_CLASSES: dict[str, Callable[[str, Any, pulumi.ResourceOptions], SpecCo
     WASM_WORKLOAD_TYPE: WasmWorkload,
     LEGACY_WORKLOAD_TYPE: LegacyWorkload,
     TRAFFIC_SPLIT_TYPE: TrafficSplit,
+    VERIFICATION_TYPE: WorkloadVerification,
+    VERIFICATION_SCRIPTS_TYPE: VerificationScripts,
+    ALERTS_TYPE: MigrationAlerts,
 }
 
 

@@ -29,10 +29,22 @@ KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     "kubernetes:apps/v1:DeploymentPatch": k8s.apps.v1.DeploymentPatch,
     "kubernetes:node.k8s.io/v1:RuntimeClass": k8s.node.v1.RuntimeClass,
     "kubernetes:policy/v1:PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
+    "kubernetes:batch/v1:Job": k8s.batch.v1.Job,
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": k8s.rbac.v1.Role,
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": k8s.rbac.v1.RoleBinding,
+}
+# Azure resources besides agent pools, registered by their top-level arguments (an unknown one raises).
+AZURE_CLASSES: dict[str, type[pulumi.CustomResource]] = {
+    "azure-native:alertsmanagement:PrometheusRuleGroup": azure_native.alertsmanagement.PrometheusRuleGroup,
 }
 # Custom resources go through CustomResource, which takes apiVersion, kind, metadata and spec; any
 # other top-level field would be dropped, so the type must be listed and such a field is an error.
-CUSTOM_RESOURCE_TYPES = frozenset({"kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"})
+CUSTOM_RESOURCE_TYPES = frozenset(
+    {
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+    }
+)
 _CUSTOM_RESOURCE_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec"})
 
 
@@ -100,6 +112,11 @@ def register(
             spec.name, opts=opts, **_agent_pool_kwargs(spec.sdk_args)
         )
     manifest = spec.inputs
+    azure_class = AZURE_CLASSES.get(spec.type)
+    if azure_class is not None:
+        return azure_class(
+            spec.name, opts=opts, **{snake_case(key): value for key, value in manifest.items()}
+        )
     if spec.type in CUSTOM_RESOURCE_TYPES:
         extra = set(manifest) - _CUSTOM_RESOURCE_FIELDS
         if extra:

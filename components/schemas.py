@@ -1,15 +1,17 @@
 """Strict schema validation of every Kubernetes object a phase declares, for each supported
 Kubernetes version: built-in kinds against kubernetes-validate's strict schemas, HTTPRoute (a CRD those
-schemas lack) against the Gateway API CRD's own v1 schema (components/crds/), made strict the same way."""
+schemas lack) against the Gateway API CRD's own v1 schema (components/crds/), made strict the same way,
+and PrometheusRule against a strict model of the prometheus-operator v1 fields."""
 
 from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import jsonschema
 import kubernetes_validate.utils as kv
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from referencing import Registry, Resource
 
 from components.config import key_path
@@ -103,6 +105,54 @@ def _httproute_validator(version: str) -> jsonschema.protocols.Validator:
     return go_pattern_validator(schema, registry=Resource.from_contents(definitions) @ Registry())
 
 
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+_Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
+
+
+class _Metadata(_Strict):
+    name: _Name
+    namespace: _Name
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class _AlertingRule(_Strict):
+    alert: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
+    expr: Annotated[str, StringConstraints(min_length=1)]
+    # `for` is a Python keyword: the field takes its wire name through the alias.
+    for_: Annotated[str, StringConstraints(pattern=r"^([0-9]+(ms|s|m|h|d|w|y))+$")] | None = Field(
+        default=None, alias="for"
+    )
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class _RuleGroup(_Strict):
+    name: Annotated[str, StringConstraints(min_length=1)]
+    interval: str | None = None
+    rules: list[_AlertingRule] = Field(min_length=1)
+
+
+class _PrometheusRuleSpec(_Strict):
+    groups: list[_RuleGroup] = Field(min_length=1)
+
+
+class _PrometheusRule(_Strict):
+    """prometheus-operator's monitoring.coreos.com/v1 PrometheusRule (alerting rules only)."""
+
+    apiVersion: Literal["monitoring.coreos.com/v1"]
+    kind: Literal["PrometheusRule"]
+    metadata: _Metadata
+    spec: _PrometheusRuleSpec
+
+
+# Custom resources the cluster schemas lack, checked against strict models of their fields.
+_CUSTOM_KINDS: dict[str, type[BaseModel]] = {"PrometheusRule": _PrometheusRule}
+
+
 def object_label(manifest: dict[str, Any]) -> str:
     """`Kind namespace/name` of a Kubernetes object; tolerant of malformed input ("?" where missing)."""
     metadata = manifest.get("metadata")
@@ -118,6 +168,13 @@ def schema_problems(manifest: dict[str, Any], version: str, *, partial: bool = F
     is for server-side apply patches, which send only the fields they own: missing required fields are
     fine there, unknown or mistyped ones are not."""
     where = f"{object_label(manifest)} (Kubernetes {version})"
+    custom = _CUSTOM_KINDS.get(manifest.get("kind", ""))
+    if custom is not None:
+        try:
+            custom.model_validate(manifest)
+        except ValidationError as error:
+            return [f"{where}: {key_path(e['loc'])}: {e['msg']}" for e in error.errors(include_url=False)]
+        return []
     try:
         if manifest.get("kind") == "HTTPRoute":
             validator = _httproute_validator(version)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from components.schemas import KUBERNETES_VERSIONS
-from migrate.check import check, transition_problems
+from migrate.check import check, split_warnings, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, render_diff
 from migrate.phases import step_problems, verify, write
 from migrate.render import render
@@ -198,6 +198,8 @@ def _check(args: argparse.Namespace) -> int:
             print(line)
         print(f"check failed: {len(problems)} problem(s)", file=sys.stderr)
         return EXIT_PROBLEMS
+    for line in split_warnings(loaded.state):
+        print(line)
     counts = sum(spec.is_kubernetes for spec in loaded.state.resources)
     print(
         f"OK: {args.stack_file} phase {loaded.migration.config.phase.value}: {len(loaded.state.resources)} "

@@ -15,6 +15,7 @@ from typing import Any
 
 from components.config import Phase, Traffic
 from components.desired.spec import DesiredState
+from components.desired.workloads import SHARE_TOLERANCE_PERCENT, SURGE_PERCENT
 from components.scheduling import scheduling_problems
 from components.schemas import KUBERNETES_VERSIONS, schema_problems
 from migrate.state import Loaded
@@ -197,3 +198,22 @@ def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> li
     problems += [f"{loaded.path}: schema: {line}" for line in schema_check(loaded.state, versions)]
     problems += [f"{loaded.path}: scheduling: {line}" for line in scheduling_problems(config, loaded.state)]
     return problems
+
+
+def split_warnings(state: DesiredState) -> list[str]:
+    """Workloads whose bounded replica split misses the requested share by more than the tolerance.
+    Warnings, not problems: the phase is safe to apply, it just shares traffic differently."""
+    warnings = []
+    for traffic in state.traffic:
+        if traffic.exact or state.phase != Phase.PARALLEL.value:
+            continue
+        if abs(traffic.new_share_percent - traffic.requested_percent) > SHARE_TOLERANCE_PERCENT:
+            warnings.append(
+                f"warning: {traffic.workload}: traffic.weight {traffic.requested_percent}% cannot be "
+                f"approximated by replicas within {SHARE_TOLERANCE_PERCENT} points: "
+                f"{traffic.legacy_replicas} legacy + {traffic.new_replicas} new pods give "
+                f"{traffic.new_share_percent}% (new <= replicas, legacy + new <= replicas + "
+                f"{SURGE_PERCENT}% surge); add a `gateway:` for an exact split or choose a weight near "
+                f"{traffic.new_share_percent}%"
+            )
+    return warnings

@@ -13,7 +13,7 @@ from typing import Any
 from components.config import PROJECT
 from components.desired import SHIM_COMPONENT
 from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUTABLE
-from components.desired.spec import DesiredState, ResourceSpec
+from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
 from components.migration import Migration
 from migrate.yamlio import dump
 
@@ -233,6 +233,8 @@ def risks(
         elif change.action == "replace":
             detail = ", ".join(change.forced_by)
             how = "deleted first, then created (downtime)" if spec.delete_before_replace else "replaced"
+            if spec.inputs.get("kind") == "Job":
+                how = "the old Job is deleted and the check runs again"
             add("replace", "Replacements", f"{spec.label} (`{spec.name}`): `{detail}` changed; {how}")
             if change.before and change.before.protect:
                 unprotect_first(change.before)
@@ -252,7 +254,15 @@ def risks(
             new = change.after.inputs.get("spec", {}).get("replicas", 1)
             if new == 0 and old != 0:
                 add("zero", "Replicas drop to zero", f"{spec.label} (`{spec.name}`): {old} → 0")
-    order = ("pool-replace", "pool", "legacy", "unprotect", "zero", "containerd", "replace", "delete")
+        if spec.inputs.get("kind") == "Job" and change.action != "delete" and after.phase == "cutover":
+            add(
+                "gate",
+                "Gated by verification: each workload's legacy scale-down, Service switch and route shift "
+                "wait for its Job to pass; a failing Job stops `pulumi up` before them (summary: "
+                "`kubectl logs job/<name>`, ConfigMap `<workload>-verification`)",
+                f"{spec.label} (`{spec.name}`)",
+            )
+    order = ("pool-replace", "pool", "legacy", "unprotect", "zero", "gate", "containerd", "replace", "delete")
     return [found[key] for key in order if key in found]
 
 
@@ -273,13 +283,26 @@ def _risk_text(risk: Risk, limit: int | None) -> str:
     return "\n".join(lines)
 
 
+def _share(traffic: WorkloadTraffic | None) -> str:
+    if traffic is None:
+        return "0%"
+    shown = f"{traffic.new_share_percent}%"
+    if traffic.exact or not 0 < traffic.new_share_percent < 100:  # no replica split serving both sides
+        return shown
+    split = f"{traffic.legacy_replicas} legacy + {traffic.new_replicas} new pods"
+    if traffic.new_share_percent != traffic.requested_percent:
+        split += f"; weight {traffic.requested_percent}%"
+    return f"{shown} ({split})"
+
+
 def traffic_line(before: DesiredState, after: DesiredState) -> str:
-    old = {t.workload: t.new_share_percent for t in before.traffic}
-    new = {t.workload: t.new_share_percent for t in after.traffic}
+    """The share each workload's new pods get, as the replica split makes it (not only the weight)."""
+    old = {t.workload: t for t in before.traffic}
+    new = {t.workload: t for t in after.traffic}
     names = list(dict.fromkeys([*new, *old]))
     if not names:
         return "**Traffic to new pods:** no workloads."
-    parts = [f"`{name}` {old.get(name, 0)}% → {new.get(name, 0)}%" for name in names]
+    parts = [f"`{name}` {_share(old.get(name))} → {_share(new.get(name))}" for name in names]
     return "**Traffic to new pods:** " + ", ".join(parts)
 
 

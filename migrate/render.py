@@ -4,7 +4,8 @@ kubernetes.yaml  the Kubernetes objects (their inputs ARE the manifests), one do
                  Pulumi lifecycle in comments above it, so `kubectl apply -f` sees plain objects;
 patches.yaml     the server-side apply patches on adopted objects, each holding only the fields it owns
                  (`kubectl apply --server-side --force-conflicts -f` applies them the same way);
-azure.yaml       the AgentPool inputs as ARM receives them, annotated the same way;
+azure.yaml       the Azure inputs as ARM receives them (AgentPools, the alert rule group), annotated
+                 the same way;
 lifecycle.yaml   machine-readable: every resource's logical name, file and document index, options,
                  and what this phase deletes (in the previous phase's desired state, absent now)."""
 
@@ -135,7 +136,7 @@ def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
         phase,
     )
     azure_text = _stream(
-        f"# Phase {phase}: Azure resources (ARM inputs of each AgentPool), in registration order.",
+        f"# Phase {phase}: Azure resources (ARM inputs), in registration order.",
         azure,
         [s for s in deleted if not s.is_kubernetes],
         phase,

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from components.config import PROJECT, MigrationConfig, Phase
+from components.desired.alerts import AlertsArgs, alert_specs
 from components.desired.pools import (
     LegacyWasiPoolArgs,
     WasmNodePoolArgs,
@@ -20,6 +21,17 @@ from components.desired.pools import (
 )
 from components.desired.shim import SpinShimArgs, shim_resource_names, shim_specs
 from components.desired.spec import ComponentPlan, DesiredState, ResourceSpec, WorkloadTraffic
+from components.desired.verification import (
+    VERIFICATION_COMPONENT,
+    VerificationArgs,
+    VerificationScriptsArgs,
+    script_spec_name,
+    verification_component_name,
+    verification_gate,
+    verification_scripts_specs,
+    verification_specs,
+    verifies,
+)
 from components.desired.workloads import (
     BackendArgs,
     LegacyWorkloadArgs,
@@ -30,6 +42,7 @@ from components.desired.workloads import (
     legacy_workload_specs,
     new_selector,
     plan_workload,
+    requested_share,
     traffic_split_specs,
     wasm_resource_names,
     wasm_workload_specs,
@@ -44,7 +57,11 @@ SHIM_TYPE = f"{PROJECT}:index:SpinShim"
 WASM_WORKLOAD_TYPE = f"{PROJECT}:index:WasmWorkload"
 LEGACY_WORKLOAD_TYPE = f"{PROJECT}:index:LegacyWorkload"
 TRAFFIC_SPLIT_TYPE = f"{PROJECT}:index:TrafficSplit"
+VERIFICATION_TYPE = f"{PROJECT}:index:WorkloadVerification"
+VERIFICATION_SCRIPTS_TYPE = f"{PROJECT}:index:VerificationScripts"
+ALERTS_TYPE = f"{PROJECT}:index:MigrationAlerts"
 SHIM_COMPONENT = "shim"
+ALERTS_COMPONENT = "alerts"
 
 # The one table from component type to the pure builder of its resources; the program has the twin
 # table from type to class (components/migration_phase.py), and a test holds them equal.
@@ -55,6 +72,9 @@ BUILDERS: dict[str, Callable[[str, Any], list[ResourceSpec]]] = {
     WASM_WORKLOAD_TYPE: wasm_workload_specs,
     LEGACY_WORKLOAD_TYPE: legacy_workload_specs,
     TRAFFIC_SPLIT_TYPE: traffic_split_specs,
+    VERIFICATION_TYPE: verification_specs,
+    VERIFICATION_SCRIPTS_TYPE: verification_scripts_specs,
+    ALERTS_TYPE: alert_specs,
 }
 
 
@@ -215,6 +235,25 @@ def workload_components(
             ComponentPlan(WASM_WORKLOAD_TYPE, base, wasm_args, depends_on=(*platform, *after_legacy))
         )
 
+    # The parity check: after the new side (and, before cutover, after the legacy side's capacity); in
+    # cutover every legacy and traffic change waits for it, so a failing check stops `pulumi up` first.
+    gate: tuple[str, ...] = ()
+    if verifies(config) and plan.new_replicas is not None:
+        check_args: VerificationArgs = {"config": config, "legacy": legacy}
+        check_after = (
+            script_spec_name(workload.namespace),
+            new_names["deployment"],
+            new_names["service"],
+            *after_legacy,
+        )
+        plans.append(
+            ComponentPlan(
+                VERIFICATION_TYPE, verification_component_name(legacy), check_args, depends_on=check_after
+            )
+        )
+        if phase is Phase.CUTOVER:
+            gate = verification_gate(config, legacy)
+
     gateway = workload.gateway
     route_name = f"{base}-route"
     if gateway is not None and plan.route_weight is not None:
@@ -238,13 +277,19 @@ def workload_components(
             route_args["hostnames"] = list(gateway.hostnames)
         new_side = (new_names["deployment"], new_names["service"]) if plan.new_replicas is not None else ()
         plans.append(
-            ComponentPlan(TRAFFIC_SPLIT_TYPE, route_name, route_args, depends_on=(*new_side, *after_legacy))
+            ComponentPlan(
+                TRAFFIC_SPLIT_TYPE, route_name, route_args, depends_on=(*new_side, *after_legacy, *gate)
+            )
         )
 
     # From cutover on the legacy side changes only once the new side serves and the route has moved.
     legacy_after: tuple[str, ...] = ()
     if not legacy_first and plan.new_replicas is not None:
-        legacy_after = (new_names["deployment"], *((route_name,) if plans[-1].name == route_name else ()))
+        legacy_after = (
+            new_names["deployment"],
+            *((route_name,) if any(plan.name == route_name for plan in plans) else ()),
+            *gate,
+        )
     legacy_plan = ComponentPlan(LEGACY_WORKLOAD_TYPE, legacy_name, legacy_args, depends_on=legacy_after)
     if legacy_first or phase is Phase.BASELINE:
         plans.insert(0, legacy_plan)
@@ -257,6 +302,7 @@ def workload_components(
         new_replicas=plan.new_replicas or 0,
         new_share_percent=plan.new_share_percent,
         exact=gateway is not None,
+        requested_percent=requested_share(phase, config.traffic.weight),
     )
     return plans, traffic
 
@@ -283,11 +329,17 @@ def phase_components(migration: Migration) -> tuple[list[ComponentPlan], list[Wo
     if phase.at_least(Phase.PREPARE):
         plans.extend(target_pool_components(config))
         plans.append(shim_component(config))
+    if verifies(config):
+        scripts: VerificationScriptsArgs = {"config": config, "workloads": migration.workloads}
+        plans.append(ComponentPlan(VERIFICATION_SCRIPTS_TYPE, VERIFICATION_COMPONENT, scripts))
     traffic = []
     for legacy in migration.workloads:
         workload_plans, share = workload_components(config, legacy)
         plans.extend(workload_plans)
         traffic.append(share)
+    alerts: AlertsArgs = {"config": config}
+    if alert_specs(ALERTS_COMPONENT, alerts):
+        plans.append(ComponentPlan(ALERTS_TYPE, ALERTS_COMPONENT, alerts))
     return plans, traffic
 
 

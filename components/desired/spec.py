@@ -55,7 +55,8 @@ class ResourceSpec:
         `AgentPool spinpool`."""
         if self.is_kubernetes:
             return object_label(self.inputs) + (" (patch)" if self.is_patch else "")
-        return f"{self.type.rsplit(':', 1)[-1]} {self.inputs.get('agentPoolName', self.name)}"
+        name = self.inputs.get("agentPoolName") or self.inputs.get("ruleGroupName") or self.name
+        return f"{self.type.rsplit(':', 1)[-1]} {name}"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class WorkloadTraffic:
     new_replicas: int
     new_share_percent: int
     exact: bool
+    requested_percent: int = 0  # what the phase asks for (traffic.weight in parallel)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class DesiredState:
     phase: str
     resources: tuple[ResourceSpec, ...]
     traffic: tuple[WorkloadTraffic, ...] = field(default=())
-    components: tuple[ComponentPlan, ...] = field(default=())
+    # How the resources are grouped; equal states may come from configs that differ elsewhere.
+    components: tuple[ComponentPlan, ...] = field(default=(), compare=False)
 
     def by_name(self) -> dict[str, ResourceSpec]:
         return {spec.name: spec for spec in self.resources}

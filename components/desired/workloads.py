@@ -9,8 +9,10 @@
 `plan_workload` decides per phase what each of them holds; the builders below are pure."""
 
 import copy
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -446,11 +448,59 @@ class WorkloadPlan:
     new_share_percent: int
 
 
-def _parallel_new_replicas(legacy: int, target: int, weight: int) -> int:
-    """Replicas whose share of all ready pods approximates `weight` percent (default split)."""
-    if weight in (0, 100):
-        return target
-    return max(1, round(legacy * weight / (100 - weight)))
+# Default split without a traffic router, bounded the way Argo Rollouts bounds a replica-based canary
+# (stable + canary stay at the desired count): new <= target, legacy + new <= target + surge, and never
+# more legacy pods than run today (a new legacy pod lands on a WASI node whose image may lack the shims).
+SURGE_PERCENT = 25
+# `migrate check` warns when the replica split misses the weight by more than this (percentage points).
+SHARE_TOLERANCE_PERCENT = 10
+
+
+def surge(target: int) -> int:
+    """Extra pods the default split may run beside `target`: 25 % of it, at least one (so a one-replica
+    workload can run one legacy and one new pod)."""
+    return max(1, math.ceil(target * SURGE_PERCENT / 100))
+
+
+@dataclass(frozen=True)
+class Split:
+    legacy_replicas: int
+    new_replicas: int
+
+    @property
+    def new_share_percent(self) -> int:
+        return round(100 * self.new_replicas / (self.new_replicas + self.legacy_replicas))
+
+
+def parallel_split(legacy: int, target: int, weight: int) -> Split:
+    """The (legacy, new) replica pair whose share of ready pods is closest to `weight` percent, with
+    target <= legacy + new <= target + surge (capacity kept, bounded), new <= target, legacy never above
+    today's count, and at least one pod on each side (the parallel run compares both). Ties go to fewer
+    pods in total, then to fewer new pods. Weight 0 runs one new pod outside production traffic
+    (for verification only); its share is 0 because those pods do not carry the Service's labels."""
+    if weight == 0:
+        return Split(legacy, 1)
+    if legacy == 0:  # nothing left to compare with: the new side serves alone
+        return Split(0, target)
+    ceiling = target + surge(target)
+    candidates = []
+    for new in range(1, target + 1):
+        fewest, most = max(1, target - new), min(legacy, ceiling - new)
+        if fewest > most:
+            continue
+        ideal = Fraction(new * (100 - weight), weight)  # legacy pods that would make the share exact
+        for kept in {min(max(math.floor(ideal), fewest), most), min(max(math.ceil(ideal), fewest), most)}:
+            error = abs(Fraction(100 * new, new + kept) - weight)
+            candidates.append((error, new + kept, new, kept))
+    _, _, new, kept = min(candidates)
+    return Split(kept, new)
+
+
+def requested_share(phase: Phase, weight: int) -> int:
+    """The share of requests a phase asks the new pods to serve."""
+    if phase is Phase.PARALLEL:
+        return weight
+    return 100 if phase.at_least(Phase.CUTOVER) else 0
 
 
 def plan_workload(phase: Phase, legacy: LegacyWorkload, weight: int) -> WorkloadPlan:
@@ -466,8 +516,8 @@ def plan_workload(phase: Phase, legacy: LegacyWorkload, weight: int) -> Workload
     if phase is Phase.PARALLEL:
         if gateway:
             return WorkloadPlan(replicas, target, False, weight, False, weight)
-        new = _parallel_new_replicas(replicas, target, weight)
-        share = round(100 * new / (new + replicas)) if weight else 0
-        return WorkloadPlan(replicas, new, weight > 0, None, False, share)
+        split = parallel_split(replicas, target, weight)
+        share = split.new_share_percent if weight else 0
+        return WorkloadPlan(split.legacy_replicas, split.new_replicas, weight > 0, None, False, share)
     legacy_replicas = 0 if phase is Phase.CUTOVER else None
     return WorkloadPlan(legacy_replicas, target, not gateway, 100 if gateway else None, True, 100)

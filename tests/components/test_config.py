@@ -285,3 +285,80 @@ def test_the_reference_config_is_valid():
     config = parse_config(BASE)
     assert config.phase is Phase.BASELINE
     assert config.shim.runtime_class_name == "wasm-spin"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            _set("verification.thresholds.maxP95Ratio", 0.5),
+            "verification.thresholds.maxP95Ratio: Input should be greater than or equal to 1 (got 0.5)",
+        ),
+        (
+            _set("verification.thresholds.maxErrorRate", 1.5),
+            "verification.thresholds.maxErrorRate: Input should be less than or equal to 1 (got 1.5)",
+        ),
+        (
+            _set("verification.thresholds.maxErrorRate", -0.1),
+            "verification.thresholds.maxErrorRate: Input should be greater than or equal to 0 (got -0.1)",
+        ),
+        (
+            _set("verification.thresholds.maxMemoryRatio", "lots"),
+            "verification.thresholds.maxMemoryRatio: Input should be a valid number (got 'lots')",
+        ),
+        (
+            _set("verification.thresholds.maxP95Ratoi", 2),
+            "verification.thresholds.maxP95Ratoi: unknown key; check its spelling against Pulumi.yaml "
+            "(got 2)",
+        ),
+        (
+            _set("verification.requestsPerSecond", 0),
+            "verification.requestsPerSecond: Input should be greater than 0 (got 0.0)",
+        ),
+        (
+            _set("verification.image.digest", "latest"),
+            "verification.image.digest: must be an OCI digest: sha256: followed by 64 lowercase hex digits "
+            "(or sha384:, sha512:) (got 'latest')",
+        ),
+        (
+            _set("verification.paths", ["healthz"]),
+            "verification.paths[0]: String should match pattern '^/' (got 'healthz')",
+        ),
+        (
+            _set("alerts.mode", "email"),
+            "alerts.mode: Input should be 'azureMonitor', 'prometheusOperator' or 'off' (got 'email')",
+        ),
+        (
+            _set("alerts", {"mode": "azureMonitor"}),
+            "alerts: mode azureMonitor needs azureMonitor {workspaceId, actionGroupId, location}",
+        ),
+        (
+            _set("alerts.azureMonitor.workspaceId", "amw-contoso-prod"),
+            "alerts.azureMonitor.workspaceId: String should match pattern",
+        ),
+        (
+            _set("alerts.httpMetrics.durationBucket", "http_request_duration_seconds"),
+            "alerts.httpMetrics.durationBucket: String should match pattern",
+        ),
+    ],
+)
+def test_bad_verification_and_alert_settings_are_rejected(change, expected):
+    problems = _problems(_with(change))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(expected)
+
+
+def test_alerts_are_off_only_when_the_config_says_so():
+    raw = _with(lambda raw: raw.pop("alerts"))
+    assert _problems(raw) == ["alerts: required key is missing (got (not set))"]
+    off = parse_config(_with(_set("alerts", {"mode": "off"})))
+    assert off.alerts.mode == "off"
+
+
+def test_verification_defaults_pin_the_image_by_digest_and_probe_the_probe_path():
+    config = parse_config(_with(lambda raw: raw.pop("verification")))
+    assert config.verification.enabled is True
+    assert config.verification.paths == ()
+    assert config.verification.image.reference.startswith("docker.io/library/python:3.12-alpine@sha256:")
+    assert config.verification.thresholds.max_p95_ratio == 1.5
+    assert config.verification.thresholds.max_error_rate == 0

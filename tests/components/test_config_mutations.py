@@ -187,6 +187,30 @@ def _quantity(value: Any) -> bool | None:
     return isinstance(value, str) and value[:1].isdigit() and value.isascii() and " " not in value
 
 
+HEX = "0123456789abcdef"
+
+
+def _arm_id(value: Any, resource_type: str) -> bool:
+    return (
+        isinstance(value, str)
+        and value.startswith("/subscriptions/")
+        and f"/providers/{resource_type}/" in value
+    )
+
+
+def _is_number(value: Any, low: float, high: float, low_open: bool = False) -> bool:
+    """A JSON number (not a bool) within [low, high] ((low, high] with low_open)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return False
+    return (low < value if low_open else low <= value) and value <= high
+
+
+def _prometheus_name(value: Any, colon: bool) -> bool:
+    first = string.ascii_letters + "_" + (":" if colon else "")
+    rest = first + string.digits
+    return isinstance(value, str) and value != "" and value[0] in first and all(c in rest for c in value)
+
+
 def _oci_component_chars(value: Any, allowed: set[str]) -> bool:
     return isinstance(value, str) and value != "" and set(value) <= allowed
 
@@ -252,6 +276,45 @@ ORACLE = {
     "workloads.*.gateway.pathPrefix": lambda v: isinstance(v, str) and v.startswith("/") and v.isascii(),
     "traffic.weight": lambda v: _is_int(v, 0, 100),
     "traffic.steps.*": lambda v: _is_int(v, 0, 100),
+    # The verification Job's image: the same OCI rules as the installer's; a digest is sha256:<64 hex>.
+    "verification.image.registry": lambda v: _oci_component_chars(v, ALNUM | set(".-:")) and v[0] in ALNUM,
+    "verification.image.repository": lambda v: (
+        _oci_component_chars(v, LOWER_ALNUM | set("._-/")) and v[0] in LOWER_ALNUM
+    ),
+    "verification.image.tag": lambda v: _oci_component_chars(v, ALNUM | set("_.-")) and v[0] not in ".-",
+    "verification.image.digest": lambda v: (
+        isinstance(v, str)
+        and v.startswith("sha256:")
+        and len(v) == 71
+        and set(v[7:]) <= set("0123456789abcdef")
+    ),
+    "verification.compareBodies": lambda v: isinstance(v, bool),
+    "verification.requestsPerPath": lambda v: _is_int(v, 1, 10_000),
+    "verification.requestsPerSecond": lambda v: _is_number(v, 0, 200, low_open=True),
+    "verification.thresholds.maxErrorRate": lambda v: _is_number(v, 0, 1),
+    "verification.thresholds.maxP95Ratio": lambda v: _is_number(v, 1, 100),
+    "verification.thresholds.maxColdStartRatio": lambda v: _is_number(v, 1, 100),
+    "verification.thresholds.maxMemoryRatio": lambda v: _is_number(v, 1, 100),
+    "alerts.mode": lambda v: v in ("azureMonitor", "prometheusOperator", "off"),
+    # ARM resource ids of an Azure Monitor workspace and an action group.
+    "alerts.azureMonitor.workspaceId": lambda v: (
+        isinstance(v, str)
+        and v.startswith("/subscriptions/")
+        and "/providers/Microsoft.Monitor/accounts/" in v
+    ),
+    "alerts.azureMonitor.actionGroupId": lambda v: (
+        isinstance(v, str)
+        and v.startswith("/subscriptions/")
+        and "/providers/Microsoft.Insights/actionGroups/" in v
+    ),
+    "alerts.azureMonitor.location": lambda v: None if isinstance(v, str) and v.strip() else False,
+    # Prometheus metric and label names: [a-zA-Z_:][a-zA-Z0-9_:]* (labels without ':').
+    "alerts.httpMetrics.requestsTotal": lambda v: _prometheus_name(v, colon=True),
+    "alerts.httpMetrics.durationBucket": lambda v: _prometheus_name(v, colon=True) and v.endswith("_bucket"),
+    "alerts.httpMetrics.statusLabel": lambda v: _prometheus_name(v, colon=False),
+    "alerts.httpMetrics.by.*": lambda v: _prometheus_name(v, colon=False),
+    "alerts.httpMetrics.maxErrorRate": lambda v: _is_number(v, 0, 1),
+    "alerts.httpMetrics.maxP95Seconds": lambda v: _is_number(v, 0, 600, low_open=True),
 }
 # Keys a target system cannot do without: the resource's identity, or what AKS requires with autoscaling.
 REQUIRED = {

@@ -31,6 +31,12 @@ LEGACY_DEPLOYMENTS = {
 WORKLOADS = ("web-hello-spin", "shop-orders-api", "shop-inventory")
 REPLICAS_PATCHES = {f"{w}-legacy-replicas" for w in WORKLOADS}
 SELECTOR_PATCHES = {f"{w}-legacy-selector" for w in WORKLOADS}
+VERIFICATION = {
+    f"{w}-verify-{kind}"
+    for w in WORKLOADS
+    for kind in ("service-account", "role", "role-binding", "result", "job")
+} | {"verify-script-web", "verify-script-shop"}
+VERIFICATION_JOBS = {f"{w}-verify-job" for w in WORKLOADS}
 
 BASELINE, PREPARE, CUTOVER, DECOMMISSION = (
     phase_path(phase) for phase in (Phase.BASELINE, Phase.PREPARE, Phase.CUTOVER, Phase.DECOMMISSION)
@@ -38,6 +44,7 @@ BASELINE, PREPARE, CUTOVER, DECOMMISSION = (
 PARALLEL_10, PARALLEL_50, PARALLEL_90 = (phase_path(Phase.PARALLEL, weight) for weight in (10, 50, 90))
 # Parallel workloads with the default split: their new replicas follow the weight.
 WEIGHTED = {"web-hello-spin-deployment", "shop-inventory-deployment"}
+SPLIT_LEGACY = {"web-hello-spin-legacy-replicas", "shop-inventory-legacy-replicas"}
 
 # (from, to) -> (created, changed, deleted), by logical name: the whole reference walk. The adopted
 # legacy Deployments and Services never change: only their patches do.
@@ -50,27 +57,30 @@ FORWARD = {
             "shop-orders-api-route",
             *REPLICAS_PATCHES,
             *SELECTOR_PATCHES,
+            "alerts-rule-group",
         },
         set(),
         set(),
     ),
     (PREPARE, PARALLEL_10): (
-        _new("shop-orders-api") | _new("shop-inventory"),
+        _new("shop-orders-api") | _new("shop-inventory") | VERIFICATION,
         {"web-hello-spin-deployment", "shop-orders-api-route"},
         set(),
     ),
-    # A traffic step moves only the weight: the route's split and the default-split replicas.
-    (PARALLEL_10, PARALLEL_50): (set(), WEIGHTED | {"shop-orders-api-route"}, set()),
+    # A traffic step moves only the weight: the route's split and the bounded default split, which
+    # trades legacy pods for new ones (10 % → 50 %: 2 legacy + 1 new → 1 + 1; 50 % → 90 %: 1 + 2).
+    (PARALLEL_10, PARALLEL_50): (set(), SPLIT_LEGACY | {"shop-orders-api-route"}, set()),
     (PARALLEL_50, PARALLEL_90): (set(), WEIGHTED | {"shop-orders-api-route"}, set()),
+    # The phase is part of the verification Job's template: cutover runs a fresh check.
     (PARALLEL_90, CUTOVER): (
         set(),
-        REPLICAS_PATCHES | SELECTOR_PATCHES | WEIGHTED | {"shop-orders-api-route"},
+        REPLICAS_PATCHES | SELECTOR_PATCHES | VERIFICATION_JOBS | {"shop-orders-api-route"},
         set(),
     ),
     (CUTOVER, DECOMMISSION): (
         set(),
         {"shop-orders-api-route"},
-        LEGACY_DEPLOYMENTS | REPLICAS_PATCHES | {"legacy-pool-wasipool"},
+        LEGACY_DEPLOYMENTS | REPLICAS_PATCHES | {"legacy-pool-wasipool"} | VERIFICATION,
     ),
 }
 
@@ -148,6 +158,40 @@ def test_backward_from_decommission_would_need_deleted_objects_back(pulumi_run, 
     decommission step deleted, which an import cannot find. `migrate check` refuses this transition."""
     decommission = _registered(pulumi_run, registered, DECOMMISSION)
     cutover = _registered(pulumi_run, registered, CUTOVER)
-    back = set(cutover) - set(decommission)
+    back = set(cutover) - set(decommission) - VERIFICATION
     assert back == LEGACY_DEPLOYMENTS | REPLICAS_PATCHES | {"legacy-pool-wasipool"}
     assert all(cutover[name].import_id for name in back - REPLICAS_PATCHES)
+
+
+def _depends_on(registration, type_: str, name: str) -> bool:
+    return any(d.endswith(f"{type_}::{name}") for d in registration.dependencies)
+
+
+def test_cutover_changes_nothing_legacy_before_the_verification_passes(pulumi_run, registered):
+    """A failing Job fails its registration; its dependents are never registered, so `pulumi up`
+    stops before the legacy scale-down, the Service switch and the route shift."""
+    cutover = _registered(pulumi_run, registered, CUTOVER)
+    job_type = "kubernetes:batch/v1:Job"
+    for workload in WORKLOADS:
+        job = f"{workload}-verify-job"
+        gated = [f"{workload}-legacy-replicas", f"{workload}-legacy-selector"]
+        if workload == "shop-orders-api":
+            gated.append("shop-orders-api-route")
+        for name in gated:
+            assert _depends_on(cutover[name], job_type, job), name
+        # The check itself waits for the new side only, so it runs before anything legacy changes.
+        assert _depends_on(cutover[job], "kubernetes:apps/v1:Deployment", f"{workload}-deployment")
+        assert not any("legacy" in d.rsplit("::", 1)[-1] or "route" in d for d in cutover[job].dependencies)
+
+
+def test_parallel_verifies_after_the_split_has_settled(pulumi_run, registered):
+    parallel = _registered(pulumi_run, registered, PARALLEL_50)
+    for workload in WORKLOADS:
+        job = parallel[f"{workload}-verify-job"]
+        # The legacy side's capacity is its replicas patch; the adopted Deployment itself never changes.
+        assert _depends_on(job, "kubernetes:apps/v1:DeploymentPatch", f"{workload}-legacy-replicas")
+        assert _depends_on(job, "kubernetes:apps/v1:Deployment", f"{workload}-deployment")
+        assert not any(
+            d.endswith(f"::{workload}-verify-job")
+            for d in parallel[f"{workload}-legacy-replicas"].dependencies
+        )

@@ -118,6 +118,17 @@ def test_pool_vm_size_change_is_a_replace(tmp_path, capsys):
     assert "deleted first" not in risks  # no in-place delete-then-create is planned
 
 
+def test_traffic_line_shows_the_share_the_replica_split_gives(tmp_path, capsys):
+    _, out = run_diff(capsys, phase_path(Phase.PREPARE), phase_path(Phase.PARALLEL, 50))
+    assert "`web/hello-spin` 0% → 50% (1 legacy + 1 new pods)" in out
+    assert "`shop/orders-api` 0% → 50%," in out  # exact (HTTPRoute): no pod split to show
+    raw = load_raw(phase_path(Phase.PARALLEL, 50))
+    raw["traffic"] = {"weight": 95}
+    _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), write_stack(tmp_path / "w.yaml", raw))
+    assert "`web/hello-spin` 50% (1 legacy + 1 new pods) → 67% (1 legacy + 2 new pods; weight 95%)" in out
+    assert "`shop/orders-api` 50% → 95%" in out
+
+
 def test_no_change(capsys):
     _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), phase_path(Phase.PARALLEL, 50))
     assert "No resource changes." in out and "None found." in out
@@ -134,7 +145,8 @@ def many_workloads(tmp_path: Path, count: int, phase: str) -> Path:
         workload = copy.deepcopy(raw["workloads"][0])
         workload.update(name=name, manifest=str(manifest))
         workloads.append(workload)
-    raw.update(workloads=workloads, phase=phase, traffic={"weight": 50})
+    # Without verification, so every changed Deployment and Service still fits one row each.
+    raw.update(workloads=workloads, phase=phase, traffic={"weight": 50}, verification={"enabled": False})
     return write_stack(tmp_path / f"{phase}.yaml", raw)
 
 
@@ -146,7 +158,8 @@ def test_output_stays_under_the_limit_and_says_what_was_left_out(tmp_path, capsy
     assert len(out) < 60_000
     assert "Left out to stay under 60,000 characters" in out
     # Summary and risks are complete: every changed resource has its row.
-    assert out.count("| update | Deployment web/app-") == 60
+    # Each workload's legacy Deployment (to 0) and new one (from its share of the split to the target).
+    assert out.count("| update | Deployment web/app-") == 120
     assert out.count("| update | Service web/app-") == 60
     assert "`web-app-059-legacy-replicas`" in out.split("#### Risks")[1]
     code, full = run_diff(capsys, source, target, "--max-chars", "0")
@@ -164,3 +177,15 @@ def test_bad_input(tmp_path, capsys):
     raw["phase"] = "halfway"
     assert main(["diff", str(phase_path(Phase.BASELINE)), str(write_stack(tmp_path / "p.yaml", raw))]) == 1
     assert "phase" in capsys.readouterr().err
+
+
+def test_cutover_says_the_verification_gates_the_legacy_changes(capsys):
+    _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), phase_path(Phase.CUTOVER))
+    risks = out.split("#### Risks")[1].split("#### Changes")[0]
+    assert "Gated by verification:" in risks
+    for job in ("web/hello-spin-verify", "shop/orders-api-verify", "shop/inventory-verify"):
+        assert f"Job {job}" in risks
+    assert row(out, "web-hello-spin-verify-job").endswith("| forced by `spec.template` |")
+    assert "the old Job is deleted and the check runs again" in risks
+    _, back = run_diff(capsys, phase_path(Phase.CUTOVER), phase_path(Phase.PARALLEL, 50))
+    assert "Gated by verification" not in back

@@ -125,7 +125,7 @@ def test_pull_request_walk_whatever_phase_the_environment_is_in(tmp_path, capsys
             capsys, "check", path, "--from", base, "--stack", "prod", "--kubernetes-version", "1.33"
         )
         assert code == 0, out
-        assert "transition " in out[0] and "no phase change" not in out[0]
+        assert "transition " in out[-1] and "no phase change" not in out[-1]
     env_state = build_desired_state(load_migration(load_raw(path)))
     file_state = build_desired_state(load_migration(load_raw(step.path)))
     assert env_state == file_state

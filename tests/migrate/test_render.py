@@ -77,9 +77,13 @@ def test_every_rendered_kubernetes_document_passes_the_schemas(path, tmp_path):
             assert schema_problems(patch, version, partial=True) == []
 
 
-def test_azure_file_holds_only_agent_pools(tmp_path):
+def test_azure_file_holds_the_agent_pools_and_the_alert_rule_group(tmp_path):
     docs = documents(render_files(phase_path(Phase.PARALLEL, 50), tmp_path)["azure.yaml"])
-    assert [d["agentPoolName"] for d in docs] == ["wasipool", "spinpool"]
+    assert [d.get("agentPoolName") or d["ruleGroupName"] for d in docs] == [
+        "wasipool",
+        "spinpool",
+        "aks-contoso-prod-wasm-migration",
+    ]
 
 
 def test_render_is_deterministic(capsys):
@@ -125,15 +129,24 @@ def test_decommission_lists_what_the_phase_deletes(tmp_path):
     files = render_files(phase_path(Phase.DECOMMISSION), tmp_path)
     deleted = yaml.safe_load(files["lifecycle.yaml"])["deletedByThisPhase"]
     assert yaml.safe_load(files["lifecycle.yaml"])["previousPhase"] == "cutover"
-    assert sorted(d["name"] for d in deleted) == [
-        "legacy-pool-wasipool",
-        "shop-inventory-legacy-deployment",
-        "shop-inventory-legacy-replicas",
-        "shop-orders-api-legacy-deployment",
-        "shop-orders-api-legacy-replicas",
-        "web-hello-spin-legacy-deployment",
-        "web-hello-spin-legacy-replicas",
-    ]
+    verification = ("job", "result", "role", "role-binding", "service-account")
+    assert sorted(d["name"] for d in deleted) == sorted(
+        [
+            "legacy-pool-wasipool",
+            *(
+                f"{w}-legacy-{kind}"
+                for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")
+                for kind in ("deployment", "replicas")
+            ),
+            *(
+                f"{w}-verify-{kind}"
+                for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")
+                for kind in verification
+            ),
+            "verify-script-shop",
+            "verify-script-web",
+        ]
+    )
     assert "Deleted by this phase (decommission)" in files["kubernetes.yaml"]
     assert "AgentPool wasipool" in files["azure.yaml"].split("Deleted by this phase")[1]
     # Nothing deleted is in the apply stream.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+from fractions import Fraction
 
 import pytest
 
 from components.config import Phase
 from components.desired import build_desired_state
-from components.desired.workloads import plan_workload
-from components.legacy import strip_server_fields
+from components.desired.workloads import parallel_split, plan_workload, surge
+from components.legacy import LegacyWorkload, strip_server_fields
 from components.migration import load_migration
 from components.scheduling import scheduling_problems
 from tests.conftest import ROOT, WALK, load_raw, phase_path
@@ -64,6 +65,10 @@ def test_legacy_objects_are_adopted_exactly_as_exported_and_never_applied(phase)
                 assert (spec.inputs.get("spec") or {}).get("template") != exported_template, spec.name
 
 
+# Legacy replicas the bounded default split keeps at 50 %; orders-api splits through its HTTPRoute.
+PARALLEL_50_LEGACY = {"web-hello-spin": 1, "shop-orders-api": 3, "shop-inventory": 1}
+
+
 @pytest.mark.parametrize("phase", list(Phase))
 def test_patches_carry_only_the_fields_they_own(phase):
     state = _at(phase)
@@ -76,6 +81,8 @@ def test_patches_carry_only_the_fields_they_own(phase):
             assert replicas is None
         else:
             want = exported["spec"]["replicas"] if expected_replicas[phase] == "export" else 0
+            if phase is Phase.PARALLEL:
+                want = PARALLEL_50_LEGACY[prefix]  # the bounded default split scales legacy down
             assert replicas.inputs == {
                 "apiVersion": "apps/v1",
                 "kind": "Deployment",
@@ -153,7 +160,8 @@ def test_prepare_runs_only_the_canary_outside_production_traffic():
 def test_parallel_shares_production_traffic_at_the_weight():
     state = _state(Phase.PARALLEL, 50)
     hello = _inputs(state, "web-hello-spin-deployment")
-    assert hello["spec"]["replicas"] == 2  # 2 legacy pods, 50 %
+    assert hello["spec"]["replicas"] == 1  # target 2 at 50 %: 1 legacy + 1 new
+    assert _inputs(state, "web-hello-spin-legacy-replicas")["spec"]["replicas"] == 1
     assert hello["spec"]["template"]["metadata"]["labels"]["app"] == "hello-spin"
     route = _inputs(state, "shop-orders-api-route")["spec"]
     assert route["parentRefs"] == [
@@ -180,21 +188,80 @@ def test_parallel_shares_production_traffic_at_the_weight():
     }
 
 
-@pytest.mark.parametrize("weight", [5, 10, 25, 50, 75, 90])
-def test_default_split_replicas_approximate_the_weight(weight):
+def _hello_plan(weight: int, target: int | None = None, legacy_pods: int | None = None):
     migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     legacy = migration.workloads[0]
-    plan = plan_workload(Phase.PARALLEL, legacy, weight)
-    legacy_pods = legacy.replicas
-    closest = min(range(1, 50), key=lambda n: abs(100 * n / (n + legacy_pods) - weight))
-    assert plan.new_replicas == closest
-    assert plan.new_share_percent == round(100 * closest / (closest + legacy_pods))
+    if target is not None or legacy_pods is not None:
+        config = legacy.config.model_copy(update={"replicas": target})
+        deployment = copy.deepcopy(legacy.deployment)
+        deployment["spec"]["replicas"] = legacy_pods if legacy_pods is not None else legacy.replicas
+        legacy = LegacyWorkload(config, deployment, legacy.service)
+    return plan_workload(Phase.PARALLEL, legacy, weight)
+
+
+@pytest.mark.parametrize("weight", [95, 99])
+def test_high_weights_on_two_replicas_stay_bounded(weight):
+    """The issue: weight 95 asked for 38 new pods beside 2 legacy ones, 99 for 198."""
+    plan = _hello_plan(weight)
+    assert (plan.legacy_replicas, plan.new_replicas) == (1, 2)  # target 2 + surge 1
+    assert plan.new_share_percent == 67
+
+
+def test_the_reference_split_keeps_capacity_at_the_target():
+    plan = _hello_plan(50)
+    assert (plan.legacy_replicas, plan.new_replicas, plan.new_share_percent) == (1, 1, 50)
+
+
+def _feasible(legacy: int, target: int):
+    ceiling = target + surge(target)
+    for new in range(1, target + 1):
+        for kept in range(1, legacy + 1):
+            if target <= new + kept <= ceiling:
+                yield kept, new
+
+
+GRID = [(legacy, target) for legacy in (1, 2, 3, 5, 8, 13) for target in (1, 2, 3, 4, 7, 10, 25)]
+
+
+@pytest.mark.parametrize(("legacy", "target"), GRID)
+def test_default_split_properties_over_a_grid(legacy, target):
+    for weight in range(1, 101):
+        split = parallel_split(legacy, target, weight)
+        new, kept = split.new_replicas, split.legacy_replicas
+        # Bounded: never more new pods than the target, never more in total than target + surge, never
+        # fewer than the target (capacity kept), never more legacy pods than run today.
+        assert 1 <= new <= target, (legacy, target, weight)
+        assert 1 <= kept <= legacy
+        assert target <= new + kept <= target + surge(target)
+        # The closest share any bounded pair can reach, by brute force.
+        best = min(abs(Fraction(100 * n, n + k) - weight) for k, n in _feasible(legacy, target))
+        assert abs(Fraction(100 * new, new + kept) - weight) == best
+        # Within one pod of the weight, unless a bound stops it.
+        off_by = abs(Fraction(new) - Fraction(weight * (new + kept), 100))
+        assert off_by <= 1 or new == target or kept in (1, legacy), (legacy, target, weight, split)
+        assert split.new_share_percent == round(100 * new / (new + kept))
+
+
+def test_surge_is_a_quarter_of_the_target_and_at_least_one():
+    assert [surge(t) for t in (1, 2, 4, 5, 8, 100)] == [1, 1, 1, 2, 2, 25]
+
+
+def test_gateway_workloads_keep_full_replicas_and_the_exact_weight():
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
+    orders = migration.workloads[1]
+    plan = plan_workload(Phase.PARALLEL, orders, 95)
+    assert (plan.legacy_replicas, plan.new_replicas, plan.route_weight, plan.new_share_percent) == (
+        3,
+        3,
+        95,
+        95,
+    )
 
 
 def test_zero_weight_keeps_new_pods_out_of_production():
-    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
-    plan = plan_workload(Phase.PARALLEL, migration.workloads[0], 0)
+    plan = _hello_plan(0)
     assert plan.production_labels is False and plan.new_share_percent == 0
+    assert (plan.legacy_replicas, plan.new_replicas) == (2, 1)  # one new pod, for verification only
 
 
 def test_cutover_sends_everything_to_new_and_keeps_legacy_at_zero():
@@ -208,14 +275,18 @@ def test_cutover_sends_everything_to_new_and_keeps_legacy_at_zero():
     assert _inputs(state, "shop-inventory-deployment")["spec"]["replicas"] == 2
 
 
-def test_rollback_from_cutover_restores_the_exported_replicas_not_one():
-    """Removing a patch would relinquish `replicas` (it falls back to 1); the parallel phase instead
-    keeps the patch and sets it back to what the export says."""
-    parallel = _at(Phase.PARALLEL)
+def test_rollback_from_cutover_restores_replicas_by_the_patch_never_by_relinquishing():
+    """Removing a patch would relinquish `replicas` (it falls back to 1). Rolling back, the patch
+    stays and sets what the earlier phase plans: the split's legacy count in parallel, and the exported
+    count in prepare (the patch exists from prepare on, so no rollback ever removes it)."""
+    parallel, prepare = _at(Phase.PARALLEL), _at(Phase.PREPARE)
     for prefix, path in LEGACY.items():
         exported = _exported(path, "Deployment")["spec"]["replicas"]
-        assert _inputs(parallel, f"{prefix}-legacy-replicas")["spec"] == {"replicas": exported}
-        assert exported != 1 or prefix == "shop-inventory"
+        assert _inputs(parallel, f"{prefix}-legacy-replicas")["spec"] == {
+            "replicas": PARALLEL_50_LEGACY[prefix]
+        }
+        assert _inputs(prepare, f"{prefix}-legacy-replicas")["spec"] == {"replicas": exported}
+        assert exported > 1
 
 
 def test_decommission_deletes_legacy_deployments_without_recreating_their_pods():
@@ -273,10 +344,12 @@ def test_scale_down_waits_for_new_pods_and_moved_traffic():
         "shop-orders-api-legacy-selector",
         "shop-orders-api-deployment",
         "shop-orders-api-route",
+        "shop-orders-api-verify-job",  # the verification gate
     }
     assert set(state.by_name()["web-hello-spin-legacy-selector"].depends_on) == {
         "web-hello-spin-legacy-service",
         "web-hello-spin-deployment",
+        "web-hello-spin-verify-job",  # the verification gate
     }
 
 

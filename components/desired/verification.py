@@ -1,0 +1,319 @@
+"""The verification Job per workload, from `parallel` on: the same requests to legacy and new pods,
+compared against `verification.thresholds` (components/verification/verify.py does the work).
+
+Why a Job gates cutover: pulumi-kubernetes awaits a Job until its Complete condition and fails the
+resource when the Job's Failed condition says BackoffLimitExceeded or DeadlineExceeded
+(provider/pkg/await/job.go and await/checker/job/check.go, awaited since the 2.0 provider, #1068;
+default 10 minutes, `pulumi.com/timeoutSeconds` overrides). Dependents of a failed resource are not
+registered, so in `cutover` every legacy and traffic change that depends on the Job never happens:
+`pulumi up` stops and shows the Job's failure with the pod's termination message (the summary).
+
+`pulumi.com/replaceUnready: "true"` makes the next `pulumi up` replace a Job that did not complete
+(provider.go Diff, ReplaceUnready), so a failed check runs again after a fix; a change to
+`spec.template` replaces a Job too (provider/pkg/provider/diff.go forces new on it), which is why the
+template carries the phase, the settings (an environment variable) and a digest of the script: each
+phase and each change of settings or script runs a fresh check. The script itself lives once per
+namespace, in a ConfigMap all Jobs of that namespace mount.
+
+Why pods and not Services: with the default split the legacy Service selects legacy AND new pods, so
+the script lists pods through the API (a namespaced Role: get/list pods and pods.metrics.k8s.io, and
+patch on its own result ConfigMap only) and tells the sides apart by selector and runtimeClassName."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, TypedDict
+
+from components.config import MigrationConfig, Phase
+from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
+from components.desired.workloads import new_selector
+from components.legacy import LegacyWorkload
+
+SCRIPT = Path(__file__).resolve().parent.parent / "verification" / "verify.py"
+SCRIPT_KEY = "verify.py"
+SETTINGS_ENV = "VERIFY_SETTINGS"
+SCRIPT_CONFIGMAP = "wasm-migration-verify"
+COMPONENT_LABEL = "verification"
+# Owns the per-namespace script ConfigMaps; registered before the workloads whose Jobs mount them.
+VERIFICATION_COMPONENT = "verification"
+# The label that marks new pods (see new_selector): legacy pods are selected without it.
+NEW_POD_LABEL = "app.kubernetes.io/instance"
+
+
+@cache
+def verification_script() -> str:
+    return SCRIPT.read_text()
+
+
+def verifies(config: MigrationConfig) -> bool:
+    """Both sides run in `parallel` and, until the legacy scale-down, in `cutover`."""
+    return config.verification.enabled and config.phase in (Phase.PARALLEL, Phase.CUTOVER)
+
+
+class VerificationArgs(TypedDict):
+    """What one workload's check needs: the migration's config and the workload as exported."""
+
+    config: MigrationConfig
+    legacy: LegacyWorkload
+
+
+class VerificationScriptsArgs(TypedDict):
+    config: MigrationConfig
+    workloads: tuple[LegacyWorkload, ...]
+
+
+def verification_component_name(legacy: LegacyWorkload) -> str:
+    return f"{legacy.config.namespace}-{legacy.config.name}-verify"
+
+
+def _names(legacy: LegacyWorkload) -> dict[str, str]:
+    base = f"{legacy.config.namespace}-{legacy.config.name}"
+    return {
+        "service_account": f"{base}-verify-service-account",
+        "role": f"{base}-verify-role",
+        "role_binding": f"{base}-verify-role-binding",
+        "result": f"{base}-verify-result",
+        "job": f"{base}-verify-job",
+    }
+
+
+def verification_gate(config: MigrationConfig, legacy: LegacyWorkload) -> tuple[str, ...]:
+    """Logical names the legacy scale-down (and every legacy or traffic change of `cutover`) must
+    depend on: the verification Job, when this phase verifies."""
+    return (_names(legacy)["job"],) if verifies(config) else ()
+
+
+def label_selector(selector: dict[str, Any]) -> str:
+    """A LabelSelector (matchLabels, matchExpressions) as the API's `labelSelector` query string."""
+    parts = [f"{key}={value}" for key, value in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+        if operator == "In":
+            parts.append(f"{key} in ({','.join(values)})")
+        elif operator == "NotIn":
+            parts.append(f"{key} notin ({','.join(values)})")
+        elif operator == "Exists":
+            parts.append(key)
+        else:
+            parts.append(f"!{key}")
+    return ",".join(parts)
+
+
+def _port(legacy: LegacyWorkload) -> int | str:
+    configured = legacy.config.probe.port
+    if configured:
+        return configured
+    port = legacy.service_port
+    return port.get("targetPort", port["port"])
+
+
+def script_settings(config: MigrationConfig, legacy: LegacyWorkload) -> dict[str, Any]:
+    """What verify.py reads: both sides, the requests and the thresholds (camelCase, as in config)."""
+    verification = config.verification
+    workload = legacy.config
+    new_labels = new_selector(legacy.config.name)
+    legacy_selector = label_selector(legacy.deployment["spec"]["selector"])
+    legacy_selector += f",{NEW_POD_LABEL}!={new_labels[NEW_POD_LABEL]}"
+    return {
+        "workload": workload.key,
+        "namespace": workload.namespace,
+        "legacy": {"selector": legacy_selector, "runtimeClassNot": config.shim.runtime_class_name},
+        "new": {
+            "selector": label_selector({"matchLabels": new_labels}),
+            "runtimeClass": config.shim.runtime_class_name,
+        },
+        "port": _port(legacy),
+        "paths": list(verification.paths or (workload.probe.path,)),
+        "compareBodies": verification.compare_bodies,
+        "requestsPerPath": verification.requests_per_path,
+        "requestsPerSecond": verification.requests_per_second,
+        "requestTimeoutSeconds": verification.request_timeout_seconds,
+        "thresholds": verification.thresholds.model_dump(by_alias=True),
+        "resultConfigMap": result_configmap_name(legacy),
+    }
+
+
+def result_configmap_name(legacy: LegacyWorkload) -> str:
+    return f"{legacy.config.name}-verification"
+
+
+def _metadata(legacy: LegacyWorkload, name: str) -> dict[str, Any]:
+    workload = legacy.config
+    return {
+        "name": name,
+        "namespace": workload.namespace,
+        "labels": managed_labels(f"{workload.name}-verify", COMPONENT_LABEL),
+    }
+
+
+def script_spec_name(namespace: str) -> str:
+    return f"verify-script-{namespace}"
+
+
+def verification_scripts_specs(name: str, args: VerificationScriptsArgs) -> list[ResourceSpec]:
+    """The script, once per namespace that has workloads (ConfigMaps cannot be mounted across
+    namespaces; one copy per workload would repeat it in every render and diff)."""
+    if not verifies(args["config"]):
+        return []
+    namespaces = sorted({legacy.config.namespace for legacy in args["workloads"]})
+    return [
+        kubernetes_spec(
+            script_spec_name(namespace),
+            name,
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": SCRIPT_CONFIGMAP,
+                    "namespace": namespace,
+                    "labels": managed_labels(SCRIPT_CONFIGMAP, COMPONENT_LABEL),
+                },
+                "data": {SCRIPT_KEY: verification_script()},
+            },
+        )
+        for namespace in namespaces
+    ]
+
+
+def job_manifest(config: MigrationConfig, legacy: LegacyWorkload, settings: str) -> dict[str, Any]:
+    verification = config.verification
+    name = f"{legacy.config.name}-verify"
+    digest = hashlib.sha256(verification_script().encode()).hexdigest()
+    metadata = _metadata(legacy, name)
+    metadata["annotations"] = {
+        "pulumi.com/timeoutSeconds": str(verification.timeout_seconds + 60),
+        "pulumi.com/replaceUnready": "true",
+        "kubernetes.io/description": f"Compares legacy and new pods of {legacy.config.key}; the cutover's "
+        "legacy scale-down waits for it to pass.",
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata,
+        "spec": {
+            "backoffLimit": 0,  # a failed comparison is an answer, not a flake to retry
+            "activeDeadlineSeconds": verification.timeout_seconds,
+            "template": {
+                "metadata": {
+                    "labels": managed_labels(name, COMPONENT_LABEL),
+                    "annotations": {
+                        "wasm-migration.io/phase": config.phase.value,
+                        "wasm-migration.io/verification-sha256": digest,
+                    },
+                },
+                "spec": {
+                    "serviceAccountName": name,
+                    "restartPolicy": "Never",
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 65534,
+                        "runAsGroup": 65534,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "verify",
+                            "image": verification.image.reference,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["python3", f"/verification/{SCRIPT_KEY}"],
+                            "env": [
+                                {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+                                {"name": SETTINGS_ENV, "value": settings},
+                            ],
+                            "terminationMessagePolicy": "FallbackToLogsOnError",
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                            "resources": {
+                                "requests": {"cpu": "50m", "memory": "64Mi"},
+                                "limits": {"cpu": "500m", "memory": "128Mi"},
+                            },
+                            "volumeMounts": [
+                                {"name": "verification", "mountPath": "/verification", "readOnly": True}
+                            ],
+                        }
+                    ],
+                    "volumes": [{"name": "verification", "configMap": {"name": SCRIPT_CONFIGMAP}}],
+                },
+            },
+        },
+    }
+
+
+def _role(legacy: LegacyWorkload, name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": _metadata(legacy, name),
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+            {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]},
+            {
+                "apiGroups": [""],
+                "resources": ["configmaps"],
+                "resourceNames": [result_configmap_name(legacy)],
+                "verbs": ["get", "patch"],
+            },
+        ],
+    }
+
+
+def verification_specs(name: str, args: VerificationArgs) -> list[ResourceSpec]:
+    """The Job and what it needs. What it waits for outside itself (the script ConfigMap, the new side
+    and, in `parallel`, the legacy side) is the component's `depends_on` (components.desired plans it);
+    in `cutover` the legacy and traffic changes wait for it instead."""
+    config, legacy = args["config"], args["legacy"]
+    if not verifies(config):
+        return []
+    names = _names(legacy)
+    account_name = f"{legacy.config.name}-verify"
+    settings = json.dumps(script_settings(config, legacy), sort_keys=True)
+    account = _metadata(legacy, account_name)
+    return [
+        kubernetes_spec(
+            names["service_account"],
+            name,
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": account},
+        ),
+        kubernetes_spec(names["role"], name, _role(legacy, account_name)),
+        kubernetes_spec(
+            names["role_binding"],
+            name,
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": _metadata(legacy, account_name),
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": account_name},
+                "subjects": [
+                    {"kind": "ServiceAccount", "name": account_name, "namespace": legacy.config.namespace}
+                ],
+            },
+            depends_on=(names["role"], names["service_account"]),
+        ),
+        # Written by the Job (merge patch of `data`); Pulumi owns only its metadata.
+        kubernetes_spec(
+            names["result"],
+            name,
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": _metadata(legacy, result_configmap_name(legacy)),
+            },
+            ignore_changes=("data",),
+        ),
+        kubernetes_spec(
+            names["job"],
+            name,
+            job_manifest(config, legacy, settings),
+            depends_on=(names["role_binding"], names["result"]),
+            # The provider replaces a Job on any spec.template change (diff.go); said here so that
+            # render and diff show it as the replace it is.
+            replace_on_changes=("spec.template",),
+            delete_before_replace=True,  # fixed name: the old Job must go before the next check runs
+        ),
+    ]
