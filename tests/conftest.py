@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,3 +148,14 @@ def phase_file(request) -> Path:
 
 def load_raw(path: Path) -> dict[str, Any]:
     return raw_config_from_stack_file(path)
+
+
+@pytest.fixture
+def project_dir() -> Path:
+    """A scratch directory inside the project: manifest paths must resolve inside the project root, so
+    tests that write their own manifests write them here (under the git-ignored build/)."""
+    parent = ROOT / "build" / "tests"
+    parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(dir=parent))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,268 @@
+"""Everything the tool reads from users, read one way: stack files, exported manifests and engine config.
+
+Input may come from a pull request, so reading must never crash, hang or leave the project: files are
+stat'ed before they are opened (a FIFO or /dev/zero is refused, never read), read with a size bound and
+decoded as UTF-8 with the offset of a bad byte; YAML is loaded with a bounded depth, a bounded number of
+aliases and a bounded expanded size, and recursive aliases are refused; manifest paths must resolve to
+regular files inside the project. Values echoed back in error messages are truncated and escaped."""
+
+from __future__ import annotations
+
+import os
+import reprlib
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent
+from yaml.resolver import Resolver
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 100  # nesting of collections; kubectl exports with managedFields stay under 20
+MAX_ALIASES = 1_000  # alias (`*name`) occurrences per YAML document
+MAX_NODES = 500_000  # nodes per document, each alias counted at the full size of what it repeats
+ECHO_CHARS = 80  # longest value echoed back in a message
+LINE_CHARS = 400  # longest message line taken from another library (YAML, JSON Schema)
+
+
+class UnsafeInput(Exception):
+    """Input refused before or while reading it; the message says why, naming the limit or rule."""
+
+
+# ---------------------------------------------------------------------------------------------- echo
+
+
+class _Echo(reprlib.Repr):
+    """repr() with every level bounded: strings keep Python's escapes for NUL, newlines and other
+    non-printables, containers show their first items only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 4
+        self.maxstring = self.maxother = self.maxlong = ECHO_CHARS
+
+    def repr_int(self, value: int, level: int) -> str:
+        return f"<integer of {value.bit_length()} bits>" if value.bit_length() > 256 else repr(value)
+
+
+_ECHO = _Echo()
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def echo(value: Any, limit: int = ECHO_CHARS) -> str:
+    """A bad value as shown in a message: like repr(), at most `limit` characters, nothing unprintable."""
+    return _clip(_ECHO.repr(value), limit)
+
+
+def escape(text: str, limit: int = LINE_CHARS) -> str:
+    """Text from the input (a key, a library's message) made printable on one line and bounded."""
+    text = text[: limit * 2]
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return _clip(text, limit)
+
+
+# ------------------------------------------------------------------------------------------- files
+
+
+def _file_type(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _check_regular(mode: int, size: int) -> None:
+    if not stat.S_ISREG(mode):
+        raise UnsafeInput(f"is {_file_type(mode)}, not a regular file; it is not read")
+    if size > MAX_FILE_BYTES:
+        raise UnsafeInput(f"is {size:,} bytes, above the file size limit of {MAX_FILE_BYTES:,} bytes")
+
+
+def read_text(path: Path) -> str:
+    """A regular file's UTF-8 text. Stat first, so devices and FIFOs are never opened; open without
+    blocking and check again on the open file, so a file swapped in between is refused too."""
+    try:
+        _check_regular(*_mode_and_size(os.stat(path)))
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise UnsafeInput(f"cannot read file: {error.strerror}") from None
+    except ValueError:  # a NUL character in the path
+        raise UnsafeInput("cannot read file: the path holds a NUL character") from None
+    with os.fdopen(descriptor, "rb") as file:
+        _check_regular(*_mode_and_size(os.fstat(file.fileno())))
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnsafeInput(f"is above the file size limit of {MAX_FILE_BYTES:,} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UnsafeInput(
+            f"is not UTF-8 text: byte 0x{data[error.start]:02x} at byte offset {error.start} ({error.reason})"
+        ) from None
+
+
+def _mode_and_size(status: os.stat_result) -> tuple[int, int]:
+    return status.st_mode, status.st_size
+
+
+def project_file(root: Path, relative: str) -> Path:
+    """`relative` resolved inside `root` (symlinks resolved), or UnsafeInput saying why not. Nothing
+    is opened: read_text then refuses anything but a regular file."""
+    if "\x00" in relative:
+        raise UnsafeInput("the path holds a NUL character")
+    if Path(relative).is_absolute():
+        raise UnsafeInput("must be a path relative to the project root; absolute paths are refused")
+    base = root.resolve()
+    if not Path(os.path.normpath(base / relative)).is_relative_to(base):
+        raise UnsafeInput("leads outside the project root through '..'; keep manifests inside the project")
+    resolved = (base / relative).resolve()
+    if not resolved.is_relative_to(base):
+        raise UnsafeInput("resolves through a symlink to outside the project root; keep manifests inside it")
+    return resolved
+
+
+# -------------------------------------------------------------------------------------------- YAML
+
+
+class _BoundedComposer(Composer):
+    """PyYAML's composer with limits, counted while composing so nothing is ever expanded: depth,
+    alias occurrences, and the document's size with every alias counted at full size (an alias bomb
+    of a few hundred bytes would otherwise expand to billions of nodes downstream). An alias to a node
+    still being composed (`&w [*w]`) is refused: it would make the document contain itself."""
+
+    def compose_document(self) -> yaml.Node:
+        self._depth = self._aliases = self._nodes = 0
+        self._open: set[str] = set()
+        self._sizes: dict[str, int] = {}
+        return super().compose_document()
+
+    def _grow(self, count: int, mark: Any) -> None:
+        self._nodes += count
+        if self._nodes > MAX_NODES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"the document expands to more than {MAX_NODES:,} nodes (limit: expanded size, "
+                "aliases counted in full)",
+                mark,
+            )
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_ALIASES:,} aliases (limit: alias count)", event.start_mark
+                )
+            if event.anchor in self._open:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"recursive alias *{escape(event.anchor, 40)} inside its own anchor (limit: no "
+                    "recursive aliases)",
+                    event.start_mark,
+                )
+            node = super().compose_node(parent, index)
+            self._grow(self._sizes[event.anchor], event.start_mark)
+            return node
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels (limit: depth)", event.start_mark
+            )
+        self._grow(1, event.start_mark)
+        anchor, before = event.anchor, self._nodes
+        if anchor is not None:
+            self._open.add(anchor)
+        self._depth += 1
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        if anchor is not None:
+            self._open.discard(anchor)
+            self._sizes[anchor] = self._nodes - before + 1
+        return node
+
+
+if yaml.__with_libyaml__:
+    from yaml.cyaml import CParser
+
+    # libyaml parses (fast, in C); composing happens in Python so every limit is enforced before the
+    # C composer's unbounded recursion could run (it crashes the interpreter on deep nesting).
+    class _Loader(_BoundedComposer, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+else:  # pragma: no cover - PyYAML built without libyaml
+
+    class _Loader(  # type: ignore[no-redef]
+        yaml.reader.Reader,
+        yaml.scanner.Scanner,
+        yaml.parser.Parser,
+        _BoundedComposer,
+        SafeConstructor,
+        Resolver,
+    ):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            _BoundedComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+
+def _yaml_problem(error: Exception) -> UnsafeInput:
+    detail = " ".join(str(error).split())
+    return UnsafeInput(f"is not valid YAML: {escape(detail)}")
+
+
+def load_yaml_documents(text: str) -> list[Any]:
+    """Every document of a YAML stream, safely constructed within the limits above."""
+    loader = _Loader(text)
+    try:
+        documents = []
+        while loader.check_node():
+            documents.append(loader.construct_document(loader.get_node()))
+        return documents
+    except (yaml.YAMLError, ValueError, OverflowError) as error:  # ValueError: e.g. a date 2024-13-01
+        raise _yaml_problem(error) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml(text: str) -> Any:
+    """The single document of a YAML stream (None when empty)."""
+    documents = load_yaml_documents(text)
+    if len(documents) > 1:
+        raise UnsafeInput(f"is not valid YAML: expected a single document, found {len(documents)}")
+    return documents[0] if documents else None
+
+
+def check_tree(value: Any) -> None:
+    """The same depth and size limits for a value that did not come through YAML (engine JSON)."""
+    stack, nodes = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise UnsafeInput(f"holds more than {MAX_NODES:,} values (limit: size)")
+        if depth > MAX_DEPTH:
+            raise UnsafeInput(f"is nested deeper than {MAX_DEPTH} levels (limit: depth)")
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
