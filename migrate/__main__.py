@@ -8,7 +8,7 @@ from pathlib import Path
 
 from components.schemas import KUBERNETES_VERSIONS
 from migrate.check import check, transition_problems
-from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, render_diff
+from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
 from migrate.render import render
 from migrate.state import (
     EXIT_INPUT,
@@ -82,6 +82,11 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("to_stack_file", type=Path)
     d.add_argument("--stack", default=STACK_PLACEHOLDER, help="stack name for the URNs (default <stack>)")
     d.add_argument(
+        "--allow-cross-cluster",
+        action="store_true",
+        help="compare stack files of different clusters or subscriptions (the output starts with a warning)",
+    )
+    d.add_argument(
         "--max-chars",
         type=int,
         default=DEFAULT_MAX_CHARS,
@@ -132,6 +137,13 @@ def _diff(args: argparse.Namespace) -> int:
     title = f"`{args.from_stack_file}` → `{args.to_stack_file}`"
     if args.max_chars < 0:
         raise InputError(["--max-chars must be 0 (no limit) or positive"], EXIT_INPUT)
+    mismatch = cross_cluster(before, after)
+    if mismatch and not args.allow_cross_cluster:
+        raise InputError(
+            [f"{mismatch}; refusing to diff (--allow-cross-cluster to compare anyway)"], EXIT_INPUT
+        )
+    if mismatch:
+        sys.stdout.write(f"> **⚠️ WARNING: {mismatch}.** This is not one cluster's transition.\n\n")
     sys.stdout.write(
         render_diff(
             before.state,

@@ -13,6 +13,7 @@ from typing import Any
 
 from components.config import Phase
 from components.desired.spec import DesiredState
+from components.inputs import ECHO_CHARS, echo, escape
 from components.scheduling import scheduling_problems
 from components.schemas import KUBERNETES_VERSIONS, schema_problems
 from migrate.state import Loaded
@@ -105,16 +106,17 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
         if confirm != expected:
             problems.append(
                 f"transition {what} is irreversible and unconfirmed: set decommission.confirm to "
-                f"{expected!r} (got {confirm!r})"
+                f"{echo(expected, 200)} (got {echo(confirm)})"
             )
         else:
-            what += f" (irreversible; confirmed for {confirm})"
+            what += f" (irreversible; confirmed for {escape(str(confirm))})"
     if step != 0:
         for key in sorted((source.keys() | target.keys()) - set(PHASE_KEYS)):
             if source.get(key) != target.get(key):
                 problems.append(
-                    f"transition {what}: `{key}` changes together with the phase; change only "
-                    f"{' and '.join(PHASE_KEYS)} in a phase step and ship other changes separately"
+                    f"transition {what}: `{escape(str(key), ECHO_CHARS)}` changes together with the phase; "
+                    f"change only {' and '.join(PHASE_KEYS)} in a phase step and ship other changes "
+                    "separately"
                 )
     return problems, what
 
@@ -127,6 +129,6 @@ def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> li
             f"{loaded.path}: cluster.kubernetesVersion: no schemas for Kubernetes "
             f"{config.cluster.kubernetes_version}; supported: {', '.join(KUBERNETES_VERSIONS)}"
         )
-    problems += [f"{loaded.path}: schema: {line}" for line in schema_check(loaded.state, versions)]
+    problems += [f"{loaded.path}: schema: {escape(line)}" for line in schema_check(loaded.state, versions)]
     problems += [f"{loaded.path}: scheduling: {line}" for line in scheduling_problems(config, loaded.state)]
     return problems
