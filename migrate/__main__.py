@@ -27,8 +27,9 @@ EPILOG = f"""\
 exit codes:
   {EXIT_OK}  success (check: no problems)
   {EXIT_PROBLEMS}  problems found: invalid config, schema or scheduling problems, unsafe transition
-  {EXIT_INPUT}  usage or input error: bad arguments, missing or unreadable stack file, malformed YAML,
-     a stack file without a `config:` mapping, unsupported --kubernetes-version
+  {EXIT_INPUT}  usage or input error: bad arguments, missing or unreadable stack file, malformed YAML or
+     YAML beyond a limit, a stack file without a `config:` mapping, unsupported --kubernetes-version,
+     diff of two different clusters without --allow-cross-cluster
 
 examples:
   python -m migrate render stacks/prod.2-prepare.yaml
