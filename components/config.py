@@ -360,11 +360,10 @@ def key_path(loc: tuple[Any, ...]) -> str:
     """`a.b[0].c` from a location; keys come from the input, so each is escaped and bounded."""
     path = ""
     for part in loc:
-        path += (
-            f"[{part}]"
-            if isinstance(part, int)
-            else (f".{escape(str(part), ECHO_CHARS)}" if path else escape(str(part), ECHO_CHARS))
-        )
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{escape(str(part), ECHO_CHARS)}" if path else escape(str(part), ECHO_CHARS)
     return path
 
 

@@ -43,7 +43,7 @@ class _Echo(reprlib.Repr):
         super().__init__()
         self.maxlevel = 3
         self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 4
-        self.maxstring = self.maxother = self.maxlong = ECHO_CHARS
+        self.maxstring = self.maxother = ECHO_CHARS
 
     def repr_int(self, value: int, level: int) -> str:
         return f"<integer of {value.bit_length()} bits>" if value.bit_length() > 256 else repr(value)
@@ -83,25 +83,27 @@ def _file_type(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
-def _check_regular(mode: int, size: int) -> None:
-    if not stat.S_ISREG(mode):
-        raise UnsafeInput(f"is {_file_type(mode)}, not a regular file; it is not read")
-    if size > MAX_FILE_BYTES:
-        raise UnsafeInput(f"is {size:,} bytes, above the file size limit of {MAX_FILE_BYTES:,} bytes")
+def _check_regular(status: os.stat_result) -> None:
+    if not stat.S_ISREG(status.st_mode):
+        raise UnsafeInput(f"is {_file_type(status.st_mode)}, not a regular file; it is not read")
+    if status.st_size > MAX_FILE_BYTES:
+        raise UnsafeInput(
+            f"is {status.st_size:,} bytes, above the file size limit of {MAX_FILE_BYTES:,} bytes"
+        )
 
 
 def read_text(path: Path) -> str:
     """A regular file's UTF-8 text. Stat first, so devices and FIFOs are never opened; open without
     blocking and check again on the open file, so a file swapped in between is refused too."""
     try:
-        _check_regular(*_mode_and_size(os.stat(path)))
+        _check_regular(os.stat(path))
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         raise UnsafeInput(f"cannot read file: {error.strerror}") from None
     except ValueError:  # a NUL character in the path
         raise UnsafeInput("cannot read file: the path holds a NUL character") from None
     with os.fdopen(descriptor, "rb") as file:
-        _check_regular(*_mode_and_size(os.fstat(file.fileno())))
+        _check_regular(os.fstat(file.fileno()))
         data = file.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise UnsafeInput(f"is above the file size limit of {MAX_FILE_BYTES:,} bytes")
@@ -111,10 +113,6 @@ def read_text(path: Path) -> str:
         raise UnsafeInput(
             f"is not UTF-8 text: byte 0x{data[error.start]:02x} at byte offset {error.start} ({error.reason})"
         ) from None
-
-
-def _mode_and_size(status: os.stat_result) -> tuple[int, int]:
-    return status.st_mode, status.st_size
 
 
 def project_file(root: Path, relative: str) -> Path:
@@ -195,34 +193,36 @@ class _BoundedComposer(Composer):
         return node
 
 
+class _PythonLoader(
+    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _BoundedComposer, SafeConstructor, Resolver
+):
+    """Pure-Python PyYAML with the same limits, for a PyYAML built without libyaml."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _BoundedComposer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+LOADERS: tuple[type, ...] = (_PythonLoader,)
 if yaml.__with_libyaml__:
     from yaml.cyaml import CParser
 
-    # libyaml parses (fast, in C); composing happens in Python so every limit is enforced before the
-    # C composer's unbounded recursion could run (it crashes the interpreter on deep nesting).
-    class _Loader(_BoundedComposer, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+    class _LibyamlLoader(_BoundedComposer, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+        """libyaml parses (in C, the fast part); composing stays in Python so every limit holds before
+        anything recurses: PyYAML's C composer has no depth bound and crashes the interpreter on deeply
+        nested input."""
+
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             _BoundedComposer.__init__(self)
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
-else:  # pragma: no cover - PyYAML built without libyaml
 
-    class _Loader(  # type: ignore[no-redef]
-        yaml.reader.Reader,
-        yaml.scanner.Scanner,
-        yaml.parser.Parser,
-        _BoundedComposer,
-        SafeConstructor,
-        Resolver,
-    ):
-        def __init__(self, stream: str) -> None:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
-            _BoundedComposer.__init__(self)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
+    LOADERS = (_LibyamlLoader, _PythonLoader)
 
 
 def _yaml_problem(error: Exception) -> UnsafeInput:
@@ -230,9 +230,9 @@ def _yaml_problem(error: Exception) -> UnsafeInput:
     return UnsafeInput(f"is not valid YAML: {escape(detail)}")
 
 
-def load_yaml_documents(text: str) -> list[Any]:
+def load_yaml_documents(text: str, loader_class: type = LOADERS[0]) -> list[Any]:
     """Every document of a YAML stream, safely constructed within the limits above."""
-    loader = _Loader(text)
+    loader = loader_class(text)
     try:
         documents = []
         while loader.check_node():

@@ -12,6 +12,7 @@ import pytest
 
 from components import inputs
 from components.inputs import (
+    LOADERS,
     MAX_ALIASES,
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -33,19 +34,20 @@ def _refused(call, *args) -> str:
     return str(caught.value)
 
 
-def test_a_reference_manifest_loads_as_safe_load_would():
+@pytest.mark.parametrize("loader", LOADERS, ids=lambda loader: loader.__name__)
+def test_reference_files_load_as_safe_load_would(loader):
     import yaml
 
-    text = (ROOT / "manifests/legacy/web/hello-spin.yaml").read_text()
-    assert load_yaml_documents(text) == [d for d in yaml.safe_load_all(text)]
+    for path in [*PHASE_FILES, *sorted((ROOT / "manifests").rglob("*.yaml"))]:
+        text = path.read_text()
+        assert load_yaml_documents(text, loader) == list(yaml.safe_load_all(text)), path
 
 
-def test_merge_keys_and_shared_anchors_still_work():
-    assert load_yaml("base: &b {x: 1}\nc: {<<: *b, y: 2}\nd: [*b, *b]") == {
-        "base": {"x": 1},
-        "c": {"x": 1, "y": 2},
-        "d": [{"x": 1}, {"x": 1}],
-    }
+@pytest.mark.parametrize("loader", LOADERS, ids=lambda loader: loader.__name__)
+def test_merge_keys_and_shared_anchors_still_work(loader):
+    assert load_yaml_documents("base: &b {x: 1}\nc: {<<: *b, y: 2}\nd: [*b, *b]", loader) == [
+        {"base": {"x": 1}, "c": {"x": 1, "y": 2}, "d": [{"x": 1}, {"x": 1}]}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -59,12 +61,16 @@ def test_merge_keys_and_shared_anchors_still_work():
         ("[" + "1," * 600_000 + "]", "more than 500,000 nodes (limit: expanded size"),
         ("a: 2024-13-01", "month must be in 1..12"),
         ("a: !!python/object/apply:os.system [true]", "could not determine a constructor"),
-        ("a: 1\n---\nb: 2", "expected a single document, found 2"),
     ],
-    ids=["recursive", "recursive-merge", "deep-flow", "deep-block", "aliases", "size", "date", "tag", "docs"],
+    ids=["recursive", "recursive-merge", "deep-flow", "deep-block", "aliases", "size", "date", "tag"],
 )
-def test_yaml_limits_are_named(text, limit):
-    assert limit in _refused(load_yaml, text)
+@pytest.mark.parametrize("loader", LOADERS, ids=lambda loader: loader.__name__)
+def test_yaml_limits_are_named(text, limit, loader):
+    assert limit in _refused(load_yaml_documents, text, loader)
+
+
+def test_a_stack_file_is_one_document():
+    assert "expected a single document, found 2" in _refused(load_yaml, "a: 1\n---\nb: 2")
 
 
 def test_nesting_at_the_depth_limit_loads():
