@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from components.config import PROJECT, ConfigError, MigrationConfig, parse_config, problem
-from components.inputs import MAX_DEPTH, UnsafeInput, check_tree, echo, escape, load_yaml, read_text
+from components.inputs import (
+    ECHO_CHARS,
+    MAX_DEPTH,
+    UnsafeInput,
+    check_tree,
+    echo,
+    escape,
+    load_yaml,
+    read_text,
+)
 from components.legacy import LegacyWorkload, load_legacy_workload
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,18 +70,18 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
     raw: dict[str, Any] = {}
     problems = []
     prefix = f"{PROJECT}:"
-    for key, value in document["config"].items():
-        key = str(key)
+    for item, value in document["config"].items():
+        key = str(item)
         namespace, colon, name = key.partition(":")
+        shown = escape(key, ECHO_CHARS)
         if namespace == PROJECT:
             raw[name] = _decode_secure(value)
         elif not colon:
-            problems.append(problem(escape(key), value, f"keys of this project are written `{prefix}<key>`"))
+            problems.append(problem(shown, value, f"keys of this project are written `{prefix}<key>`"))
         elif get_close_matches(namespace, [PROJECT], n=1, cutoff=0.8):
+            suggestion = escape(f"{prefix}{name}", ECHO_CHARS)
             problems.append(
-                problem(
-                    escape(key), value, f"unknown namespace {echo(namespace)}; did you mean `{prefix}{name}`?"
-                )
+                problem(shown, value, f"unknown namespace {echo(namespace)}; did you mean `{suggestion}`?")
             )
     if problems:
         raise ConfigError(problems)
