@@ -226,7 +226,7 @@ if yaml.__with_libyaml__:
 
 
 def _yaml_problem(error: Exception) -> UnsafeInput:
-    detail = " ".join(str(error).split())
+    detail = " ".join(str(error).split()).replace(' in "<unicode string>",', " at")
     return UnsafeInput(f"is not valid YAML: {escape(detail)}")
 
 
