@@ -4,11 +4,11 @@ API server writes, so the stack can adopt them without touching the pod template
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components import identifiers
 from components.config import AKS_WASI_RUNTIME_CLASSES, Workload, problem
 from components.inputs import (
     ECHO_CHARS,
@@ -96,11 +96,6 @@ def _documents(text: str) -> list[dict[str, Any]]:
     return documents
 
 
-# Kubernetes' quantity grammar (k8s.io/apimachinery/pkg/api/resource, ParseQuantity): a signed decimal
-# number, then a binary-SI, decimal-SI or exponent suffix. The JSON schemas only say "string or number".
-_QUANTITY = re.compile(
-    r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$"
-)
 MAX_SCHEMA_LINES = 20
 
 
@@ -130,17 +125,53 @@ def _quantities(pod: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def quantity_problems(deployment: dict[str, Any]) -> list[str]:
-    """Quantities the API server would reject, which the strict JSON schema lets through."""
+    """Quantities the API server would reject (identifiers.resource_quantity: Kubernetes' grammar, not
+    negative), which the strict JSON schema lets through: it only says "string or number"."""
     template = (deployment.get("spec") or {}).get("template") or {}
-    pod = template.get("spec") if isinstance(template, dict) else None
-    if not isinstance(pod, dict):
-        return []
-    return [
-        f"{object_label(deployment)}: {escape(path)}: {echo(value)} is not a Kubernetes quantity such as "
-        "100m, 0.5, 128Mi or 1Gi"
-        for path, value in _quantities(pod)
-        if isinstance(value, str) and not _QUANTITY.match(value)
-    ]
+    problems = []
+    for path, value in _quantities(template.get("spec") or {}):
+        if value is None:  # the schema allows null: no quantity set
+            continue
+        try:
+            identifiers.resource_quantity(str(value))
+        except ValueError as error:
+            problems.append(f"{object_label(deployment)}: {escape(path)}: {error} (got {echo(value)})")
+    return problems
+
+
+def replicas_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, Any]) -> str | None:
+    """Who else sets the Deployment's replicas: an HPA in the export that targets it, or a manager that
+    wrote `spec.replicas` through the scale subresource (an HPA's kube-controller-manager), as the
+    Deployment's managedFields record. Such a field cannot be patched without a fight
+    (pulumi-kubernetes#2491), so the workload is refused rather than left to flap."""
+    name = (deployment.get("metadata") or {}).get("name")
+
+    def named(obj: dict[str, Any]) -> Any:
+        metadata = obj.get("metadata")
+        return metadata.get("name") if isinstance(metadata, dict) else None
+
+    for obj in exported:
+        spec = obj.get("spec")
+        target = spec.get("scaleTargetRef") if isinstance(spec, dict) else None
+        if (
+            obj.get("kind") == "HorizontalPodAutoscaler"
+            and isinstance(target, dict)
+            and target.get("kind") == "Deployment"
+            and target.get("name") == name
+        ):
+            return f"HorizontalPodAutoscaler {escape(str(named(obj)), ECHO_CHARS)} (in the export)"
+    original = next((o for o in exported if o.get("kind") == "Deployment" and named(o) == name), {})
+    managed = (original.get("metadata") or {}).get("managedFields")
+    for entry in managed if isinstance(managed, list) else []:
+        if not isinstance(entry, dict) or entry.get("subresource") != "scale":
+            continue
+        if str(entry.get("manager", "")).startswith("kubectl"):
+            continue  # `kubectl scale`: a person, not a controller
+        fields = entry.get("fieldsV1")
+        spec = fields.get("f:spec") if isinstance(fields, dict) else None
+        if isinstance(spec, dict) and "f:replicas" in spec:
+            return f"field manager {echo(entry.get('manager'))} through the scale subresource (an autoscaler)"
+    return None
 
 
 def is_wasi_pod(pod_spec: dict[str, Any]) -> bool:
@@ -161,7 +192,8 @@ def load_legacy_workload(
     except UnsafeInput as error:
         return None, [problem(f"{key}.manifest", workload.manifest, str(error))]
     try:
-        objects = [strip_server_fields(obj) for obj in _documents(text)]
+        exported = _documents(text)
+        objects = [strip_server_fields(obj) for obj in exported]
     except UnsafeInput as error:
         detail = str(error).removeprefix("is not valid YAML: ")
         return None, [problem(f"{key}.manifest", workload.manifest, f"not valid Kubernetes YAML: {detail}")]
@@ -196,6 +228,17 @@ def load_legacy_workload(
                 f"{key}.manifest",
                 workload.manifest,
                 "the Deployment needs spec.template.spec and the Service at least one port",
+            )
+        ]
+    autoscaler = replicas_autoscaler(exported, deployment)
+    if autoscaler:
+        return None, [
+            problem(
+                f"{key}.manifest",
+                workload.manifest,
+                f"the Deployment's replicas are managed by {autoscaler}; the migration sets them in prepare, "
+                "parallel and cutover and would fight it. Remove the autoscaler (or export and delete it) "
+                "before migrating this workload",
             )
         ]
     problems = []

@@ -1,14 +1,16 @@
-"""Command line: `python -m migrate render|diff|check ...` from the project root."""
+"""Command line: `python -m migrate phases|render|diff|check ...` from the project root."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from components.schemas import KUBERNETES_VERSIONS
 from migrate.check import check, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
+from migrate.phases import step_problems, verify, write
 from migrate.render import render
 from migrate.state import (
     EXIT_INPUT,
@@ -29,19 +31,22 @@ exit codes:
   {EXIT_PROBLEMS}  problems found: invalid config, schema or scheduling problems, unsafe transition
   {EXIT_INPUT}  usage or input error: bad arguments, missing or unreadable stack file, malformed YAML or
      YAML beyond a limit, a stack file without a `config:` mapping, unsupported --kubernetes-version,
-     diff of two different clusters without --allow-cross-cluster
+     a phase file out of date with (or edited apart from) its environment file, an environment file
+     without `phase`, a file of another stack than --stack, diff of two different clusters without
+     --allow-cross-cluster
 
 examples:
+  python -m migrate phases stacks/Pulumi.prod.yaml
   python -m migrate render stacks/prod.2-prepare.yaml
   python -m migrate render stacks/prod.2-prepare.yaml --section kubernetes | kubectl diff -f -
   python -m migrate render stacks/prod.2-prepare.yaml --out build/prepare
-  python -m migrate diff stacks/prod.3-parallel.yaml stacks/prod.4-cutover.yaml
-  python -m migrate check stacks/prod.4-cutover.yaml --from stacks/prod.3-parallel.yaml
+  python -m migrate diff stacks/prod.3b-parallel-50.yaml stacks/prod.4-cutover.yaml
+  python -m migrate check stacks/prod.4-cutover.yaml --from stacks/prod.3c-parallel-90.yaml --stack prod
 """
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: exit 2 without a traceback
+    def error(self, message: str) -> NoReturn:  # usage errors: exit 2 without a traceback
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_INPUT)
@@ -65,10 +70,12 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     r.add_argument("stack_file", type=Path)
-    r.add_argument("--out", type=Path, help="write kubernetes.yaml, azure.yaml, lifecycle.yaml to DIR")
+    r.add_argument(
+        "--out", type=Path, help="write kubernetes.yaml, patches.yaml, azure.yaml, lifecycle.yaml to DIR"
+    )
     r.add_argument(
         "--section",
-        choices=("all", "kubernetes", "azure", "lifecycle"),
+        choices=("all", "kubernetes", "patches", "azure", "lifecycle"),
         default="all",
         help="what to print to stdout (default all; `kubernetes` is valid `kubectl apply -f -` input)",
     )
@@ -102,10 +109,21 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("stack_file", type=Path)
     c.add_argument("--from", dest="from_file", type=Path, help="the stack file applied before this one")
+    c.add_argument("--stack", help="fail (exit 2) unless the file is stack STACK's environment or phase file")
     c.add_argument(
         "--kubernetes-version",
         help=f"validate schemas for this version only (default all of {', '.join(KUBERNETES_VERSIONS)})",
     )
+
+    p = commands.add_parser(
+        "phases",
+        help="generate the phase files of an environment file (Pulumi.<stack>.yaml)",
+        description="Write <stack>.1-baseline.yaml ... next to the environment file: complete stack files "
+        "for `pulumi up --config-file`, one per phase and traffic step, carrying its secrets keys.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("environment", type=Path)
     return main
 
 
@@ -159,7 +177,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    versions = KUBERNETES_VERSIONS
+    versions: tuple[str, ...] = KUBERNETES_VERSIONS
     if args.kubernetes_version is not None:
         if args.kubernetes_version not in KUBERNETES_VERSIONS:
             raise InputError(
@@ -170,8 +188,9 @@ def _check(args: argparse.Namespace) -> int:
                 EXIT_INPUT,
             )
         versions = (args.kubernetes_version,)
+    verify(args.stack_file, args.stack)
     raw = read_raw(args.stack_file)
-    problems: list[str] = []
+    problems: list[str] = step_problems(args.stack_file, raw)
     transition = ""
     if args.from_file:
         source = read_raw(args.from_file)
@@ -201,9 +220,15 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _phases(args: argparse.Namespace) -> int:
+    for line in write(args.environment):
+        print(line)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    handler = {"render": _render, "diff": _diff, "check": _check}[args.command]
+    handler = {"render": _render, "diff": _diff, "check": _check, "phases": _phases}[args.command]
     try:
         return handler(args)
     except InputError as error:

@@ -8,9 +8,9 @@ import copy
 import pytest
 
 from components.config import ConfigError, Phase, parse_config
-from tests.conftest import PHASE_FILES, load_raw
+from tests.conftest import load_raw, phase_path
 
-BASE = load_raw(PHASE_FILES[0])
+BASE = load_raw(phase_path(Phase.BASELINE))
 
 
 def _with(change) -> dict:
@@ -85,6 +85,8 @@ def _set(path: str, value):
         (_set("targetPools.0.count", 9), "targetPools[0]", "", "count 9 is outside autoscaling [2, 6]"),
         (_set("traffic.weight", 101), "traffic.weight", "101", "less than or equal to 100"),
         (_set("traffic.weight", -5), "traffic.weight", "-5", "greater than or equal to 0"),
+        (_set("traffic.steps", [10, 50, 50]), "traffic.steps", "[10, 50, 50]", "strictly increasing"),
+        (_set("traffic.steps", [10, 120]), "traffic.steps[1]", "120", "less than or equal to 100"),
         (
             _set("shim.runtimeClassName", "wasmtime-spin-v2"),
             "shim.runtimeClassName",
@@ -124,6 +126,99 @@ def _set(path: str, value):
             "workloads[0].resources.requests.cpu",
             "'lots'",
             "Kubernetes quantity",
+        ),
+        # issue 13: values the target systems refuse, found by mutating the reference stack
+        (_set("cluster.resourceGroup", "\0"), "cluster.resourceGroup", "'\\x00'", "Azure resource group"),
+        (_set("cluster.resourceGroup", " "), "cluster.resourceGroup", "' '", "not ending in '.'"),
+        (_set("cluster.resourceGroup", "rg."), "cluster.resourceGroup", "'rg.'", "not ending in '.'"),
+        (_set("cluster.name", "\0"), "cluster.name", "'\\x00'", "AKS cluster name"),
+        (
+            _set("cluster.name", "-aks"),
+            "cluster.name",
+            "'-aks'",
+            "starting and ending with a letter or digit",
+        ),
+        (
+            _set("shim.installerImage", {"repository": "\0"}),
+            "shim.installerImage.repository",
+            "'\\x00'",
+            "OCI repository",
+        ),
+        (
+            _set("shim.installerImage", {"repository": "ünïcödé"}),
+            "shim.installerImage.repository",
+            "'ünïcödé'",
+            "lowercase letters and digits",
+        ),
+        (
+            _set("shim.installerImage", {"registry": "ghcr.io/spin"}),
+            "shim.installerImage.registry",
+            "'ghcr.io/spin'",
+            "host[:port]",
+        ),
+        (_set("shim.installerImage", {"tag": ".v1"}), "shim.installerImage.tag", "'.v1'", "OCI tag"),
+        (
+            _set("workloads.1.gateway.hostnames", ["ünïcödé"]),
+            "workloads[1].gateway.hostnames[0]",
+            "'ünïcödé'",
+            "Gateway API hostname",
+        ),
+        (
+            _set("workloads.1.gateway.hostnames", ["shop.*.com"]),
+            "workloads[1].gateway.hostnames[0]",
+            "'shop.*.com'",
+            "leading '*.' wildcard",
+        ),
+        (
+            _set("workloads.1.gateway.pathPrefix", "/orders//v1"),
+            "workloads[1].gateway.pathPrefix",
+            "'/orders//v1'",
+            "without '//'",
+        ),
+        (
+            _set("workloads.1.image", "not an image!!"),
+            "workloads[1].image",
+            "'not an image!!'",
+            "OCI image reference",
+        ),
+        (_set("traffic.weight", True), "traffic.weight", "True", "valid integer"),
+        (_set("traffic.weight", "50"), "traffic.weight", "'50'", "valid integer"),
+        (_set("workloads.0.canary", "yes"), "workloads[0].canary", "'yes'", "valid boolean"),
+        (_set("workloads.0.canary", 1), "workloads[0].canary", "1", "valid boolean"),
+        (_set("targetPools.0.count", 3.0), "targetPools[0].count", "3.0", "valid integer"),
+        (_set("targetPools.0.zones", ["1", "2", "3", "2"]), "targetPools[0].zones", "'2'", "more than once"),
+        (_set("targetPools.0.zones", ["1", "1"]), "targetPools[0].zones", "'1'", "more than once"),
+        (_set("targetPools.0.vmSize", "*"), "targetPools[0].vmSize", "'*'", "Azure VM size"),
+        (_set("workloads.0.name", "a" * 59), "workloads[0].name", "'aaaa", "'<name>-spin'"),
+        (
+            _set(
+                "workloads.0.resources",
+                {"requests": {"cpu": "-1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+            ),
+            "workloads[0].resources.requests.cpu",
+            "'-1'",
+            "non-negative Kubernetes quantity",
+        ),
+        (
+            _set(
+                "workloads.0.resources",
+                {"requests": {"cpu": "0.2", "memory": "1Gi"}, "limits": {"cpu": "100m", "memory": "1000Mi"}},
+            ),
+            "workloads[0].resources",
+            "",
+            "requests.cpu 0.2 is above limits.cpu 100m; requests.memory 1Gi is above limits.memory 1000Mi",
+        ),
+        (
+            _set("workloads.0.probe", {"path": "/hello world"}),
+            "workloads[0].probe.path",
+            "'/hello world'",
+            "match",
+        ),
+        (
+            _set("shim.shimPath", "/usr/local/bin/shim v2"),
+            "shim.shimPath",
+            "'/usr/local/bin/shim v2'",
+            "match",
         ),
     ],
 )
@@ -202,8 +297,9 @@ def test_the_reference_config_is_valid():
         ),
         (_set("targetPools.0.nodeTaints", [{"key": "a", "efect": "NoSchedule"}]), "did you mean `effect`?"),
         (
-            _set("legacyPool.vmSzie", "Standard_D2s_v5"),
-            "legacyPool.vmSzie: unknown key; check its spelling against Pulumi.yaml; did you mean `vmSize`?",
+            _set("legacyPool.nodeLabel", {"a": "b"}),
+            "legacyPool.nodeLabel: unknown key; check its spelling against Pulumi.yaml; did you mean "
+            "`nodeLabels`?",
         ),
         (_set("traffic.zzz", 1), "traffic.zzz: unknown key; check its spelling against Pulumi.yaml (got 1)"),
     ],

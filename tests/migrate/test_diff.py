@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import PROJECT
+from components.config import PROJECT, Phase
 from migrate.__main__ import main
-from tests.conftest import PHASE_FILES, ROOT, load_raw
+from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
 
 PAIRS = list(itertools.pairwise(PHASE_FILES))
 BOTH_WAYS = PAIRS + [(b, a) for a, b in PAIRS]
@@ -45,7 +45,7 @@ def test_every_consecutive_pair_both_ways(source, target, capsys):
 
 
 def test_prepare_creates_the_shim_and_restarts_containerd(capsys):
-    _, out = run_diff(capsys, PHASE_FILES[0], PHASE_FILES[1])
+    _, out = run_diff(capsys, phase_path(Phase.BASELINE), phase_path(Phase.PREPARE))
     assert row(out, "shim-installer").startswith("| create | DaemonSet wasm-shim-system/")
     assert row(out, "target-pool-spinpool").startswith("| create | AgentPool spinpool")
     risks = out.split("#### Risks")[1].split("#### Changes")[0]
@@ -54,46 +54,51 @@ def test_prepare_creates_the_shim_and_restarts_containerd(capsys):
 
 
 def test_cutover_scales_legacy_to_zero(capsys):
-    _, out = run_diff(capsys, PHASE_FILES[2], PHASE_FILES[3])
-    line = row(out, "shop-orders-api-legacy-deployment")
-    assert line.startswith("| update | Deployment shop/orders-api") and "`spec.replicas`: 3 → 0" in line
+    _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), phase_path(Phase.CUTOVER))
+    line = row(out, "shop-orders-api-legacy-replicas")
+    assert (
+        line.startswith("| update | Deployment shop/orders-api (patch)") and "`spec.replicas`: 3 → 0" in line
+    )
+    assert "shop-orders-api-legacy-deployment" not in out  # the adopted Deployment itself never changes
     risks = out.split("#### Risks")[1].split("#### Changes")[0]
     assert "Replicas drop to zero" in risks
     for name in ("web-hello-spin", "shop-orders-api", "shop-inventory"):
-        assert f"`{name}-legacy-deployment`" in risks
+        assert f"`{name}-legacy-replicas`" in risks
     assert "`shop/orders-api` 50% → 100%" in out
-    assert "<details><summary>update Deployment shop/orders-api" in out
+    assert "<details><summary>update Deployment shop/orders-api (patch)" in out
     assert "-  replicas: 3\n+  replicas: 0" in out
 
 
 def test_decommission_deletes_pool_and_prints_unprotect_lines(capsys):
-    _, out = run_diff(capsys, PHASE_FILES[3], PHASE_FILES[4], "--stack", "prod")
+    _, out = run_diff(capsys, phase_path(Phase.CUTOVER), phase_path(Phase.DECOMMISSION), "--stack", "prod")
     assert row(out, "legacy-pool-wasipool").startswith("| delete | AgentPool wasipool")
     assert "the WASI pool is deleted" in out and "**Irreversible:**" in out
     assert (
         "pulumi state unprotect 'urn:pulumi:prod::aks-wasm-migration::aks-wasm-migration:index:"
-        "MigrationPhase$aks-wasm-migration:index:LegacyPool$azure-native:containerservice:AgentPool"
+        "MigrationPhase$aks-wasm-migration:index:LegacyWasiPool$azure-native:containerservice:AgentPool"
         "::legacy-pool-wasipool'"
     ) in out
     assert (
         "pulumi state unprotect 'urn:pulumi:prod::aks-wasm-migration::aks-wasm-migration:index:"
-        "MigrationPhase$aks-wasm-migration:index:Workload$kubernetes:apps/v1:Deployment"
+        "MigrationPhase$aks-wasm-migration:index:LegacyWorkload$kubernetes:apps/v1:Deployment"
         "::shop-orders-api-legacy-deployment'"
     ) in out
     assert out.count("pulumi state unprotect '") == 4
+    # The replicas patches go with their Deployments and are retained: no relinquish, no pods back.
+    assert row(out, "web-hello-spin-legacy-replicas").endswith("| retained: its fields stay as they are |")
 
 
 def test_stack_defaults_to_a_placeholder(capsys):
-    _, out = run_diff(capsys, PHASE_FILES[3], PHASE_FILES[4])
+    _, out = run_diff(capsys, phase_path(Phase.CUTOVER), phase_path(Phase.DECOMMISSION))
     assert "pulumi state unprotect 'urn:pulumi:<stack>::" in out
 
 
 def test_handler_change_is_a_replace_forced_by_handler(tmp_path, capsys):
-    raw = load_raw(PHASE_FILES[2])
+    raw = load_raw(phase_path(Phase.PARALLEL, 50))
     changed = copy.deepcopy(raw)
     changed["shim"]["handler"] = "spin-v2"
     target = write_stack(tmp_path / "handler.yaml", changed)
-    _, out = run_diff(capsys, PHASE_FILES[2], target)
+    _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), target)
     assert row(out, "shim-runtime-class") == (
         "| replace | RuntimeClass wasm-spin | `shim-runtime-class` | forced by `handler` |"
     )
@@ -103,19 +108,23 @@ def test_handler_change_is_a_replace_forced_by_handler(tmp_path, capsys):
 
 
 def test_pool_vm_size_change_is_a_replace(tmp_path, capsys):
-    raw = load_raw(PHASE_FILES[2])
+    raw = load_raw(phase_path(Phase.PARALLEL, 50))
     raw["targetPools"][0]["vmSize"] = "Standard_D8s_v5"
-    _, out = run_diff(capsys, PHASE_FILES[2], write_stack(tmp_path / "vm.yaml", raw))
+    _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), write_stack(tmp_path / "vm.yaml", raw))
     assert row(out, "target-pool-spinpool").endswith("| forced by `vmSize` |")
+    risks = out.split("#### Risks")[1]
+    assert "**Refused:** a node pool cannot change these in place" in risks
+    assert "AgentPool spinpool (`target-pool-spinpool`): `vmSize`" in risks
+    assert "deleted first" not in risks  # no in-place delete-then-create is planned
 
 
 def test_no_change(capsys):
-    _, out = run_diff(capsys, PHASE_FILES[2], PHASE_FILES[2])
+    _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), phase_path(Phase.PARALLEL, 50))
     assert "No resource changes." in out and "None found." in out
 
 
 def many_workloads(project_dir: Path, count: int, phase: str) -> Path:
-    raw = load_raw(PHASE_FILES[0])
+    raw = load_raw(phase_path(Phase.BASELINE))
     source = (ROOT / "manifests/legacy/web/hello-spin.yaml").read_text()
     workloads = []
     for index in range(count):
@@ -125,7 +134,7 @@ def many_workloads(project_dir: Path, count: int, phase: str) -> Path:
         workload = copy.deepcopy(raw["workloads"][0])
         workload.update(name=name, manifest=str(manifest.relative_to(ROOT)))
         workloads.append(workload)
-    raw.update(workloads=workloads, phase=phase)
+    raw.update(workloads=workloads, phase=phase, traffic={"weight": 50})
     return write_stack(project_dir / f"{phase}.yaml", raw)
 
 
@@ -139,19 +148,19 @@ def test_output_stays_under_the_limit_and_says_what_was_left_out(project_dir, ca
     # Summary and risks are complete: every changed resource has its row.
     assert out.count("| update | Deployment web/app-") == 60
     assert out.count("| update | Service web/app-") == 60
-    assert "`web-app-059-legacy-deployment`" in out.split("#### Risks")[1]
+    assert "`web-app-059-legacy-replicas`" in out.split("#### Risks")[1]
     code, full = run_diff(capsys, source, target, "--max-chars", "0")
     assert len(full) > 60_000 and "Left out" not in full
 
 
 def test_bad_input(tmp_path, capsys):
-    assert main(["diff", str(tmp_path / "nope.yaml"), str(PHASE_FILES[0])]) == 2
+    assert main(["diff", str(tmp_path / "nope.yaml"), str(phase_path(Phase.BASELINE))]) == 2
     assert "cannot read" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text("config: [unclosed\n")
-    assert main(["diff", str(PHASE_FILES[0]), str(bad)]) == 2
+    assert main(["diff", str(phase_path(Phase.BASELINE)), str(bad)]) == 2
     assert "is not valid YAML" in capsys.readouterr().err
-    raw = load_raw(PHASE_FILES[0])
+    raw = load_raw(phase_path(Phase.BASELINE))
     raw["phase"] = "halfway"
-    assert main(["diff", str(PHASE_FILES[0]), str(write_stack(tmp_path / "p.yaml", raw))]) == 1
+    assert main(["diff", str(phase_path(Phase.BASELINE)), str(write_stack(tmp_path / "p.yaml", raw))]) == 1
     assert "phase" in capsys.readouterr().err

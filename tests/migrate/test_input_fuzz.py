@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from components.config import PROJECT
 from tests.conftest import PHASE_FILES, ROOT, load_raw, run_bounded
-from tests.migrate.test_input_safety import ALIAS_BOMB
+from tests.migrate.test_input_safety import ALIAS_BOMB, plain
 
 HELLO = ROOT / "manifests/legacy/web/hello-spin.yaml"
 TIME_BOUND_SECONDS = 20.0
@@ -141,7 +141,7 @@ def cases(draw, scratch: Path) -> list[str]:
     source = draw(st.sampled_from(PHASE_FILES))
     what = draw(st.sampled_from(["stack bytes", "manifest bytes", "manifest path"]))
     if what == "stack bytes":
-        stack_path.write_bytes(damaged(source.read_bytes(), draw))
+        stack_path.write_bytes(damaged(plain(source).encode(), draw))
     else:
         raw = copy.deepcopy(load_raw(source))
         index = draw(st.integers(0, len(raw["workloads"]) - 1))

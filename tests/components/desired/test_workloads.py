@@ -12,11 +12,11 @@ from components.desired.workloads import plan_workload
 from components.legacy import strip_server_fields
 from components.migration import load_migration
 from components.scheduling import scheduling_problems
-from tests.conftest import PHASE_FILES, ROOT, load_raw
+from tests.conftest import ROOT, WALK, load_raw, phase_path
 
 
-def _state(index: int):
-    return build_desired_state(load_migration(load_raw(PHASE_FILES[index])))
+def _state(phase: Phase, weight: int | None = None):
+    return build_desired_state(load_migration(load_raw(phase_path(phase, weight))))
 
 
 def _inputs(state, name: str) -> dict | None:
@@ -38,24 +38,63 @@ LEGACY = {
 }
 
 
-@pytest.mark.parametrize("index", range(5))
-def test_legacy_pod_template_is_never_modified(index):
-    state = _state(index)
+def _at(phase: Phase):
+    """The phase's state; parallel at its 50 % step."""
+    return _state(phase, 50 if phase is Phase.PARALLEL else None)
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+def test_legacy_objects_are_adopted_exactly_as_exported_and_never_applied(phase):
+    """The exported manifests appear only in read-only adoptions (ignore_changes *): no registration
+    ever applies a legacy pod template, whatever the phase."""
+    state = _at(phase)
     for prefix, path in LEGACY.items():
-        deployment = _inputs(state, f"{prefix}-legacy-deployment")
-        if index == 4:
+        deployment = state.by_name().get(f"{prefix}-legacy-deployment")
+        service = state.by_name()[f"{prefix}-legacy-service"]
+        assert service.inputs == _exported(path, "Service")
+        assert service.ignore_changes == ("*",) and service.protect
+        if phase is Phase.DECOMMISSION:
             assert deployment is None
             continue
+        assert deployment.inputs == _exported(path, "Deployment")
+        assert deployment.ignore_changes == ("*",) and deployment.protect
+        exported_template = deployment.inputs["spec"]["template"]
+        for spec in state.resources:
+            if spec.name != f"{prefix}-legacy-deployment":
+                assert (spec.inputs.get("spec") or {}).get("template") != exported_template, spec.name
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+def test_patches_carry_only_the_fields_they_own(phase):
+    state = _at(phase)
+    expected_replicas = {Phase.PREPARE: "export", Phase.PARALLEL: "export", Phase.CUTOVER: 0}
+    for prefix, path in LEGACY.items():
         exported = _exported(path, "Deployment")
-        assert deployment["spec"]["template"] == exported["spec"]["template"]
-        without_replicas = copy.deepcopy(deployment)
-        without_replicas["spec"]["replicas"] = exported["spec"]["replicas"]
-        assert without_replicas == exported
-        assert deployment["spec"]["replicas"] == (0 if index == 3 else exported["spec"]["replicas"])
+        identity = {"name": exported["metadata"]["name"], "namespace": exported["metadata"]["namespace"]}
+        replicas = state.by_name().get(f"{prefix}-legacy-replicas")
+        if phase not in expected_replicas:
+            assert replicas is None
+        else:
+            want = exported["spec"]["replicas"] if expected_replicas[phase] == "export" else 0
+            assert replicas.inputs == {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {**identity, "annotations": {"pulumi.com/patchForce": "true"}},
+                "spec": {"replicas": want},
+            }
+            assert replicas.type == "kubernetes:apps/v1:DeploymentPatch"
+            assert replicas.retain_on_delete and replicas.deleted_with == f"{prefix}-legacy-deployment"
+        selector = state.by_name().get(f"{prefix}-legacy-selector")
+        if phase is Phase.BASELINE:
+            assert selector is None
+            continue
+        assert selector.type == "kubernetes:core/v1:ServicePatch"
+        assert set(selector.inputs["spec"]) == {"selector"}
+        assert selector.retain_on_delete and selector.deleted_with == f"{prefix}-legacy-service"
 
 
 def test_new_deployment_is_translated_onto_the_new_runtime_class():
-    state = _state(2)
+    state = _state(Phase.PARALLEL, 50)
     orders = _inputs(state, "shop-orders-api-deployment")
     pod = orders["spec"]["template"]["spec"]
     assert pod["runtimeClassName"] == "wasm-spin"
@@ -81,7 +120,7 @@ def test_new_deployment_is_translated_onto_the_new_runtime_class():
 
 
 def test_new_selector_matches_only_new_pods():
-    state = _state(2)
+    state = _state(Phase.PARALLEL, 50)
     for prefix, path in LEGACY.items():
         selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
         legacy_labels = _exported(path, "Deployment")["spec"]["template"]["metadata"]["labels"]
@@ -94,7 +133,7 @@ def test_new_selector_matches_only_new_pods():
 
 
 def test_prepare_runs_only_the_canary_outside_production_traffic():
-    state = _state(1)
+    state = _state(Phase.PREPARE)
     hello = _inputs(state, "web-hello-spin-deployment")
     assert hello["spec"]["replicas"] == 1
     labels = hello["spec"]["template"]["metadata"]["labels"]
@@ -112,7 +151,7 @@ def test_prepare_runs_only_the_canary_outside_production_traffic():
 
 
 def test_parallel_shares_production_traffic_at_the_weight():
-    state = _state(2)
+    state = _state(Phase.PARALLEL, 50)
     hello = _inputs(state, "web-hello-spin-deployment")
     assert hello["spec"]["replicas"] == 2  # 2 legacy pods, 50 %
     assert hello["spec"]["template"]["metadata"]["labels"]["app"] == "hello-spin"
@@ -143,7 +182,7 @@ def test_parallel_shares_production_traffic_at_the_weight():
 
 @pytest.mark.parametrize("weight", [5, 10, 25, 50, 75, 90])
 def test_default_split_replicas_approximate_the_weight(weight):
-    migration = load_migration(load_raw(PHASE_FILES[2]))
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     legacy = migration.workloads[0]
     plan = plan_workload(Phase.PARALLEL, legacy, weight)
     legacy_pods = legacy.replicas
@@ -153,29 +192,49 @@ def test_default_split_replicas_approximate_the_weight(weight):
 
 
 def test_zero_weight_keeps_new_pods_out_of_production():
-    migration = load_migration(load_raw(PHASE_FILES[2]))
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     plan = plan_workload(Phase.PARALLEL, migration.workloads[0], 0)
     assert plan.production_labels is False and plan.new_share_percent == 0
 
 
 def test_cutover_sends_everything_to_new_and_keeps_legacy_at_zero():
-    state = _state(3)
+    state = _state(Phase.CUTOVER)
     for prefix in LEGACY:
-        assert _inputs(state, f"{prefix}-legacy-deployment")["spec"]["replicas"] == 0
+        assert _inputs(state, f"{prefix}-legacy-replicas")["spec"] == {"replicas": 0}
         selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
-        assert _inputs(state, f"{prefix}-legacy-service")["spec"]["selector"] == selector
+        assert _inputs(state, f"{prefix}-legacy-selector")["spec"] == {"selector": selector}
     route = _inputs(state, "shop-orders-api-route")["spec"]["rules"][0]["backendRefs"]
     assert [b["weight"] for b in route] == [0, 100]
     assert _inputs(state, "shop-inventory-deployment")["spec"]["replicas"] == 2
 
 
+def test_rollback_from_cutover_restores_the_exported_replicas_not_one():
+    """Removing a patch would relinquish `replicas` (it falls back to 1); the parallel phase instead
+    keeps the patch and sets it back to what the export says."""
+    parallel = _at(Phase.PARALLEL)
+    for prefix, path in LEGACY.items():
+        exported = _exported(path, "Deployment")["spec"]["replicas"]
+        assert _inputs(parallel, f"{prefix}-legacy-replicas")["spec"] == {"replicas": exported}
+        assert exported != 1 or prefix == "shop-inventory"
+
+
+def test_decommission_deletes_legacy_deployments_without_recreating_their_pods():
+    """The replicas patches leave with their Deployments: retained (no relinquish, which would bring
+    replicas back to 1 and start WASI pods) and deleted_with the Deployment."""
+    cutover, decommission = _at(Phase.CUTOVER), _at(Phase.DECOMMISSION)
+    for prefix in LEGACY:
+        patch = cutover.by_name()[f"{prefix}-legacy-replicas"]
+        assert patch.retain_on_delete and patch.deleted_with == f"{prefix}-legacy-deployment"
+        assert f"{prefix}-legacy-replicas" not in decommission.by_name()
+        assert f"{prefix}-legacy-deployment" not in decommission.by_name()
+
+
 def test_decommission_keeps_the_user_facing_service_selecting_only_new_pods():
-    state = _state(4)
+    state = _state(Phase.DECOMMISSION)
     hello = _inputs(state, "web-hello-spin-legacy-service")
     exported = _exported(LEGACY["web-hello-spin"], "Service")
-    assert hello["spec"]["clusterIP"] == exported["spec"]["clusterIP"]
-    assert hello["spec"]["type"] == "LoadBalancer"
-    assert hello["spec"]["selector"] == {
+    assert hello == exported  # adopted as it is; only the patch below changes it
+    assert _inputs(state, "web-hello-spin-legacy-selector")["spec"]["selector"] == {
         "app.kubernetes.io/name": "hello-spin",
         "app.kubernetes.io/instance": "hello-spin-spin",
     }
@@ -183,9 +242,24 @@ def test_decommission_keeps_the_user_facing_service_selecting_only_new_pods():
     assert route == [{"name": "orders-api-spin", "port": 80, "weight": 100}]
 
 
+def test_legacy_objects_are_imported_by_namespace_and_name():
+    state = _at(Phase.BASELINE)
+    assert state.by_name()["web-hello-spin-legacy-service"].import_id == "web/hello-spin"
+    assert state.by_name()["web-hello-spin-legacy-deployment"].import_id == "web/hello-spin"
+    assert state.by_name()["shop-orders-api-legacy-service"].import_id == "shop/orders-api"
+
+
+def test_a_gateway_workload_at_weight_100_keeps_its_legacy_pods_in_parallel():
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
+    orders = next(w for w in migration.workloads if w.config.gateway)
+    plan = plan_workload(Phase.PARALLEL, orders, 100)
+    assert plan.legacy_replicas == orders.replicas == 3
+    assert plan.route_weight == 100 and plan.new_share_percent == 100
+
+
 def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
-    for index in (1, 2, 3, 4):
-        for spec in _state(index).resources:
+    for step in WALK[1:]:
+        for spec in build_desired_state(load_migration(load_raw(step.path))).resources:
             if spec.name.endswith("-deployment") and not spec.name.endswith("-legacy-deployment"):
                 assert {"target-pool-spinpool", "shim-installer", "shim-runtime-class"} <= set(
                     spec.depends_on
@@ -193,17 +267,36 @@ def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
 
 
 def test_scale_down_waits_for_new_pods_and_moved_traffic():
-    state = _state(3)
-    assert state.by_name()["shop-orders-api-legacy-deployment"].depends_on == (
+    state = _at(Phase.CUTOVER)
+    assert set(state.by_name()["shop-orders-api-legacy-replicas"].depends_on) == {
+        "shop-orders-api-legacy-deployment",
+        "shop-orders-api-legacy-selector",
         "shop-orders-api-deployment",
-        "shop-orders-api-legacy-service",
         "shop-orders-api-route",
-    )
-    assert state.by_name()["web-hello-spin-legacy-service"].depends_on == ("web-hello-spin-deployment",)
+    }
+    assert set(state.by_name()["web-hello-spin-legacy-selector"].depends_on) == {
+        "web-hello-spin-legacy-service",
+        "web-hello-spin-deployment",
+    }
+
+
+def test_before_cutover_legacy_capacity_comes_first():
+    for phase in (Phase.PREPARE, Phase.PARALLEL):
+        state = _at(phase)
+        for name in ("web-hello-spin-deployment", "web-hello-spin-service", "shop-orders-api-route"):
+            if name in state.by_name():
+                assert "shop-orders-api-legacy-replicas" in state.by_name()[name].depends_on or (
+                    "web-hello-spin-legacy-replicas" in state.by_name()[name].depends_on
+                ), name
+        assert (
+            "web-hello-spin-legacy-replicas" in state.by_name()["web-hello-spin-legacy-selector"].depends_on
+        )
 
 
 def test_a_spiderlightning_workload_moves_on_its_replacement_image():
-    container = _inputs(_state(2), "shop-inventory-deployment")["spec"]["template"]["spec"]["containers"][0]
+    container = _inputs(_state(Phase.PARALLEL, 50), "shop-inventory-deployment")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
     assert container["image"] == "contosoacr.azurecr.io/shop/inventory:3.0.0-spin"
 
 
@@ -245,7 +338,7 @@ def with_affinity(project_dir, affinity: str = WASI_AFFINITY) -> dict:
         )
     )
     (project_dir / "hello.yaml").write_text(text)
-    raw = copy.deepcopy(load_raw(PHASE_FILES[2]))
+    raw = copy.deepcopy(load_raw(phase_path(Phase.PARALLEL, 50)))
     raw["workloads"][0]["manifest"] = str((project_dir / "hello.yaml").relative_to(ROOT))
     return raw
 
@@ -278,3 +371,33 @@ def test_wasi_node_affinity_is_dropped_and_the_rest_kept(project_dir):
         ][0]["key"]
         == "kubernetes.azure.com/wasmtime-spin-v2"
     )
+
+
+KRUSTLET_POD = """        hostNetwork: true
+        dnsPolicy: ClusterFirstWithHostNet
+        nodeSelector:
+          kubernetes.io/arch: wasm32-wagi
+          contoso.com/tier: web
+        tolerations:
+        - key: kubernetes.io/arch
+          operator: Equal
+          value: wasm32-wagi
+          effect: NoSchedule
+        - key: kubernetes.azure.com/wasmtime-spin-v2
+          operator: Exists
+        - key: contoso.com/maintenance
+          operator: Exists
+          effect: NoSchedule
+"""
+
+
+def test_krustlet_host_network_and_wasi_tolerations_are_dropped_from_new_pods(project_dir):
+    state = build_desired_state(load_migration(with_affinity(project_dir, KRUSTLET_POD)))
+    pod = _inputs(state, "web-hello-spin-deployment")["spec"]["template"]["spec"]
+    assert "hostNetwork" not in pod and "dnsPolicy" not in pod
+    assert pod["nodeSelector"] == {"contoso.com/tier": "web"}
+    assert pod["tolerations"] == [
+        {"key": "contoso.com/maintenance", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    legacy = _inputs(state, "web-hello-spin-legacy-deployment")["spec"]["template"]["spec"]
+    assert legacy["hostNetwork"] is True and len(legacy["tolerations"]) == 3
