@@ -42,7 +42,8 @@ def generate(directory: Path, count: int) -> dict[str, Path]:
         text = source.replace("hello-spin", name).replace("namespace: web", f"namespace: {namespace}")
         manifest.write_text(text)
         workload = copy.deepcopy(template)
-        workload.update(name=name, namespace=namespace, manifest=str(manifest), canary=index % 4 == 0)
+        relative = str(manifest.relative_to(ROOT))  # manifest paths must stay inside the project
+        workload.update(name=name, namespace=namespace, manifest=relative, canary=index % 4 == 0)
         if index % 3 == 0:
             workload["gateway"] = {**gateway, "pathPrefix": f"/{name}"}
         workloads.append(workload)
@@ -75,7 +76,8 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=5.0)
     parser.add_argument("--max-mb", type=float, default=300.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    (ROOT / "build").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp:
         files = generate(Path(tmp), args.workloads)
         prepare, parallel, cutover = (str(files[p]) for p in ("prepare", "parallel", "cutover"))
         runs = {

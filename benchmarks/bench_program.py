@@ -116,7 +116,8 @@ def main() -> int:
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
+    (ROOT / "build").mkdir(exist_ok=True)  # manifest paths must stay inside the project
+    with tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp:
         stack = generate(Path(tmp), args.workloads)["parallel"]
         program, bare = timed("program", stack), timed("bare", stack)
     ratio = program / bare

@@ -4,9 +4,10 @@ is registered, so a bad value stops the run with a message instead of half-apply
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 from enum import StrEnum
 from itertools import pairwise
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -24,6 +25,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from components import identifiers
+from components.inputs import ECHO_CHARS, echo, escape
 
 PROJECT = "aks-wasm-migration"
 
@@ -555,26 +557,62 @@ class ConfigError(Exception):
 
 
 def key_path(loc: tuple[Any, ...]) -> str:
+    """`a.b[0].c` from a location; keys come from the input, so each is escaped and bounded."""
     path = ""
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{escape(str(part), ECHO_CHARS)}" if path else escape(str(part), ECHO_CHARS)
     return path
 
 
 def problem(path: str, value: Any, message: str) -> str:
-    shown = "(not set)" if value is None else repr(value)
+    shown = "(not set)" if value is None else echo(value)
     return f"{path}: {message} (got {shown})"
+
+
+MAX_PROBLEMS = 100  # a list of a thousand broken entries needs its first problems fixed, not all shown
+
+
+def _model_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The camelCase keys allowed in the mapping at `loc` (a location inside MigrationConfig)."""
+    model: type[BaseModel] | None = MigrationConfig
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        model = _model_in(field.annotation) if field else None
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The config model inside an annotation such as `Pool | None` or `tuple[Pool, ...]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for arg in get_args(annotation) if (m := _model_in(arg))), None)
+
+
+def _unknown_key(loc: tuple[Any, ...]) -> str:
+    message = "unknown key; check its spelling against Pulumi.yaml"
+    close = get_close_matches(str(loc[-1]), _model_keys(loc[:-1]), n=1) if loc else []
+    return f"{message}; did you mean `{close[0]}`?" if close else message
 
 
 def _pydantic_problems(error: ValidationError) -> list[str]:
     problems = []
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    for item in items[:MAX_PROBLEMS]:
         loc = tuple(part for part in item["loc"] if not str(part).startswith("function-"))
         value = None if item["type"] == "missing" else item.get("input")
         message = "required key is missing" if item["type"] == "missing" else item["msg"]
         if item["type"] == "extra_forbidden":
-            message = "unknown key; check its spelling against Pulumi.yaml"
+            message = _unknown_key(loc)
         problems.append(problem(key_path(loc), value, message.removeprefix("Value error, ")))
+    if len(items) > MAX_PROBLEMS:
+        problems.append(f"and {len(items) - MAX_PROBLEMS} more problems; fix the ones above first")
     return problems
 
 

@@ -8,13 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from components import identifiers
 from components.config import AKS_WASI_RUNTIME_CLASSES, Workload, problem
-from components.schemas import schema_problems, supported_version
+from components.inputs import (
+    ECHO_CHARS,
+    UnsafeInput,
+    echo,
+    escape,
+    load_yaml_documents,
+    project_file,
+    read_text,
+)
+from components.schemas import object_label, schema_problems, supported_version
 
-# libyaml when PyYAML has it: ~10x faster on hundreds of exported manifests, same safe loading.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SPIDERLIGHTNING_CLASS = "wasmtime-slight-v1"
 KRUSTLET_ARCH = ("kubernetes.io/arch", "wasm32-wagi")
 WASI_NODE_LABEL_PREFIX = "kubernetes.azure.com/wasmtime-"
@@ -78,7 +84,7 @@ def strip_server_fields(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def _documents(text: str) -> list[dict[str, Any]]:
     documents = []
-    for document in yaml.load_all(text, Loader=YAML_LOADER):
+    for document in load_yaml_documents(text):
         if document is None:
             continue
         if not isinstance(document, dict):
@@ -88,6 +94,49 @@ def _documents(text: str) -> list[dict[str, Any]]:
             raise ValueError("each YAML document must be a Kubernetes object")
         documents.extend(items)
     return documents
+
+
+MAX_SCHEMA_LINES = 20
+
+
+def _quantities(pod: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(path, value) of every resource quantity a pod template sets: container requests and limits,
+    pod-level resources, overhead and emptyDir size limits."""
+    found = []
+
+    def resource_lists(path: str, resources: Any) -> None:
+        if isinstance(resources, dict):
+            for kind in ("requests", "limits"):
+                if isinstance(resources.get(kind), dict):
+                    found.extend((f"{path}.{kind}.{name}", v) for name, v in resources[kind].items())
+
+    for field in ("initContainers", "containers", "ephemeralContainers"):
+        for index, container in enumerate(pod.get(field) or []):
+            if isinstance(container, dict):
+                resource_lists(f"spec.template.spec.{field}[{index}].resources", container.get("resources"))
+    resource_lists("spec.template.spec.resources", pod.get("resources"))
+    if isinstance(pod.get("overhead"), dict):
+        found.extend((f"spec.template.spec.overhead.{name}", v) for name, v in pod["overhead"].items())
+    for index, volume in enumerate(pod.get("volumes") or []):
+        empty_dir = volume.get("emptyDir") if isinstance(volume, dict) else None
+        if isinstance(empty_dir, dict) and "sizeLimit" in empty_dir:
+            found.append((f"spec.template.spec.volumes[{index}].emptyDir.sizeLimit", empty_dir["sizeLimit"]))
+    return found
+
+
+def quantity_problems(deployment: dict[str, Any]) -> list[str]:
+    """Quantities the API server would reject (identifiers.resource_quantity: Kubernetes' grammar, not
+    negative), which the strict JSON schema lets through: it only says "string or number"."""
+    template = (deployment.get("spec") or {}).get("template") or {}
+    problems = []
+    for path, value in _quantities(template.get("spec") or {}):
+        if value is None:  # the schema allows null: no quantity set
+            continue
+        try:
+            identifiers.resource_quantity(str(value))
+        except ValueError as error:
+            problems.append(f"{object_label(deployment)}: {escape(path)}: {error} (got {echo(value)})")
+    return problems
 
 
 def replicas_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, Any]) -> str | None:
@@ -110,7 +159,7 @@ def replicas_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, An
             and target.get("kind") == "Deployment"
             and target.get("name") == name
         ):
-            return f"HorizontalPodAutoscaler {named(obj)} (in the export)"
+            return f"HorizontalPodAutoscaler {escape(str(named(obj)), ECHO_CHARS)} (in the export)"
     original = next((o for o in exported if o.get("kind") == "Deployment" and named(o) == name), {})
     managed = (original.get("metadata") or {}).get("managedFields")
     for entry in managed if isinstance(managed, list) else []:
@@ -121,7 +170,7 @@ def replicas_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, An
         fields = entry.get("fieldsV1")
         spec = fields.get("f:spec") if isinstance(fields, dict) else None
         if isinstance(spec, dict) and "f:replicas" in spec:
-            return f"field manager {entry.get('manager')!r} through the scale subresource (an autoscaler)"
+            return f"field manager {echo(entry.get('manager'))} through the scale subresource (an autoscaler)"
     return None
 
 
@@ -138,15 +187,18 @@ def load_legacy_workload(
     The objects must pass the strict schema of the cluster's Kubernetes version before anything
     else looks at them, so a hand-edited export fails here with a message, not later."""
     key = f"workloads[{index}]"
-    path = base_dir / workload.manifest
     try:
-        exported = _documents(path.read_text())
+        text = read_text(project_file(base_dir, workload.manifest))
+    except UnsafeInput as error:
+        return None, [problem(f"{key}.manifest", workload.manifest, str(error))]
+    try:
+        exported = _documents(text)
         objects = [strip_server_fields(obj) for obj in exported]
-    except OSError as error:
-        return None, [problem(f"{key}.manifest", workload.manifest, f"cannot read file: {error.strerror}")]
-    except (yaml.YAMLError, ValueError) as error:
-        detail = str(error).splitlines()[0]
+    except UnsafeInput as error:
+        detail = str(error).removeprefix("is not valid YAML: ")
         return None, [problem(f"{key}.manifest", workload.manifest, f"not valid Kubernetes YAML: {detail}")]
+    except ValueError as error:
+        return None, [problem(f"{key}.manifest", workload.manifest, f"not valid Kubernetes YAML: {error}")]
 
     deployments = [o for o in objects if o.get("kind") == "Deployment"]
     services = [o for o in objects if o.get("kind") == "Service"]
@@ -162,8 +214,13 @@ def load_legacy_workload(
     deployment, service = deployments[0], services[0]
     version = supported_version(kubernetes_version)
     invalid = [line for obj in (deployment, service) for line in schema_problems(obj, version)]
+    if not invalid:  # schema-valid, so every quantity sits where the schema puts it
+        invalid = quantity_problems(deployment)
     if invalid:
-        return None, [problem(f"{key}.manifest", workload.manifest, line) for line in invalid]
+        shown = [escape(line) for line in invalid[:MAX_SCHEMA_LINES]]
+        if len(invalid) > MAX_SCHEMA_LINES:
+            shown.append(f"and {len(invalid) - MAX_SCHEMA_LINES} more schema problems")
+        return None, [problem(f"{key}.manifest", workload.manifest, line) for line in shown]
     template = (deployment.get("spec") or {}).get("template") or {}
     if not isinstance(template.get("spec"), dict) or not (service.get("spec") or {}).get("ports"):
         return None, [
@@ -191,15 +248,19 @@ def load_legacy_workload(
         namespace = metadata.setdefault("namespace", workload.namespace)
         if namespace != workload.namespace:
             problems.append(
-                problem(f"{key}.namespace", workload.namespace, f"{obj['kind']} {name} is in {namespace!r}")
+                problem(
+                    f"{key}.namespace",
+                    workload.namespace,
+                    f"{obj['kind']} {escape(str(name), ECHO_CHARS)} is in {echo(namespace)}",
+                )
             )
     if deployment["metadata"].get("name") != workload.name:
         problems.append(
             problem(
                 f"{key}.name",
                 workload.name,
-                f"the Deployment in {workload.manifest} is named "
-                f"{deployment['metadata'].get('name')!r}; use that name",
+                f"the Deployment in {escape(workload.manifest, ECHO_CHARS)} is named "
+                f"{echo(deployment['metadata'].get('name'))}; use that name",
             )
         )
     legacy = LegacyWorkload(workload, deployment, service)

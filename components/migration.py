@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components.config import PROJECT, ConfigError, MigrationConfig, parse_config, problem
-from components.legacy import YAML_LOADER, LegacyWorkload, load_legacy_workload
+from components.inputs import (
+    ECHO_CHARS,
+    MAX_DEPTH,
+    UnsafeInput,
+    check_tree,
+    echo,
+    escape,
+    load_yaml,
+    read_text,
+)
+from components.legacy import LegacyWorkload, load_legacy_workload
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Stands in for a value the stack file holds encrypted; offline tools never decrypt secrets.
@@ -49,36 +58,58 @@ def _decode_secure(value: Any) -> Any:
 
 
 def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
-    """The project's keys from a Pulumi stack file, as the program would receive them."""
+    """The project's keys from a Pulumi stack file, as the program would receive them. Keys of other
+    namespaces (`azure-native:location`, `pulumi:disable-default-providers`) belong to providers and
+    the engine; they are ignored, as the program never sees them either."""
     try:
-        document = yaml.load(path.read_text(), Loader=YAML_LOADER)
-    except OSError as error:
-        raise ConfigError([problem("stack file", str(path), f"cannot read: {error.strerror}")]) from None
-    except yaml.YAMLError as error:
-        detail = " ".join(str(error).split())
-        raise ConfigError([problem("stack file", str(path), f"is not valid YAML: {detail}")]) from None
+        document = load_yaml(read_text(path))
+    except UnsafeInput as error:
+        raise ConfigError([problem("stack file", str(path), str(error))]) from None
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
         raise ConfigError([problem("stack file", str(path), "must be a mapping with a `config:` mapping")])
     raw: dict[str, Any] = {}
+    problems = []
     prefix = f"{PROJECT}:"
-    for key, value in document["config"].items():
-        if not str(key).startswith(prefix):
-            raise ConfigError([problem(str(key), value, f"keys of this project are written `{prefix}<key>`")])
-        raw[str(key).removeprefix(prefix)] = _decode_secure(value)
+    for item, value in document["config"].items():
+        key = str(item)
+        namespace, colon, name = key.partition(":")
+        shown = escape(key, ECHO_CHARS)
+        if namespace == PROJECT:
+            raw[name] = _decode_secure(value)
+        elif not colon:
+            problems.append(problem(shown, value, f"keys of this project are written `{prefix}<key>`"))
+        elif get_close_matches(namespace, [PROJECT], n=1, cutoff=0.8):
+            suggestion = escape(f"{prefix}{name}", ECHO_CHARS)
+            problems.append(
+                problem(shown, value, f"unknown namespace {echo(namespace)}; did you mean `{suggestion}`?")
+            )
+    if problems:
+        raise ConfigError(problems)
     return raw
 
 
 def raw_config_from_engine(keys: tuple[str, ...]) -> dict[str, Any]:
-    """The project's keys as the Pulumi engine hands them over (structured values arrive as JSON)."""
+    """The project's keys as the Pulumi engine hands them over (structured values arrive as JSON),
+    held to the same depth and size limits as YAML."""
     import pulumi
 
     raw: dict[str, Any] = {}
+    problems = []
     for key in keys:
         value = pulumi.runtime.get_config(f"{PROJECT}:{key}")
         if value is None:
             continue
         try:
             raw[key] = json.loads(value)
+            check_tree(raw[key])
         except json.JSONDecodeError:
             raw[key] = value
+        except RecursionError:
+            problems.append(problem(key, value, f"is nested deeper than {MAX_DEPTH} levels (limit: depth)"))
+        except ValueError as error:  # e.g. an integer of more than 4300 digits
+            problems.append(problem(key, value, f"is not a usable value: {escape(str(error))}"))
+        except UnsafeInput as error:
+            problems.append(problem(key, value, str(error)))
+    if problems:
+        raise ConfigError(problems)
     return raw

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from components.schemas import KUBERNETES_VERSIONS
 from migrate.check import check, split_warnings, transition_problems
-from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, render_diff
+from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
 from migrate.phases import step_problems, verify, write
 from migrate.render import render
 from migrate.state import (
@@ -29,10 +29,11 @@ EPILOG = f"""\
 exit codes:
   {EXIT_OK}  success (check: no problems)
   {EXIT_PROBLEMS}  problems found: invalid config, schema or scheduling problems, unsafe transition
-  {EXIT_INPUT}  usage or input error: bad arguments, missing or unreadable stack file, malformed YAML,
-     a stack file without a `config:` mapping, unsupported --kubernetes-version, a phase file out of
-     date with (or edited apart from) its environment file, an environment file without `phase`,
-     a file of another stack than --stack
+  {EXIT_INPUT}  usage or input error: bad arguments, missing or unreadable stack file, malformed YAML or
+     YAML beyond a limit, a stack file without a `config:` mapping, unsupported --kubernetes-version,
+     a phase file out of date with (or edited apart from) its environment file, an environment file
+     without `phase`, a file of another stack than --stack, diff of two different clusters without
+     --allow-cross-cluster
 
 examples:
   python -m migrate phases stacks/Pulumi.prod.yaml
@@ -88,6 +89,11 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("from_stack_file", type=Path)
     d.add_argument("to_stack_file", type=Path)
     d.add_argument("--stack", default=STACK_PLACEHOLDER, help="stack name for the URNs (default <stack>)")
+    d.add_argument(
+        "--allow-cross-cluster",
+        action="store_true",
+        help="compare stack files of different clusters or subscriptions (the output starts with a warning)",
+    )
     d.add_argument(
         "--max-chars",
         type=int,
@@ -150,6 +156,13 @@ def _diff(args: argparse.Namespace) -> int:
     title = f"`{args.from_stack_file}` → `{args.to_stack_file}`"
     if args.max_chars < 0:
         raise InputError(["--max-chars must be 0 (no limit) or positive"], EXIT_INPUT)
+    mismatch = cross_cluster(before, after)
+    if mismatch and not args.allow_cross_cluster:
+        raise InputError(
+            [f"{mismatch}; refusing to diff (--allow-cross-cluster to compare anyway)"], EXIT_INPUT
+        )
+    if mismatch:
+        sys.stdout.write(f"> **⚠️ WARNING: {mismatch}.** This is not one cluster's transition.\n\n")
     sys.stdout.write(
         render_diff(
             before.state,

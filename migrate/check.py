@@ -16,6 +16,7 @@ from typing import Any
 from components.config import Phase, Traffic
 from components.desired.spec import DesiredState
 from components.desired.workloads import SHARE_TOLERANCE_PERCENT, SURGE_PERCENT
+from components.inputs import ECHO_CHARS, echo, escape
 from components.scheduling import scheduling_problems
 from components.schemas import KUBERNETES_VERSIONS, schema_problems
 from migrate.state import Loaded
@@ -173,16 +174,16 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
         if confirm != expected:
             problems.append(
                 f"transition {what} is irreversible and unconfirmed: set decommission.confirm to "
-                f"{expected!r} (got {confirm!r})"
+                f"{echo(expected, 200)} (got {echo(confirm)})"
             )
         else:
-            what += f" (irreversible; confirmed for {confirm})"
+            what += f" (irreversible; confirmed for {escape(str(confirm))})"
     if step != 0 or traffic_step:
         for key in _changed_keys(source, target, Phase.PARALLEL in (before, after)):
             problems.append(
-                f"transition {what}: `{key}` changes together with the phase; change only "
-                f"{' and '.join(PHASE_KEYS)} (and traffic.weight into, within or out of parallel) in a "
-                "phase step and ship other changes separately"
+                f"transition {what}: `{escape(str(key), ECHO_CHARS)}` changes together with the phase; "
+                f"change only {' and '.join(PHASE_KEYS)} (and traffic.weight into, within or out of "
+                "parallel) in a phase step and ship other changes separately"
             )
     return problems, what
 
@@ -195,7 +196,7 @@ def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> li
             f"{loaded.path}: cluster.kubernetesVersion: no schemas for Kubernetes "
             f"{config.cluster.kubernetes_version}; supported: {', '.join(KUBERNETES_VERSIONS)}"
         )
-    problems += [f"{loaded.path}: schema: {line}" for line in schema_check(loaded.state, versions)]
+    problems += [f"{loaded.path}: schema: {escape(line)}" for line in schema_check(loaded.state, versions)]
     problems += [f"{loaded.path}: scheduling: {line}" for line in scheduling_problems(config, loaded.state)]
     return problems
 

@@ -10,11 +10,13 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.config import PROJECT
+from components.config import PROJECT, Cluster
 from components.desired import SHIM_COMPONENT
 from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUTABLE
 from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
+from components.inputs import escape
 from components.migration import Migration
+from migrate.state import Loaded
 from migrate.yamlio import dump
 
 DEFAULT_MAX_CHARS = 60_000
@@ -315,6 +317,23 @@ def resource_diff(change: Change, before_phase: str, after_phase: str) -> str:
     body = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
     summary = f"{change.action} {change.spec.label} (<code>{change.name}</code>)"
     return f"<details><summary>{summary}</summary>\n\n```diff\n{body}```\n\n</details>\n"
+
+
+def cross_cluster(before: Loaded, after: Loaded) -> str | None:
+    """Why two stack files do not describe the same cluster, or None when they do."""
+    old, new = before.migration.config.cluster, after.migration.config.cluster
+
+    def where(loaded: Loaded, cluster: Cluster) -> str:
+        name = escape(f"{cluster.subscription_id}/{cluster.resource_group}/{cluster.name}", 200)
+        return f"{escape(str(loaded.path), 200)} is {name}"
+
+    if old.subscription_id != new.subscription_id:
+        what = "different subscriptions"
+    elif (old.resource_group, old.name) != (new.resource_group, new.name):
+        what = "different clusters"
+    else:
+        return None
+    return f"{what}: {where(before, old)}, {where(after, new)}"
 
 
 def render_diff(

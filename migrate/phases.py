@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from components.config import PROJECT, MigrationConfig, Phase, Traffic
-from components.legacy import YAML_LOADER
+from components.inputs import ECHO_CHARS, UnsafeInput, escape, load_yaml, read_text
 from components.migration import PROJECT_ROOT
 from migrate.state import EXIT_INPUT, EXIT_PROBLEMS, InputError, parse_only, read_raw
 
@@ -91,17 +91,23 @@ def regenerate_command(environment: Path) -> str:
     return f"python -m migrate phases {shown(environment)}"
 
 
+def _read(path: Path) -> str:
+    """A stack file's text through the shared bounded reader; exit 2 when it cannot be read."""
+    try:
+        return read_text(path)
+    except UnsafeInput as error:
+        raise InputError([f"{path}: {error}"], EXIT_INPUT) from None
+
+
 def read_document(path: Path) -> dict[str, Any]:
     """The whole stack file (not only this project's keys); exit 2 when it is not one."""
     try:
-        document = yaml.load(path.read_text(), Loader=YAML_LOADER)
-    except OSError as error:
-        raise InputError([f"{path}: cannot read: {error.strerror}"], EXIT_INPUT) from None
-    except yaml.YAMLError as error:
-        raise InputError([f"{path}: is not valid YAML: {' '.join(str(error).split())}"], EXIT_INPUT) from None
+        document = load_yaml(_read(path))
+    except UnsafeInput as error:
+        raise InputError([f"{path}: {error}"], EXIT_INPUT) from None
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
         raise InputError([f"{path}: must be a mapping with a `config:` mapping"], EXIT_INPUT)
-    unknown = [str(key) for key in document if key not in STACK_FILE_KEYS]
+    unknown = [escape(str(key), ECHO_CHARS) for key in document if key not in STACK_FILE_KEYS]
     if unknown:
         raise InputError(
             [
@@ -200,9 +206,8 @@ def render(environment: Path, file: PhaseFile) -> str:
 
 def is_generated(path: Path) -> bool:
     try:
-        with path.open() as handle:
-            return handle.readline().startswith(GENERATED_MARK)
-    except OSError:
+        return read_text(path).startswith(GENERATED_MARK)
+    except UnsafeInput:  # not a readable regular file, so not one this command wrote
         return False
 
 
@@ -211,7 +216,7 @@ def _generated_by(directory: Path, stack: str) -> list[Path]:
     found = []
     for path in sorted(directory.glob(f"{_glob_escape(stack)}.*.yaml")):
         if is_generated(path):
-            match = _HEADER.match(path.read_text().split("\n", 1)[0])
+            match = _HEADER.match(_read(path).split("\n", 1)[0])
             if match and match.group("stack") == stack:
                 found.append(path)
     return found
@@ -238,7 +243,7 @@ def write(environment: Path) -> list[str]:
             )
     for file in files:
         text = render(environment, file)
-        if file.path.exists() and file.path.read_text() == text:
+        if file.path.exists() and _read(file.path) == text:
             report.append(f"unchanged {shown(file.path)} ({file.step})")
             continue
         try:
@@ -268,7 +273,7 @@ def stack_of(path: Path) -> str | None:
     if match and not is_generated(path):
         return match.group("stack")
     if is_generated(path):
-        header = _HEADER.match(path.read_text().split("\n", 1)[0])
+        header = _HEADER.match(_read(path).split("\n", 1)[0])
         return header.group("stack") if header else None
     return None
 
@@ -314,7 +319,7 @@ def verify(path: Path, stack: str | None = None) -> None:
 
 
 def _verify_phase_file(path: Path) -> None:
-    header = _HEADER.match(path.read_text().split("\n", 1)[0])
+    header = _HEADER.match(_read(path).split("\n", 1)[0])
     if not header:
         raise InputError([f"{path}: generated header names no environment file; regenerate it"], EXIT_INPUT)
     environment = path.parent / f"Pulumi.{header.group('stack')}.yaml"
@@ -336,7 +341,7 @@ def _verify_phase_file(path: Path) -> None:
             ],
             EXIT_INPUT,
         )
-    text = path.read_text()
+    text = _read(path)
     recorded = _DIGEST.search(text)
     body = text.split("\n", 4)[4] if text.count("\n") >= 4 else ""
     if not recorded or recorded.group("digest") != _digest(body):

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
+import multiprocessing
+import shutil
+import sys
+import tempfile
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,3 +178,66 @@ def phase_file(request) -> Path:
 
 def load_raw(path: Path) -> dict[str, Any]:
     return raw_config_from_stack_file(path)
+
+
+@pytest.fixture
+def project_dir() -> Path:
+    """A scratch directory inside the project: manifest paths must resolve inside the project root, so
+    tests that write their own manifests write them here (under the git-ignored build/)."""
+    parent = ROOT / "build" / "tests"
+    parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(dir=parent))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How `python -m migrate` answered, run in a forked child that is killed at the time bound."""
+
+    code: int | None  # None: no answer within the bound (the child was killed)
+    out: str
+    err: str
+
+
+def _answer_in_child(argv: list[str], out_path: str, err_path: str) -> None:
+    import os
+
+    from migrate.__main__ import main
+
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        sys.stdout, sys.stderr = out, err
+        try:
+            code = main(argv)
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 2
+        except BaseException:
+            traceback.print_exc()
+            code = 70  # outside the documented 0, 1, 2
+        out.flush()
+        err.flush()
+    os._exit(code)
+
+
+def run_bounded(argv: list[Any], seconds: float = 20.0) -> Answer:
+    """`python -m migrate *argv` with the time bound enforced here, by the harness: the command runs
+    in a forked child (modules already imported, so it starts in milliseconds) and is killed when it
+    has not answered within `seconds`."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out_path, err_path = f"{scratch}/out", f"{scratch}/err"
+        Path(out_path).touch()
+        Path(err_path).touch()
+        child = multiprocessing.get_context("fork").Process(
+            target=_answer_in_child, args=([str(a) for a in argv], out_path, err_path)
+        )
+        child.start()
+        child.join(seconds)
+        if child.is_alive():
+            child.kill()
+            child.join()
+            code = None
+        else:
+            code = child.exitcode
+        return Answer(
+            code, Path(out_path).read_text(errors="replace"), Path(err_path).read_text(errors="replace")
+        )

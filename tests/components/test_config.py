@@ -308,8 +308,8 @@ def test_the_reference_config_is_valid():
         ),
         (
             _set("verification.thresholds.maxP95Ratoi", 2),
-            "verification.thresholds.maxP95Ratoi: unknown key; check its spelling against Pulumi.yaml "
-            "(got 2)",
+            "verification.thresholds.maxP95Ratoi: unknown key; check its spelling against Pulumi.yaml; "
+            "did you mean `maxP95Ratio`? (got 2)",
         ),
         (
             _set("verification.requestsPerSecond", 0),
@@ -362,3 +362,39 @@ def test_verification_defaults_pin_the_image_by_digest_and_probe_the_probe_path(
     assert config.verification.image.reference.startswith("docker.io/library/python:3.12-alpine@sha256:")
     assert config.verification.thresholds.max_p95_ratio == 1.5
     assert config.verification.thresholds.max_error_rate == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            _set("shim.nodeLabel.kye", "x"),
+            "shim.nodeLabel.kye: unknown key; check its spelling against "
+            "Pulumi.yaml; did you mean `key`? (got 'x')",
+        ),
+        (_set("targetPools.0.nodeTaints", [{"key": "a", "efect": "NoSchedule"}]), "did you mean `effect`?"),
+        (
+            _set("legacyPool.nodeLabel", {"a": "b"}),
+            "legacyPool.nodeLabel: unknown key; check its spelling against Pulumi.yaml; did you mean "
+            "`nodeLabels`?",
+        ),
+        (_set("traffic.zzz", 1), "traffic.zzz: unknown key; check its spelling against Pulumi.yaml (got 1)"),
+    ],
+    ids=["nested", "in-a-list", "pool", "no-close-match"],
+)
+def test_unknown_keys_suggest_the_closest_key_at_their_level(change, expected):
+    assert any(expected in line for line in _problems(_with(change)))
+
+
+def test_echoed_values_and_keys_are_bounded_and_escaped():
+    problems = _problems(_with(_set("traffic", {"weight": "\x00" + "9" * 10_000, "k\n" * 5_000: 1})))
+    assert all(len(line) < 400 and "\x00" not in line and "\n" not in line for line in problems)
+    assert problems[0].startswith("traffic.weight: Input should be a valid integer")
+
+
+def test_a_flood_of_problems_is_cut_after_the_first_hundred():
+    problems = _problems(_with(_set("targetPools", [{"name": "BAD", "count": -1}] * 200)))
+    assert len(problems) == 101
+    assert problems[-1].startswith("and ") and problems[-1].endswith(
+        " more problems; fix the ones above first"
+    )

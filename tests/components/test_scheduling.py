@@ -107,7 +107,7 @@ def test_required_node_affinity_is_part_of_the_proof():
     assert candidate_pools({"affinity": affinity(not_wasm)}, pools, classes) == [OTHER_POOLS, "wasipool"]
 
 
-def test_an_affinity_the_shim_pool_cannot_meet_is_reported(tmp_path):
+def test_an_affinity_the_shim_pool_cannot_meet_is_reported(project_dir):
     from tests.components.desired.test_workloads import with_affinity
 
     stranded = """        affinity:
@@ -118,6 +118,6 @@ def test_an_affinity_the_shim_pool_cannot_meet_is_reported(tmp_path):
                 - key: contoso.com/ssd
                   operator: Exists
 """
-    problems = _check(with_affinity(tmp_path, stranded))
+    problems = _check(with_affinity(project_dir, stranded))
     assert "Deployment web/hello-spin-spin: no node of any pool can run it in phase parallel" in problems
     assert "Deployment web/hello-spin: no node of any pool can run it in phase parallel" in problems

@@ -38,14 +38,14 @@ def run_check(capsys, *argv: Any, warnings: bool = False) -> tuple[int, list[str
     )
 
 
-def with_manifest(tmp_path: Path, text: str, phase: str = "baseline") -> Path:
+def with_manifest(project_dir: Path, text: str, phase: str = "baseline") -> Path:
     """A stack file whose first workload's legacy manifest is `text`."""
-    manifest = tmp_path / "hello-spin.yaml"
+    manifest = project_dir / "hello-spin.yaml"
     manifest.write_text(text)
     raw = load_raw(phase_path(Phase.BASELINE))
-    raw["workloads"][0]["manifest"] = str(manifest)
+    raw["workloads"][0]["manifest"] = str(manifest.relative_to(ROOT))
     raw["phase"] = phase
-    return write_stack(tmp_path / "stack.yaml", raw)
+    return write_stack(project_dir / "stack.yaml", raw)
 
 
 @pytest.mark.parametrize("path", PHASE_FILES, ids=lambda p: p.name)
@@ -225,7 +225,7 @@ def test_unreadable_stack_files_exit_2(tmp_path, capsys, content, message):
 
 def test_missing_file(tmp_path, capsys):
     code, _, err = run_check(capsys, tmp_path / "nope.yaml")
-    assert code == 2 and "cannot read: No such file or directory" in err
+    assert code == 2 and "cannot read file: No such file or directory" in err
 
 
 def test_invalid_config_lists_every_problem(tmp_path, capsys):
@@ -238,11 +238,11 @@ def test_invalid_config_lists_every_problem(tmp_path, capsys):
     assert any("legacyPool.vmSzie: unknown key" in line for line in out)
 
 
-def test_a_manifest_failing_the_clusters_schema_is_a_config_problem(tmp_path, capsys):
+def test_a_manifest_failing_the_clusters_schema_is_a_config_problem(project_dir, capsys):
     text = HELLO.read_text().replace(
         "          imagePullPolicy:", "          bogusField: 1\n          imagePullPolicy:"
     )
-    code, out, _ = run_check(capsys, with_manifest(tmp_path, text))
+    code, out, _ = run_check(capsys, with_manifest(project_dir, text))
     assert code == 1
     assert len(out) == 1
     assert "workloads[0].manifest: Deployment web/hello-spin (Kubernetes 1.33)" in out[0]
@@ -253,16 +253,16 @@ def test_a_manifest_failing_the_clusters_schema_is_a_config_problem(tmp_path, ca
 NEWER_FIELD = "          lifecycle:\n            stopSignal: SIGTERM\n          imagePullPolicy:"
 
 
-def test_schema_failure_on_older_kubernetes_versions(tmp_path, capsys):
+def test_schema_failure_on_older_kubernetes_versions(project_dir, capsys):
     text = HELLO.read_text().replace("          imagePullPolicy:", NEWER_FIELD)
-    code, out, _ = run_check(capsys, with_manifest(tmp_path, text))
+    code, out, _ = run_check(capsys, with_manifest(project_dir, text))
     assert code == 1
     assert len(out) == 2  # the legacy Deployment on 1.31 and on 1.32
     assert all("schema: Deployment web/hello-spin (Kubernetes 1.3" in line for line in out)
     assert all("'stopSignal' was unexpected" in line for line in out)
-    code, out, _ = run_check(capsys, tmp_path / "stack.yaml", "--kubernetes-version", "1.34")
+    code, out, _ = run_check(capsys, project_dir / "stack.yaml", "--kubernetes-version", "1.34")
     assert code == 0
-    code, out, _ = run_check(capsys, tmp_path / "stack.yaml", "--kubernetes-version", "1.31")
+    code, out, _ = run_check(capsys, project_dir / "stack.yaml", "--kubernetes-version", "1.31")
     assert code == 1 and len(out) == 1 and "(Kubernetes 1.31)" in out[0]
 
 
@@ -278,16 +278,16 @@ def test_schema_failure_reporting(monkeypatch, capsys):
     assert out == [f"{phase_path(Phase.PREPARE)}: schema: RuntimeClass broken on 1.32"]
 
 
-def test_scheduling_problem(tmp_path, capsys):
+def test_scheduling_problem(project_dir, capsys):
     text = HELLO.read_text().replace(
         "        restartPolicy: Always",
         "        nodeSelector:\n          disk: ssd\n        restartPolicy: Always",
     )
-    code, out, _ = run_check(capsys, with_manifest(tmp_path, text))
+    code, out, _ = run_check(capsys, with_manifest(project_dir, text))
     assert code == 1
     assert out == [
-        f"{tmp_path / 'stack.yaml'}: scheduling: Deployment web/hello-spin: no node of any pool can run it "
-        "in phase baseline"
+        f"{project_dir / 'stack.yaml'}: scheduling: Deployment web/hello-spin: no node of any pool can "
+        "run it in phase baseline"
     ]
 
 
@@ -342,11 +342,11 @@ def test_from_file_config_problems_are_reported(tmp_path, capsys):
     assert any(line.startswith(f"(source) {source}: cluster.name") for line in out)
 
 
-def test_parallel_schema_check_matches_serial(tmp_path, capsys, monkeypatch):
+def test_parallel_schema_check_matches_serial(project_dir, capsys, monkeypatch):
     import migrate.check
 
     text = HELLO.read_text().replace("          imagePullPolicy:", NEWER_FIELD)
-    path = with_manifest(tmp_path, text, phase="parallel")
+    path = with_manifest(project_dir, text, phase="parallel")
     code, serial, _ = run_check(capsys, path)
     monkeypatch.setattr(migrate.check, "PARALLEL_MIN_VALIDATIONS", 0)
     code_parallel, parallel, _ = run_check(capsys, path)

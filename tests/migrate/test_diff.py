@@ -134,25 +134,25 @@ def test_no_change(capsys):
     assert "No resource changes." in out and "None found." in out
 
 
-def many_workloads(tmp_path: Path, count: int, phase: str) -> Path:
+def many_workloads(project_dir: Path, count: int, phase: str) -> Path:
     raw = load_raw(phase_path(Phase.BASELINE))
     source = (ROOT / "manifests/legacy/web/hello-spin.yaml").read_text()
     workloads = []
     for index in range(count):
         name = f"app-{index:03d}"
-        manifest = tmp_path / f"{name}.yaml"
+        manifest = project_dir / f"{name}.yaml"
         manifest.write_text(source.replace("hello-spin", name))
         workload = copy.deepcopy(raw["workloads"][0])
-        workload.update(name=name, manifest=str(manifest))
+        workload.update(name=name, manifest=str(manifest.relative_to(ROOT)))
         workloads.append(workload)
     # Without verification, so every changed Deployment and Service still fits one row each.
     raw.update(workloads=workloads, phase=phase, traffic={"weight": 50}, verification={"enabled": False})
-    return write_stack(tmp_path / f"{phase}.yaml", raw)
+    return write_stack(project_dir / f"{phase}.yaml", raw)
 
 
-def test_output_stays_under_the_limit_and_says_what_was_left_out(tmp_path, capsys):
-    source = many_workloads(tmp_path, 60, "parallel")
-    target = many_workloads(tmp_path, 60, "cutover")
+def test_output_stays_under_the_limit_and_says_what_was_left_out(project_dir, capsys):
+    source = many_workloads(project_dir, 60, "parallel")
+    target = many_workloads(project_dir, 60, "cutover")
     code, out = run_diff(capsys, source, target)
     assert code == 0
     assert len(out) < 60_000

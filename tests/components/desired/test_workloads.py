@@ -401,7 +401,7 @@ WASI_AFFINITY = """        affinity:
 """
 
 
-def with_affinity(tmp_path, affinity: str = WASI_AFFINITY) -> dict:
+def with_affinity(project_dir, affinity: str = WASI_AFFINITY) -> dict:
     text = (
         (ROOT / LEGACY["web-hello-spin"])
         .read_text()
@@ -410,14 +410,14 @@ def with_affinity(tmp_path, affinity: str = WASI_AFFINITY) -> dict:
             f"{affinity}        runtimeClassName: wasmtime-spin-v2\n",
         )
     )
-    (tmp_path / "hello.yaml").write_text(text)
+    (project_dir / "hello.yaml").write_text(text)
     raw = copy.deepcopy(load_raw(phase_path(Phase.PARALLEL, 50)))
-    raw["workloads"][0]["manifest"] = str(tmp_path / "hello.yaml")
+    raw["workloads"][0]["manifest"] = str((project_dir / "hello.yaml").relative_to(ROOT))
     return raw
 
 
-def test_wasi_node_affinity_is_dropped_and_the_rest_kept(tmp_path):
-    migration = load_migration(with_affinity(tmp_path))
+def test_wasi_node_affinity_is_dropped_and_the_rest_kept(project_dir):
+    migration = load_migration(with_affinity(project_dir))
     state = build_desired_state(migration)
     affinity = _inputs(state, "web-hello-spin-deployment")["spec"]["template"]["spec"]["affinity"]
     assert affinity["nodeAffinity"] == {
@@ -464,8 +464,8 @@ KRUSTLET_POD = """        hostNetwork: true
 """
 
 
-def test_krustlet_host_network_and_wasi_tolerations_are_dropped_from_new_pods(tmp_path):
-    state = build_desired_state(load_migration(with_affinity(tmp_path, KRUSTLET_POD)))
+def test_krustlet_host_network_and_wasi_tolerations_are_dropped_from_new_pods(project_dir):
+    state = build_desired_state(load_migration(with_affinity(project_dir, KRUSTLET_POD)))
     pod = _inputs(state, "web-hello-spin-deployment")["spec"]["template"]["spec"]
     assert "hostNetwork" not in pod and "dnsPolicy" not in pod
     assert pod["nodeSelector"] == {"contoso.com/tier": "web"}
