@@ -12,7 +12,7 @@ import os
 import reprlib
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.composer import Composer
@@ -156,6 +156,12 @@ class _BoundedComposer(Composer):
     would contain itself. Iterative rather than recursive, which also makes it faster than PyYAML's
     own Python composer; path resolvers (unused by safe loading) are not consulted."""
 
+    if TYPE_CHECKING:  # provided by the parser and the resolver it is mixed with
+
+        def get_event(self) -> Any: ...
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any: ...
+
     def compose_document(self) -> yaml.Node:
         self.get_event()  # DocumentStartEvent
         node = self._compose_root()
@@ -164,7 +170,9 @@ class _BoundedComposer(Composer):
         return node
 
     def _compose_root(self) -> yaml.Node:
-        anchors, sizes, open_anchors = self.anchors, {}, set()
+        anchors = self.anchors
+        sizes: dict[Any, int] = {}
+        open_anchors: set[Any] = set()
         nodes = aliases = 0
         stack: list[list[Any]] = []  # [collection node, anchor, node count at its start, pending key]
         while True:
@@ -249,7 +257,7 @@ class _PythonLoader(
 
 LOADERS: tuple[type, ...] = (_PythonLoader,)
 if yaml.__with_libyaml__:
-    from yaml.cyaml import CParser
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
     class _LibyamlLoader(_BoundedComposer, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
         """libyaml parses (in C, the fast part); composing stays in Python so every limit holds before

@@ -102,7 +102,7 @@ MAX_SCHEMA_LINES = 20
 def _quantities(pod: dict[str, Any]) -> list[tuple[str, Any]]:
     """(path, value) of every resource quantity a pod template sets: container requests and limits,
     pod-level resources, overhead and emptyDir size limits."""
-    found = []
+    found: list[tuple[str, Any]] = []
 
     def resource_lists(path: str, resources: Any) -> None:
         if isinstance(resources, dict):
