@@ -1,4 +1,4 @@
-"""Command line: `python -m migrate render|diff|check ...` from the project root."""
+"""Command line: `python -m migrate render|diff|check|init ...` from the project root."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from components.schemas import KUBERNETES_VERSIONS
+from migrate import init
 from migrate.check import check, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, render_diff
 from migrate.render import render
@@ -36,6 +37,8 @@ examples:
   python -m migrate render stacks/prod.2-prepare.yaml --out build/prepare
   python -m migrate diff stacks/prod.3-parallel.yaml stacks/prod.4-cutover.yaml
   python -m migrate check stacks/prod.4-cutover.yaml --from stacks/prod.3-parallel.yaml
+  python -m migrate init --kubectl-export export.yaml --node-pools pools.json --cluster SUB/RG/NAME \
+      --stack contoso --out .
 """
 
 
@@ -100,6 +103,7 @@ def parser() -> argparse.ArgumentParser:
         "--kubernetes-version",
         help=f"validate schemas for this version only (default all of {', '.join(KUBERNETES_VERSIONS)})",
     )
+    init.add_parser(commands, EPILOG)
     return main
 
 
@@ -190,7 +194,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    handler = {"render": _render, "diff": _diff, "check": _check}[args.command]
+    handler = {"render": _render, "diff": _diff, "check": _check, "init": init.run}[args.command]
     try:
         return handler(args)
     except InputError as error:
