@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from migrate.inventory import (
     InventoryError,
     build_inventory,
@@ -123,6 +125,12 @@ def read_live(kubeconfig: Path, api_client: Any | None = None) -> list[dict[str,
         objects += [{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", **r} for r in routes]
     except ApiException as error:
         raise InventoryError(f"cluster read failed: {error.status} {error.reason}") from None
+    except ValidationError as error:  # the client's models are stricter than some API servers' answers
+        first = error.errors(include_url=False)[0]
+        raise InventoryError(
+            f"cluster read failed: the kubernetes client rejects a {error.title} "
+            f"({'.'.join(map(str, first['loc']))}: {first['msg']}); use --kubectl-export instead"
+        ) from None
     except OSError as error:  # urllib3 connection errors are OSErrors
         raise InventoryError(f"cluster read failed: {error}") from None
     return objects

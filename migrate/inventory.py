@@ -22,7 +22,6 @@ from components.config import (
     Gateway,
     LegacyPool,
     Phase,
-    PoolName,
     Quantity,
     parse_config,
 )
@@ -58,7 +57,6 @@ MIN_TARGET_NODES = 2
 
 _VM_SIZE = re.compile(r"^Standard_([A-Z]+?)(\d+)")
 _DNS_LABEL = TypeAdapter(DnsLabel)
-_POOL_NAME = TypeAdapter(PoolName)
 _QUANTITY = TypeAdapter(Quantity)
 
 
@@ -363,7 +361,7 @@ def classify(finding: WorkloadFinding, classes: dict[str, str]) -> None:
         finding.classification = "decision needed"
 
 
-def _container_notes(finding: WorkloadFinding, pod: dict[str, Any], template_meta: dict[str, Any]) -> None:
+def _container_notes(finding: WorkloadFinding, pod: dict[str, Any], annotations: dict[str, Any]) -> None:
     containers = [c for c in pod.get("containers") or [] if isinstance(c, dict)]
     if len(containers) > 1:
         finding.blocking.append(
@@ -395,9 +393,6 @@ def _container_notes(finding: WorkloadFinding, pod: dict[str, Any], template_met
             "an ordinary pod to admission control (Pod Security, Safeguards); drop what the "
             "module never needed"
         )
-    annotations = {
-        **(template_meta.get("annotations") or {}),
-    }
     wasm_annotations = sorted(k for k in annotations if k.startswith(WASM_ANNOTATION_PREFIXES))
     if wasm_annotations:
         finding.notes.append(
@@ -951,7 +946,8 @@ def _decide(
             "remove the pin from the Deployment (the RuntimeClass keeps it on WASI nodes) and export it again"
         )
     containers = pod.get("containers") or [{}]
-    _container_notes(finding, pod, template.get("metadata") or {})
+    template_annotations = (template.get("metadata") or {}).get("annotations") or {}
+    _container_notes(finding, pod, {**(obj["metadata"].get("annotations") or {}), **template_annotations})
     finding.entry = {
         "name": finding.name,
         "namespace": finding.namespace,
