@@ -21,6 +21,7 @@ from migrate.inventory import (
     read_node_pools,
     report_markdown,
     stack_file_text,
+    wasi_pools,
 )
 from migrate.state import EXIT_INPUT, EXIT_OK
 
@@ -154,9 +155,10 @@ def run(args: argparse.Namespace) -> int:
             raise InventoryError(f"--stack {args.stack!r}: use letters, digits, '-', '_' and '.'")
         cluster = parse_cluster(args.cluster)
         pools = read_node_pools(_read(args.node_pools, "the node pools"), str(args.node_pools))
+        wasi = wasi_pools(pools, str(args.node_pools))
         if args.kubectl_export:
             source = str(args.kubectl_export)
-            objects = read_export(_read(args.kubectl_export, "the export"), source)
+            objects = read_export(_read(args.kubectl_export, "the export"), source, wasi)
         else:
             source = f"the cluster of {args.kubeconfig}"
             objects = read_live(args.kubeconfig)

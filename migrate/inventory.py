@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from components.config import (
     parse_config,
 )
 from components.legacy import SPIDERLIGHTNING_CLASS, YAML_LOADER, is_wasi_pod
+from migrate.kubectl_list import ExportedObject, ItemText, Pass, read_selected
 
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
 # versioned ("spin-v2", "spin-v0-8-0"), so the part before the first '-' or '_' is compared.
@@ -68,13 +69,28 @@ class InventoryError(Exception):
 # Reading the inputs
 
 
-def read_export(text: str, source: str) -> list[dict[str, Any]]:
-    """The items of a `kubectl get ... -A -o yaml` List."""
+ITEMS_MESSAGE = "a kubectl List needs `items`, each an object with kind and metadata"
+
+
+def read_export(text: str, source: str, pools: list[WasiPool] | None = None) -> list[dict[str, Any]]:
+    """The items of a `kubectl get ... -A -o yaml` List. Given the WASI pools and kubectl's layout, only
+    what the inventory can use is parsed (migrate/kubectl_list.py): RuntimeClasses and the objects in
+    front of workloads; workloads whose text names a Wasm RuntimeClass, a wasmtime-* label, a WASI pool or
+    one of its taints, or a Krustlet arch (every signal wasm_signals looks for); and Services whose text
+    holds a pod label value of those workloads. The rest is cut out by lines and never parsed, so a
+    syntax error inside an object that cannot matter goes unnoticed."""
     try:
-        documents = [d for d in yaml.load_all(text, Loader=YAML_LOADER) if d is not None]
+        selected = read_selected(text, _passes(pools)) if pools is not None else None
+        if selected is not None:
+            envelope, parsed = selected
+            documents: list[Any] = [{**envelope, "items": parsed}]
+        else:
+            documents = [d for d in yaml.load_all(text, Loader=YAML_LOADER) if d is not None]
     except yaml.YAMLError as error:
         detail = " ".join(str(error).split())
         raise InventoryError(f"{source}: not YAML ({detail})") from None
+    except ValueError:
+        raise InventoryError(f"{source}: {ITEMS_MESSAGE}") from None
     document = documents[0] if len(documents) == 1 else None
     if not isinstance(document, dict) or document.get("kind") != "List":
         raise InventoryError(
@@ -88,8 +104,44 @@ def read_export(text: str, source: str) -> list[dict[str, Any]]:
         and isinstance(item.get("metadata"), dict)
         for item in items
     ):
-        raise InventoryError(f"{source}: a kubectl List needs `items`, each an object with kind and metadata")
+        raise InventoryError(f"{source}: {ITEMS_MESSAGE}")
     return items
+
+
+NEIGHBOUR_KINDS = frozenset(
+    {"RuntimeClass", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "HTTPRoute"}
+)
+_LABEL_TOKEN = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
+
+
+def _passes(pools: list[WasiPool] | None) -> list[Pass]:
+    def neighbours(_: list[ExportedObject]) -> Callable[[ItemText], bool]:
+        return lambda item: item.kind is None or item.kind in NEIGHBOUR_KINDS
+
+    def workloads(parsed: list[ExportedObject]) -> Callable[[ItemText], bool]:
+        hints = (
+            "wasmtime-",
+            *KRUSTLET_ARCHES,
+            *wasm_runtime_classes(parsed),
+            *(pool.name for pool in pools or []),
+            *(taint["key"] for pool in pools or [] for taint in pool.taints),
+        )
+        return lambda item: (
+            item.kind in WORKLOAD_KINDS
+            and not (item.kind in ("Pod", "Job") and item.owned)
+            and any(hint in item.text for hint in hints)
+        )
+
+    def services(parsed: list[ExportedObject]) -> Callable[[ItemText], bool]:
+        values = {
+            str(value)
+            for obj in parsed
+            if obj.get("kind") == "Deployment"
+            for value in ((pod_template(obj).get("metadata") or {}).get("labels") or {}).values()
+        }
+        return lambda item: item.kind == "Service" and not values.isdisjoint(_LABEL_TOKEN.findall(item.text))
+
+    return [neighbours, workloads, services]
 
 
 def read_node_pools(text: str, source: str) -> list[dict[str, Any]]:
@@ -505,19 +557,39 @@ def _label_selector_matches(selector: dict[str, Any], labels: dict[str, Any]) ->
 
 @dataclass(frozen=True)
 class Index:
-    """The export's objects by namespace and kind, so each workload's neighbours are found quickly."""
+    """The export's objects by namespace and kind, and Services by one of their selector labels, so each
+    workload's neighbours are found without scanning the whole namespace."""
 
     by_namespace: dict[tuple[str, str], list[dict[str, Any]]]
+    services_by_label: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]]
 
     @classmethod
     def of(cls, objects: list[dict[str, Any]]) -> Index:
         by_namespace: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for obj in objects:
-            by_namespace.setdefault((_meta(obj)[0], str(obj.get("kind"))), []).append(obj)
-        return cls(by_namespace)
+        services: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]] = {}
+        for position, obj in enumerate(objects):
+            namespace = _meta(obj)[0]
+            by_namespace.setdefault((namespace, str(obj.get("kind"))), []).append(obj)
+            selector = (obj.get("spec") or {}).get("selector") if obj.get("kind") == "Service" else None
+            if isinstance(selector, dict) and selector:
+                key, value = min(selector.items(), key=lambda pair: str(pair))
+                services.setdefault((namespace, str(key), str(value)), []).append((position, obj))
+        return cls(by_namespace, services)
 
     def get(self, namespace: str, kind: str) -> list[dict[str, Any]]:
         return self.by_namespace.get((namespace, kind), [])
+
+    def services_selecting(self, namespace: str, labels: dict[str, Any]) -> list[dict[str, Any]]:
+        """Services whose non-empty selector the labels satisfy, in export order."""
+        candidates = sorted(
+            (
+                entry
+                for key, value in labels.items()
+                for entry in self.services_by_label.get((namespace, str(key), str(value)), [])
+            ),
+            key=lambda entry: entry[0],
+        )
+        return [s for _, s in candidates if _selects((s.get("spec") or {}).get("selector") or {}, labels)]
 
 
 def _neighbour_notes(
@@ -614,12 +686,8 @@ def _gateway_from_route(route: dict[str, Any], service_name: str, namespace: str
 
 def _selecting_services(deployment: dict[str, Any], index: Index, namespace: str) -> list[dict[str, Any]]:
     labels = (pod_template(deployment).get("metadata") or {}).get("labels") or {}
-    return [
-        service
-        for service in index.get(namespace, "Service")
-        if _selects((service.get("spec") or {}).get("selector") or {}, labels)
-        and (service.get("spec") or {}).get("ports")
-    ]
+    found = index.services_selecting(namespace, labels)
+    return [s for s in found if (s.get("spec") or {}).get("ports")]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -988,10 +1056,16 @@ def stack_file_text(config: dict[str, Any], cluster_name: str) -> str:
 
 
 def export_text(listing: dict[str, Any], source: str) -> str:
-    """The objects as kubectl printed them (server fields included: the loader strips them)."""
+    """The objects as kubectl printed them: its own text where the export was read in kubectl's layout
+    (server fields included: the loader strips them), else dumped from the objects."""
     header = (
         f"# Exported by `python -m migrate init` from {source}: the Deployment and the Service users reach.\n"
     )
+    texts = [getattr(item, "source_text", None) for item in listing["items"]]
+    if all(texts):
+        return (
+            f'{header}apiVersion: v1\nitems:\n{"".join(texts)}kind: List\nmetadata:\n  resourceVersion: ""\n'
+        )
     return header + yaml.dump(
         listing, Dumper=NoAliasDumper, sort_keys=False, default_flow_style=False, width=100_000
     )
