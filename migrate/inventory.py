@@ -36,12 +36,14 @@ ARCH_LABEL = "kubernetes.io/arch"
 WASI_LABEL_PREFIX = "kubernetes.azure.com/wasmtime-"
 AGENTPOOL_LABELS = ("kubernetes.azure.com/agentpool", "agentpool")
 WASM_ANNOTATION_PREFIXES = ("module.wasm.image/", "wasm.", "wasi.", "kubernetes.azure.com/wasm")
-# containerd-shim-spin README: the AKS classes alias these shims; the target installs v0.24.0 (Spin 3.6.3).
+# The shims behind the AKS classes and the Spin each embeds: containerd-shim-spin's README (v0.15.1 -> Spin
+# 2.6.0, v0.24.0 -> 3.6.3, the target) and deislabs/containerd-wasm-shims' README table (v0.8 -> Spin
+# 1.4.0, v0.5.1 -> 1.0.0; v0.3.0 predates the table and Spin 1.0).
 READY_CLASSES = {"wasmtime-spin-v2": "v0.15.1 (Spin 2.6)", "wasmtime-spin-v0-15-1": "v0.15.1 (Spin 2.6)"}
 OLD_SPIN_CLASSES = {
-    "wasmtime-spin-v1": "v0.8.0 (Spin 1.x)",
-    "wasmtime-spin-v0-8-0": "v0.8.0 (Spin 1.x)",
-    "wasmtime-spin-v0-5-1": "v0.5.1 (Spin 0.x/1.0)",
+    "wasmtime-spin-v1": "v0.8.0 (Spin 1.4)",
+    "wasmtime-spin-v0-8-0": "v0.8.0 (Spin 1.4)",
+    "wasmtime-spin-v0-5-1": "v0.5.1 (Spin 1.0)",
     "wasmtime-spin-v0-3-0": "v0.3.0 (Spin 0.x)",
 }
 TARGET_SHIM = "containerd-shim-spin v0.24.0 (Spin 3.6.3)"
@@ -402,12 +404,11 @@ def classify(finding: WorkloadFinding, classes: dict[str, str]) -> None:
         )
     elif runtime_class == SPIDERLIGHTNING_CLASS or handler.startswith("slight"):
         finding.classification = "rewrite required"
-        finding.blocking.append(
-            "SpiderLightning (slight) has no successor shim and is deprecated upstream since 2024-01-01: "
-            "rewrite the app for Spin and set `image:` to the rewrite; until then `check` fails on this "
-            "workload's `image`"
+        finding.notes.append(
+            "SpiderLightning (slight) is deprecated upstream since 2024-01-01 and has no successor shim: "
+            "nothing on the target runs it, so the app needs a rewrite for Spin"
         )
-    elif finding.signals and any("Krustlet" in s for s in finding.signals):
+    elif any("Krustlet" in signal for signal in finding.signals):
         finding.classification = "rewrite required"
     else:
         finding.classification = "decision needed"
@@ -423,7 +424,10 @@ def _container_notes(finding: WorkloadFinding, pod: dict[str, Any], annotations:
             "the Deployment again; until then `check` fails on this workload's manifest"
         )
     if pod.get("initContainers"):
-        finding.notes.append("init containers run as Wasm under the shim too: confirm they are Wasm modules")
+        finding.notes.append(
+            "init containers: runtimeClassName applies to the whole pod, so they start under the Spin "
+            "shim too; confirm they run there"
+        )
     volumes = pod.get("volumes") or []
     host_paths = [v.get("name") for v in volumes if isinstance(v, dict) and "hostPath" in v]
     if host_paths:
@@ -434,9 +438,9 @@ def _container_notes(finding: WorkloadFinding, pod: dict[str, Any], annotations:
     other = [v.get("name") for v in volumes if isinstance(v, dict) and "hostPath" not in v]
     if other:
         finding.notes.append(
-            f"volumes ({', '.join(map(str, other))}): the shim maps mounts into the module "
-            "only where the Spin "
-            "manifest declares `files`; confirm the app reads them"
+            f"volumes ({', '.join(map(str, other))}): a Spin component sees only the files its "
+            "manifest grants, so a mounted volume is invisible unless the app maps that path; confirm "
+            "how the app uses it"
         )
     security = _security_assumptions(pod, containers)
     if security:
@@ -960,10 +964,8 @@ def _decide(
         return
     if signals.krustlet:
         finding.reason = (
-            "not migrated: a Krustlet-era module (kubernetes.io/arch wasm32-*), not a Spin "
-            "app, on a pool the "
-            "config cannot describe (its taints use the reserved kubernetes.io/ prefix); rebuild it as a "
-            "Spin app and deploy it on the shim's RuntimeClass"
+            "not migrated: a Krustlet-era WAGI/WASI module (kubernetes.io/arch wasm32-*), not a Spin app: "
+            f"rebuild it as a Spin app and deploy that with runtimeClassName {target_class}"
         )
         return
     if finding.wasi_pool != chosen.name:
@@ -976,12 +978,12 @@ def _decide(
         )
         return
     if not is_wasi_pod(pod):
-        if runtime_class and runtime_class in classes:
+        if runtime_class and (runtime_class in classes or runtime_class.startswith("wasmtime-")):
+            handler = f" (handler {classes[runtime_class]})" if runtime_class in classes else ""
             finding.reason = (
-                f"not migrated: RuntimeClass {runtime_class} (handler "
-                f"{classes[runtime_class]}) is not one of "
-                "the AKS WASI classes the migration adopts; it targets containerd-shim-spin, so rebuild the "
-                "app for Spin or run it on its own shim"
+                f"not migrated: RuntimeClass {runtime_class}{handler} is not one of the AKS WASI classes "
+                "the migration adopts, and the target runs containerd-shim-spin only: rebuild the app for "
+                "Spin, or run it on its own shim"
             )
         else:
             finding.reason = (
@@ -1006,6 +1008,11 @@ def _decide(
     finding.migrated = True
     finding.service = _meta(service)[1]
     finding.manifest = f"manifests/legacy/{finding.namespace}/{finding.name}.yaml"
+    if finding.classification == "rewrite required":  # SpiderLightning: Krustlet modules stopped above
+        finding.blocking.append(
+            "set `image:` to the Spin rewrite of this SpiderLightning app (slight has no successor shim); "
+            "until then `check` fails on this workload's `image`"
+        )
     if signals.pinned_pools:
         finding.blocking.append(
             f"pinned to WASI pool {chosen.name} by its agentpool label: the migration copies that pin to the "

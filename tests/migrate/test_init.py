@@ -83,7 +83,7 @@ def test_writes_the_stack_the_exports_and_the_report(generated):
     assert "managedFields" in export["items"][0]["metadata"] and "status" in export["items"][0]
     report = (generated / "migration-report.md").read_text()
     assert report.startswith("# Migration readiness: aks-contoso-prod (stack `prod`)")
-    assert "- **shop/inventory**: SpiderLightning (slight) has no successor shim" in report
+    assert "- **shop/inventory**: set `image:` to the Spin rewrite of this SpiderLightning app" in report
     assert "| StatefulSet search/indexer |" in report
 
 

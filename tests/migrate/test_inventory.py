@@ -257,11 +257,12 @@ def test_readiness_per_workload(inventory):
         "rebuild it with the current Spin SDK" in note and "Spin 3.6.3" in note for note in orders["notes"]
     )
     assert orders["blocking"] == []
-    assert found["Deployment shop/inventory"]["blocking"] == [
-        "SpiderLightning (slight) has no successor shim and is deprecated upstream since 2024-01-01: "
-        "rewrite the app for Spin and set `image:` to the rewrite; until then `check` fails on this "
-        "workload's `image`"
+    inventory_app = found["Deployment shop/inventory"]
+    assert inventory_app["blocking"] == [
+        "set `image:` to the Spin rewrite of this SpiderLightning app (slight has no successor shim); "
+        "until then `check` fails on this workload's `image`"
     ]
+    assert "SpiderLightning (slight) is deprecated upstream since 2024-01-01" in inventory_app["notes"][0]
     assert found["Deployment media/thumbnailer"]["blocking"][0].startswith(
         "2 containers (thumbnailer, log-shipper): a Spin pod runs exactly one Wasm container"
     )
@@ -511,3 +512,40 @@ def test_fixture_is_a_realistic_export():
         for d in deployments
     )
     assert {d["metadata"]["namespace"] for d in deployments} >= {"web", "shop", "payments", "kube-system"}
+
+
+def _with_pod(change) -> dict[str, dict[str, Any]]:
+    items = objects()
+    change(find(items, "Deployment", "web", "hello-spin")["spec"]["template"]["spec"])
+    return by_key(build_inventory(items, node_pools(), CLUSTER, "prod"))["Deployment web/hello-spin"]
+
+
+def test_a_wasmtime_class_aks_never_had_is_not_adopted():
+    finding = _with_pod(lambda pod: pod.update(runtimeClassName="wasmtime-wws-v1"))
+    assert finding["reason"].startswith(
+        "not migrated: RuntimeClass wasmtime-wws-v1 is not one of the AKS WASI classes the migration adopts"
+    )
+
+
+def test_a_krustlet_deployment_needs_a_rebuild():
+    def krustlet(pod: dict[str, Any]) -> None:
+        del pod["runtimeClassName"]
+        pod["nodeSelector"] = {"kubernetes.io/arch": "wasm32-wagi"}
+
+    finding = _with_pod(krustlet)
+    assert finding["classification"] == "rewrite required"
+    assert finding["reason"].startswith("not migrated: a Krustlet-era WAGI/WASI module")
+    assert finding["blocking"] == []
+
+
+def test_slight_outside_a_deployment_is_a_note_not_a_check_failure():
+    items = objects()
+    indexer = find(items, "StatefulSet", "search", "indexer")
+    indexer["spec"]["template"]["spec"]["runtimeClassName"] = "wasmtime-slight-v1"
+    finding = by_key(build_inventory(items, node_pools(), CLUSTER, "prod"))["StatefulSet search/indexer"]
+    assert (finding["classification"], finding["blocking"], finding["migrated"]) == (
+        "rewrite required",
+        [],
+        False,
+    )
+    assert finding["notes"][0].startswith("SpiderLightning (slight) is deprecated upstream")
