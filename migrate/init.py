@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from components.migration import PROJECT_ROOT
 from migrate.inventory import (
     InventoryError,
     build_inventory,
@@ -186,6 +187,12 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"migrate init: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
         return EXIT_INPUT
+    if args.out.resolve() != PROJECT_ROOT:
+        print(
+            f"migrate init: note: {args.out} is not the project root; copy its stacks/ and manifests/ into "
+            f"{PROJECT_ROOT} before `migrate check` or `pulumi` (their paths are relative to it)",
+            file=sys.stderr,
+        )
     summary = inventory.report["summary"]
     if args.format == "json":
         json.dump(inventory.report, sys.stdout, indent=2)

@@ -1177,6 +1177,10 @@ def report_markdown(report: dict[str, Any]) -> str:
         "",
         "## Next",
         "",
+        "Paths in the stack file are relative to the directory init wrote to; `migrate check` and the Pulumi "
+        "program read them from the project root (where Pulumi.yaml is), so keep `stacks/` and `manifests/` "
+        "there.",
+        "",
         f"1. Decide the items above in `{report['stackFile']}` (and re-export where they say so).",
         f"2. `python -m migrate check {report['stackFile']}`, then `python -m migrate render` "
         "the next phase.",
