@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from components.migration import PROJECT_ROOT
 from migrate.inventory import (
+    Inventory,
     InventoryError,
     build_inventory,
     export_text,
@@ -89,18 +90,18 @@ def _read(path: Path, what: str) -> str:
         ) from None
 
 
-def read_live(kubeconfig: Path, api_client: Any | None = None) -> list[dict[str, Any]]:
+def read_live(kubeconfig: Path) -> list[dict[str, Any]]:
     """The export's objects read through the official client, in the shape `kubectl -o yaml` prints:
     ApiClient.sanitize_for_serialization gives the wire (camelCase) dicts; list items carry no
     apiVersion/kind on the wire, so they are set here as kubectl does."""
     from kubernetes import client, config
     from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
 
-    if api_client is None:
-        try:
-            api_client = config.new_client_from_config(config_file=str(kubeconfig))
-        except Exception as error:  # the loader raises ConfigException, OSError, YAML errors...
-            raise InventoryError(f"{kubeconfig}: cannot load kubeconfig: {error}") from None
+    try:
+        api_client = config.new_client_from_config(config_file=str(kubeconfig))
+    except Exception as error:  # the loader raises ConfigException, OSError, YAML errors...
+        raise InventoryError(f"{kubeconfig}: cannot load kubeconfig: {error}") from None
     objects: list[dict[str, Any]] = []
 
     def paged(method: Callable[..., Any]) -> list[Any]:
@@ -133,12 +134,12 @@ def read_live(kubeconfig: Path, api_client: Any | None = None) -> list[dict[str,
             f"cluster read failed: the kubernetes client rejects a {error.title} "
             f"({'.'.join(map(str, first['loc']))}: {first['msg']}); use --kubectl-export instead"
         ) from None
-    except OSError as error:  # urllib3 connection errors are OSErrors
-        raise InventoryError(f"cluster read failed: {error}") from None
+    except (HTTPError, OSError) as error:  # unreachable server, TLS failure, retries exhausted
+        raise InventoryError(f"cluster read failed: {' '.join(str(error).split())}") from None
     return objects
 
 
-def _outputs(out: Path, stack: str, inventory: Any, source: str) -> dict[Path, str]:
+def _outputs(out: Path, stack: str, inventory: Inventory, source: str) -> dict[Path, str]:
     files = {
         out / "stacks" / f"Pulumi.{stack}.yaml": stack_file_text(
             inventory.config, inventory.config["cluster"]["name"]

@@ -327,3 +327,10 @@ def test_live_answer_the_client_cannot_read_exits_2(tmp_path, capsys, monkeypatc
         "(numberMisscheduled: Input should be a valid integer); use --kubectl-export instead\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_unreachable_cluster_exits_2(tmp_path, capsys):
+    closed_port = KUBECONFIG.replace("aks-contoso-prod.hcp.westeurope.azmk8s.io:443", "127.0.0.1:9")
+    code, _, err = run_init(capsys, tmp_path / "out", "--kubeconfig", _write(tmp_path / "kc", closed_port))
+    assert code == 2 and err.startswith("migrate init: cluster read failed: ") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
