@@ -1,5 +1,5 @@
 """Pulumi entry point: the stack config's `phase` selects what this run registers."""
 
-from components.phase import program
+from components.migration_phase import program
 
 program()

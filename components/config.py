@@ -13,12 +13,15 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    Strict,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
+
+from components import identifiers
 
 PROJECT = "aks-wasm-migration"
 
@@ -33,11 +36,12 @@ class Phase(StrEnum):
     DECOMMISSION = "decommission"
 
     @property
-    def index(self) -> int:
+    def position(self) -> int:
+        """0 for baseline, 4 for decommission."""
         return list(Phase).index(self)
 
     def at_least(self, other: Phase) -> bool:
-        return self.index >= other.index
+        return self.position >= other.position
 
 
 # RuntimeClasses AKS created for WASI pools; their names stay taken while the pool exists.
@@ -55,36 +59,18 @@ AKS_WASI_RUNTIME_CLASSES = frozenset(
 _AKS_WASI_CLASS_PATTERN = re.compile(r"^wasmtime-(spin|slight)-v[0-9-]+$")
 RESERVED_LABEL_PREFIXES = ("kubernetes.azure.com/", "kubernetes.io/")
 
-_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
-_SHA256_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# The program names a workload's new pods' instance label `<name>-spin` (components.desired.workloads),
+# and a label value holds at most 63 characters.
+_WORKLOAD_NAME_MAX = 63 - len("-spin")
 
 
 def _fail(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message)
 
 
-def _pool_name(value: str) -> str:
-    if not _POOL_NAME.match(value):
-        raise _fail("pool_name", "must be 1-12 lowercase letters and digits, starting with a letter")
-    return value
-
-
-def _dns_label(value: str) -> str:
-    if not _DNS_LABEL.match(value):
-        raise _fail("dns_label", "must be a DNS label: lowercase letters, digits and '-', at most 63")
-    return value
-
-
 def _label_key(value: str) -> str:
-    prefix, _, name = value.rpartition("/")
-    if not _LABEL_NAME.match(name) or (prefix and not _DNS_SUBDOMAIN.match(prefix)):
-        raise _fail("label_key", "must be a Kubernetes label key: [prefix/]name")
+    identifiers.label_key(value)
     if any(value.startswith(reserved) for reserved in RESERVED_LABEL_PREFIXES):
         raise _fail(
             "reserved_label",
@@ -93,23 +79,46 @@ def _label_key(value: str) -> str:
     return value
 
 
-def _label_value(value: str) -> str:
-    if not _LABEL_VALUE.match(value):
-        raise _fail("label_value", "must be a Kubernetes label value: at most 63 of [A-Za-z0-9-_.]")
+def _workload_name(value: str) -> str:
+    identifiers.dns1123_label(value)
+    if len(value) > _WORKLOAD_NAME_MAX:
+        raise _fail(
+            "workload_name",
+            f"must be at most {_WORKLOAD_NAME_MAX} characters: the new pods are labelled '<name>-spin', "
+            "a Kubernetes label value of at most 63",
+        )
     return value
 
 
-def _quantity(value: str) -> str:
-    if not _QUANTITY.match(value):
-        raise _fail("quantity", "must be a Kubernetes quantity such as 100m, 0.5, 128Mi or 1Gi")
-    return value
+def _no_duplicates(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    repeated = sorted({str(value) for value in values if values.count(value) > 1})
+    if repeated:
+        raise _fail("duplicate", f"lists {', '.join(repeated)} more than once; list each at most once")
+    return values
 
 
-PoolName = Annotated[str, AfterValidator(_pool_name)]
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+# Identifiers as the target systems define them (components/identifiers.py cites each rule).
+PoolName = Annotated[str, AfterValidator(identifiers.aks_pool_name)]
+DnsLabel = Annotated[str, AfterValidator(identifiers.dns1123_label)]
+DnsSubdomain = Annotated[str, AfterValidator(identifiers.dns1123_subdomain)]
 LabelKey = Annotated[str, AfterValidator(_label_key)]
-LabelValue = Annotated[str, AfterValidator(_label_value)]
-Quantity = Annotated[str, AfterValidator(_quantity)]
+LabelValue = Annotated[str, AfterValidator(identifiers.label_value)]
+ResourceQuantity = Annotated[str, AfterValidator(identifiers.resource_quantity)]
+ResourceGroup = Annotated[str, AfterValidator(identifiers.azure_resource_group)]
+ClusterName = Annotated[str, AfterValidator(identifiers.aks_cluster_name)]
+VmSize = Annotated[str, AfterValidator(identifiers.azure_vm_size)]
+Registry = Annotated[str, AfterValidator(identifiers.oci_registry)]
+Repository = Annotated[str, AfterValidator(identifiers.oci_repository)]
+Tag = Annotated[str, AfterValidator(identifiers.oci_tag)]
+Digest = Annotated[str, AfterValidator(identifiers.oci_digest_value)]
+ImageReference = Annotated[str, AfterValidator(identifiers.oci_image_reference)]
+Hostname = Annotated[str, AfterValidator(identifiers.gateway_hostname)]
+PathPrefix = Annotated[str, AfterValidator(identifiers.gateway_path_prefix)]
+WorkloadName = Annotated[str, AfterValidator(_workload_name)]
+Zones = Annotated[tuple[Literal["1", "2", "3"], ...], AfterValidator(_no_duplicates)]
+# Booleans are not numbers and numbers are not strings: YAML `true` never becomes 1, "3" never 3.
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
 
 
 class Model(BaseModel):
@@ -120,8 +129,8 @@ class Model(BaseModel):
 
 class Cluster(Model):
     subscription_id: str
-    resource_group: str = Field(min_length=1, max_length=90)
-    name: str = Field(min_length=1, max_length=63)
+    resource_group: ResourceGroup
+    name: ClusterName
     kubernetes_version: str = Field(default="1.33", pattern=r"^1\.[0-9]+$")
     kubeconfig: SecretStr | None = None
     # Entra ID (AAD) clusters: "exec" returns a kubelogin kubeconfig (kubelogin must be on PATH).
@@ -130,7 +139,7 @@ class Cluster(Model):
     @field_validator("subscription_id")
     @classmethod
     def _subscription_is_uuid(cls, value: str) -> str:
-        if not _UUID.match(value):
+        if not _UUID.fullmatch(value):
             raise _fail("uuid", "must be an Azure subscription id (a UUID)")
         return value
 
@@ -150,8 +159,8 @@ class Taint(Model):
 
 
 class Autoscaling(Model):
-    min_count: int = Field(ge=0, le=1000)
-    max_count: int = Field(ge=1, le=1000)
+    min_count: Int = Field(ge=0, le=1000)
+    max_count: Int = Field(ge=1, le=1000)
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> Autoscaling:
@@ -163,20 +172,46 @@ class Autoscaling(Model):
         return self
 
 
-OsSku = Literal["Ubuntu", "Ubuntu2204", "Ubuntu2404", "AzureLinux", "AzureLinux3"]
+def _linux_os_skus() -> tuple[str, ...]:
+    """The OS SKUs of the AgentPool API version azure-native pins (2025-09-01 in 3.29), less Windows and
+    the retired CBLMariner; a newer name such as Ubuntu2404 is refused until the provider has it."""
+    from pulumi_azure_native.containerservice import OSSKU
+
+    return tuple(
+        sku.value for sku in OSSKU if not sku.value.startswith("Windows") and sku.value != "CBLMariner"
+    )
+
+
+LINUX_OS_SKUS = _linux_os_skus()
+
+
+def _os_sku(value: str) -> str:
+    if value not in LINUX_OS_SKUS:
+        raise _fail(
+            "os_sku",
+            f"must be one of {', '.join(LINUX_OS_SKUS)} (the Linux OS SKUs of the AKS API version "
+            "pulumi-azure-native uses)",
+        )
+    return value
+
+
+OsSku = Annotated[str, AfterValidator(_os_sku)]
 
 
 class Pool(Model):
-    """Fields shared by the legacy and the target pools, as AKS stores them on the agent pool."""
+    """Fields of the OCIContainer pools this project creates, as AKS stores them on the agent pool."""
 
     name: PoolName
-    vm_size: str = Field(min_length=1)
-    count: int = Field(ge=0, le=1000)
+    vm_size: VmSize
+    count: Int = Field(ge=0, le=1000)
     os_sku: OsSku = "Ubuntu"
     autoscaling: Autoscaling | None = None
-    zones: tuple[Literal["1", "2", "3"], ...] = ()
-    orchestrator_version: str | None = Field(default=None, pattern=r"^1\.[0-9]+(\.[0-9]+)?$")
-    max_pods: int | None = Field(default=None, ge=10, le=250)
+    zones: Zones = ()
+    # major.minor only: AKS then picks the patch and auto-upgrade moves it without a drift fight
+    # (AKS API 2025-09-01: "When <major.minor> is specified, the latest supported GA patch version is
+    # chosen automatically"; the patch shows in currentOrchestratorVersion).
+    orchestrator_version: str | None = Field(default=None, pattern=r"^1\.[0-9]+$")
+    max_pods: Int | None = Field(default=None, ge=10, le=250)
     node_labels: dict[LabelKey, LabelValue] = {}
     node_taints: tuple[Taint, ...] = ()
 
@@ -191,16 +226,45 @@ class Pool(Model):
         return self
 
 
-class LegacyPool(Pool):
-    """The existing WASI pool, described exactly as AKS holds it so it can be imported."""
+# What an earlier version of this config asked of the legacy pool; now refused with the reason.
+_LEGACY_POOL_DROPPED = (
+    "vmSize",
+    "count",
+    "osSku",
+    "zones",
+    "orchestratorVersion",
+    "autoscaling",
+    "maxPods",
+    "workloadRuntime",
+)
 
-    workload_runtime: Literal["WasmWasi"] = "WasmWasi"
+
+class LegacyPool(Model):
+    """The existing WASI pool, adopted read-only: its name identifies it; its labels and taints tell
+    the offline scheduling proof where legacy pods may run. Nothing else is ever sent to Azure."""
+
+    name: PoolName
+    node_labels: dict[LabelKey, LabelValue] = {}
+    node_taints: tuple[Taint, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _identity_only(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            dropped = [key for key in _LEGACY_POOL_DROPPED if key in value]
+            if dropped:
+                raise _fail(
+                    "legacy_pool_identity",
+                    f"remove {', '.join(dropped)}: the WASI pool is adopted read-only (every property as "
+                    "AKS holds it is kept), so only its name identifies it",
+                )
+        return value
 
 
 class TargetPool(Pool):
     workload_runtime: str = "OCIContainer"
     os_sku: OsSku = "AzureLinux"
-    count: int = Field(default=2, ge=0, le=1000)
+    count: Int = Field(default=2, ge=0, le=1000)
     max_surge: str = Field(default="33%", pattern=r"^([0-9]+%?)$")
     dedicated_taint: Taint | None = None
 
@@ -221,17 +285,10 @@ class TargetPool(Pool):
 
 
 class InstallerImage(Model):
-    registry: str = "ghcr.io"
-    repository: str = "spinframework/containerd-shim-spin/node-installer"
-    tag: str = "v0.24.0"
-    digest: str | None = None
-
-    @field_validator("digest")
-    @classmethod
-    def _sha256(cls, value: str | None) -> str | None:
-        if value is not None and not _SHA256_DIGEST.match(value):
-            raise _fail("digest", "must be sha256: followed by 64 lowercase hex digits")
-        return value
+    registry: Registry = "ghcr.io"
+    repository: Repository = "spinframework/containerd-shim-spin/node-installer"
+    tag: Tag = "v0.24.0"
+    digest: Digest | None = None
 
     @field_validator("registry")
     @classmethod
@@ -239,6 +296,12 @@ class InstallerImage(Model):
         if value == "k8s.gcr.io":
             raise _fail("registry", "k8s.gcr.io is frozen; use registry.k8s.io or your mirror")
         return value
+
+    @model_validator(mode="after")
+    def _whole_reference(self) -> InstallerImage:
+        """The parts can each be valid and still not make a reference (e.g. too long together)."""
+        identifiers.oci_image_reference(self.reference)
+        return self
 
     @property
     def reference(self) -> str:
@@ -251,14 +314,25 @@ class NodeLabel(Model):
     value: LabelValue = "containerd-shim-spin"
 
 
+class AdoptExisting(Model):
+    """Objects of these names that already exist (made by hand or an earlier tool) are imported instead
+    of failing the create with AlreadyExists (pulumi-kubernetes >= 4.29 does not upsert)."""
+
+    namespace: bool = False
+    runtime_class: bool = False
+
+
 class Shim(Model):
     namespace: DnsLabel = "wasm-shim-system"
     runtime_class_name: DnsLabel = "wasm-spin"
     handler: DnsLabel = "spin"
     node_label: NodeLabel = NodeLabel()
     installer_image: InstallerImage = InstallerImage()
-    shim_path: str = Field(default="/usr/local/bin/containerd-shim-spin-v2", pattern=r"^/[^\s]+$")
-    check_interval_seconds: int = Field(default=60, ge=10, le=3600)
+    # Written into containerd's TOML config on every node: an absolute path of POSIX portable filename
+    # characters (POSIX.1-2017, 3.282: A-Z a-z 0-9 . _ -), so no quoting can break.
+    shim_path: str = Field(default="/usr/local/bin/containerd-shim-spin-v2", pattern=r"^(/[A-Za-z0-9._-]+)+$")
+    check_interval_seconds: Int = Field(default=60, ge=10, le=3600)
+    adopt_existing: AdoptExisting = AdoptExisting()
 
     @field_validator("runtime_class_name")
     @classmethod
@@ -273,40 +347,58 @@ class Shim(Model):
 
 
 class ResourceList(Model):
-    cpu: Quantity
-    memory: Quantity
+    cpu: ResourceQuantity
+    memory: ResourceQuantity
 
 
 class Resources(Model):
     requests: ResourceList
     limits: ResourceList
 
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        """The API server refuses a container whose request exceeds its limit
+        (k8s.io/kubernetes/pkg/apis/core/validation: ValidateResourceRequirements)."""
+        pairs = {
+            name: (getattr(self.requests, name), getattr(self.limits, name)) for name in ("cpu", "memory")
+        }
+        over = [
+            f"requests.{name} {request} is above limits.{name} {limit}"
+            for name, (request, limit) in pairs.items()
+            if identifiers.quantity_value(request) > identifiers.quantity_value(limit)
+        ]
+        if over:
+            raise _fail("requests_above_limits", f"{'; '.join(over)}; a request must not exceed its limit")
+        return self
+
 
 class Probe(Model):
-    path: str = Field(default="/", pattern=r"^/")
-    port: int | None = Field(default=None, ge=1, le=65535)
+    # Sent by the kubelet as an HTTP request target in origin form (RFC 9112, 3.2.1): '/' and visible
+    # ASCII, no spaces or control characters.
+    path: str = Field(default="/", pattern=r"^/[!-~]*$")
+    port: Int | None = Field(default=None, ge=1, le=65535)
 
 
 class Gateway(Model):
     """A Gateway API Gateway that already exists; an HTTPRoute splits traffic exactly through it."""
 
-    name: DnsLabel
+    name: DnsSubdomain
     namespace: DnsLabel
-    section_name: DnsLabel | None = None
-    hostnames: tuple[str, ...] = ()
-    path_prefix: str = Field(default="/", pattern=r"^/")
+    section_name: DnsSubdomain | None = None
+    hostnames: Annotated[tuple[Hostname, ...], Field(max_length=16), AfterValidator(_no_duplicates)] = ()
+    path_prefix: PathPrefix = "/"
 
 
 class Workload(Model):
-    name: DnsLabel
+    name: WorkloadName
     namespace: DnsLabel = "default"
     manifest: str = Field(min_length=1, description="exported legacy Deployment and Service (YAML)")
-    image: str | None = None
-    replicas: int | None = Field(default=None, ge=1, le=1000)
+    image: ImageReference | None = None
+    replicas: Int | None = Field(default=None, ge=1, le=1000)
     resources: Resources
     probe: Probe = Probe()
-    canary: bool = False
-    canary_replicas: int = Field(default=1, ge=1, le=100)
+    canary: Bool = False
+    canary_replicas: Int = Field(default=1, ge=1, le=100)
     gateway: Gateway | None = None
 
     @property
@@ -315,7 +407,7 @@ class Workload(Model):
 
 
 class Traffic(Model):
-    weight: int = Field(default=50, ge=0, le=100, description="percent of requests to new pods")
+    weight: Int = Field(default=50, ge=0, le=100, description="percent of requests to new pods")
 
 
 class Decommission(Model):

@@ -90,6 +90,41 @@ def _documents(text: str) -> list[dict[str, Any]]:
     return documents
 
 
+def replicas_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, Any]) -> str | None:
+    """Who else sets the Deployment's replicas: an HPA in the export that targets it, or a manager that
+    wrote `spec.replicas` through the scale subresource (an HPA's kube-controller-manager), as the
+    Deployment's managedFields record. Such a field cannot be patched without a fight
+    (pulumi-kubernetes#2491), so the workload is refused rather than left to flap."""
+    name = (deployment.get("metadata") or {}).get("name")
+
+    def named(obj: dict[str, Any]) -> Any:
+        metadata = obj.get("metadata")
+        return metadata.get("name") if isinstance(metadata, dict) else None
+
+    for obj in exported:
+        spec = obj.get("spec")
+        target = spec.get("scaleTargetRef") if isinstance(spec, dict) else None
+        if (
+            obj.get("kind") == "HorizontalPodAutoscaler"
+            and isinstance(target, dict)
+            and target.get("kind") == "Deployment"
+            and target.get("name") == name
+        ):
+            return f"HorizontalPodAutoscaler {named(obj)} (in the export)"
+    original = next((o for o in exported if o.get("kind") == "Deployment" and named(o) == name), {})
+    managed = (original.get("metadata") or {}).get("managedFields")
+    for entry in managed if isinstance(managed, list) else []:
+        if not isinstance(entry, dict) or entry.get("subresource") != "scale":
+            continue
+        if str(entry.get("manager", "")).startswith("kubectl"):
+            continue  # `kubectl scale`: a person, not a controller
+        fields = entry.get("fieldsV1")
+        spec = fields.get("f:spec") if isinstance(fields, dict) else None
+        if isinstance(spec, dict) and "f:replicas" in spec:
+            return f"field manager {entry.get('manager')!r} through the scale subresource (an autoscaler)"
+    return None
+
+
 def is_wasi_pod(pod_spec: dict[str, Any]) -> bool:
     if pod_spec.get("runtimeClassName") in AKS_WASI_RUNTIME_CLASSES:
         return True
@@ -105,7 +140,8 @@ def load_legacy_workload(
     key = f"workloads[{index}]"
     path = base_dir / workload.manifest
     try:
-        objects = [strip_server_fields(obj) for obj in _documents(path.read_text())]
+        exported = _documents(path.read_text())
+        objects = [strip_server_fields(obj) for obj in exported]
     except OSError as error:
         return None, [problem(f"{key}.manifest", workload.manifest, f"cannot read file: {error.strerror}")]
     except (yaml.YAMLError, ValueError) as error:
@@ -135,6 +171,17 @@ def load_legacy_workload(
                 f"{key}.manifest",
                 workload.manifest,
                 "the Deployment needs spec.template.spec and the Service at least one port",
+            )
+        ]
+    autoscaler = replicas_autoscaler(exported, deployment)
+    if autoscaler:
+        return None, [
+            problem(
+                f"{key}.manifest",
+                workload.manifest,
+                f"the Deployment's replicas are managed by {autoscaler}; the migration sets them in prepare, "
+                "parallel and cutover and would fight it. Remove the autoscaler (or export and delete it) "
+                "before migrating this workload",
             )
         ]
     problems = []

@@ -1,26 +1,43 @@
-"""The only place desired-state specs become Pulumi resources: options are translated one-to-one, so
-what the engine sees is exactly what `migrate render` shows."""
+"""The only place desired-state specs become Pulumi resources. Dispatch is one explicit table from type
+token to SDK class, an unknown type is an error, and options are translated one-to-one, so what the
+engine sees is exactly what `migrate render` shows."""
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from typing import Any
 
 import pulumi
+import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
+from pydantic_core import PydanticCustomError
 
+from components.desired.pools import AGENT_POOL_TYPE
 from components.desired.spec import ResourceSpec
 
-_KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
+KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     "kubernetes:core/v1:Namespace": k8s.core.v1.Namespace,
     "kubernetes:core/v1:ServiceAccount": k8s.core.v1.ServiceAccount,
     "kubernetes:core/v1:ConfigMap": k8s.core.v1.ConfigMap,
     "kubernetes:core/v1:Service": k8s.core.v1.Service,
+    "kubernetes:core/v1:ServicePatch": k8s.core.v1.ServicePatch,
     "kubernetes:apps/v1:DaemonSet": k8s.apps.v1.DaemonSet,
     "kubernetes:apps/v1:Deployment": k8s.apps.v1.Deployment,
+    "kubernetes:apps/v1:DeploymentPatch": k8s.apps.v1.DeploymentPatch,
     "kubernetes:node.k8s.io/v1:RuntimeClass": k8s.node.v1.RuntimeClass,
     "kubernetes:policy/v1:PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
 }
+# Custom resources go through CustomResource, which takes apiVersion, kind, metadata and spec; any
+# other top-level field would be dropped, so the type must be listed and such a field is an error.
+CUSTOM_RESOURCE_TYPES = frozenset({"kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"})
+_CUSTOM_RESOURCE_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec"})
+
+
+class RegistrationError(TypeError):
+    """A spec the program cannot register faithfully; raised before the engine sees anything of it."""
 
 
 def snake_case(name: str) -> str:
@@ -28,27 +45,65 @@ def snake_case(name: str) -> str:
 
 
 def options_for(
-    spec: ResourceSpec, parent: pulumi.Resource, registered: Mapping[str, pulumi.Resource]
+    spec: ResourceSpec,
+    parent: pulumi.Resource,
+    local: Mapping[str, pulumi.Resource],
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> pulumi.ResourceOptions:
-    """`depends_on` names other specs; they are registered earlier, so they resolve here."""
+    """`spec.depends_on` names resources registered earlier by the same component (`local`); what the
+    whole component waits for comes in as `depends_on`."""
     return pulumi.ResourceOptions(
         parent=parent,
         protect=spec.protect,
         import_=spec.import_id,
-        depends_on=[registered[name] for name in spec.depends_on],
+        depends_on=[*(local[name] for name in spec.depends_on), *depends_on],
         ignore_changes=list(spec.ignore_changes) or None,
         replace_on_changes=list(spec.replace_on_changes) or None,
         delete_before_replace=spec.delete_before_replace,
+        retain_on_delete=spec.retain_on_delete or None,
+        deleted_with=local[spec.deleted_with] if spec.deleted_with else None,
     )
 
 
-def register_kubernetes(
-    spec: ResourceSpec, parent: pulumi.Resource, registered: Mapping[str, pulumi.Resource]
+@cache
+def _agent_pool_parameters() -> frozenset[str]:
+    """The resource's input keywords, without its own logical name and options."""
+    names = list(inspect.signature(azure_native.containerservice.AgentPool._internal_init).parameters)
+    return frozenset(name for name in names if name not in ("__self__", "resource_name", "opts"))
+
+
+def _agent_pool_kwargs(args: azure_native.containerservice.AgentPoolArgs) -> dict[str, Any]:
+    """The args object's fields as the resource's keyword arguments. The resource renames an argument
+    that clashes with its own first parameter (`resource_name` → `resource_name_`), which is why an
+    AgentPoolArgs object cannot be passed as it is; the rename is read from the signature."""
+    parameters = _agent_pool_parameters()
+    kwargs = {}
+    for key, value in vars(args).items():
+        name = key if key in parameters else f"{key}_"
+        if name not in parameters:
+            raise RegistrationError(f"AgentPool takes no argument {key!r}")
+        kwargs[name] = value
+    return kwargs
+
+
+def register(
+    spec: ResourceSpec,
+    parent: pulumi.Resource,
+    local: Mapping[str, pulumi.Resource],
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> pulumi.CustomResource:
+    opts = options_for(spec, parent, local, depends_on)
+    if spec.type == AGENT_POOL_TYPE:
+        if not isinstance(spec.sdk_args, azure_native.containerservice.AgentPoolArgs):
+            raise RegistrationError(f"{spec.name}: an AgentPool spec needs its typed AgentPoolArgs")
+        return azure_native.containerservice.AgentPool(
+            spec.name, opts=opts, **_agent_pool_kwargs(spec.sdk_args)
+        )
     manifest = spec.inputs
-    opts = options_for(spec, parent, registered)
-    resource_class = _KUBERNETES_CLASSES.get(spec.type)
-    if resource_class is None:  # custom resources such as Gateway API's HTTPRoute
+    if spec.type in CUSTOM_RESOURCE_TYPES:
+        extra = set(manifest) - _CUSTOM_RESOURCE_FIELDS
+        if extra:
+            raise RegistrationError(f"{spec.name}: {spec.type} cannot carry {sorted(extra)}")
         return k8s.apiextensions.CustomResource(
             spec.name,
             api_version=manifest["apiVersion"],
@@ -57,13 +112,72 @@ def register_kubernetes(
             spec=manifest.get("spec"),
             opts=opts,
         )
-    arguments = {snake_case(key): value for key, value in manifest.items()}
-    return resource_class(spec.name, opts=opts, **arguments)
+    resource_class = KUBERNETES_CLASSES.get(spec.type)
+    if resource_class is None:
+        raise RegistrationError(f"{spec.name}: no class registers {spec.type}")
+    # Unknown top-level fields raise TypeError in the SDK class; nested ones fail the strict schemas.
+    return resource_class(spec.name, opts=opts, **{snake_case(key): value for key, value in manifest.items()})
 
 
-def register_all_kubernetes(
-    specs: tuple[ResourceSpec, ...], parent: pulumi.Resource, registered: MutableMapping[str, pulumi.Resource]
-) -> None:
-    """Register specs in order, each visible to the `depends_on` of those after it."""
+def register_all(
+    specs: Sequence[ResourceSpec], parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()
+) -> dict[str, pulumi.CustomResource]:
+    """Register a component's specs in order, each visible to the `depends_on` of those after it."""
+    registered: dict[str, pulumi.CustomResource] = {}
     for spec in specs:
-        registered[spec.name] = register_kubernetes(spec, parent, registered)
+        registered[spec.name] = register(spec, parent, registered, depends_on)
+    return registered
+
+
+def component_depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
+    """What a component was told to wait for; a component forwards it to every child, since children
+    do not inherit `depends_on` (pulumi/pulumi sdk/python/lib/pulumi/resource.py ResourceOptions)."""
+    value = opts.depends_on if opts else None
+    if value is None:
+        return []
+    if isinstance(value, pulumi.Resource):
+        return [value]
+    if isinstance(value, list | tuple) and all(isinstance(item, pulumi.Resource) for item in value):
+        return list(value)
+    raise RegistrationError("pass depends_on to a component as a Resource or a list of Resources")
+
+
+class ArgsError(ValueError):
+    """Wrong component args: every problem, each naming the argument, raised before registering."""
+
+
+def check_arg(problems: list[str], arg: str, value: Any, rule: Callable[[Any], Any]) -> None:
+    """Apply a config rule to a plain argument; Outputs are only known when the engine runs."""
+    if isinstance(value, pulumi.Output):
+        return
+    try:
+        rule(value)
+    except (PydanticCustomError, ValueError) as error:
+        problems.append(f"{arg}: {error} (got {value!r})")
+
+
+class SpecComponent(pulumi.ComponentResource):
+    """A component that registers what its pure builder returns for its args: the one shape every public
+    component shares. Subclasses validate their args, call `_register`, and expose Outputs."""
+
+    TYPE: str
+    resources: dict[str, pulumi.CustomResource]
+
+    def _register(
+        self,
+        name: str,
+        args: Any,
+        opts: pulumi.ResourceOptions | None,
+        builder: Callable[[str, Any], list[ResourceSpec]],
+        problems: list[str],
+    ) -> None:
+        if problems:
+            raise ArgsError("\n".join(f"{type(self).__name__} {name!r}: args.{line}" for line in problems))
+        depends_on = component_depends_on(opts)
+        super().__init__(self.TYPE, name, None, opts)
+        self.resources = register_all(builder(name, args), self, depends_on)
+
+    @staticmethod
+    def after(resource: pulumi.Resource, value: Any) -> pulumi.Output[Any]:
+        """`value` as an Output that resolves once `resource` exists, so consumers wait for it."""
+        return resource.urn.apply(lambda _: value)

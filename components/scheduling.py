@@ -32,26 +32,41 @@ class NodePool:
     taints: tuple[dict[str, str], ...]
 
 
+def _aks_labels(name: str) -> dict[str, str]:
+    """What AKS puts on every node of a user pool."""
+    return {
+        "kubernetes.azure.com/agentpool": name,
+        "agentpool": name,
+        "kubernetes.azure.com/mode": "user",
+        "kubernetes.io/os": "linux",
+    }
+
+
 def cluster_pools(config: MigrationConfig, state: DesiredState) -> list[NodePool]:
-    """Pools whose nodes exist in this phase, labelled as AKS labels their nodes."""
+    """Pools whose nodes exist in this phase, labelled as AKS labels their nodes. The legacy pool is
+    described by the config (it is adopted by name alone); the target pools by their registered inputs."""
     pools = [NodePool(OTHER_POOLS, {}, ())]
     for spec in state.resources:
         if spec.type != "azure-native:containerservice:AgentPool":
             continue
         inputs = spec.inputs
-        labels = {
-            # What AKS puts on every node of a pool.
-            "kubernetes.azure.com/agentpool": inputs["agentPoolName"],
-            "agentpool": inputs["agentPoolName"],
-            "kubernetes.azure.com/mode": inputs["mode"].lower(),
-            "kubernetes.io/os": inputs["osType"].lower(),
-            "node.kubernetes.io/instance-type": inputs["vmSize"],
-            **(inputs.get("nodeLabels") or {}),
-        }
-        if inputs["workloadRuntime"] == "WasmWasi":
-            labels.update({f"kubernetes.azure.com/{name}": "true" for name in AKS_WASI_RUNTIME_CLASSES})
-        taints = tuple(_parse_taint(taint) for taint in inputs.get("nodeTaints") or [])
-        pools.append(NodePool(inputs["agentPoolName"], labels, taints))
+        name = inputs["agentPoolName"]
+        if spec.import_id:  # the adopted WASI pool
+            legacy = config.legacy_pool
+            labels = {
+                **_aks_labels(name),
+                **{f"kubernetes.azure.com/{runtime}": "true" for runtime in AKS_WASI_RUNTIME_CLASSES},
+                **legacy.node_labels,
+            }
+            taints = tuple(_parse_taint(taint.as_aks()) for taint in legacy.node_taints)
+        else:
+            labels = {
+                **_aks_labels(name),
+                "node.kubernetes.io/instance-type": inputs["vmSize"],
+                **(inputs.get("nodeLabels") or {}),
+            }
+            taints = tuple(_parse_taint(taint) for taint in inputs.get("nodeTaints") or [])
+        pools.append(NodePool(name, labels, taints))
     return pools
 
 
@@ -67,7 +82,7 @@ def runtime_classes(state: DesiredState) -> dict[str, dict[str, Any]]:
         name: {"nodeSelector": {f"kubernetes.azure.com/{name}": "true"}} for name in AKS_WASI_RUNTIME_CLASSES
     }
     for spec in state.resources:
-        if spec.inputs.get("kind") == "RuntimeClass" and spec.is_kubernetes:
+        if spec.inputs.get("kind") == "RuntimeClass" and spec.is_kubernetes and not spec.is_patch:
             classes[spec.inputs["metadata"]["name"]] = spec.inputs.get("scheduling") or {}
     return classes
 
@@ -147,7 +162,7 @@ def scheduling_problems(config: MigrationConfig, state: DesiredState) -> list[st
     legacy = {config.legacy_pool.name}
     problems = []
     for spec in state.resources:
-        kind = spec.inputs.get("kind") if spec.is_kubernetes else None
+        kind = spec.inputs.get("kind") if spec.is_kubernetes and not spec.is_patch else None
         if kind not in ("Deployment", "DaemonSet"):
             continue
         # Adopted Deployments are the legacy ones; everything this project creates targets the shim pools.

@@ -1,19 +1,19 @@
 """Strict schema validation of every Kubernetes object a phase declares, for each supported
 Kubernetes version: built-in kinds against kubernetes-validate's strict schemas, HTTPRoute (a CRD those
-schemas lack) against a strict model of the Gateway API v1 fields."""
+schemas lack) against the Gateway API CRD's own v1 schema (components/crds/), made strict the same way."""
 
 from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import jsonschema
 import kubernetes_validate.utils as kv
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from referencing import Registry, Resource
 
 from components.config import key_path
+from components.identifiers import go_pattern_validator, httproute_schema
 
 KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
 
@@ -39,67 +39,68 @@ def _validator(version: str, kind: str, api_version: str) -> jsonschema.protocol
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
-_Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=253)]
-_Hostname = Annotated[
-    str,
-    StringConstraints(pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"),
-]
+# No PyPI package ships the Gateway API schemas (the `gateway-api` distribution there is an unrelated
+# module), so the CRD is kept in components/crds/ as published. Its own schema is made strict the way
+# kubernetes-validate's "-strict" schemas are: every object schema that lists its properties allows no
+# others (a misspelt field fails here, where the API server would prune it silently). The CRD's
+# x-kubernetes-validations (CEL rules) are not evaluated: jsonschema ignores unknown keywords.
+# components.identifiers checks the CEL rules of the fields the config fills.
+_HTTPROUTE_API_VERSION = "gateway.networking.k8s.io/v1"
+_OBJECT_META = (
+    "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+)
+# The API server validates a custom resource's metadata as ObjectMeta with a DNS-1123 subdomain name
+# (k8s.io/apiextensions-apiserver/pkg/registry/customresource/validator.go: NameIsDNSSubdomain) and
+# its apiVersion and kind against the CRD (ValidateTypeMeta).
+_CUSTOM_RESOURCE_METADATA = {
+    "allOf": [
+        {"$ref": _OBJECT_META},
+        {
+            "required": ["name", "namespace"],
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "maxLength": 253,
+                    "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+                },
+                "namespace": {
+                    "type": "string",
+                    "maxLength": 63,
+                    "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                },
+            },
+        },
+    ]
+}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def strict(schema: Any) -> Any:
+    """A copy of an OpenAPI v3 schema with `additionalProperties: false` on every object schema that
+    has `properties` and says nothing about additional ones, unless it keeps unknown fields
+    (`x-kubernetes-preserve-unknown-fields`, where the API server keeps them too)."""
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copy = {key: (strict(value) if key != "properties" else value) for key, value in schema.items()}
+    if "properties" in schema:
+        copy["properties"] = {name: strict(value) for name, value in schema["properties"].items()}
+        if not schema.get("x-kubernetes-preserve-unknown-fields"):
+            copy.setdefault("additionalProperties", False)
+    return copy
 
 
-class _ParentRef(_Strict):
-    group: str = "gateway.networking.k8s.io"
-    kind: str = "Gateway"
-    namespace: _Name | None = None
-    name: _Name
-    sectionName: _Name | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
-
-
-class _PathMatch(_Strict):
-    type: Literal["Exact", "PathPrefix", "RegularExpression"] = "PathPrefix"
-    value: Annotated[str, StringConstraints(pattern=r"^/", max_length=1024)] = "/"
-
-
-class _Match(_Strict):
-    path: _PathMatch | None = None
-
-
-class _BackendRef(_Strict):
-    group: str = ""
-    kind: str = "Service"
-    name: _Name
-    namespace: _Name | None = None
-    port: int = Field(ge=1, le=65535)
-    weight: int = Field(default=1, ge=0, le=1_000_000)
-
-
-class _Rule(_Strict):
-    matches: list[_Match] = Field(default_factory=list, max_length=64)
-    backendRefs: list[_BackendRef] = Field(default_factory=list, max_length=16)
-
-
-class _HTTPRouteSpec(_Strict):
-    parentRefs: list[_ParentRef] = Field(min_length=1, max_length=32)
-    hostnames: list[_Hostname] = Field(default_factory=list, max_length=16)
-    rules: list[_Rule] = Field(min_length=1, max_length=16)
-
-
-class _Metadata(_Strict):
-    name: _Name
-    namespace: _Name
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
-
-
-class _HTTPRoute(_Strict):
-    apiVersion: Literal["gateway.networking.k8s.io/v1"]
-    kind: Literal["HTTPRoute"]
-    metadata: _Metadata
-    spec: _HTTPRouteSpec
+@cache
+def _httproute_validator(version: str) -> jsonschema.protocols.Validator:
+    schema = strict(httproute_schema())
+    schema["properties"]["apiVersion"] = {"const": _HTTPROUTE_API_VERSION}
+    schema["properties"]["kind"] = {"const": "HTTPRoute"}
+    schema["properties"]["metadata"] = _CUSTOM_RESOURCE_METADATA
+    schema["required"] = sorted({*schema.get("required", ()), "apiVersion", "kind", "metadata"})
+    definitions = kv.schema_contents(
+        f"kubernetes-json-schema/v{version}.0-local-strict/_definitions.json", version
+    )
+    return go_pattern_validator(schema, registry=Resource.from_contents(definitions) @ Registry())
 
 
 def object_label(manifest: dict[str, Any]) -> str:
@@ -112,17 +113,16 @@ def object_label(manifest: dict[str, Any]) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
-def schema_problems(manifest: dict[str, Any], version: str) -> list[str]:
-    """One line per schema violation of `manifest` on Kubernetes `version` (e.g. "1.33")."""
+def schema_problems(manifest: dict[str, Any], version: str, *, partial: bool = False) -> list[str]:
+    """One line per schema violation of `manifest` on Kubernetes `version` (e.g. "1.33"). `partial`
+    is for server-side apply patches, which send only the fields they own: missing required fields are
+    fine there, unknown or mistyped ones are not."""
     where = f"{object_label(manifest)} (Kubernetes {version})"
-    if manifest.get("kind") == "HTTPRoute":
-        try:
-            _HTTPRoute.model_validate(manifest)
-        except ValidationError as error:
-            return [f"{where}: {key_path(e['loc'])}: {e['msg']}" for e in error.errors(include_url=False)]
-        return []
     try:
-        validator = _validator(version, manifest["kind"], manifest["apiVersion"])
+        if manifest.get("kind") == "HTTPRoute":
+            validator = _httproute_validator(version)
+        else:
+            validator = _validator(version, manifest["kind"], manifest["apiVersion"])
     except (KeyError, kv.SchemaNotFoundError):
         return [
             f"{where}: no schema for apiVersion {manifest.get('apiVersion')!r} kind {manifest.get('kind')!r}"
@@ -130,4 +130,5 @@ def schema_problems(manifest: dict[str, Any], version: str) -> list[str]:
     return [
         f"{where}: {key_path(tuple(error.absolute_path)) or '(object)'}: {error.message}"
         for error in sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))
+        if not (partial and error.validator == "required")
     ]

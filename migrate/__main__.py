@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from components.schemas import KUBERNETES_VERSIONS
 from migrate import init
@@ -43,7 +44,7 @@ examples:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: exit 2 without a traceback
+    def error(self, message: str) -> NoReturn:  # usage errors: exit 2 without a traceback
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_INPUT)
@@ -67,10 +68,12 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     r.add_argument("stack_file", type=Path)
-    r.add_argument("--out", type=Path, help="write kubernetes.yaml, azure.yaml, lifecycle.yaml to DIR")
+    r.add_argument(
+        "--out", type=Path, help="write kubernetes.yaml, patches.yaml, azure.yaml, lifecycle.yaml to DIR"
+    )
     r.add_argument(
         "--section",
-        choices=("all", "kubernetes", "azure", "lifecycle"),
+        choices=("all", "kubernetes", "patches", "azure", "lifecycle"),
         default="all",
         help="what to print to stdout (default all; `kubernetes` is valid `kubectl apply -f -` input)",
     )
@@ -150,7 +153,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    versions = KUBERNETES_VERSIONS
+    versions: tuple[str, ...] = KUBERNETES_VERSIONS
     if args.kubernetes_version is not None:
         if args.kubernetes_version not in KUBERNETES_VERSIONS:
             raise InputError(

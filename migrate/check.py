@@ -23,11 +23,12 @@ PHASE_KEYS = ("phase", "decommission")
 
 # Below this many (object, version) validations the fork costs more than it saves.
 PARALLEL_MIN_VALIDATIONS = 400
-_MANIFESTS: Sequence[dict[str, Any]] = ()  # what forked workers validate (inherited, not pickled)
+# What forked workers validate (inherited, not pickled): each manifest, and whether it is a patch.
+_MANIFESTS: Sequence[tuple[dict[str, Any], bool]] = ()
 
 
 def _validate(version: str) -> list[list[str]]:
-    return [schema_problems(manifest, version) for manifest in _MANIFESTS]
+    return [schema_problems(manifest, version, partial=patch) for manifest, patch in _MANIFESTS]
 
 
 def schema_check(state: DesiredState, versions: Iterable[str]) -> list[str]:
@@ -35,7 +36,7 @@ def schema_check(state: DesiredState, versions: Iterable[str]) -> list[str]:
     process: the validators are cached per version, so each worker builds only its own."""
     global _MANIFESTS
     versions = tuple(versions)
-    manifests = [spec.inputs for spec in state.resources if spec.is_kubernetes]
+    manifests = [(spec.inputs, spec.is_patch) for spec in state.resources if spec.is_kubernetes]
     jobs = min(len(versions), os.cpu_count() or 1)
     parallel = (
         jobs > 1
@@ -50,13 +51,14 @@ def schema_check(state: DesiredState, versions: Iterable[str]) -> list[str]:
         finally:
             _MANIFESTS = ()
     else:
-        by_version = [[schema_problems(m, version) for m in manifests] for version in versions]
+        by_version = [[schema_problems(m, v, partial=patch) for m, patch in manifests] for v in versions]
     return [line for index in range(len(manifests)) for found in by_version for line in found[index]]
 
 
 def _phase(raw: dict[str, Any]) -> Phase | None:
     try:
-        return Phase(raw.get("phase"))
+        phase = raw.get("phase")
+        return Phase(phase) if isinstance(phase, str) else None
     except ValueError:
         return None
 
@@ -68,24 +70,55 @@ def _expected_confirmation(raw: dict[str, Any]) -> str | None:
     return None
 
 
+# Target pool keys whose change AKS can only make with a new pool (azure-native force-new: vmSize; AKS
+# immutable: zones, maxPods); see components/desired/pools.py POOL_FORCE_NEW and POOL_IMMUTABLE.
+POOL_KEYS_NEEDING_A_NEW_POOL = ("vmSize", "zones", "maxPods")
+
+
+def pool_replacement_problems(source: dict[str, Any], target: dict[str, Any]) -> list[str]:
+    """A target pool that keeps its name but changes what only a new pool can change: refused, since
+    replacing it in place takes every Wasm pod on it down; blue/green under a new name instead."""
+
+    def pools(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        items = raw.get("targetPools")
+        if not isinstance(items, list):
+            return {}
+        return {p["name"]: p for p in items if isinstance(p, dict) and isinstance(p.get("name"), str)}
+
+    problems = []
+    old = pools(source)
+    for index, (name, pool) in enumerate(pools(target).items()):
+        if name not in old:
+            continue
+        for key in POOL_KEYS_NEEDING_A_NEW_POOL:
+            before, after = old[name].get(key), pool.get(key)
+            if before != after:
+                problems.append(
+                    f"targetPools[{index}].{key}: {before!r} → {after!r} needs a new pool; "
+                    f"replacing {name!r} in place is an outage. Add a pool with another name (blue/green), "
+                    "apply, then remove this one"
+                )
+    return problems
+
+
 def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple[list[str], str]:
     """Problems of moving from `source` to `target` (raw configs), and a one-line description."""
     before, after = _phase(source), _phase(target)
     if before is None or after is None:
         bad = "source" if before is None else "target"
         return [f"transition: the {bad} phase is not one of {', '.join(p.value for p in Phase)}"], ""
-    problems = []
-    step = after.index - before.index
+    problems = pool_replacement_problems(source, target)
+    step = after.position - before.position
     if step == 0:
         what = f"no phase change ({after.value})"
     elif step == 1:
         what = f"{before.value} → {after.value}"
     elif step > 1:
-        skipped = [p.value for p in list(Phase)[before.index + 1 : after.index]]
+        skipped = [p.value for p in list(Phase)[before.position + 1 : after.position]]
         what = f"{before.value} → {after.value}"
         problems.append(
             f"transition {what} skips {', '.join(skipped)}: apply one phase at a time "
-            f"(next is {list(Phase)[before.index + 1].value})"
+            f"(next is {list(Phase)[before.position + 1].value})"
         )
     elif before is Phase.DECOMMISSION:
         what = f"{before.value} → {after.value}"

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.config import PROJECT
-from components.desired import PHASE_TYPE, component_type
-from components.desired.pools import LEGACY_POOL_COMPONENT
-from components.desired.shim import SHIM_COMPONENT
+from components.desired import SHIM_COMPONENT
+from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUTABLE
 from components.desired.spec import DesiredState, ResourceSpec
 from components.migration import Migration
 from migrate.yamlio import dump
@@ -84,6 +83,8 @@ def classify(before: ResourceSpec | None, after: ResourceSpec | None) -> Change 
     if not paths:
         return None
     forced = tuple(r for r in after.replace_on_changes if any(_under(p, r) for p in paths))
+    if after.type == AGENT_POOL_TYPE:
+        forced += tuple(f for f in (*POOL_FORCE_NEW, *POOL_IMMUTABLE) if any(_under(p, f) for p in paths))
     return Change("replace" if forced else "update", after.name, before, after, tuple(paths), forced)
 
 
@@ -97,8 +98,9 @@ def compute_changes(before: DesiredState, after: DesiredState) -> list[Change]:
 
 
 def urn(spec: ResourceSpec, stack: str = STACK_PLACEHOLDER) -> str:
-    parent_types = f"{PHASE_TYPE}${component_type(spec.component)}"
-    return f"urn:pulumi:{stack}::{PROJECT}::{parent_types}${spec.type}::{spec.name}"
+    """The engine's URN: the types of the parent chain, then the resource's own type and name."""
+    types = "$".join((*spec.parent_types, spec.type))
+    return f"urn:pulumi:{stack}::{PROJECT}::{types}::{spec.name}"
 
 
 def _value(value: Any) -> str:
@@ -119,6 +121,8 @@ def _detail(change: Change) -> str:
     if change.action == "create":
         return "new"
     if change.action == "delete":
+        if change.spec.retain_on_delete:
+            return "retained: its fields stay as they are"
         return "protected: unprotect first" if change.spec.protect else "removed by this phase"
     if change.action == "replace":
         return "forced by " + ", ".join(f"`{field}`" for field in change.forced_by)
@@ -200,7 +204,7 @@ def risks(
     for change in changes:
         spec = change.spec
         if change.action == "delete":
-            if spec.component == LEGACY_POOL_COMPONENT:
+            if spec.type == AGENT_POOL_TYPE and spec.import_id:  # adopted: the WASI pool
                 add(
                     "pool",
                     "**Irreversible:** the WASI pool is deleted, with its nodes; AKS no longer creates "
@@ -214,10 +218,18 @@ def risks(
                     "WASI pool",
                     f"{spec.label} (`{spec.name}`)",
                 )
-            else:
+            elif not spec.retain_on_delete:
                 add("delete", "Deleted resources", f"{spec.label} (`{spec.name}`)")
             if spec.protect:
                 unprotect_first(spec)
+        elif change.action == "replace" and spec.type == AGENT_POOL_TYPE:
+            add(
+                "pool-replace",
+                "**Refused:** a node pool cannot change these in place, and replacing it under the same "
+                "name takes every Wasm pod on it down. Add a pool under a new name (blue/green), apply, "
+                "then remove the old one; `migrate check --from` fails until then",
+                f"{spec.label} (`{spec.name}`): `{', '.join(change.forced_by)}`",
+            )
         elif change.action == "replace":
             detail = ", ".join(change.forced_by)
             how = "deleted first, then created (downtime)" if spec.delete_before_replace else "replaced"
@@ -240,7 +252,7 @@ def risks(
             new = change.after.inputs.get("spec", {}).get("replicas", 1)
             if new == 0 and old != 0:
                 add("zero", "Replicas drop to zero", f"{spec.label} (`{spec.name}`): {old} → 0")
-    order = ("pool", "legacy", "unprotect", "zero", "containerd", "replace", "delete")
+    order = ("pool-replace", "pool", "legacy", "unprotect", "zero", "containerd", "replace", "delete")
     return [found[key] for key in order if key in found]
 
 

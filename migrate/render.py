@@ -2,6 +2,8 @@
 
 kubernetes.yaml  the Kubernetes objects (their inputs ARE the manifests), one document each, with the
                  Pulumi lifecycle in comments above it, so `kubectl apply -f` sees plain objects;
+patches.yaml     the server-side apply patches on adopted objects, each holding only the fields it owns
+                 (`kubectl apply --server-side --force-conflicts -f` applies them the same way);
 azure.yaml       the AgentPool inputs as ARM receives them, annotated the same way;
 lifecycle.yaml   machine-readable: every resource's logical name, file and document index, options,
                  and what this phase deletes (in the previous phase's desired state, absent now)."""
@@ -15,6 +17,7 @@ from components.desired.spec import DesiredState, ResourceSpec
 from migrate.yamlio import dump
 
 KUBERNETES_FILE = "kubernetes.yaml"
+PATCHES_FILE = "patches.yaml"
 AZURE_FILE = "azure.yaml"
 LIFECYCLE_FILE = "lifecycle.yaml"
 
@@ -22,11 +25,17 @@ LIFECYCLE_FILE = "lifecycle.yaml"
 @dataclass(frozen=True)
 class Rendered:
     kubernetes: str
+    patches: str
     azure: str
     lifecycle: str
 
     def files(self) -> dict[str, str]:
-        return {KUBERNETES_FILE: self.kubernetes, AZURE_FILE: self.azure, LIFECYCLE_FILE: self.lifecycle}
+        return {
+            KUBERNETES_FILE: self.kubernetes,
+            PATCHES_FILE: self.patches,
+            AZURE_FILE: self.azure,
+            LIFECYCLE_FILE: self.lifecycle,
+        }
 
 
 def deleted_by_phase(state: DesiredState, previous: DesiredState | None) -> list[ResourceSpec]:
@@ -38,8 +47,12 @@ def deleted_by_phase(state: DesiredState, previous: DesiredState | None) -> list
 
 
 def lifecycle_of(spec: ResourceSpec) -> dict[str, Any]:
-    """The resource options that change what the engine does, only those that are set."""
-    options: dict[str, Any] = {}
+    """The resource options that change what the engine does: where it sits (parent component,
+    provider), then only the options that are set."""
+    options: dict[str, Any] = {
+        "parent": f"{spec.parent_types[-1]}::{spec.component}" if spec.parent_types else spec.component,
+        "provider": spec.provider,
+    }
     if spec.import_id:
         options["import"] = spec.import_id
     if spec.protect:
@@ -52,6 +65,10 @@ def lifecycle_of(spec: ResourceSpec) -> dict[str, Any]:
         options["deleteBeforeReplace"] = True
     if spec.depends_on:
         options["dependsOn"] = list(spec.depends_on)
+    if spec.retain_on_delete:
+        options["retainOnDelete"] = True
+    if spec.deleted_with:
+        options["deletedWith"] = spec.deleted_with
     return options
 
 
@@ -71,6 +88,10 @@ def _comment(spec: ResourceSpec) -> list[str]:
             lines.append(f"#   {title}: {', '.join(options[key])}")
     if spec.delete_before_replace:
         lines.append("#   delete_before_replace: the old one is deleted before its replacement exists")
+    if spec.retain_on_delete:
+        lines.append("#   retain_on_delete: removing it leaves its fields as they are (no relinquish)")
+    if spec.deleted_with:
+        lines.append(f"#   deleted_with: {spec.deleted_with}")
     return lines
 
 
@@ -95,14 +116,22 @@ def _stream(header: str, specs: list[ResourceSpec], deleted: list[ResourceSpec],
 
 
 def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
-    kubernetes = [spec for spec in state.resources if spec.is_kubernetes]
+    kubernetes = [spec for spec in state.resources if spec.is_kubernetes and not spec.is_patch]
+    patches = [spec for spec in state.resources if spec.is_patch]
     azure = [spec for spec in state.resources if not spec.is_kubernetes]
     deleted = deleted_by_phase(state, previous)
     phase = state.phase
     kubernetes_text = _stream(
         f"# Phase {phase}: Kubernetes objects, in registration order. Valid input for `kubectl apply -f`.",
         kubernetes,
-        [s for s in deleted if s.is_kubernetes],
+        [s for s in deleted if s.is_kubernetes and not s.is_patch],
+        phase,
+    )
+    patches_text = _stream(
+        f"# Phase {phase}: server-side apply patches; each owns only the fields it holds. Valid input for "
+        "`kubectl apply --server-side --force-conflicts -f`.",
+        patches,
+        [s for s in deleted if s.is_patch],
         phase,
     )
     azure_text = _stream(
@@ -112,7 +141,7 @@ def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
         phase,
     )
     entries = []
-    for file, specs in ((KUBERNETES_FILE, kubernetes), (AZURE_FILE, azure)):
+    for file, specs in ((KUBERNETES_FILE, kubernetes), (PATCHES_FILE, patches), (AZURE_FILE, azure)):
         for index, spec in enumerate(specs):
             entries.append(
                 {
@@ -144,4 +173,4 @@ def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
         "# Every resource of the phase with its Pulumi lifecycle; `document` indexes the file's documents.\n"
         + dump(lifecycle)
     )
-    return Rendered(kubernetes_text, azure_text, lifecycle_text)
+    return Rendered(kubernetes_text, patches_text, azure_text, lifecycle_text)

@@ -69,4 +69,4 @@ def state_at(migration: Migration, phase: Phase) -> DesiredState:
 
 
 def previous_phase(phase: Phase) -> Phase | None:
-    return list(Phase)[phase.index - 1] if phase.index > 0 else None
+    return list(Phase)[phase.position - 1] if phase.position > 0 else None

@@ -14,12 +14,19 @@ import pytest
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
-from components.config import PROJECT
+from components.config import PROJECT, Phase
 from components.migration import raw_config_from_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ROOT / "stacks"
 PHASE_FILES = sorted(STACKS.glob("prod.*.yaml"))
+
+
+def phase_file_for(phase: Phase) -> Path:
+    """The reference environment's stack file of `phase`."""
+    return next(path for path in PHASE_FILES if path.stem.endswith(f"-{phase.value}"))
+
+
 CREDENTIALS_TOKEN = "azure-native:containerservice:listManagedClusterUserCredentials"
 USER_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# user credentials of the mocked cluster\n"
 
@@ -74,6 +81,8 @@ class Registration:
     delete_before_replace: bool
     ignore_changes: list[str]
     provider: str
+    retain_on_delete: bool
+    deleted_with: str
 
 
 @dataclass
@@ -103,6 +112,8 @@ def _registration(request: Any, inputs: dict[str, Any]) -> Registration:
         delete_before_replace=request.deleteBeforeReplace,
         ignore_changes=list(request.ignoreChanges),
         provider=request.provider,
+        retain_on_delete=request.retainOnDelete,
+        deleted_with=request.deletedWith,
     )
 
 
@@ -117,7 +128,7 @@ def pulumi_run():
     readable as `run.last`, also when the program failed."""
 
     def run(raw: dict[str, Any]) -> Run:
-        from components.phase import program
+        from components.migration_phase import program
 
         mocks = RecordingMocks()
         monitor = RecordingMonitor(mocks)

@@ -1,46 +1,297 @@
-"""Config in, desired state out: pure functions with no Pulumi calls, shared by the Pulumi program
-and the offline `migrate` tool so both always agree."""
+"""Config in, desired state out: pure functions with no Pulumi calls, shared by the Pulumi program and
+the offline `migrate` tool so both always agree.
+
+A phase is a list of component plans (type, name, typed args, what they wait for). The program turns
+each plan into the public component of that type; `build_desired_state` runs the same builders to get
+every resource the components will register, in order, with the options they will carry."""
 
 from __future__ import annotations
 
-from components.config import PROJECT, Phase
-from components.desired.pools import LEGACY_POOL_COMPONENT, legacy_pool_spec, target_pool_spec
-from components.desired.shim import SHIM_COMPONENT, shim_specs
-from components.desired.spec import DesiredState, ResourceSpec
-from components.desired.workloads import workload_specs
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from components.config import PROJECT, MigrationConfig, Phase
+from components.desired.pools import (
+    LegacyWasiPoolArgs,
+    WasmNodePoolArgs,
+    legacy_pool_specs,
+    wasm_node_pool_specs,
+)
+from components.desired.shim import SpinShimArgs, shim_resource_names, shim_specs
+from components.desired.spec import ComponentPlan, DesiredState, ResourceSpec, WorkloadTraffic
+from components.desired.workloads import (
+    BackendArgs,
+    LegacyWorkloadArgs,
+    ServicePortArgs,
+    TrafficSplitArgs,
+    WasmWorkloadArgs,
+    legacy_resource_names,
+    legacy_workload_specs,
+    new_selector,
+    plan_workload,
+    traffic_split_specs,
+    wasm_resource_names,
+    wasm_workload_specs,
+)
+from components.legacy import LegacyWorkload
 from components.migration import Migration
 
 PHASE_TYPE = f"{PROJECT}:index:MigrationPhase"
-LEGACY_POOL_TYPE = f"{PROJECT}:index:LegacyPool"
-TARGET_POOL_TYPE = f"{PROJECT}:index:TargetPool"
-SHIM_TYPE = f"{PROJECT}:index:Shim"
-WORKLOAD_TYPE = f"{PROJECT}:index:Workload"
+LEGACY_POOL_TYPE = f"{PROJECT}:index:LegacyWasiPool"
+WASM_POOL_TYPE = f"{PROJECT}:index:WasmNodePool"
+SHIM_TYPE = f"{PROJECT}:index:SpinShim"
+WASM_WORKLOAD_TYPE = f"{PROJECT}:index:WasmWorkload"
+LEGACY_WORKLOAD_TYPE = f"{PROJECT}:index:LegacyWorkload"
+TRAFFIC_SPLIT_TYPE = f"{PROJECT}:index:TrafficSplit"
+SHIM_COMPONENT = "shim"
+
+# The one table from component type to the pure builder of its resources; the program has the twin
+# table from type to class (components/migration_phase.py), and a test holds them equal.
+BUILDERS: dict[str, Callable[[str, Any], list[ResourceSpec]]] = {
+    LEGACY_POOL_TYPE: legacy_pool_specs,
+    WASM_POOL_TYPE: wasm_node_pool_specs,
+    SHIM_TYPE: shim_specs,
+    WASM_WORKLOAD_TYPE: wasm_workload_specs,
+    LEGACY_WORKLOAD_TYPE: legacy_workload_specs,
+    TRAFFIC_SPLIT_TYPE: traffic_split_specs,
+}
 
 
-def component_type(component: str) -> str:
-    """The Pulumi component type that owns a spec's `component`; it is part of every URN."""
-    if component == LEGACY_POOL_COMPONENT:
-        return LEGACY_POOL_TYPE
-    if component.startswith("target-pool-"):
-        return TARGET_POOL_TYPE
-    if component == SHIM_COMPONENT:
-        return SHIM_TYPE
-    return WORKLOAD_TYPE
+class UnknownComponentError(LookupError):
+    """A plan names a component type nothing registers: a programming error, never skipped."""
+
+
+def component_specs(plan: ComponentPlan, parent_types: tuple[str, ...] = ()) -> list[ResourceSpec]:
+    """The resources a component registers for `plan`: its builder's specs, each also waiting for what
+    the whole component waits for (components pass `depends_on` to every child)."""
+    try:
+        builder = BUILDERS[plan.type]
+    except KeyError:
+        raise UnknownComponentError(f"no builder for component type {plan.type!r}") from None
+    return [
+        replace(
+            spec,
+            depends_on=(*spec.depends_on, *plan.depends_on),
+            parent_types=(*parent_types, plan.type),
+        )
+        for spec in builder(plan.name, plan.args)
+    ]
+
+
+def legacy_pool_component(config: MigrationConfig) -> ComponentPlan:
+    cluster = config.cluster
+    args: LegacyWasiPoolArgs = {
+        "subscription_id": cluster.subscription_id,
+        "resource_group_name": cluster.resource_group,
+        "cluster_name": cluster.name,
+        "pool_name": config.legacy_pool.name,
+    }
+    return ComponentPlan(LEGACY_POOL_TYPE, f"legacy-pool-{config.legacy_pool.name}", args)
+
+
+def target_pool_name(pool_name: str) -> str:
+    """Logical name of a target pool's component and AgentPool."""
+    return f"target-pool-{pool_name}"
+
+
+def target_pool_components(config: MigrationConfig) -> list[ComponentPlan]:
+    plans = []
+    label = config.shim.node_label
+    for pool in config.target_pools:
+        args: WasmNodePoolArgs = {
+            "resource_group_name": config.cluster.resource_group,
+            "cluster_name": config.cluster.name,
+            "pool_name": pool.name,
+            "vm_size": pool.vm_size,
+            "os_sku": pool.os_sku,
+            "count": pool.count,
+            "max_surge": pool.max_surge,
+            "shim_label": {"key": label.key, "value": label.value},
+        }
+        if pool.autoscaling:
+            args["min_count"] = pool.autoscaling.min_count
+            args["max_count"] = pool.autoscaling.max_count
+        if pool.zones:
+            args["availability_zones"] = list(pool.zones)
+        if pool.orchestrator_version:
+            args["orchestrator_version"] = pool.orchestrator_version
+        if pool.max_pods:
+            args["max_pods"] = pool.max_pods
+        if pool.node_labels:
+            args["node_labels"] = dict(pool.node_labels)
+        if pool.taints:
+            args["node_taints"] = [taint.as_aks() for taint in pool.taints]
+        plans.append(ComponentPlan(WASM_POOL_TYPE, target_pool_name(pool.name), args))
+    return plans
+
+
+def shim_component(config: MigrationConfig) -> ComponentPlan:
+    shim = config.shim
+    taints = {taint.as_aks(): taint for pool in config.target_pools for taint in pool.taints}
+    max_nodes = sum(
+        (pool.autoscaling.max_count if pool.autoscaling else pool.count) for pool in config.target_pools
+    )
+    args: SpinShimArgs = {
+        "node_selector": {shim.node_label.key: shim.node_label.value},
+        "tolerations": [taints[key].as_toleration() for key in sorted(taints)],  # type: ignore[misc]
+        "namespace": shim.namespace,
+        "runtime_class_name": shim.runtime_class_name,
+        "handler": shim.handler,
+        "installer_image": shim.installer_image.reference,
+        "shim_path": shim.shim_path,
+        "check_interval_seconds": shim.check_interval_seconds,
+        "max_nodes": max_nodes,
+        "pool_names": [pool.name for pool in config.target_pools],
+        "adopt_existing_namespace": shim.adopt_existing.namespace,
+        "adopt_existing_runtime_class": shim.adopt_existing.runtime_class,
+    }
+    # The installer's nodes must exist first.
+    pools = tuple(target_pool_name(pool.name) for pool in config.target_pools)
+    return ComponentPlan(SHIM_TYPE, SHIM_COMPONENT, args, depends_on=pools)
+
+
+def workload_base_name(legacy: LegacyWorkload) -> str:
+    return f"{legacy.config.namespace}-{legacy.config.name}"
+
+
+def workload_components(
+    config: MigrationConfig, legacy: LegacyWorkload
+) -> tuple[list[ComponentPlan], WorkloadTraffic]:
+    """The legacy side, the new side and the route of one workload in the configured phase, in the
+    order the engine must meet them: capacity comes up before traffic moves, and goes down after."""
+    phase = config.phase
+    plan = plan_workload(phase, legacy, config.traffic.weight)
+    workload = legacy.config
+    base = workload_base_name(legacy)
+    legacy_name = f"{base}-legacy"
+    legacy_names = legacy_resource_names(legacy_name)
+    new_names = wasm_resource_names(base)
+    new_service = f"{legacy.service['metadata']['name']}-spin"
+    port = legacy.service_port["port"]
+
+    # Until cutover the legacy side only keeps (or gets back) its capacity: everything new waits for it,
+    # so a rollback brings legacy pods back before traffic moves to them.
+    legacy_first = phase in (Phase.PREPARE, Phase.PARALLEL)
+    legacy_args: LegacyWorkloadArgs = {
+        "deployment": legacy.deployment,
+        "service": legacy.service,
+        "keep_deployment": plan.legacy_replicas is not None,
+    }
+    if phase is not Phase.BASELINE:
+        if plan.legacy_replicas is not None:
+            legacy_args["replicas"] = plan.legacy_replicas
+        legacy_args["service_selector"] = (
+            new_selector(workload.name) if plan.service_selects_new else legacy.service_selector
+        )
+    after_legacy = (legacy_names["replicas"],) if legacy_first else ()
+
+    plans: list[ComponentPlan] = []
+    if plan.new_replicas is not None:
+        wasm_args: WasmWorkloadArgs = {
+            "namespace": workload.namespace,
+            "app_name": workload.name,
+            "runtime_class_name": config.shim.runtime_class_name,
+            "resources": workload.resources.model_dump(by_alias=True),  # type: ignore[typeddict-item]
+            "replicas": plan.new_replicas,
+            "legacy_deployment": legacy.deployment,
+            "service_name": new_service,
+            "ports": [_port_args(p) for p in legacy.service["spec"]["ports"]],
+            "probe_path": workload.probe.path,
+        }
+        if workload.image:
+            wasm_args["image"] = workload.image
+        if workload.probe.port:
+            wasm_args["probe_port"] = workload.probe.port
+        if plan.production_labels:
+            wasm_args["pod_labels"] = legacy.service_selector
+        shim = shim_resource_names(SHIM_COMPONENT)
+        platform = (
+            *(target_pool_name(pool.name) for pool in config.target_pools),
+            shim["daemonset"],
+            shim["runtime_class"],
+        )
+        plans.append(
+            ComponentPlan(WASM_WORKLOAD_TYPE, base, wasm_args, depends_on=(*platform, *after_legacy))
+        )
+
+    gateway = workload.gateway
+    route_name = f"{base}-route"
+    if gateway is not None and plan.route_weight is not None:
+        backends: list[BackendArgs] = []
+        if plan.legacy_replicas is not None:
+            legacy_service = legacy.service["metadata"]["name"]
+            backends.append({"service_name": legacy_service, "port": port, "weight": 100 - plan.route_weight})
+        if plan.new_replicas is not None:
+            backends.append({"service_name": new_service, "port": port, "weight": plan.route_weight})
+        route_args: TrafficSplitArgs = {
+            "namespace": workload.namespace,
+            "app_name": workload.name,
+            "gateway_name": gateway.name,
+            "gateway_namespace": gateway.namespace,
+            "backends": backends,
+            "path_prefix": gateway.path_prefix,
+        }
+        if gateway.section_name:
+            route_args["section_name"] = gateway.section_name
+        if gateway.hostnames:
+            route_args["hostnames"] = list(gateway.hostnames)
+        new_side = (new_names["deployment"], new_names["service"]) if plan.new_replicas is not None else ()
+        plans.append(
+            ComponentPlan(TRAFFIC_SPLIT_TYPE, route_name, route_args, depends_on=(*new_side, *after_legacy))
+        )
+
+    # From cutover on the legacy side changes only once the new side serves and the route has moved.
+    legacy_after: tuple[str, ...] = ()
+    if not legacy_first and plan.new_replicas is not None:
+        legacy_after = (new_names["deployment"], *((route_name,) if plans[-1].name == route_name else ()))
+    legacy_plan = ComponentPlan(LEGACY_WORKLOAD_TYPE, legacy_name, legacy_args, depends_on=legacy_after)
+    if legacy_first or phase is Phase.BASELINE:
+        plans.insert(0, legacy_plan)
+    else:
+        plans.append(legacy_plan)
+
+    traffic = WorkloadTraffic(
+        workload=workload.key,
+        legacy_replicas=plan.legacy_replicas or 0,
+        new_replicas=plan.new_replicas or 0,
+        new_share_percent=plan.new_share_percent,
+        exact=gateway is not None,
+    )
+    return plans, traffic
+
+
+def _port_args(port: dict[str, Any]) -> ServicePortArgs:
+    """A legacy Service port as the new Service's port (targetPort may be a named container port)."""
+    args: ServicePortArgs = {"port": port["port"], "target_port": port.get("targetPort", port["port"])}
+    if "name" in port:
+        args["name"] = port["name"]
+    if "protocol" in port:
+        args["protocol"] = port["protocol"]
+    if "appProtocol" in port:
+        args["app_protocol"] = port["appProtocol"]
+    return args
+
+
+def phase_components(migration: Migration) -> tuple[list[ComponentPlan], list[WorkloadTraffic]]:
+    """Every component of the configured phase, in registration order: pools, shim, then workloads."""
+    config = migration.config
+    phase = config.phase
+    plans: list[ComponentPlan] = []
+    if phase is not Phase.DECOMMISSION:
+        plans.append(legacy_pool_component(config))
+    if phase.at_least(Phase.PREPARE):
+        plans.extend(target_pool_components(config))
+        plans.append(shim_component(config))
+    traffic = []
+    for legacy in migration.workloads:
+        workload_plans, share = workload_components(config, legacy)
+        plans.extend(workload_plans)
+        traffic.append(share)
+    return plans, traffic
 
 
 def build_desired_state(migration: Migration) -> DesiredState:
-    """Every resource the phase keeps, in registration order: pools, shim, then workloads."""
-    config = migration.config
-    phase = config.phase
-    resources: list[ResourceSpec] = []
-    if phase is not Phase.DECOMMISSION:
-        resources.append(legacy_pool_spec(config))
-    if phase.at_least(Phase.PREPARE):
-        resources.extend(target_pool_spec(config, pool) for pool in config.target_pools)
-        resources.extend(shim_specs(config))
-    traffic = []
-    for legacy in migration.workloads:
-        specs, share = workload_specs(config, legacy)
-        resources.extend(specs)
-        traffic.append(share)
-    return DesiredState(phase.value, tuple(resources), tuple(traffic))
+    plans, traffic = phase_components(migration)
+    resources = [spec for plan in plans for spec in component_specs(plan, (PHASE_TYPE,))]
+    return DesiredState(migration.config.phase.value, tuple(resources), tuple(traffic), tuple(plans))

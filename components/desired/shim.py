@@ -1,29 +1,64 @@
 """The shim installer and the RuntimeClass. Which nodes get the shim is decided in one place: the
-selection label every target pool puts on its nodes, used by both the DaemonSet and the RuntimeClass."""
+selection label every Wasm pool puts on its nodes, used by both the DaemonSet and the RuntimeClass."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
-from components.config import MigrationConfig, Taint
-from components.desired.pools import target_pool_name
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 
-SHIM_COMPONENT = "shim"
 INSTALLER_SCRIPT = Path(__file__).resolve().parent.parent / "installer" / "shim-installer.sh"
 SCRIPT_KEY = "shim-installer.sh"
 INSTALLER_NAME = "containerd-shim-spin-installer"
 SHIM_SOURCE = "/assets/containerd-shim-spin-v2"
 HOST_ROOT = "/host"
+DEFAULT_INSTALLER_IMAGE = "ghcr.io/spinframework/containerd-shim-spin/node-installer:v0.24.0"
+DEFAULT_SHIM_PATH = "/usr/local/bin/containerd-shim-spin-v2"
+SCRIPT_DIGEST_ANNOTATION = "wasm-migration.io/installer-sha256"
 
-NAMESPACE = "shim-namespace"
-SERVICE_ACCOUNT = "shim-service-account"
-SCRIPT_CONFIGMAP = "shim-installer-script"
-DAEMONSET = "shim-installer"
-RUNTIME_CLASS = "shim-runtime-class"
+# Seconds one node may take in a rollout (maxUnavailable 1): old pod stops, the image is pulled, the
+# script installs and restarts containerd, then waits up to 60 s for it to answer.
+SECONDS_PER_NODE = 180
+# pulumi-kubernetes awaits DaemonSet rollouts (since 4.12) for 10 minutes unless told otherwise.
+MIN_ROLLOUT_SECONDS = 600
+
+
+class TolerationArgs(TypedDict):
+    key: NotRequired[str]
+    operator: NotRequired[str]
+    value: NotRequired[str]
+    effect: NotRequired[str]
+
+
+class SpinShimArgs(TypedDict):
+    """containerd-shim-spin on every node with the selection label, and the RuntimeClass for it."""
+
+    node_selector: Mapping[str, str]
+    """The label the Wasm pools put on all their nodes (WasmNodePool.node_selector)."""
+    tolerations: NotRequired[Sequence[TolerationArgs]]
+    """Tolerations for the Wasm pools' taints; used by the installer and by the RuntimeClass."""
+    namespace: NotRequired[str]
+    """The installer's namespace, the only privileged one (default wasm-shim-system)."""
+    runtime_class_name: NotRequired[str]
+    """Default wasm-spin; never an AKS-managed wasmtime-* name."""
+    handler: NotRequired[str]
+    """containerd runtime handler (default spin)."""
+    installer_image: NotRequired[str]
+    """Node-installer image carrying /assets/containerd-shim-spin-v2; pin it by digest."""
+    shim_path: NotRequired[str]
+    check_interval_seconds: NotRequired[int]
+    max_nodes: NotRequired[int]
+    """The most nodes the selected pools can have; sizes the rollout await (default 10)."""
+    pool_names: NotRequired[Sequence[str]]
+    """Names of the pools, for the descriptions reviewers read."""
+    adopt_existing_namespace: NotRequired[bool]
+    """Import a namespace of this name that already exists instead of failing with AlreadyExists."""
+    adopt_existing_runtime_class: NotRequired[bool]
+    """Import a RuntimeClass of this name that already exists (its handler must match)."""
 
 
 @cache
@@ -31,42 +66,49 @@ def installer_script() -> str:
     return INSTALLER_SCRIPT.read_text()
 
 
-def shim_taints(config: MigrationConfig) -> list[Taint]:
-    """Every taint of every target pool, once: shim nodes are the target pools' nodes."""
-    taints: dict[str, Taint] = {}
-    for pool in config.target_pools:
-        for taint in pool.taints:
-            taints.setdefault(taint.as_aks(), taint)
-    return [taints[key] for key in sorted(taints)]
+def installer_script_digest() -> str:
+    return hashlib.sha256(installer_script().encode()).hexdigest()
 
 
-def shim_node_selector(config: MigrationConfig) -> dict[str, str]:
-    label = config.shim.node_label
-    return {label.key: label.value}
+def namespace_of(args: SpinShimArgs) -> str:
+    return args.get("namespace", "wasm-shim-system")
 
 
-def _shim_nodes(config: MigrationConfig) -> str:
-    label = config.shim.node_label
-    pools = ", ".join(pool.name for pool in config.target_pools)
-    return f"nodes of node pool(s) {pools}, which AKS labels {label.key}={label.value} (set on the pool)"
+def runtime_class_of(args: SpinShimArgs) -> str:
+    return args.get("runtime_class_name", "wasm-spin")
 
 
-def _installer_env(config: MigrationConfig) -> list[dict[str, str]]:
+def handler_of(args: SpinShimArgs) -> str:
+    return args.get("handler", "spin")
+
+
+def rollout_timeout_seconds(args: SpinShimArgs) -> int:
+    return max(MIN_ROLLOUT_SECONDS, args.get("max_nodes", 10) * SECONDS_PER_NODE)
+
+
+def _shim_nodes(args: SpinShimArgs) -> str:
+    selector = ", ".join(f"{key}={value}" for key, value in sorted(args["node_selector"].items()))
+    pools = args.get("pool_names")
+    where = f"nodes of node pool(s) {', '.join(pools)}, which AKS labels" if pools else "nodes labelled"
+    return f"{where} {selector} (set on the pool)"
+
+
+def _installer_env(args: SpinShimArgs) -> list[dict[str, str]]:
     return [
         {"name": "HOST_ROOT", "value": HOST_ROOT},
         {"name": "SHIM_SRC", "value": SHIM_SOURCE},
-        {"name": "SHIM_DEST", "value": config.shim.shim_path},
-        {"name": "RUNTIME_HANDLER", "value": config.shim.handler},
+        {"name": "SHIM_DEST", "value": args.get("shim_path", DEFAULT_SHIM_PATH)},
+        {"name": "RUNTIME_HANDLER", "value": handler_of(args)},
     ]
 
 
-def _container(name: str, config: MigrationConfig, command: list[str], **extra: Any) -> dict[str, Any]:
+def _container(name: str, args: SpinShimArgs, command: list[str], **extra: Any) -> dict[str, Any]:
     return {
         "name": name,
-        "image": config.shim.installer_image.reference,
+        "image": args.get("installer_image", DEFAULT_INSTALLER_IMAGE),
         "imagePullPolicy": "IfNotPresent",
         "command": command,
-        "env": _installer_env(config),
+        "env": _installer_env(args),
         # Privileged: it edits the node's containerd config and restarts containerd through nsenter.
         "securityContext": {"privileged": True},
         "volumeMounts": [
@@ -81,23 +123,25 @@ def _container(name: str, config: MigrationConfig, command: list[str], **extra: 
     }
 
 
-def daemonset_manifest(config: MigrationConfig) -> dict[str, Any]:
-    shim = config.shim
+def daemonset_manifest(args: SpinShimArgs) -> dict[str, Any]:
     labels = managed_labels(INSTALLER_NAME, "shim-installer")
     selector = {"app.kubernetes.io/name": INSTALLER_NAME}
-    script_digest = hashlib.sha256(installer_script().encode()).hexdigest()
     script = f"/scripts/{SCRIPT_KEY}"
     keep_alive = "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"
+    interval = args.get("check_interval_seconds", 60)
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
         "metadata": {
             "name": INSTALLER_NAME,
-            "namespace": shim.namespace,
+            "namespace": namespace_of(args),
             "labels": labels,
             "annotations": {
                 "kubernetes.io/description": f"Installs containerd-shim-spin as containerd runtime "
-                f"'{shim.handler}' on {_shim_nodes(config)}, and reinstalls it after a reimage."
+                f"'{handler_of(args)}' on {_shim_nodes(args)}, and reinstalls it after a reimage.",
+                # pulumi-kubernetes awaits the rollout (await/daemonset.go, 10 min by default); one node
+                # at a time over every node the pools can have takes longer.
+                "pulumi.com/timeoutSeconds": str(rollout_timeout_seconds(args)),
             },
         },
         "spec": {
@@ -108,28 +152,28 @@ def daemonset_manifest(config: MigrationConfig) -> dict[str, Any]:
                 "metadata": {
                     "labels": labels,
                     # A changed script rolls the DaemonSet, so every node runs the new one.
-                    "annotations": {"wasm-migration.io/installer-sha256": script_digest},
+                    "annotations": {SCRIPT_DIGEST_ANNOTATION: installer_script_digest()},
                 },
                 "spec": {
-                    "nodeSelector": shim_node_selector(config),
-                    "tolerations": [taint.as_toleration() for taint in shim_taints(config)],
+                    "nodeSelector": dict(args["node_selector"]),
+                    "tolerations": [dict(t) for t in args.get("tolerations") or []],
                     "priorityClassName": "system-node-critical",
                     "serviceAccountName": INSTALLER_NAME,
                     "automountServiceAccountToken": False,
                     "hostPID": True,
                     "terminationGracePeriodSeconds": 5,
-                    "initContainers": [_container("install", config, ["sh", script, "install"])],
+                    "initContainers": [_container("install", args, ["sh", script, "install"])],
                     "containers": [
                         # Re-checks the node; a reverted config fails the probe, the container restarts
                         # and its start reinstalls (one containerd restart).
                         _container(
                             "watch",
-                            config,
+                            args,
                             ["sh", "-c", f"sh {script} install || exit 1; {keep_alive}"],
                             livenessProbe={
                                 "exec": {"command": ["sh", script, "check"]},
-                                "initialDelaySeconds": shim.check_interval_seconds,
-                                "periodSeconds": shim.check_interval_seconds,
+                                "initialDelaySeconds": interval,
+                                "periodSeconds": interval,
                                 "timeoutSeconds": 10,
                                 "failureThreshold": 1,
                             },
@@ -148,80 +192,97 @@ def daemonset_manifest(config: MigrationConfig) -> dict[str, Any]:
     }
 
 
-def runtime_class_manifest(config: MigrationConfig) -> dict[str, Any]:
-    tolerations = [taint.as_toleration() for taint in shim_taints(config)]
-    scheduling: dict[str, Any] = {"nodeSelector": shim_node_selector(config)}
-    if tolerations:
-        scheduling["tolerations"] = tolerations
+def runtime_class_manifest(args: SpinShimArgs) -> dict[str, Any]:
+    scheduling: dict[str, Any] = {"nodeSelector": dict(args["node_selector"])}
+    if args.get("tolerations"):
+        scheduling["tolerations"] = [dict(t) for t in args.get("tolerations") or []]
+    name = runtime_class_of(args)
     return {
         "apiVersion": "node.k8s.io/v1",
         "kind": "RuntimeClass",
         "metadata": {
-            "name": config.shim.runtime_class_name,
-            "labels": managed_labels(config.shim.runtime_class_name, "runtime-class"),
+            "name": name,
+            "labels": managed_labels(name, "runtime-class"),
             "annotations": {
                 "kubernetes.io/description": f"Wasm pods run with containerd runtime "
-                f"'{config.shim.handler}' and are scheduled only onto {_shim_nodes(config)}."
+                f"'{handler_of(args)}' and are scheduled only onto {_shim_nodes(args)}."
             },
         },
-        "handler": config.shim.handler,
+        "handler": handler_of(args),
         "scheduling": scheduling,
     }
 
 
-def shim_specs(config: MigrationConfig) -> list[ResourceSpec]:
-    shim = config.shim
+def shim_resource_names(name: str) -> dict[str, str]:
+    """Logical names of the shim's resources, from the component's name."""
+    return {
+        "namespace": f"{name}-namespace",
+        "service_account": f"{name}-service-account",
+        "script": f"{name}-installer-script",
+        "daemonset": f"{name}-installer",
+        "runtime_class": f"{name}-runtime-class",
+    }
+
+
+def shim_specs(name: str, args: SpinShimArgs) -> list[ResourceSpec]:
+    namespace = namespace_of(args)
+    names = shim_resource_names(name)
     namespace_labels = {
-        **managed_labels(shim.namespace, "shim-installer"),
+        **managed_labels(namespace, "shim-installer"),
         # The only privileged namespace of the project: the installer needs hostPID and hostPath.
         "pod-security.kubernetes.io/enforce": "privileged",
         "pod-security.kubernetes.io/warn": "privileged",
     }
-    pools = [target_pool_name(pool) for pool in config.target_pools]
-    namespaced = {"name": INSTALLER_NAME, "namespace": shim.namespace}
+    namespaced = {"name": INSTALLER_NAME, "namespace": namespace}
+    # Since pulumi-kubernetes 4.29 a create is not an upsert: an object that already exists fails with
+    # AlreadyExists unless it is imported. Adoption is opt-in, per object.
+    adopt_namespace = namespace if args.get("adopt_existing_namespace") else None
+    adopt_class = runtime_class_of(args) if args.get("adopt_existing_runtime_class") else None
     return [
         kubernetes_spec(
-            NAMESPACE,
-            SHIM_COMPONENT,
+            names["namespace"],
+            name,
             {
                 "apiVersion": "v1",
                 "kind": "Namespace",
-                "metadata": {"name": shim.namespace, "labels": namespace_labels},
+                "metadata": {"name": namespace, "labels": namespace_labels},
             },
+            import_id=adopt_namespace,
         ),
         kubernetes_spec(
-            SERVICE_ACCOUNT,
-            SHIM_COMPONENT,
+            names["service_account"],
+            name,
             {
                 "apiVersion": "v1",
                 "kind": "ServiceAccount",
                 "metadata": {**namespaced, "labels": managed_labels(INSTALLER_NAME, "shim-installer")},
                 "automountServiceAccountToken": False,
             },
-            depends_on=(NAMESPACE,),
+            depends_on=(names["namespace"],),
         ),
         kubernetes_spec(
-            SCRIPT_CONFIGMAP,
-            SHIM_COMPONENT,
+            names["script"],
+            name,
             {
                 "apiVersion": "v1",
                 "kind": "ConfigMap",
                 "metadata": {**namespaced, "labels": managed_labels(INSTALLER_NAME, "shim-installer")},
                 "data": {SCRIPT_KEY: installer_script()},
             },
-            depends_on=(NAMESPACE,),
+            depends_on=(names["namespace"],),
         ),
         kubernetes_spec(
-            DAEMONSET,
-            SHIM_COMPONENT,
-            daemonset_manifest(config),
-            depends_on=(NAMESPACE, SERVICE_ACCOUNT, SCRIPT_CONFIGMAP, *pools),
+            names["daemonset"],
+            name,
+            daemonset_manifest(args),
+            depends_on=(names["namespace"], names["service_account"], names["script"]),
         ),
         kubernetes_spec(
-            RUNTIME_CLASS,
-            SHIM_COMPONENT,
-            runtime_class_manifest(config),
-            depends_on=(DAEMONSET,),
+            names["runtime_class"],
+            name,
+            runtime_class_manifest(args),
+            depends_on=(names["daemonset"],),
+            import_id=adopt_class,
             replace_on_changes=("handler",),
             delete_before_replace=True,
         ),

@@ -1,5 +1,6 @@
 """The unit of desired state: one resource as the Pulumi engine will see it (type, name, wire-format
-inputs, options), built without Pulumi so it can be rendered, diffed and checked offline."""
+inputs, options), built without Pulumi so it can be rendered, diffed and checked offline; and the plan
+of the components that own those resources."""
 
 from __future__ import annotations
 
@@ -9,9 +10,16 @@ from typing import Any
 from components.config import PROJECT
 from components.schemas import object_label
 
+AZURE_PROVIDER = "azure-native"
+KUBERNETES_PROVIDER = "kubernetes"
+
 
 @dataclass(frozen=True)
 class ResourceSpec:
+    """`depends_on` and `deleted_with` name other specs of the same component; `sdk_args` is the typed
+    SDK args object the inputs were made from, where the SDK has one (Azure), so a misspelled argument
+    fails when the spec is built, not in the cloud."""
+
     type: str
     name: str
     component: str
@@ -22,16 +30,31 @@ class ResourceSpec:
     ignore_changes: tuple[str, ...] = ()
     replace_on_changes: tuple[str, ...] = ()
     delete_before_replace: bool = False
+    retain_on_delete: bool = False
+    deleted_with: str | None = None
+    sdk_args: Any = field(default=None, compare=False, repr=False)
+    # The types of the components above it, outermost first: part of its URN.
+    parent_types: tuple[str, ...] = ()
 
     @property
     def is_kubernetes(self) -> bool:
         return self.type.startswith("kubernetes:")
 
     @property
+    def is_patch(self) -> bool:
+        """Server-side apply patches own only the fields they send, on objects owned elsewhere."""
+        return self.is_kubernetes and self.type.endswith("Patch")
+
+    @property
+    def provider(self) -> str:
+        return KUBERNETES_PROVIDER if self.is_kubernetes else AZURE_PROVIDER
+
+    @property
     def label(self) -> str:
-        """What a reviewer calls it: `Deployment default/hello` or `AgentPool spinpool`."""
+        """What a reviewer calls it: `Deployment default/hello`, `DeploymentPatch web/hello` or
+        `AgentPool spinpool`."""
         if self.is_kubernetes:
-            return object_label(self.inputs)
+            return object_label(self.inputs) + (" (patch)" if self.is_patch else "")
         return f"{self.type.rsplit(':', 1)[-1]} {self.inputs.get('agentPoolName', self.name)}"
 
 
@@ -47,19 +70,28 @@ class WorkloadTraffic:
 
 
 @dataclass(frozen=True)
+class ComponentPlan:
+    """One component the phase registers: its type token, logical name and typed args, and the
+    resources (by logical name, anywhere in the phase) every one of its resources waits for."""
+
+    type: str
+    name: str
+    args: Any
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DesiredState:
     phase: str
     resources: tuple[ResourceSpec, ...]
     traffic: tuple[WorkloadTraffic, ...] = field(default=())
+    components: tuple[ComponentPlan, ...] = field(default=())
 
     def by_name(self) -> dict[str, ResourceSpec]:
         return {spec.name: spec for spec in self.resources}
 
     def for_component(self, component: str) -> tuple[ResourceSpec, ...]:
         return tuple(spec for spec in self.resources if spec.component == component)
-
-    def components(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(spec.component for spec in self.resources))
 
 
 def in_dependency_order(specs: list[ResourceSpec]) -> list[ResourceSpec]:
@@ -79,15 +111,17 @@ def in_dependency_order(specs: list[ResourceSpec]) -> list[ResourceSpec]:
     return ordered
 
 
-def kubernetes_type(manifest: dict[str, Any]) -> str:
+def kubernetes_type(manifest: dict[str, Any], *, patch: bool = False) -> str:
     """Pulumi's type token for a Kubernetes object, e.g. kubernetes:apps/v1:Deployment."""
     api_version = manifest["apiVersion"]
     group_version = api_version if "/" in api_version else f"core/{api_version}"
-    return f"kubernetes:{group_version}:{manifest['kind']}"
+    return f"kubernetes:{group_version}:{manifest['kind']}{'Patch' if patch else ''}"
 
 
-def kubernetes_spec(name: str, component: str, manifest: dict[str, Any], **options: Any) -> ResourceSpec:
-    return ResourceSpec(kubernetes_type(manifest), name, component, manifest, **options)
+def kubernetes_spec(
+    name: str, component: str, manifest: dict[str, Any], *, patch: bool = False, **options: Any
+) -> ResourceSpec:
+    return ResourceSpec(kubernetes_type(manifest, patch=patch), name, component, manifest, **options)
 
 
 def managed_labels(name: str, component: str) -> dict[str, str]:

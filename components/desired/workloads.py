@@ -1,30 +1,90 @@
-"""Each workload's walk from the WASI pool to the shim pool: the legacy objects adopted as exported,
-the translated Deployment on the new RuntimeClass, and how traffic is shared in each phase."""
+"""Each workload's walk from the WASI pool to the shim pool, as three kinds of component:
+
+- WasmWorkload: the new Deployment, Service and PodDisruptionBudget on the shim's RuntimeClass, built
+  from an exported legacy Deployment (translated) or from scratch;
+- LegacyWorkload: the exported legacy Deployment and Service adopted read-only, plus field-level
+  patches for the only fields the migration changes on them (replicas, the Service selector);
+- TrafficSplit: a Gateway API HTTPRoute that splits requests exactly between legacy and new.
+
+`plan_workload` decides per phase what each of them holds; the builders below are pure."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
-from components.config import MigrationConfig, Phase
-from components.desired.pools import target_pool_name
-from components.desired.shim import DAEMONSET, RUNTIME_CLASS
-from components.desired.spec import (
-    ResourceSpec,
-    WorkloadTraffic,
-    in_dependency_order,
-    kubernetes_spec,
-    managed_labels,
-)
+import pulumi
+
+from components.config import Phase
+from components.desired.spec import ResourceSpec, in_dependency_order, kubernetes_spec, managed_labels
 from components.legacy import KRUSTLET_ARCH, WASI_NODE_LABEL_PREFIX, LegacyWorkload
 
 # Annotations that only meant something to the WASI pool or to the legacy rollout.
 _DROPPED_ANNOTATION_PREFIXES = ("kubernetes.azure.com/", "module.wasm.image/", "kubectl.kubernetes.io/")
+# Server-side apply conflicts with the managers that own a legacy field today (kubectl, an HPA through
+# the scale subresource) are resolved in the patch's favour; without it even `preview` fails on a field
+# kubectl-client-side-apply owns (pulumi-kubernetes provider/pkg/await/await.go patchForce).
+PATCH_FORCE = {"pulumi.com/patchForce": "true"}
+
+
+# ---------------------------------------------------------------------------------------------------
+# WasmWorkload: the new side
+
+
+class ResourceListArgs(TypedDict):
+    cpu: str
+    memory: str
+
+
+class ResourcesArgs(TypedDict):
+    requests: ResourceListArgs
+    limits: ResourceListArgs
+
+
+class ServicePortArgs(TypedDict):
+    port: int
+    target_port: NotRequired[int]
+    name: NotRequired[str]
+    protocol: NotRequired[str]
+    app_protocol: NotRequired[str]
+
+
+class WasmWorkloadArgs(TypedDict):
+    """A Spin app on the shim's RuntimeClass: a Deployment, its ClusterIP Service and a PDB."""
+
+    namespace: str
+    app_name: str
+    """The app's name; the Deployment and Service are `<app_name>-spin`."""
+    runtime_class_name: pulumi.Input[str]
+    """The shim's RuntimeClass (SpinShim.runtime_class_name)."""
+    resources: ResourcesArgs
+    """Requests and limits of the Wasm container (required: the scheduler and the PDB need them)."""
+    replicas: pulumi.Input[int]
+    image: NotRequired[pulumi.Input[str]]
+    """The image to run; from scratch required, else it replaces the exported one."""
+    legacy_deployment: NotRequired[Mapping[str, Any]]
+    """An exported legacy Deployment whose pod template is translated (WASI pinning dropped)."""
+    service_name: NotRequired[str]
+    """Name of the new ClusterIP Service (default `<app_name>-spin`)."""
+    ports: NotRequired[Sequence[ServicePortArgs]]
+    """The Service's ports (the first one is probed); from a legacy Service or given."""
+    probe_path: NotRequired[str]
+    """HTTP path for readiness and liveness (default /)."""
+    probe_port: NotRequired[int]
+    """Port to probe (default: the first Service port's target)."""
+    pod_labels: NotRequired[Mapping[str, str]]
+    """Extra pod labels, e.g. a legacy Service's selector so it also reaches the new pods."""
+
+
+def new_selector(app_name: str) -> dict[str, str]:
+    """Labels only the new pods have, so the new Deployment never claims legacy pods."""
+    return {"app.kubernetes.io/name": app_name, "app.kubernetes.io/instance": f"{app_name}-spin"}
 
 
 def _is_wasi_scheduling_key(key: str | None) -> bool:
-    return bool(key) and (key.startswith(WASI_NODE_LABEL_PREFIX) or key == KRUSTLET_ARCH[0])
+    return key is not None and (key.startswith(WASI_NODE_LABEL_PREFIX) or key == KRUSTLET_ARCH[0])
 
 
 def _term_without_wasi(term: dict[str, Any]) -> dict[str, Any] | None:
@@ -60,6 +120,320 @@ def _affinity_without_wasi(affinity: dict[str, Any]) -> dict[str, Any]:
     if kept:
         result["nodeAffinity"] = kept
     return result
+
+
+def _service_ports(args: WasmWorkloadArgs) -> list[dict[str, Any]]:
+    ports = []
+    for port in args.get("ports") or []:
+        entry: dict[str, Any] = {"port": port["port"], "targetPort": port.get("target_port", port["port"])}
+        for arg, key in (("name", "name"), ("protocol", "protocol"), ("app_protocol", "appProtocol")):
+            if arg in port:
+                entry[key] = port[arg]  # type: ignore[literal-required]
+        ports.append(entry)
+    return ports
+
+
+def _probe_port(args: WasmWorkloadArgs) -> int:
+    if "probe_port" in args:
+        return args["probe_port"]
+    ports = args.get("ports") or []
+    return ports[0].get("target_port", ports[0]["port"]) if ports else 80
+
+
+def _pod_template(args: WasmWorkloadArgs) -> dict[str, Any]:
+    """The legacy pod template translated (new RuntimeClass, no WASI pinning, explicit resources and
+    probes), or a template from scratch with the same shape."""
+    legacy = args.get("legacy_deployment")
+    if legacy is not None:
+        template = copy.deepcopy(legacy["spec"]["template"])
+    else:
+        template = {"spec": {"containers": [{"name": args["app_name"]}]}}
+    pod = template["spec"]
+    pod["runtimeClassName"] = args["runtime_class_name"]
+    node_selector = {
+        k: v for k, v in (pod.pop("nodeSelector", None) or {}).items() if not _is_wasi_scheduling_key(k)
+    }
+    if node_selector:
+        pod["nodeSelector"] = node_selector
+    tolerations = [t for t in pod.pop("tolerations", None) or [] if not _is_wasi_scheduling_key(t.get("key"))]
+    affinity = _affinity_without_wasi(pod.pop("affinity", None) or {})
+    if affinity:
+        pod["affinity"] = affinity
+    if tolerations:
+        pod["tolerations"] = tolerations
+    if pod.pop("hostNetwork", False):  # Krustlet-era pods; the shim needs no host network
+        pod.pop("dnsPolicy", None)
+    container = pod["containers"][0]
+    if "image" in args:
+        container["image"] = args["image"]
+    resources = args["resources"]
+    container["resources"] = {"requests": dict(resources["requests"]), "limits": dict(resources["limits"])}
+    probe = {"httpGet": {"path": args.get("probe_path", "/"), "port": _probe_port(args)}}
+    container["readinessProbe"] = {**probe, "periodSeconds": 5, "failureThreshold": 3}
+    container["livenessProbe"] = {**probe, "periodSeconds": 10, "failureThreshold": 3}
+
+    metadata = template.setdefault("metadata", {})
+    name = args["app_name"]
+    metadata["labels"] = {
+        **managed_labels(name, "wasm-workload"),
+        **new_selector(name),
+        **(args.get("pod_labels") or {}),
+    }
+    annotations = {
+        k: v
+        for k, v in (metadata.pop("annotations", None) or {}).items()
+        if not k.startswith(_DROPPED_ANNOTATION_PREFIXES)
+    }
+    if annotations:
+        metadata["annotations"] = annotations
+    return template
+
+
+def wasm_resource_names(name: str) -> dict[str, str]:
+    return {"deployment": f"{name}-deployment", "service": f"{name}-service", "pdb": f"{name}-pdb"}
+
+
+def wasm_object_names(args: WasmWorkloadArgs) -> dict[str, str]:
+    """The Kubernetes names of the new objects."""
+    app = args["app_name"]
+    return {"deployment": f"{app}-spin", "service": args.get("service_name", f"{app}-spin")}
+
+
+def _metadata(args: WasmWorkloadArgs, name: str, **extra_labels: str) -> dict[str, Any]:
+    labels = {**managed_labels(args["app_name"], "wasm-workload"), **extra_labels}
+    return {"name": name, "namespace": args["namespace"], "labels": labels}
+
+
+def wasm_workload_specs(name: str, args: WasmWorkloadArgs) -> list[ResourceSpec]:
+    names = wasm_resource_names(name)
+    objects = wasm_object_names(args)
+    selector = new_selector(args["app_name"])
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(args, objects["deployment"], **selector),
+        "spec": {
+            "replicas": args["replicas"],
+            "selector": {"matchLabels": selector},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": _pod_template(args),
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(args, objects["service"]),
+        "spec": {"type": "ClusterIP", "selector": selector, "ports": _service_ports(args)},
+    }
+    pdb = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _metadata(args, objects["deployment"]),
+        # maxUnavailable, not minAvailable: a one-replica app must not block node upgrades forever.
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector}},
+    }
+    return [
+        kubernetes_spec(
+            names["deployment"],
+            name,
+            deployment,
+            replace_on_changes=("spec.selector",),
+            delete_before_replace=True,
+        ),
+        kubernetes_spec(names["service"], name, service),
+        kubernetes_spec(names["pdb"], name, pdb),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# LegacyWorkload: read-only adoption plus field-level patches
+
+
+class LegacyWorkloadArgs(TypedDict):
+    """A Deployment and Service that run today, adopted without Pulumi ever applying them."""
+
+    deployment: Mapping[str, Any]
+    """The exported Deployment, server-set fields stripped."""
+    service: Mapping[str, Any]
+    """The exported Service users reach."""
+    keep_deployment: NotRequired[bool]
+    """False deletes the Deployment (decommission; protected, so `pulumi state unprotect` first)."""
+    replicas: NotRequired[int]
+    """Sets the Deployment's replicas through a DeploymentPatch that owns only that field."""
+    service_selector: NotRequired[Mapping[str, str]]
+    """Sets the Service's selector through a ServicePatch that owns only that field."""
+
+
+def legacy_resource_names(name: str) -> dict[str, str]:
+    return {
+        "deployment": f"{name}-deployment",
+        "service": f"{name}-service",
+        "replicas": f"{name}-replicas",
+        "selector": f"{name}-selector",
+    }
+
+
+def _identity(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    metadata = manifest["metadata"]
+    return {"name": metadata["name"], "namespace": metadata["namespace"]}
+
+
+def _adoption(name: str, component: str, manifest: Mapping[str, Any]) -> ResourceSpec:
+    """Adopted read-only: the exported object is the program's input, but `ignore_changes=["*"]` makes
+    the engine keep what the import read (see legacy_pool_specs), so Pulumi never applies it and takes
+    ownership of no field. Server-side apply would otherwise own every field sent, remove kubectl-managed
+    fields missing from the export and revert a drifted pod template (pulumi-kubernetes SSA, #2491)."""
+    return kubernetes_spec(
+        name,
+        component,
+        copy.deepcopy(dict(manifest)),
+        protect=True,
+        import_id="{namespace}/{name}".format(**_identity(manifest)),
+        ignore_changes=("*",),
+    )
+
+
+def _patch(
+    name: str,
+    component: str,
+    manifest: Mapping[str, Any],
+    spec: dict[str, Any],
+    owner: str,
+    after: str | None,
+) -> ResourceSpec:
+    """A server-side apply patch owning only `spec`'s fields. Removing it from the program must not
+    relinquish them (pulumi-kubernetes ssa.Relinquish: an unowned `replicas` falls back to 1, an unowned
+    selector disappears), so it is retained on delete: the last value stays, and the phase applied next
+    sets its own. With its object deleted it needs no delete of its own (deleted_with)."""
+    inputs = {
+        "apiVersion": manifest["apiVersion"],
+        "kind": manifest["kind"],
+        "metadata": {**_identity(manifest), "annotations": dict(PATCH_FORCE)},
+        "spec": spec,
+    }
+    return kubernetes_spec(
+        name,
+        component,
+        inputs,
+        patch=True,
+        depends_on=(owner, *((after,) if after else ())),
+        retain_on_delete=True,
+        deleted_with=owner,
+    )
+
+
+def legacy_workload_specs(name: str, args: LegacyWorkloadArgs) -> list[ResourceSpec]:
+    """Scaling down waits for the selector to move off the legacy pods; scaling back up (a rollback)
+    comes before the selector moves back."""
+    names = legacy_resource_names(name)
+    keep = args.get("keep_deployment", True)
+    specs = [_adoption(names["service"], name, args["service"])]
+    if keep:
+        specs.insert(0, _adoption(names["deployment"], name, args["deployment"]))
+    replicas = args.get("replicas")
+    selector = args.get("service_selector")
+    scale_down_last = replicas == 0
+    if keep and replicas is not None:
+        after = names["selector"] if scale_down_last and selector is not None else None
+        specs.append(
+            _patch(
+                names["replicas"],
+                name,
+                args["deployment"],
+                {"replicas": replicas},
+                names["deployment"],
+                after,
+            )
+        )
+    if selector is not None:
+        after = names["replicas"] if keep and replicas is not None and not scale_down_last else None
+        specs.append(
+            _patch(
+                names["selector"],
+                name,
+                args["service"],
+                {"selector": dict(selector)},
+                names["service"],
+                after,
+            )
+        )
+    return in_dependency_order(specs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# TrafficSplit: an exact split through a Gateway
+
+
+class BackendArgs(TypedDict):
+    service_name: str
+    port: int
+    weight: int
+
+
+class TrafficSplitArgs(TypedDict):
+    """An HTTPRoute on an existing Gateway that splits a host and path between Services by weight."""
+
+    namespace: str
+    app_name: str
+    gateway_name: str
+    gateway_namespace: str
+    backends: Sequence[BackendArgs]
+    section_name: NotRequired[str]
+    hostnames: NotRequired[Sequence[str]]
+    path_prefix: NotRequired[str]
+
+
+# HTTPRoutes are custom resources, which pulumi-kubernetes does not await unless told what to wait for
+# (`pulumi.com/waitFor`, 4.24+, provider/pkg/metadata/overrides.go ReadyCondition): a JSON list of
+# expressions that must all hold. A jsonpath compares only the first match, which is this route's one
+# parent. The await checks staleness only through a top-level status.observedGeneration, which
+# HTTPRoutes do not have, so it can pass on the previous generation's conditions: the weights may not be
+# in force yet when a dependent (the legacy scale-down) starts; the Deployment awaits keep capacity up.
+ROUTE_WAIT_FOR = (
+    '["jsonpath={.status.parents[*].conditions[?(@.type==\\"Accepted\\")].status}=True", '
+    '"jsonpath={.status.parents[*].conditions[?(@.type==\\"ResolvedRefs\\")].status}=True"]'
+)
+
+
+def traffic_split_specs(name: str, args: TrafficSplitArgs) -> list[ResourceSpec]:
+    parent: dict[str, Any] = {
+        "group": "gateway.networking.k8s.io",
+        "kind": "Gateway",
+        "name": args["gateway_name"],
+        "namespace": args["gateway_namespace"],
+    }
+    if "section_name" in args:
+        parent["sectionName"] = args["section_name"]
+    spec: dict[str, Any] = {
+        "parentRefs": [parent],
+        "rules": [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": args.get("path_prefix", "/")}}],
+                "backendRefs": [
+                    {"name": b["service_name"], "port": b["port"], "weight": b["weight"]}
+                    for b in args["backends"]
+                ],
+            }
+        ],
+    }
+    if args.get("hostnames"):
+        spec["hostnames"] = list(args.get("hostnames") or [])
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {
+            "name": f"{args['app_name']}-migration",
+            "namespace": args["namespace"],
+            "labels": managed_labels(args["app_name"], "wasm-workload"),
+            "annotations": {"pulumi.com/waitFor": ROUTE_WAIT_FOR},
+        },
+        "spec": spec,
+    }
+    return [kubernetes_spec(name, name, route)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The phase plan of one workload
 
 
 @dataclass(frozen=True)
@@ -99,262 +473,3 @@ def plan_workload(phase: Phase, legacy: LegacyWorkload, weight: int) -> Workload
         return WorkloadPlan(replicas, new, weight > 0, None, False, share)
     legacy_replicas = 0 if phase is Phase.CUTOVER else None
     return WorkloadPlan(legacy_replicas, target, not gateway, 100 if gateway else None, True, 100)
-
-
-def workload_component(legacy: LegacyWorkload) -> str:
-    return f"workload-{legacy.config.namespace}-{legacy.config.name}"
-
-
-def new_selector(legacy: LegacyWorkload) -> dict[str, str]:
-    """Labels only the new pods have, so the new Deployment never claims legacy pods."""
-    name = legacy.config.name
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": f"{name}-spin"}
-
-
-def _names(legacy: LegacyWorkload) -> dict[str, str]:
-    base = workload_component(legacy).removeprefix("workload-")
-    return {
-        "legacy_deployment": f"{base}-legacy-deployment",
-        "legacy_service": f"{base}-legacy-service",
-        "deployment": f"{base}-deployment",
-        "service": f"{base}-service",
-        "pdb": f"{base}-pdb",
-        "route": f"{base}-route",
-    }
-
-
-def _probe_port(legacy: LegacyWorkload) -> int | str:
-    configured = legacy.config.probe.port
-    if configured:
-        return configured
-    port = legacy.service_port
-    return port.get("targetPort", port["port"])
-
-
-def new_pod_template(config: MigrationConfig, legacy: LegacyWorkload, production: bool) -> dict[str, Any]:
-    """The legacy pod template, translated: new RuntimeClass, no WASI pinning, explicit resources/probes."""
-    workload = legacy.config
-    template = copy.deepcopy(legacy.deployment["spec"]["template"])
-    pod = template["spec"]
-    pod["runtimeClassName"] = config.shim.runtime_class_name
-    node_selector = {
-        k: v for k, v in (pod.pop("nodeSelector", None) or {}).items() if not _is_wasi_scheduling_key(k)
-    }
-    if node_selector:
-        pod["nodeSelector"] = node_selector
-    tolerations = [t for t in pod.pop("tolerations", None) or [] if not _is_wasi_scheduling_key(t.get("key"))]
-    affinity = _affinity_without_wasi(pod.pop("affinity", None) or {})
-    if affinity:
-        pod["affinity"] = affinity
-    if tolerations:
-        pod["tolerations"] = tolerations
-    if pod.pop("hostNetwork", False):  # Krustlet-era pods; the shim needs no host network
-        pod.pop("dnsPolicy", None)
-    container = pod["containers"][0]
-    if workload.image:
-        container["image"] = workload.image
-    container["resources"] = workload.resources.model_dump(by_alias=True)
-    probe = {"httpGet": {"path": workload.probe.path, "port": _probe_port(legacy)}}
-    container["readinessProbe"] = {**probe, "periodSeconds": 5, "failureThreshold": 3}
-    container["livenessProbe"] = {**probe, "periodSeconds": 10, "failureThreshold": 3}
-
-    metadata = template.setdefault("metadata", {})
-    labels = {**managed_labels(workload.name, "wasm-workload"), **new_selector(legacy)}
-    if production:
-        labels.update(legacy.service_selector)
-    metadata["labels"] = labels
-    annotations = {
-        k: v
-        for k, v in (metadata.pop("annotations", None) or {}).items()
-        if not k.startswith(_DROPPED_ANNOTATION_PREFIXES)
-    }
-    if annotations:
-        metadata["annotations"] = annotations
-    return template
-
-
-def _new_metadata(legacy: LegacyWorkload, name: str, **extra_labels: str) -> dict[str, Any]:
-    workload = legacy.config
-    labels = {**managed_labels(workload.name, "wasm-workload"), **extra_labels}
-    return {"name": name, "namespace": workload.namespace, "labels": labels}
-
-
-def _new_deployment(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPlan) -> dict[str, Any]:
-    workload = legacy.config
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _new_metadata(legacy, f"{workload.name}-spin", **new_selector(legacy)),
-        "spec": {
-            "replicas": plan.new_replicas,
-            "selector": {"matchLabels": new_selector(legacy)},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "template": new_pod_template(config, legacy, plan.production_labels),
-        },
-    }
-
-
-def _service_ports(legacy: LegacyWorkload) -> list[dict[str, Any]]:
-    keep = ("name", "port", "targetPort", "protocol", "appProtocol")
-    return [{k: v for k, v in port.items() if k in keep} for port in legacy.service["spec"]["ports"]]
-
-
-def _new_service(legacy: LegacyWorkload) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _new_metadata(legacy, f"{legacy.service['metadata']['name']}-spin"),
-        "spec": {"type": "ClusterIP", "selector": new_selector(legacy), "ports": _service_ports(legacy)},
-    }
-
-
-def _pdb(legacy: LegacyWorkload) -> dict[str, Any]:
-    return {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": _new_metadata(legacy, f"{legacy.config.name}-spin"),
-        # maxUnavailable, not minAvailable: a one-replica app must not block node upgrades forever.
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": new_selector(legacy)}},
-    }
-
-
-def _route(legacy: LegacyWorkload, plan: WorkloadPlan, new_service: str | None) -> dict[str, Any]:
-    workload = legacy.config
-    gateway = workload.gateway
-    assert gateway is not None and plan.route_weight is not None
-    parent: dict[str, Any] = {
-        "group": "gateway.networking.k8s.io",
-        "kind": "Gateway",
-        "name": gateway.name,
-        "namespace": gateway.namespace,
-    }
-    if gateway.section_name:
-        parent["sectionName"] = gateway.section_name
-    port = legacy.service_port["port"]
-    backends = []
-    if plan.legacy_replicas is not None:
-        backends.append(
-            {"name": legacy.service["metadata"]["name"], "port": port, "weight": 100 - plan.route_weight}
-        )
-    if new_service:
-        backends.append({"name": new_service, "port": port, "weight": plan.route_weight})
-    spec: dict[str, Any] = {
-        "parentRefs": [parent],
-        "rules": [
-            {
-                "matches": [{"path": {"type": "PathPrefix", "value": gateway.path_prefix}}],
-                "backendRefs": backends,
-            }
-        ],
-    }
-    if gateway.hostnames:
-        spec["hostnames"] = list(gateway.hostnames)
-    return {
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "HTTPRoute",
-        "metadata": _new_metadata(legacy, f"{workload.name}-migration"),
-        "spec": spec,
-    }
-
-
-def _legacy_deployment(legacy: LegacyWorkload, replicas: int) -> dict[str, Any]:
-    """Exactly as exported; only `replicas` may differ. The pod template is never touched: restarting
-    legacy pods on WASI nodes whose images lost the shims would break them."""
-    manifest = copy.deepcopy(legacy.deployment)
-    if replicas != legacy.replicas:
-        manifest["spec"]["replicas"] = replicas
-    return manifest
-
-
-def _legacy_service(legacy: LegacyWorkload, selects_new: bool) -> dict[str, Any]:
-    manifest = copy.deepcopy(legacy.service)
-    if selects_new:
-        manifest["spec"]["selector"] = new_selector(legacy)
-    return manifest
-
-
-def workload_specs(
-    config: MigrationConfig, legacy: LegacyWorkload
-) -> tuple[list[ResourceSpec], WorkloadTraffic]:
-    phase = config.phase
-    plan = plan_workload(phase, legacy, config.traffic.weight)
-    names = _names(legacy)
-    component = workload_component(legacy)
-    workload = legacy.config
-    adopt = f"{workload.namespace}/"
-    rollback_order = phase in (Phase.PREPARE, Phase.PARALLEL) and plan.legacy_replicas is not None
-    after_legacy = (names["legacy_deployment"],) if rollback_order else ()
-    specs: list[ResourceSpec] = []
-
-    new_service = None
-    if plan.new_replicas is not None:
-        platform = (
-            *(target_pool_name(p) for p in config.target_pools),
-            DAEMONSET,
-            RUNTIME_CLASS,
-        )
-        specs.append(
-            kubernetes_spec(
-                names["deployment"],
-                component,
-                _new_deployment(config, legacy, plan),
-                depends_on=(*platform, *after_legacy),
-                replace_on_changes=("spec.selector",),
-                delete_before_replace=True,
-            )
-        )
-        service = _new_service(legacy)
-        new_service = service["metadata"]["name"]
-        specs.append(kubernetes_spec(names["service"], component, service))
-        specs.append(kubernetes_spec(names["pdb"], component, _pdb(legacy)))
-
-    if plan.route_weight is not None:
-        route_after = tuple(names[k] for k in ("deployment", "service") if plan.new_replicas is not None)
-        specs.append(
-            kubernetes_spec(
-                names["route"],
-                component,
-                _route(legacy, plan, new_service),
-                depends_on=(*route_after, *after_legacy),
-            )
-        )
-
-    service_after = (names["deployment"],) if plan.service_selects_new else after_legacy
-    specs.append(
-        kubernetes_spec(
-            names["legacy_service"],
-            component,
-            _legacy_service(legacy, plan.service_selects_new),
-            protect=True,
-            import_id=adopt + legacy.service["metadata"]["name"],
-            depends_on=service_after,
-        )
-    )
-
-    if plan.legacy_replicas is not None:
-        drained_after: tuple[str, ...] = ()
-        if plan.legacy_replicas == 0:  # scale down only once new pods serve and traffic has moved
-            drained_after = tuple(
-                n
-                for n in (names["deployment"], names["legacy_service"], names["route"])
-                if any(s.name == n for s in specs)
-            )
-        specs.append(
-            kubernetes_spec(
-                names["legacy_deployment"],
-                component,
-                _legacy_deployment(legacy, plan.legacy_replicas),
-                protect=True,
-                import_id=adopt + workload.name,
-                depends_on=drained_after,
-            )
-        )
-
-    traffic = WorkloadTraffic(
-        workload=workload.key,
-        legacy_replicas=plan.legacy_replicas or 0,
-        new_replicas=plan.new_replicas or 0,
-        new_share_percent=plan.new_share_percent,
-        exact=workload.gateway is not None,
-    )
-    return in_dependency_order(specs), traffic

@@ -138,7 +138,9 @@ restart_containerd() {
 do_check() {
     [ -r "$CFG" ] || die 1 "check: cannot read $CFG"
     [ "$(extract_block | tail -n 1)" = "$END" ] || die 1 "check: no complete marker block for '$RUNTIME_HANDLER' in $CFG"
-    [ -f "$DEST" ] && [ -x "$DEST" ] || die 1 "check: $DEST is missing or not executable"
+    if [ ! -f "$DEST" ] || [ ! -x "$DEST" ]; then
+        die 1 "check: $DEST is missing or not executable"
+    fi
     if [ -f "$SHIM_SRC" ] && [ "$(sha "$DEST")" != "$(sha "$SHIM_SRC")" ]; then
         die 1 "check: $DEST differs from $SHIM_SRC"
     fi
@@ -153,7 +155,7 @@ do_install() {
     body=$(rewrite '')
     settings=$(printf '%s\n' "$body" | grep -v '^[[:space:]]*#' || true)
     if printf '%s\n' "$settings" |
-        grep -Eq "^[[:space:]]*\\[[^]]*\\.runtimes\\.[\"']?$RUNTIME_HANDLER[\"']?[[:space:]]*[].]"; then
+        grep -Eq "^[[:space:]]*\\[[^]]*\\.runtimes\\.[\"']?${RUNTIME_HANDLER}[\"']?[[:space:]]*[].]"; then
         die 3 "$CFG already has a table for runtime '$RUNTIME_HANDLER' outside our markers" \
             "(KWasm leftover or hand edit); adding ours would duplicate it and stop containerd." \
             "Remove it by hand, then re-run. Nothing was changed."

@@ -145,3 +145,59 @@ def test_malformed_exports_are_reported_not_crashed_on(tmp_path, text, expected)
     problems = _problems(_with_manifest(tmp_path, text), tmp_path)
     assert any(expected in line for line in problems), problems
     assert all(line.startswith("workloads[0].manifest: ") for line in problems)
+
+
+HPA = """- apiVersion: autoscaling/v2
+  kind: HorizontalPodAutoscaler
+  metadata:
+    name: hello-spin
+    namespace: web
+  spec:
+    scaleTargetRef:
+      apiVersion: apps/v1
+      kind: Deployment
+      name: hello-spin
+    minReplicas: 2
+    maxReplicas: 6
+    metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: 70
+"""
+
+SCALED_BY_HPA = """    - apiVersion: apps/v1
+      fieldsType: FieldsV1
+      fieldsV1:
+        f:spec:
+          f:replicas: {}
+      manager: kube-controller-manager
+      operation: Update
+      subresource: scale
+      time: "2024-05-02T10:11:12Z"
+"""
+
+
+def test_a_deployment_scaled_by_an_hpa_in_the_export_is_refused(tmp_path):
+    text = HELLO.read_text().replace("items:\n", "items:\n" + HPA, 1)
+    problems = _problems(_with_manifest(tmp_path, text), tmp_path)
+    assert len(problems) == 1
+    assert problems[0].startswith("workloads[0].manifest: the Deployment's replicas are managed by ")
+    assert "HorizontalPodAutoscaler hello-spin (in the export)" in problems[0]
+
+
+def test_a_deployment_whose_replicas_an_autoscaler_wrote_is_refused(tmp_path):
+    text = HELLO.read_text().replace("    managedFields:\n", "    managedFields:\n" + SCALED_BY_HPA, 1)
+    problems = _problems(_with_manifest(tmp_path, text), tmp_path)
+    assert "'kube-controller-manager' through the scale subresource" in problems[0]
+
+
+def test_kubectl_scale_is_not_an_autoscaler(tmp_path):
+    text = HELLO.read_text().replace(
+        "    managedFields:\n",
+        "    managedFields:\n" + SCALED_BY_HPA.replace("kube-controller-manager", "kubectl"),
+        1,
+    )
+    assert load_migration(_with_manifest(tmp_path, text), tmp_path).workloads

@@ -47,10 +47,18 @@ def test_a_pool_without_the_dedicated_taint_lets_wasm_pods_stray():
 
 
 def test_a_taint_nobody_tolerates_is_reported(monkeypatch):
-    from components.desired import shim as shim_module
+    from dataclasses import replace
+
+    from components import desired
+
+    original = desired.shim_component
+
+    def untolerating(config):
+        plan = original(config)
+        return replace(plan, args={**plan.args, "tolerations": []})
 
     raw = load_raw(PHASE_FILES[2])
-    monkeypatch.setattr(shim_module, "shim_taints", lambda config: [])
+    monkeypatch.setattr(desired, "shim_component", untolerating)
     problems = _check(raw)
     assert (
         "DaemonSet wasm-shim-system/containerd-shim-spin-installer: no node of any pool can run it"

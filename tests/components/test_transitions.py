@@ -24,18 +24,36 @@ def _new(prefix: str, *kinds: str) -> set[str]:
 LEGACY_DEPLOYMENTS = {
     f"{w}-legacy-deployment" for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")
 }
-LEGACY_SERVICES = {f"{w}-legacy-service" for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")}
+WORKLOADS = ("web-hello-spin", "shop-orders-api", "shop-inventory")
+REPLICAS_PATCHES = {f"{w}-legacy-replicas" for w in WORKLOADS}
+SELECTOR_PATCHES = {f"{w}-legacy-selector" for w in WORKLOADS}
 
-# (from, to) -> (created, changed, deleted), by logical name.
+# (from, to) -> (created, changed, deleted), by logical name. The adopted legacy Deployments and
+# Services never change: only their patches do.
 FORWARD = {
-    (0, 1): ({"target-pool-spinpool", *SHIM, *_new("web-hello-spin"), "shop-orders-api-route"}, set(), set()),
+    (0, 1): (
+        {
+            "target-pool-spinpool",
+            *SHIM,
+            *_new("web-hello-spin"),
+            "shop-orders-api-route",
+            *REPLICAS_PATCHES,
+            *SELECTOR_PATCHES,
+        },
+        set(),
+        set(),
+    ),
     (1, 2): (
         _new("shop-orders-api") | _new("shop-inventory"),
         {"web-hello-spin-deployment", "shop-orders-api-route"},
         set(),
     ),
-    (2, 3): (set(), LEGACY_DEPLOYMENTS | LEGACY_SERVICES | {"shop-orders-api-route"}, set()),
-    (3, 4): (set(), {"shop-orders-api-route"}, LEGACY_DEPLOYMENTS | {"legacy-pool-wasipool"}),
+    (2, 3): (set(), REPLICAS_PATCHES | SELECTOR_PATCHES | {"shop-orders-api-route"}, set()),
+    (3, 4): (
+        set(),
+        {"shop-orders-api-route"},
+        LEGACY_DEPLOYMENTS | REPLICAS_PATCHES | {"legacy-pool-wasipool"},
+    ),
 }
 
 
@@ -79,10 +97,10 @@ def test_backward_step_restores_the_earlier_phase(pulumi_run, registered, start,
 
 def test_rollback_from_cutover_brings_legacy_pods_back_before_traffic_moves(pulumi_run, registered):
     parallel = _registered(pulumi_run, registered, 2)
-    for workload in ("web-hello-spin", "shop-orders-api", "shop-inventory"):
-        legacy = parallel[f"{workload}-legacy-deployment"]
+    for workload in WORKLOADS:
+        legacy = parallel[f"{workload}-legacy-replicas"]
         legacy_urn_tail = f"{legacy.type}::{legacy.name}"
-        movers = [f"{workload}-legacy-service", f"{workload}-deployment"]
+        movers = [f"{workload}-legacy-selector", f"{workload}-deployment"]
         if workload == "shop-orders-api":
             movers.append("shop-orders-api-route")
         for name in movers:
@@ -91,10 +109,12 @@ def test_rollback_from_cutover_brings_legacy_pods_back_before_traffic_moves(pulu
 
 def test_cutover_scales_legacy_down_only_after_the_new_side_is_ready(pulumi_run, registered):
     cutover = _registered(pulumi_run, registered, 3)
-    for workload in ("web-hello-spin", "shop-orders-api", "shop-inventory"):
-        dependencies = cutover[f"{workload}-legacy-deployment"].dependencies
+    for workload in WORKLOADS:
+        dependencies = cutover[f"{workload}-legacy-replicas"].dependencies
         assert any(d.endswith(f"kubernetes:apps/v1:Deployment::{workload}-deployment") for d in dependencies)
-        assert any(d.endswith(f"kubernetes:core/v1:Service::{workload}-legacy-service") for d in dependencies)
+        assert any(
+            d.endswith(f"kubernetes:core/v1:ServicePatch::{workload}-legacy-selector") for d in dependencies
+        )
 
 
 def test_backward_from_decommission_would_need_deleted_objects_back(pulumi_run, registered):
@@ -102,6 +122,6 @@ def test_backward_from_decommission_would_need_deleted_objects_back(pulumi_run, 
     decommission step deleted, which an import cannot find. `migrate check` refuses this transition."""
     decommission = _registered(pulumi_run, registered, 4)
     cutover = _registered(pulumi_run, registered, 3)
-    readopted = set(cutover) - set(decommission)
-    assert readopted == LEGACY_DEPLOYMENTS | {"legacy-pool-wasipool"}
-    assert all(cutover[name].import_id for name in readopted)
+    back = set(cutover) - set(decommission)
+    assert back == LEGACY_DEPLOYMENTS | REPLICAS_PATCHES | {"legacy-pool-wasipool"}
+    assert all(cutover[name].import_id for name in back - REPLICAS_PATCHES)

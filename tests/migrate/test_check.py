@@ -185,7 +185,7 @@ def test_schema_failure_on_older_kubernetes_versions(tmp_path, capsys):
 def test_schema_failure_reporting(monkeypatch, capsys):
     import migrate.check
 
-    def fake(manifest, version):
+    def fake(manifest, version, partial=False):
         return [f"{manifest['kind']} broken on {version}"] if manifest["kind"] == "RuntimeClass" else []
 
     monkeypatch.setattr(migrate.check, "schema_problems", fake)

@@ -55,14 +55,17 @@ def test_prepare_creates_the_shim_and_restarts_containerd(capsys):
 
 def test_cutover_scales_legacy_to_zero(capsys):
     _, out = run_diff(capsys, PHASE_FILES[2], PHASE_FILES[3])
-    line = row(out, "shop-orders-api-legacy-deployment")
-    assert line.startswith("| update | Deployment shop/orders-api") and "`spec.replicas`: 3 → 0" in line
+    line = row(out, "shop-orders-api-legacy-replicas")
+    assert (
+        line.startswith("| update | Deployment shop/orders-api (patch)") and "`spec.replicas`: 3 → 0" in line
+    )
+    assert "shop-orders-api-legacy-deployment" not in out  # the adopted Deployment itself never changes
     risks = out.split("#### Risks")[1].split("#### Changes")[0]
     assert "Replicas drop to zero" in risks
     for name in ("web-hello-spin", "shop-orders-api", "shop-inventory"):
-        assert f"`{name}-legacy-deployment`" in risks
+        assert f"`{name}-legacy-replicas`" in risks
     assert "`shop/orders-api` 50% → 100%" in out
-    assert "<details><summary>update Deployment shop/orders-api" in out
+    assert "<details><summary>update Deployment shop/orders-api (patch)" in out
     assert "-  replicas: 3\n+  replicas: 0" in out
 
 
@@ -72,15 +75,17 @@ def test_decommission_deletes_pool_and_prints_unprotect_lines(capsys):
     assert "the WASI pool is deleted" in out and "**Irreversible:**" in out
     assert (
         "pulumi state unprotect 'urn:pulumi:prod::aks-wasm-migration::aks-wasm-migration:index:"
-        "MigrationPhase$aks-wasm-migration:index:LegacyPool$azure-native:containerservice:AgentPool"
+        "MigrationPhase$aks-wasm-migration:index:LegacyWasiPool$azure-native:containerservice:AgentPool"
         "::legacy-pool-wasipool'"
     ) in out
     assert (
         "pulumi state unprotect 'urn:pulumi:prod::aks-wasm-migration::aks-wasm-migration:index:"
-        "MigrationPhase$aks-wasm-migration:index:Workload$kubernetes:apps/v1:Deployment"
+        "MigrationPhase$aks-wasm-migration:index:LegacyWorkload$kubernetes:apps/v1:Deployment"
         "::shop-orders-api-legacy-deployment'"
     ) in out
     assert out.count("pulumi state unprotect '") == 4
+    # The replicas patches go with their Deployments and are retained: no relinquish, no pods back.
+    assert row(out, "web-hello-spin-legacy-replicas").endswith("| retained: its fields stay as they are |")
 
 
 def test_stack_defaults_to_a_placeholder(capsys):
@@ -107,6 +112,10 @@ def test_pool_vm_size_change_is_a_replace(tmp_path, capsys):
     raw["targetPools"][0]["vmSize"] = "Standard_D8s_v5"
     _, out = run_diff(capsys, PHASE_FILES[2], write_stack(tmp_path / "vm.yaml", raw))
     assert row(out, "target-pool-spinpool").endswith("| forced by `vmSize` |")
+    risks = out.split("#### Risks")[1]
+    assert "**Refused:** a node pool cannot change these in place" in risks
+    assert "AgentPool spinpool (`target-pool-spinpool`): `vmSize`" in risks
+    assert "deleted first" not in risks  # no in-place delete-then-create is planned
 
 
 def test_no_change(capsys):
@@ -139,7 +148,7 @@ def test_output_stays_under_the_limit_and_says_what_was_left_out(tmp_path, capsy
     # Summary and risks are complete: every changed resource has its row.
     assert out.count("| update | Deployment web/app-") == 60
     assert out.count("| update | Service web/app-") == 60
-    assert "`web-app-059-legacy-deployment`" in out.split("#### Risks")[1]
+    assert "`web-app-059-legacy-replicas`" in out.split("#### Risks")[1]
     code, full = run_diff(capsys, source, target, "--max-chars", "0")
     assert len(full) > 60_000 and "Left out" not in full
 

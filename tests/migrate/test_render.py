@@ -16,7 +16,8 @@ from tests.conftest import PHASE_FILES, ROOT, load_raw
 
 def render_files(path: Path, out: Path) -> dict[str, str]:
     assert main(["render", str(path), "--out", str(out)]) == 0
-    return {name: (out / name).read_text() for name in ("kubernetes.yaml", "azure.yaml", "lifecycle.yaml")}
+    names = ("kubernetes.yaml", "patches.yaml", "azure.yaml", "lifecycle.yaml")
+    return {name: (out / name).read_text() for name in names}
 
 
 def documents(text: str) -> list[dict]:
@@ -25,7 +26,7 @@ def documents(text: str) -> list[dict]:
 
 def rendered_resources(files: dict[str, str]) -> dict[str, dict]:
     """Logical name -> {type, inputs, lifecycle}, joining lifecycle.yaml entries to their documents."""
-    docs = {name: documents(files[name]) for name in ("kubernetes.yaml", "azure.yaml")}
+    docs = {name: documents(files[name]) for name in ("kubernetes.yaml", "patches.yaml", "azure.yaml")}
     lifecycle = yaml.safe_load(files["lifecycle.yaml"])
     resources = {}
     for entry in lifecycle["resources"]:
@@ -49,17 +50,30 @@ def test_render_equals_what_the_program_registers(path, pulumi_run, tmp_path):
         assert mine["inputs"] == registration.inputs, name
         assert mine["lifecycle"].get("protect", False) == registration.protect, name
         assert mine["lifecycle"].get("import", "") == registration.import_id, name
-        assert sorted(mine["lifecycle"].get("ignoreChanges", [])) == sorted(registration.ignore_changes)
-        assert mine["lifecycle"].get("replaceOnChanges", []) == registration.replace_on_changes, name
+        lifecycle = mine["lifecycle"]
+        assert lifecycle.get("ignoreChanges", []) == registration.ignore_changes, name
+        assert lifecycle.get("replaceOnChanges", []) == registration.replace_on_changes, name
+        assert lifecycle.get("deleteBeforeReplace", False) == registration.delete_before_replace, name
+        assert lifecycle.get("retainOnDelete", False) == registration.retain_on_delete, name
+        assert sorted(set(lifecycle.get("dependsOn", []))) == sorted(
+            d.rsplit("::", 1)[-1] for d in registration.dependencies
+        ), name
+        deleted_with = registration.deleted_with.rsplit("::", 1)[-1] if registration.deleted_with else None
+        assert lifecycle.get("deletedWith") == deleted_with, name
+        assert f"pulumi:providers:{lifecycle['provider']}::" in registration.provider, name
+        assert registration.parent.endswith(lifecycle["parent"]), name  # `<component type>::<name>`
 
 
 @pytest.mark.parametrize("path", PHASE_FILES, ids=lambda p: p.name)
 def test_every_rendered_kubernetes_document_passes_the_schemas(path, tmp_path):
-    docs = documents(render_files(path, tmp_path)["kubernetes.yaml"])
+    files = render_files(path, tmp_path)
+    docs = documents(files["kubernetes.yaml"])
     assert docs
-    for doc in docs:
-        for version in KUBERNETES_VERSIONS:
+    for version in KUBERNETES_VERSIONS:
+        for doc in docs:
             assert schema_problems(doc, version) == []
+        for patch in documents(files["patches.yaml"]):
+            assert schema_problems(patch, version, partial=True) == []
 
 
 def test_azure_file_holds_only_agent_pools(tmp_path):
@@ -79,7 +93,12 @@ def test_render_is_deterministic(capsys):
 def test_out_writes_the_three_files(tmp_path, capsys):
     out = tmp_path / "new" / "dir"
     assert main(["render", str(PHASE_FILES[1]), "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["azure.yaml", "kubernetes.yaml", "lifecycle.yaml"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "azure.yaml",
+        "kubernetes.yaml",
+        "lifecycle.yaml",
+        "patches.yaml",
+    ]
     assert str(out) in capsys.readouterr().out
     assert main(["render", str(PHASE_FILES[1]), "--section", "kubernetes"]) == 0
     assert capsys.readouterr().out == (out / "kubernetes.yaml").read_text()
@@ -92,7 +111,12 @@ def test_lifecycle_annotations_in_comments(tmp_path):
     assert "#   replace_on_changes: handler" in text
     assert "#   replace_on_changes: spec.selector" in text
     azure = (tmp_path / "azure.yaml").read_text()
-    assert "#   ignore_changes: count, orchestratorVersion" in azure
+    assert "#   ignore_changes: *" in azure  # the WASI pool: adopted read-only
+    assert "#   ignore_changes: count" in azure  # the autoscaled target pool
+    patches = (tmp_path / "patches.yaml").read_text()
+    assert (
+        "#   retain_on_delete:" in patches and "#   deleted_with: web-hello-spin-legacy-deployment" in patches
+    )
     assert "/agentPools/wasipool" in azure
 
 
@@ -103,8 +127,11 @@ def test_decommission_lists_what_the_phase_deletes(tmp_path):
     assert sorted(d["name"] for d in deleted) == [
         "legacy-pool-wasipool",
         "shop-inventory-legacy-deployment",
+        "shop-inventory-legacy-replicas",
         "shop-orders-api-legacy-deployment",
+        "shop-orders-api-legacy-replicas",
         "web-hello-spin-legacy-deployment",
+        "web-hello-spin-legacy-replicas",
     ]
     assert "Deleted by this phase (decommission)" in files["kubernetes.yaml"]
     assert "AgentPool wasipool" in files["azure.yaml"].split("Deleted by this phase")[1]

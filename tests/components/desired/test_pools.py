@@ -1,16 +1,38 @@
-"""Agent pools as ARM inputs."""
+"""Agent pools as typed azure-native args, and what the engine does with them on import."""
 
 from __future__ import annotations
 
-from components.desired.pools import POOL_REPLACE_FIELDS, legacy_pool_spec, target_pool_spec
-from components.migration import load_migration
-from tests.conftest import PHASE_FILES, load_raw
+import json
+from pathlib import Path
 
-CONFIG = load_migration(load_raw(PHASE_FILES[1])).config
+import pytest
+from pulumi_azure_native import containerservice
+
+from components.config import Phase
+from components.desired import legacy_pool_component, target_pool_components
+from components.desired.pools import (
+    POOL_FORCE_NEW,
+    legacy_pool_specs,
+    wasm_node_pool_specs,
+    wire_inputs,
+)
+from components.migration import load_migration
+from tests.conftest import load_raw, phase_file_for
+from tests.engine import azure_agent_pool_read, update_after_import
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CONFIG = load_migration(load_raw(phase_file_for(Phase.PREPARE))).config
+WASI_POOL = json.loads((FIXTURES / "az-aks-nodepool-show-wasipool.json").read_text())
+
+
+def _target_spec():
+    (plan,) = target_pool_components(CONFIG)
+    (spec,) = wasm_node_pool_specs(plan.name, plan.args)
+    return spec
 
 
 def test_target_pool_is_a_standard_user_pool_labelled_for_the_shim():
-    spec = target_pool_spec(CONFIG, CONFIG.target_pools[0])
+    spec = _target_spec()
     assert spec.inputs == {
         "resourceGroupName": "rg-contoso-prod",
         "resourceName": "aks-contoso-prod",
@@ -25,7 +47,7 @@ def test_target_pool_is_a_standard_user_pool_labelled_for_the_shim():
         "minCount": 2,
         "maxCount": 6,
         "availabilityZones": ["1", "2", "3"],
-        "orchestratorVersion": "1.33.2",
+        "orchestratorVersion": "1.33",
         "nodeLabels": {
             "contoso.com/workload-class": "wasm",
             "wasm-migration.io/shim": "containerd-shim-spin",
@@ -34,14 +56,50 @@ def test_target_pool_is_a_standard_user_pool_labelled_for_the_shim():
         "upgradeSettings": {"maxSurge": "33%"},
     }
     assert spec.ignore_changes == ("count",)  # the autoscaler owns it
-    assert spec.replace_on_changes == POOL_REPLACE_FIELDS and spec.delete_before_replace
+    # Replacing a pool that runs Wasm pods in place is an outage: never planned, refused by check.
+    assert spec.replace_on_changes == () and not spec.delete_before_replace
     assert not spec.protect and spec.import_id is None
 
 
-def test_legacy_pool_matches_what_aks_holds_and_is_adopted():
-    spec = legacy_pool_spec(CONFIG)
-    assert spec.inputs["workloadRuntime"] == "WasmWasi"
-    assert spec.inputs["osSKU"] == "Ubuntu" and spec.inputs["count"] == 3
-    assert "nodeLabels" not in spec.inputs and "upgradeSettings" not in spec.inputs
-    assert spec.protect
-    assert spec.import_id.endswith("/managedClusters/aks-contoso-prod/agentPools/wasipool")
+def test_pool_inputs_come_from_the_sdks_typed_args():
+    spec = _target_spec()
+    assert isinstance(spec.sdk_args, containerservice.AgentPoolArgs)
+    assert wire_inputs(spec.sdk_args) == spec.inputs
+    with pytest.raises(TypeError, match="vm_sise"):
+        containerservice.AgentPoolArgs(resource_group_name="rg", resource_name="c", vm_sise="x")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="max_surje"):
+        containerservice.AgentPoolUpgradeSettingsArgs(max_surje="33%")  # type: ignore[call-arg]
+
+
+def test_force_new_fields_are_the_ones_the_provider_replaces_on():
+    facts = (FIXTURES / "azure-native-agentpool-replacement.txt").read_text().splitlines()
+    provider = {line.split(": ", 1)[1] for line in facts if line.startswith(("path: ", "force-new: "))}
+    assert set(POOL_FORCE_NEW) == provider
+    # Every one of them is a real AgentPool input of the installed SDK (a typo would never match).
+    wire = {name for _, name, _ in __import__("pulumi")._types._py_properties(containerservice.AgentPoolArgs)}
+    assert set(POOL_FORCE_NEW) - {"nodePublicIPTags"} <= wire
+
+
+def test_legacy_pool_is_adopted_read_only_by_its_identity():
+    (spec,) = legacy_pool_specs(legacy_pool_component(CONFIG).name, legacy_pool_component(CONFIG).args)
+    assert spec.inputs == {
+        "resourceGroupName": "rg-contoso-prod",
+        "resourceName": "aks-contoso-prod",
+        "agentPoolName": "wasipool",
+    }
+    assert spec.protect and spec.ignore_changes == ("*",)
+    assert spec.import_id == (
+        "/subscriptions/3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f/resourceGroups/rg-contoso-prod/providers/"
+        "Microsoft.ContainerService/managedClusters/aks-contoso-prod/agentPools/wasipool"
+    )
+
+
+def test_importing_the_live_wasi_pool_issues_no_update():
+    """The engine imports, then diffs the program's inputs (after ignore_changes) against what
+    azure-native read: that update must be empty, or baseline would PUT on a retired WASI pool."""
+    imported = azure_agent_pool_read(WASI_POOL, cluster="aks-contoso-prod")
+    assert {"osDiskSizeGB", "kubeletDiskType", "enableFIPS", "maxPods", "powerState", "tags"} <= set(imported)
+    (spec,) = legacy_pool_specs("legacy", legacy_pool_component(CONFIG).args)
+    assert update_after_import(spec.inputs, imported, list(spec.ignore_changes)) == set()
+    # Without the wildcard, every property AKS returned but the program does not repeat would be sent.
+    assert {"osDiskSizeGB", "tags", "workloadRuntime"} <= update_after_import(spec.inputs, imported, [])

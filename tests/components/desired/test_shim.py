@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 
-from components.desired import build_desired_state
+from components.desired import build_desired_state, shim_component
 from components.desired.shim import INSTALLER_SCRIPT, shim_specs
 from components.migration import load_migration
 from tests.conftest import PHASE_FILES, load_raw
@@ -39,7 +40,7 @@ def test_installer_namespace_is_the_only_privileged_one():
     namespaces = [s for s in state.resources if s.is_kubernetes and s.inputs["kind"] == "Namespace"]
     assert len(namespaces) == 1
     for spec in state.resources:
-        if spec.is_kubernetes and spec.inputs["kind"] in ("Deployment", "DaemonSet"):
+        if spec.is_kubernetes and not spec.is_patch and spec.inputs["kind"] in ("Deployment", "DaemonSet"):
             pod = spec.inputs["spec"]["template"]["spec"]
             privileged = any(
                 (c.get("securityContext") or {}).get("privileged")
@@ -86,7 +87,7 @@ def test_installer_containers_run_the_shipped_script_from_the_upstream_image():
         assert set(container["resources"]) == {"requests", "limits"}
     assert {"name": "host-root", "hostPath": {"path": "/", "type": "Directory"}} in pod["volumes"]
     digest = daemonset["spec"]["template"]["metadata"]["annotations"]["wasm-migration.io/installer-sha256"]
-    assert len(digest) == 64
+    assert digest == hashlib.sha256(INSTALLER_SCRIPT.read_bytes()).hexdigest()
 
 
 def test_script_configmap_holds_the_project_script():
@@ -122,7 +123,8 @@ def test_runtime_class_points_at_the_handler_and_schedules_onto_shim_nodes():
     assert runtime_class["scheduling"] == {"nodeSelector": SHIM_LABEL, "tolerations": [DEDICATED]}
     spec = state.by_name()["shim-runtime-class"]
     assert spec.replace_on_changes == ("handler",) and spec.delete_before_replace
-    assert spec.depends_on == ("shim-installer",)
+    # After the installer, and like everything of the shim, after the pools its nodes come from.
+    assert spec.depends_on == ("shim-installer", "target-pool-spinpool")
 
 
 def test_handler_is_shared_by_runtime_class_and_installer():
@@ -142,10 +144,9 @@ def test_taints_of_every_target_pool_are_tolerated_once():
         second["nodeTaints"] = [{"key": "contoso.com/zone", "value": "edge", "effect": "NoExecute"}]
         raw["targetPools"].append(second)
 
-    config = load_migration(_with(two_pools)).config
-    pod = next(s for s in shim_specs(config) if s.inputs["kind"] == "DaemonSet").inputs["spec"]["template"][
-        "spec"
-    ]
+    plan = shim_component(load_migration(_with(two_pools)).config)
+    specs = shim_specs(plan.name, plan.args)
+    pod = next(s for s in specs if s.inputs["kind"] == "DaemonSet").inputs["spec"]["template"]["spec"]
     assert pod["tolerations"] == [
         DEDICATED,
         {"key": "contoso.com/zone", "operator": "Equal", "value": "edge", "effect": "NoExecute"},
@@ -173,3 +174,29 @@ def test_daemonset_and_runtime_class_say_which_nodes_and_why():
     assert (
         runtime_class == f"Wasm pods run with containerd runtime 'spin' and are scheduled only onto {nodes}."
     )
+
+
+def test_rollout_await_is_sized_from_the_most_nodes_the_pools_can_have():
+    """pulumi-kubernetes awaits DaemonSet rollouts (10 min by default); one node at a time over up to
+    6 autoscaled nodes of spinpool needs longer than a default that fits about 3."""
+    annotations = _manifest(_state(), "DaemonSet")["metadata"]["annotations"]
+    assert annotations["pulumi.com/timeoutSeconds"] == str(6 * 180)
+
+    def many(raw):
+        raw["targetPools"][0]["autoscaling"] = {"minCount": 2, "maxCount": 40}
+
+    annotations = _manifest(_state(change=many), "DaemonSet")["metadata"]["annotations"]
+    assert annotations["pulumi.com/timeoutSeconds"] == str(40 * 180)
+
+
+def test_existing_namespace_and_runtime_class_are_adopted_only_when_asked():
+    state = _state()
+    assert state.by_name()["shim-namespace"].import_id is None
+    assert state.by_name()["shim-runtime-class"].import_id is None
+
+    def adopt(raw):
+        raw["shim"]["adoptExisting"] = {"namespace": True, "runtimeClass": True}
+
+    state = _state(change=adopt)
+    assert state.by_name()["shim-namespace"].import_id == "wasm-shim-system"
+    assert state.by_name()["shim-runtime-class"].import_id == "wasm-spin"

@@ -39,19 +39,53 @@ LEGACY = {
 
 
 @pytest.mark.parametrize("index", range(5))
-def test_legacy_pod_template_is_never_modified(index):
+def test_legacy_objects_are_adopted_exactly_as_exported_and_never_applied(index):
+    """The exported manifests appear only in read-only adoptions (ignore_changes *): no registration
+    ever applies a legacy pod template, whatever the phase."""
     state = _state(index)
     for prefix, path in LEGACY.items():
-        deployment = _inputs(state, f"{prefix}-legacy-deployment")
+        deployment = state.by_name().get(f"{prefix}-legacy-deployment")
+        service = state.by_name()[f"{prefix}-legacy-service"]
+        assert service.inputs == _exported(path, "Service")
+        assert service.ignore_changes == ("*",) and service.protect
         if index == 4:
             assert deployment is None
             continue
+        assert deployment.inputs == _exported(path, "Deployment")
+        assert deployment.ignore_changes == ("*",) and deployment.protect
+        exported_template = deployment.inputs["spec"]["template"]
+        for spec in state.resources:
+            if spec.name != f"{prefix}-legacy-deployment":
+                assert (spec.inputs.get("spec") or {}).get("template") != exported_template, spec.name
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_patches_carry_only_the_fields_they_own(index):
+    state = _state(index)
+    expected_replicas = {1: "export", 2: "export", 3: 0}
+    for prefix, path in LEGACY.items():
         exported = _exported(path, "Deployment")
-        assert deployment["spec"]["template"] == exported["spec"]["template"]
-        without_replicas = copy.deepcopy(deployment)
-        without_replicas["spec"]["replicas"] = exported["spec"]["replicas"]
-        assert without_replicas == exported
-        assert deployment["spec"]["replicas"] == (0 if index == 3 else exported["spec"]["replicas"])
+        identity = {"name": exported["metadata"]["name"], "namespace": exported["metadata"]["namespace"]}
+        replicas = state.by_name().get(f"{prefix}-legacy-replicas")
+        if index not in expected_replicas:
+            assert replicas is None
+        else:
+            want = exported["spec"]["replicas"] if expected_replicas[index] == "export" else 0
+            assert replicas.inputs == {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {**identity, "annotations": {"pulumi.com/patchForce": "true"}},
+                "spec": {"replicas": want},
+            }
+            assert replicas.type == "kubernetes:apps/v1:DeploymentPatch"
+            assert replicas.retain_on_delete and replicas.deleted_with == f"{prefix}-legacy-deployment"
+        selector = state.by_name().get(f"{prefix}-legacy-selector")
+        if index == 0:
+            assert selector is None
+            continue
+        assert selector.type == "kubernetes:core/v1:ServicePatch"
+        assert set(selector.inputs["spec"]) == {"selector"}
+        assert selector.retain_on_delete and selector.deleted_with == f"{prefix}-legacy-service"
 
 
 def test_new_deployment_is_translated_onto_the_new_runtime_class():
@@ -161,26 +195,61 @@ def test_zero_weight_keeps_new_pods_out_of_production():
 def test_cutover_sends_everything_to_new_and_keeps_legacy_at_zero():
     state = _state(3)
     for prefix in LEGACY:
-        assert _inputs(state, f"{prefix}-legacy-deployment")["spec"]["replicas"] == 0
+        assert _inputs(state, f"{prefix}-legacy-replicas")["spec"] == {"replicas": 0}
         selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
-        assert _inputs(state, f"{prefix}-legacy-service")["spec"]["selector"] == selector
+        assert _inputs(state, f"{prefix}-legacy-selector")["spec"] == {"selector": selector}
     route = _inputs(state, "shop-orders-api-route")["spec"]["rules"][0]["backendRefs"]
     assert [b["weight"] for b in route] == [0, 100]
     assert _inputs(state, "shop-inventory-deployment")["spec"]["replicas"] == 2
+
+
+def test_rollback_from_cutover_restores_the_exported_replicas_not_one():
+    """Removing a patch would relinquish `replicas` (it falls back to 1); the parallel phase instead
+    keeps the patch and sets it back to what the export says."""
+    parallel = _state(2)
+    for prefix, path in LEGACY.items():
+        exported = _exported(path, "Deployment")["spec"]["replicas"]
+        assert _inputs(parallel, f"{prefix}-legacy-replicas")["spec"] == {"replicas": exported}
+        assert exported != 1 or prefix == "shop-inventory"
+
+
+def test_decommission_deletes_legacy_deployments_without_recreating_their_pods():
+    """The replicas patches leave with their Deployments: retained (no relinquish, which would bring
+    replicas back to 1 and start WASI pods) and deleted_with the Deployment."""
+    cutover, decommission = _state(3), _state(4)
+    for prefix in LEGACY:
+        patch = cutover.by_name()[f"{prefix}-legacy-replicas"]
+        assert patch.retain_on_delete and patch.deleted_with == f"{prefix}-legacy-deployment"
+        assert f"{prefix}-legacy-replicas" not in decommission.by_name()
+        assert f"{prefix}-legacy-deployment" not in decommission.by_name()
 
 
 def test_decommission_keeps_the_user_facing_service_selecting_only_new_pods():
     state = _state(4)
     hello = _inputs(state, "web-hello-spin-legacy-service")
     exported = _exported(LEGACY["web-hello-spin"], "Service")
-    assert hello["spec"]["clusterIP"] == exported["spec"]["clusterIP"]
-    assert hello["spec"]["type"] == "LoadBalancer"
-    assert hello["spec"]["selector"] == {
+    assert hello == exported  # adopted as it is; only the patch below changes it
+    assert _inputs(state, "web-hello-spin-legacy-selector")["spec"]["selector"] == {
         "app.kubernetes.io/name": "hello-spin",
         "app.kubernetes.io/instance": "hello-spin-spin",
     }
     route = _inputs(state, "shop-orders-api-route")["spec"]["rules"][0]["backendRefs"]
     assert route == [{"name": "orders-api-spin", "port": 80, "weight": 100}]
+
+
+def test_legacy_objects_are_imported_by_namespace_and_name():
+    state = _state(0)
+    assert state.by_name()["web-hello-spin-legacy-service"].import_id == "web/hello-spin"
+    assert state.by_name()["web-hello-spin-legacy-deployment"].import_id == "web/hello-spin"
+    assert state.by_name()["shop-orders-api-legacy-service"].import_id == "shop/orders-api"
+
+
+def test_a_gateway_workload_at_weight_100_keeps_its_legacy_pods_in_parallel():
+    migration = load_migration(load_raw(PHASE_FILES[2]))
+    orders = next(w for w in migration.workloads if w.config.gateway)
+    plan = plan_workload(Phase.PARALLEL, orders, 100)
+    assert plan.legacy_replicas == orders.replicas == 3
+    assert plan.route_weight == 100 and plan.new_share_percent == 100
 
 
 def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
@@ -194,12 +263,29 @@ def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
 
 def test_scale_down_waits_for_new_pods_and_moved_traffic():
     state = _state(3)
-    assert state.by_name()["shop-orders-api-legacy-deployment"].depends_on == (
+    assert set(state.by_name()["shop-orders-api-legacy-replicas"].depends_on) == {
+        "shop-orders-api-legacy-deployment",
+        "shop-orders-api-legacy-selector",
         "shop-orders-api-deployment",
-        "shop-orders-api-legacy-service",
         "shop-orders-api-route",
-    )
-    assert state.by_name()["web-hello-spin-legacy-service"].depends_on == ("web-hello-spin-deployment",)
+    }
+    assert set(state.by_name()["web-hello-spin-legacy-selector"].depends_on) == {
+        "web-hello-spin-legacy-service",
+        "web-hello-spin-deployment",
+    }
+
+
+def test_before_cutover_legacy_capacity_comes_first():
+    for index in (1, 2):
+        state = _state(index)
+        for name in ("web-hello-spin-deployment", "web-hello-spin-service", "shop-orders-api-route"):
+            if name in state.by_name():
+                assert "shop-orders-api-legacy-replicas" in state.by_name()[name].depends_on or (
+                    "web-hello-spin-legacy-replicas" in state.by_name()[name].depends_on
+                ), name
+        assert (
+            "web-hello-spin-legacy-replicas" in state.by_name()["web-hello-spin-legacy-selector"].depends_on
+        )
 
 
 def test_a_spiderlightning_workload_moves_on_its_replacement_image():
@@ -278,3 +364,33 @@ def test_wasi_node_affinity_is_dropped_and_the_rest_kept(tmp_path):
         ][0]["key"]
         == "kubernetes.azure.com/wasmtime-spin-v2"
     )
+
+
+KRUSTLET_POD = """        hostNetwork: true
+        dnsPolicy: ClusterFirstWithHostNet
+        nodeSelector:
+          kubernetes.io/arch: wasm32-wagi
+          contoso.com/tier: web
+        tolerations:
+        - key: kubernetes.io/arch
+          operator: Equal
+          value: wasm32-wagi
+          effect: NoSchedule
+        - key: kubernetes.azure.com/wasmtime-spin-v2
+          operator: Exists
+        - key: contoso.com/maintenance
+          operator: Exists
+          effect: NoSchedule
+"""
+
+
+def test_krustlet_host_network_and_wasi_tolerations_are_dropped_from_new_pods(tmp_path):
+    state = build_desired_state(load_migration(with_affinity(tmp_path, KRUSTLET_POD)))
+    pod = _inputs(state, "web-hello-spin-deployment")["spec"]["template"]["spec"]
+    assert "hostNetwork" not in pod and "dnsPolicy" not in pod
+    assert pod["nodeSelector"] == {"contoso.com/tier": "web"}
+    assert pod["tolerations"] == [
+        {"key": "contoso.com/maintenance", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    legacy = _inputs(state, "web-hello-spin-legacy-deployment")["spec"]["template"]["spec"]
+    assert legacy["hostNetwork"] is True and len(legacy["tolerations"]) == 3

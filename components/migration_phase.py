@@ -1,0 +1,154 @@
+"""MigrationPhase: one migration phase of one cluster, composed of the public components, and the
+program entry point that validates the stack config before anything is registered."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any, TypedDict
+
+import pulumi
+import pulumi_azure_native as azure_native
+import pulumi_kubernetes as k8s
+
+from components.config import CONFIG_KEYS, ConfigError, MigrationConfig
+from components.desired import (
+    LEGACY_POOL_TYPE,
+    LEGACY_WORKLOAD_TYPE,
+    PHASE_TYPE,
+    SHIM_TYPE,
+    TRAFFIC_SPLIT_TYPE,
+    WASM_POOL_TYPE,
+    WASM_WORKLOAD_TYPE,
+    UnknownComponentError,
+    phase_components,
+)
+from components.legacy_wasi_pool import LegacyWasiPool
+from components.legacy_workload import LegacyWorkload
+from components.migration import Migration, load_migration, raw_config_from_engine
+from components.registration import SpecComponent
+from components.spin_shim import SpinShim
+from components.traffic_split import TrafficSplit
+from components.wasm_node_pool import WasmNodePool
+from components.wasm_workload import WasmWorkload
+
+# The twin of components.desired.BUILDERS: component type to the class that registers it.
+COMPONENT_CLASSES: dict[str, Callable[[str, Any, pulumi.ResourceOptions], SpecComponent]] = {
+    LEGACY_POOL_TYPE: LegacyWasiPool,
+    WASM_POOL_TYPE: WasmNodePool,
+    SHIM_TYPE: SpinShim,
+    WASM_WORKLOAD_TYPE: WasmWorkload,
+    LEGACY_WORKLOAD_TYPE: LegacyWorkload,
+    TRAFFIC_SPLIT_TYPE: TrafficSplit,
+}
+
+
+def cluster_resource_id(config: MigrationConfig) -> str:
+    cluster = config.cluster
+    return (
+        f"/subscriptions/{cluster.subscription_id}/resourceGroups/{cluster.resource_group}"
+        f"/providers/Microsoft.ContainerService/managedClusters/{cluster.name}"
+    )
+
+
+def azure_provider(config: MigrationConfig, parent: pulumi.Resource) -> azure_native.Provider:
+    """Every Azure resource and invoke goes through this provider: azure-native takes the subscription
+    for creates, updates and invokes from its provider configuration, never from an import id, so the
+    ambient `az` account could otherwise put pools and credentials in another subscription. Adding it
+    to an existing stack replaces nothing (azure-native DiffConfig reports no diff)."""
+    return azure_native.Provider(
+        "azure",
+        subscription_id=config.cluster.subscription_id,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def cluster_kubeconfig(config: MigrationConfig, azure: azure_native.Provider) -> pulumi.Output[str]:
+    """The explicit kubeconfig when given, else the cluster's user credentials; always a secret.
+    Cluster name and resource group are plain config, so previews know the provider and do not
+    plan every Kubernetes object as a replace."""
+    cluster = config.cluster
+    if cluster.kubeconfig is not None:
+        return pulumi.Output.secret(cluster.kubeconfig.get_secret_value())
+    credentials = azure_native.containerservice.list_managed_cluster_user_credentials_output(
+        resource_group_name=cluster.resource_group,
+        resource_name=cluster.name,
+        format=cluster.credential_format,
+        opts=pulumi.InvokeOutputOptions(provider=azure),
+    )
+    return pulumi.Output.secret(
+        credentials.kubeconfigs[0].value.apply(lambda encoded: base64.b64decode(encoded).decode())
+    )
+
+
+def kubernetes_provider(
+    config: MigrationConfig, azure: azure_native.Provider, parent: pulumi.Resource
+) -> k8s.Provider:
+    """`cluster_identifier` is the AKS resource id: without it the provider, and with it every
+    Kubernetes object, is replaced whenever the kubeconfig's cluster block changes (CA rotation, a new
+    API server address; pulumi-kubernetes provider.go DiffConfig, #1148)."""
+    return k8s.Provider(
+        "cluster",
+        kubeconfig=cluster_kubeconfig(config, azure),
+        cluster_identifier=cluster_resource_id(config),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+class MigrationPhaseArgs(TypedDict):
+    migration: Migration
+
+
+class MigrationPhase(pulumi.ComponentResource):
+    """Registers the configured phase: the components `components.desired.phase_components` plans, with
+    the dependencies it names, through explicit Azure and Kubernetes providers."""
+
+    phase: str
+    traffic: dict[str, dict[str, int]]
+
+    def __init__(self, name: str, args: MigrationPhaseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(PHASE_TYPE, name, None, opts)
+        migration = args["migration"]
+        plans, traffic = phase_components(migration)
+        azure = azure_provider(migration.config, self)
+        cluster = kubernetes_provider(migration.config, azure, self)
+        providers: dict[str, Any] = {"azure-native": azure, "kubernetes": cluster}
+        registered: dict[str, pulumi.Resource] = {}
+        for plan in plans:
+            component_class = COMPONENT_CLASSES.get(plan.type)
+            if component_class is None:
+                raise UnknownComponentError(f"no component class for type {plan.type!r}")
+            component = component_class(
+                plan.name,
+                plan.args,
+                pulumi.ResourceOptions(
+                    parent=self,
+                    providers=providers,
+                    depends_on=[registered[dependency] for dependency in plan.depends_on],
+                ),
+            )
+            registered.update(component.resources)
+        self.phase = migration.config.phase.value
+        self.traffic = {
+            t.workload: {
+                "legacyReplicas": t.legacy_replicas,
+                "newReplicas": t.new_replicas,
+                "newSharePercent": t.new_share_percent,
+            }
+            for t in traffic
+        }
+        self.register_outputs({"phase": self.phase, "traffic": self.traffic})
+
+
+def program() -> MigrationPhase:
+    """Validate the whole stack config first; on any problem stop cleanly, with nothing registered."""
+    try:
+        migration = load_migration(raw_config_from_engine(CONFIG_KEYS))
+    except ConfigError as error:
+        lines = "\n".join(f"  - {line}" for line in error.problems)
+        raise pulumi.RunError(f"invalid stack configuration, nothing was changed:\n{lines}") from None
+    phase = MigrationPhase("migration", {"migration": migration})
+    # `pulumi stack output` tells an operator which phase the stack is in and how traffic is shared.
+    pulumi.export("phase", phase.phase)
+    pulumi.export("traffic", phase.traffic)
+    return phase

@@ -1,0 +1,52 @@
+"""WasmWorkload: a Spin app on the shim's RuntimeClass, from an exported legacy Deployment or from
+scratch."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components import identifiers
+from components.desired import WASM_WORKLOAD_TYPE
+from components.desired.workloads import (
+    WasmWorkloadArgs,
+    new_selector,
+    wasm_object_names,
+    wasm_resource_names,
+    wasm_workload_specs,
+)
+from components.registration import SpecComponent, check_arg
+
+__all__ = ["WasmWorkload", "WasmWorkloadArgs"]
+
+
+class WasmWorkload(SpecComponent):
+    """A Deployment (awaited until its pods are Ready, which proves the shim works on their nodes), a
+    ClusterIP Service and a PodDisruptionBudget, selecting only the new pods."""
+
+    TYPE = WASM_WORKLOAD_TYPE
+
+    deployment_name: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    selector: pulumi.Output[dict[str, str]]
+
+    def __init__(self, name: str, args: WasmWorkloadArgs, opts: pulumi.ResourceOptions | None = None):
+        problems: list[str] = []
+        check_arg(problems, "namespace", args.get("namespace", ""), identifiers.dns1123_label)
+        check_arg(problems, "app_name", args.get("app_name", ""), identifiers.dns1123_label)
+        if "legacy_deployment" not in args and "image" not in args:
+            problems.append("image: required when no legacy_deployment is given to translate")
+        if "legacy_deployment" not in args and not args.get("ports"):
+            problems.append("ports: required when no legacy_deployment is given to translate")
+        self._register(name, args, opts, wasm_workload_specs, problems)
+        resources = wasm_resource_names(name)
+        objects = wasm_object_names(args)
+        self.deployment_name = self.after(self.resources[resources["deployment"]], objects["deployment"])
+        self.service_name = self.after(self.resources[resources["service"]], objects["service"])
+        self.selector = self.after(self.resources[resources["deployment"]], new_selector(args["app_name"]))
+        self.register_outputs(
+            {
+                "deploymentName": self.deployment_name,
+                "serviceName": self.service_name,
+                "selector": self.selector,
+            }
+        )

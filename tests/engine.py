@@ -1,0 +1,97 @@
+"""What the Pulumi engine and providers do on import, simulated from their source, for tests that mocks
+cannot answer (mocks never read a live resource back).
+
+- pulumi/pulumi pkg/resource/deploy/step_generator.go continueStepsFromImport: after an import the
+  program's inputs go through processIgnoreChanges against the imported inputs, then Diff; a non-empty
+  diff becomes an update (CLI >= 3.174, pulumi/pulumi#19339).
+- sdk/go/common/resource/properties_path.go reset: a top-level "*" copies every old input and drops
+  every program input the old ones lack; a plain path copies (or removes) that one key.
+- pulumi-azure-native provider.go Read / ResponseToSdkInputs: every writable property of the GET
+  response becomes an input, plus the ARM path parameters; read-only ones are dropped.
+- pulumi-kubernetes provider.go readFromCluster: every top-level field of the live object, less
+  metadata.{creationTimestamp,generation,managedFields,resourceVersion,uid}, status, and the revision
+  and last-applied annotations."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pulumi import _types as pulumi_types
+from pulumi_azure_native import containerservice
+
+_MISSING = object()
+
+
+def process_ignore_changes(inputs: dict[str, Any], old: dict[str, Any], ignore: list[str]) -> dict[str, Any]:
+    result = copy.deepcopy(inputs)
+    for path in ignore:
+        if path == "*":
+            result = copy.deepcopy(old)
+            continue
+        keys = path.split(".")
+        source: Any = old
+        for key in keys:
+            source = source.get(key, _MISSING) if isinstance(source, dict) else _MISSING
+        target = result
+        for key in keys[:-1]:
+            target = target.setdefault(key, {})
+        if source is _MISSING:
+            target.pop(keys[-1], None)
+        else:
+            target[keys[-1]] = copy.deepcopy(source)
+    return result
+
+
+def changed_keys(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
+    """Top-level keys an update would send: added, removed or different."""
+    return {key for key in old.keys() | new.keys() if old.get(key, _MISSING) != new.get(key, _MISSING)}
+
+
+def update_after_import(program: dict[str, Any], imported: dict[str, Any], ignore: list[str]) -> set[str]:
+    return changed_keys(imported, process_ignore_changes(program, imported, ignore))
+
+
+def _agent_pool_input_names() -> dict[str, str]:
+    """Lower-cased name -> the SDK's (and ARM's) property name, for every writable AgentPool input."""
+    names = {}
+    for _, pulumi_name, _ in pulumi_types._py_properties(containerservice.AgentPoolArgs):  # type: ignore[attr-defined]
+        names[pulumi_name.lower()] = pulumi_name
+    return names
+
+
+def azure_agent_pool_read(az_show: dict[str, Any], cluster: str) -> dict[str, Any]:
+    """The inputs azure-native reads back for an imported agent pool, from `az aks nodepool show -o json`
+    (whose keys az camel-cases from its own model: osDiskSizeGb for ARM's osDiskSizeGB)."""
+    writable = _agent_pool_input_names()
+    inputs: dict[str, Any] = {
+        "resourceGroupName": az_show["resourceGroup"],
+        "resourceName": cluster,
+        "agentPoolName": az_show["name"],
+    }
+    for key, value in az_show.items():
+        name = writable.get(key.lower())
+        if name and value is not None and name not in inputs:
+            inputs[name] = value
+    return inputs
+
+
+_SERVER_METADATA = ("creationTimestamp", "generation", "managedFields", "resourceVersion", "uid")
+_SERVER_ANNOTATIONS = (
+    "deployment.kubernetes.io/revision",
+    "kubectl.kubernetes.io/last-applied-configuration",
+)
+
+
+def kubernetes_read(live: dict[str, Any]) -> dict[str, Any]:
+    obj = copy.deepcopy(live)
+    obj.pop("status", None)
+    metadata = obj.get("metadata") or {}
+    for key in _SERVER_METADATA:
+        metadata.pop(key, None)
+    annotations = metadata.get("annotations") or {}
+    for key in _SERVER_ANNOTATIONS:
+        annotations.pop(key, None)
+    if "annotations" in metadata and not annotations:
+        metadata.pop("annotations")
+    return obj
