@@ -105,7 +105,8 @@ def read_live(kubeconfig: Path) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = []
 
     def paged(method: Callable[..., Any]) -> list[Any]:
-        items, token = [], None
+        items: list[Any] = []
+        token = None
         while True:
             page = method(limit=PAGE_SIZE, _continue=token)
             data = page if isinstance(page, dict) else api_client.sanitize_for_serialization(page)

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from components import identifiers
 from components.config import (
     AKS_WASI_RUNTIME_CLASSES,
     PROJECT,
@@ -22,10 +23,12 @@ from components.config import (
     Gateway,
     LegacyPool,
     Phase,
-    Quantity,
+    Probe,
+    ResourceQuantity,
+    WorkloadName,
     parse_config,
 )
-from components.legacy import SPIDERLIGHTNING_CLASS, YAML_LOADER, is_wasi_pod
+from components.legacy import SPIDERLIGHTNING_CLASS, YAML_LOADER, is_wasi_pod, replicas_autoscaler
 from migrate.kubectl_list import ExportedObject, ItemText, Pass, read_selected
 
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
@@ -59,8 +62,9 @@ TARGET_POOL_BASE_NAME = "spinpool"
 MIN_TARGET_NODES = 2
 
 _VM_SIZE = re.compile(r"^Standard_([A-Z]+?)(\d+)")
-_DNS_LABEL = TypeAdapter(DnsLabel)
-_QUANTITY = TypeAdapter(Quantity)
+_NAMESPACE = TypeAdapter(DnsLabel)
+_WORKLOAD_NAME = TypeAdapter(WorkloadName)
+_QUANTITY = TypeAdapter(ResourceQuantity)
 
 
 class InventoryError(Exception):
@@ -299,20 +303,6 @@ def _tolerates(toleration: dict[str, Any], taint: dict[str, str]) -> bool:
 # Quantities and sizing
 
 
-_SUFFIXES = {
-    "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30,
-    "Ti": 2.0**40,
-}  # fmt: skip
-
-
-def quantity_value(quantity: str) -> float:
-    """A Kubernetes quantity (already valid for the config model) as a number: cores or bytes."""
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([A-Za-z]*)", quantity)
-    if not match or match.group(2) not in _SUFFIXES:
-        raise ValueError(f"not a quantity: {quantity}")
-    return float(match.group(1)) * _SUFFIXES[match.group(2)]
-
-
 def vm_capacity(vm_size: str) -> tuple[int, float] | None:
     """(vCPUs, GiB) read from an Azure VM size name such as Standard_D4s_v5; None for unknown families."""
     match = _VM_SIZE.match(vm_size)
@@ -347,6 +337,7 @@ class WorkloadFinding:
     # For migrated Deployments: the config entry, the exported objects and the replicas to size for.
     entry: dict[str, Any] = field(default_factory=dict)
     objects: tuple[dict[str, Any], ...] = ()
+    autoscalers: list[dict[str, Any]] = field(default_factory=list)
     peak_replicas: int = 1
 
     @property
@@ -527,6 +518,13 @@ def _probe(finding: WorkloadFinding, container: dict[str, Any]) -> dict[str, Any
                 )
             if isinstance(port, int) and 1 <= port <= 65535:
                 probe["port"] = port
+            try:
+                Probe.model_validate(probe)
+            except ValidationError:
+                finding.notes.append(
+                    f"the export's probe path {http['path']!r} is not one the config accepts"
+                )
+                break
             return probe
     finding.notes.append(
         "no HTTP readiness or liveness probe: proposed `probe: {path: /}` on the Service's target port; "
@@ -608,11 +606,12 @@ def _neighbour_notes(
         if target.get("kind") == "Deployment" and target.get("name") == name:
             spec = hpa["spec"]
             finding.peak_replicas = max(finding.peak_replicas, int(spec.get("maxReplicas") or 1))
+            finding.autoscalers.append(hpa)
             finding.notes.append(
                 f"HPA {_meta(hpa)[1]} scales the legacy Deployment ({spec.get('minReplicas', 1)}-"
-                f"{spec.get('maxReplicas')}); the new Deployment {name}-spin gets no autoscaler from the "
-                "migration: create one for it after cutover, or set `replicas:`; the target pool is sized "
-                "for maxReplicas"
+                f"{spec.get('maxReplicas')}); it is written into the legacy export so that `check` sees it, "
+                f"and the target pool is sized for maxReplicas. The new Deployment {name}-spin gets no "
+                "autoscaler from the migration: create one for it after cutover"
             )
     for pdb in index.get(namespace, "PodDisruptionBudget"):
         if _label_selector_matches((pdb.get("spec") or {}).get("selector") or {}, labels):
@@ -688,6 +687,16 @@ def _gateway_from_route(route: dict[str, Any], service_name: str, namespace: str
     return gateway
 
 
+def _with_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object with its managedFields: the selective read drops them, so the printed text is parsed
+    again where they can name an autoscaler (a manager writing replicas through the scale subresource)."""
+    text = getattr(obj, "source_text", None)
+    if text is None or "subresource: scale" not in text:
+        return obj
+    parsed: dict[str, Any] = yaml.load(text, Loader=YAML_LOADER)[0]
+    return parsed
+
+
 def _selecting_services(deployment: dict[str, Any], index: Index, namespace: str) -> list[dict[str, Any]]:
     labels = (pod_template(deployment).get("metadata") or {}).get("labels") or {}
     found = index.services_selecting(namespace, labels)
@@ -705,30 +714,16 @@ class Inventory:
     report: dict[str, Any]
 
 
-def _pool_config(pool: dict[str, Any]) -> dict[str, Any]:
-    """A pool's config keys from its `az aks nodepool list` entry."""
-    config: dict[str, Any] = {"name": pool["name"], "vmSize": pool.get("vmSize"), "count": pool.get("count")}
-    if pool.get("osSku"):
-        config["osSku"] = pool["osSku"]
-    if pool.get("enableAutoScaling"):
-        config["autoscaling"] = {"minCount": pool.get("minCount"), "maxCount": pool.get("maxCount")}
-    if pool.get("availabilityZones"):
-        config["zones"] = [str(zone) for zone in pool["availabilityZones"]]
-    if pool.get("orchestratorVersion"):
-        config["orchestratorVersion"] = pool["orchestratorVersion"]
-    if pool.get("maxPods"):
-        config["maxPods"] = pool["maxPods"]
-    if pool.get("nodeLabels"):
-        config["nodeLabels"] = dict(pool["nodeLabels"])
-    if pool.get("nodeTaints"):
-        config["nodeTaints"] = [
-            {k: v for k, v in parse_taint(t).items() if v or k != "value"} for t in pool["nodeTaints"]
-        ]
-    return config
-
-
 def _legacy_pool_config(pool: WasiPool) -> dict[str, Any]:
-    config = _pool_config(pool.pool)
+    """The WASI pool as the config knows it: adopted read-only, so its name identifies it, and its labels
+    and taints tell the scheduling proof where legacy pods may run; AKS keeps everything else."""
+    config: dict[str, Any] = {"name": pool.name}
+    if pool.pool.get("nodeLabels"):
+        config["nodeLabels"] = dict(pool.pool["nodeLabels"])
+    if pool.taints:
+        config["nodeTaints"] = [
+            {k: v for k, v in taint.items() if v or k != "value"} for taint in pool.taints
+        ]
     try:
         LegacyPool.model_validate(config)
     except ValidationError as error:
@@ -806,18 +801,14 @@ def _target_pool(
     return pool, sizing
 
 
-def _export_list(deployment: dict[str, Any], service: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "List",
-        "metadata": {"resourceVersion": ""},
-        "items": [deployment, service],
-    }
+def _export_list(objects: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": list(objects)}
 
 
-def _valid_name(value: str) -> bool:
+def _valid_names(finding: WorkloadFinding) -> bool:
     try:
-        _DNS_LABEL.validate_python(value)
+        _WORKLOAD_NAME.validate_python(finding.name)
+        _NAMESPACE.validate_python(finding.namespace)
     except ValidationError:
         return False
     return True
@@ -853,7 +844,8 @@ def build_inventory(
         ):
             continue
         template = pod_template(obj)
-        pod = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+        spec = template.get("spec")
+        pod: dict[str, Any] = spec if isinstance(spec, dict) else {}
         signals = wasm_signals(pod, pools, classes)
         if not signals.reasons:
             continue
@@ -879,8 +871,8 @@ def build_inventory(
     migrated = [f for f in findings if f.migrated]
     requests = {
         f.key: {
-            "cpu": quantity_value(f.entry["resources"]["requests"]["cpu"]),
-            "memory": quantity_value(f.entry["resources"]["requests"]["memory"]),
+            "cpu": float(identifiers.quantity_value(f.entry["resources"]["requests"]["cpu"])),
+            "memory": float(identifiers.quantity_value(f.entry["resources"]["requests"]["memory"])),
         }
         for f in migrated
     }
@@ -905,7 +897,7 @@ def build_inventory(
         parse_config(config)
     except ConfigError as error:  # inputs that passed every per-field check but not the whole model
         raise InventoryError(f"the generated config is invalid: {error.problems[0]}") from None
-    exports = {str(f.manifest): _export_list(*f.objects) for f in migrated}
+    exports = {str(f.manifest): _export_list(f.objects) for f in migrated}
     report = {
         "stack": stack,
         "stackFile": f"stacks/Pulumi.{stack}.yaml",
@@ -959,8 +951,11 @@ def _decide(
                 "; it is a Krustlet-era WAGI/WASI module, not a Spin app: rebuild it as one first"
             )
         return
-    if not (_valid_name(finding.name) and _valid_name(finding.namespace)):
-        finding.reason = f"not migrated: {finding.key} is not a valid DNS label for the config"
+    if not _valid_names(finding):
+        finding.reason = (
+            f"not migrated: {finding.key} is not a name the config accepts (a DNS label; a workload name "
+            "at most 58 characters, as its new pods are labelled <name>-spin)"
+        )
         return
     if signals.krustlet:
         finding.reason = (
@@ -1034,7 +1029,15 @@ def _decide(
     gateway = _neighbour_notes(finding, obj, service, index)
     if gateway:
         finding.proposed["gateway"] = finding.entry["gateway"] = gateway
-    finding.objects = (obj, service)
+    finding.objects = (obj, service, *finding.autoscalers)
+    autoscaler = replicas_autoscaler([_with_managed_fields(obj), *finding.objects[1:]], obj)
+    if autoscaler:
+        finding.blocking.append(
+            f"its replicas are managed by {autoscaler}: the migration sets them in prepare, parallel and "
+            f"cutover and would fight it, so `check` refuses this workload's manifest until the autoscaler "
+            f"is gone. Keep its YAML, delete it, export the Deployment again, and recreate an autoscaler for "
+            f"{finding.name}-spin after cutover"
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1066,10 +1069,11 @@ def export_text(listing: dict[str, Any], source: str) -> str:
     """The objects as kubectl printed them: its own text where the export was read in kubectl's layout
     (server fields included: the loader strips them), else dumped from the objects."""
     header = (
-        f"# Exported by `python -m migrate init` from {source}: the Deployment and the Service users reach.\n"
+        f"# Exported by `python -m migrate init` from {source}: the Deployment, the Service users reach "
+        "and any HPA that scales it.\n"
     )
-    texts = [getattr(item, "source_text", None) for item in listing["items"]]
-    if all(texts):
+    texts = [text for item in listing["items"] if (text := getattr(item, "source_text", None))]
+    if len(texts) == len(listing["items"]):
         return (
             f'{header}apiVersion: v1\nitems:\n{"".join(texts)}kind: List\nmetadata:\n  resourceVersion: ""\n'
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -20,6 +21,7 @@ from components.legacy import strip_server_fields
 from components.migration import load_migration, raw_config_from_stack_file
 from migrate.__main__ import main
 from migrate.check import check, transition_problems
+from migrate.inventory import build_inventory, parse_cluster, read_export
 from migrate.state import Loaded
 from tests.conftest import ROOT
 from tests.migrate.test_inventory import EXPORT, POOLS
@@ -92,14 +94,43 @@ def test_writes_the_stack_the_exports_and_the_report(generated):
 def test_every_phase_fails_exactly_on_the_decisions_the_report_names(generated, phase):
     raw = phase_config(raw_config_from_stack_file(generated / "stacks/Pulumi.prod.yaml"), phase)
     assert check_problems(raw, generated) == [
+        "workloads[0].manifest: the Deployment's replicas are managed by HorizontalPodAutoscaler "
+        "hello-spin (in the export); the migration sets them in prepare, parallel and cutover and would "
+        "fight it. Remove the autoscaler (or export and delete it) before migrating this workload "
+        "(got 'manifests/legacy/web/hello-spin.yaml')",
         "workloads[2].image: shop/inventory runs on wasmtime-slight-v1 (SpiderLightning), which has no "
         "successor shim; set the image of a Spin rebuild of this app (got (not set))",
         "workloads[3].manifest: media/thumbnailer: a Spin pod runs exactly one Wasm container (got 2)",
     ]
+    report = json.loads(json.dumps(build_report(generated)))
+    blocked = [w["manifest"] for w in report["workloads"] if w["migrated"] and w["blocking"]]
+    assert blocked == [
+        "manifests/legacy/web/hello-spin.yaml",
+        "manifests/legacy/shop/inventory.yaml",
+        "manifests/legacy/media/thumbnailer.yaml",
+    ]
 
 
-def decided(raw: dict[str, Any]) -> dict[str, Any]:
-    """What the report asks a person to do: a Spin rewrite of the slight app; the sidecar app waits."""
+def build_report(out: Path) -> dict[str, Any]:
+    """The report as `--format json` prints it, for the files in `out`."""
+    return build_inventory(
+        read_export(EXPORT.read_text(), "export"),
+        json.loads(POOLS.read_text()),
+        parse_cluster(CLUSTER),
+        "prod",
+    ).report
+
+
+def decided(raw: dict[str, Any], generated: Path, out: Path) -> dict[str, Any]:
+    """What the report asks a person to do, in a copy of `generated` at `out`: the HPA deleted and
+    hello-spin exported again, a Spin rewrite of the slight app; the sidecar app waits."""
+    shutil.copytree(generated, out)
+    export = out / "manifests/legacy/web/hello-spin.yaml"
+    listing = yaml.safe_load(export.read_text())
+    deployment, service, _hpa = listing["items"]
+    fields = deployment["metadata"]["managedFields"]
+    deployment["metadata"]["managedFields"] = [f for f in fields if f.get("subresource") != "scale"]
+    export.write_text(yaml.safe_dump({**listing, "items": [deployment, service]}))
     config = copy.deepcopy(raw)
     config["workloads"] = [w for w in config["workloads"] if w["name"] != "thumbnailer"]
     next(w for w in config["workloads"] if w["name"] == "inventory")["image"] = (
@@ -108,11 +139,12 @@ def decided(raw: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def test_with_the_decisions_made_every_phase_passes_check_on_every_version(generated):
-    raw = decided(raw_config_from_stack_file(generated / "stacks/Pulumi.prod.yaml"))
+def test_with_the_decisions_made_every_phase_passes_check_on_every_version(generated, tmp_path):
+    out = tmp_path / "decided"
+    raw = decided(raw_config_from_stack_file(generated / "stacks/Pulumi.prod.yaml"), generated, out)
     configs = [phase_config(raw, phase) for phase in Phase]
     for config in configs:
-        assert check_problems(config, generated, ("1.31", "1.32", "1.33", "1.34")) == [], config["phase"]
+        assert check_problems(config, out, ("1.31", "1.32", "1.33", "1.34")) == [], config["phase"]
     for before, after in itertools.pairwise(configs):
         assert transition_problems(before, after)[0] == []
 
@@ -145,7 +177,11 @@ def test_json_format_prints_the_report(tmp_path, capsys):
     report = json.loads(out)
     assert report["summary"]["migrated"] == 4
     assert report["legacyPool"] == "wasipool"
-    assert [w["name"] for w in report["workloads"] if w["blocking"]] == ["inventory", "thumbnailer"]
+    assert [w["name"] for w in report["workloads"] if w["blocking"]] == [
+        "hello-spin",
+        "inventory",
+        "thumbnailer",
+    ]
 
 
 def _write(path: Path, text: str) -> Path:
@@ -289,7 +325,8 @@ def test_live_reading_gives_what_the_export_gives(tmp_path, capsys, monkeypatch,
         strip_server_fields(o) for o in exported["items"]
     ]
     assert read["items"][0]["metadata"]["managedFields"][0]["manager"] == "kubectl-client-side-apply"
-    assert check_problems(phase_config(decided(live), Phase.PARALLEL), tmp_path / "out") == []
+    decided_live = decided(live, tmp_path / "out", tmp_path / "decided")
+    assert check_problems(phase_config(decided_live, Phase.PARALLEL), tmp_path / "decided") == []
 
 
 def test_live_reading_without_gateway_api_has_no_routes(tmp_path, capsys, monkeypatch):

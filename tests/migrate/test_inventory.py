@@ -345,24 +345,14 @@ def test_config_entries_carry_the_export_and_the_proposals(inventory):
     }
 
 
-def test_legacy_pool_is_written_as_aks_holds_it(inventory):
-    assert inventory.config["legacyPool"] == {
-        "name": "wasipool",
-        "vmSize": "Standard_D2s_v5",
-        "count": 3,
-        "osSku": "Ubuntu",
-        "zones": ["1", "2", "3"],
-        "orchestratorVersion": "1.30.6",
-        "maxPods": 110,
-    }
+def test_legacy_pool_is_identified_as_the_config_adopts_it(inventory):
+    # Adopted read-only: the name identifies it, labels and taints feed the scheduling proof.
+    assert inventory.config["legacyPool"] == {"name": "wasipool"}
+    pools = {pool["name"]: pool for pool in inventory.report["wasiPools"]}
+    assert (pools["wasipool"]["vmSize"], pools["wasipool"]["count"]) == ("Standard_D2s_v5", 3)
     other = build_inventory(objects(), node_pools(), CLUSTER, "search", legacy_pool="wasisearch")
     assert other.config["legacyPool"] == {
         "name": "wasisearch",
-        "vmSize": "Standard_E2s_v5",
-        "count": 1,
-        "osSku": "Ubuntu",
-        "orchestratorVersion": "1.30.6",
-        "maxPods": 110,
         "nodeLabels": {"contoso.com/team": "search"},
         "nodeTaints": [{"key": "wasm.contoso.com/dedicated", "value": "search", "effect": "NoSchedule"}],
     }
@@ -398,9 +388,9 @@ def test_target_pool_is_sized_from_the_legacy_pool_and_peak_requests(inventory):
 def test_target_pool_grows_with_requests_and_avoids_taken_names():
     items = objects()
     hello = find(items, "Deployment", "web", "hello-spin")
-    hello["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"] = {
-        "cpu": "1",
-        "memory": "2Gi",
+    hello["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"cpu": "1", "memory": "2Gi"},
+        "limits": {"cpu": "1", "memory": "2Gi"},
     }
     pools = node_pools()
     pools.append({**pools[1], "name": "spinpool"})
@@ -424,9 +414,10 @@ def test_vm_capacity_from_size_names():
 def test_exports_are_the_objects_as_kubectl_printed_them(inventory):
     listing = inventory.exports["manifests/legacy/web/hello-spin.yaml"]
     assert listing["kind"] == "List"
-    deployment, service = listing["items"]
+    deployment, service, hpa = listing["items"]
     assert deployment == find(objects(), "Deployment", "web", "hello-spin")  # managedFields, status kept
     assert service == find(objects(), "Service", "web", "hello-spin")
+    assert hpa == find(objects(), "HorizontalPodAutoscaler", "web", "hello-spin")  # so that `check` sees it
     assert service["spec"]["type"] == "LoadBalancer" and service["spec"]["clusterIPs"]
     assert sorted(inventory.exports) == [
         "manifests/legacy/media/thumbnailer.yaml",
@@ -449,7 +440,8 @@ def test_names_are_revalidated_before_they_become_paths():
     items.append(bad)
     result = build_inventory(items, node_pools(), CLUSTER, "prod")
     assert by_key(result)["Deployment web/../../etc"]["reason"] == (
-        "not migrated: web/../../etc is not a valid DNS label for the config"
+        "not migrated: web/../../etc is not a name the config accepts (a DNS label; a workload name at most "
+        "58 characters, as its new pods are labelled <name>-spin)"
     )
     assert all(".." not in path for path in result.exports)
 
@@ -475,11 +467,11 @@ def test_pinned_to_wasi_nodes_without_a_wasm_runtime_class_is_not_migrated():
 
 def test_a_wasi_pool_the_config_cannot_describe_is_refused():
     pools = node_pools()
-    next(p for p in pools if p["name"] == "wasipool")["osSku"] = "CBLMariner"
+    next(p for p in pools if p["name"] == "wasipool")["nodeLabels"] = {"kubernetes.azure.com/team": "a"}
     with pytest.raises(InventoryError) as error:
         build_inventory(objects(), pools, CLUSTER, "prod")
     assert str(error.value).startswith(
-        "WASI pool wasipool: the config model cannot describe legacyPool.osSku"
+        "WASI pool wasipool: the config model cannot describe legacyPool.nodeLabels.kubernetes.azure.com/team"
     )
 
 
@@ -496,7 +488,7 @@ def test_report_json_round_trips(inventory):
         "wasmWorkloads": 9,
         "migrated": 4,
         "notMigrated": 5,
-        "blocking": 2,
+        "blocking": 3,
         "ready": 2,
         "rebuild recommended": 1,
         "rewrite required": 1,

@@ -134,3 +134,21 @@ def test_a_broken_selected_item_is_not_yaml():
     with pytest.raises(Exception, match=r"^export: not YAML \(") as error:
         read_export(text, "export", wasi_pools(node_pools(), "pools"))
     assert "\n" not in str(error.value)
+
+
+def test_an_autoscaler_seen_only_in_managed_fields_is_still_a_decision():
+    # No HPA in the export (say a KEDA ScaledObject, not exported), but hello-spin's managedFields show a
+    # controller writing replicas through the scale subresource: the selective read dropped managedFields,
+    # so the printed text is read again for it.
+    document = yaml.safe_load(EXPORT.read_text())
+    document["items"] = [o for o in document["items"] if o["kind"] != "HorizontalPodAutoscaler"]
+    text = yaml.safe_dump(document, sort_keys=True, width=80)
+    for read in (text, json.dumps(document)):  # selective, then whole
+        hello = next(w for w in _inventory(read).report["workloads"] if w["name"] == "hello-spin")
+        assert hello["blocking"] == [
+            "its replicas are managed by field manager 'kube-controller-manager' through the scale "
+            "subresource (an autoscaler): the migration sets them in prepare, parallel and cutover and "
+            "would fight it, so `check` refuses this workload's manifest until the autoscaler is gone. "
+            "Keep its YAML, delete it, export the Deployment again, and recreate an autoscaler for "
+            "hello-spin-spin after cutover"
+        ]
