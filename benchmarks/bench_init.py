@@ -91,6 +91,10 @@ def generate(path: Path, workloads: int, wasm: int) -> None:
                 items[-1]["metadata"]["ownerReferences"][0]["name"] = f"{name}-7d9c8b6f5"
                 if not is_wasm:
                     items[-1]["spec"].pop("runtimeClassName")
+        if workload["kind"] == "Deployment" and not (is_wasm and index % (10 * every) == 0):
+            # Only a Deployment under an HPA has the scale-subresource entry in its managedFields.
+            fields = workload["metadata"]["managedFields"]
+            workload["metadata"]["managedFields"] = [f for f in fields if f.get("subresource") != "scale"]
         if is_wasm and index % (10 * every) == 0:
             scaler = _named(hpa, name, namespace)
             scaler["spec"]["scaleTargetRef"]["name"] = name

@@ -29,7 +29,7 @@ from components.config import (
     parse_config,
 )
 from components.legacy import SPIDERLIGHTNING_CLASS, YAML_LOADER, is_wasi_pod, replicas_autoscaler
-from migrate.kubectl_list import ExportedObject, ItemText, Pass, read_selected
+from migrate.kubectl_list import MANAGED_FIELDS, ExportedObject, ItemText, Pass, read_selected
 
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
 # versioned ("spin-v2", "spin-v0-8-0"), so the part before the first '-' or '_' is compared.
@@ -564,19 +564,29 @@ class Index:
 
     by_namespace: dict[tuple[str, str], list[dict[str, Any]]]
     services_by_label: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]]
+    routes_by_backend: dict[tuple[str, str], list[dict[str, Any]]]
 
     @classmethod
     def of(cls, objects: list[dict[str, Any]]) -> Index:
         by_namespace: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        routes: dict[tuple[str, str], list[dict[str, Any]]] = {}
         services: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]] = {}
         for position, obj in enumerate(objects):
             namespace = _meta(obj)[0]
             by_namespace.setdefault((namespace, str(obj.get("kind"))), []).append(obj)
+            if obj.get("kind") == "HTTPRoute":
+                backends = {
+                    str(ref.get("name"))
+                    for rule in (obj.get("spec") or {}).get("rules") or []
+                    for ref in rule.get("backendRefs") or []
+                }
+                for backend in sorted(backends):
+                    routes.setdefault((namespace, backend), []).append(obj)
             selector = (obj.get("spec") or {}).get("selector") if obj.get("kind") == "Service" else None
             if isinstance(selector, dict) and selector:
                 key, value = min(selector.items(), key=lambda pair: str(pair))
                 services.setdefault((namespace, str(key), str(value)), []).append((position, obj))
-        return cls(by_namespace, services)
+        return cls(by_namespace, services, routes)
 
     def get(self, namespace: str, kind: str) -> list[dict[str, Any]]:
         return self.by_namespace.get((namespace, kind), [])
@@ -628,7 +638,7 @@ def _neighbour_notes(
                 "address and selects the new pods from cutover on, so the Ingress needs no change"
             )
     gateway = None
-    for route in index.get(namespace, "HTTPRoute"):
+    for route in index.routes_by_backend.get((namespace, service_name), []):
         proposal = _gateway_from_route(route, service_name, namespace)
         if proposal is None:
             continue
@@ -688,13 +698,14 @@ def _gateway_from_route(route: dict[str, Any], service_name: str, namespace: str
 
 
 def _with_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object with its managedFields: the selective read drops them, so the printed text is parsed
-    again where they can name an autoscaler (a manager writing replicas through the scale subresource)."""
+    """The object with its managedFields: the selective read drops them, so where the printed text shows
+    a manager writing through the scale subresource (an autoscaler) that section is read again."""
     text = getattr(obj, "source_text", None)
-    if text is None or "subresource: scale" not in text:
+    match = MANAGED_FIELDS.search(text) if text and "subresource: scale" in text else None
+    if match is None:
         return obj
-    parsed: dict[str, Any] = yaml.load(text, Loader=YAML_LOADER)[0]
-    return parsed
+    section = yaml.load(match.group(0), Loader=YAML_LOADER)
+    return {**obj, "metadata": {**obj["metadata"], **section}}
 
 
 def _selecting_services(deployment: dict[str, Any], index: Index, namespace: str) -> list[dict[str, Any]]:

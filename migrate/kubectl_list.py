@@ -20,16 +20,18 @@ import yaml
 
 from components.legacy import YAML_LOADER
 
-_KIND = re.compile(r"^  kind: ['\"]?([A-Za-z0-9]+)['\"]?[ \t]*$", re.MULTILINE)
-_OWNED = re.compile(r"^    ownerReferences:", re.MULTILINE)
+# Patterns start with a literal newline rather than `^` so that the regex engine jumps from newline to
+# newline instead of trying every character of a many-megabyte export.
+_KIND = re.compile(r"\n  kind: ['\"]?([A-Za-z0-9]+)['\"]?[ \t]*\n")
+_OWNED = re.compile(r"\n    ownerReferences:")
 _ITEMS_KEY = re.compile(r"^items:[ \t]*$", re.MULTILINE)
-_ITEM_START = re.compile(r"^- ", re.MULTILINE)
+_ITEM_START = re.compile(r"\n- ")
 # A line at column 0 that belongs to no item: the List's next key (or anything kubectl never prints).
-_ITEMS_END = re.compile(r"^(?![ #\n]|- )", re.MULTILINE)
+_ITEMS_END = re.compile(r"\n(?![ #\n]|- )")
 # `status` (an item's key, column 2) and `metadata.managedFields` (column 4) with every line below them:
 # deeper lines, the sequence's own `- ` lines at the key's column, and blank lines.
 _STATUS = re.compile(r"^  status:[^\n]*\n(?:(?:   [^\n]*|[ \t]*)\n)*", re.MULTILINE)
-_MANAGED_FIELDS = re.compile(
+MANAGED_FIELDS = re.compile(
     r"^    managedFields:[^\n]*\n(?:(?:     [^\n]*|    - [^\n]*|[ \t]*)\n)*", re.MULTILINE
 )
 
@@ -58,13 +60,15 @@ def split_list(text: str) -> tuple[str, list[ItemText]] | None:
     if key is None:
         return None
     body_start = key.end() + 1
-    end = _ITEMS_END.search(text, body_start)
-    body_end = end.start() if end else len(text)
+    end = _ITEMS_END.search(text, key.end())
+    body_end = end.start() + 1 if end else len(text)
     envelope = text[: key.start()] + text[body_end:]
-    starts = [match.start() for match in _ITEM_START.finditer(text, body_start, body_end)]
+    starts = [match.start() + 1 for match in _ITEM_START.finditer(text, key.end(), body_end)]
     before_first = text[body_start : starts[0] if starts else body_end]
-    if _ITEM_START.search(envelope) or any(
-        line.strip() and not line.lstrip().startswith("#") for line in before_first.splitlines()
+    if (
+        envelope.startswith("- ")
+        or _ITEM_START.search(envelope)
+        or any(line.strip() and not line.lstrip().startswith("#") for line in before_first.splitlines())
     ):
         return None
     bounds = [*starts, body_end]
@@ -73,14 +77,14 @@ def split_list(text: str) -> tuple[str, list[ItemText]] | None:
 
 
 def _kind(text: str) -> str | None:
-    match = _KIND.search(text)
+    match = _KIND.search("\n  " + text[2:] if text.startswith("- kind:") else text)
     return match.group(1) if match else None
 
 
 def without_server_sections(text: str) -> str:
     """An item's text without `status` and `metadata.managedFields`: what the API server writes, which
     nothing here reads."""
-    return _MANAGED_FIELDS.sub("", _STATUS.sub("", text))
+    return MANAGED_FIELDS.sub("", _STATUS.sub("", text))
 
 
 def parse_item(item: ItemText) -> ExportedObject:

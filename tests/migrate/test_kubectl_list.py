@@ -152,3 +152,10 @@ def test_an_autoscaler_seen_only_in_managed_fields_is_still_a_decision():
             "Keep its YAML, delete it, export the Deployment again, and recreate an autoscaler for "
             "hello-spin-spin after cutover"
         ]
+
+
+def test_kind_is_read_where_kubectl_or_a_hand_sorted_file_puts_it():
+    _, items = split_list(
+        "kind: List\nitems:\n- kind: Service\n  metadata: {name: a}\n- apiVersion: v1\n  kind: Pod\n"
+    )
+    assert [item.kind for item in items] == ["Service", "Pod"]
