@@ -1046,8 +1046,8 @@ def _decide(
         finding.blocking.append(
             f"its replicas are managed by {autoscaler}: the migration sets them in prepare, parallel and "
             f"cutover and would fight it, so `check` refuses this workload's manifest until the autoscaler "
-            f"is gone. Keep its YAML, delete it, export the Deployment again, and recreate an autoscaler for "
-            f"{finding.name}-spin after cutover"
+            "is gone. Keep the autoscaler's YAML, delete the autoscaler, export the Deployment again, and "
+            f"recreate an autoscaler for {finding.name}-spin after cutover"
         )
 
 

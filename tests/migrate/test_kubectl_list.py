@@ -149,8 +149,8 @@ def test_an_autoscaler_seen_only_in_managed_fields_is_still_a_decision():
             "its replicas are managed by field manager 'kube-controller-manager' through the scale "
             "subresource (an autoscaler): the migration sets them in prepare, parallel and cutover and "
             "would fight it, so `check` refuses this workload's manifest until the autoscaler is gone. "
-            "Keep its YAML, delete it, export the Deployment again, and recreate an autoscaler for "
-            "hello-spin-spin after cutover"
+            "Keep the autoscaler's YAML, delete the autoscaler, export the Deployment again, and recreate "
+            "an autoscaler for hello-spin-spin after cutover"
         ]
 
 
