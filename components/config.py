@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -408,6 +409,16 @@ class Workload(Model):
 
 class Traffic(Model):
     weight: Int = Field(default=50, ge=0, le=100, description="percent of requests to new pods")
+    # Gradual traffic: the parallel phase walked one weight at a time (`python -m migrate phases` writes
+    # a phase file per step); `weight` stays the weight the stack is at.
+    steps: tuple[Annotated[Int, Field(ge=0, le=100)], ...] = Field(default=(), max_length=26)
+
+    @field_validator("steps")
+    @classmethod
+    def _steps_increase(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(later <= earlier for earlier, later in pairwise(value)):
+            raise _fail("steps", "must be strictly increasing weights (percent), e.g. [10, 50, 90]")
+        return value
 
 
 class Decommission(Model):

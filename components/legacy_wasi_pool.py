@@ -1,7 +1,5 @@
 """LegacyWasiPool: the retired WasmWasi pool, adopted read-only until decommission deletes it."""
 
-from __future__ import annotations
-
 import pulumi
 
 from components import identifiers

@@ -1,8 +1,6 @@
 """LegacyWorkload: a Deployment and Service running on the WASI pool, adopted read-only, with the
 replicas and the Service selector set by field-level patches."""
 
-from __future__ import annotations
-
 import pulumi
 
 from components.desired import LEGACY_WORKLOAD_TYPE

@@ -160,8 +160,9 @@ class SpecComponent(pulumi.ComponentResource):
     """A component that registers what its pure builder returns for its args: the one shape every public
     component shares. Subclasses validate their args, call `_register`, and expose Outputs."""
 
-    TYPE: str
-    resources: dict[str, pulumi.CustomResource]
+    # Class annotations are the component's outputs to other languages (the component provider's
+    # analyzer reads them), so these two stay unannotated at class level.
+    TYPE = ""
 
     def _register(
         self,
@@ -175,7 +176,7 @@ class SpecComponent(pulumi.ComponentResource):
             raise ArgsError("\n".join(f"{type(self).__name__} {name!r}: args.{line}" for line in problems))
         depends_on = component_depends_on(opts)
         super().__init__(self.TYPE, name, None, opts)
-        self.resources = register_all(builder(name, args), self, depends_on)
+        self.resources: dict[str, pulumi.CustomResource] = register_all(builder(name, args), self, depends_on)
 
     @staticmethod
     def after(resource: pulumi.Resource, value: Any) -> pulumi.Output[Any]:

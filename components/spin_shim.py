@@ -1,8 +1,6 @@
 """SpinShim: containerd-shim-spin installed on the Wasm pools' nodes by a DaemonSet, and its
 RuntimeClass."""
 
-from __future__ import annotations
-
 import pulumi
 
 from components import identifiers

@@ -1,7 +1,5 @@
 """TrafficSplit: an exact, weighted split of one host and path between Services, through a Gateway."""
 
-from __future__ import annotations
-
 import pulumi
 
 from components import identifiers

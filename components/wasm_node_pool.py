@@ -1,7 +1,5 @@
 """WasmNodePool: an OCIContainer agent pool on an existing AKS cluster for containerd-shim-spin."""
 
-from __future__ import annotations
-
 import pulumi
 
 from components import identifiers

@@ -1,8 +1,6 @@
 """WasmWorkload: a Spin app on the shim's RuntimeClass, from an exported legacy Deployment or from
 scratch."""
 
-from __future__ import annotations
-
 import pulumi
 
 from components import identifiers

@@ -1,4 +1,4 @@
-"""Command line: `python -m migrate render|diff|check|init ...` from the project root."""
+"""Command line: `python -m migrate init|phases|render|diff|check ...` from the project root."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from components.schemas import KUBERNETES_VERSIONS
 from migrate import init
 from migrate.check import check, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, render_diff
+from migrate.phases import step_problems, verify, write
 from migrate.render import render
 from migrate.state import (
     EXIT_INPUT,
@@ -30,14 +31,17 @@ exit codes:
   {EXIT_OK}  success (check: no problems)
   {EXIT_PROBLEMS}  problems found: invalid config, schema or scheduling problems, unsafe transition
   {EXIT_INPUT}  usage or input error: bad arguments, missing or unreadable stack file, malformed YAML,
-     a stack file without a `config:` mapping, unsupported --kubernetes-version
+     a stack file without a `config:` mapping, unsupported --kubernetes-version, a phase file out of
+     date with (or edited apart from) its environment file, an environment file without `phase`,
+     a file of another stack than --stack
 
 examples:
+  python -m migrate phases stacks/Pulumi.prod.yaml
   python -m migrate render stacks/prod.2-prepare.yaml
   python -m migrate render stacks/prod.2-prepare.yaml --section kubernetes | kubectl diff -f -
   python -m migrate render stacks/prod.2-prepare.yaml --out build/prepare
-  python -m migrate diff stacks/prod.3-parallel.yaml stacks/prod.4-cutover.yaml
-  python -m migrate check stacks/prod.4-cutover.yaml --from stacks/prod.3-parallel.yaml
+  python -m migrate diff stacks/prod.3b-parallel-50.yaml stacks/prod.4-cutover.yaml
+  python -m migrate check stacks/prod.4-cutover.yaml --from stacks/prod.3c-parallel-90.yaml --stack prod
   python -m migrate init --kubectl-export export.yaml --node-pools pools.json --cluster SUB/RG/NAME \
       --stack contoso --out .
 """
@@ -102,11 +106,22 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("stack_file", type=Path)
     c.add_argument("--from", dest="from_file", type=Path, help="the stack file applied before this one")
+    c.add_argument("--stack", help="fail (exit 2) unless the file is stack STACK's environment or phase file")
     c.add_argument(
         "--kubernetes-version",
         help=f"validate schemas for this version only (default all of {', '.join(KUBERNETES_VERSIONS)})",
     )
     init.add_parser(commands, EPILOG)
+
+    p = commands.add_parser(
+        "phases",
+        help="generate the phase files of an environment file (Pulumi.<stack>.yaml)",
+        description="Write <stack>.1-baseline.yaml ... next to the environment file: complete stack files "
+        "for `pulumi up --config-file`, one per phase and traffic step, carrying its secrets keys.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("environment", type=Path)
     return main
 
 
@@ -164,8 +179,9 @@ def _check(args: argparse.Namespace) -> int:
                 EXIT_INPUT,
             )
         versions = (args.kubernetes_version,)
+    verify(args.stack_file, args.stack)
     raw = read_raw(args.stack_file)
-    problems: list[str] = []
+    problems: list[str] = step_problems(args.stack_file, raw)
     transition = ""
     if args.from_file:
         source = read_raw(args.from_file)
@@ -195,9 +211,17 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _phases(args: argparse.Namespace) -> int:
+    for line in write(args.environment):
+        print(line)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    handler = {"render": _render, "diff": _diff, "check": _check, "init": init.run}[args.command]
+    handler = {"render": _render, "diff": _diff, "check": _check, "phases": _phases, "init": init.run}[
+        args.command
+    ]
     try:
         return handler(args)
     except InputError as error:

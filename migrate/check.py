@@ -2,7 +2,9 @@
 
 The config (every ConfigError problem), strict schemas of every Kubernetes object on each supported
 Kubernetes version, the scheduling proof, and with a source file the transition itself: one phase at
-a time, no rollback out of decommission, and nothing but the phase keys changing with the phase."""
+a time, no rollback out of decommission, and nothing but the phase keys changing with the phase. A
+traffic step (parallel at one weight to parallel at another) is a phase step too: it changes only
+`traffic.weight`, which may also change on the way into or out of parallel, the one phase that reads it."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from components.config import Phase
+from components.config import Phase, Traffic
 from components.desired.spec import DesiredState
 from components.scheduling import scheduling_problems
 from components.schemas import KUBERNETES_VERSIONS, schema_problems
@@ -19,6 +21,7 @@ from migrate.state import Loaded
 
 # Keys that may (must) change when the phase moves; anything else waits for its own change.
 PHASE_KEYS = ("phase", "decommission")
+_DEFAULT_WEIGHT = Traffic.model_fields["weight"].default
 
 
 # Below this many (object, version) validations the fork costs more than it saves.
@@ -101,6 +104,31 @@ def pool_replacement_problems(source: dict[str, Any], target: dict[str, Any]) ->
     return problems
 
 
+def _weight(raw: dict[str, Any]) -> Any:
+    traffic = raw.get("traffic")
+    return traffic.get("weight", _DEFAULT_WEIGHT) if isinstance(traffic, dict) else _DEFAULT_WEIGHT
+
+
+def _without_weight(raw: dict[str, Any]) -> Any:
+    traffic = raw.get("traffic")
+    if not isinstance(traffic, dict):
+        return traffic
+    return {key: value for key, value in traffic.items() if key != "weight"} or None
+
+
+def _changed_keys(source: dict[str, Any], target: dict[str, Any], weight_moves: bool) -> list[str]:
+    """Keys other than the phase keys that differ; `traffic` only for more than its weight when the
+    weight may move."""
+    changed = []
+    for key in sorted((source.keys() | target.keys()) - set(PHASE_KEYS)):
+        if source.get(key) == target.get(key):
+            continue
+        if key == "traffic" and weight_moves and _without_weight(source) == _without_weight(target):
+            continue
+        changed.append(key)
+    return changed
+
+
 def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple[list[str], str]:
     """Problems of moving from `source` to `target` (raw configs), and a one-line description."""
     before, after = _phase(source), _phase(target)
@@ -109,10 +137,16 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
         return [f"transition: the {bad} phase is not one of {', '.join(p.value for p in Phase)}"], ""
     problems = pool_replacement_problems(source, target)
     step = after.position - before.position
-    if step == 0:
+    traffic_step = before is after is Phase.PARALLEL and _weight(source) != _weight(target)
+    if traffic_step:
+        direction = "step" if _weight(target) > _weight(source) else "rollback"
+        what = f"traffic {direction} parallel {_weight(source)}% → {_weight(target)}%"
+    elif step == 0:
         what = f"no phase change ({after.value})"
     elif step == 1:
         what = f"{before.value} → {after.value}"
+        if after is Phase.PARALLEL:
+            what += f" at {_weight(target)}%"
     elif step > 1:
         skipped = [p.value for p in list(Phase)[before.position + 1 : after.position]]
         what = f"{before.value} → {after.value}"
@@ -142,13 +176,13 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
             )
         else:
             what += f" (irreversible; confirmed for {confirm})"
-    if step != 0:
-        for key in sorted((source.keys() | target.keys()) - set(PHASE_KEYS)):
-            if source.get(key) != target.get(key):
-                problems.append(
-                    f"transition {what}: `{key}` changes together with the phase; change only "
-                    f"{' and '.join(PHASE_KEYS)} in a phase step and ship other changes separately"
-                )
+    if step != 0 or traffic_step:
+        for key in _changed_keys(source, target, Phase.PARALLEL in (before, after)):
+            problems.append(
+                f"transition {what}: `{key}` changes together with the phase; change only "
+                f"{' and '.join(PHASE_KEYS)} (and traffic.weight into, within or out of parallel) in a "
+                "phase step and ship other changes separately"
+            )
     return problems, what
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,17 +17,15 @@ from pulumi.runtime.mocks import MockMonitor
 
 from components.config import PROJECT, Phase
 from components.migration import raw_config_from_stack_file
+from migrate.phases import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ROOT / "stacks"
-PHASE_FILES = sorted(STACKS.glob("prod.*.yaml"))
-
-
-def phase_file_for(phase: Phase) -> Path:
-    """The reference environment's stack file of `phase`."""
-    return next(path for path in PHASE_FILES if path.stem.endswith(f"-{phase.value}"))
-
-
+# The reference environment and the phase files generated from it, in walking order. Tests name a file
+# by its phase (`phase_path`), never by position: adding a phase or a traffic step shifts nothing.
+ENVIRONMENT = STACKS / "Pulumi.prod.yaml"
+WALK = plan(ENVIRONMENT)
+PHASE_FILES = [file.path for file in WALK]
 CREDENTIALS_TOKEN = "azure-native:containerservice:listManagedClusterUserCredentials"
 USER_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# user credentials of the mocked cluster\n"
 
@@ -122,32 +121,49 @@ def engine_config(raw: dict[str, Any]) -> dict[str, str]:
     return {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
 
 
+def run_under_mocks(
+    program: Callable[[], Any], config: dict[str, str], started: Callable[[Run], None] = lambda run: None
+) -> Run:
+    """Execute `program` under fresh mocks with `config` (engine form); the Run (also handed to
+    `started` before the program runs) records everything the engine was asked, also on failure."""
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config)
+
+    @pulumi.runtime.test
+    def execute():
+        program()
+
+    result = Run(mocks, monitor)
+    started(result)
+    try:
+        execute()
+    finally:
+        inputs = {r.name: dict(r.inputs) for r in mocks.resources}
+        result.registrations = [_registration(r, inputs.get(r.name, {})) for r in monitor.requests]
+    return result
+
+
 @pytest.fixture
 def pulumi_run():
     """Returns run(raw_config) -> Run: executes the real program under fresh mocks. The last Run stays
     readable as `run.last`, also when the program failed."""
+    from components.migration_phase import program
 
     def run(raw: dict[str, Any]) -> Run:
-        from components.migration_phase import program
-
-        mocks = RecordingMocks()
-        monitor = RecordingMonitor(mocks)
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False, monitor=monitor)
-        pulumi.runtime.set_all_config(engine_config(raw))
-
-        @pulumi.runtime.test
-        def execute():
-            program()
-
-        result = run.last = Run(mocks, monitor)
-        try:
-            execute()
-        finally:
-            inputs = {r.name: dict(r.inputs) for r in mocks.resources}
-            result.registrations = [_registration(r, inputs.get(r.name, {})) for r in monitor.requests]
-        return result
+        return run_under_mocks(program, engine_config(raw), lambda started: setattr(run, "last", started))
 
     return run
+
+
+def phase_path(phase: Phase, weight: int | None = None) -> Path:
+    """The reference phase file of `phase`; a parallel one by its traffic step (`weight`)."""
+    found = [file.path for file in WALK if file.phase is phase and weight in (None, file.weight)]
+    if len(found) != 1:
+        steps = [file.weight for file in WALK if file.phase is phase]
+        raise LookupError(f"{phase.value} has phase files for weights {steps}; name one (got {weight})")
+    return found[0]
 
 
 @pytest.fixture(params=PHASE_FILES, ids=lambda path: path.name)

@@ -1,32 +1,79 @@
-"""The stack files are a walk: one complete config per phase, consecutive files differing only in
-phase keys, and the project file declares exactly the keys the program reads."""
+"""The reference environment and its walk: one source of truth (stacks/Pulumi.prod.yaml), phase files
+generated from it and up to date, consecutive files differing only in what the step is about, and the
+project file declaring exactly the keys the program reads. Nothing here depends on the phase the
+environment is in (the pull-request walk moves it)."""
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 import yaml
 
 from components.config import CONFIG_KEYS, MigrationConfig, Phase, parse_config
-from tests.conftest import PHASE_FILES, ROOT, STACKS, load_raw
+from migrate.phases import is_generated, render, verify
+from tests.conftest import ENVIRONMENT, PHASE_FILES, ROOT, STACKS, WALK, load_raw, phase_path
 
 PHASE_KEYS = {"phase", "decommission"}
 
 
-def test_one_file_per_phase_in_walking_order():
-    assert [parse_config(load_raw(path)).phase for path in PHASE_FILES] == list(Phase)
+def test_walk_visits_every_phase_in_order_with_a_file_per_traffic_step():
+    phases = [file.phase for file in WALK]
+    assert sorted(set(phases), key=phases.index) == list(Phase)
+    assert phases == sorted(phases, key=lambda phase: phase.position)
+    assert [file.weight for file in WALK if file.phase is Phase.PARALLEL] == [10, 50, 90]
+    assert [path.name for path in PHASE_FILES] == [
+        "prod.1-baseline.yaml",
+        "prod.2-prepare.yaml",
+        "prod.3a-parallel-10.yaml",
+        "prod.3b-parallel-50.yaml",
+        "prod.3c-parallel-90.yaml",
+        "prod.4-cutover.yaml",
+        "prod.5-decommission.yaml",
+    ]
+    assert [parse_config(load_raw(file.path)).phase for file in WALK] == phases
 
 
-def test_consecutive_files_differ_only_in_phase_keys():
-    for before, after in pairwise(PHASE_FILES):
-        old, new = load_raw(before), load_raw(after)
+def test_phase_files_are_generated_from_the_environment_and_up_to_date():
+    for file in WALK:
+        assert file.path.read_text() == render(ENVIRONMENT, file), file.path.name
+        verify(file.path, "prod")
+    verify(ENVIRONMENT, "prod")
+    # Nothing else in stacks/ claims to be generated (a stale step file would).
+    assert {path for path in STACKS.glob("*.yaml") if is_generated(path)} == set(PHASE_FILES)
+
+
+def test_consecutive_files_differ_only_in_what_the_step_is_about():
+    for before, after in pairwise(WALK):
+        old, new = load_raw(before.path), load_raw(after.path)
         changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
-        assert "phase" in changed, (before.name, after.name)
-        assert changed <= PHASE_KEYS, (before.name, after.name, changed)
+        if before.phase is after.phase:  # a traffic step: the weight and nothing else
+            assert changed == {"traffic"}, (before.path.name, after.path.name)
+            assert {**old["traffic"], "weight": new["traffic"]["weight"]} == new["traffic"]
+            assert new["traffic"]["weight"] > old["traffic"]["weight"]
+        else:  # entering and leaving parallel keeps the weight: the first and last steps
+            assert "phase" in changed and changed <= PHASE_KEYS, (before.path.name, after.path.name, changed)
 
 
-def test_environment_stack_file_starts_at_baseline():
-    assert load_raw(STACKS / "Pulumi.prod.yaml") == load_raw(PHASE_FILES[0])
+def test_only_the_decommission_file_carries_the_confirmation():
+    for file in WALK:
+        assert ("decommission" in load_raw(file.path)) == (file.phase is Phase.DECOMMISSION), file.path.name
+
+
+def test_environment_is_its_phase_file_whatever_phase_it_is_in():
+    """The pull-request walk and the phase-file walk agree: the environment's config is the phase file of
+    the step it stands at, apart from the keys that phase does not read."""
+    environment = load_raw(ENVIRONMENT)
+    phase = Phase(environment["phase"])
+    weight = environment["traffic"]["weight"] if phase is Phase.PARALLEL else None
+    phase_file = load_raw(phase_path(phase, weight))
+    ignored = {"decommission"} if phase is not Phase.DECOMMISSION else set()
+    if phase is not Phase.PARALLEL:
+        environment["traffic"].pop("weight")
+        phase_file["traffic"].pop("weight")
+    assert {k: v for k, v in environment.items() if k not in ignored} == {
+        k: v for k, v in phase_file.items() if k not in ignored
+    }
 
 
 def test_project_file_declares_every_key_the_program_reads():
@@ -46,15 +93,26 @@ def test_project_defaults_equal_the_model_defaults():
     """The CLI fills declared defaults, offline tools use the model's: both must mean the same."""
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     fields = {field.alias: field for field in MigrationConfig.model_fields.values()}
+    baseline = phase_path(Phase.BASELINE)
     for key, declaration in declared.items():
         if "default" not in declaration:
             assert fields[key].is_required(), key
             continue
-        with_default = parse_config({**load_raw(PHASE_FILES[0]), key: declaration["default"]})
-        without = load_raw(PHASE_FILES[0])
+        with_default = parse_config({**load_raw(baseline), key: declaration["default"]})
+        without = load_raw(baseline)
         without.pop(key, None)
         assert getattr(with_default, _attribute(key)) == getattr(parse_config(without), _attribute(key)), key
 
 
 def _attribute(alias: str) -> str:
     return next(name for name, field in MigrationConfig.model_fields.items() if field.alias == alias)
+
+
+def test_every_stack_file_the_docs_name_exists():
+    """The README's and the CLI's examples name real files of the walk."""
+    from migrate.__main__ import EPILOG
+
+    for text in ((ROOT / "README.md").read_text(), EPILOG):
+        named = set(re.findall(r"stacks/[\w.-]+\.yaml", text))
+        assert named, "no stack file named"
+        assert {name for name in named if not (ROOT / name).exists()} == set()

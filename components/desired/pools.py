@@ -5,8 +5,6 @@ The args are the SDK's own `AgentPoolArgs`, so a misspelled or unknown argument 
 the spec is built; `wire_inputs` turns them into the camelCase inputs the engine receives, by the SDK's
 own property names."""
 
-from __future__ import annotations
-
 import enum
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict

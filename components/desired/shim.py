@@ -1,8 +1,6 @@
 """The shim installer and the RuntimeClass. Which nodes get the shim is decided in one place: the
 selection label every Wasm pool puts on its nodes, used by both the DaemonSet and the RuntimeClass."""
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Mapping, Sequence
 from functools import cache

@@ -8,8 +8,6 @@
 
 `plan_workload` decides per phase what each of them holds; the builders below are pure."""
 
-from __future__ import annotations
-
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass

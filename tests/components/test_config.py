@@ -8,9 +8,9 @@ import copy
 import pytest
 
 from components.config import ConfigError, Phase, parse_config
-from tests.conftest import PHASE_FILES, load_raw
+from tests.conftest import load_raw, phase_path
 
-BASE = load_raw(PHASE_FILES[0])
+BASE = load_raw(phase_path(Phase.BASELINE))
 
 
 def _with(change) -> dict:
@@ -85,6 +85,8 @@ def _set(path: str, value):
         (_set("targetPools.0.count", 9), "targetPools[0]", "", "count 9 is outside autoscaling [2, 6]"),
         (_set("traffic.weight", 101), "traffic.weight", "101", "less than or equal to 100"),
         (_set("traffic.weight", -5), "traffic.weight", "-5", "greater than or equal to 0"),
+        (_set("traffic.steps", [10, 50, 50]), "traffic.steps", "[10, 50, 50]", "strictly increasing"),
+        (_set("traffic.steps", [10, 120]), "traffic.steps[1]", "120", "less than or equal to 100"),
         (
             _set("shim.runtimeClassName", "wasmtime-spin-v2"),
             "shim.runtimeClassName",

@@ -28,12 +28,12 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from components.config import PROJECT
+from components.config import PROJECT, Phase
 from migrate.__main__ import main
-from migrate.state import EXIT_OK, EXIT_PROBLEMS
-from tests.conftest import STACKS, load_raw
+from migrate.state import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS
+from tests.conftest import load_raw, phase_path
 
-REFERENCE = load_raw(STACKS / "prod.3-parallel.yaml")
+REFERENCE = load_raw(phase_path(Phase.PARALLEL, 50))
 HUGE = 10**30
 VALUES = ("", " ", "\0", "ünïcödé", True, False, HUGE, "/etc/passwd", "*")
 UNKNOWN_KEY = "unknownKey"
@@ -251,6 +251,7 @@ ORACLE = {
     ),
     "workloads.*.gateway.pathPrefix": lambda v: isinstance(v, str) and v.startswith("/") and v.isascii(),
     "traffic.weight": lambda v: _is_int(v, 0, 100),
+    "traffic.steps.*": lambda v: _is_int(v, 0, 100),
 }
 # Keys a target system cannot do without: the resource's identity, or what AKS requires with autoscaling.
 REQUIRED = {
@@ -273,7 +274,8 @@ REQUIRED = {
 }
 # Duplicates the target systems refuse: an availability zone twice (Azure), two agent pools of one name
 # in a cluster (AKS), two Deployments of one namespace/name (Kubernetes).
-NO_DUPLICATES = {"targetPools.*.zones", "targetPools", "workloads"}
+# Traffic steps must strictly increase, so a repeated step is refused too.
+NO_DUPLICATES = {"targetPools.*.zones", "targetPools", "workloads", "traffic.steps"}
 
 
 def invalid(mutation: tuple[Any, ...]) -> bool | None:
@@ -362,6 +364,9 @@ def test_mutated_config_is_refused_cleanly_and_registers_nothing(pulumi_run, mut
 
     # 1. check ends with a verdict (an exception here fails the test), lines in the stack file's name.
     code, keys = run_check(raw)
+    if code == EXIT_INPUT:  # refused before validation: an environment file must name its phase
+        assert mutation == ("delete", ("phase",)), keys
+        code, keys = EXIT_PROBLEMS, ["phase"]
     assert code in (EXIT_OK, EXIT_PROBLEMS), keys
     assert (code == EXIT_PROBLEMS) == bool(keys), keys
 

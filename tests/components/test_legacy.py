@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import ConfigError
+from components.config import ConfigError, Phase
 from components.legacy import strip_server_fields
 from components.migration import load_migration
-from tests.conftest import PHASE_FILES, ROOT, load_raw
+from tests.conftest import ROOT, load_raw, phase_path
 
-BASE = load_raw(PHASE_FILES[0])
+BASE = load_raw(phase_path(Phase.BASELINE))
 HELLO = ROOT / "manifests/legacy/web/hello-spin.yaml"
 
 

@@ -12,7 +12,7 @@ from components.config import Phase
 from components.desired import BUILDERS, PHASE_TYPE, build_desired_state
 from components.migration import load_migration
 from components.migration_phase import COMPONENT_CLASSES
-from tests.conftest import CREDENTIALS_TOKEN, USER_KUBECONFIG, load_raw, phase_file_for
+from tests.conftest import CREDENTIALS_TOKEN, USER_KUBECONFIG, load_raw, phase_path
 
 SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 SUBSCRIPTION = "3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f"
@@ -79,7 +79,7 @@ def test_component_dispatch_tables_agree():
 
 
 def test_baseline_adopts_and_protects_and_changes_nothing(pulumi_run):
-    registered = pulumi_run(load_raw(phase_file_for(Phase.BASELINE))).custom()
+    registered = pulumi_run(load_raw(phase_path(Phase.BASELINE))).custom()
     assert all(r.protect and r.import_id and r.ignore_changes == ["*"] for r in registered.values())
     pool = registered["legacy-pool-wasipool"]
     assert pool.import_id == f"{CLUSTER_ID}/agentPools/wasipool"
@@ -102,13 +102,15 @@ def test_baseline_adopts_and_protects_and_changes_nothing(pulumi_run):
 
 @pytest.mark.parametrize("phase", [Phase.BASELINE, Phase.PREPARE, Phase.PARALLEL, Phase.CUTOVER])
 def test_legacy_pool_is_the_same_read_only_adoption_until_decommission(pulumi_run, phase):
-    pool = pulumi_run(load_raw(phase_file_for(phase))).custom()["legacy-pool-wasipool"]
+    pool = pulumi_run(load_raw(phase_path(phase, 50 if phase is Phase.PARALLEL else None))).custom()[
+        "legacy-pool-wasipool"
+    ]
     assert pool.protect is True and pool.ignore_changes == ["*"]
     assert set(pool.inputs) == {"resourceGroupName", "resourceName", "agentPoolName"}
 
 
 def test_decommission_removes_the_legacy_pool_and_deployments_only(pulumi_run):
-    registered = pulumi_run(load_raw(phase_file_for(Phase.DECOMMISSION))).custom()
+    registered = pulumi_run(load_raw(phase_path(Phase.DECOMMISSION))).custom()
     assert "legacy-pool-wasipool" not in registered
     assert not [n for n in registered if n.endswith(("-legacy-deployment", "-legacy-replicas"))]
     services = [r for n, r in registered.items() if n.endswith("-legacy-service")]
@@ -116,7 +118,7 @@ def test_decommission_removes_the_legacy_pool_and_deployments_only(pulumi_run):
 
 
 def test_every_azure_resource_and_invoke_uses_the_explicit_provider(pulumi_run):
-    run = pulumi_run(load_raw(phase_file_for(Phase.PREPARE)))
+    run = pulumi_run(load_raw(phase_path(Phase.PREPARE)))
     (azure,) = [r for r in run.registrations if r.type == "pulumi:providers:azure-native"]
     assert azure.inputs["subscriptionId"] == SUBSCRIPTION
     pools = [r for r in run.registrations if r.type.startswith("azure-native:")]
@@ -127,7 +129,7 @@ def test_every_azure_resource_and_invoke_uses_the_explicit_provider(pulumi_run):
 
 
 def test_kubernetes_provider_is_identified_by_the_cluster_not_the_kubeconfig(pulumi_run):
-    raw = load_raw(phase_file_for(Phase.PREPARE))
+    raw = load_raw(phase_path(Phase.PREPARE))
     first = pulumi_run(raw).named("pulumi:providers:kubernetes", "cluster").inputs
     raw["cluster"]["kubeconfig"] = "apiVersion: v1\nkind: Config\n# rotated CA, new API server\n"
     second = pulumi_run(raw).named("pulumi:providers:kubernetes", "cluster").inputs
@@ -136,7 +138,7 @@ def test_kubernetes_provider_is_identified_by_the_cluster_not_the_kubeconfig(pul
 
 
 def test_stack_outputs_name_the_phase_and_the_traffic_split(pulumi_run):
-    outputs = pulumi_run(load_raw(phase_file_for(Phase.PARALLEL))).monitor.stack_outputs()
+    outputs = pulumi_run(load_raw(phase_path(Phase.PARALLEL, 50))).monitor.stack_outputs()
     assert outputs["phase"] == "parallel"
     assert outputs["traffic"]["shop/orders-api"] == {
         "legacyReplicas": 3,
@@ -147,7 +149,7 @@ def test_stack_outputs_name_the_phase_and_the_traffic_split(pulumi_run):
 
 
 def test_cluster_credentials_come_from_the_invoke_and_stay_secret(pulumi_run):
-    run = pulumi_run(load_raw(phase_file_for(Phase.PREPARE)))
+    run = pulumi_run(load_raw(phase_path(Phase.PREPARE)))
     assert [(c.token, dict(c.args)) for c in run.mocks.calls] == [
         (CREDENTIALS_TOKEN, {"resourceGroupName": "rg-contoso-prod", "resourceName": "aks-contoso-prod"})
     ]
@@ -156,7 +158,7 @@ def test_cluster_credentials_come_from_the_invoke_and_stay_secret(pulumi_run):
 
 
 def test_entra_id_clusters_can_ask_for_exec_credentials(pulumi_run):
-    raw = load_raw(phase_file_for(Phase.PREPARE))
+    raw = load_raw(phase_path(Phase.PREPARE))
     raw["cluster"]["credentialFormat"] = "exec"
     (call,) = pulumi_run(raw).mocks.calls
     assert dict(call.args) == {
@@ -167,7 +169,7 @@ def test_entra_id_clusters_can_ask_for_exec_credentials(pulumi_run):
 
 
 def test_explicit_kubeconfig_is_used_as_a_secret_without_invokes(pulumi_run):
-    raw = load_raw(phase_file_for(Phase.PREPARE))
+    raw = load_raw(phase_path(Phase.PREPARE))
     raw["cluster"]["kubeconfig"] = "apiVersion: v1\nkind: Config\n# explicit\n"
     run = pulumi_run(raw)
     assert run.mocks.calls == []
@@ -199,7 +201,7 @@ def test_unmocked_invokes_fail_loudly(pulumi_run):
     ],
 )
 def test_invalid_config_stops_cleanly_before_any_resource(pulumi_run, change, expected):
-    raw = copy.deepcopy(load_raw(phase_file_for(Phase.PARALLEL)))
+    raw = copy.deepcopy(load_raw(phase_path(Phase.PARALLEL, 50)))
     change(raw)
     with pytest.raises(pulumi.RunError) as caught:
         pulumi_run(raw)

@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from components.config import Phase
 from components.desired import build_desired_state
 from components.migration import load_migration
 from components.scheduling import (
@@ -15,7 +16,7 @@ from components.scheduling import (
     runtime_classes,
     scheduling_problems,
 )
-from tests.conftest import PHASE_FILES, load_raw
+from tests.conftest import load_raw, phase_path
 
 
 def _check(raw: dict) -> list[str]:
@@ -28,7 +29,7 @@ def test_every_reference_phase_schedules_only_onto_intended_pools(phase_file):
 
 
 def test_candidates_follow_runtime_class_and_taints():
-    migration = load_migration(load_raw(PHASE_FILES[2]))
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     state = build_desired_state(migration)
     pools, classes = cluster_pools(migration.config, state), runtime_classes(state)
     assert candidate_pools({"runtimeClassName": "wasm-spin"}, pools, classes) == ["spinpool"]
@@ -38,7 +39,7 @@ def test_candidates_follow_runtime_class_and_taints():
 
 
 def test_a_pool_without_the_dedicated_taint_lets_wasm_pods_stray():
-    raw = copy.deepcopy(load_raw(PHASE_FILES[2]))
+    raw = copy.deepcopy(load_raw(phase_path(Phase.PARALLEL, 50)))
     raw["targetPools"][0].pop("dedicatedTaint")
     raw["targetPools"][0]["nodeLabels"] = {}
     raw["shim"]["nodeLabel"] = {"key": "contoso.com/workload-class", "value": "wasm"}
@@ -57,7 +58,7 @@ def test_a_taint_nobody_tolerates_is_reported(monkeypatch):
         plan = original(config)
         return replace(plan, args={**plan.args, "tolerations": []})
 
-    raw = load_raw(PHASE_FILES[2])
+    raw = load_raw(phase_path(Phase.PARALLEL, 50))
     monkeypatch.setattr(desired, "shim_component", untolerating)
     problems = _check(raw)
     assert (
@@ -69,7 +70,7 @@ def test_a_taint_nobody_tolerates_is_reported(monkeypatch):
 
 @pytest.mark.parametrize("label", [{"contoso.com/workload-class": "wasm"}])
 def test_a_selector_shared_with_another_pool_is_reported(label):
-    raw = copy.deepcopy(load_raw(PHASE_FILES[2]))
+    raw = copy.deepcopy(load_raw(phase_path(Phase.PARALLEL, 50)))
     raw["legacyPool"]["nodeLabels"] = dict(label)
     raw["targetPools"][0].pop("dedicatedTaint")
     raw["shim"]["nodeLabel"] = {"key": "contoso.com/workload-class", "value": "wasm"}
@@ -83,7 +84,7 @@ def test_a_selector_shared_with_another_pool_is_reported(label):
 
 
 def test_required_node_affinity_is_part_of_the_proof():
-    migration = load_migration(load_raw(PHASE_FILES[2]))
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     state = build_desired_state(migration)
     pools, classes = cluster_pools(migration.config, state), runtime_classes(state)
 

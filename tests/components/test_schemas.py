@@ -12,7 +12,7 @@ from components.desired import build_desired_state
 from components.identifiers import HTTPROUTE_CRD
 from components.migration import load_migration
 from components.schemas import KUBERNETES_VERSIONS, schema_problems, strict, supported_version
-from tests.conftest import load_raw, phase_file_for
+from tests.conftest import load_raw, phase_path
 
 
 def _specs(path):
@@ -36,7 +36,7 @@ def test_every_object_of_every_phase_is_valid(phase_file, version):
 
 
 def test_patches_are_checked_for_unknown_fields_but_not_for_completeness():
-    patch = next(s for s in _specs(phase_file_for(Phase.CUTOVER)) if s.type.endswith("DeploymentPatch"))
+    patch = next(s for s in _specs(phase_path(Phase.CUTOVER)) if s.type.endswith("DeploymentPatch"))
     assert schema_problems(patch.inputs, "1.33", partial=True) == []
     assert schema_problems(patch.inputs, "1.33")  # as a whole Deployment it lacks selector and template
     broken = copy.deepcopy(patch.inputs)
@@ -49,12 +49,12 @@ def test_patches_are_checked_for_unknown_fields_but_not_for_completeness():
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_cached_validation_agrees_with_kubernetes_validate(version):
-    for manifest in _objects(phase_file_for(Phase.CUTOVER)):
+    for manifest in _objects(phase_path(Phase.CUTOVER)):
         if manifest["kind"] == "HTTPRoute":
             continue
         kubernetes_validate.validate(manifest, version, strict=True)
     broken = copy.deepcopy(
-        next(m for m in _objects(phase_file_for(Phase.PARALLEL)) if m["kind"] == "DaemonSet")
+        next(m for m in _objects(phase_path(Phase.PARALLEL, 50)) if m["kind"] == "DaemonSet")
     )
     broken["spec"]["template"]["spec"]["hostPid"] = True
     with pytest.raises(kubernetes_validate.ValidationError):
@@ -68,7 +68,7 @@ def test_cached_validation_agrees_with_kubernetes_validate(version):
 
 def test_httproute_is_checked_strictly_against_the_crd_schema():
     route = copy.deepcopy(
-        next(m for m in _objects(phase_file_for(Phase.PARALLEL)) if m["kind"] == "HTTPRoute")
+        next(m for m in _objects(phase_path(Phase.PARALLEL, 50)) if m["kind"] == "HTTPRoute")
     )
     assert schema_problems(route, "1.33") == []
     route["spec"]["rules"][0]["backendRefs"][0]["weight"] = -1

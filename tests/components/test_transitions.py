@@ -3,9 +3,13 @@ each step changes exactly what its phase is about, and a rollback orders legacy 
 
 from __future__ import annotations
 
+from itertools import pairwise
+from pathlib import Path
+
 import pytest
 
-from tests.conftest import PHASE_FILES, load_raw
+from components.config import Phase
+from tests.conftest import PHASE_FILES, load_raw, phase_path
 
 NEW_SIDE = {"deployment", "service", "pdb"}
 SHIM = {
@@ -28,10 +32,17 @@ WORKLOADS = ("web-hello-spin", "shop-orders-api", "shop-inventory")
 REPLICAS_PATCHES = {f"{w}-legacy-replicas" for w in WORKLOADS}
 SELECTOR_PATCHES = {f"{w}-legacy-selector" for w in WORKLOADS}
 
-# (from, to) -> (created, changed, deleted), by logical name. The adopted legacy Deployments and
-# Services never change: only their patches do.
+BASELINE, PREPARE, CUTOVER, DECOMMISSION = (
+    phase_path(phase) for phase in (Phase.BASELINE, Phase.PREPARE, Phase.CUTOVER, Phase.DECOMMISSION)
+)
+PARALLEL_10, PARALLEL_50, PARALLEL_90 = (phase_path(Phase.PARALLEL, weight) for weight in (10, 50, 90))
+# Parallel workloads with the default split: their new replicas follow the weight.
+WEIGHTED = {"web-hello-spin-deployment", "shop-inventory-deployment"}
+
+# (from, to) -> (created, changed, deleted), by logical name: the whole reference walk. The adopted
+# legacy Deployments and Services never change: only their patches do.
 FORWARD = {
-    (0, 1): (
+    (BASELINE, PREPARE): (
         {
             "target-pool-spinpool",
             *SHIM,
@@ -43,18 +54,29 @@ FORWARD = {
         set(),
         set(),
     ),
-    (1, 2): (
+    (PREPARE, PARALLEL_10): (
         _new("shop-orders-api") | _new("shop-inventory"),
         {"web-hello-spin-deployment", "shop-orders-api-route"},
         set(),
     ),
-    (2, 3): (set(), REPLICAS_PATCHES | SELECTOR_PATCHES | {"shop-orders-api-route"}, set()),
-    (3, 4): (
+    # A traffic step moves only the weight: the route's split and the default-split replicas.
+    (PARALLEL_10, PARALLEL_50): (set(), WEIGHTED | {"shop-orders-api-route"}, set()),
+    (PARALLEL_50, PARALLEL_90): (set(), WEIGHTED | {"shop-orders-api-route"}, set()),
+    (PARALLEL_90, CUTOVER): (
+        set(),
+        REPLICAS_PATCHES | SELECTOR_PATCHES | WEIGHTED | {"shop-orders-api-route"},
+        set(),
+    ),
+    (CUTOVER, DECOMMISSION): (
         set(),
         {"shop-orders-api-route"},
         LEGACY_DEPLOYMENTS | REPLICAS_PATCHES | {"legacy-pool-wasipool"},
     ),
 }
+
+
+def test_forward_covers_the_whole_walk():
+    assert list(FORWARD) == list(pairwise(PHASE_FILES))
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +85,10 @@ def registered():
     return {}
 
 
-def _registered(pulumi_run, cache_: dict, index: int) -> dict:
-    if index not in cache_:
-        cache_[index] = pulumi_run(load_raw(PHASE_FILES[index])).custom()
-    return cache_[index]
+def _registered(pulumi_run, cache_: dict, path: Path) -> dict:
+    if path not in cache_:
+        cache_[path] = pulumi_run(load_raw(path)).custom()
+    return cache_[path]
 
 
 def _step(before: dict, after: dict) -> tuple[set, set, set]:
@@ -76,7 +98,7 @@ def _step(before: dict, after: dict) -> tuple[set, set, set]:
     return created, changed, deleted
 
 
-@pytest.mark.parametrize(("start", "end"), list(FORWARD), ids=lambda i: PHASE_FILES[i].stem.split(".")[1])
+@pytest.mark.parametrize(("start", "end"), list(FORWARD), ids=lambda path: path.stem.split(".")[1])
 def test_forward_step(pulumi_run, registered, start, end):
     before = _registered(pulumi_run, registered, start)
     after = _registered(pulumi_run, registered, end)
@@ -85,7 +107,11 @@ def test_forward_step(pulumi_run, registered, start, end):
         assert before[name].protect == after[name].protect or name == "legacy-pool-wasipool", name
 
 
-@pytest.mark.parametrize(("start", "end"), [(1, 0), (2, 1), (3, 2)], ids=["prepare", "parallel", "cutover"])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(PREPARE, BASELINE), (PARALLEL_10, PREPARE), (PARALLEL_50, PARALLEL_10), (CUTOVER, PARALLEL_90)],
+    ids=["prepare", "parallel", "traffic-step", "cutover"],
+)
 def test_backward_step_restores_the_earlier_phase(pulumi_run, registered, start, end):
     before = _registered(pulumi_run, registered, start)
     after = _registered(pulumi_run, registered, end)
@@ -96,7 +122,7 @@ def test_backward_step_restores_the_earlier_phase(pulumi_run, registered, start,
 
 
 def test_rollback_from_cutover_brings_legacy_pods_back_before_traffic_moves(pulumi_run, registered):
-    parallel = _registered(pulumi_run, registered, 2)
+    parallel = _registered(pulumi_run, registered, PARALLEL_50)
     for workload in WORKLOADS:
         legacy = parallel[f"{workload}-legacy-replicas"]
         legacy_urn_tail = f"{legacy.type}::{legacy.name}"
@@ -108,7 +134,7 @@ def test_rollback_from_cutover_brings_legacy_pods_back_before_traffic_moves(pulu
 
 
 def test_cutover_scales_legacy_down_only_after_the_new_side_is_ready(pulumi_run, registered):
-    cutover = _registered(pulumi_run, registered, 3)
+    cutover = _registered(pulumi_run, registered, CUTOVER)
     for workload in WORKLOADS:
         dependencies = cutover[f"{workload}-legacy-replicas"].dependencies
         assert any(d.endswith(f"kubernetes:apps/v1:Deployment::{workload}-deployment") for d in dependencies)
@@ -120,8 +146,8 @@ def test_cutover_scales_legacy_down_only_after_the_new_side_is_ready(pulumi_run,
 def test_backward_from_decommission_would_need_deleted_objects_back(pulumi_run, registered):
     """Decommission is the one step without a way back: the cutover state re-adopts objects that the
     decommission step deleted, which an import cannot find. `migrate check` refuses this transition."""
-    decommission = _registered(pulumi_run, registered, 4)
-    cutover = _registered(pulumi_run, registered, 3)
+    decommission = _registered(pulumi_run, registered, DECOMMISSION)
+    cutover = _registered(pulumi_run, registered, CUTOVER)
     back = set(cutover) - set(decommission)
     assert back == LEGACY_DEPLOYMENTS | REPLICAS_PATCHES | {"legacy-pool-wasipool"}
     assert all(cutover[name].import_id for name in back - REPLICAS_PATCHES)

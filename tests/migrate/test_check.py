@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import PROJECT
+from components.config import PROJECT, Phase
 from migrate.__main__ import main
-from tests.conftest import PHASE_FILES, ROOT, load_raw
+from migrate.phases import PhaseFile
+from tests.conftest import PHASE_FILES, ROOT, WALK, load_raw, phase_path
 
-PAIRS = list(itertools.pairwise(PHASE_FILES))
+PAIRS = list(itertools.pairwise(WALK))
 HELLO = ROOT / "manifests/legacy/web/hello-spin.yaml"
 
 
@@ -35,7 +36,7 @@ def with_manifest(tmp_path: Path, text: str, phase: str = "baseline") -> Path:
     """A stack file whose first workload's legacy manifest is `text`."""
     manifest = tmp_path / "hello-spin.yaml"
     manifest.write_text(text)
-    raw = load_raw(PHASE_FILES[0])
+    raw = load_raw(phase_path(Phase.BASELINE))
     raw["workloads"][0]["manifest"] = str(manifest)
     raw["phase"] = phase
     return write_stack(tmp_path / "stack.yaml", raw)
@@ -48,24 +49,37 @@ def test_every_phase_file_is_clean(path, capsys):
     assert len(out) == 1 and out[0].startswith(f"OK: {path}")
 
 
-@pytest.mark.parametrize(("source", "target"), PAIRS, ids=lambda p: p.stem.split(".")[1])
+def _transition(source: PhaseFile, target: PhaseFile) -> str:
+    """What check says about a forward step of the reference walk, from the files' phases and weights."""
+    if source.phase is target.phase:
+        return f"traffic step parallel {source.weight}% → {target.weight}%"
+    at = f" at {target.weight}%" if target.weight is not None else ""
+    confirmed = " (irreversible; confirmed for aks-contoso-prod/wasipool)"
+    return f"{source.phase.value} → {target.phase.value}{at}" + (
+        confirmed if target.phase is Phase.DECOMMISSION else ""
+    )
+
+
+@pytest.mark.parametrize(("source", "target"), PAIRS, ids=lambda file: file.path.stem.split(".")[1])
 def test_forward_steps_are_clean(source, target, capsys):
-    code, out, _ = run_check(capsys, target, "--from", source)
+    code, out, _ = run_check(capsys, target.path, "--from", source.path)
     assert code == 0, out
-    before, after = source.stem.split("-")[1], target.stem.split("-")[1]
-    confirmed = " (irreversible; confirmed for aks-contoso-prod/wasipool)" if after == "decommission" else ""
-    assert out[0].endswith(f"transition {before} → {after}{confirmed}")
+    assert out[0].endswith(f"transition {_transition(source, target)}")
 
 
-@pytest.mark.parametrize(("source", "target"), PAIRS[:-1], ids=lambda p: p.stem.split(".")[1])
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [(source, target) for source, target in PAIRS if target.phase is not Phase.DECOMMISSION],
+    ids=lambda file: file.path.stem.split(".")[1],
+)
 def test_rollback_is_allowed(source, target, capsys):
-    code, out, _ = run_check(capsys, source, "--from", target)
+    code, out, _ = run_check(capsys, source.path, "--from", target.path)
     assert code == 0, out
     assert "rollback" in out[0]
 
 
 def test_no_rollback_out_of_decommission(capsys):
-    code, out, _ = run_check(capsys, PHASE_FILES[3], "--from", PHASE_FILES[4])
+    code, out, _ = run_check(capsys, phase_path(Phase.CUTOVER), "--from", phase_path(Phase.DECOMMISSION))
     assert code == 1
     assert out == [
         "transition decommission → cutover is impossible: decommission deleted the WASI pool and the "
@@ -74,7 +88,7 @@ def test_no_rollback_out_of_decommission(capsys):
 
 
 def test_skipped_phase(capsys):
-    code, out, _ = run_check(capsys, PHASE_FILES[2], "--from", PHASE_FILES[0])
+    code, out, _ = run_check(capsys, phase_path(Phase.PARALLEL, 50), "--from", phase_path(Phase.BASELINE))
     assert code == 1
     assert out == [
         "transition baseline → parallel skips prepare: apply one phase at a time (next is prepare)"
@@ -82,25 +96,84 @@ def test_skipped_phase(capsys):
 
 
 def test_other_key_changed_with_the_phase(tmp_path, capsys):
-    raw = load_raw(PHASE_FILES[3])
+    raw = load_raw(phase_path(Phase.CUTOVER))
     raw["traffic"] = {"weight": 20}
     target = write_stack(tmp_path / "cutover.yaml", raw)
-    code, out, _ = run_check(capsys, target, "--from", PHASE_FILES[2])
+    code, out, _ = run_check(capsys, target, "--from", phase_path(Phase.PARALLEL, 50))
     assert code == 1
     assert len(out) == 1 and out[0].startswith("transition parallel → cutover: `traffic` changes together")
 
 
 def test_other_key_changed_without_a_phase_change_is_fine(tmp_path, capsys):
-    raw = load_raw(PHASE_FILES[2])
-    raw["traffic"] = {"weight": 20}
-    code, out, _ = run_check(capsys, write_stack(tmp_path / "w.yaml", raw), "--from", PHASE_FILES[2])
+    raw = load_raw(phase_path(Phase.PARALLEL, 50))
+    raw["workloads"][0]["canaryReplicas"] = 2
+    code, out, _ = run_check(
+        capsys, write_stack(tmp_path / "w.yaml", raw), "--from", phase_path(Phase.PARALLEL, 50)
+    )
     assert code == 0 and "no phase change (parallel)" in out[0]
 
 
+def test_weight_may_change_entering_and_leaving_parallel(tmp_path, capsys):
+    prepare = load_raw(phase_path(Phase.PREPARE))
+    prepare["traffic"]["weight"] = 70
+    code, out, _ = run_check(
+        capsys, phase_path(Phase.PARALLEL, 10), "--from", write_stack(tmp_path / "p.yaml", prepare)
+    )
+    assert code == 0 and out[0].endswith("transition prepare → parallel at 10%")
+    cutover = load_raw(phase_path(Phase.CUTOVER))
+    cutover["traffic"]["weight"] = 30
+    code, out, _ = run_check(
+        capsys, write_stack(tmp_path / "c.yaml", cutover), "--from", phase_path(Phase.PARALLEL, 90)
+    )
+    assert code == 0 and out[0].endswith("transition parallel → cutover")
+
+
+def test_weight_may_not_change_between_phases_that_do_not_read_it(tmp_path, capsys):
+    raw = load_raw(phase_path(Phase.PREPARE))
+    raw["traffic"]["weight"] = 70
+    code, out, _ = run_check(
+        capsys, write_stack(tmp_path / "p.yaml", raw), "--from", phase_path(Phase.BASELINE)
+    )
+    assert code == 1
+    assert out == [
+        "transition baseline → prepare: `traffic` changes together with the phase; change only phase and "
+        "decommission (and traffic.weight into, within or out of parallel) in a phase step and ship other "
+        "changes separately"
+    ]
+
+
+def test_traffic_step_changes_only_the_weight(tmp_path, capsys):
+    raw = load_raw(phase_path(Phase.PARALLEL, 50))
+    raw["workloads"][0]["canaryReplicas"] = 2
+    raw["traffic"]["steps"] = [10, 50, 80]
+    code, out, _ = run_check(
+        capsys, write_stack(tmp_path / "s.yaml", raw), "--from", phase_path(Phase.PARALLEL, 10)
+    )
+    assert code == 1
+    assert [line.split(";")[0] for line in out] == [
+        "transition traffic step parallel 10% → 50%: `traffic` changes together with the phase",
+        "transition traffic step parallel 10% → 50%: `workloads` changes together with the phase",
+    ]
+
+
+def test_parallel_environment_stands_at_one_of_its_steps(tmp_path, capsys):
+    raw = load_raw(phase_path(Phase.PARALLEL, 50))
+    raw["traffic"]["weight"] = 30
+    path = write_stack(tmp_path / "Pulumi.prod.yaml", raw)
+    code, out, _ = run_check(capsys, path)
+    assert code == 1
+    assert out == [
+        f"{path}: traffic.weight: in phase parallel the weight is one of traffic.steps [10, 50, 90]; set it "
+        "to the step the stack is at (got 30)"
+    ]
+
+
 def test_unconfirmed_decommission_in_config_and_transition_terms(tmp_path, capsys):
-    raw = load_raw(PHASE_FILES[4])
+    raw = load_raw(phase_path(Phase.DECOMMISSION))
     del raw["decommission"]
-    code, out, _ = run_check(capsys, write_stack(tmp_path / "d.yaml", raw), "--from", PHASE_FILES[3])
+    code, out, _ = run_check(
+        capsys, write_stack(tmp_path / "d.yaml", raw), "--from", phase_path(Phase.CUTOVER)
+    )
     assert code == 1
     assert any(line.endswith("(got (not set))") and "decommission.confirm" in line for line in out)
     assert (
@@ -110,10 +183,10 @@ def test_unconfirmed_decommission_in_config_and_transition_terms(tmp_path, capsy
 
 
 def test_unknown_phase(tmp_path, capsys):
-    raw = load_raw(PHASE_FILES[1])
+    raw = load_raw(phase_path(Phase.PREPARE))
     raw["phase"] = "halfway"
     path = write_stack(tmp_path / "p.yaml", raw)
-    code, out, err = run_check(capsys, path, "--from", PHASE_FILES[0])
+    code, out, err = run_check(capsys, path, "--from", phase_path(Phase.BASELINE))
     assert code == 1
     assert any(line.startswith(f"{path}: phase: ") and "'halfway'" in line for line in out)
     assert any(line.startswith("transition: the target phase is not one of") for line in out)
@@ -135,7 +208,7 @@ def test_unreadable_stack_files_exit_2(tmp_path, capsys, content, message):
     code, out, err = run_check(capsys, path)
     assert code == 2 and out == []
     assert message in err and "Traceback" not in err
-    code, _, err = run_check(capsys, PHASE_FILES[0], "--from", path)
+    code, _, err = run_check(capsys, phase_path(Phase.BASELINE), "--from", path)
     assert code == 2 and message in err
 
 
@@ -145,7 +218,7 @@ def test_missing_file(tmp_path, capsys):
 
 
 def test_invalid_config_lists_every_problem(tmp_path, capsys):
-    raw = load_raw(PHASE_FILES[0])
+    raw = load_raw(phase_path(Phase.BASELINE))
     raw["cluster"]["subscriptionId"] = "not-a-uuid"
     raw["legacyPool"]["vmSzie"] = "typo"
     code, out, _ = run_check(capsys, write_stack(tmp_path / "c.yaml", raw))
@@ -189,9 +262,9 @@ def test_schema_failure_reporting(monkeypatch, capsys):
         return [f"{manifest['kind']} broken on {version}"] if manifest["kind"] == "RuntimeClass" else []
 
     monkeypatch.setattr(migrate.check, "schema_problems", fake)
-    code, out, _ = run_check(capsys, PHASE_FILES[1], "--kubernetes-version", "1.32")
+    code, out, _ = run_check(capsys, phase_path(Phase.PREPARE), "--kubernetes-version", "1.32")
     assert code == 1
-    assert out == [f"{PHASE_FILES[1]}: schema: RuntimeClass broken on 1.32"]
+    assert out == [f"{phase_path(Phase.PREPARE)}: schema: RuntimeClass broken on 1.32"]
 
 
 def test_scheduling_problem(tmp_path, capsys):
@@ -208,9 +281,9 @@ def test_scheduling_problem(tmp_path, capsys):
 
 
 def test_kubernetes_version_option(capsys):
-    code, out, _ = run_check(capsys, PHASE_FILES[0], "--kubernetes-version", "1.33")
+    code, out, _ = run_check(capsys, phase_path(Phase.BASELINE), "--kubernetes-version", "1.33")
     assert code == 0 and "valid on Kubernetes 1.33," in out[0]
-    code, out, err = run_check(capsys, PHASE_FILES[0], "--kubernetes-version", "1.29")
+    code, out, err = run_check(capsys, phase_path(Phase.BASELINE), "--kubernetes-version", "1.29")
     assert code == 2 and out == []
     assert "--kubernetes-version 1.29: unsupported; choose one of 1.31, 1.32, 1.33, 1.34" in err
 
@@ -232,9 +305,9 @@ def test_entry_point_exit_code_for_a_problem():
             "-m",
             "migrate",
             "check",
-            "stacks/prod.3-parallel.yaml",
+            str(phase_path(Phase.PARALLEL, 10).relative_to(ROOT)),
             "--from",
-            "stacks/prod.1-baseline.yaml",
+            str(phase_path(Phase.BASELINE).relative_to(ROOT)),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -247,10 +320,10 @@ def test_entry_point_exit_code_for_a_problem():
 
 
 def test_from_file_config_problems_are_reported(tmp_path, capsys):
-    raw = copy.deepcopy(load_raw(PHASE_FILES[0]))
+    raw = copy.deepcopy(load_raw(phase_path(Phase.BASELINE)))
     raw["cluster"]["name"] = ""
     source = write_stack(tmp_path / "src.yaml", raw)
-    target_raw = load_raw(PHASE_FILES[1])
+    target_raw = load_raw(phase_path(Phase.PREPARE))
     target_raw["cluster"]["name"] = ""
     target = write_stack(tmp_path / "dst.yaml", target_raw)
     code, out, _ = run_check(capsys, target, "--from", source)

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import PROJECT
+from components.config import PROJECT, Phase
 from migrate.__main__ import main
-from tests.conftest import PHASE_FILES, ROOT, load_raw
+from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
 
 PAIRS = list(itertools.pairwise(PHASE_FILES))
 BOTH_WAYS = PAIRS + [(b, a) for a, b in PAIRS]
@@ -45,7 +45,7 @@ def test_every_consecutive_pair_both_ways(source, target, capsys):
 
 
 def test_prepare_creates_the_shim_and_restarts_containerd(capsys):
-    _, out = run_diff(capsys, PHASE_FILES[0], PHASE_FILES[1])
+    _, out = run_diff(capsys, phase_path(Phase.BASELINE), phase_path(Phase.PREPARE))
     assert row(out, "shim-installer").startswith("| create | DaemonSet wasm-shim-system/")
     assert row(out, "target-pool-spinpool").startswith("| create | AgentPool spinpool")
     risks = out.split("#### Risks")[1].split("#### Changes")[0]
@@ -54,7 +54,7 @@ def test_prepare_creates_the_shim_and_restarts_containerd(capsys):
 
 
 def test_cutover_scales_legacy_to_zero(capsys):
-    _, out = run_diff(capsys, PHASE_FILES[2], PHASE_FILES[3])
+    _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), phase_path(Phase.CUTOVER))
     line = row(out, "shop-orders-api-legacy-replicas")
     assert (
         line.startswith("| update | Deployment shop/orders-api (patch)") and "`spec.replicas`: 3 → 0" in line
@@ -70,7 +70,7 @@ def test_cutover_scales_legacy_to_zero(capsys):
 
 
 def test_decommission_deletes_pool_and_prints_unprotect_lines(capsys):
-    _, out = run_diff(capsys, PHASE_FILES[3], PHASE_FILES[4], "--stack", "prod")
+    _, out = run_diff(capsys, phase_path(Phase.CUTOVER), phase_path(Phase.DECOMMISSION), "--stack", "prod")
     assert row(out, "legacy-pool-wasipool").startswith("| delete | AgentPool wasipool")
     assert "the WASI pool is deleted" in out and "**Irreversible:**" in out
     assert (
@@ -89,16 +89,16 @@ def test_decommission_deletes_pool_and_prints_unprotect_lines(capsys):
 
 
 def test_stack_defaults_to_a_placeholder(capsys):
-    _, out = run_diff(capsys, PHASE_FILES[3], PHASE_FILES[4])
+    _, out = run_diff(capsys, phase_path(Phase.CUTOVER), phase_path(Phase.DECOMMISSION))
     assert "pulumi state unprotect 'urn:pulumi:<stack>::" in out
 
 
 def test_handler_change_is_a_replace_forced_by_handler(tmp_path, capsys):
-    raw = load_raw(PHASE_FILES[2])
+    raw = load_raw(phase_path(Phase.PARALLEL, 50))
     changed = copy.deepcopy(raw)
     changed["shim"]["handler"] = "spin-v2"
     target = write_stack(tmp_path / "handler.yaml", changed)
-    _, out = run_diff(capsys, PHASE_FILES[2], target)
+    _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), target)
     assert row(out, "shim-runtime-class") == (
         "| replace | RuntimeClass wasm-spin | `shim-runtime-class` | forced by `handler` |"
     )
@@ -108,9 +108,9 @@ def test_handler_change_is_a_replace_forced_by_handler(tmp_path, capsys):
 
 
 def test_pool_vm_size_change_is_a_replace(tmp_path, capsys):
-    raw = load_raw(PHASE_FILES[2])
+    raw = load_raw(phase_path(Phase.PARALLEL, 50))
     raw["targetPools"][0]["vmSize"] = "Standard_D8s_v5"
-    _, out = run_diff(capsys, PHASE_FILES[2], write_stack(tmp_path / "vm.yaml", raw))
+    _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), write_stack(tmp_path / "vm.yaml", raw))
     assert row(out, "target-pool-spinpool").endswith("| forced by `vmSize` |")
     risks = out.split("#### Risks")[1]
     assert "**Refused:** a node pool cannot change these in place" in risks
@@ -119,12 +119,12 @@ def test_pool_vm_size_change_is_a_replace(tmp_path, capsys):
 
 
 def test_no_change(capsys):
-    _, out = run_diff(capsys, PHASE_FILES[2], PHASE_FILES[2])
+    _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), phase_path(Phase.PARALLEL, 50))
     assert "No resource changes." in out and "None found." in out
 
 
 def many_workloads(tmp_path: Path, count: int, phase: str) -> Path:
-    raw = load_raw(PHASE_FILES[0])
+    raw = load_raw(phase_path(Phase.BASELINE))
     source = (ROOT / "manifests/legacy/web/hello-spin.yaml").read_text()
     workloads = []
     for index in range(count):
@@ -134,7 +134,7 @@ def many_workloads(tmp_path: Path, count: int, phase: str) -> Path:
         workload = copy.deepcopy(raw["workloads"][0])
         workload.update(name=name, manifest=str(manifest))
         workloads.append(workload)
-    raw.update(workloads=workloads, phase=phase)
+    raw.update(workloads=workloads, phase=phase, traffic={"weight": 50})
     return write_stack(tmp_path / f"{phase}.yaml", raw)
 
 
@@ -154,13 +154,13 @@ def test_output_stays_under_the_limit_and_says_what_was_left_out(tmp_path, capsy
 
 
 def test_bad_input(tmp_path, capsys):
-    assert main(["diff", str(tmp_path / "nope.yaml"), str(PHASE_FILES[0])]) == 2
+    assert main(["diff", str(tmp_path / "nope.yaml"), str(phase_path(Phase.BASELINE))]) == 2
     assert "cannot read" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text("config: [unclosed\n")
-    assert main(["diff", str(PHASE_FILES[0]), str(bad)]) == 2
+    assert main(["diff", str(phase_path(Phase.BASELINE)), str(bad)]) == 2
     assert "is not valid YAML" in capsys.readouterr().err
-    raw = load_raw(PHASE_FILES[0])
+    raw = load_raw(phase_path(Phase.BASELINE))
     raw["phase"] = "halfway"
-    assert main(["diff", str(PHASE_FILES[0]), str(write_stack(tmp_path / "p.yaml", raw))]) == 1
+    assert main(["diff", str(phase_path(Phase.BASELINE)), str(write_stack(tmp_path / "p.yaml", raw))]) == 1
     assert "phase" in capsys.readouterr().err

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.config import Phase
 from components.schemas import KUBERNETES_VERSIONS, schema_problems
 from migrate.__main__ import main
-from tests.conftest import PHASE_FILES, ROOT, load_raw
+from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
 
 
 def render_files(path: Path, out: Path) -> dict[str, str]:
@@ -77,12 +78,12 @@ def test_every_rendered_kubernetes_document_passes_the_schemas(path, tmp_path):
 
 
 def test_azure_file_holds_only_agent_pools(tmp_path):
-    docs = documents(render_files(PHASE_FILES[2], tmp_path)["azure.yaml"])
+    docs = documents(render_files(phase_path(Phase.PARALLEL, 50), tmp_path)["azure.yaml"])
     assert [d["agentPoolName"] for d in docs] == ["wasipool", "spinpool"]
 
 
 def test_render_is_deterministic(capsys):
-    path = str(PHASE_FILES[2])
+    path = str(phase_path(Phase.PARALLEL, 50))
     assert main(["render", path]) == 0
     first = capsys.readouterr().out
     assert main(["render", path]) == 0
@@ -92,7 +93,7 @@ def test_render_is_deterministic(capsys):
 
 def test_out_writes_the_three_files(tmp_path, capsys):
     out = tmp_path / "new" / "dir"
-    assert main(["render", str(PHASE_FILES[1]), "--out", str(out)]) == 0
+    assert main(["render", str(phase_path(Phase.PREPARE)), "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "azure.yaml",
         "kubernetes.yaml",
@@ -100,12 +101,12 @@ def test_out_writes_the_three_files(tmp_path, capsys):
         "patches.yaml",
     ]
     assert str(out) in capsys.readouterr().out
-    assert main(["render", str(PHASE_FILES[1]), "--section", "kubernetes"]) == 0
+    assert main(["render", str(phase_path(Phase.PREPARE)), "--section", "kubernetes"]) == 0
     assert capsys.readouterr().out == (out / "kubernetes.yaml").read_text()
 
 
 def test_lifecycle_annotations_in_comments(tmp_path):
-    text = render_files(PHASE_FILES[2], tmp_path)["kubernetes.yaml"]
+    text = render_files(phase_path(Phase.PARALLEL, 50), tmp_path)["kubernetes.yaml"]
     assert "#   adopted with import: web/hello-spin" in text
     assert "#   protected:" in text
     assert "#   replace_on_changes: handler" in text
@@ -121,7 +122,7 @@ def test_lifecycle_annotations_in_comments(tmp_path):
 
 
 def test_decommission_lists_what_the_phase_deletes(tmp_path):
-    files = render_files(PHASE_FILES[4], tmp_path)
+    files = render_files(phase_path(Phase.DECOMMISSION), tmp_path)
     deleted = yaml.safe_load(files["lifecycle.yaml"])["deletedByThisPhase"]
     assert yaml.safe_load(files["lifecycle.yaml"])["previousPhase"] == "cutover"
     assert sorted(d["name"] for d in deleted) == [
@@ -141,7 +142,7 @@ def test_decommission_lists_what_the_phase_deletes(tmp_path):
 
 
 def test_baseline_deletes_nothing(tmp_path):
-    lifecycle = yaml.safe_load(render_files(PHASE_FILES[0], tmp_path)["lifecycle.yaml"])
+    lifecycle = yaml.safe_load(render_files(phase_path(Phase.BASELINE), tmp_path)["lifecycle.yaml"])
     assert lifecycle["previousPhase"] is None and lifecycle["deletedByThisPhase"] == []
 
 

@@ -17,11 +17,11 @@ from components.desired.pools import (
     wire_inputs,
 )
 from components.migration import load_migration
-from tests.conftest import load_raw, phase_file_for
+from tests.conftest import load_raw, phase_path
 from tests.engine import azure_agent_pool_read, update_after_import
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CONFIG = load_migration(load_raw(phase_file_for(Phase.PREPARE))).config
+CONFIG = load_migration(load_raw(phase_path(Phase.PREPARE))).config
 WASI_POOL = json.loads((FIXTURES / "az-aks-nodepool-show-wasipool.json").read_text())
 
 

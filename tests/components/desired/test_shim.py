@@ -5,17 +5,18 @@ from __future__ import annotations
 import copy
 import hashlib
 
+from components.config import Phase
 from components.desired import build_desired_state, shim_component
 from components.desired.shim import INSTALLER_SCRIPT, shim_specs
 from components.migration import load_migration
-from tests.conftest import PHASE_FILES, load_raw
+from tests.conftest import PHASE_FILES, WALK, load_raw, phase_path
 
 SHIM_LABEL = {"wasm-migration.io/shim": "containerd-shim-spin"}
 DEDICATED = {"key": "contoso.com/wasm", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
 
 
-def _state(index: int = 1, change=None):
-    raw = copy.deepcopy(load_raw(PHASE_FILES[index]))
+def _state(phase: Phase = Phase.PREPARE, weight: int | None = None, change=None):
+    raw = copy.deepcopy(load_raw(phase_path(phase, weight)))
     if change:
         change(raw)
     return build_desired_state(load_migration(raw))
@@ -27,14 +28,14 @@ def _manifest(state, kind: str) -> dict:
 
 def test_shim_exists_from_prepare_on():
     kinds = {"Namespace", "ServiceAccount", "ConfigMap", "DaemonSet", "RuntimeClass"}
-    for index, path in enumerate(PHASE_FILES):
-        state = build_desired_state(load_migration(load_raw(path)))
+    for step in WALK:
+        state = build_desired_state(load_migration(load_raw(step.path)))
         present = {s.inputs["kind"] for s in state.resources if s.component == "shim"}
-        assert present == (kinds if index >= 1 else set()), path.name
+        assert present == (kinds if step.phase.at_least(Phase.PREPARE) else set()), step.path.name
 
 
 def test_installer_namespace_is_the_only_privileged_one():
-    state = _state(2)
+    state = _state(Phase.PARALLEL, 50)
     namespace = _manifest(state, "Namespace")
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
     namespaces = [s for s in state.resources if s.is_kubernetes and s.inputs["kind"] == "Namespace"]
@@ -154,7 +155,7 @@ def test_taints_of_every_target_pool_are_tolerated_once():
 
 
 def _with(change):
-    raw = copy.deepcopy(load_raw(PHASE_FILES[1]))
+    raw = copy.deepcopy(load_raw(phase_path(Phase.PREPARE)))
     change(raw)
     return raw
 

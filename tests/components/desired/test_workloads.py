@@ -12,11 +12,11 @@ from components.desired.workloads import plan_workload
 from components.legacy import strip_server_fields
 from components.migration import load_migration
 from components.scheduling import scheduling_problems
-from tests.conftest import PHASE_FILES, ROOT, load_raw
+from tests.conftest import ROOT, WALK, load_raw, phase_path
 
 
-def _state(index: int):
-    return build_desired_state(load_migration(load_raw(PHASE_FILES[index])))
+def _state(phase: Phase, weight: int | None = None):
+    return build_desired_state(load_migration(load_raw(phase_path(phase, weight))))
 
 
 def _inputs(state, name: str) -> dict | None:
@@ -38,17 +38,22 @@ LEGACY = {
 }
 
 
-@pytest.mark.parametrize("index", range(5))
-def test_legacy_objects_are_adopted_exactly_as_exported_and_never_applied(index):
+def _at(phase: Phase):
+    """The phase's state; parallel at its 50 % step."""
+    return _state(phase, 50 if phase is Phase.PARALLEL else None)
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+def test_legacy_objects_are_adopted_exactly_as_exported_and_never_applied(phase):
     """The exported manifests appear only in read-only adoptions (ignore_changes *): no registration
     ever applies a legacy pod template, whatever the phase."""
-    state = _state(index)
+    state = _at(phase)
     for prefix, path in LEGACY.items():
         deployment = state.by_name().get(f"{prefix}-legacy-deployment")
         service = state.by_name()[f"{prefix}-legacy-service"]
         assert service.inputs == _exported(path, "Service")
         assert service.ignore_changes == ("*",) and service.protect
-        if index == 4:
+        if phase is Phase.DECOMMISSION:
             assert deployment is None
             continue
         assert deployment.inputs == _exported(path, "Deployment")
@@ -59,18 +64,18 @@ def test_legacy_objects_are_adopted_exactly_as_exported_and_never_applied(index)
                 assert (spec.inputs.get("spec") or {}).get("template") != exported_template, spec.name
 
 
-@pytest.mark.parametrize("index", range(5))
-def test_patches_carry_only_the_fields_they_own(index):
-    state = _state(index)
-    expected_replicas = {1: "export", 2: "export", 3: 0}
+@pytest.mark.parametrize("phase", list(Phase))
+def test_patches_carry_only_the_fields_they_own(phase):
+    state = _at(phase)
+    expected_replicas = {Phase.PREPARE: "export", Phase.PARALLEL: "export", Phase.CUTOVER: 0}
     for prefix, path in LEGACY.items():
         exported = _exported(path, "Deployment")
         identity = {"name": exported["metadata"]["name"], "namespace": exported["metadata"]["namespace"]}
         replicas = state.by_name().get(f"{prefix}-legacy-replicas")
-        if index not in expected_replicas:
+        if phase not in expected_replicas:
             assert replicas is None
         else:
-            want = exported["spec"]["replicas"] if expected_replicas[index] == "export" else 0
+            want = exported["spec"]["replicas"] if expected_replicas[phase] == "export" else 0
             assert replicas.inputs == {
                 "apiVersion": "apps/v1",
                 "kind": "Deployment",
@@ -80,7 +85,7 @@ def test_patches_carry_only_the_fields_they_own(index):
             assert replicas.type == "kubernetes:apps/v1:DeploymentPatch"
             assert replicas.retain_on_delete and replicas.deleted_with == f"{prefix}-legacy-deployment"
         selector = state.by_name().get(f"{prefix}-legacy-selector")
-        if index == 0:
+        if phase is Phase.BASELINE:
             assert selector is None
             continue
         assert selector.type == "kubernetes:core/v1:ServicePatch"
@@ -89,7 +94,7 @@ def test_patches_carry_only_the_fields_they_own(index):
 
 
 def test_new_deployment_is_translated_onto_the_new_runtime_class():
-    state = _state(2)
+    state = _state(Phase.PARALLEL, 50)
     orders = _inputs(state, "shop-orders-api-deployment")
     pod = orders["spec"]["template"]["spec"]
     assert pod["runtimeClassName"] == "wasm-spin"
@@ -115,7 +120,7 @@ def test_new_deployment_is_translated_onto_the_new_runtime_class():
 
 
 def test_new_selector_matches_only_new_pods():
-    state = _state(2)
+    state = _state(Phase.PARALLEL, 50)
     for prefix, path in LEGACY.items():
         selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
         legacy_labels = _exported(path, "Deployment")["spec"]["template"]["metadata"]["labels"]
@@ -128,7 +133,7 @@ def test_new_selector_matches_only_new_pods():
 
 
 def test_prepare_runs_only_the_canary_outside_production_traffic():
-    state = _state(1)
+    state = _state(Phase.PREPARE)
     hello = _inputs(state, "web-hello-spin-deployment")
     assert hello["spec"]["replicas"] == 1
     labels = hello["spec"]["template"]["metadata"]["labels"]
@@ -146,7 +151,7 @@ def test_prepare_runs_only_the_canary_outside_production_traffic():
 
 
 def test_parallel_shares_production_traffic_at_the_weight():
-    state = _state(2)
+    state = _state(Phase.PARALLEL, 50)
     hello = _inputs(state, "web-hello-spin-deployment")
     assert hello["spec"]["replicas"] == 2  # 2 legacy pods, 50 %
     assert hello["spec"]["template"]["metadata"]["labels"]["app"] == "hello-spin"
@@ -177,7 +182,7 @@ def test_parallel_shares_production_traffic_at_the_weight():
 
 @pytest.mark.parametrize("weight", [5, 10, 25, 50, 75, 90])
 def test_default_split_replicas_approximate_the_weight(weight):
-    migration = load_migration(load_raw(PHASE_FILES[2]))
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     legacy = migration.workloads[0]
     plan = plan_workload(Phase.PARALLEL, legacy, weight)
     legacy_pods = legacy.replicas
@@ -187,13 +192,13 @@ def test_default_split_replicas_approximate_the_weight(weight):
 
 
 def test_zero_weight_keeps_new_pods_out_of_production():
-    migration = load_migration(load_raw(PHASE_FILES[2]))
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     plan = plan_workload(Phase.PARALLEL, migration.workloads[0], 0)
     assert plan.production_labels is False and plan.new_share_percent == 0
 
 
 def test_cutover_sends_everything_to_new_and_keeps_legacy_at_zero():
-    state = _state(3)
+    state = _state(Phase.CUTOVER)
     for prefix in LEGACY:
         assert _inputs(state, f"{prefix}-legacy-replicas")["spec"] == {"replicas": 0}
         selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
@@ -206,7 +211,7 @@ def test_cutover_sends_everything_to_new_and_keeps_legacy_at_zero():
 def test_rollback_from_cutover_restores_the_exported_replicas_not_one():
     """Removing a patch would relinquish `replicas` (it falls back to 1); the parallel phase instead
     keeps the patch and sets it back to what the export says."""
-    parallel = _state(2)
+    parallel = _at(Phase.PARALLEL)
     for prefix, path in LEGACY.items():
         exported = _exported(path, "Deployment")["spec"]["replicas"]
         assert _inputs(parallel, f"{prefix}-legacy-replicas")["spec"] == {"replicas": exported}
@@ -216,7 +221,7 @@ def test_rollback_from_cutover_restores_the_exported_replicas_not_one():
 def test_decommission_deletes_legacy_deployments_without_recreating_their_pods():
     """The replicas patches leave with their Deployments: retained (no relinquish, which would bring
     replicas back to 1 and start WASI pods) and deleted_with the Deployment."""
-    cutover, decommission = _state(3), _state(4)
+    cutover, decommission = _at(Phase.CUTOVER), _at(Phase.DECOMMISSION)
     for prefix in LEGACY:
         patch = cutover.by_name()[f"{prefix}-legacy-replicas"]
         assert patch.retain_on_delete and patch.deleted_with == f"{prefix}-legacy-deployment"
@@ -225,7 +230,7 @@ def test_decommission_deletes_legacy_deployments_without_recreating_their_pods()
 
 
 def test_decommission_keeps_the_user_facing_service_selecting_only_new_pods():
-    state = _state(4)
+    state = _state(Phase.DECOMMISSION)
     hello = _inputs(state, "web-hello-spin-legacy-service")
     exported = _exported(LEGACY["web-hello-spin"], "Service")
     assert hello == exported  # adopted as it is; only the patch below changes it
@@ -238,14 +243,14 @@ def test_decommission_keeps_the_user_facing_service_selecting_only_new_pods():
 
 
 def test_legacy_objects_are_imported_by_namespace_and_name():
-    state = _state(0)
+    state = _at(Phase.BASELINE)
     assert state.by_name()["web-hello-spin-legacy-service"].import_id == "web/hello-spin"
     assert state.by_name()["web-hello-spin-legacy-deployment"].import_id == "web/hello-spin"
     assert state.by_name()["shop-orders-api-legacy-service"].import_id == "shop/orders-api"
 
 
 def test_a_gateway_workload_at_weight_100_keeps_its_legacy_pods_in_parallel():
-    migration = load_migration(load_raw(PHASE_FILES[2]))
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     orders = next(w for w in migration.workloads if w.config.gateway)
     plan = plan_workload(Phase.PARALLEL, orders, 100)
     assert plan.legacy_replicas == orders.replicas == 3
@@ -253,8 +258,8 @@ def test_a_gateway_workload_at_weight_100_keeps_its_legacy_pods_in_parallel():
 
 
 def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
-    for index in (1, 2, 3, 4):
-        for spec in _state(index).resources:
+    for step in WALK[1:]:
+        for spec in build_desired_state(load_migration(load_raw(step.path))).resources:
             if spec.name.endswith("-deployment") and not spec.name.endswith("-legacy-deployment"):
                 assert {"target-pool-spinpool", "shim-installer", "shim-runtime-class"} <= set(
                     spec.depends_on
@@ -262,7 +267,7 @@ def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
 
 
 def test_scale_down_waits_for_new_pods_and_moved_traffic():
-    state = _state(3)
+    state = _at(Phase.CUTOVER)
     assert set(state.by_name()["shop-orders-api-legacy-replicas"].depends_on) == {
         "shop-orders-api-legacy-deployment",
         "shop-orders-api-legacy-selector",
@@ -276,8 +281,8 @@ def test_scale_down_waits_for_new_pods_and_moved_traffic():
 
 
 def test_before_cutover_legacy_capacity_comes_first():
-    for index in (1, 2):
-        state = _state(index)
+    for phase in (Phase.PREPARE, Phase.PARALLEL):
+        state = _at(phase)
         for name in ("web-hello-spin-deployment", "web-hello-spin-service", "shop-orders-api-route"):
             if name in state.by_name():
                 assert "shop-orders-api-legacy-replicas" in state.by_name()[name].depends_on or (
@@ -289,7 +294,9 @@ def test_before_cutover_legacy_capacity_comes_first():
 
 
 def test_a_spiderlightning_workload_moves_on_its_replacement_image():
-    container = _inputs(_state(2), "shop-inventory-deployment")["spec"]["template"]["spec"]["containers"][0]
+    container = _inputs(_state(Phase.PARALLEL, 50), "shop-inventory-deployment")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
     assert container["image"] == "contosoacr.azurecr.io/shop/inventory:3.0.0-spin"
 
 
@@ -331,7 +338,7 @@ def with_affinity(tmp_path, affinity: str = WASI_AFFINITY) -> dict:
         )
     )
     (tmp_path / "hello.yaml").write_text(text)
-    raw = copy.deepcopy(load_raw(PHASE_FILES[2]))
+    raw = copy.deepcopy(load_raw(phase_path(Phase.PARALLEL, 50)))
     raw["workloads"][0]["manifest"] = str(tmp_path / "hello.yaml")
     return raw
 

@@ -1,0 +1,131 @@
+"""Benchmark the Pulumi program under mocks against a bare program registering the same resources.
+
+Not a test: run `python benchmarks/bench_program.py [--workloads N]` from anywhere. Both run in their own
+child process under the same mocks, on a generated parallel-phase stack with N workloads:
+
+- program: the real `components.migration_phase.program()` (config validation, legacy manifests read
+  and schema-checked, desired state built, the public components registering it);
+- bare:    the same resources with the same types, names, parents, providers and options, registered
+           straight from a precomputed list (`pulumi.CustomResource`), with no logic at all.
+
+Prints both wall times and their ratio; exits 1 when the ratio exceeds --max-ratio (default 1.3)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_migrate import generate  # noqa: E402
+
+
+class _Mocks:
+    """Every resource echoes its inputs; the credentials invoke returns a kubeconfig."""
+
+    def new_resource(self, args):
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args):
+        return {"kubeconfigs": [{"name": "u", "value": base64.b64encode(b"apiVersion: v1").decode()}]}
+
+
+def _bare_program(state):
+    """The same resources, parents, providers and options, from a precomputed list."""
+    import pulumi
+
+    from components.desired import PHASE_TYPE
+
+    phase = pulumi.ComponentResource(PHASE_TYPE, "migration")
+    under_phase = pulumi.ResourceOptions(parent=phase)
+    providers = {
+        "azure-native": pulumi.ProviderResource("azure-native", "azure", {}, under_phase),
+        "kubernetes": pulumi.ProviderResource("kubernetes", "cluster", {}, under_phase),
+    }
+    for plan in state.components:
+        component = pulumi.ComponentResource(
+            plan.type, plan.name, None, pulumi.ResourceOptions(parent=phase, providers=providers)
+        )
+        local: dict = {}
+        for spec in (s for s in state.resources if s.component == plan.name):
+            options = pulumi.ResourceOptions(
+                parent=component,
+                protect=spec.protect,
+                import_=spec.import_id,
+                depends_on=[local[name] for name in spec.depends_on if name in local],
+                ignore_changes=list(spec.ignore_changes) or None,
+                replace_on_changes=list(spec.replace_on_changes) or None,
+                delete_before_replace=spec.delete_before_replace,
+                retain_on_delete=spec.retain_on_delete or None,
+                deleted_with=local[spec.deleted_with] if spec.deleted_with else None,
+            )
+            local[spec.name] = pulumi.CustomResource(spec.type, spec.name, dict(spec.inputs), options)
+
+
+def child(mode: str, stack: Path) -> None:
+    """One timed run in this process; prints {"seconds": ...}."""
+    import pulumi
+
+    from components.config import PROJECT
+    from components.desired import build_desired_state
+    from components.migration import load_migration, raw_config_from_stack_file
+    from components.migration_phase import program
+
+    raw = raw_config_from_stack_file(stack)
+    config = {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+    pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack="bench", preview=False)  # type: ignore[arg-type]
+    pulumi.runtime.set_all_config(config)
+    if mode == "program":
+        run = program
+    else:
+        state = build_desired_state(load_migration(raw))  # outside the timer: the bare run has no logic
+
+        def run():
+            _bare_program(state)
+
+    start = time.perf_counter()
+    pulumi.runtime.test(run)()
+    print(json.dumps({"seconds": time.perf_counter() - start}))
+
+
+def timed(mode: str, stack: Path) -> float:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(stack)], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr[-3000:])
+        raise SystemExit(f"{mode} run failed")
+    return json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workloads", type=int, default=500)
+    parser.add_argument("--max-ratio", type=float, default=1.3)
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "STACK"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = generate(Path(tmp), args.workloads)["parallel"]
+        program, bare = timed("program", stack), timed("bare", stack)
+    ratio = program / bare
+    print(f"{args.workloads} workloads, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print(f"program under mocks {program:8.2f} s")
+    print(f"bare program        {bare:8.2f} s")
+    print(f"ratio               {ratio:8.2f}  (target <= {args.max_ratio})")
+    return 0 if ratio <= args.max_ratio else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""What the component package exposes to other Pulumi languages (package/__main__.py hosts it)."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.config import PROJECT
+from components.spin_shim import SpinShim
+from components.traffic_split import TrafficSplit
+from components.wasm_node_pool import WasmNodePool
+from components.wasm_workload import WasmWorkload
+
+PACKAGE = PROJECT
+VERSION = "0.2.0"
+# The building blocks a platform team composes; the migration's own adoption components take exported
+# manifests and are meant for the phase program.
+PUBLIC_COMPONENTS: list[type[pulumi.ComponentResource]] = [WasmNodePool, SpinShim, WasmWorkload, TrafficSplit]

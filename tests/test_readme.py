@@ -1,0 +1,76 @@
+"""The README's example of using the components in your own program runs, as written, under mocks."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import CREDENTIALS_TOKEN, ROOT, run_under_mocks
+
+SECTION = "## Use the components in your own Pulumi program"
+
+
+def readme_example() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split(SECTION, 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_readme_example_registers_a_pool_the_shim_and_a_workload():
+    code = readme_example()
+    run = run_under_mocks(lambda: exec(compile(code, "README.md", "exec"), {}), {})
+    custom = run.custom()
+    pool = custom["wasm"]
+    assert pool.type == "azure-native:containerservice:AgentPool"
+    assert pool.inputs["workloadRuntime"] == "OCIContainer"
+    assert pool.inputs["nodeLabels"] == {"wasm-migration.io/shim": "containerd-shim-spin"}
+    daemonset = custom["spin-installer"]
+    assert daemonset.inputs["spec"]["template"]["spec"]["nodeSelector"] == pool.inputs["nodeLabels"]
+    # The shim waits for the pool; the workload for the shim's RuntimeClass (through its output).
+    assert any(d.endswith("::wasm") for d in daemonset.dependencies)
+    deployment = custom["hello-deployment"]
+    assert deployment.inputs["spec"]["template"]["spec"]["runtimeClassName"] == "wasm-spin"
+    assert any(d.endswith("RuntimeClass::spin-runtime-class") for d in deployment.dependencies)
+    assert all(
+        "pulumi:providers:kubernetes::aks" in r.provider
+        for r in custom.values()
+        if r.type.startswith("kubernetes:")
+    )
+    assert custom["hello-service"].inputs["spec"]["ports"] == [{"port": 80, "targetPort": 80}]
+    assert [c.token for c in run.mocks.calls] == [CREDENTIALS_TOKEN]
+    outputs = {urn.rsplit("::", 1)[-1]: values for urn, values in run.monitor.outputs.items()}
+    assert outputs["spin"]["runtimeClassName"] == "wasm-spin"
+    assert outputs["spin"]["nodeSelector"] == {"wasm-migration.io/shim": "containerd-shim-spin"}
+    assert outputs["hello"]["serviceName"] == "hello-spin"
+    assert outputs["wasm"]["poolName"] == "wasm"
+
+
+def test_components_refuse_wrong_args_before_registering_anything():
+    import pytest
+
+    from components.registration import ArgsError
+    from components.spin_shim import SpinShim
+    from components.wasm_node_pool import WasmNodePool
+
+    def program():
+        WasmNodePool(
+            "bad",
+            {
+                "resource_group_name": "rg",
+                "cluster_name": "aks",
+                "pool_name": "",
+                "vm_size": "Standard_D4s_v5",
+                "workload_runtime": "WasmWasi",
+            },
+        )
+
+    with pytest.raises(ArgsError) as caught:
+        run_under_mocks(program, {})
+    message = str(caught.value)
+    assert "WasmNodePool 'bad': args.pool_name:" in message and "(got '')" in message
+    assert "args.workload_runtime: must be OCIContainer" in message
+
+    def shim():
+        SpinShim("bad", {"node_selector": {"a": "b"}, "runtime_class_name": "wasmtime-spin-v2"})
+
+    with pytest.raises(ArgsError, match=r"args\.runtime_class_name: collides with the AKS-managed"):
+        run_under_mocks(shim, {})
