@@ -1197,8 +1197,8 @@ def report_markdown(report: dict[str, Any]) -> str:
         "there.",
         "",
         f"1. Decide the items above in `{report['stackFile']}` (and re-export where they say so).",
-        f"2. `python -m migrate check {report['stackFile']}`, then `python -m migrate render` "
-        "the next phase.",
+        f"2. `python -m migrate check {report['stackFile']}` until it passes, then `python -m migrate "
+        f"phases {report['stackFile']}` for the phase files.",
         "3. `pulumi preview` the baseline: it adopts the WASI pool and the legacy objects without changes.",
         "",
     ]
