@@ -90,30 +90,28 @@ def _file_type(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
-def _check_regular(status: os.stat_result) -> None:
+def _check_regular(status: os.stat_result, limit: int = MAX_FILE_BYTES) -> None:
     if not stat.S_ISREG(status.st_mode):
         raise UnsafeInput(f"is {_file_type(status.st_mode)}, not a regular file; it is not read")
-    if status.st_size > MAX_FILE_BYTES:
-        raise UnsafeInput(
-            f"is {status.st_size:,} bytes, above the file size limit of {MAX_FILE_BYTES:,} bytes"
-        )
+    if status.st_size > limit:
+        raise UnsafeInput(f"is {status.st_size:,} bytes, above the file size limit of {limit:,} bytes")
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     """A regular file's UTF-8 text. Stat first, so devices and FIFOs are never opened; open without
     blocking and check again on the open file, so a file swapped in between is refused too."""
     try:
-        _check_regular(os.stat(path))
+        _check_regular(os.stat(path), limit)
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         raise UnsafeInput(f"cannot read file: {error.strerror}") from None
     except ValueError:  # a NUL character in the path
         raise UnsafeInput("cannot read file: the path holds a NUL character") from None
     with os.fdopen(descriptor, "rb") as file:
-        _check_regular(os.fstat(file.fileno()))
-        data = file.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise UnsafeInput(f"is above the file size limit of {MAX_FILE_BYTES:,} bytes")
+        _check_regular(os.fstat(file.fileno()), limit)
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise UnsafeInput(f"is above the file size limit of {limit:,} bytes")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

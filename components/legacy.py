@@ -279,7 +279,7 @@ def load_legacy_workload(
             problem(
                 f"{key}.manifest",
                 len(pod.get("containers") or []),
-                "a Spin pod runs exactly one Wasm container",
+                f"{workload.key}: a Spin pod runs exactly one Wasm container",
             )
         )
     if legacy.runtime_class == SPIDERLIGHTNING_CLASS and not workload.image:
@@ -287,8 +287,8 @@ def load_legacy_workload(
             problem(
                 f"{key}.image",
                 workload.image,
-                "wasmtime-slight-v1 (SpiderLightning) has no successor shim; set the image of a Spin "
-                "rebuild of this app",
+                f"{workload.key} runs on wasmtime-slight-v1 (SpiderLightning), which has no successor "
+                "shim; set the image of a Spin rebuild of this app",
             )
         )
     labels = (template.get("metadata") or {}).get("labels") or {}

@@ -1,4 +1,4 @@
-"""Command line: `python -m migrate phases|render|diff|check ...` from the project root."""
+"""Command line: `python -m migrate init|phases|render|diff|check ...` from the project root."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from components.schemas import KUBERNETES_VERSIONS
+from migrate import init
 from migrate.check import check, split_warnings, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
 from migrate.phases import step_problems, verify, write
@@ -42,6 +43,8 @@ examples:
   python -m migrate render stacks/prod.2-prepare.yaml --out build/prepare
   python -m migrate diff stacks/prod.3b-parallel-50.yaml stacks/prod.4-cutover.yaml
   python -m migrate check stacks/prod.4-cutover.yaml --from stacks/prod.3c-parallel-90.yaml --stack prod
+  python -m migrate init --kubectl-export export.yaml --node-pools pools.json --cluster SUB/RG/NAME \
+      --stack contoso --out .
 """
 
 
@@ -114,6 +117,7 @@ def parser() -> argparse.ArgumentParser:
         "--kubernetes-version",
         help=f"validate schemas for this version only (default all of {', '.join(KUBERNETES_VERSIONS)})",
     )
+    init.add_parser(commands, EPILOG)
 
     p = commands.add_parser(
         "phases",
@@ -230,7 +234,9 @@ def _phases(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    handler = {"render": _render, "diff": _diff, "check": _check, "phases": _phases}[args.command]
+    handler = {"render": _render, "diff": _diff, "check": _check, "phases": _phases, "init": init.run}[
+        args.command
+    ]
     try:
         return handler(args)
     except InputError as error:

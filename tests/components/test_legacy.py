@@ -59,8 +59,8 @@ def test_spiderlightning_without_a_replacement_image_is_rejected(tmp_path):
     text = (ROOT / "manifests/legacy/shop/inventory.yaml").read_text()
     raw = _with_manifest(tmp_path, text, name="inventory", namespace="shop", image=None)
     assert _problems(raw, tmp_path) == [
-        "workloads[0].image: wasmtime-slight-v1 (SpiderLightning) has no successor shim; set the image of a "
-        "Spin rebuild of this app (got (not set))"
+        "workloads[0].image: shop/inventory runs on wasmtime-slight-v1 (SpiderLightning), which has no "
+        "successor shim; set the image of a Spin rebuild of this app (got (not set))"
     ]
 
 

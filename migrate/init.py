@@ -1,0 +1,212 @@
+"""`python -m migrate init`: read a cluster (an export or, with --kubeconfig, live and read-only), write
+the baseline stack file, the legacy exports and the readiness report. The logic is migrate/inventory.py."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from components.inputs import UnsafeInput, read_text
+from components.migration import PROJECT_ROOT
+from migrate.inventory import (
+    Inventory,
+    InventoryError,
+    build_inventory,
+    export_text,
+    parse_cluster,
+    read_export,
+    read_node_pools,
+    report_markdown,
+    stack_file_text,
+    wasi_pools,
+)
+from migrate.state import EXIT_INPUT, EXIT_OK
+
+REPORT_FILE = "migration-report.md"
+# What `kubectl get <kinds> -A -o yaml` lists: (API class, list method, apiVersion, kind). Reading needs
+# only `list` on these; nothing is written to the cluster.
+LIVE_LISTS = (
+    ("AppsV1Api", "list_deployment_for_all_namespaces", "apps/v1", "Deployment"),
+    ("AppsV1Api", "list_stateful_set_for_all_namespaces", "apps/v1", "StatefulSet"),
+    ("AppsV1Api", "list_daemon_set_for_all_namespaces", "apps/v1", "DaemonSet"),
+    ("BatchV1Api", "list_cron_job_for_all_namespaces", "batch/v1", "CronJob"),
+    ("BatchV1Api", "list_job_for_all_namespaces", "batch/v1", "Job"),
+    ("CoreV1Api", "list_pod_for_all_namespaces", "v1", "Pod"),
+    ("CoreV1Api", "list_service_for_all_namespaces", "v1", "Service"),
+    (
+        "AutoscalingV2Api",
+        "list_horizontal_pod_autoscaler_for_all_namespaces",
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+    ),
+    ("PolicyV1Api", "list_pod_disruption_budget_for_all_namespaces", "policy/v1", "PodDisruptionBudget"),
+    ("NetworkingV1Api", "list_ingress_for_all_namespaces", "networking.k8s.io/v1", "Ingress"),
+    ("NodeV1Api", "list_runtime_class", "node.k8s.io/v1", "RuntimeClass"),
+)
+HTTPROUTE = ("gateway.networking.k8s.io", "v1", "httproutes")
+PAGE_SIZE = 500
+
+
+def add_parser(commands: Any, epilog: str) -> None:
+    i = commands.add_parser(
+        "init",
+        help="inventory a cluster: baseline stack file, legacy exports and a readiness report",
+        description="Find every Wasm workload of a cluster (from a read-only export, or live with "
+        "--kubeconfig), and write DIR/stacks/Pulumi.<stack>.yaml (phase baseline), "
+        "DIR/manifests/legacy/<namespace>/<name>.yaml and DIR/migration-report.md.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = i.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--kubectl-export",
+        type=Path,
+        help="kubectl get deployments,statefulsets,daemonsets,cronjobs,jobs,pods,services,hpa,pdb,"
+        "ingresses,httproutes,runtimeclasses -A -o yaml > FILE",
+    )
+    source.add_argument("--kubeconfig", type=Path, help="read the same objects live (list only)")
+    i.add_argument("--node-pools", type=Path, required=True, help="az aks nodepool list -o json > FILE")
+    i.add_argument("--cluster", required=True, help="SUBSCRIPTION/RESOURCE_GROUP/NAME")
+    i.add_argument("--stack", default="prod", help="stack name (default prod)")
+    i.add_argument("--legacy-pool", help="the WASI pool this stack migrates (default: the first by name)")
+    i.add_argument("--out", type=Path, required=True, help="directory to write into")
+    i.add_argument(
+        "--format", choices=("text", "json"), default="text", help="json: print the report as JSON"
+    )
+    i.add_argument("--force", action="store_true", help="overwrite files that exist")
+
+
+# A whole cluster's export is larger than any stack file or manifest (2,000 workloads: about 12 MB).
+MAX_EXPORT_BYTES = 256 * 1024 * 1024
+
+
+def _read(path: Path, what: str) -> str:
+    """Through the project's one reader: regular files only, UTF-8, bounded."""
+    try:
+        return read_text(path, MAX_EXPORT_BYTES)
+    except UnsafeInput as error:
+        raise InventoryError(f"{path}: {what} {error}") from None
+
+
+def read_live(kubeconfig: Path) -> list[dict[str, Any]]:
+    """The export's objects read through the official client, in the shape `kubectl -o yaml` prints:
+    ApiClient.sanitize_for_serialization gives the wire (camelCase) dicts; list items carry no
+    apiVersion/kind on the wire, so they are set here as kubectl does."""
+    from kubernetes import client, config
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    try:
+        api_client = config.new_client_from_config(config_file=str(kubeconfig))
+    except Exception as error:  # the loader raises ConfigException, OSError, YAML errors...
+        raise InventoryError(f"{kubeconfig}: cannot load kubeconfig: {error}") from None
+    objects: list[dict[str, Any]] = []
+
+    def paged(method: Callable[..., Any]) -> list[Any]:
+        items: list[Any] = []
+        token = None
+        while True:
+            page = method(limit=PAGE_SIZE, _continue=token)
+            data = page if isinstance(page, dict) else api_client.sanitize_for_serialization(page)
+            items += data.get("items") or []
+            token = (data.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+
+    try:
+        for api, method, api_version, kind in LIVE_LISTS:
+            for item in paged(getattr(getattr(client, api)(api_client), method)):
+                objects.append({"apiVersion": api_version, "kind": kind, **item})
+        custom = client.CustomObjectsApi(api_client)
+        try:
+            routes = paged(lambda **page: custom.list_cluster_custom_object(*HTTPROUTE, **page))
+        except ApiException as error:
+            if error.status != 404:  # no Gateway API CRDs: no HTTPRoutes
+                raise
+            routes = []
+        objects += [{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", **r} for r in routes]
+    except ApiException as error:
+        raise InventoryError(f"cluster read failed: {error.status} {error.reason}") from None
+    except ValidationError as error:  # the client's models are stricter than some API servers' answers
+        first = error.errors(include_url=False)[0]
+        raise InventoryError(
+            f"cluster read failed: the kubernetes client rejects a {error.title} "
+            f"({'.'.join(map(str, first['loc']))}: {first['msg']}); use --kubectl-export instead"
+        ) from None
+    except (HTTPError, OSError) as error:  # unreachable server, TLS failure, retries exhausted
+        raise InventoryError(f"cluster read failed: {' '.join(str(error).split())}") from None
+    return objects
+
+
+def _outputs(out: Path, stack: str, inventory: Inventory, source: str) -> dict[Path, str]:
+    files = {
+        out / "stacks" / f"Pulumi.{stack}.yaml": stack_file_text(
+            inventory.config, inventory.config["cluster"]["name"]
+        ),
+        out / REPORT_FILE: report_markdown(inventory.report),
+    }
+    for relative, listing in inventory.exports.items():
+        files[out / relative] = export_text(listing, source)
+    return files
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if not args.stack or not all(c.isalnum() or c in "-_." for c in args.stack):
+            raise InventoryError(f"--stack {args.stack!r}: use letters, digits, '-', '_' and '.'")
+        cluster = parse_cluster(args.cluster)
+        pools = read_node_pools(_read(args.node_pools, "the node pools"), str(args.node_pools))
+        wasi = wasi_pools(pools, str(args.node_pools))
+        if args.kubectl_export:
+            source = str(args.kubectl_export)
+            objects = read_export(_read(args.kubectl_export, "the export"), source, wasi)
+        else:
+            source = f"the cluster of {args.kubeconfig}"
+            objects = read_live(args.kubeconfig)
+        inventory = build_inventory(
+            objects,
+            pools,
+            cluster,
+            args.stack,
+            legacy_pool=args.legacy_pool,
+            sources={"export": source, "nodePools": str(args.node_pools)},
+        )
+        files = _outputs(args.out, args.stack, inventory, source)
+        existing = sorted(str(path) for path in files if path.exists())
+        if existing and not args.force:
+            raise InventoryError(
+                f"{existing[0]} exists{f' (and {len(existing) - 1} more)' if len(existing) > 1 else ''}; "
+                "nothing was written; pass --force to overwrite"
+            )
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    except InventoryError as error:
+        print(f"migrate init: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as error:
+        print(f"migrate init: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_INPUT
+    if args.out.resolve() != PROJECT_ROOT:
+        print(
+            f"migrate init: note: {args.out} is not the project root; copy its stacks/ and manifests/ into "
+            f"{PROJECT_ROOT} before `migrate check` or `pulumi` (their paths are relative to it)",
+            file=sys.stderr,
+        )
+    summary = inventory.report["summary"]
+    if args.format == "json":
+        json.dump(inventory.report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(
+            f"{summary['wasmWorkloads']} Wasm workloads: {summary['migrated']} in "
+            f"{args.out / 'stacks' / f'Pulumi.{args.stack}.yaml'}, {summary['notMigrated']} not migrated, "
+            f"{summary['blocking']} decision(s) before check passes; read {args.out / REPORT_FILE}"
+        )
+    return EXIT_OK
