@@ -93,6 +93,19 @@ def test_preview_uses_the_config_of_each_changed_stack_file():
     assert install["with"]["pulumi-version"] == "^3.187.0"
 
 
+def test_entra_id_clusters_preview_without_a_device_code_prompt():
+    """kubelogin installed before the preview, and told to reuse the az session azure/login opened."""
+    steps = _steps("preview")
+    kubelogin = steps.index(_step("preview", "Install kubelogin"))
+    assert "az aks install-cli" in steps[kubelogin]["run"]  # installs kubectl and kubelogin
+    assert (
+        next(i for i, step in enumerate(steps) if step.get("uses", "").startswith("azure/login@")) < kubelogin
+    )
+    preview = _step("preview", "Preview each changed stack file with its own config")
+    assert _steps("preview").index(preview) > kubelogin
+    assert preview["env"]["AAD_LOGIN_METHOD"] == "azurecli"
+
+
 @pytest.mark.parametrize("size", [10, 65_000, 200_000])
 def test_comments_stay_under_githubs_limit(tmp_path, size):
     node = shutil.which("node")

@@ -381,3 +381,18 @@ def test_prometheus_operator_alerts_pass_the_strict_checks(tmp_path, capsys):
     raw["alerts"] = {"mode": "prometheusOperator", "prometheusOperator": {"labels": {"release": "kps"}}}
     code, out, _ = run_check(capsys, write_stack(tmp_path / "p.yaml", raw), "--kubernetes-version", "1.33")
     assert code == 0 and out[-1].startswith("OK: "), out
+
+
+def test_a_pool_change_that_needs_a_new_pool_is_refused(tmp_path, capsys):
+    """AKS cannot change vmSize (azure-native replaces on it) or zones in place; replacing the pool
+    under its name would take every Wasm pod down: blue/green under a new name instead."""
+    source = phase_path(Phase.PARALLEL, 50)
+    raw = load_raw(source)
+    raw["targetPools"][0]["vmSize"] = "Standard_D8s_v5"
+    code, out, _ = run_check(capsys, write_stack(tmp_path / "vm.yaml", raw), "--from", source)
+    assert code == 1
+    assert any(
+        line.startswith("targetPools[0].vmSize: 'Standard_D4s_v5' → 'Standard_D8s_v5' needs a new pool")
+        and "blue/green" in line
+        for line in out
+    ), out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from fractions import Fraction
 
 import pytest
@@ -474,3 +475,36 @@ def test_krustlet_host_network_and_wasi_tolerations_are_dropped_from_new_pods(pr
     ]
     legacy = _inputs(state, "web-hello-spin-legacy-deployment")["spec"]["template"]["spec"]
     assert legacy["hostNetwork"] is True and len(legacy["tolerations"]) == 3
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+def test_importing_the_live_legacy_objects_issues_no_update(phase):
+    """What pulumi-kubernetes reads back on import (every top-level field of the live object, from a
+    realistic `kubectl get -o yaml` with managedFields and status) against the adoption's inputs after
+    ignore_changes: the update the engine would send is empty, in every phase; without the wildcard it
+    would apply the export (and own every field it sends)."""
+    import yaml
+
+    from tests.engine import kubernetes_read, update_after_import
+
+    state = _at(phase)
+    for prefix, path in LEGACY.items():
+        live = yaml.safe_load((ROOT / path).read_text())["items"]
+        for obj in live:
+            kind = obj["kind"].lower()
+            spec = state.by_name().get(f"{prefix}-legacy-{kind}")
+            if spec is None:  # decommission: the Deployment is gone
+                continue
+            imported = kubernetes_read(obj)
+            imported["metadata"].setdefault("annotations", {})["kubectl.kubernetes.io/note"] = "drifted"
+            assert update_after_import(spec.inputs, imported, list(spec.ignore_changes)) == set(), spec.name
+            assert "metadata" in update_after_import(spec.inputs, imported, []), spec.name
+
+
+def test_the_route_waits_until_the_gateway_accepted_it():
+    route = _inputs(_at(Phase.PARALLEL), "shop-orders-api-route")
+    wait_for = json.loads(route["metadata"]["annotations"]["pulumi.com/waitFor"])
+    assert wait_for == [
+        'jsonpath={.status.parents[*].conditions[?(@.type=="Accepted")].status}=True',
+        'jsonpath={.status.parents[*].conditions[?(@.type=="ResolvedRefs")].status}=True',
+    ]
