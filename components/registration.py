@@ -33,9 +33,13 @@ KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     "kubernetes:rbac.authorization.k8s.io/v1:Role": k8s.rbac.v1.Role,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": k8s.rbac.v1.RoleBinding,
 }
-# Azure resources besides agent pools, registered by their top-level arguments (an unknown one raises).
-AZURE_CLASSES: dict[str, type[pulumi.CustomResource]] = {
-    "azure-native:alertsmanagement:PrometheusRuleGroup": azure_native.alertsmanagement.PrometheusRuleGroup,
+# Azure resources, each registered from the SDK's typed args object its spec carries.
+AZURE_CLASSES: dict[str, tuple[type[pulumi.CustomResource], type]] = {
+    AGENT_POOL_TYPE: (azure_native.containerservice.AgentPool, azure_native.containerservice.AgentPoolArgs),
+    "azure-native:alertsmanagement:PrometheusRuleGroup": (
+        azure_native.alertsmanagement.PrometheusRuleGroup,
+        azure_native.alertsmanagement.PrometheusRuleGroupArgs,
+    ),
 }
 # Custom resources go through CustomResource, which takes apiVersion, kind, metadata and spec; any
 # other top-level field would be dropped, so the type must be listed and such a field is an error.
@@ -78,22 +82,22 @@ def options_for(
 
 
 @cache
-def _agent_pool_parameters() -> frozenset[str]:
+def _parameters(resource_class: type) -> frozenset[str]:
     """The resource's input keywords, without its own logical name and options."""
-    names = list(inspect.signature(azure_native.containerservice.AgentPool._internal_init).parameters)
+    names = list(inspect.signature(resource_class._internal_init).parameters)  # type: ignore[attr-defined]
     return frozenset(name for name in names if name not in ("__self__", "resource_name", "opts"))
 
 
-def _agent_pool_kwargs(args: azure_native.containerservice.AgentPoolArgs) -> dict[str, Any]:
-    """The args object's fields as the resource's keyword arguments. The resource renames an argument
-    that clashes with its own first parameter (`resource_name` → `resource_name_`), which is why an
-    AgentPoolArgs object cannot be passed as it is; the rename is read from the signature."""
-    parameters = _agent_pool_parameters()
+def _sdk_kwargs(resource_class: type, args: Any) -> dict[str, Any]:
+    """The args object's fields as the resource's keyword arguments. A resource renames an argument that
+    clashes with its own first parameter (AgentPool: `resource_name` → `resource_name_`), which is why
+    an args object cannot be passed as it is; the rename is read from the signature."""
+    parameters = _parameters(resource_class)
     kwargs = {}
     for key, value in vars(args).items():
         name = key if key in parameters else f"{key}_"
         if name not in parameters:
-            raise RegistrationError(f"AgentPool takes no argument {key!r}")
+            raise RegistrationError(f"{resource_class.__name__} takes no argument {key!r}")
         kwargs[name] = value
     return kwargs
 
@@ -105,18 +109,12 @@ def register(
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> pulumi.CustomResource:
     opts = options_for(spec, parent, local, depends_on)
-    if spec.type == AGENT_POOL_TYPE:
-        if not isinstance(spec.sdk_args, azure_native.containerservice.AgentPoolArgs):
-            raise RegistrationError(f"{spec.name}: an AgentPool spec needs its typed AgentPoolArgs")
-        return azure_native.containerservice.AgentPool(
-            spec.name, opts=opts, **_agent_pool_kwargs(spec.sdk_args)
-        )
+    if spec.type in AZURE_CLASSES:
+        resource_class, args_class = AZURE_CLASSES[spec.type]
+        if not isinstance(spec.sdk_args, args_class):
+            raise RegistrationError(f"{spec.name}: a {spec.type} spec needs its typed {args_class.__name__}")
+        return resource_class(spec.name, opts=opts, **_sdk_kwargs(resource_class, spec.sdk_args))
     manifest = spec.inputs
-    azure_class = AZURE_CLASSES.get(spec.type)
-    if azure_class is not None:
-        return azure_class(
-            spec.name, opts=opts, **{snake_case(key): value for key, value in manifest.items()}
-        )
     if spec.type in CUSTOM_RESOURCE_TYPES:
         extra = set(manifest) - _CUSTOM_RESOURCE_FIELDS
         if extra:
@@ -129,11 +127,13 @@ def register(
             spec=manifest.get("spec"),
             opts=opts,
         )
-    resource_class = KUBERNETES_CLASSES.get(spec.type)
-    if resource_class is None:
+    kubernetes_class = KUBERNETES_CLASSES.get(spec.type)
+    if kubernetes_class is None:
         raise RegistrationError(f"{spec.name}: no class registers {spec.type}")
     # Unknown top-level fields raise TypeError in the SDK class; nested ones fail the strict schemas.
-    return resource_class(spec.name, opts=opts, **{snake_case(key): value for key, value in manifest.items()})
+    return kubernetes_class(
+        spec.name, opts=opts, **{snake_case(key): value for key, value in manifest.items()}
+    )
 
 
 def register_all(

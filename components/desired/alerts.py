@@ -19,7 +19,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from pulumi_azure_native import alertsmanagement
+
 from components.config import MigrationConfig, Phase
+from components.desired.pools import wire_inputs
 from components.desired.shim import INSTALLER_NAME
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 
@@ -200,37 +203,39 @@ def cluster_id(config: MigrationConfig) -> str:
     )
 
 
-def _azure_rule_group(config: MigrationConfig) -> dict[str, Any]:
+def _azure_rule_group(config: MigrationConfig) -> alertsmanagement.PrometheusRuleGroupArgs:
+    """The SDK's typed args: a misspelled argument, nested ones included, raises when built."""
     monitor = config.alerts.azure_monitor
     assert monitor is not None
-    rules = []
-    for rule in alert_rules(config):
-        entry: dict[str, Any] = {
-            "alert": rule.name,
-            "expression": rule.expr,
-            "severity": _AZURE_SEVERITY[rule.severity],
-            "enabled": True,
-            "labels": {"severity": rule.severity},
-            "annotations": {"summary": rule.summary, "description": rule.description},
-            "actions": [{"actionGroupId": monitor.action_group_id}],
-            "resolveConfiguration": {"autoResolved": True, "timeToResolve": "PT10M"},
-        }
-        if rule.for_:
-            entry["for"] = _iso_duration(rule.for_)
-        rules.append(entry)
-    return {
-        "resourceGroupName": monitor.resource_group or config.cluster.resource_group,
-        "ruleGroupName": rule_group_name(config),
-        "location": monitor.location,
+    rules = [
+        alertsmanagement.PrometheusRuleArgs(
+            alert=rule.name,
+            expression=rule.expr,
+            severity=_AZURE_SEVERITY[rule.severity],
+            enabled=True,
+            labels={"severity": rule.severity},
+            annotations={"summary": rule.summary, "description": rule.description},
+            actions=[alertsmanagement.PrometheusRuleGroupActionArgs(action_group_id=monitor.action_group_id)],
+            resolve_configuration=alertsmanagement.PrometheusRuleResolveConfigurationArgs(
+                auto_resolved=True, time_to_resolve="PT10M"
+            ),
+            for_=_iso_duration(rule.for_) if rule.for_ else None,
+        )
+        for rule in alert_rules(config)
+    ]
+    return alertsmanagement.PrometheusRuleGroupArgs(
+        resource_group_name=monitor.resource_group or config.cluster.resource_group,
+        rule_group_name=rule_group_name(config),
+        location=monitor.location,
         # The workspace holds the metrics; the cluster scope and clusterName bind the group to this
         # cluster, as Azure's own AKS alert templates do (prometheusRuleGroups 2023-03-01).
-        "scopes": [monitor.workspace_id, cluster_id(config)],
-        "clusterName": config.cluster.name,
-        "description": "Failure modes of the WASI to containerd-shim-spin migration (aks-wasm-migration).",
-        "enabled": True,
-        "interval": "PT1M",
-        "rules": rules,
-    }
+        scopes=[monitor.workspace_id, cluster_id(config)],
+        cluster_name=config.cluster.name,
+        description="Failure modes of the WASI to containerd-shim-spin migration (aks-wasm-migration).",
+        enabled=True,
+        interval="PT1M",
+        rules=rules,
+    )
 
 
 class AlertsArgs(TypedDict):
@@ -244,7 +249,8 @@ def alert_specs(name: str, args: AlertsArgs) -> list[ResourceSpec]:
     if mode == "off" or not config.phase.at_least(Phase.PREPARE):
         return []
     if mode == "azureMonitor":
-        return [ResourceSpec(RULE_GROUP_TYPE, RULE_GROUP, name, _azure_rule_group(config))]
+        group = _azure_rule_group(config)
+        return [ResourceSpec(RULE_GROUP_TYPE, RULE_GROUP, name, wire_inputs(group), sdk_args=group)]
     operator = config.alerts.prometheus_operator
     manifest = {
         "apiVersion": "monitoring.coreos.com/v1",

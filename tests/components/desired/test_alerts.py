@@ -394,3 +394,16 @@ def test_prometheus_operator_rule_is_a_valid_prometheus_rule(version):
         f"PrometheusRule monitoring/wasm-migration (Kubernetes {version}): "
         "spec.groups[0].rules[0].expresion: Extra inputs are not permitted"
     ]
+
+
+def test_the_rule_group_is_built_from_the_sdks_typed_args():
+    from pulumi_azure_native import alertsmanagement
+
+    from components.desired.pools import wire_inputs
+
+    (spec,) = alert_specs("alerts", _args(2))
+    assert isinstance(spec.sdk_args, alertsmanagement.PrometheusRuleGroupArgs)
+    assert wire_inputs(spec.sdk_args) == spec.inputs
+    assert spec.inputs["rules"][0]["actions"][0]["actionGroupId"].endswith("/actionGroups/ag-platform-oncall")
+    with pytest.raises(TypeError, match="expresion"):
+        alertsmanagement.PrometheusRuleArgs(expresion="up == 0")  # type: ignore[call-arg]
