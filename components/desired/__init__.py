@@ -287,7 +287,7 @@ def workload_components(
     if not legacy_first and plan.new_replicas is not None:
         legacy_after = (
             new_names["deployment"],
-            *((route_name,) if any(plan.name == route_name for plan in plans) else ()),
+            *((route_name,) if any(component.name == route_name for component in plans) else ()),
             *gate,
         )
     legacy_plan = ComponentPlan(LEGACY_WORKLOAD_TYPE, legacy_name, legacy_args, depends_on=legacy_after)
