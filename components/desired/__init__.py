@@ -190,9 +190,12 @@ def workload_components(
     new_service = f"{legacy.service['metadata']['name']}-spin"
     port = legacy.service_port["port"]
 
-    # Until cutover the legacy side only keeps (or gets back) its capacity: everything new waits for it,
-    # so a rollback brings legacy pods back before traffic moves to them.
-    legacy_first = phase in (Phase.PREPARE, Phase.PARALLEL)
+    # In prepare the legacy side only keeps (or, rolling back, gets back) its capacity: everything new
+    # waits for it. In parallel the bounded split may scale it down, so that waits for the new pods to be
+    # Ready (no capacity dip); the route and the check wait for the split to settle. Rolling back into
+    # parallel, the selector patch still moves traffic back only after the legacy replicas return.
+    legacy_first = phase is Phase.PREPARE
+    settled = (legacy_names["replicas"],) if phase in (Phase.PREPARE, Phase.PARALLEL) else ()
     legacy_args: LegacyWorkloadArgs = {
         "deployment": legacy.deployment,
         "service": legacy.service,
@@ -204,7 +207,7 @@ def workload_components(
         legacy_args["service_selector"] = (
             new_selector(workload.name) if plan.service_selects_new else legacy.service_selector
         )
-    after_legacy = (legacy_names["replicas"],) if legacy_first else ()
+    new_after = (legacy_names["replicas"],) if legacy_first else ()
 
     plans: list[ComponentPlan] = []
     if plan.new_replicas is not None:
@@ -231,9 +234,7 @@ def workload_components(
             shim["daemonset"],
             shim["runtime_class"],
         )
-        plans.append(
-            ComponentPlan(WASM_WORKLOAD_TYPE, base, wasm_args, depends_on=(*platform, *after_legacy))
-        )
+        plans.append(ComponentPlan(WASM_WORKLOAD_TYPE, base, wasm_args, depends_on=(*platform, *new_after)))
 
     # The parity check: after the new side (and, before cutover, after the legacy side's capacity); in
     # cutover every legacy and traffic change waits for it, so a failing check stops `pulumi up` first.
@@ -244,7 +245,7 @@ def workload_components(
             script_spec_name(workload.namespace),
             new_names["deployment"],
             new_names["service"],
-            *after_legacy,
+            *settled,
         )
         plans.append(
             ComponentPlan(
@@ -277,14 +278,15 @@ def workload_components(
             route_args["hostnames"] = list(gateway.hostnames)
         new_side = (new_names["deployment"], new_names["service"]) if plan.new_replicas is not None else ()
         plans.append(
-            ComponentPlan(
-                TRAFFIC_SPLIT_TYPE, route_name, route_args, depends_on=(*new_side, *after_legacy, *gate)
-            )
+            ComponentPlan(TRAFFIC_SPLIT_TYPE, route_name, route_args, depends_on=(*new_side, *settled, *gate))
         )
 
-    # From cutover on the legacy side changes only once the new side serves and the route has moved.
+    # In parallel the legacy side changes once the new pods serve; from cutover on also once the route
+    # has moved and the check has passed.
     legacy_after: tuple[str, ...] = ()
-    if not legacy_first and plan.new_replicas is not None:
+    if phase is Phase.PARALLEL and plan.new_replicas is not None:
+        legacy_after = (new_names["deployment"],)
+    elif phase.at_least(Phase.CUTOVER) and plan.new_replicas is not None:
         legacy_after = (
             new_names["deployment"],
             *((route_name,) if any(component.name == route_name for component in plans) else ()),
@@ -293,6 +295,8 @@ def workload_components(
     legacy_plan = ComponentPlan(LEGACY_WORKLOAD_TYPE, legacy_name, legacy_args, depends_on=legacy_after)
     if legacy_first or phase is Phase.BASELINE:
         plans.insert(0, legacy_plan)
+    elif phase is Phase.PARALLEL:  # after the new side, before the check and the route that wait for it
+        plans.insert(1 if plan.new_replicas is not None else 0, legacy_plan)
     else:
         plans.append(legacy_plan)
 

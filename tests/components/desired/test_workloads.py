@@ -354,17 +354,25 @@ def test_scale_down_waits_for_new_pods_and_moved_traffic():
     }
 
 
-def test_before_cutover_legacy_capacity_comes_first():
-    for phase in (Phase.PREPARE, Phase.PARALLEL):
-        state = _at(phase)
-        for name in ("web-hello-spin-deployment", "web-hello-spin-service", "shop-orders-api-route"):
-            if name in state.by_name():
-                assert "shop-orders-api-legacy-replicas" in state.by_name()[name].depends_on or (
-                    "web-hello-spin-legacy-replicas" in state.by_name()[name].depends_on
-                ), name
-        assert (
-            "web-hello-spin-legacy-replicas" in state.by_name()["web-hello-spin-legacy-selector"].depends_on
-        )
+def test_in_prepare_legacy_capacity_comes_first():
+    """Prepare only keeps (or, rolling back, restores) legacy capacity: the new side waits for it."""
+    state = _at(Phase.PREPARE)
+    for name in ("web-hello-spin-deployment", "web-hello-spin-service", "web-hello-spin-legacy-selector"):
+        assert "web-hello-spin-legacy-replicas" in state.by_name()[name].depends_on, name
+    assert "shop-orders-api-legacy-replicas" in state.by_name()["shop-orders-api-route"].depends_on
+
+
+def test_in_parallel_the_split_scales_legacy_down_only_once_new_pods_serve():
+    """No capacity dip: the bounded split's legacy scale-down waits for the new Deployment (awaited until
+    Ready); the route and the check wait for the split; traffic moves back only after legacy returns."""
+    state = _at(Phase.PARALLEL)
+    for workload in ("web-hello-spin", "shop-inventory", "shop-orders-api"):
+        replicas = state.by_name()[f"{workload}-legacy-replicas"]
+        assert f"{workload}-deployment" in replicas.depends_on
+        assert f"{workload}-legacy-replicas" not in state.by_name()[f"{workload}-deployment"].depends_on
+        assert f"{workload}-legacy-replicas" in state.by_name()[f"{workload}-legacy-selector"].depends_on
+        assert f"{workload}-legacy-replicas" in state.by_name()[f"{workload}-verify-job"].depends_on
+    assert "shop-orders-api-legacy-replicas" in state.by_name()["shop-orders-api-route"].depends_on
 
 
 def test_a_spiderlightning_workload_moves_on_its_replacement_image():
