@@ -93,9 +93,6 @@ class DesiredState:
     def by_name(self) -> dict[str, ResourceSpec]:
         return {spec.name: spec for spec in self.resources}
 
-    def for_component(self, component: str) -> tuple[ResourceSpec, ...]:
-        return tuple(spec for spec in self.resources if spec.component == component)
-
 
 def in_dependency_order(specs: list[ResourceSpec]) -> list[ResourceSpec]:
     """Stable topological order: each spec after the specs it depends on (within `specs`)."""
