@@ -95,3 +95,14 @@ def kubernetes_read(live: dict[str, Any]) -> dict[str, Any]:
     if "annotations" in metadata and not annotations:
         metadata.pop("annotations")
     return obj
+
+
+def provider_deletes(removed: dict[str, Any], deleted_in_same_update: set[str]) -> set[str]:
+    """Which removed resources the engine asks their provider to delete (pulumi/pulumi step.go
+    DeleteStep.Apply): none that is retainOnDelete, none whose deletedWith target goes in the same
+    update. For a patch resource that provider call is ssa.Relinquish (pulumi-kubernetes await.go)."""
+    return {
+        name
+        for name, spec in removed.items()
+        if not spec.retain_on_delete and spec.deleted_with not in deleted_in_same_update
+    }

@@ -302,9 +302,11 @@ def _patch(
     after: str | None,
 ) -> ResourceSpec:
     """A server-side apply patch owning only `spec`'s fields. Removing it from the program must not
-    relinquish them (pulumi-kubernetes ssa.Relinquish: an unowned `replicas` falls back to 1, an unowned
-    selector disappears), so it is retained on delete: the last value stays, and the phase applied next
-    sets its own. With its object deleted it needs no delete of its own (deleted_with)."""
+    relinquish them (pulumi-kubernetes await.go Deletion → ssa.Relinquish: an unowned `replicas` falls
+    back to 1, an unowned selector disappears), so it is retained on delete: the engine then skips the
+    provider's Delete (pulumi/pulumi pkg/resource/deploy/step.go DeleteStep.Apply, RetainOnDelete). The
+    last value stays and the phase applied next sets its own. It is also deleted_with its object, which
+    step.go skips the same way when that object goes in the same update."""
     inputs = {
         "apiVersion": manifest["apiVersion"],
         "kind": manifest["kind"],

@@ -3,6 +3,7 @@ each step changes exactly what its phase is about, and a rollback orders legacy 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -198,3 +199,26 @@ def test_parallel_verifies_after_the_split_has_settled(pulumi_run, registered):
             d.endswith(f"::{workload}-verify-job")
             for d in parallel[f"{workload}-legacy-replicas"].dependencies
         )
+
+
+def test_no_step_of_the_walk_relinquishes_a_legacy_field():
+    """Simulating the engine's delete step on every transition, forward and back: no patch on a legacy
+    object ever reaches its provider's Delete, so `replicas` never falls back to 1 and the Service never
+    loses its selector (prepare → baseline, the one rollback that removes patches, included)."""
+    from components.desired import build_desired_state
+    from components.migration import load_migration
+    from tests.engine import provider_deletes
+
+    states = [build_desired_state(load_migration(load_raw(path))).by_name() for path in PHASE_FILES]
+    for before, after in [*pairwise(states), *((b, a) for a, b in pairwise(states[:-1]))]:
+        removed = {name: spec for name, spec in before.items() if name not in after}
+        relinquished = {n for n in provider_deletes(removed, set(removed)) if removed[n].is_patch}
+        assert relinquished == set()
+    # Without retain_on_delete, prepare → baseline would relinquish every patch it removes.
+    prepare, baseline = states[1], states[0]
+    removed = {
+        name: replace(spec, retain_on_delete=False) for name, spec in prepare.items() if name not in baseline
+    }
+    assert {n for n in provider_deletes(removed, set(removed)) if removed[n].is_patch} == (
+        REPLICAS_PATCHES | SELECTOR_PATCHES
+    )
