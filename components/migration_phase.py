@@ -27,6 +27,7 @@ from components.desired import (
     UnknownComponentError,
     phase_components,
 )
+from components.desired.pools import managed_cluster_id
 from components.legacy_wasi_pool import LegacyWasiPool
 from components.legacy_workload import LegacyWorkload
 from components.migration import Migration, load_migration, raw_config_from_engine
@@ -50,14 +51,6 @@ COMPONENT_CLASSES: dict[str, Callable[[str, Any, pulumi.ResourceOptions], SpecCo
     VERIFICATION_SCRIPTS_TYPE: VerificationScripts,
     ALERTS_TYPE: MigrationAlerts,
 }
-
-
-def cluster_resource_id(config: MigrationConfig) -> str:
-    cluster = config.cluster
-    return (
-        f"/subscriptions/{cluster.subscription_id}/resourceGroups/{cluster.resource_group}"
-        f"/providers/Microsoft.ContainerService/managedClusters/{cluster.name}"
-    )
 
 
 def azure_provider(config: MigrationConfig, parent: pulumi.Resource) -> azure_native.Provider:
@@ -99,7 +92,9 @@ def kubernetes_provider(
     return k8s.Provider(
         "cluster",
         kubeconfig=cluster_kubeconfig(config, azure),
-        cluster_identifier=cluster_resource_id(config),
+        cluster_identifier=managed_cluster_id(
+            config.cluster.subscription_id, config.cluster.resource_group, config.cluster.name
+        ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
 

@@ -22,7 +22,7 @@ from typing import Any, TypedDict
 from pulumi_azure_native import alertsmanagement
 
 from components.config import MigrationConfig, Phase
-from components.desired.pools import wire_inputs
+from components.desired.pools import managed_cluster_id, wire_inputs
 from components.desired.shim import INSTALLER_NAME
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 
@@ -195,14 +195,6 @@ def _iso_duration(duration: str) -> str:
     return f"PT{amount}{unit.upper()}"
 
 
-def cluster_id(config: MigrationConfig) -> str:
-    cluster = config.cluster
-    return (
-        f"/subscriptions/{cluster.subscription_id}/resourceGroups/{cluster.resource_group}"
-        f"/providers/Microsoft.ContainerService/managedClusters/{cluster.name}"
-    )
-
-
 def _azure_rule_group(config: MigrationConfig) -> alertsmanagement.PrometheusRuleGroupArgs:
     """The SDK's typed args: a misspelled argument, nested ones included, raises when built."""
     monitor = config.alerts.azure_monitor
@@ -229,7 +221,12 @@ def _azure_rule_group(config: MigrationConfig) -> alertsmanagement.PrometheusRul
         location=monitor.location,
         # The workspace holds the metrics; the cluster scope and clusterName bind the group to this
         # cluster, as Azure's own AKS alert templates do (prometheusRuleGroups 2023-03-01).
-        scopes=[monitor.workspace_id, cluster_id(config)],
+        scopes=[
+            monitor.workspace_id,
+            managed_cluster_id(
+                config.cluster.subscription_id, config.cluster.resource_group, config.cluster.name
+            ),
+        ],
         cluster_name=config.cluster.name,
         description="Failure modes of the WASI to containerd-shim-spin migration (aks-wasm-migration).",
         enabled=True,

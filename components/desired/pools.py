@@ -86,11 +86,16 @@ def _agent_pool_spec(name: str, args: containerservice.AgentPoolArgs, **options:
     return ResourceSpec(AGENT_POOL_TYPE, name, name, wire_inputs(args), sdk_args=args, **options)
 
 
-def agent_pool_id(subscription_id: str, resource_group: str, cluster: str, pool: str) -> str:
+def managed_cluster_id(subscription_id: str, resource_group: str, cluster: str) -> str:
+    """The AKS cluster's ARM id: identifies the Kubernetes provider and scopes the alert rules."""
     return (
         f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-        f"/providers/Microsoft.ContainerService/managedClusters/{cluster}/agentPools/{pool}"
+        f"/providers/Microsoft.ContainerService/managedClusters/{cluster}"
     )
+
+
+def agent_pool_id(subscription_id: str, resource_group: str, cluster: str, pool: str) -> str:
+    return f"{managed_cluster_id(subscription_id, resource_group, cluster)}/agentPools/{pool}"
 
 
 def legacy_pool_specs(name: str, args: LegacyWasiPoolArgs) -> list[ResourceSpec]:
