@@ -381,9 +381,13 @@ class Resources(Model):
 
 
 class Probe(Model):
+    """Readiness and liveness of the new pods. Without a path the export's own HTTP probe is kept;
+    without either the workload is refused: a Spin app with no route for a guessed path never gets
+    Ready (spin-rust-hello answers / with 404)."""
+
     # Sent by the kubelet as an HTTP request target in origin form (RFC 9112, 3.2.1): '/' and visible
     # ASCII, no spaces or control characters.
-    path: str = Field(default="/", pattern=r"^/[!-~]*$")
+    path: str | None = Field(default=None, pattern=r"^/[!-~]*$")
     port: Int | None = Field(default=None, ge=1, le=65535)
 
 
@@ -408,6 +412,12 @@ class Workload(Model):
     canary: Bool = False
     canary_replicas: Int = Field(default=1, ge=1, le=100)
     gateway: Gateway | None = None
+    service_port: Annotated[Int, Field(ge=1, le=65535)] | DnsLabel | None = Field(
+        default=None, description="the legacy Service port (number or name) that serves the app"
+    )
+    container_port: Int | None = Field(
+        default=None, ge=1, le=65535, description="the port a rebuilt app listens on, when it changed"
+    )
 
     @property
     def key(self) -> str:

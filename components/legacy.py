@@ -34,11 +34,14 @@ _SERVER_ANNOTATIONS = (
 
 @dataclass(frozen=True)
 class LegacyWorkload:
-    """One workload as found on the WASI pool: its Deployment and the Service users reach."""
+    """One workload as found on the WASI pool: its Deployment, the Service users reach, the HPA that
+    scales it (if any) and everything else its export holds (the selectors new pods must respect)."""
 
     config: Workload
     deployment: dict[str, Any]
     service: dict[str, Any]
+    exported: tuple[dict[str, Any], ...] = ()
+    autoscaler: dict[str, Any] | None = None
 
     @property
     def pod_spec(self) -> dict[str, Any]:
@@ -57,8 +60,57 @@ class LegacyWorkload:
         return dict(self.service["spec"].get("selector") or {})
 
     @property
-    def service_port(self) -> dict[str, Any]:
-        return self.service["spec"]["ports"][0]
+    def serving_port(self) -> dict[str, Any]:
+        """The Service port that serves the app (checked at load: exactly one)."""
+        return serving_ports(self.service, self.config.service_port)[0]
+
+    @property
+    def export_probe(self) -> dict[str, Any] | None:
+        """The exported container's HTTP readiness (else liveness) probe."""
+        container = self.pod_spec["containers"][0]
+        for kind in ("readinessProbe", "livenessProbe"):
+            probe = container.get(kind) or {}
+            if isinstance(probe.get("httpGet"), dict) and probe["httpGet"].get("path"):
+                return dict(probe["httpGet"])
+        return None
+
+    @property
+    def listen_port(self) -> int | str:
+        """Where the new container listens: the configured port of a rebuild, else the exported
+        container port the serving Service port targets (a name stays a name)."""
+        if self.config.container_port:
+            return self.config.container_port
+        port = self.serving_port
+        return port.get("targetPort", port["port"])
+
+    @property
+    def probe_path(self) -> str:
+        return self.config.probe.path or (self.export_probe or {})["path"]
+
+    @property
+    def probe_port(self) -> int | str:
+        """Configured, else the export's probe port unless a rebuild moved the app, else the listen port."""
+        if self.config.probe.port:
+            return self.config.probe.port
+        exported = self.export_probe
+        if exported and "port" in exported and not self.config.container_port:
+            return exported["port"]
+        return self.listen_port
+
+
+# Service port names that mean "the app's HTTP port" when a Service has several ports.
+_SERVING_PORT_NAMES = ("http", "web", "app")
+
+
+def serving_ports(service: dict[str, Any], configured: int | str | None) -> list[dict[str, Any]]:
+    """The candidates for the serving port: the configured one (by number or name), else the only
+    port, else the ports named http/web/app or with appProtocol http. Exactly one is usable."""
+    ports = [p for p in (service.get("spec") or {}).get("ports") or [] if isinstance(p, dict)]
+    if configured is not None:
+        return [p for p in ports if configured in (p.get("port"), p.get("name"))]
+    if len(ports) == 1:
+        return ports
+    return [p for p in ports if p.get("name") in _SERVING_PORT_NAMES or p.get("appProtocol") == "http"]
 
 
 def strip_server_fields(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -139,28 +191,35 @@ def quantity_problems(deployment: dict[str, Any]) -> list[str]:
     return problems
 
 
-def replicas_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, Any]) -> str | None:
-    """Who else sets the Deployment's replicas: an HPA in the export that targets it, or a manager that
-    wrote `spec.replicas` through the scale subresource (an HPA's kube-controller-manager), as the
-    Deployment's managedFields record. Such a field cannot be patched without a fight
-    (pulumi-kubernetes#2491), so the workload is refused rather than left to flap."""
-    name = (deployment.get("metadata") or {}).get("name")
+def _named(obj: dict[str, Any]) -> Any:
+    metadata = obj.get("metadata")
+    return metadata.get("name") if isinstance(metadata, dict) else None
 
-    def named(obj: dict[str, Any]) -> Any:
-        metadata = obj.get("metadata")
-        return metadata.get("name") if isinstance(metadata, dict) else None
 
-    for obj in exported:
+def export_autoscaler(objects: list[dict[str, Any]], deployment: dict[str, Any]) -> dict[str, Any] | None:
+    """The HPA in the export that scales the Deployment: the new side gets its translation, the legacy
+    one is set aside in cutover and deleted with the Deployment in decommission."""
+    for obj in objects:
         spec = obj.get("spec")
         target = spec.get("scaleTargetRef") if isinstance(spec, dict) else None
         if (
             obj.get("kind") == "HorizontalPodAutoscaler"
             and isinstance(target, dict)
             and target.get("kind") == "Deployment"
-            and target.get("name") == name
+            and target.get("name") == _named(deployment)
         ):
-            return f"HorizontalPodAutoscaler {escape(str(named(obj)), ECHO_CHARS)} (in the export)"
-    original = next((o for o in exported if o.get("kind") == "Deployment" and named(o) == name), {})
+            return obj
+    return None
+
+
+def unexported_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, Any]) -> str | None:
+    """A manager that wrote `spec.replicas` through the scale subresource (an autoscaler such as an
+    HPA's kube-controller-manager or KEDA), as the Deployment's managedFields record, when the export
+    holds no HPA for it: the migration cannot translate or set aside what it cannot see, and patching
+    replicas under it would fight it (pulumi-kubernetes#2491)."""
+    original = next(
+        (o for o in exported if o.get("kind") == "Deployment" and _named(o) == _named(deployment)), {}
+    )
     managed = (original.get("metadata") or {}).get("managedFields")
     for entry in managed if isinstance(managed, list) else []:
         if not isinstance(entry, dict) or entry.get("subresource") != "scale":
@@ -230,15 +289,16 @@ def load_legacy_workload(
                 "the Deployment needs spec.template.spec and the Service at least one port",
             )
         ]
-    autoscaler = replicas_autoscaler(exported, deployment)
-    if autoscaler:
+    autoscaler = export_autoscaler(objects, deployment)
+    unseen = None if autoscaler else unexported_autoscaler(exported, deployment)
+    if unseen:
         return None, [
             problem(
                 f"{key}.manifest",
                 workload.manifest,
-                f"the Deployment's replicas are managed by {autoscaler}; the migration sets them in prepare, "
-                "parallel and cutover and would fight it. Remove the autoscaler (or export and delete it) "
-                "before migrating this workload",
+                f"the Deployment's replicas are managed by {unseen}, which the export does not hold; "
+                "export its HorizontalPodAutoscaler with the Deployment (the new side gets a translation "
+                "of it), or remove the autoscaler before migrating this workload",
             )
         ]
     problems = []
@@ -263,7 +323,7 @@ def load_legacy_workload(
                 f"{echo(deployment['metadata'].get('name'))}; use that name",
             )
         )
-    legacy = LegacyWorkload(workload, deployment, service)
+    legacy = LegacyWorkload(workload, deployment, service, tuple(objects), autoscaler)
     pod = legacy.pod_spec
     if not is_wasi_pod(pod):
         problems.append(
@@ -299,4 +359,49 @@ def load_legacy_workload(
                 f"{key}.manifest", selector, "the Service selector must match the Deployment's pod labels"
             )
         )
+    problems.extend(_port_and_probe_problems(legacy, key))
     return (None if problems else legacy), problems
+
+
+def _port_and_probe_problems(legacy: LegacyWorkload, key: str) -> list[str]:
+    """The serving port must be unambiguous, a named target must exist, a rebuilt SpiderLightning app
+    must say where Spin listens now, and the new pods need a probe path that the app serves."""
+    workload = legacy.config
+    ports = legacy.service["spec"]["ports"]
+    listed = ", ".join(escape(f"{p.get('name', '(unnamed)')}:{p.get('port')}", ECHO_CHARS) for p in ports)
+    candidates = serving_ports(legacy.service, workload.service_port)
+    service = escape(legacy.service["metadata"].get("name", ""), ECHO_CHARS)
+    if len(candidates) != 1:
+        why = (
+            f"is not a port of Service {service} ({listed})"
+            if workload.service_port is not None
+            else f"must name the port that serves the app: the Service has {len(ports)} ports ({listed}) and "
+            "none or several named http/web/app; the route, the probes and the verification use it"
+        )
+        return [problem(f"{key}.servicePort", workload.service_port, why)]
+    problems = []
+    target = legacy.serving_port.get("targetPort", legacy.serving_port["port"])
+    container = legacy.pod_spec["containers"][0]
+    if isinstance(target, str) and target not in {p.get("name") for p in container.get("ports") or []}:
+        problems.append(
+            problem(f"{key}.manifest", target, "the serving port's targetPort names no port of the container")
+        )
+    if legacy.runtime_class == SPIDERLIGHTNING_CLASS and workload.image and not workload.container_port:
+        problems.append(
+            problem(
+                f"{key}.containerPort",
+                None,
+                f"a Spin rebuild of a SpiderLightning app listens where Spin does (80 by default), not on "
+                f"slight's port ({echo(target)}); set the port the rebuilt app listens on",
+            )
+        )
+    if workload.probe.path is None and legacy.export_probe is None:
+        problems.append(
+            problem(
+                f"{key}.probe.path",
+                None,
+                "is required: the export has no HTTP readiness or liveness probe, and a Spin app only "
+                "answers the routes in its spin.toml (a guessed / may be 404, and the pods never get Ready)",
+            )
+        )
+    return problems

@@ -154,6 +154,32 @@ def candidate_pools(
     ]
 
 
+def blockers(pod: dict[str, Any], pool: NodePool, classes: dict[str, dict[str, Any]]) -> list[str]:
+    """Why the scheduler may not pick `pool`'s nodes for `pod`: each field of the pod (or of its
+    RuntimeClass) that the pool's labels or taints do not meet."""
+    reasons = []
+    runtime_class = pod.get("runtimeClassName")
+    scheduling = classes.get(runtime_class, {}) if runtime_class else {}
+    if runtime_class and runtime_class not in classes:
+        return [f"runtimeClassName {runtime_class}: no such RuntimeClass in this phase"]
+    for source, selector in (
+        ("nodeSelector", pod.get("nodeSelector") or {}),
+        (f"RuntimeClass {runtime_class} scheduling.nodeSelector", scheduling.get("nodeSelector") or {}),
+    ):
+        for key, value in selector.items():
+            if key not in PER_NODE_LABELS and pool.labels.get(key) != value:
+                reasons.append(
+                    f"{source} {key}={value} (the pool has {pool.labels.get(key, 'no such label')})"
+                )
+    if not _affinity_allows(pod, pool.labels):
+        reasons.append("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: no term holds")
+    tolerations = list(pod.get("tolerations") or []) + list(scheduling.get("tolerations") or [])
+    for taint in pool.taints:
+        if taint["effect"] in ("NoSchedule", "NoExecute") and not _tolerates(tolerations, taint):
+            reasons.append(f"taint {taint['key']}={taint['value']}:{taint['effect']} is not tolerated")
+    return reasons
+
+
 def scheduling_problems(config: MigrationConfig, state: DesiredState) -> list[str]:
     """Empty when every pod template of the phase lands only on its intended pool, and somewhere."""
     pools = cluster_pools(config, state)
@@ -172,7 +198,12 @@ def scheduling_problems(config: MigrationConfig, state: DesiredState) -> list[st
             continue
         candidates = candidate_pools(pod, pools, classes)
         if not candidates:
-            problems.append(f"{spec.label}: no node of any pool can run it in phase {state.phase}")
+            why = "; ".join(
+                f"{pool.name}: {', '.join(blockers(pod, pool, classes))}"
+                for pool in pools
+                if pool.name in intended
+            )
+            problems.append(f"{spec.label}: no node of any pool can run it in phase {state.phase} ({why})")
         stray = sorted(set(candidates) - intended)
         if stray:
             problems.append(

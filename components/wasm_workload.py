@@ -19,7 +19,8 @@ __all__ = ["WasmWorkload", "WasmWorkloadArgs"]
 
 class WasmWorkload(SpecComponent):
     """A Deployment (awaited until its pods are Ready, which proves the shim works on their nodes), a
-    ClusterIP Service and a PodDisruptionBudget, selecting only the new pods."""
+    ClusterIP Service, a PodDisruptionBudget (unless a legacy one covers the pods) and, with
+    `autoscaler`, an HPA, selecting only the new pods."""
 
     TYPE = WASM_WORKLOAD_TYPE
 
@@ -35,6 +36,14 @@ class WasmWorkload(SpecComponent):
             problems.append("image: required when no legacy_deployment is given to translate")
         if "legacy_deployment" not in args and not args.get("ports"):
             problems.append("ports: required when no legacy_deployment is given to translate")
+        probe = args.get("probe") or {}
+        if not str(probe.get("path", "")).startswith("/") or ("port" in probe) == ("port_name" in probe):
+            problems.append(
+                "probe: required, a path the app serves (starting with /) and one of port or port_name: "
+                "a Spin app answers only its routes, so a guessed path never gets the pods Ready"
+            )
+        if ("replicas" in args) == ("autoscaler" in args):
+            problems.append("replicas: give either replicas or autoscaler (an HPA then owns the replicas)")
         self._register(name, args, opts, wasm_workload_specs, problems)
         resources = wasm_resource_names(name)
         objects = wasm_object_names(args)

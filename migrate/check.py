@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from components.config import Phase, Traffic
+from components.desired import isolation_problems
 from components.desired.spec import DesiredState
 from components.desired.workloads import SHARE_TOLERANCE_PERCENT, SURGE_PERCENT
 from components.inputs import ECHO_CHARS, echo, escape
@@ -198,6 +199,9 @@ def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> li
         )
     problems += [f"{loaded.path}: schema: {escape(line)}" for line in schema_check(loaded.state, versions)]
     problems += [f"{loaded.path}: scheduling: {line}" for line in scheduling_problems(config, loaded.state)]
+    problems += [
+        f"{loaded.path}: isolation: {line}" for line in isolation_problems(loaded.migration, loaded.state)
+    ]
     return problems
 
 

@@ -29,7 +29,7 @@ from components.config import (
     parse_config,
 )
 from components.inputs import UnsafeInput, load_yaml, load_yaml_documents
-from components.legacy import SPIDERLIGHTNING_CLASS, is_wasi_pod, replicas_autoscaler
+from components.legacy import SPIDERLIGHTNING_CLASS, export_autoscaler, is_wasi_pod, unexported_autoscaler
 from migrate.kubectl_list import MANAGED_FIELDS, ExportedObject, ItemText, Pass, read_selected
 
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
@@ -505,7 +505,7 @@ def _valid_quantity(value: Any) -> str | None:
         return None
 
 
-def _probe(finding: WorkloadFinding, container: dict[str, Any]) -> dict[str, Any]:
+def _probe(finding: WorkloadFinding, container: dict[str, Any]) -> dict[str, Any] | None:
     for kind in ("readinessProbe", "livenessProbe"):
         http = (container.get(kind) or {}).get("httpGet") or {}
         if isinstance(http.get("path"), str) and http["path"].startswith("/"):
@@ -526,12 +526,12 @@ def _probe(finding: WorkloadFinding, container: dict[str, Any]) -> dict[str, Any
                 )
                 break
             return probe
-    finding.notes.append(
-        "no HTTP readiness or liveness probe: proposed `probe: {path: /}` on the Service's target port; "
-        "a Spin app without a route for / never gets Ready, so set `probe.path` to a route it serves"
+    finding.blocking.append(
+        "no HTTP readiness or liveness probe in the export: set `probe.path` to a route the app serves "
+        "(a Spin app answers only the routes in its spin.toml, so a guessed / may be 404 and the new pods "
+        "never get Ready); until then `check` fails on this workload's `probe.path`"
     )
-    finding.proposed["probe"] = {"path": "/"}
-    return {"path": "/"}
+    return None
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
@@ -1019,15 +1019,14 @@ def _decide(
     finding.manifest = f"manifests/legacy/{finding.namespace}/{finding.name}.yaml"
     if finding.classification == "rewrite required":  # SpiderLightning: Krustlet modules stopped above
         finding.blocking.append(
-            "set `image:` to the Spin rewrite of this SpiderLightning app (slight has no successor shim); "
-            "until then `check` fails on this workload's `image`"
+            "set `image:` to the Spin rewrite of this SpiderLightning app (slight has no successor shim) and "
+            "`containerPort:` to the port the rewrite listens on (Spin: 80; slight listened on 3000); until "
+            "then `check` fails on this workload's `image` and `containerPort`"
         )
     if signals.pinned_pools:
-        finding.blocking.append(
-            f"pinned to WASI pool {chosen.name} by its agentpool label: the migration copies that pin to the "
-            "new pods, which then cannot schedule on the target pool (`check` fails from `parallel` on, from "
-            "`prepare` for a canary); "
-            "remove the pin from the Deployment (the RuntimeClass keeps it on WASI nodes) and export it again"
+        finding.notes.append(
+            f"pinned to WASI pool {chosen.name} by its agentpool label: the new pods leave that pin out (the "
+            "RuntimeClass places them), as the render's translation annotation shows"
         )
     containers = pod.get("containers") or [{}]
     template_annotations = (template.get("metadata") or {}).get("annotations") or {}
@@ -1037,20 +1036,22 @@ def _decide(
         "namespace": finding.namespace,
         "manifest": finding.manifest,
         "resources": _resources(finding, containers[0]),
-        "probe": _probe(finding, containers[0]),
     }
+    probe = _probe(finding, containers[0])
+    if probe:
+        finding.entry["probe"] = probe
     finding.peak_replicas = max(int((obj.get("spec") or {}).get("replicas", 1) or 1), 1)
     gateway = _neighbour_notes(finding, obj, service, index)
     if gateway:
         finding.proposed["gateway"] = finding.entry["gateway"] = gateway
     finding.objects = (obj, service, *finding.autoscalers)
-    autoscaler = replicas_autoscaler([_with_managed_fields(obj), *finding.objects[1:]], obj)
-    if autoscaler:
+    exported = [_with_managed_fields(obj), *finding.objects[1:]]
+    unseen = None if export_autoscaler(exported, obj) else unexported_autoscaler(exported, obj)
+    if unseen:
         finding.blocking.append(
-            f"its replicas are managed by {autoscaler}: the migration sets them in prepare, parallel and "
-            f"cutover and would fight it, so `check` refuses this workload's manifest until the autoscaler "
-            "is gone. Keep the autoscaler's YAML, delete the autoscaler, export the Deployment again, and "
-            f"recreate an autoscaler for {finding.name}-spin after cutover"
+            f"its replicas are managed by {unseen}, which is not in the export: `check` refuses this "
+            "workload's manifest until the autoscaler's HorizontalPodAutoscaler is exported with it (the new "
+            "side gets a translation of it) or the autoscaler is gone"
         )
 
 

@@ -33,11 +33,16 @@ from components.desired.verification import (
     verifies,
 )
 from components.desired.workloads import (
+    ISOLATE_ALL,
+    ISOLATE_SERVICE,
+    AutoscalerArgs,
     BackendArgs,
     LegacyWorkloadArgs,
+    ProbeArgs,
     ServicePortArgs,
     TrafficSplitArgs,
     WasmWorkloadArgs,
+    WorkloadPlan,
     legacy_resource_names,
     legacy_workload_specs,
     new_selector,
@@ -49,6 +54,7 @@ from components.desired.workloads import (
 )
 from components.legacy import LegacyWorkload
 from components.migration import Migration
+from components.selectors import export_selectors, matches
 
 PHASE_TYPE = f"{PROJECT}:index:MigrationPhase"
 LEGACY_POOL_TYPE = f"{PROJECT}:index:LegacyWasiPool"
@@ -188,46 +194,35 @@ def workload_components(
     legacy_names = legacy_resource_names(legacy_name)
     new_names = wasm_resource_names(base)
     new_service = f"{legacy.service['metadata']['name']}-spin"
-    port = legacy.service_port["port"]
+    port = legacy.serving_port["port"]
 
     # In prepare the legacy side only keeps (or, rolling back, gets back) its capacity: everything new
     # waits for it. In parallel the bounded split may scale it down, so that waits for the new pods to be
     # Ready (no capacity dip); the route and the check wait for the split to settle. Rolling back into
     # parallel, the selector patch still moves traffic back only after the legacy replicas return.
     legacy_first = phase is Phase.PREPARE
-    settled = (legacy_names["replicas"],) if phase in (Phase.PREPARE, Phase.PARALLEL) else ()
+    capacity = legacy_names["bounds"] if legacy.autoscaler is not None else legacy_names["replicas"]
+    settled = (capacity,) if phase in (Phase.PREPARE, Phase.PARALLEL) else ()
     legacy_args: LegacyWorkloadArgs = {
         "deployment": legacy.deployment,
         "service": legacy.service,
         "keep_deployment": plan.legacy_replicas is not None,
     }
+    if legacy.autoscaler is not None:
+        legacy_args["autoscaler"] = legacy.autoscaler
+        if plan.legacy_bounds is not None:
+            legacy_args["autoscaler_bounds"] = plan.legacy_bounds
     if phase is not Phase.BASELINE:
-        if plan.legacy_replicas is not None:
+        if plan.legacy_replicas is not None and legacy.autoscaler is None:
             legacy_args["replicas"] = plan.legacy_replicas
         legacy_args["service_selector"] = (
             new_selector(workload.name) if plan.service_selects_new else legacy.service_selector
         )
-    new_after = (legacy_names["replicas"],) if legacy_first else ()
+    new_after = (capacity,) if legacy_first else ()
 
     plans: list[ComponentPlan] = []
     if plan.new_replicas is not None:
-        wasm_args: WasmWorkloadArgs = {
-            "namespace": workload.namespace,
-            "app_name": workload.name,
-            "runtime_class_name": config.shim.runtime_class_name,
-            "resources": workload.resources.model_dump(by_alias=True),  # type: ignore[typeddict-item]
-            "replicas": plan.new_replicas,
-            "legacy_deployment": legacy.deployment,
-            "service_name": new_service,
-            "ports": [_port_args(p) for p in legacy.service["spec"]["ports"]],
-            "probe_path": workload.probe.path,
-        }
-        if workload.image:
-            wasm_args["image"] = workload.image
-        if workload.probe.port:
-            wasm_args["probe_port"] = workload.probe.port
-        if plan.production_labels:
-            wasm_args["pod_labels"] = legacy.service_selector
+        wasm_args = _wasm_args(config, legacy, plan, new_service)
         shim = shim_resource_names(SHIM_COMPONENT)
         platform = (
             *(target_pool_name(pool.name) for pool in config.target_pools),
@@ -311,9 +306,74 @@ def workload_components(
     return plans, traffic
 
 
+def _isolate_from(legacy: LegacyWorkload, isolation: str) -> list[str]:
+    """The export's selectors the new objects stay out of in this phase (see WorkloadPlan)."""
+    selectors = export_selectors(legacy.exported)
+    if isolation == ISOLATE_ALL:
+        return [s.label for s in selectors]
+    if isolation == ISOLATE_SERVICE:  # every Service: one the route does not split must not leak either
+        return [s.label for s in selectors if s.kind == "Service"]
+    return []
+
+
+def _wasm_args(
+    config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPlan, service: str
+) -> WasmWorkloadArgs:
+    workload = legacy.config
+    pool = config.legacy_pool
+    args: WasmWorkloadArgs = {
+        "namespace": workload.namespace,
+        "app_name": workload.name,
+        "runtime_class_name": config.shim.runtime_class_name,
+        "resources": workload.resources.model_dump(by_alias=True),  # type: ignore[typeddict-item]
+        "probe": _probe_args(legacy),
+        "legacy_deployment": legacy.deployment,
+        "legacy_pool": {
+            "name": pool.name,
+            "node_labels": dict(pool.node_labels),
+            "node_taints": [taint.as_aks() for taint in pool.node_taints],
+        },
+        "service_name": service,
+        "ports": [_port_args(p) for p in legacy.service["spec"]["ports"]],
+        "serving_port": legacy.serving_port["port"],
+        "legacy_selectors": [
+            {"kind": s.kind, "name": s.name, "selects": s.selects, "selector": s.selector}
+            for s in export_selectors(legacy.exported)
+        ],
+        "isolate_from": _isolate_from(legacy, plan.isolation),
+    }
+    if plan.new_bounds is not None and legacy.autoscaler is not None:
+        hpa = legacy.autoscaler["spec"]
+        autoscaler: AutoscalerArgs = {"min_replicas": plan.new_bounds[0], "max_replicas": plan.new_bounds[1]}
+        if hpa.get("metrics"):
+            autoscaler["metrics"] = hpa["metrics"]
+        if hpa.get("behavior"):
+            autoscaler["behavior"] = hpa["behavior"]
+        args["autoscaler"] = autoscaler
+    else:
+        args["replicas"] = plan.new_replicas  # type: ignore[typeddict-item]
+    if workload.image:
+        args["image"] = workload.image
+    if workload.container_port:
+        args["listen_port"] = workload.container_port
+    return args
+
+
+def _probe_args(legacy: LegacyWorkload) -> ProbeArgs:
+    port = legacy.probe_port
+    if isinstance(port, str):
+        return {"path": legacy.probe_path, "port_name": port}
+    return {"path": legacy.probe_path, "port": port}
+
+
 def _port_args(port: dict[str, Any]) -> ServicePortArgs:
     """A legacy Service port as the new Service's port (targetPort may be a named container port)."""
-    args: ServicePortArgs = {"port": port["port"], "target_port": port.get("targetPort", port["port"])}
+    args: ServicePortArgs = {"port": port["port"]}
+    target = port.get("targetPort", port["port"])
+    if isinstance(target, str):
+        args["target_port_name"] = target
+    else:
+        args["target_port"] = target
     if "name" in port:
         args["name"] = port["name"]
     if "protocol" in port:
@@ -321,6 +381,47 @@ def _port_args(port: dict[str, Any]) -> ServicePortArgs:
     if "appProtocol" in port:
         args["app_protocol"] = port["appProtocol"]
     return args
+
+
+def isolation_problems(migration: Migration, state: DesiredState) -> list[str]:
+    """The proof behind the isolation: no selector of an export that the phase keeps the new objects
+    out of selects the labels the new pods (or the new Service) are registered with. A selector that
+    needs no label (only NotIn / DoesNotExist) cannot be escaped by leaving labels off: it is named."""
+    problems = []
+    objects = {
+        (
+            spec.inputs["kind"],
+            spec.inputs["metadata"].get("namespace"),
+            spec.inputs["metadata"]["name"],
+        ): spec.inputs
+        for spec in state.resources
+        if spec.is_kubernetes and not spec.is_patch and not spec.import_id and "metadata" in spec.inputs
+    }
+    for legacy in migration.workloads:
+        plan = plan_workload(migration.config.phase, legacy, migration.config.traffic.weight)
+        isolated = set(_isolate_from(legacy, plan.isolation))
+        namespace = legacy.config.namespace
+        deployment = objects.get(("Deployment", namespace, f"{legacy.config.name}-spin"))
+        service = objects.get(("Service", namespace, f"{legacy.service['metadata']['name']}-spin"))
+        for selector in export_selectors(legacy.exported):
+            if selector.label not in isolated:
+                continue
+            target = deployment if selector.selects == "pods" else service
+            if target is None:
+                continue
+            labels = (
+                target["spec"]["template"]["metadata"]["labels"]
+                if selector.selects == "pods"
+                else target["metadata"]["labels"]
+            )
+            if matches(selector.selector, labels):
+                what = "pods" if selector.selects == "pods" else "Service"
+                problems.append(
+                    f"{legacy.config.key}: {selector.label} in {legacy.config.manifest} selects the new "
+                    f"{what} in phase {state.phase}, before they may join it (it needs no label they "
+                    "could leave off); narrow it to the legacy pods first"
+                )
+    return problems
 
 
 def phase_components(migration: Migration) -> tuple[list[ComponentPlan], list[WorkloadTraffic]]:

@@ -102,14 +102,6 @@ def label_selector(selector: dict[str, Any]) -> str:
     return ",".join(parts)
 
 
-def _port(legacy: LegacyWorkload) -> int | str:
-    configured = legacy.config.probe.port
-    if configured:
-        return configured
-    port = legacy.service_port
-    return port.get("targetPort", port["port"])
-
-
 def script_settings(config: MigrationConfig, legacy: LegacyWorkload) -> dict[str, Any]:
     """What verify.py reads: both sides, the requests and the thresholds (camelCase, as in config)."""
     verification = config.verification
@@ -120,13 +112,18 @@ def script_settings(config: MigrationConfig, legacy: LegacyWorkload) -> dict[str
     return {
         "workload": workload.key,
         "namespace": workload.namespace,
-        "legacy": {"selector": legacy_selector, "runtimeClassNot": config.shim.runtime_class_name},
+        # Each side on the port its pods serve (a rebuild may listen elsewhere); a name is resolved per pod.
+        "legacy": {
+            "selector": legacy_selector,
+            "runtimeClassNot": config.shim.runtime_class_name,
+            "port": legacy.serving_port.get("targetPort", legacy.serving_port["port"]),
+        },
         "new": {
             "selector": label_selector({"matchLabels": new_labels}),
             "runtimeClass": config.shim.runtime_class_name,
+            "port": legacy.listen_port,
         },
-        "port": _port(legacy),
-        "paths": list(verification.paths or (workload.probe.path,)),
+        "paths": list(verification.paths or (legacy.probe_path,)),
         "compareBodies": verification.compare_bodies,
         "requestsPerPath": verification.requests_per_path,
         "requestsPerSecond": verification.requests_per_second,

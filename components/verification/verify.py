@@ -330,10 +330,10 @@ def publish(config: dict, text: str, result: dict, passed: bool) -> None:
 
 
 def run(config: dict) -> int:
-    namespace, port = config["namespace"], config["port"]
+    namespace = config["namespace"]
     try:
-        legacy = find_pods(namespace, config["legacy"], port)
-        new = find_pods(namespace, config["new"], port)
+        legacy = find_pods(namespace, config["legacy"], config["legacy"]["port"])
+        new = find_pods(namespace, config["new"], config["new"]["port"])
     except (ApiError, OSError) as error:
         publish(config, f"verification of {config['workload']}: cannot list pods: {error}", {}, False)
         return 2

@@ -264,6 +264,9 @@ ORACLE = {
     "workloads.*.probe.path": lambda v: isinstance(v, str) and v.startswith("/") and v.isascii(),
     # A container port number, or an IANA service name (lowercase letters, digits, '-').
     "workloads.*.probe.port": lambda v: _is_int(v, 1, 65535) or (_dns_label(v) and len(v) <= 15),
+    "workloads.*.containerPort": lambda v: _is_int(v, 1, 65535),
+    # The legacy Service's port by number or by name.
+    "workloads.*.servicePort": lambda v: _is_int(v, 1, 65535) or _dns_label(v),
     "workloads.*.gateway.name": _dns_subdomain,
     "workloads.*.gateway.namespace": _dns_label,
     "workloads.*.gateway.sectionName": _dns_subdomain,

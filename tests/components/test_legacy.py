@@ -180,18 +180,19 @@ SCALED_BY_HPA = """    - apiVersion: apps/v1
 """
 
 
-def test_a_deployment_scaled_by_an_hpa_in_the_export_is_refused(tmp_path):
+def test_the_hpa_that_scales_the_deployment_comes_with_it(tmp_path):
+    """An HPA in the export is translated, not refused, also when managedFields show it at work."""
     text = HELLO.read_text().replace("items:\n", "items:\n" + HPA, 1)
-    problems = _problems(_with_manifest(tmp_path, text), tmp_path)
-    assert len(problems) == 1
-    assert problems[0].startswith("workloads[0].manifest: the Deployment's replicas are managed by ")
-    assert "HorizontalPodAutoscaler hello-spin (in the export)" in problems[0]
+    text = text.replace("    managedFields:\n", "    managedFields:\n" + SCALED_BY_HPA, 1)
+    (legacy,) = load_migration(_with_manifest(tmp_path, text), tmp_path).workloads
+    assert legacy.autoscaler is not None and legacy.autoscaler["metadata"]["name"] == "hello-spin"
 
 
-def test_a_deployment_whose_replicas_an_autoscaler_wrote_is_refused(tmp_path):
+def test_an_autoscaler_missing_from_the_export_is_refused(tmp_path):
     text = HELLO.read_text().replace("    managedFields:\n", "    managedFields:\n" + SCALED_BY_HPA, 1)
     problems = _problems(_with_manifest(tmp_path, text), tmp_path)
     assert "'kube-controller-manager' through the scale subresource" in problems[0]
+    assert "export its HorizontalPodAutoscaler with the Deployment" in problems[0]
 
 
 def test_kubectl_scale_is_not_an_autoscaler(tmp_path):

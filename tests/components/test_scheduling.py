@@ -63,7 +63,7 @@ def test_a_taint_nobody_tolerates_is_reported(monkeypatch):
     problems = _check(raw)
     assert (
         "DaemonSet wasm-shim-system/containerd-shim-spin-installer: no node of any pool can run it"
-        " in phase parallel" in problems
+        " in phase parallel (spinpool: taint contoso.com/wasm=true:NoSchedule is not tolerated)" in problems
     )
     assert any(p.startswith("Deployment web/hello-spin-spin: no node of any pool") for p in problems)
 
@@ -119,5 +119,13 @@ def test_an_affinity_the_shim_pool_cannot_meet_is_reported(project_dir):
                   operator: Exists
 """
     problems = _check(with_affinity(project_dir, stranded))
-    assert "Deployment web/hello-spin-spin: no node of any pool can run it in phase parallel" in problems
-    assert "Deployment web/hello-spin: no node of any pool can run it in phase parallel" in problems
+    # Each names its pool and the field that shuts it out.
+    required = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: no term holds"
+    assert (
+        f"Deployment web/hello-spin-spin: no node of any pool can run it in phase parallel (spinpool: {required})"
+        in problems
+    )
+    assert (
+        f"Deployment web/hello-spin: no node of any pool can run it in phase parallel (wasipool: {required})"
+        in problems
+    )

@@ -75,7 +75,11 @@ FORWARD = {
     # The phase is part of the verification Job's template: cutover runs a fresh check.
     (PARALLEL_90, CUTOVER): (
         set(),
-        REPLICAS_PATCHES | SELECTOR_PATCHES | VERIFICATION_JOBS | {"shop-orders-api-route"},
+        # The gateway workload's new pods join the legacy objects' selectors once they take over.
+        REPLICAS_PATCHES
+        | SELECTOR_PATCHES
+        | VERIFICATION_JOBS
+        | {"shop-orders-api-route", "shop-orders-api-deployment"},
         set(),
     ),
     (CUTOVER, DECOMMISSION): (

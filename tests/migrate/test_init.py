@@ -93,14 +93,18 @@ def test_writes_the_stack_the_exports_and_the_report(generated):
 @pytest.mark.parametrize("phase", list(Phase), ids=lambda p: p.value)
 def test_every_phase_fails_exactly_on_the_decisions_the_report_names(generated, phase):
     raw = phase_config(raw_config_from_stack_file(generated / "stacks/Pulumi.prod.yaml"), phase)
+    no_probe = (
+        "probe.path: is required: the export has no HTTP readiness or liveness probe, and a Spin app only "
+        "answers the routes in its spin.toml (a guessed / may be 404, and the pods never get Ready) "
+        "(got (not set))"
+    )
     assert check_problems(raw, generated) == [
-        "workloads[0].manifest: the Deployment's replicas are managed by HorizontalPodAutoscaler "
-        "hello-spin (in the export); the migration sets them in prepare, parallel and cutover and would "
-        "fight it. Remove the autoscaler (or export and delete it) before migrating this workload "
-        "(got 'manifests/legacy/web/hello-spin.yaml')",
+        f"workloads[0].{no_probe}",
         "workloads[2].image: shop/inventory runs on wasmtime-slight-v1 (SpiderLightning), which has no "
         "successor shim; set the image of a Spin rebuild of this app (got (not set))",
+        f"workloads[2].{no_probe}",
         "workloads[3].manifest: media/thumbnailer: a Spin pod runs exactly one Wasm container (got 2)",
+        f"workloads[3].{no_probe}",
     ]
     report = json.loads(json.dumps(build_report(generated)))
     blocked = [w["manifest"] for w in report["workloads"] if w["migrated"] and w["blocking"]]
@@ -122,20 +126,16 @@ def build_report(out: Path) -> dict[str, Any]:
 
 
 def decided(raw: dict[str, Any], generated: Path, out: Path) -> dict[str, Any]:
-    """What the report asks a person to do, in a copy of `generated` at `out`: the HPA deleted and
-    hello-spin exported again, a Spin rewrite of the slight app; the sidecar app waits."""
+    """What the report asks a person to do, in a copy of `generated` at `out`: probe paths the apps
+    serve, a Spin rewrite of the slight app and where it listens; the sidecar app waits. hello-spin's
+    HPA stays: it is exported with the Deployment and translated."""
     shutil.copytree(generated, out)
-    export = out / "manifests/legacy/web/hello-spin.yaml"
-    listing = yaml.safe_load(export.read_text())
-    deployment, service, _hpa = listing["items"]
-    fields = deployment["metadata"]["managedFields"]
-    deployment["metadata"]["managedFields"] = [f for f in fields if f.get("subresource") != "scale"]
-    export.write_text(yaml.safe_dump({**listing, "items": [deployment, service]}))
     config = copy.deepcopy(raw)
     config["workloads"] = [w for w in config["workloads"] if w["name"] != "thumbnailer"]
-    next(w for w in config["workloads"] if w["name"] == "inventory")["image"] = (
-        "contosoacr.azurecr.io/inv:3-spin"
-    )
+    inventory = next(w for w in config["workloads"] if w["name"] == "inventory")
+    inventory.update(image="contosoacr.azurecr.io/inv:3-spin", containerPort=80)
+    for workload in config["workloads"]:
+        workload.setdefault("probe", {"path": "/health"})
     return config
 
 
@@ -155,16 +155,11 @@ def test_a_second_wasi_pool_gets_its_own_stack(tmp_path, capsys):
     assert out.startswith("9 Wasm workloads: 1 in ")
     raw = raw_config_from_stack_file(tmp_path / "stacks/Pulumi.search.yaml")
     assert raw["legacyPool"]["name"] == "wasisearch"
-    problems = {phase: check_problems(phase_config(raw, phase), tmp_path) for phase in Phase}
-    # The report's decision for search-api: its agentpool pin is copied to the new pods.
-    assert problems[Phase.BASELINE] == problems[Phase.PREPARE] == []
-    for phase in (Phase.PARALLEL, Phase.CUTOVER, Phase.DECOMMISSION):
-        assert problems[phase] == [
-            "scheduling: Deployment search/search-api-spin: no node of any pool can run it in phase "
-            f"{phase.value}"
-        ]
+    # search-api's pin to its WASI pool is left off the new pods: every phase schedules.
+    for phase in Phase:
+        assert check_problems(phase_config(raw, phase), tmp_path) == [], phase
     report = (tmp_path / "migration-report.md").read_text()
-    assert "- **search/search-api**: pinned to WASI pool wasisearch by its agentpool label" in report
+    assert "pinned to WASI pool wasisearch by its agentpool label: the new pods leave that pin out" in report
 
 
 def test_json_format_prints_the_report(tmp_path, capsys):

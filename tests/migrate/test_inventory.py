@@ -258,9 +258,10 @@ def test_readiness_per_workload(inventory):
     )
     assert orders["blocking"] == []
     inventory_app = found["Deployment shop/inventory"]
-    assert inventory_app["blocking"] == [
-        "set `image:` to the Spin rewrite of this SpiderLightning app (slight has no successor shim); "
-        "until then `check` fails on this workload's `image`"
+    assert inventory_app["blocking"][:1] == [
+        "set `image:` to the Spin rewrite of this SpiderLightning app (slight has no successor shim) and "
+        "`containerPort:` to the port the rewrite listens on (Spin: 80; slight listened on 3000); until "
+        "then `check` fails on this workload's `image` and `containerPort`"
     ]
     assert "SpiderLightning (slight) is deprecated upstream since 2024-01-01" in inventory_app["notes"][0]
     assert found["Deployment media/thumbnailer"]["blocking"][0].startswith(
@@ -293,7 +294,7 @@ def test_notes_name_neighbours_and_wasi_assumptions(inventory):
     hello = " ".join(found["Deployment web/hello-spin"]["notes"])
     assert "HPA hello-spin scales the legacy Deployment (2-6)" in hello
     assert "HTTPRoute hello routes to Service hello-spin" in hello
-    assert "no HTTP readiness or liveness probe" in hello
+    assert "no HTTP readiness or liveness probe" in " ".join(found["Deployment web/hello-spin"]["blocking"])
     assert "PDB inventory selects the legacy pods" in " ".join(found["Deployment shop/inventory"]["notes"])
     assert "Ingress orders routes to Service orders-api" in " ".join(
         found["Deployment shop/orders-api"]["notes"]
@@ -488,7 +489,7 @@ def test_report_json_round_trips(inventory):
         "wasmWorkloads": 9,
         "migrated": 4,
         "notMigrated": 5,
-        "blocking": 3,
+        "blocking": 5,
         "ready": 2,
         "rebuild recommended": 1,
         "rewrite required": 1,

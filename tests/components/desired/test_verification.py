@@ -178,15 +178,21 @@ def test_sides_are_told_apart_by_labels_and_runtime_class():
     assert settings["legacy"] == {
         "selector": "app=hello-spin,app.kubernetes.io/instance!=hello-spin-spin",
         "runtimeClassNot": "wasm-spin",
+        "port": 80,
     }
     assert settings["new"] == {
-        "selector": "app.kubernetes.io/name=hello-spin,app.kubernetes.io/instance=hello-spin-spin",
+        "selector": "app.kubernetes.io/instance=hello-spin-spin",
         "runtimeClass": "wasm-spin",
+        "port": 80,
     }
     new_labels = state.by_name()["web-hello-spin-deployment"].inputs["spec"]["template"]["metadata"]["labels"]
     assert new_labels["app"] == "hello-spin" and new_labels["app.kubernetes.io/instance"] == "hello-spin-spin"
-    assert settings["port"] == 80 and settings["paths"] == ["/hello"]  # the probe path by default
-    assert _settings(state, "shop-orders-api")["port"] == "http"  # a named targetPort, resolved per pod
+    assert settings["paths"] == ["/hello"]  # the probe path by default
+    orders = _settings(state, "shop-orders-api")
+    assert orders["legacy"]["port"] == orders["new"]["port"] == "http"  # a named targetPort, resolved per pod
+    # The SpiderLightning app listened on slight's 3000; its Spin rebuild listens on 80.
+    inventory = _settings(state, "shop-inventory")
+    assert (inventory["legacy"]["port"], inventory["new"]["port"]) == (3000, 80)
 
 
 def test_configured_paths_thresholds_and_rate_reach_the_script():

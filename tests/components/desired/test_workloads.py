@@ -10,7 +10,7 @@ import pytest
 
 from components.config import Phase
 from components.desired import build_desired_state
-from components.desired.workloads import parallel_split, plan_workload, surge
+from components.desired.workloads import ISOLATE_ALL, parallel_split, plan_workload, surge
 from components.legacy import LegacyWorkload, strip_server_fields
 from components.migration import load_migration
 from components.scheduling import scheduling_problems
@@ -261,7 +261,7 @@ def test_gateway_workloads_keep_full_replicas_and_the_exact_weight():
 
 def test_zero_weight_keeps_new_pods_out_of_production():
     plan = _hello_plan(0)
-    assert plan.production_labels is False and plan.new_share_percent == 0
+    assert plan.isolation == ISOLATE_ALL and plan.new_share_percent == 0
     assert (plan.legacy_replicas, plan.new_replicas) == (2, 1)  # one new pod, for verification only
 
 
@@ -307,7 +307,6 @@ def test_decommission_keeps_the_user_facing_service_selecting_only_new_pods():
     exported = _exported(LEGACY["web-hello-spin"], "Service")
     assert hello == exported  # adopted as it is; only the patch below changes it
     assert _inputs(state, "web-hello-spin-legacy-selector")["spec"]["selector"] == {
-        "app.kubernetes.io/name": "hello-spin",
         "app.kubernetes.io/instance": "hello-spin-spin",
     }
     route = _inputs(state, "shop-orders-api-route")["spec"]["rules"][0]["backendRefs"]

@@ -109,9 +109,8 @@ def settings(tmp_path: Path, **overrides: Any) -> Path:
     """The settings the builder writes into the ConfigMap for web/hello-spin, with a short run."""
     migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
     result = script_settings(migration.config, migration.workloads[0])
-    result.update(
-        port="http", requestsPerPath=12, requestsPerSecond=100, requestTimeoutSeconds=3, **overrides
-    )
+    result["legacy"]["port"] = result["new"]["port"] = "http"  # the fake pods' named port
+    result.update(requestsPerPath=12, requestsPerSecond=100, requestTimeoutSeconds=3, **overrides)
     path = tmp_path / "verification.json"
     path.write_text(json.dumps(result))
     return path

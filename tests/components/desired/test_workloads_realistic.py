@@ -1,0 +1,383 @@
+"""The new side built from realistic exports (tests/fixtures/environments): deislabs' containerd-wasm-shims
+workloads, the AKS WASI documentation samples, and a 50-replica LoadBalancer app with an HPA, a PDB, a
+NetworkPolicy, a ServiceMonitor, workload identity, a metrics port first and pinning to the WASI pool.
+Each is walked through every phase; the assertions read what the program would register."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.config import ConfigError, Phase
+from components.desired import build_desired_state, isolation_problems
+from components.desired.spec import DesiredState
+from components.desired.workloads import TRANSLATION_ANNOTATION
+from components.inputs import load_yaml_documents
+from components.legacy import strip_server_fields
+from components.migration import load_migration, raw_config_from_stack_file
+from components.scheduling import scheduling_problems
+from components.selectors import export_selectors, matches, service_selects
+
+ENVIRONMENTS = Path(__file__).resolve().parents[2] / "fixtures" / "environments"
+WALK = [
+    (Phase.BASELINE, 10),
+    (Phase.PREPARE, 10),
+    (Phase.PARALLEL, 0),
+    (Phase.PARALLEL, 10),
+    (Phase.PARALLEL, 50),
+    (Phase.PARALLEL, 90),
+    (Phase.CUTOVER, 90),
+    (Phase.DECOMMISSION, 90),
+]
+# The probe path deislabs' wasm-spin serves (images/spin/spin.toml routes /hello and /go-hello only).
+DEISLABS_PROBE = {"path": "/hello"}
+
+
+def raw_config(env: str) -> dict[str, Any]:
+    raw = raw_config_from_stack_file(ENVIRONMENTS / env / f"Pulumi.{env}.yaml")
+    if env == "deislabs":
+        raw["workloads"][0]["probe"] = dict(DEISLABS_PROBE)
+    return raw
+
+
+def state_at(env: str, phase: Phase, weight: int, raw: dict[str, Any] | None = None) -> DesiredState:
+    raw = copy.deepcopy(raw or raw_config(env))
+    raw["phase"] = phase.value
+    raw["traffic"]["weight"] = weight
+    if phase is Phase.DECOMMISSION:
+        raw["decommission"] = {"confirm": f"{raw['cluster']['name']}/{raw['legacyPool']['name']}"}
+    return build_desired_state(load_migration(raw, ENVIRONMENTS / env))
+
+
+def exported(env: str, manifest: str) -> list[dict[str, Any]]:
+    text = (ENVIRONMENTS / env / manifest).read_text()
+    objects = []
+    for document in load_yaml_documents(text):
+        objects.extend(document["items"] if document.get("kind") == "List" else [document])
+    return [strip_server_fields(o) for o in objects]
+
+
+def new_objects(state: DesiredState, kind: str) -> list[dict[str, Any]]:
+    """The objects of `kind` this project creates (not adopted, not patches)."""
+    return [
+        s.inputs
+        for s in state.resources
+        if s.is_kubernetes and not s.is_patch and not s.import_id and s.inputs.get("kind") == kind
+    ]
+
+
+def workload_deployments(state: DesiredState) -> list[dict[str, Any]]:
+    return [d for d in new_objects(state, "Deployment") if d["metadata"]["namespace"] != "wasm-shim-system"]
+
+
+ENVS = {
+    "deislabs": ["manifests/default/wasm-spin.yaml", "manifests/default/wasm-slight.yaml"],
+    "aks-samples": ["manifests/default/wasm-spin.yaml", "manifests/default/wasm-slight.yaml"],
+    "lb50": ["manifests/checkout/storefront.yaml"],
+}
+
+
+@pytest.mark.parametrize("env", list(ENVS))
+def test_before_parallel_no_legacy_selector_reaches_a_new_object(env):
+    """Item 1: in prepare (a canary) and at weight 0 the new pods carry no label any selector of the
+    export needs (Services, Deployments, PDBs, HPAs through their Deployment, NetworkPolicies), and the
+    new Service none a ServiceMonitor needs."""
+    raw = raw_config(env)
+    for workload in raw["workloads"]:
+        workload["canary"] = True
+    selectors = [s for manifest in ENVS[env] for s in export_selectors(exported(env, manifest))]
+    assert any(s.kind == "Service" for s in selectors)
+    for phase, weight in ((Phase.PREPARE, 10), (Phase.PARALLEL, 0)):
+        state = state_at(env, phase, weight, raw)
+        deployments = workload_deployments(state)
+        assert deployments, (env, phase)
+        for deployment in deployments:
+            labels = deployment["spec"]["template"]["metadata"]["labels"]
+            reached = [
+                s.label
+                for s in selectors
+                if s.selects == "pods" and not s.is_empty and matches(s.selector, labels)
+            ]
+            assert reached == [], (env, phase, deployment["metadata"]["name"])
+        for service in new_objects(state, "Service"):
+            labels = service["metadata"]["labels"]
+            reached = [s.label for s in selectors if s.selects == "services" and matches(s.selector, labels)]
+            assert reached == [], (env, phase, service["metadata"]["name"])
+
+
+def test_the_standard_name_label_no_longer_puts_the_canary_in_the_legacy_service():
+    """The reported bug: a legacy Service selecting only `app.kubernetes.io/name: <workload>` reached the
+    canary in prepare. The new selector is `app.kubernetes.io/instance: <workload>-spin`."""
+    state = state_at("lb50", Phase.PREPARE, 10)
+    (deployment,) = workload_deployments(state)
+    service = next(o for o in exported("lb50", ENVS["lb50"][0]) if o["kind"] == "Service")
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "storefront"}
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert not service_selects(service["spec"]["selector"], labels)
+    assert deployment["spec"]["selector"] == {
+        "matchLabels": {"app.kubernetes.io/instance": "storefront-spin"}
+    }
+    note = deployment["metadata"]["annotations"][TRANSLATION_ANNOTATION]
+    assert "app.kubernetes.io/name=storefront: would put the new pods in" in note
+
+
+def test_a_gateway_split_keeps_the_new_pods_out_of_the_legacy_service_but_in_its_policies():
+    """Item 1 in parallel: joining the legacy Service would add a replica share on top of the route's
+    exact weight (10 % became 55 %). Everything else the pods belong to (the NetworkPolicy on `team`,
+    workload identity) they carry once they serve."""
+    state = state_at("lb50", Phase.PARALLEL, 10)
+    (deployment,) = workload_deployments(state)
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    service = next(o for o in exported("lb50", ENVS["lb50"][0]) if o["kind"] == "Service")
+    assert not service_selects(service["spec"]["selector"], labels)
+    assert labels["team"] == "checkout" and labels["azure.workload.identity/use"] == "true"
+    cutover = workload_deployments(state_at("lb50", Phase.CUTOVER, 90))[0]
+    assert service_selects(service["spec"]["selector"], cutover["spec"]["template"]["metadata"]["labels"])
+
+
+def test_new_pods_keep_every_label_and_annotation_that_still_means_something():
+    """Item 4: nothing of the exported pod template is lost once the new pods serve; only the new
+    selector label and managed-by differ, and the WASI-only annotations go."""
+    legacy = next(o for o in exported("lb50", ENVS["lb50"][0]) if o["kind"] == "Deployment")
+    template = legacy["spec"]["template"]["metadata"]
+    (deployment,) = workload_deployments(state_at("lb50", Phase.CUTOVER, 90))
+    new = deployment["spec"]["template"]["metadata"]
+    changed = {k for k, v in template["labels"].items() if new["labels"].get(k) != v}
+    assert changed <= {"app.kubernetes.io/instance", "app.kubernetes.io/managed-by"}
+    assert {"team", "azure.workload.identity/use"} <= set(new["labels"])
+    kept = {k for k in template.get("annotations", {}) if not k.startswith("kubectl.kubernetes.io/")}
+    assert kept and kept <= set(new.get("annotations", {}))
+    assert (
+        deployment["spec"]["template"]["spec"]["serviceAccountName"]
+        == legacy["spec"]["template"]["spec"]["serviceAccountName"]
+    )
+
+
+def test_in_prepare_only_the_labels_a_selector_forces_out_are_left_off_and_render_says_why():
+    (deployment,) = workload_deployments(state_at("lb50", Phase.PREPARE, 10))
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert labels["azure.workload.identity/use"] == "true"  # no selector needs it: kept even now
+    assert "team" not in labels  # the NetworkPolicy selects on it
+    note = deployment["metadata"]["annotations"][TRANSLATION_ANNOTATION]
+    assert "team=checkout: would put the new pods in NetworkPolicy" in note
+
+
+def test_pinning_to_the_wasi_pool_is_dropped_and_every_phase_schedules():
+    """Item 5: nodeSelector agentpool=wasipool, the toleration of the pool's taint and the required
+    affinity on its WASI label are left off; the scheduling proof passes in every phase."""
+    legacy = next(o for o in exported("lb50", ENVS["lb50"][0]) if o["kind"] == "Deployment")
+    pod = legacy["spec"]["template"]["spec"]
+    assert pod["nodeSelector"]["kubernetes.azure.com/agentpool"] == "wasipool"
+    assert any(t.get("key") == "sku" for t in pod["tolerations"])
+    for env in ENVS:
+        migration_raw = raw_config(env)
+        for phase, weight in WALK:
+            state = state_at(env, phase, weight, migration_raw)
+            config = load_migration({**migration_raw, "phase": "baseline"}, ENVIRONMENTS / env).config
+            assert scheduling_problems(config, state) == [], (env, phase, weight)
+    (deployment,) = workload_deployments(state_at("lb50", Phase.PARALLEL, 50))
+    new_pod = deployment["spec"]["template"]["spec"]
+    assert "nodeSelector" not in new_pod
+    assert all(t.get("key") != "sku" for t in new_pod.get("tolerations", []))
+    note = deployment["metadata"]["annotations"][TRANSLATION_ANNOTATION]
+    assert "nodeSelector kubernetes.azure.com/agentpool=wasipool" in note and "toleration sku" in note
+
+
+def test_a_pin_to_another_pool_is_kept_and_the_proof_names_it():
+    """Only pinning to the WASI pool is translated; a pin to a pool that is not a target stays and the
+    scheduling proof refuses the phase."""
+    raw = raw_config("lb50")
+    state = state_at("lb50", Phase.PARALLEL, 10, raw)
+    (deployment,) = workload_deployments(state)
+    pod = deployment["spec"]["template"]["spec"]
+    pod["nodeSelector"] = {"kubernetes.azure.com/agentpool": "systempool"}
+    config = load_migration(raw, ENVIRONMENTS / "lb50").config
+    assert scheduling_problems(config, state) == [
+        "Deployment checkout/storefront-spin: no node of any pool can run it in phase parallel (spinpool: "
+        "nodeSelector kubernetes.azure.com/agentpool=systempool (the pool has spinpool))"
+    ]
+
+
+def test_the_probe_and_the_route_use_the_port_the_service_targets_not_ports_0():
+    """Item 8: the lb50 Service lists metrics (9090) first; the serving port is `http` (80)."""
+    state = state_at("lb50", Phase.PARALLEL, 10)
+    (deployment,) = workload_deployments(state)
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    route = next(s.inputs for s in state.resources if s.inputs.get("kind") == "HTTPRoute")
+    assert {b["port"] for b in route["spec"]["rules"][0]["backendRefs"]} == {80}
+    note = deployment["metadata"]["annotations"][TRANSLATION_ANNOTATION]
+    assert "serving port: Service port 80 -> container port http" in note
+
+
+def test_a_missing_probe_path_is_a_config_error_unless_the_export_has_a_probe():
+    raw = raw_config_from_stack_file(ENVIRONMENTS / "deislabs" / "Pulumi.deislabs.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load_migration(raw, ENVIRONMENTS / "deislabs")
+    assert caught.value.problems == [
+        "workloads[0].probe.path: is required: the export has no HTTP readiness or liveness probe, and a "
+        "Spin app only answers the routes in its spin.toml (a guessed / may be 404, and the pods never get "
+        "Ready) (got (not set))"
+    ]
+
+
+def test_a_slight_rebuild_must_say_where_spin_listens_and_then_everything_follows_it():
+    raw = raw_config("deislabs")
+    slight = raw["workloads"][1]
+    slight.pop("containerPort")
+    with pytest.raises(ConfigError) as caught:
+        load_migration(raw, ENVIRONMENTS / "deislabs")
+    assert [p.split(":")[0] for p in caught.value.problems] == ["workloads[1].containerPort"]
+    assert "not on slight's port (3000)" in caught.value.problems[0]
+    state = state_at("deislabs", Phase.PARALLEL, 50)
+    deployment = next(d for d in workload_deployments(state) if d["metadata"]["name"] == "wasm-slight-spin")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["port"] == 80
+    service = next(s for s in new_objects(state, "Service") if s["metadata"]["name"] == "wasm-slight-spin")
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == [80]
+
+
+def test_an_ambiguous_serving_port_is_a_config_error_naming_the_ports():
+    raw = raw_config("lb50")
+    raw["workloads"][0]["servicePort"] = 8080
+    with pytest.raises(ConfigError) as caught:
+        load_migration(raw, ENVIRONMENTS / "lb50")
+    assert caught.value.problems[0].startswith(
+        "workloads[0].servicePort: is not a port of Service storefront (metrics:9090, http:80)"
+    )
+
+
+def _hpa_state(phase: Phase, weight: int) -> dict[str, Any]:
+    """lb50's autoscaling objects in a phase: the new HPA, the adopted legacy HPA, its bounds patch."""
+    state = state_at("lb50", phase, weight)
+    found: dict[str, Any] = {"state": state, "patches": [], "new": None, "legacy": None}
+    for spec in state.resources:
+        if spec.inputs.get("kind") != "HorizontalPodAutoscaler":
+            continue
+        if spec.is_patch:
+            found["patches"].append(spec)
+        elif spec.import_id:
+            found["legacy"] = spec
+        else:
+            found["new"] = spec
+    return found
+
+
+def _bounds(hpa: dict[str, Any]) -> tuple[int, int]:
+    return hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]
+
+
+@pytest.mark.parametrize(
+    ("phase", "weight", "new", "legacy"),
+    [
+        (Phase.BASELINE, 10, None, None),
+        (Phase.PREPARE, 10, (2, 2), (30, 80)),  # the canary's two pods, legacy untouched
+        (Phase.PARALLEL, 0, (1, 1), (30, 80)),
+        (Phase.PARALLEL, 10, (3, 8), (27, 72)),  # each HPA gets its share of the legacy bounds
+        (Phase.PARALLEL, 50, (15, 40), (15, 40)),
+        (Phase.PARALLEL, 90, (27, 72), (3, 8)),
+        (Phase.CUTOVER, 90, (30, 80), (1, 1)),  # the legacy HPA set aside: one pod, no traffic
+        (Phase.DECOMMISSION, 90, (30, 80), None),
+    ],
+)
+def test_the_legacy_hpa_is_translated_shaped_by_the_split_set_aside_and_removed(phase, weight, new, legacy):
+    """Item 7: the new Deployment gets its own HPA (same metrics, target the new Deployment); the legacy
+    HPA is adopted read-only and its bounds are the only thing the migration changes on it."""
+    found = _hpa_state(phase, weight)
+    exported_hpa = next(
+        o for o in exported("lb50", ENVS["lb50"][0]) if o["kind"] == "HorizontalPodAutoscaler"
+    )
+    if new is None:
+        assert found["new"] is None and found["patches"] == []
+    else:
+        hpa = found["new"].inputs
+        assert _bounds(hpa) == new
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": "storefront-spin",
+        }
+        assert hpa["spec"]["metrics"] == exported_hpa["spec"]["metrics"]
+    if legacy is None:
+        assert found["patches"] == []
+    else:
+        (patch,) = found["patches"]
+        assert patch.inputs["spec"] == {"minReplicas": legacy[0], "maxReplicas": legacy[1]}
+        assert patch.retain_on_delete and patch.deleted_with == found["legacy"].name
+    if phase is Phase.DECOMMISSION:
+        assert found["legacy"] is None  # deleted with the Deployment (protected: see the README)
+    else:
+        adopted = found["legacy"]
+        assert (
+            adopted.import_id == "checkout/storefront"
+            and adopted.protect
+            and adopted.ignore_changes == ("*",)
+        )
+        assert adopted.inputs == exported_hpa
+
+
+def test_nothing_ever_sends_the_replicas_an_hpa_owns():
+    """Neither the new Deployment (its HPA owns replicas from the first apply: a field Pulumi once sent
+    and then stopped sending would be removed, replicas falling to 1) nor a replicas patch on the legacy
+    one (the legacy HPA owns them; pulumi-kubernetes#2491)."""
+    for phase, weight in WALK:
+        state = state_at("lb50", phase, weight)
+        for spec in state.resources:
+            if spec.inputs.get("kind") == "Deployment" and spec.inputs["metadata"]["namespace"] == "checkout":
+                if not spec.import_id:
+                    assert "replicas" not in spec.inputs["spec"], (phase, weight, spec.name)
+                assert not spec.is_patch, (phase, weight, spec.name)
+
+
+def test_rolling_back_from_cutover_restores_the_legacy_bounds_before_traffic_moves_back():
+    cutover, parallel = _hpa_state(Phase.CUTOVER, 90), _hpa_state(Phase.PARALLEL, 90)
+    (down,) = cutover["patches"]
+    (up,) = parallel["patches"]
+    selector_patch = next(
+        s for s in parallel["state"].resources if s.is_patch and s.inputs.get("kind") == "Service"
+    )
+    assert up.name == down.name  # the same patch: a rollback updates it, never relinquishes it
+    assert up.name in selector_patch.depends_on  # capacity back first, then the selector
+    cutover_selector = next(
+        s for s in cutover["state"].resources if s.is_patch and s.inputs.get("kind") == "Service"
+    )
+    assert cutover_selector.name in down.depends_on  # forward: traffic moves first, then the set-aside
+
+
+def test_check_proves_the_isolation_and_names_a_selector_that_cannot_be_escaped(tmp_path):
+    for env in ENVS:
+        raw = raw_config(env)
+        for phase, weight in WALK:
+            raw_at = {**raw, "phase": phase.value, "traffic": {**raw["traffic"], "weight": weight}}
+            if phase is Phase.DECOMMISSION:
+                raw_at["decommission"] = {"confirm": f"{raw['cluster']['name']}/{raw['legacyPool']['name']}"}
+            migration = load_migration(raw_at, ENVIRONMENTS / env)
+            assert isolation_problems(migration, build_desired_state(migration)) == [], (env, phase)
+    # A policy that selects every pod without a `tier` label needs no label the new pods could drop.
+    shutil.copytree(ENVIRONMENTS / "lb50", tmp_path / "lb50")
+    export = tmp_path / "lb50" / ENVS["lb50"][0]
+    listing = yaml.safe_load(export.read_text())
+    listing["items"].append(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "untiered", "namespace": "checkout"},
+            "spec": {
+                "podSelector": {"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]},
+                "policyTypes": ["Ingress"],
+            },
+        }
+    )
+    export.write_text(yaml.safe_dump(listing))
+    raw = {**raw_config("lb50"), "phase": "prepare"}
+    migration = load_migration(raw, tmp_path / "lb50")
+    assert isolation_problems(migration, build_desired_state(migration)) == [
+        "checkout/storefront: NetworkPolicy untiered in manifests/checkout/storefront.yaml selects the new "
+        "pods in phase prepare, before they may join it (it needs no label they could leave off); narrow it "
+        "to the legacy pods first"
+    ]
