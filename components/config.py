@@ -64,9 +64,6 @@ _AKS_WASI_CLASS_PATTERN = re.compile(r"^wasmtime-(spin|slight)-v[0-9-]+$")
 RESERVED_LABEL_PREFIXES = ("kubernetes.azure.com/", "kubernetes.io/")
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-# The program names a workload's new pods' instance label `<name>-spin` (components.desired.workloads),
-# and a label value holds at most 63 characters.
-_WORKLOAD_NAME_MAX = 63 - len("-spin")
 
 
 def _fail(kind: str, message: str) -> PydanticCustomError:
@@ -79,17 +76,6 @@ def _label_key(value: str) -> str:
         raise _fail(
             "reserved_label",
             "uses a prefix AKS reserves (kubernetes.azure.com/, kubernetes.io/); choose your own prefix",
-        )
-    return value
-
-
-def _workload_name(value: str) -> str:
-    identifiers.dns1123_label(value)
-    if len(value) > _WORKLOAD_NAME_MAX:
-        raise _fail(
-            "workload_name",
-            f"must be at most {_WORKLOAD_NAME_MAX} characters: the new pods are labelled '<name>-spin', "
-            "a Kubernetes label value of at most 63",
         )
     return value
 
@@ -118,7 +104,9 @@ Digest = Annotated[str, AfterValidator(identifiers.oci_digest_value)]
 ImageReference = Annotated[str, AfterValidator(identifiers.oci_image_reference)]
 Hostname = Annotated[str, AfterValidator(identifiers.gateway_hostname)]
 PathPrefix = Annotated[str, AfterValidator(identifiers.gateway_path_prefix)]
-WorkloadName = Annotated[str, AfterValidator(_workload_name)]
+# A workload's name is its legacy Deployment's name, its new pods' `app.kubernetes.io/name` label value
+# and the base of every name generated for it; components.naming fits those into 63 characters.
+WorkloadName = DnsLabel
 Zones = Annotated[tuple[Literal["1", "2", "3"], ...], AfterValidator(_no_duplicates)]
 # Booleans are not numbers and numbers are not strings: YAML `true` never becomes 1, "3" never 3.
 Int = Annotated[int, Strict()]

@@ -17,6 +17,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from components import naming
 from components.config import Phase
 from components.desired.spec import ResourceSpec, in_dependency_order, kubernetes_spec, managed_labels
 from components.legacy import KRUSTLET_ARCH, WASI_NODE_LABEL_PREFIX, LegacyWorkload
@@ -56,7 +57,8 @@ class WasmWorkloadArgs(TypedDict):
 
     namespace: str
     app_name: str
-    """The app's name; the Deployment and Service are `<app_name>-spin`."""
+    """The app's name; the Deployment (and by default the Service) is `<app_name>-spin`, shortened
+    with a hash to 63 characters when longer (components.naming)."""
     runtime_class_name: pulumi.Input[str]
     """The shim's RuntimeClass (SpinShim.runtime_class_name)."""
     resources: ResourcesArgs
@@ -67,7 +69,7 @@ class WasmWorkloadArgs(TypedDict):
     legacy_deployment: NotRequired[Mapping[str, Any]]
     """An exported legacy Deployment whose pod template is translated (WASI pinning dropped)."""
     service_name: NotRequired[str]
-    """Name of the new ClusterIP Service (default `<app_name>-spin`)."""
+    """Name of the new ClusterIP Service (default: the Deployment's)."""
     ports: NotRequired[Sequence[ServicePortArgs]]
     """The Service's ports (the first one is probed); from a legacy Service or given."""
     probe_path: NotRequired[str]
@@ -80,7 +82,7 @@ class WasmWorkloadArgs(TypedDict):
 
 def new_selector(app_name: str) -> dict[str, str]:
     """Labels only the new pods have, so the new Deployment never claims legacy pods."""
-    return {"app.kubernetes.io/name": app_name, "app.kubernetes.io/instance": f"{app_name}-spin"}
+    return {"app.kubernetes.io/name": app_name, "app.kubernetes.io/instance": naming.new_app_name(app_name)}
 
 
 def _is_wasi_scheduling_key(key: str | None) -> bool:
@@ -194,9 +196,9 @@ def wasm_resource_names(name: str) -> dict[str, str]:
 
 
 def wasm_object_names(args: WasmWorkloadArgs) -> dict[str, str]:
-    """The Kubernetes names of the new objects."""
-    app = args["app_name"]
-    return {"deployment": f"{app}-spin", "service": args.get("service_name", f"{app}-spin")}
+    """The Kubernetes names of the new objects (components.naming keeps them within the limits)."""
+    app = naming.new_app_name(args["app_name"])
+    return {"deployment": app, "service": args.get("service_name", app)}
 
 
 def _metadata(args: WasmWorkloadArgs, name: str, **extra_labels: str) -> dict[str, Any]:
@@ -424,7 +426,7 @@ def traffic_split_specs(name: str, args: TrafficSplitArgs) -> list[ResourceSpec]
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
         "metadata": {
-            "name": f"{args['app_name']}-migration",
+            "name": naming.route_name(args["app_name"]),
             "namespace": args["namespace"],
             "labels": managed_labels(args["app_name"], "wasm-workload"),
             "annotations": {"pulumi.com/waitFor": ROUTE_WAIT_FOR},

@@ -189,7 +189,7 @@ def _set(path: str, value):
         (_set("targetPools.0.zones", ["1", "2", "3", "2"]), "targetPools[0].zones", "'2'", "more than once"),
         (_set("targetPools.0.zones", ["1", "1"]), "targetPools[0].zones", "'1'", "more than once"),
         (_set("targetPools.0.vmSize", "*"), "targetPools[0].vmSize", "'*'", "Azure VM size"),
-        (_set("workloads.0.name", "a" * 59), "workloads[0].name", "'aaaa", "'<name>-spin'"),
+        (_set("workloads.0.name", "a" * 64), "workloads[0].name", "'aaaa", "at most 63 lowercase letters"),
         (
             _set(
                 "workloads.0.resources",
