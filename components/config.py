@@ -80,6 +80,45 @@ def _label_key(value: str) -> str:
     return value
 
 
+# Namespaces the shim's must never be: Kubernetes' initial namespaces and its reserved `kube-` prefix
+# ("Avoid creating namespaces with the prefix kube-, since it is reserved for Kubernetes system
+# namespaces", kubernetes.io/docs/concepts/overview/working-with-objects/namespaces), and the namespaces
+# AKS and its add-ons own. Prepare creates the shim's namespace (AlreadyExists for one that exists) and
+# labels it pod-security `privileged` for the installer: adopting one of these instead would open a
+# platform namespace to privileged pods, and rolling back to baseline would delete it.
+KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+RESERVED_NAMESPACE_PREFIX = "kube-"
+AKS_NAMESPACES = (
+    "gatekeeper-system",  # Azure Policy add-on
+    "calico-system",  # Calico network policy
+    "tigera-operator",  # Calico network policy's operator
+    "app-routing-system",  # application routing add-on
+    "aks-istio-system",  # Istio service mesh add-on
+    "aks-istio-ingress",
+    "aks-istio-egress",
+    "aks-command",  # `az aks command invoke` runs its pods here
+)
+RESERVED_NAMESPACES = frozenset(KUBERNETES_NAMESPACES + AKS_NAMESPACES)
+_OWN_NAMESPACE = (
+    "the shim needs a namespace of its own: prepare creates it and labels it pod-security privileged for "
+    "the installer (adoptExisting.namespace would import it, and label it all the same), e.g. "
+    "wasm-shim-system"
+)
+
+
+def shim_namespace(value: str) -> str:
+    """The installer's namespace: a DNS label, and none that Kubernetes or AKS owns. The config also
+    refuses the namespaces its workloads, gateways and alerts use (`_shim_namespace_problems`)."""
+    identifiers.dns1123_label(value)
+    if value in RESERVED_NAMESPACES or value.startswith(RESERVED_NAMESPACE_PREFIX):
+        raise _fail(
+            "reserved_namespace",
+            f"is a namespace Kubernetes (default, kube-*) or AKS ({', '.join(AKS_NAMESPACES)}) owns; "
+            + _OWN_NAMESPACE,
+        )
+    return value
+
+
 def _no_duplicates(values: tuple[Any, ...]) -> tuple[Any, ...]:
     repeated = sorted({str(value) for value in values if values.count(value) > 1})
     if repeated:
@@ -319,7 +358,7 @@ class AdoptExisting(Model):
 
 
 class Shim(Model):
-    namespace: DnsLabel = "wasm-shim-system"
+    namespace: Annotated[str, AfterValidator(shim_namespace)] = "wasm-shim-system"
     runtime_class_name: DnsLabel = "wasm-spin"
     handler: DnsLabel = "spin"
     node_label: NodeLabel = NodeLabel()
@@ -627,6 +666,7 @@ def _cross_field_problems(config: MigrationConfig) -> list[str]:
                 problem(f"workloads[{index}].name", workload.name, f"duplicate workload {workload.key}")
             )
         seen.add(workload.key)
+    problems.extend(_shim_namespace_problems(config))
     expected = config.decommission_confirmation
     if config.phase is Phase.DECOMMISSION and config.decommission.confirm != expected:
         problems.append(
@@ -638,6 +678,28 @@ def _cross_field_problems(config: MigrationConfig) -> list[str]:
             )
         )
     return problems
+
+
+def _shim_namespace_problems(config: MigrationConfig) -> list[str]:
+    """The shim's namespace shared with anything else the config names: labelling it privileged would
+    open that namespace to privileged pods, and rolling back to baseline would delete it."""
+    namespace = config.shim.namespace
+    users = [f"workloads[{i}]" for i, w in enumerate(config.workloads) if w.namespace == namespace]
+    users += [
+        f"workloads[{i}].gateway"
+        for i, w in enumerate(config.workloads)
+        if w.gateway is not None and w.gateway.namespace == namespace
+    ]
+    if (
+        config.alerts.mode == "prometheusOperator"
+        and config.alerts.prometheus_operator.namespace == namespace
+    ):
+        users.append("alerts.prometheusOperator")
+    if not users:
+        return []
+    return [
+        problem("shim.namespace", namespace, f"is also the namespace of {', '.join(users)}; {_OWN_NAMESPACE}")
+    ]
 
 
 def parse_config(raw: dict[str, Any]) -> MigrationConfig:
