@@ -48,7 +48,7 @@ class Spec:
     gateway: bool = False
 
 
-def migration_of(directory: Path, workloads: list[Spec], phase: Phase = Phase.PARALLEL) -> Migration:
+def raw_with(directory: Path, workloads: list[Spec], phase: Phase = Phase.PARALLEL) -> dict[str, Any]:
     """The reference stack with `workloads` instead of its own, their exports written to `directory`
     (inside the project, where manifest paths must resolve)."""
     raw = load_raw(phase_path(Phase.BASELINE))
@@ -64,7 +64,11 @@ def migration_of(directory: Path, workloads: list[Spec], phase: Phase = Phase.PA
         entries.append(entry)
     raw.update(workloads=entries, phase=phase.value, traffic={"weight": 50})
     raw["decommission"] = {"confirm": "aks-contoso-prod/wasipool"}
-    return load_migration(raw)
+    return raw
+
+
+def migration_of(directory: Path, workloads: list[Spec], phase: Phase = Phase.PARALLEL) -> Migration:
+    return load_migration(raw_with(directory, workloads, phase))
 
 
 def _label_values(value: Any) -> list[str]:

@@ -12,6 +12,7 @@ import yaml
 
 from components.config import PROJECT, Phase
 from migrate.__main__ import main
+from tests.components.test_naming import Spec, raw_with
 from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
 
 PAIRS = list(itertools.pairwise(PHASE_FILES))
@@ -164,6 +165,27 @@ def test_output_stays_under_the_limit_and_says_what_was_left_out(project_dir, ca
     assert "`web/app-059/legacy-replicas`" in out.split("#### Risks")[1]
     code, full = run_diff(capsys, source, target, "--max-chars", "0")
     assert len(full) > 60_000 and "Left out" not in full
+
+
+@pytest.mark.parametrize("phase", [Phase.BASELINE, Phase.PARALLEL, Phase.CUTOVER])
+def test_a_workload_whose_dashed_name_matches_another_is_never_paired_with_it(project_dir, capsys, phase):
+    """`web-api/orders` and `web/api-orders` once shared every Pulumi name, so adding the second showed as
+    updates of the first (`metadata.name` orders -> api-orders). Now it is only creates, and removing it
+    only deletes."""
+    orders = Spec("web-api", "orders", "orders", gateway=True)
+    twin = Spec("web", "api-orders", "api-orders", gateway=True)
+    off = {"alerts": {"mode": "off"}}  # the alert rules' namespace lists would change, rightly
+    one = write_stack(project_dir / "one.yaml", {**raw_with(project_dir, [orders], phase), **off})
+    both = write_stack(project_dir / "both.yaml", {**raw_with(project_dir, [orders, twin], phase), **off})
+    for source, target, action in ((one, both, "create"), (both, one, "delete")):
+        code, out = run_diff(capsys, source, target)
+        assert code == 0
+        rows = [line for line in out.split("#### Risks")[0].splitlines() if line.startswith("| ")][2:]
+        assert rows, out
+        for line in rows:
+            assert line.startswith(f"| {action} |"), line
+            assert "web-api" not in line, line  # nothing of the first workload moves
+            assert "web/api-orders/" in line or "`verify-script-web`" in line, line
 
 
 def test_bad_input(tmp_path, capsys):
