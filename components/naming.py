@@ -16,7 +16,10 @@ Kubernetes names: `<base><suffix>` (`orders-spin`), where it fits. Every object 
 the program generates is held to a DNS-1123 label of at most 63 characters: a Service name must be a
 DNS-1035 label (core/validation ValidateServiceName), a Job's name becomes its pods' `job-name` label
 value (batch/validation ValidateGeneratedSelector), and a new Deployment's name is also its pods'
-`app.kubernetes.io/instance` label value. When `<base><suffix>` is longer, the base is cut and the
+`app.kubernetes.io/instance` label value. The API server itself takes a Deployment name of up to 253
+(apps/validation ValidateDeploymentName: a DNS-1123 subdomain) and cuts the pod names generated from its
+ReplicaSet's to 58 characters plus 5 random ones (apiserver storage/names generate.go), so 63 is the
+label's limit, not the Deployment's. When `<base><suffix>` is longer, the base is cut and the
 first 8 hex digits of the SHA-256 of the whole name go before the suffix
 (`<base cut>-<8 hex><suffix>`): stable from run to run, still ending in the suffix a reader looks for,
 and distinct for distinct long names (a clash that remains is refused by `object_clashes`)."""
