@@ -64,9 +64,6 @@ _AKS_WASI_CLASS_PATTERN = re.compile(r"^wasmtime-(spin|slight)-v[0-9-]+$")
 RESERVED_LABEL_PREFIXES = ("kubernetes.azure.com/", "kubernetes.io/")
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-# The program names a workload's new pods' instance label `<name>-spin` (components.desired.workloads),
-# and a label value holds at most 63 characters.
-_WORKLOAD_NAME_MAX = 63 - len("-spin")
 
 
 def _fail(kind: str, message: str) -> PydanticCustomError:
@@ -83,13 +80,41 @@ def _label_key(value: str) -> str:
     return value
 
 
-def _workload_name(value: str) -> str:
+# Namespaces the shim's must never be: Kubernetes' initial namespaces and its reserved `kube-` prefix
+# ("Avoid creating namespaces with the prefix kube-, since it is reserved for Kubernetes system
+# namespaces", kubernetes.io/docs/concepts/overview/working-with-objects/namespaces), and the namespaces
+# AKS and its add-ons own. Prepare creates the shim's namespace (AlreadyExists for one that exists) and
+# labels it pod-security `privileged` for the installer: adopting one of these instead would open a
+# platform namespace to privileged pods, and rolling back to baseline would delete it.
+KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+RESERVED_NAMESPACE_PREFIX = "kube-"
+AKS_NAMESPACES = (
+    "gatekeeper-system",  # Azure Policy add-on
+    "calico-system",  # Calico network policy
+    "tigera-operator",  # Calico network policy's operator
+    "app-routing-system",  # application routing add-on
+    "aks-istio-system",  # Istio service mesh add-on
+    "aks-istio-ingress",
+    "aks-istio-egress",
+    "aks-command",  # `az aks command invoke` runs its pods here
+)
+RESERVED_NAMESPACES = frozenset(KUBERNETES_NAMESPACES + AKS_NAMESPACES)
+_OWN_NAMESPACE = (
+    "the shim needs a namespace of its own: prepare creates it and labels it pod-security privileged for "
+    "the installer (adoptExisting.namespace would import it, and label it all the same), e.g. "
+    "wasm-shim-system"
+)
+
+
+def shim_namespace(value: str) -> str:
+    """The installer's namespace: a DNS label, and none that Kubernetes or AKS owns. The config also
+    refuses the namespaces its workloads, gateways and alerts use (`_shim_namespace_problems`)."""
     identifiers.dns1123_label(value)
-    if len(value) > _WORKLOAD_NAME_MAX:
+    if value in RESERVED_NAMESPACES or value.startswith(RESERVED_NAMESPACE_PREFIX):
         raise _fail(
-            "workload_name",
-            f"must be at most {_WORKLOAD_NAME_MAX} characters: the new pods are labelled '<name>-spin', "
-            "a Kubernetes label value of at most 63",
+            "reserved_namespace",
+            f"is a namespace Kubernetes (default, kube-*) or AKS ({', '.join(AKS_NAMESPACES)}) owns; "
+            + _OWN_NAMESPACE,
         )
     return value
 
@@ -118,7 +143,9 @@ Digest = Annotated[str, AfterValidator(identifiers.oci_digest_value)]
 ImageReference = Annotated[str, AfterValidator(identifiers.oci_image_reference)]
 Hostname = Annotated[str, AfterValidator(identifiers.gateway_hostname)]
 PathPrefix = Annotated[str, AfterValidator(identifiers.gateway_path_prefix)]
-WorkloadName = Annotated[str, AfterValidator(_workload_name)]
+# A workload's name is its legacy Deployment's name, its new pods' `app.kubernetes.io/name` label value
+# and the base of every name generated for it; components.naming fits those into 63 characters.
+WorkloadName = DnsLabel
 Zones = Annotated[tuple[Literal["1", "2", "3"], ...], AfterValidator(_no_duplicates)]
 # Booleans are not numbers and numbers are not strings: YAML `true` never becomes 1, "3" never 3.
 Int = Annotated[int, Strict()]
@@ -331,7 +358,7 @@ class AdoptExisting(Model):
 
 
 class Shim(Model):
-    namespace: DnsLabel = "wasm-shim-system"
+    namespace: Annotated[str, AfterValidator(shim_namespace)] = "wasm-shim-system"
     runtime_class_name: DnsLabel = "wasm-spin"
     handler: DnsLabel = "spin"
     node_label: NodeLabel = NodeLabel()
@@ -649,6 +676,7 @@ def _cross_field_problems(config: MigrationConfig) -> list[str]:
                 problem(f"workloads[{index}].name", workload.name, f"duplicate workload {workload.key}")
             )
         seen.add(workload.key)
+    problems.extend(_shim_namespace_problems(config))
     expected = config.decommission_confirmation
     if config.phase is Phase.DECOMMISSION and config.decommission.confirm != expected:
         problems.append(
@@ -660,6 +688,28 @@ def _cross_field_problems(config: MigrationConfig) -> list[str]:
             )
         )
     return problems
+
+
+def _shim_namespace_problems(config: MigrationConfig) -> list[str]:
+    """The shim's namespace shared with anything else the config names: labelling it privileged would
+    open that namespace to privileged pods, and rolling back to baseline would delete it."""
+    namespace = config.shim.namespace
+    users = [f"workloads[{i}]" for i, w in enumerate(config.workloads) if w.namespace == namespace]
+    users += [
+        f"workloads[{i}].gateway"
+        for i, w in enumerate(config.workloads)
+        if w.gateway is not None and w.gateway.namespace == namespace
+    ]
+    if (
+        config.alerts.mode == "prometheusOperator"
+        and config.alerts.prometheus_operator.namespace == namespace
+    ):
+        users.append("alerts.prometheusOperator")
+    if not users:
+        return []
+    return [
+        problem("shim.namespace", namespace, f"is also the namespace of {', '.join(users)}; {_OWN_NAMESPACE}")
+    ]
 
 
 def parse_config(raw: dict[str, Any]) -> MigrationConfig:

@@ -9,6 +9,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
+from components import naming
 from components.config import PROJECT, ConfigError, MigrationConfig, parse_config, problem
 from components.inputs import (
     ECHO_CHARS,
@@ -37,11 +38,17 @@ def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migrat
     """Validate everything, collecting every problem, before a single resource exists."""
     config = parse_config(raw)
     workloads, problems = [], []
+    objects: list[tuple[int, list[naming.NamedObject]]] = []
     for index, workload in enumerate(config.workloads):
         legacy, found = load_legacy_workload(workload, index, base_dir, config.cluster.kubernetes_version)
         problems.extend(found)
         if legacy:
             workloads.append(legacy)
+            service = legacy.service["metadata"]["name"]
+            objects.append((index, naming.workload_objects(workload.namespace, workload.name, service)))
+    for index, source, clash in naming.object_clashes(objects):
+        value = getattr(config.workloads[index], source)
+        problems.append(problem(f"workloads[{index}].{source}", value, clash))
     if problems:
         raise ConfigError(problems)
     return Migration(config, tuple(workloads))

@@ -4,7 +4,7 @@ RuntimeClass."""
 import pulumi
 
 from components import identifiers
-from components.config import AKS_WASI_RUNTIME_CLASSES, _label_key
+from components.config import AKS_WASI_RUNTIME_CLASSES, _label_key, shim_namespace
 from components.desired import SHIM_TYPE
 from components.desired.shim import (
     SpinShimArgs,
@@ -17,18 +17,6 @@ from components.desired.shim import (
 from components.registration import SpecComponent, check_arg
 
 __all__ = ["SpinShim", "SpinShimArgs"]
-
-# Namespaces that exist in every cluster or belong to the platform: labelling one privileged would
-# open it to privileged pods, and creating it fails with AlreadyExists.
-RESERVED_NAMESPACES = frozenset(
-    {"default", "kube-system", "kube-public", "kube-node-lease", "gatekeeper-system", "calico-system"}
-)
-
-
-def _own_namespace(value: str) -> None:
-    identifiers.dns1123_label(value)
-    if value in RESERVED_NAMESPACES:
-        raise ValueError("must be a namespace of its own: it is labelled privileged for the installer")
 
 
 def _not_aks_managed(value: str) -> None:
@@ -52,7 +40,7 @@ class SpinShim(SpecComponent):
 
     def __init__(self, name: str, args: SpinShimArgs, opts: pulumi.ResourceOptions | None = None):
         problems: list[str] = []
-        check_arg(problems, "namespace", namespace_of(args), _own_namespace)
+        check_arg(problems, "namespace", namespace_of(args), shim_namespace)
         check_arg(problems, "runtime_class_name", runtime_class_of(args), _not_aks_managed)
         check_arg(problems, "handler", handler_of(args), identifiers.dns1123_label)
         selector = args.get("node_selector") or {}

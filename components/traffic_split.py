@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components import identifiers
+from components import identifiers, naming
 from components.desired import TRAFFIC_SPLIT_TYPE
 from components.desired.workloads import TrafficSplitArgs, traffic_split_specs
 from components.registration import SpecComponent, check_arg
@@ -27,5 +27,5 @@ class TrafficSplit(SpecComponent):
         if not args.get("backends"):
             problems.append("backends: at least one Service to send requests to")
         self._register(name, args, opts, traffic_split_specs, problems)
-        self.route_name = self.after(self.resources[name], f"{args['app_name']}-migration")
+        self.route_name = self.after(self.resources[name], naming.route_name(args["app_name"]))
         self.register_outputs({"routeName": self.route_name})

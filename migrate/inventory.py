@@ -967,8 +967,8 @@ def _decide(
         return
     if not _valid_names(finding):
         finding.reason = (
-            f"not migrated: {finding.key} is not a name the config accepts (a DNS label; a workload name "
-            "at most 58 characters, as its new pods are labelled <name>-spin)"
+            f"not migrated: {finding.key} is not a name the config accepts (namespace and name must be "
+            "DNS-1123 labels: at most 63 lowercase letters, digits and '-')"
         )
         return
     if signals.krustlet:

@@ -70,7 +70,16 @@ def test_components_refuse_wrong_args_before_registering_anything():
     assert "args.workload_runtime: must be OCIContainer" in message
 
     def shim():
-        SpinShim("bad", {"node_selector": {"a": "b"}, "runtime_class_name": "wasmtime-spin-v2"})
+        args = {
+            "node_selector": {"a": "b"},
+            "runtime_class_name": "wasmtime-spin-v2",
+            "namespace": "kube-system",
+        }
+        SpinShim("bad", args)
 
-    with pytest.raises(ArgsError, match=r"args\.runtime_class_name: collides with the AKS-managed"):
+    with pytest.raises(ArgsError) as caught:
         run_under_mocks(shim, {})
+    message = str(caught.value)
+    assert "args.runtime_class_name: collides with the AKS-managed" in message
+    # The config's own rule (components.config.shim_namespace), applied to the component's args too.
+    assert "SpinShim 'bad': args.namespace: is a namespace Kubernetes (default, kube-*) or AKS" in message

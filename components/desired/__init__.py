@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from components import naming
 from components.config import PROJECT, MigrationConfig, Phase
 from components.desired.alerts import AlertsArgs, alert_specs
 from components.desired.pools import (
@@ -177,10 +178,6 @@ def shim_component(config: MigrationConfig) -> ComponentPlan:
     return ComponentPlan(SHIM_TYPE, SHIM_COMPONENT, args, depends_on=pools)
 
 
-def workload_base_name(legacy: LegacyWorkload) -> str:
-    return f"{legacy.config.namespace}-{legacy.config.name}"
-
-
 def workload_components(
     config: MigrationConfig, legacy: LegacyWorkload
 ) -> tuple[list[ComponentPlan], WorkloadTraffic]:
@@ -189,11 +186,11 @@ def workload_components(
     phase = config.phase
     plan = plan_workload(phase, legacy, config.traffic.weight)
     workload = legacy.config
-    base = workload_base_name(legacy)
-    legacy_name = f"{base}-legacy"
+    legacy_name = naming.logical_name(workload.namespace, workload.name, naming.LEGACY)
     legacy_names = legacy_resource_names(legacy_name)
-    new_names = wasm_resource_names(base)
-    new_service = f"{legacy.service['metadata']['name']}-spin"
+    new_name = naming.logical_name(workload.namespace, workload.name, naming.WASM)
+    new_names = wasm_resource_names(new_name)
+    new_service = naming.new_service_name(legacy.service["metadata"]["name"])
     port = legacy.serving_port["port"]
 
     # In prepare the legacy side only keeps (or, rolling back, gets back) its capacity: everything new
@@ -229,7 +226,9 @@ def workload_components(
             shim["daemonset"],
             shim["runtime_class"],
         )
-        plans.append(ComponentPlan(WASM_WORKLOAD_TYPE, base, wasm_args, depends_on=(*platform, *new_after)))
+        plans.append(
+            ComponentPlan(WASM_WORKLOAD_TYPE, new_name, wasm_args, depends_on=(*platform, *new_after))
+        )
 
     # The parity check: after the new side (and, before cutover, after the legacy side's capacity); in
     # cutover every legacy and traffic change waits for it, so a failing check stops `pulumi up` first.
@@ -251,7 +250,7 @@ def workload_components(
             gate = verification_gate(config, legacy)
 
     gateway = workload.gateway
-    route_name = f"{base}-route"
+    route_name = naming.logical_name(workload.namespace, workload.name, naming.ROUTE)
     if gateway is not None and plan.route_weight is not None:
         backends: list[BackendArgs] = []
         if plan.legacy_replicas is not None:
@@ -401,8 +400,10 @@ def isolation_problems(migration: Migration, state: DesiredState) -> list[str]:
         plan = plan_workload(migration.config.phase, legacy, migration.config.traffic.weight)
         isolated = set(_isolate_from(legacy, plan.isolation))
         namespace = legacy.config.namespace
-        deployment = objects.get(("Deployment", namespace, f"{legacy.config.name}-spin"))
-        service = objects.get(("Service", namespace, f"{legacy.service['metadata']['name']}-spin"))
+        deployment = objects.get(("Deployment", namespace, naming.new_app_name(legacy.config.name)))
+        service = objects.get(
+            ("Service", namespace, naming.new_service_name(legacy.service["metadata"]["name"]))
+        )
         for selector in export_selectors(legacy.exported):
             if selector.label not in isolated:
                 continue

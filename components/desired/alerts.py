@@ -21,6 +21,7 @@ from typing import Any, TypedDict
 
 from pulumi_azure_native import alertsmanagement
 
+from components import naming
 from components.config import MigrationConfig, Phase
 from components.desired.pools import managed_cluster_id, wire_inputs
 from components.desired.shim import INSTALLER_NAME
@@ -131,7 +132,7 @@ def alert_rules(config: MigrationConfig) -> list[AlertRule]:
     ]
     if config.workloads:
         namespaces = _regex(sorted({w.namespace for w in config.workloads}))
-        jobs = _regex(sorted({f"{w.name}-verify" for w in config.workloads}))
+        jobs = _regex(sorted({naming.verify_name(w.name) for w in config.workloads}))
         rules.append(
             AlertRule(
                 "WasmMigrationVerificationFailed",

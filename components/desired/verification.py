@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypedDict
 
+from components import naming
 from components.config import MigrationConfig, Phase
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 from components.desired.workloads import new_selector
@@ -66,17 +67,17 @@ class VerificationScriptsArgs(TypedDict):
 
 
 def verification_component_name(legacy: LegacyWorkload) -> str:
-    return f"{legacy.config.namespace}-{legacy.config.name}-verify"
+    return naming.logical_name(legacy.config.namespace, legacy.config.name, naming.VERIFY)
 
 
 def _names(legacy: LegacyWorkload) -> dict[str, str]:
-    base = f"{legacy.config.namespace}-{legacy.config.name}"
+    component = verification_component_name(legacy)
     return {
-        "service_account": f"{base}-verify-service-account",
-        "role": f"{base}-verify-role",
-        "role_binding": f"{base}-verify-role-binding",
-        "result": f"{base}-verify-result",
-        "job": f"{base}-verify-job",
+        "service_account": f"{component}-service-account",
+        "role": f"{component}-role",
+        "role_binding": f"{component}-role-binding",
+        "result": f"{component}-result",
+        "job": f"{component}-job",
     }
 
 
@@ -134,7 +135,7 @@ def script_settings(config: MigrationConfig, legacy: LegacyWorkload) -> dict[str
 
 
 def result_configmap_name(legacy: LegacyWorkload) -> str:
-    return f"{legacy.config.name}-verification"
+    return naming.verification_result_name(legacy.config.name)
 
 
 def _metadata(legacy: LegacyWorkload, name: str) -> dict[str, Any]:
@@ -142,7 +143,7 @@ def _metadata(legacy: LegacyWorkload, name: str) -> dict[str, Any]:
     return {
         "name": name,
         "namespace": workload.namespace,
-        "labels": managed_labels(f"{workload.name}-verify", COMPONENT_LABEL),
+        "labels": managed_labels(naming.verify_name(workload.name), COMPONENT_LABEL),
     }
 
 
@@ -177,7 +178,7 @@ def verification_scripts_specs(name: str, args: VerificationScriptsArgs) -> list
 
 def job_manifest(config: MigrationConfig, legacy: LegacyWorkload, settings: str) -> dict[str, Any]:
     verification = config.verification
-    name = f"{legacy.config.name}-verify"
+    name = naming.verify_name(legacy.config.name)
     digest = hashlib.sha256(verification_script().encode()).hexdigest()
     metadata = _metadata(legacy, name)
     metadata["annotations"] = {
@@ -268,7 +269,7 @@ def verification_specs(name: str, args: VerificationArgs) -> list[ResourceSpec]:
     if not verifies(config):
         return []
     names = _names(legacy)
-    account_name = f"{legacy.config.name}-verify"
+    account_name = naming.verify_name(legacy.config.name)
     settings = json.dumps(script_settings(config, legacy), sort_keys=True)
     account = _metadata(legacy, account_name)
     return [

@@ -18,6 +18,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import yaml
 
+from components import naming
 from components.config import PROJECT, Phase
 from components.desired.spec import ResourceSpec, in_dependency_order, kubernetes_spec, managed_labels
 from components.legacy import KRUSTLET_ARCH, WASI_NODE_LABEL_PREFIX, LegacyWorkload
@@ -105,7 +106,8 @@ class WasmWorkloadArgs(TypedDict):
 
     namespace: str
     app_name: str
-    """The app's name; the Deployment is `<app_name>-spin`."""
+    """The app's name; the Deployment (and by default the Service) is `<app_name>-spin`, shortened
+    with a hash to 63 characters when longer (components.naming)."""
     runtime_class_name: pulumi.Input[str]
     """The shim's RuntimeClass (SpinShim.runtime_class_name)."""
     resources: ResourcesArgs
@@ -123,7 +125,7 @@ class WasmWorkloadArgs(TypedDict):
     """An exported legacy Deployment whose pod template is translated (WASI pinning dropped)."""
     legacy_pool: NotRequired[LegacyPoolArgs]
     service_name: NotRequired[str]
-    """Name of the new ClusterIP Service (default `<app_name>-spin`)."""
+    """Name of the new ClusterIP Service (default: the Deployment's)."""
     ports: NotRequired[Sequence[ServicePortArgs]]
     """The Service's ports, from a legacy Service or given."""
     serving_port: NotRequired[int]
@@ -150,7 +152,7 @@ def new_selector(app_name: str) -> dict[str, str]:
     """The label only the new pods have: `<app>-spin` is no value a legacy selector uses (the proof in
     `migrate check` covers the rest), so the new Deployment never claims legacy pods and a legacy
     selector on the standard `app.kubernetes.io/name` never reaches new ones."""
-    return {"app.kubernetes.io/instance": f"{app_name}-spin"}
+    return {"app.kubernetes.io/instance": naming.new_app_name(app_name)}
 
 
 def _is_wasi_scheduling_key(key: str | None) -> bool:
@@ -365,9 +367,9 @@ def wasm_resource_names(name: str) -> dict[str, str]:
 
 
 def wasm_object_names(args: WasmWorkloadArgs) -> dict[str, str]:
-    """The Kubernetes names of the new objects."""
-    app = args["app_name"]
-    return {"deployment": f"{app}-spin", "service": args.get("service_name", f"{app}-spin")}
+    """The Kubernetes names of the new objects (components.naming keeps them within the limits)."""
+    app = naming.new_app_name(args["app_name"])
+    return {"deployment": app, "service": args.get("service_name", app)}
 
 
 def _metadata(args: WasmWorkloadArgs, name: str, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -667,7 +669,7 @@ def traffic_split_specs(name: str, args: TrafficSplitArgs) -> list[ResourceSpec]
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
         "metadata": {
-            "name": f"{args['app_name']}-migration",
+            "name": naming.route_name(args["app_name"]),
             "namespace": args["namespace"],
             "labels": managed_labels(args["app_name"], "wasm-workload"),
             "annotations": {"pulumi.com/waitFor": ROUTE_WAIT_FOR},

@@ -189,7 +189,7 @@ def _set(path: str, value):
         (_set("targetPools.0.zones", ["1", "2", "3", "2"]), "targetPools[0].zones", "'2'", "more than once"),
         (_set("targetPools.0.zones", ["1", "1"]), "targetPools[0].zones", "'1'", "more than once"),
         (_set("targetPools.0.vmSize", "*"), "targetPools[0].vmSize", "'*'", "Azure VM size"),
-        (_set("workloads.0.name", "a" * 59), "workloads[0].name", "'aaaa", "'<name>-spin'"),
+        (_set("workloads.0.name", "a" * 64), "workloads[0].name", "'aaaa", "at most 63 lowercase letters"),
         (
             _set(
                 "workloads.0.resources",
@@ -398,3 +398,42 @@ def test_a_flood_of_problems_is_cut_after_the_first_hundred():
     assert problems[-1].startswith("and ") and problems[-1].endswith(
         " more problems; fix the ones above first"
     )
+
+
+@pytest.mark.parametrize(
+    "namespace", ["kube-system", "kube-anything", "default", "calico-system", "aks-command"]
+)
+@pytest.mark.parametrize("adopt", [False, True])
+def test_the_shim_namespace_is_never_one_kubernetes_or_aks_owns(namespace, adopt):
+    """Labelled pod-security privileged for the installer: adopting it would not change that."""
+    raw = _with(_set("shim", {"namespace": namespace, "adoptExisting": {"namespace": adopt}}))
+    (line,) = _problems(raw)
+    assert line.startswith("shim.namespace: is a namespace Kubernetes (default, kube-*) or AKS (")
+    assert "labels it pod-security privileged for the installer" in line
+    assert line.endswith(f"(got '{namespace}')")
+
+
+def test_the_shim_namespace_is_never_one_the_config_uses_for_anything_else():
+    """`web` is a workload's namespace, `gateway-system` a gateway's, `monitoring` the PrometheusRule's."""
+
+    def shared(namespace: str, adopt: bool = False):
+        raw = _with(_set("shim", {"namespace": namespace, "adoptExisting": {"namespace": adopt}}))
+        raw["alerts"] = {"mode": "prometheusOperator", "prometheusOperator": {"namespace": "monitoring"}}
+        return _problems(raw)
+
+    assert shared("web") == [
+        "shim.namespace: is also the namespace of workloads[0]; the shim needs a namespace of its own: "
+        "prepare creates it and labels it pod-security privileged for the installer (adoptExisting.namespace "
+        "would import it, and label it all the same), e.g. wasm-shim-system (got 'web')"
+    ]
+    assert shared("shop", adopt=True)[0].startswith(
+        "shim.namespace: is also the namespace of workloads[1], workloads[2];"
+    )
+    assert shared("gateway-system")[0].startswith(
+        "shim.namespace: is also the namespace of workloads[1].gateway;"
+    )
+    assert shared("monitoring")[0].startswith(
+        "shim.namespace: is also the namespace of alerts.prometheusOperator;"
+    )
+    # With Azure Monitor alerts (the reference's) no PrometheusRule lives in `monitoring`.
+    assert parse_config(_with(_set("shim.namespace", "monitoring"))).shim.namespace == "monitoring"

@@ -112,8 +112,8 @@ def test_legacy_pool_is_the_same_read_only_adoption_until_decommission(pulumi_ru
 def test_decommission_removes_the_legacy_pool_and_deployments_only(pulumi_run):
     registered = pulumi_run(load_raw(phase_path(Phase.DECOMMISSION))).custom()
     assert "legacy-pool-wasipool" not in registered
-    assert not [n for n in registered if n.endswith(("-legacy-deployment", "-legacy-replicas"))]
-    services = [r for n, r in registered.items() if n.endswith("-legacy-service")]
+    assert not [n for n in registered if n.endswith(("/legacy-deployment", "/legacy-replicas"))]
+    services = [r for n, r in registered.items() if n.endswith("/legacy-service")]
     assert len(services) == 3 and all(s.protect for s in services)
 
 

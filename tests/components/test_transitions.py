@@ -23,29 +23,29 @@ SHIM = {
 
 
 def _new(prefix: str, *kinds: str) -> set[str]:
-    return {f"{prefix}-{kind}" for kind in kinds or NEW_SIDE}
+    return {f"{prefix}/wasm-{kind}" for kind in kinds or NEW_SIDE}
 
 
 LEGACY_DEPLOYMENTS = {
-    f"{w}-legacy-deployment" for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")
+    f"{w}/legacy-deployment" for w in ("web/hello-spin", "shop/orders-api", "shop/inventory")
 }
-WORKLOADS = ("web-hello-spin", "shop-orders-api", "shop-inventory")
-REPLICAS_PATCHES = {f"{w}-legacy-replicas" for w in WORKLOADS}
-SELECTOR_PATCHES = {f"{w}-legacy-selector" for w in WORKLOADS}
+WORKLOADS = ("web/hello-spin", "shop/orders-api", "shop/inventory")
+REPLICAS_PATCHES = {f"{w}/legacy-replicas" for w in WORKLOADS}
+SELECTOR_PATCHES = {f"{w}/legacy-selector" for w in WORKLOADS}
 VERIFICATION = {
-    f"{w}-verify-{kind}"
+    f"{w}/verify-{kind}"
     for w in WORKLOADS
     for kind in ("service-account", "role", "role-binding", "result", "job")
 } | {"verify-script-web", "verify-script-shop"}
-VERIFICATION_JOBS = {f"{w}-verify-job" for w in WORKLOADS}
+VERIFICATION_JOBS = {f"{w}/verify-job" for w in WORKLOADS}
 
 BASELINE, PREPARE, CUTOVER, DECOMMISSION = (
     phase_path(phase) for phase in (Phase.BASELINE, Phase.PREPARE, Phase.CUTOVER, Phase.DECOMMISSION)
 )
 PARALLEL_10, PARALLEL_50, PARALLEL_90 = (phase_path(Phase.PARALLEL, weight) for weight in (10, 50, 90))
 # Parallel workloads with the default split: their new replicas follow the weight.
-WEIGHTED = {"web-hello-spin-deployment", "shop-inventory-deployment"}
-SPLIT_LEGACY = {"web-hello-spin-legacy-replicas", "shop-inventory-legacy-replicas"}
+WEIGHTED = {"web/hello-spin/wasm-deployment", "shop/inventory/wasm-deployment"}
+SPLIT_LEGACY = {"web/hello-spin/legacy-replicas", "shop/inventory/legacy-replicas"}
 
 # (from, to) -> (created, changed, deleted), by logical name: the whole reference walk. The adopted
 # legacy Deployments and Services never change: only their patches do.
@@ -54,8 +54,8 @@ FORWARD = {
         {
             "target-pool-spinpool",
             *SHIM,
-            *_new("web-hello-spin"),
-            "shop-orders-api-route",
+            *_new("web/hello-spin"),
+            "shop/orders-api/route",
             *REPLICAS_PATCHES,
             *SELECTOR_PATCHES,
             "alerts-rule-group",
@@ -64,14 +64,14 @@ FORWARD = {
         set(),
     ),
     (PREPARE, PARALLEL_10): (
-        _new("shop-orders-api") | _new("shop-inventory") | VERIFICATION,
-        {"web-hello-spin-deployment", "shop-orders-api-route"},
+        _new("shop/orders-api") | _new("shop/inventory") | VERIFICATION,
+        {"web/hello-spin/wasm-deployment", "shop/orders-api/route"},
         set(),
     ),
     # A traffic step moves only the weight: the route's split and the bounded default split, which
     # trades legacy pods for new ones (10 % → 50 %: 2 legacy + 1 new → 1 + 1; 50 % → 90 %: 1 + 2).
-    (PARALLEL_10, PARALLEL_50): (set(), SPLIT_LEGACY | {"shop-orders-api-route"}, set()),
-    (PARALLEL_50, PARALLEL_90): (set(), WEIGHTED | {"shop-orders-api-route"}, set()),
+    (PARALLEL_10, PARALLEL_50): (set(), SPLIT_LEGACY | {"shop/orders-api/route"}, set()),
+    (PARALLEL_50, PARALLEL_90): (set(), WEIGHTED | {"shop/orders-api/route"}, set()),
     # The phase is part of the verification Job's template: cutover runs a fresh check.
     (PARALLEL_90, CUTOVER): (
         set(),
@@ -79,12 +79,12 @@ FORWARD = {
         REPLICAS_PATCHES
         | SELECTOR_PATCHES
         | VERIFICATION_JOBS
-        | {"shop-orders-api-route", "shop-orders-api-deployment"},
+        | {"shop/orders-api/route", "shop/orders-api/wasm-deployment"},
         set(),
     ),
     (CUTOVER, DECOMMISSION): (
         set(),
-        {"shop-orders-api-route"},
+        {"shop/orders-api/route"},
         LEGACY_DEPLOYMENTS | REPLICAS_PATCHES | {"legacy-pool-wasipool"} | VERIFICATION,
     ),
 }
@@ -139,25 +139,27 @@ def test_backward_step_restores_the_earlier_phase(pulumi_run, registered, start,
 def test_rollback_from_cutover_brings_legacy_pods_back_before_traffic_moves(pulumi_run, registered):
     parallel = _registered(pulumi_run, registered, PARALLEL_50)
     for workload in WORKLOADS:
-        legacy = parallel[f"{workload}-legacy-replicas"]
+        legacy = parallel[f"{workload}/legacy-replicas"]
         legacy_urn_tail = f"{legacy.type}::{legacy.name}"
-        movers = [f"{workload}-legacy-selector"]
-        if workload == "shop-orders-api":
-            movers.append("shop-orders-api-route")
+        movers = [f"{workload}/legacy-selector"]
+        if workload == "shop/orders-api":
+            movers.append("shop/orders-api/route")
         for name in movers:
             assert any(d.endswith(legacy_urn_tail) for d in parallel[name].dependencies), name
         # Going forward the split's scale-down waits for the new pods instead: no capacity dip.
-        new = f"kubernetes:apps/v1:Deployment::{workload}-deployment"
+        new = f"kubernetes:apps/v1:Deployment::{workload}/wasm-deployment"
         assert any(d.endswith(new) for d in legacy.dependencies)
 
 
 def test_cutover_scales_legacy_down_only_after_the_new_side_is_ready(pulumi_run, registered):
     cutover = _registered(pulumi_run, registered, CUTOVER)
     for workload in WORKLOADS:
-        dependencies = cutover[f"{workload}-legacy-replicas"].dependencies
-        assert any(d.endswith(f"kubernetes:apps/v1:Deployment::{workload}-deployment") for d in dependencies)
+        dependencies = cutover[f"{workload}/legacy-replicas"].dependencies
         assert any(
-            d.endswith(f"kubernetes:core/v1:ServicePatch::{workload}-legacy-selector") for d in dependencies
+            d.endswith(f"kubernetes:apps/v1:Deployment::{workload}/wasm-deployment") for d in dependencies
+        )
+        assert any(
+            d.endswith(f"kubernetes:core/v1:ServicePatch::{workload}/legacy-selector") for d in dependencies
         )
 
 
@@ -181,27 +183,27 @@ def test_cutover_changes_nothing_legacy_before_the_verification_passes(pulumi_ru
     cutover = _registered(pulumi_run, registered, CUTOVER)
     job_type = "kubernetes:batch/v1:Job"
     for workload in WORKLOADS:
-        job = f"{workload}-verify-job"
-        gated = [f"{workload}-legacy-replicas", f"{workload}-legacy-selector"]
-        if workload == "shop-orders-api":
-            gated.append("shop-orders-api-route")
+        job = f"{workload}/verify-job"
+        gated = [f"{workload}/legacy-replicas", f"{workload}/legacy-selector"]
+        if workload == "shop/orders-api":
+            gated.append("shop/orders-api/route")
         for name in gated:
             assert _depends_on(cutover[name], job_type, job), name
         # The check itself waits for the new side only, so it runs before anything legacy changes.
-        assert _depends_on(cutover[job], "kubernetes:apps/v1:Deployment", f"{workload}-deployment")
+        assert _depends_on(cutover[job], "kubernetes:apps/v1:Deployment", f"{workload}/wasm-deployment")
         assert not any("legacy" in d.rsplit("::", 1)[-1] or "route" in d for d in cutover[job].dependencies)
 
 
 def test_parallel_verifies_after_the_split_has_settled(pulumi_run, registered):
     parallel = _registered(pulumi_run, registered, PARALLEL_50)
     for workload in WORKLOADS:
-        job = parallel[f"{workload}-verify-job"]
+        job = parallel[f"{workload}/verify-job"]
         # The legacy side's capacity is its replicas patch; the adopted Deployment itself never changes.
-        assert _depends_on(job, "kubernetes:apps/v1:DeploymentPatch", f"{workload}-legacy-replicas")
-        assert _depends_on(job, "kubernetes:apps/v1:Deployment", f"{workload}-deployment")
+        assert _depends_on(job, "kubernetes:apps/v1:DeploymentPatch", f"{workload}/legacy-replicas")
+        assert _depends_on(job, "kubernetes:apps/v1:Deployment", f"{workload}/wasm-deployment")
         assert not any(
-            d.endswith(f"::{workload}-verify-job")
-            for d in parallel[f"{workload}-legacy-replicas"].dependencies
+            d.endswith(f"::{workload}/verify-job")
+            for d in parallel[f"{workload}/legacy-replicas"].dependencies
         )
 
 

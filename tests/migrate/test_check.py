@@ -287,7 +287,7 @@ def test_scheduling_problem(project_dir, capsys):
     assert code == 1
     assert out == [
         f"{project_dir / 'stack.yaml'}: scheduling: Deployment web/hello-spin: no node of any pool can "
-        "run it in phase baseline"
+        "run it in phase baseline (wasipool: nodeSelector disk=ssd (the pool has no such label))"
     ]
 
 

@@ -12,6 +12,7 @@ import yaml
 
 from components.config import PROJECT, Phase
 from migrate.__main__ import main
+from tests.components.test_naming import Spec, raw_with
 from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
 
 PAIRS = list(itertools.pairwise(PHASE_FILES))
@@ -55,15 +56,15 @@ def test_prepare_creates_the_shim_and_restarts_containerd(capsys):
 
 def test_cutover_scales_legacy_to_zero(capsys):
     _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), phase_path(Phase.CUTOVER))
-    line = row(out, "shop-orders-api-legacy-replicas")
+    line = row(out, "shop/orders-api/legacy-replicas")
     assert (
         line.startswith("| update | Deployment shop/orders-api (patch)") and "`spec.replicas`: 3 → 0" in line
     )
-    assert "shop-orders-api-legacy-deployment" not in out  # the adopted Deployment itself never changes
+    assert "shop/orders-api/legacy-deployment" not in out  # the adopted Deployment itself never changes
     risks = out.split("#### Risks")[1].split("#### Changes")[0]
     assert "Replicas drop to zero" in risks
-    for name in ("web-hello-spin", "shop-orders-api", "shop-inventory"):
-        assert f"`{name}-legacy-replicas`" in risks
+    for name in ("web/hello-spin", "shop/orders-api", "shop/inventory"):
+        assert f"`{name}/legacy-replicas`" in risks
     assert "`shop/orders-api` 50% → 100%" in out
     assert "<details><summary>update Deployment shop/orders-api (patch)" in out
     assert "-  replicas: 3\n+  replicas: 0" in out
@@ -81,11 +82,11 @@ def test_decommission_deletes_pool_and_prints_unprotect_lines(capsys):
     assert (
         "pulumi state unprotect 'urn:pulumi:prod::aks-wasm-migration::aks-wasm-migration:index:"
         "MigrationPhase$aks-wasm-migration:index:LegacyWorkload$kubernetes:apps/v1:Deployment"
-        "::shop-orders-api-legacy-deployment'"
+        "::shop/orders-api/legacy-deployment'"
     ) in out
     assert out.count("pulumi state unprotect '") == 4
     # The replicas patches go with their Deployments and are retained: no relinquish, no pods back.
-    assert row(out, "web-hello-spin-legacy-replicas").endswith("| retained: its fields stay as they are |")
+    assert row(out, "web/hello-spin/legacy-replicas").endswith("| retained: its fields stay as they are |")
 
 
 def test_stack_defaults_to_a_placeholder(capsys):
@@ -161,9 +162,30 @@ def test_output_stays_under_the_limit_and_says_what_was_left_out(project_dir, ca
     # Each workload's legacy Deployment (to 0) and new one (from its share of the split to the target).
     assert out.count("| update | Deployment web/app-") == 120
     assert out.count("| update | Service web/app-") == 60
-    assert "`web-app-059-legacy-replicas`" in out.split("#### Risks")[1]
+    assert "`web/app-059/legacy-replicas`" in out.split("#### Risks")[1]
     code, full = run_diff(capsys, source, target, "--max-chars", "0")
     assert len(full) > 60_000 and "Left out" not in full
+
+
+@pytest.mark.parametrize("phase", [Phase.BASELINE, Phase.PARALLEL, Phase.CUTOVER])
+def test_a_workload_whose_dashed_name_matches_another_is_never_paired_with_it(project_dir, capsys, phase):
+    """`web-api/orders` and `web/api-orders` once shared every Pulumi name, so adding the second showed as
+    updates of the first (`metadata.name` orders -> api-orders). Now it is only creates, and removing it
+    only deletes."""
+    orders = Spec("web-api", "orders", "orders", gateway=True)
+    twin = Spec("web", "api-orders", "api-orders", gateway=True)
+    off = {"alerts": {"mode": "off"}}  # the alert rules' namespace lists would change, rightly
+    one = write_stack(project_dir / "one.yaml", {**raw_with(project_dir, [orders], phase), **off})
+    both = write_stack(project_dir / "both.yaml", {**raw_with(project_dir, [orders, twin], phase), **off})
+    for source, target, action in ((one, both, "create"), (both, one, "delete")):
+        code, out = run_diff(capsys, source, target)
+        assert code == 0
+        rows = [line for line in out.split("#### Risks")[0].splitlines() if line.startswith("| ")][2:]
+        assert rows, out
+        for line in rows:
+            assert line.startswith(f"| {action} |"), line
+            assert "web-api" not in line, line  # nothing of the first workload moves
+            assert "web/api-orders/" in line or "`verify-script-web`" in line, line
 
 
 def test_bad_input(tmp_path, capsys):
@@ -185,7 +207,7 @@ def test_cutover_says_the_verification_gates_the_legacy_changes(capsys):
     assert "Gated by verification:" in risks
     for job in ("web/hello-spin-verify", "shop/orders-api-verify", "shop/inventory-verify"):
         assert f"Job {job}" in risks
-    assert row(out, "web-hello-spin-verify-job").endswith("| forced by `spec.template` |")
+    assert row(out, "web/hello-spin/verify-job").endswith("| forced by `spec.template` |")
     assert "the old Job is deleted and the check runs again" in risks
     _, back = run_diff(capsys, phase_path(Phase.CUTOVER), phase_path(Phase.PARALLEL, 50))
     assert "Gated by verification" not in back

@@ -441,8 +441,8 @@ def test_names_are_revalidated_before_they_become_paths():
     items.append(bad)
     result = build_inventory(items, node_pools(), CLUSTER, "prod")
     assert by_key(result)["Deployment web/../../etc"]["reason"] == (
-        "not migrated: web/../../etc is not a name the config accepts (a DNS label; a workload name at most "
-        "58 characters, as its new pods are labelled <name>-spin)"
+        "not migrated: web/../../etc is not a name the config accepts (namespace and name must be DNS-1123 "
+        "labels: at most 63 lowercase letters, digits and '-')"
     )
     assert all(".." not in path for path in result.exports)
 

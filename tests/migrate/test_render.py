@@ -120,7 +120,7 @@ def test_lifecycle_annotations_in_comments(tmp_path):
     assert "#   ignore_changes: count" in azure  # the autoscaled target pool
     patches = (tmp_path / "patches.yaml").read_text()
     assert (
-        "#   retain_on_delete:" in patches and "#   deleted_with: web-hello-spin-legacy-deployment" in patches
+        "#   retain_on_delete:" in patches and "#   deleted_with: web/hello-spin/legacy-deployment" in patches
     )
     assert "/agentPools/wasipool" in azure
 
@@ -134,13 +134,13 @@ def test_decommission_lists_what_the_phase_deletes(tmp_path):
         [
             "legacy-pool-wasipool",
             *(
-                f"{w}-legacy-{kind}"
-                for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")
+                f"{w}/legacy-{kind}"
+                for w in ("web/hello-spin", "shop/orders-api", "shop/inventory")
                 for kind in ("deployment", "replicas")
             ),
             *(
-                f"{w}-verify-{kind}"
-                for w in ("web-hello-spin", "shop-orders-api", "shop-inventory")
+                f"{w}/verify-{kind}"
+                for w in ("web/hello-spin", "shop/orders-api", "shop/inventory")
                 for kind in verification
             ),
             "verify-script-shop",

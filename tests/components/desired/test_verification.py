@@ -15,7 +15,7 @@ from components.migration import load_migration
 from components.schemas import KUBERNETES_VERSIONS, schema_problems
 from tests.conftest import load_raw, phase_path
 
-WORKLOADS = ("web-hello-spin", "shop-orders-api", "shop-inventory")
+WORKLOADS = ("web/hello-spin", "shop/orders-api", "shop/inventory")
 KINDS = {
     "service-account": "ServiceAccount",
     "role": "Role",
@@ -42,8 +42,8 @@ def _state(index: int, change=None):
     return migration, build_desired_state(migration)
 
 
-def _settings(state, workload: str = "web-hello-spin") -> dict:
-    container = state.by_name()[f"{workload}-verify-job"].inputs["spec"]["template"]["spec"]["containers"][0]
+def _settings(state, workload: str = "web/hello-spin") -> dict:
+    container = state.by_name()[f"{workload}/verify-job"].inputs["spec"]["template"]["spec"]["containers"][0]
     return json.loads(next(e["value"] for e in container["env"] if e["name"] == "VERIFY_SETTINGS"))
 
 
@@ -53,12 +53,12 @@ def test_verification_runs_while_both_sides_exist(index, present):
     names = {spec.name for spec in state.resources}
     for workload in WORKLOADS:
         for suffix, kind in KINDS.items():
-            name = f"{workload}-verify-{suffix}"
+            name = f"{workload}/verify-{suffix}"
             assert (name in names) is present, name
             if present:
                 assert state.by_name()[name].inputs["kind"] == kind
         assert verification_gate(migration.config, migration.workloads[0]) == (
-            ("web-hello-spin-verify-job",) if present else ()
+            ("web/hello-spin/verify-job",) if present else ()
         )
     # The script once per namespace, mounted by every Job there.
     for namespace in ("web", "shop"):
@@ -77,7 +77,7 @@ def test_disabled_only_when_the_config_says_so():
     migration, state = _state(3, lambda raw: raw["verification"].update(enabled=False))
     assert not [spec for spec in state.resources if "-verify-" in spec.name]
     assert verification_gate(migration.config, migration.workloads[0]) == ()
-    assert "web-hello-spin-verify-job" not in state.by_name()["web-hello-spin-legacy-deployment"].depends_on
+    assert "web/hello-spin/verify-job" not in state.by_name()["web/hello-spin/legacy-deployment"].depends_on
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
@@ -87,7 +87,7 @@ def test_every_verification_object_passes_the_strict_schema(version):
     assert len(objects) == 5 * len(WORKLOADS) + 2  # and one script per namespace
     for manifest in objects:
         assert schema_problems(manifest, version) == [], manifest["metadata"]["name"]
-    broken = copy.deepcopy(state.by_name()["web-hello-spin-verify-job"].inputs)
+    broken = copy.deepcopy(state.by_name()["web/hello-spin/verify-job"].inputs)
     broken["spec"]["template"]["spec"]["containers"][0]["imagePullPolcy"] = "Always"
     assert schema_problems(broken, version) == [
         f"Job web/hello-spin-verify (Kubernetes {version}): spec.template.spec.containers[0]: Additional "
@@ -97,7 +97,7 @@ def test_every_verification_object_passes_the_strict_schema(version):
 
 def test_job_runs_the_pinned_image_without_privileges_and_fails_fast():
     _, state = _state(2)
-    job = state.by_name()["web-hello-spin-verify-job"].inputs
+    job = state.by_name()["web/hello-spin/verify-job"].inputs
     assert job["metadata"]["namespace"] == "web"
     assert job["metadata"]["annotations"]["pulumi.com/replaceUnready"] == "true"
     assert job["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] == "660"
@@ -132,7 +132,7 @@ def test_the_image_is_configurable_and_always_by_digest():
         "digest": digest,
     }
     _, state = _state(2, lambda raw: raw["verification"].update(image=image))
-    container = state.by_name()["shop-inventory-verify-job"].inputs["spec"]["template"]["spec"]["containers"][
+    container = state.by_name()["shop/inventory/verify-job"].inputs["spec"]["template"]["spec"]["containers"][
         0
     ]
     assert container["image"] == f"contosoacr.azurecr.io/mirror/python:3.12@{digest}"
@@ -140,7 +140,7 @@ def test_the_image_is_configurable_and_always_by_digest():
 
 def test_role_is_least_privilege():
     _, state = _state(2)
-    role = state.by_name()["shop-orders-api-verify-role"].inputs
+    role = state.by_name()["shop/orders-api/verify-role"].inputs
     assert role["metadata"]["namespace"] == "shop"
     assert role["rules"] == [
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
@@ -152,7 +152,7 @@ def test_role_is_least_privilege():
             "verbs": ["get", "patch"],
         },
     ]
-    binding = state.by_name()["shop-orders-api-verify-role-binding"].inputs
+    binding = state.by_name()["shop/orders-api/verify-role-binding"].inputs
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
         "kind": "Role",
@@ -166,7 +166,7 @@ def test_role_is_least_privilege():
 
 def test_the_result_configmap_belongs_to_the_job():
     _, state = _state(2)
-    result = state.by_name()["web-hello-spin-verify-result"]
+    result = state.by_name()["web/hello-spin/verify-result"]
     assert "data" not in result.inputs and result.ignore_changes == ("data",)
     assert result.inputs["metadata"]["name"] == "hello-spin-verification"
 
@@ -185,13 +185,15 @@ def test_sides_are_told_apart_by_labels_and_runtime_class():
         "runtimeClass": "wasm-spin",
         "port": 80,
     }
-    new_labels = state.by_name()["web-hello-spin-deployment"].inputs["spec"]["template"]["metadata"]["labels"]
+    new_labels = state.by_name()["web/hello-spin/wasm-deployment"].inputs["spec"]["template"]["metadata"][
+        "labels"
+    ]
     assert new_labels["app"] == "hello-spin" and new_labels["app.kubernetes.io/instance"] == "hello-spin-spin"
     assert settings["paths"] == ["/hello"]  # the probe path by default
-    orders = _settings(state, "shop-orders-api")
+    orders = _settings(state, "shop/orders-api")
     assert orders["legacy"]["port"] == orders["new"]["port"] == "http"  # a named targetPort, resolved per pod
     # The SpiderLightning app listened on slight's 3000; its Spin rebuild listens on 80.
-    inventory = _settings(state, "shop-inventory")
+    inventory = _settings(state, "shop/inventory")
     assert (inventory["legacy"]["port"], inventory["new"]["port"]) == (3000, 80)
 
 
@@ -201,7 +203,7 @@ def test_configured_paths_thresholds_and_rate_reach_the_script():
         raw["verification"]["thresholds"]["maxP95Ratio"] = 1.2
 
     _, state = _state(2, change)
-    settings = _settings(state, "shop-inventory")
+    settings = _settings(state, "shop/inventory")
     assert settings["paths"] == ["/", "/api/items"]
     assert settings["requestsPerSecond"] == 2
     assert settings["thresholds"] == {
@@ -217,7 +219,7 @@ def test_each_phase_and_each_settings_change_runs_a_fresh_check():
     the settings and the script's digest."""
 
     def template(state):
-        return state.by_name()["web-hello-spin-verify-job"].inputs["spec"]["template"]
+        return state.by_name()["web/hello-spin/verify-job"].inputs["spec"]["template"]
 
     parallel, cutover = template(_state(2)[1]), template(_state(3)[1])
     phases = (
@@ -239,10 +241,10 @@ def test_each_phase_and_each_settings_change_runs_a_fresh_check():
 
 def test_jobs_wait_for_the_script_of_their_namespace():
     _, state = _state(2)
-    assert "verify-script-shop" in state.by_name()["shop-orders-api-verify-job"].depends_on
-    assert "verify-script-web" in state.by_name()["web-hello-spin-verify-job"].depends_on
+    assert "verify-script-shop" in state.by_name()["shop/orders-api/verify-job"].depends_on
+    assert "verify-script-web" in state.by_name()["web/hello-spin/verify-job"].depends_on
     order = [spec.name for spec in state.resources]
-    assert order.index("verify-script-web") < order.index("web-hello-spin-verify-job")
+    assert order.index("verify-script-web") < order.index("web/hello-spin/verify-job")
 
 
 def test_label_selectors_render_as_the_api_expects():

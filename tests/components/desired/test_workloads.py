@@ -34,9 +34,9 @@ def _exported(path: str, kind: str) -> dict:
 
 
 LEGACY = {
-    "web-hello-spin": "manifests/legacy/web/hello-spin.yaml",
-    "shop-orders-api": "manifests/legacy/shop/orders-api.yaml",
-    "shop-inventory": "manifests/legacy/shop/inventory.yaml",
+    "web/hello-spin": "manifests/legacy/web/hello-spin.yaml",
+    "shop/orders-api": "manifests/legacy/shop/orders-api.yaml",
+    "shop/inventory": "manifests/legacy/shop/inventory.yaml",
 }
 
 
@@ -51,8 +51,8 @@ def test_legacy_objects_are_adopted_exactly_as_exported_and_never_applied(phase)
     ever applies a legacy pod template, whatever the phase."""
     state = _at(phase)
     for prefix, path in LEGACY.items():
-        deployment = state.by_name().get(f"{prefix}-legacy-deployment")
-        service = state.by_name()[f"{prefix}-legacy-service"]
+        deployment = state.by_name().get(f"{prefix}/legacy-deployment")
+        service = state.by_name()[f"{prefix}/legacy-service"]
         assert service.inputs == _exported(path, "Service")
         assert service.ignore_changes == ("*",) and service.protect
         if phase is Phase.DECOMMISSION:
@@ -62,12 +62,12 @@ def test_legacy_objects_are_adopted_exactly_as_exported_and_never_applied(phase)
         assert deployment.ignore_changes == ("*",) and deployment.protect
         exported_template = deployment.inputs["spec"]["template"]
         for spec in state.resources:
-            if spec.name != f"{prefix}-legacy-deployment":
+            if spec.name != f"{prefix}/legacy-deployment":
                 assert (spec.inputs.get("spec") or {}).get("template") != exported_template, spec.name
 
 
 # Legacy replicas the bounded default split keeps at 50 %; orders-api splits through its HTTPRoute.
-PARALLEL_50_LEGACY = {"web-hello-spin": 1, "shop-orders-api": 3, "shop-inventory": 1}
+PARALLEL_50_LEGACY = {"web/hello-spin": 1, "shop/orders-api": 3, "shop/inventory": 1}
 
 
 @pytest.mark.parametrize("phase", list(Phase))
@@ -77,7 +77,7 @@ def test_patches_carry_only_the_fields_they_own(phase):
     for prefix, path in LEGACY.items():
         exported = _exported(path, "Deployment")
         identity = {"name": exported["metadata"]["name"], "namespace": exported["metadata"]["namespace"]}
-        replicas = state.by_name().get(f"{prefix}-legacy-replicas")
+        replicas = state.by_name().get(f"{prefix}/legacy-replicas")
         if phase not in expected_replicas:
             assert replicas is None
         else:
@@ -91,19 +91,19 @@ def test_patches_carry_only_the_fields_they_own(phase):
                 "spec": {"replicas": want},
             }
             assert replicas.type == "kubernetes:apps/v1:DeploymentPatch"
-            assert replicas.retain_on_delete and replicas.deleted_with == f"{prefix}-legacy-deployment"
-        selector = state.by_name().get(f"{prefix}-legacy-selector")
+            assert replicas.retain_on_delete and replicas.deleted_with == f"{prefix}/legacy-deployment"
+        selector = state.by_name().get(f"{prefix}/legacy-selector")
         if phase is Phase.BASELINE:
             assert selector is None
             continue
         assert selector.type == "kubernetes:core/v1:ServicePatch"
         assert set(selector.inputs["spec"]) == {"selector"}
-        assert selector.retain_on_delete and selector.deleted_with == f"{prefix}-legacy-service"
+        assert selector.retain_on_delete and selector.deleted_with == f"{prefix}/legacy-service"
 
 
 def test_new_deployment_is_translated_onto_the_new_runtime_class():
     state = _state(Phase.PARALLEL, 50)
-    orders = _inputs(state, "shop-orders-api-deployment")
+    orders = _inputs(state, "shop/orders-api/wasm-deployment")
     pod = orders["spec"]["template"]["spec"]
     assert pod["runtimeClassName"] == "wasm-spin"
     assert "nodeSelector" not in pod  # kubernetes.azure.com/wasmtime-spin-v1 dropped: the class schedules
@@ -120,36 +120,36 @@ def test_new_deployment_is_translated_onto_the_new_runtime_class():
     assert orders["metadata"]["name"] == "orders-api-spin"
     assert orders["metadata"]["labels"]["app.kubernetes.io/part-of"] == "aks-wasm-migration"
 
-    hello = _inputs(state, "web-hello-spin-deployment")["spec"]["template"]["spec"]["containers"][0]
+    hello = _inputs(state, "web/hello-spin/wasm-deployment")["spec"]["template"]["spec"]["containers"][0]
     assert hello["image"] == "ghcr.io/spinkube/containerd-shim-spin/examples/spin-rust-hello:v0.15.1"
     assert hello["readinessProbe"]["httpGet"] == {"path": "/hello", "port": 80}
-    inventory = _inputs(state, "shop-inventory-deployment")["spec"]["template"]["spec"]["containers"][0]
+    inventory = _inputs(state, "shop/inventory/wasm-deployment")["spec"]["template"]["spec"]["containers"][0]
     assert inventory["livenessProbe"]["httpGet"] == {"path": "/health", "port": 80}
 
 
 def test_new_selector_matches_only_new_pods():
     state = _state(Phase.PARALLEL, 50)
     for prefix, path in LEGACY.items():
-        selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
+        selector = _inputs(state, f"{prefix}/wasm-deployment")["spec"]["selector"]["matchLabels"]
         legacy_labels = _exported(path, "Deployment")["spec"]["template"]["metadata"]["labels"]
-        new_labels = _inputs(state, f"{prefix}-deployment")["spec"]["template"]["metadata"]["labels"]
+        new_labels = _inputs(state, f"{prefix}/wasm-deployment")["spec"]["template"]["metadata"]["labels"]
         assert selector.items() <= new_labels.items()
         assert not selector.items() <= legacy_labels.items()
-        pdb = _inputs(state, f"{prefix}-pdb")
+        pdb = _inputs(state, f"{prefix}/wasm-pdb")
         assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": selector}}
-        assert _inputs(state, f"{prefix}-service")["spec"]["selector"] == selector
+        assert _inputs(state, f"{prefix}/wasm-service")["spec"]["selector"] == selector
 
 
 def test_prepare_runs_only_the_canary_outside_production_traffic():
     state = _state(Phase.PREPARE)
-    hello = _inputs(state, "web-hello-spin-deployment")
+    hello = _inputs(state, "web/hello-spin/wasm-deployment")
     assert hello["spec"]["replicas"] == 1
     labels = hello["spec"]["template"]["metadata"]["labels"]
     assert "app" not in labels  # the production Service selects app=hello-spin
-    assert _inputs(state, "web-hello-spin-service")["spec"]["type"] == "ClusterIP"
-    assert _inputs(state, "shop-orders-api-deployment") is None
-    assert _inputs(state, "shop-inventory-deployment") is None
-    route = _inputs(state, "shop-orders-api-route")
+    assert _inputs(state, "web/hello-spin/wasm-service")["spec"]["type"] == "ClusterIP"
+    assert _inputs(state, "shop/orders-api/wasm-deployment") is None
+    assert _inputs(state, "shop/inventory/wasm-deployment") is None
+    route = _inputs(state, "shop/orders-api/route")
     assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "orders-api", "port": 80, "weight": 100}]
     assert {t.workload: t.new_share_percent for t in state.traffic} == {
         "web/hello-spin": 0,
@@ -160,11 +160,11 @@ def test_prepare_runs_only_the_canary_outside_production_traffic():
 
 def test_parallel_shares_production_traffic_at_the_weight():
     state = _state(Phase.PARALLEL, 50)
-    hello = _inputs(state, "web-hello-spin-deployment")
+    hello = _inputs(state, "web/hello-spin/wasm-deployment")
     assert hello["spec"]["replicas"] == 1  # target 2 at 50 %: 1 legacy + 1 new
-    assert _inputs(state, "web-hello-spin-legacy-replicas")["spec"]["replicas"] == 1
+    assert _inputs(state, "web/hello-spin/legacy-replicas")["spec"]["replicas"] == 1
     assert hello["spec"]["template"]["metadata"]["labels"]["app"] == "hello-spin"
-    route = _inputs(state, "shop-orders-api-route")["spec"]
+    route = _inputs(state, "shop/orders-api/route")["spec"]
     assert route["parentRefs"] == [
         {
             "group": "gateway.networking.k8s.io",
@@ -180,7 +180,9 @@ def test_parallel_shares_production_traffic_at_the_weight():
         {"name": "orders-api", "port": 80, "weight": 50},
         {"name": "orders-api-spin", "port": 80, "weight": 50},
     ]
-    orders_labels = _inputs(state, "shop-orders-api-deployment")["spec"]["template"]["metadata"]["labels"]
+    orders_labels = _inputs(state, "shop/orders-api/wasm-deployment")["spec"]["template"]["metadata"][
+        "labels"
+    ]
     assert "app" not in orders_labels  # exact split: only the HTTPRoute sends it traffic
     assert {t.workload: (t.new_share_percent, t.exact) for t in state.traffic} == {
         "web/hello-spin": (50, False),
@@ -268,12 +270,12 @@ def test_zero_weight_keeps_new_pods_out_of_production():
 def test_cutover_sends_everything_to_new_and_keeps_legacy_at_zero():
     state = _state(Phase.CUTOVER)
     for prefix in LEGACY:
-        assert _inputs(state, f"{prefix}-legacy-replicas")["spec"] == {"replicas": 0}
-        selector = _inputs(state, f"{prefix}-deployment")["spec"]["selector"]["matchLabels"]
-        assert _inputs(state, f"{prefix}-legacy-selector")["spec"] == {"selector": selector}
-    route = _inputs(state, "shop-orders-api-route")["spec"]["rules"][0]["backendRefs"]
+        assert _inputs(state, f"{prefix}/legacy-replicas")["spec"] == {"replicas": 0}
+        selector = _inputs(state, f"{prefix}/wasm-deployment")["spec"]["selector"]["matchLabels"]
+        assert _inputs(state, f"{prefix}/legacy-selector")["spec"] == {"selector": selector}
+    route = _inputs(state, "shop/orders-api/route")["spec"]["rules"][0]["backendRefs"]
     assert [b["weight"] for b in route] == [0, 100]
-    assert _inputs(state, "shop-inventory-deployment")["spec"]["replicas"] == 2
+    assert _inputs(state, "shop/inventory/wasm-deployment")["spec"]["replicas"] == 2
 
 
 def test_rollback_from_cutover_restores_replicas_by_the_patch_never_by_relinquishing():
@@ -283,10 +285,10 @@ def test_rollback_from_cutover_restores_replicas_by_the_patch_never_by_relinquis
     parallel, prepare = _at(Phase.PARALLEL), _at(Phase.PREPARE)
     for prefix, path in LEGACY.items():
         exported = _exported(path, "Deployment")["spec"]["replicas"]
-        assert _inputs(parallel, f"{prefix}-legacy-replicas")["spec"] == {
+        assert _inputs(parallel, f"{prefix}/legacy-replicas")["spec"] == {
             "replicas": PARALLEL_50_LEGACY[prefix]
         }
-        assert _inputs(prepare, f"{prefix}-legacy-replicas")["spec"] == {"replicas": exported}
+        assert _inputs(prepare, f"{prefix}/legacy-replicas")["spec"] == {"replicas": exported}
         assert exported > 1
 
 
@@ -295,29 +297,29 @@ def test_decommission_deletes_legacy_deployments_without_recreating_their_pods()
     replicas back to 1 and start WASI pods) and deleted_with the Deployment."""
     cutover, decommission = _at(Phase.CUTOVER), _at(Phase.DECOMMISSION)
     for prefix in LEGACY:
-        patch = cutover.by_name()[f"{prefix}-legacy-replicas"]
-        assert patch.retain_on_delete and patch.deleted_with == f"{prefix}-legacy-deployment"
-        assert f"{prefix}-legacy-replicas" not in decommission.by_name()
-        assert f"{prefix}-legacy-deployment" not in decommission.by_name()
+        patch = cutover.by_name()[f"{prefix}/legacy-replicas"]
+        assert patch.retain_on_delete and patch.deleted_with == f"{prefix}/legacy-deployment"
+        assert f"{prefix}/legacy-replicas" not in decommission.by_name()
+        assert f"{prefix}/legacy-deployment" not in decommission.by_name()
 
 
 def test_decommission_keeps_the_user_facing_service_selecting_only_new_pods():
     state = _state(Phase.DECOMMISSION)
-    hello = _inputs(state, "web-hello-spin-legacy-service")
-    exported = _exported(LEGACY["web-hello-spin"], "Service")
+    hello = _inputs(state, "web/hello-spin/legacy-service")
+    exported = _exported(LEGACY["web/hello-spin"], "Service")
     assert hello == exported  # adopted as it is; only the patch below changes it
-    assert _inputs(state, "web-hello-spin-legacy-selector")["spec"]["selector"] == {
+    assert _inputs(state, "web/hello-spin/legacy-selector")["spec"]["selector"] == {
         "app.kubernetes.io/instance": "hello-spin-spin",
     }
-    route = _inputs(state, "shop-orders-api-route")["spec"]["rules"][0]["backendRefs"]
+    route = _inputs(state, "shop/orders-api/route")["spec"]["rules"][0]["backendRefs"]
     assert route == [{"name": "orders-api-spin", "port": 80, "weight": 100}]
 
 
 def test_legacy_objects_are_imported_by_namespace_and_name():
     state = _at(Phase.BASELINE)
-    assert state.by_name()["web-hello-spin-legacy-service"].import_id == "web/hello-spin"
-    assert state.by_name()["web-hello-spin-legacy-deployment"].import_id == "web/hello-spin"
-    assert state.by_name()["shop-orders-api-legacy-service"].import_id == "shop/orders-api"
+    assert state.by_name()["web/hello-spin/legacy-service"].import_id == "web/hello-spin"
+    assert state.by_name()["web/hello-spin/legacy-deployment"].import_id == "web/hello-spin"
+    assert state.by_name()["shop/orders-api/legacy-service"].import_id == "shop/orders-api"
 
 
 def test_a_gateway_workload_at_weight_100_keeps_its_legacy_pods_in_parallel():
@@ -331,7 +333,7 @@ def test_a_gateway_workload_at_weight_100_keeps_its_legacy_pods_in_parallel():
 def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
     for step in WALK[1:]:
         for spec in build_desired_state(load_migration(load_raw(step.path))).resources:
-            if spec.name.endswith("-deployment") and not spec.name.endswith("-legacy-deployment"):
+            if spec.name.endswith("/wasm-deployment"):
                 assert {"target-pool-spinpool", "shim-installer", "shim-runtime-class"} <= set(
                     spec.depends_on
                 )
@@ -339,45 +341,49 @@ def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
 
 def test_scale_down_waits_for_new_pods_and_moved_traffic():
     state = _at(Phase.CUTOVER)
-    assert set(state.by_name()["shop-orders-api-legacy-replicas"].depends_on) == {
-        "shop-orders-api-legacy-deployment",
-        "shop-orders-api-legacy-selector",
-        "shop-orders-api-deployment",
-        "shop-orders-api-route",
-        "shop-orders-api-verify-job",  # the verification gate
+    assert set(state.by_name()["shop/orders-api/legacy-replicas"].depends_on) == {
+        "shop/orders-api/legacy-deployment",
+        "shop/orders-api/legacy-selector",
+        "shop/orders-api/wasm-deployment",
+        "shop/orders-api/route",
+        "shop/orders-api/verify-job",  # the verification gate
     }
-    assert set(state.by_name()["web-hello-spin-legacy-selector"].depends_on) == {
-        "web-hello-spin-legacy-service",
-        "web-hello-spin-deployment",
-        "web-hello-spin-verify-job",  # the verification gate
+    assert set(state.by_name()["web/hello-spin/legacy-selector"].depends_on) == {
+        "web/hello-spin/legacy-service",
+        "web/hello-spin/wasm-deployment",
+        "web/hello-spin/verify-job",  # the verification gate
     }
 
 
 def test_in_prepare_legacy_capacity_comes_first():
     """Prepare only keeps (or, rolling back, restores) legacy capacity: the new side waits for it."""
     state = _at(Phase.PREPARE)
-    for name in ("web-hello-spin-deployment", "web-hello-spin-service", "web-hello-spin-legacy-selector"):
-        assert "web-hello-spin-legacy-replicas" in state.by_name()[name].depends_on, name
-    assert "shop-orders-api-legacy-replicas" in state.by_name()["shop-orders-api-route"].depends_on
+    for name in (
+        "web/hello-spin/wasm-deployment",
+        "web/hello-spin/wasm-service",
+        "web/hello-spin/legacy-selector",
+    ):
+        assert "web/hello-spin/legacy-replicas" in state.by_name()[name].depends_on, name
+    assert "shop/orders-api/legacy-replicas" in state.by_name()["shop/orders-api/route"].depends_on
 
 
 def test_in_parallel_the_split_scales_legacy_down_only_once_new_pods_serve():
     """No capacity dip: the bounded split's legacy scale-down waits for the new Deployment (awaited until
     Ready); the route and the check wait for the split; traffic moves back only after legacy returns."""
     state = _at(Phase.PARALLEL)
-    for workload in ("web-hello-spin", "shop-inventory", "shop-orders-api"):
-        replicas = state.by_name()[f"{workload}-legacy-replicas"]
-        assert f"{workload}-deployment" in replicas.depends_on
-        assert f"{workload}-legacy-replicas" not in state.by_name()[f"{workload}-deployment"].depends_on
-        assert f"{workload}-legacy-replicas" in state.by_name()[f"{workload}-legacy-selector"].depends_on
-        assert f"{workload}-legacy-replicas" in state.by_name()[f"{workload}-verify-job"].depends_on
-    assert "shop-orders-api-legacy-replicas" in state.by_name()["shop-orders-api-route"].depends_on
+    for workload in ("web/hello-spin", "shop/inventory", "shop/orders-api"):
+        replicas = state.by_name()[f"{workload}/legacy-replicas"]
+        assert f"{workload}/wasm-deployment" in replicas.depends_on
+        assert f"{workload}/legacy-replicas" not in state.by_name()[f"{workload}/wasm-deployment"].depends_on
+        assert f"{workload}/legacy-replicas" in state.by_name()[f"{workload}/legacy-selector"].depends_on
+        assert f"{workload}/legacy-replicas" in state.by_name()[f"{workload}/verify-job"].depends_on
+    assert "shop/orders-api/legacy-replicas" in state.by_name()["shop/orders-api/route"].depends_on
 
 
 def test_a_spiderlightning_workload_moves_on_its_replacement_image():
-    container = _inputs(_state(Phase.PARALLEL, 50), "shop-inventory-deployment")["spec"]["template"]["spec"][
-        "containers"
-    ][0]
+    container = _inputs(_state(Phase.PARALLEL, 50), "shop/inventory/wasm-deployment")["spec"]["template"][
+        "spec"
+    ]["containers"][0]
     assert container["image"] == "contosoacr.azurecr.io/shop/inventory:3.0.0-spin"
 
 
@@ -411,7 +417,7 @@ WASI_AFFINITY = """        affinity:
 
 def with_affinity(project_dir, affinity: str = WASI_AFFINITY) -> dict:
     text = (
-        (ROOT / LEGACY["web-hello-spin"])
+        (ROOT / LEGACY["web/hello-spin"])
         .read_text()
         .replace(
             "        runtimeClassName: wasmtime-spin-v2\n",
@@ -427,7 +433,7 @@ def with_affinity(project_dir, affinity: str = WASI_AFFINITY) -> dict:
 def test_wasi_node_affinity_is_dropped_and_the_rest_kept(project_dir):
     migration = load_migration(with_affinity(project_dir))
     state = build_desired_state(migration)
-    affinity = _inputs(state, "web-hello-spin-deployment")["spec"]["template"]["spec"]["affinity"]
+    affinity = _inputs(state, "web/hello-spin/wasm-deployment")["spec"]["template"]["spec"]["affinity"]
     assert affinity["nodeAffinity"] == {
         "requiredDuringSchedulingIgnoredDuringExecution": {
             "nodeSelectorTerms": [
@@ -445,7 +451,7 @@ def test_wasi_node_affinity_is_dropped_and_the_rest_kept(project_dir):
     }
     assert affinity["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"] == 50
     assert scheduling_problems(migration.config, state) == []  # legacy pods still pinned, new ones free
-    legacy = _inputs(state, "web-hello-spin-legacy-deployment")["spec"]["template"]["spec"]["affinity"]
+    legacy = _inputs(state, "web/hello-spin/legacy-deployment")["spec"]["template"]["spec"]["affinity"]
     assert (
         legacy["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0][
             "matchExpressions"
@@ -474,13 +480,13 @@ KRUSTLET_POD = """        hostNetwork: true
 
 def test_krustlet_host_network_and_wasi_tolerations_are_dropped_from_new_pods(project_dir):
     state = build_desired_state(load_migration(with_affinity(project_dir, KRUSTLET_POD)))
-    pod = _inputs(state, "web-hello-spin-deployment")["spec"]["template"]["spec"]
+    pod = _inputs(state, "web/hello-spin/wasm-deployment")["spec"]["template"]["spec"]
     assert "hostNetwork" not in pod and "dnsPolicy" not in pod
     assert pod["nodeSelector"] == {"contoso.com/tier": "web"}
     assert pod["tolerations"] == [
         {"key": "contoso.com/maintenance", "operator": "Exists", "effect": "NoSchedule"}
     ]
-    legacy = _inputs(state, "web-hello-spin-legacy-deployment")["spec"]["template"]["spec"]
+    legacy = _inputs(state, "web/hello-spin/legacy-deployment")["spec"]["template"]["spec"]
     assert legacy["hostNetwork"] is True and len(legacy["tolerations"]) == 3
 
 
@@ -499,7 +505,7 @@ def test_importing_the_live_legacy_objects_issues_no_update(phase):
         live = yaml.safe_load((ROOT / path).read_text())["items"]
         for obj in live:
             kind = obj["kind"].lower()
-            spec = state.by_name().get(f"{prefix}-legacy-{kind}")
+            spec = state.by_name().get(f"{prefix}/legacy-{kind}")
             if spec is None:  # decommission: the Deployment is gone
                 continue
             imported = kubernetes_read(obj)
@@ -509,7 +515,7 @@ def test_importing_the_live_legacy_objects_issues_no_update(phase):
 
 
 def test_the_route_waits_until_the_gateway_accepted_it():
-    route = _inputs(_at(Phase.PARALLEL), "shop-orders-api-route")
+    route = _inputs(_at(Phase.PARALLEL), "shop/orders-api/route")
     wait_for = json.loads(route["metadata"]["annotations"]["pulumi.com/waitFor"])
     assert wait_for == [
         'jsonpath={.status.parents[*].conditions[?(@.type=="Accepted")].status}=True',

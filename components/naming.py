@@ -1,0 +1,138 @@
+"""Every name the program derives from a workload: the Pulumi logical names of its components and
+resources, and the Kubernetes names and label values of the objects it creates. One module, so the
+builders, the config checks and the tests all apply the same rule.
+
+Pulumi logical names: `<namespace>/<name>/<role>`, e.g. `web/orders/legacy`, whose resources are
+`<component name>-<resource role>` (`web/orders/legacy-replicas`). Neither a namespace nor a workload
+name can hold a `/` (both are DNS-1123 labels), so `web-api/orders` and `web/api-orders` can never
+share a name, and a role after the second `/` is always one of the fixed words below, never part of a
+workload name. Pulumi puts no rule on the name part of a URN: `urn:pulumi:<stack>::<project>::<type>::
+<name>` is split at the first three `::` only, so the name may hold `/` (pulumi/pulumi
+sdk/go/common/resource/urn.go: NewURN, IsValid, Name use SplitN(..., 4)), and pulumi-kubernetes names
+the resources of its own `yaml.ConfigFile` `<namespace>/<name>` the same way
+(sdk/python/pulumi_kubernetes/yaml/yaml.py _parse_yaml_object).
+
+Kubernetes names: `<base><suffix>` (`orders-spin`), where it fits. Every object name and label value
+the program generates is held to a DNS-1123 label of at most 63 characters: a Service name must be a
+DNS-1035 label (core/validation ValidateServiceName), a Job's name becomes its pods' `job-name` label
+value (batch/validation ValidateGeneratedSelector), and a new Deployment's name is also its pods'
+`app.kubernetes.io/instance` label value. The API server itself takes a Deployment name of up to 253
+(apps/validation ValidateDeploymentName: a DNS-1123 subdomain) and cuts the pod names generated from its
+ReplicaSet's to 58 characters plus 5 random ones (apiserver storage/names generate.go), so 63 is the
+label's limit, not the Deployment's. When `<base><suffix>` is longer, the base is cut and the
+first 8 hex digits of the SHA-256 of the whole name go before the suffix
+(`<base cut>-<8 hex><suffix>`): stable from run to run, still ending in the suffix a reader looks for,
+and distinct for distinct long names (a clash that remains is refused by `object_clashes`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+DNS_LABEL_MAX = 63
+HASH_LENGTH = 8
+
+# The roles of a workload's components; their resources append `-<resource role>`.
+WASM = "wasm"
+LEGACY = "legacy"
+ROUTE = "route"
+VERIFY = "verify"
+
+
+def logical_name(namespace: str, name: str, role: str) -> str:
+    """The Pulumi name of one of a workload's components."""
+    return f"{namespace}/{name}/{role}"
+
+
+def fitted(base: str, suffix: str, limit: int = DNS_LABEL_MAX) -> str:
+    """`base + suffix` within `limit` characters (see the module docstring); `suffix` starts with '-'."""
+    whole = base + suffix
+    if len(whole) <= limit:
+        return whole
+    digest = hashlib.sha256(whole.encode()).hexdigest()[:HASH_LENGTH]
+    kept = base[: limit - len(suffix) - HASH_LENGTH - 1].rstrip("-.")
+    return f"{kept}-{digest}{suffix}"
+
+
+def new_app_name(app: str) -> str:
+    """The new Deployment and its PodDisruptionBudget; also the new pods' instance label value."""
+    return fitted(app, "-spin")
+
+
+def new_service_name(legacy_service: str) -> str:
+    """The new ClusterIP Service beside the legacy one."""
+    return fitted(legacy_service, "-spin")
+
+
+def route_name(app: str) -> str:
+    """The migration's HTTPRoute."""
+    return fitted(app, "-migration")
+
+
+def verify_name(app: str) -> str:
+    """The verification Job, its ServiceAccount, Role and RoleBinding, and its label value."""
+    return fitted(app, "-verify")
+
+
+def verification_result_name(app: str) -> str:
+    """The ConfigMap the verification Job writes its summary to."""
+    return fitted(app, "-verification")
+
+
+@dataclass(frozen=True)
+class NamedObject:
+    """A namespaced Kubernetes object a workload's config makes the program create or adopt."""
+
+    kind: str
+    namespace: str
+    name: str
+    role: str  # how a message calls it: "legacy Service", "new Deployment", ...
+    source: str = "name"  # the workload's key its name comes from: `name`, or the exported `manifest`
+
+
+def workload_objects(namespace: str, app: str, legacy_service: str) -> list[NamedObject]:
+    """Every namespaced object of one workload, in any phase, by kind and name."""
+
+    def made(kind: str, name: str, role: str, source: str = "name") -> NamedObject:
+        return NamedObject(kind, namespace, name, role, source)
+
+    verify = verify_name(app)
+    return [
+        made("Deployment", app, "legacy Deployment"),
+        made("Service", legacy_service, "legacy Service", "manifest"),
+        made("Deployment", new_app_name(app), "new Deployment"),
+        made("PodDisruptionBudget", new_app_name(app), "new PodDisruptionBudget"),
+        made("HorizontalPodAutoscaler", new_app_name(app), "new HorizontalPodAutoscaler"),
+        made("Service", new_service_name(legacy_service), "new Service", "manifest"),
+        made("HTTPRoute", route_name(app), "HTTPRoute"),
+        made("Job", verify, "verification Job"),
+        made("ServiceAccount", verify, "verification ServiceAccount"),
+        made("Role", verify, "verification Role"),
+        made("RoleBinding", verify, "verification RoleBinding"),
+        made("ConfigMap", verification_result_name(app), "verification result ConfigMap"),
+    ]
+
+
+def object_clashes(workloads: Iterable[tuple[int, list[NamedObject]]]) -> list[tuple[int, str, str]]:
+    """(index, source key, message) for each object an earlier workload's object already names: the
+    second create would fail with AlreadyExists halfway through a phase, or two workloads would adopt one
+    object."""
+    owners: dict[tuple[str, str, str], tuple[int, NamedObject]] = {}
+    clashes = []
+    for index, objects in workloads:
+        for obj in objects:
+            key = (obj.kind, obj.namespace, obj.name)
+            if key not in owners:
+                owners[key] = (index, obj)
+                continue
+            first, other = owners[key]
+            clashes.append(
+                (
+                    index,
+                    obj.source,
+                    f"its {obj.role} {obj.namespace}/{obj.name} is also workloads[{first}]'s {other.role}; "
+                    "one cluster object cannot be both",
+                )
+            )
+    return clashes
