@@ -34,11 +34,14 @@ _SERVER_ANNOTATIONS = (
 
 @dataclass(frozen=True)
 class LegacyWorkload:
-    """One workload as found on the WASI pool: its Deployment and the Service users reach."""
+    """One workload as found on the WASI pool: its Deployment and the Service users reach, and every
+    object of its export (server fields stripped; other Services, existing HTTPRoutes) for the traffic
+    analysis (components/desired/traffic.py)."""
 
     config: Workload
     deployment: dict[str, Any]
     service: dict[str, Any]
+    exported: tuple[dict[str, Any], ...] = ()
 
     @property
     def pod_spec(self) -> dict[str, Any]:
@@ -263,7 +266,7 @@ def load_legacy_workload(
                 f"{echo(deployment['metadata'].get('name'))}; use that name",
             )
         )
-    legacy = LegacyWorkload(workload, deployment, service)
+    legacy = LegacyWorkload(workload, deployment, service, tuple(objects))
     pod = legacy.pod_spec
     if not is_wasi_pod(pod):
         problems.append(

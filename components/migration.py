@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from components.config import PROJECT, ConfigError, MigrationConfig, parse_config, problem
+from components.desired.traffic import export_problems
 from components.inputs import (
     ECHO_CHARS,
     MAX_DEPTH,
@@ -38,10 +39,14 @@ def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migrat
     config = parse_config(raw)
     workloads, problems = [], []
     for index, workload in enumerate(config.workloads):
-        legacy, found = load_legacy_workload(workload, index, base_dir, config.cluster.kubernetes_version)
+        version = config.cluster.kubernetes_version
+        legacy, found = load_legacy_workload(workload, index, base_dir, version)
         problems.extend(found)
         if legacy:
-            workloads.append(legacy)
+            found = export_problems(config.phase, index, legacy, version)
+            problems.extend(found)
+            if not found:
+                workloads.append(legacy)
     if problems:
         raise ConfigError(problems)
     return Migration(config, tuple(workloads))
