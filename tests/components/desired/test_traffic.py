@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import ConfigError, Phase
+from components.config import PROJECT, ConfigError, Phase
 from components.desired import build_desired_state
 from components.desired.traffic import route_conflicts, selector_matches, service_selects
 from components.migration import load_migration
 from migrate.check import traffic_warnings
+from migrate.phases import plan
 from tests.conftest import ENVIRONMENT, PHASE_FILES, ROOT, WALK, load_raw
 from tests.traffic_simulator import Cluster, reported
 
@@ -344,3 +345,114 @@ def test_new_pods_stay_outside_a_legacy_service_selecting_the_standard_name_labe
         "LoadBalancer web/hello-spin": (0, 0),
         "ClusterIP web/hello-spin": (0, 0),
     }
+
+
+# ---------------------------------------------------------------------------------------------------
+# The realistic environments of tests/fixtures/environments, walked through every phase
+
+ENVIRONMENTS = ROOT / "tests" / "fixtures" / "environments"
+
+
+def environment_walk(name: str, manifest: Path | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(step, raw config) of every phase file `migrate phases` writes for the environment, its manifest
+    paths made relative to the project root (where the program resolves them), or all pointing at
+    `manifest`. A workload without probe gets the path its app serves, /hello: the missing probe is
+    item 8's to refuse, not this walk's."""
+    environment = next((ENVIRONMENTS / name).glob("Pulumi.*.yaml"))
+    walk = []
+    for file in plan(environment):
+        config = yaml.safe_load(file.body)["config"]
+        raw = {key.removeprefix(f"{PROJECT}:"): value for key, value in config.items()}
+        for workload in raw["workloads"]:
+            path = manifest or environment.parent / workload["manifest"]
+            workload["manifest"] = str(path.relative_to(ROOT))
+            workload.setdefault("probe", {"path": "/hello"})
+        step = f"parallel-{file.weight}" if file.weight is not None else file.phase.value
+        walk.append((step, raw))
+    return walk
+
+
+def _everywhere(shares: dict[str, int], entries: list[str]) -> dict[str, dict[str, tuple[int, int]]]:
+    return {step: {e: (share, share) for e in entries} for step, share in shares.items()}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (  # one replica each: at any weight 1 legacy + 1 new pod, half the requests
+            "deislabs",
+            {
+                workload: _everywhere(
+                    {
+                        "baseline": 0,
+                        "prepare": 0,
+                        "parallel-10": 50,
+                        "parallel-50": 50,
+                        "parallel-90": 50,
+                        "cutover": 100,
+                    },
+                    [f"ClusterIP {workload}"],
+                )
+                for workload in ("default/wasm-spin", "default/wasm-slight")
+            },
+        ),
+        (
+            "aks-samples",
+            {
+                workload: _everywhere(
+                    {"baseline": 0, "prepare": 0, "parallel": 50, "cutover": 100},
+                    [f"LoadBalancer {workload}", f"ClusterIP {workload}"],
+                )
+                for workload in ("default/wasm-spin", "default/wasm-slight")
+            },
+        ),
+    ],
+)
+def test_environment_walk_reports_the_simulated_share(pulumi_run, name, expected):
+    for step, raw in environment_walk(name):
+        shown, simulated = simulate_and_report(pulumi_run, raw)
+        assert shown == simulated, step
+        assert simulated == {workload: steps[step] for workload, steps in expected.items()}, step
+
+
+LB50_ENTRIES = [
+    "Gateway gateway-system/public shop.contoso.com/",
+    "LoadBalancer checkout/storefront",
+    "ClusterIP checkout/storefront",
+]
+
+
+def test_lb50_walk_refuses_the_existing_route_then_splits_only_through_the_gateway(pulumi_run, project_dir):
+    """50 replicas behind a LoadBalancer (externalTrafficPolicy Local, selector on
+    app.kubernetes.io/name only) with an HTTPRoute of their own for the same host and path. Before
+    parallel no request reaches the 2 canary pods; parallel is refused while the export holds the
+    route; without it, the Gateway carries the weight and the load balancer and the cluster IP stay on
+    the legacy pods until cutover."""
+    walk = environment_walk("lb50")
+    for step, raw in walk:
+        if step in ("baseline", "prepare"):
+            shown, simulated = simulate_and_report(pulumi_run, raw)
+            assert shown == simulated, step
+            assert simulated == {"checkout/storefront": {e: (0, 0) for e in LB50_ENTRIES}}, step
+            continue
+        with pytest.raises(ConfigError) as refused:
+            load_migration(raw)
+        assert refused.value.problems[0].startswith(
+            "workloads[0].gateway: HTTPRoute checkout/storefront (in the export) takes every request on "
+            "shop.contoso.com"
+        ), step
+    exported = yaml.safe_load((ENVIRONMENTS / "lb50/manifests/checkout/storefront.yaml").read_text())
+    exported["items"] = [item for item in exported["items"] if item["kind"] != "HTTPRoute"]
+    without_route = project_dir / "storefront.yaml"
+    without_route.write_text(yaml.safe_dump(exported))
+    expected = {"parallel-10": (10, 0), "parallel-50": (50, 0), "parallel-90": (90, 0), "cutover": (100, 100)}
+    for step, raw in environment_walk("lb50", without_route):
+        if step not in expected:
+            continue
+        shown, simulated = simulate_and_report(pulumi_run, raw)
+        assert shown == simulated, step
+        gateway, service = expected[step]
+        shares = dict(
+            zip(LB50_ENTRIES, [(gateway, gateway), (service, service), (service, service)], strict=True)
+        )
+        assert simulated == {"checkout/storefront": shares}, step
