@@ -20,6 +20,7 @@ from components.inputs import (
     read_text,
 )
 from components.schemas import object_label, schema_problems, supported_version
+from components.selectors import operator_problems
 
 SPIDERLIGHTNING_CLASS = "wasmtime-slight-v1"
 KRUSTLET_ARCH = ("kubernetes.io/arch", "wasm32-wagi")
@@ -35,7 +36,8 @@ _SERVER_ANNOTATIONS = (
 @dataclass(frozen=True)
 class LegacyWorkload:
     """One workload as found on the WASI pool: its Deployment, the Service users reach, the HPA that
-    scales it (if any) and everything else its export holds (the selectors new pods must respect)."""
+    scales it (if any) and every object of its export (server fields stripped: the selectors new pods
+    must respect, other Services and existing HTTPRoutes for components/desired/traffic.py)."""
 
     config: Workload
     deployment: dict[str, Any]
@@ -289,6 +291,9 @@ def load_legacy_workload(
                 "the Deployment needs spec.template.spec and the Service at least one port",
             )
         ]
+    operators = operator_problems(objects)
+    if operators:
+        return None, [problem(f"{key}.manifest", workload.manifest, escape(line)) for line in operators]
     autoscaler = export_autoscaler(objects, deployment)
     unseen = None if autoscaler else unexported_autoscaler(exported, deployment)
     if unseen:

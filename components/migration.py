@@ -11,6 +11,7 @@ from typing import Any
 
 from components import naming
 from components.config import PROJECT, ConfigError, MigrationConfig, parse_config, problem
+from components.desired.traffic import export_problems
 from components.inputs import (
     ECHO_CHARS,
     MAX_DEPTH,
@@ -40,10 +41,14 @@ def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migrat
     workloads, problems = [], []
     objects: list[tuple[int, list[naming.NamedObject]]] = []
     for index, workload in enumerate(config.workloads):
-        legacy, found = load_legacy_workload(workload, index, base_dir, config.cluster.kubernetes_version)
+        version = config.cluster.kubernetes_version
+        legacy, found = load_legacy_workload(workload, index, base_dir, version)
         problems.extend(found)
         if legacy:
-            workloads.append(legacy)
+            found = export_problems(config.phase, index, legacy, version)
+            problems.extend(found)
+            if not found:
+                workloads.append(legacy)
             service = legacy.service["metadata"]["name"]
             objects.append((index, naming.workload_objects(workload.namespace, workload.name, service)))
     for index, source, clash in naming.object_clashes(objects):

@@ -25,9 +25,10 @@ from components.desired import (
     WASM_POOL_TYPE,
     WASM_WORKLOAD_TYPE,
     UnknownComponentError,
-    phase_components,
+    build_desired_state,
 )
 from components.desired.pools import managed_cluster_id
+from components.desired.spec import WorkloadTraffic
 from components.legacy_wasi_pool import LegacyWasiPool
 from components.legacy_workload import LegacyWorkload
 from components.migration import Migration, load_migration, raw_config_from_engine
@@ -99,26 +100,49 @@ def kubernetes_provider(
     )
 
 
+def traffic_output(traffic: WorkloadTraffic) -> dict[str, Any]:
+    """One workload's `traffic` stack output: replicas, the share the phase asks for, and per entry
+    point the share of its requests that reaches new pods (a min and max when it depends on how pods
+    are spread over nodes), with the reasons when it differs."""
+    entry_points: dict[str, Any] = {}
+    for entry in traffic.entry_points:
+        shown: dict[str, Any] = (
+            {"newSharePercent": entry.low_percent}
+            if entry.low_percent == entry.high_percent
+            else {"minSharePercent": entry.low_percent, "maxSharePercent": entry.high_percent}
+        )
+        if entry.reasons:
+            shown["reasons"] = list(entry.reasons)
+        entry_points[entry.entry] = shown
+    return {
+        "legacyReplicas": traffic.legacy_replicas,
+        "newReplicas": traffic.new_replicas,
+        "requestedPercent": traffic.requested_percent,
+        "entryPoints": entry_points,
+    }
+
+
 class MigrationPhaseArgs(TypedDict):
     migration: Migration
 
 
 class MigrationPhase(pulumi.ComponentResource):
     """Registers the configured phase: the components `components.desired.phase_components` plans, with
-    the dependencies it names, through explicit Azure and Kubernetes providers."""
+    the dependencies it names, through explicit Azure and Kubernetes providers. Its traffic output is
+    read off the resources those components register (`build_desired_state`), not off the plan."""
 
     phase: str
-    traffic: dict[str, dict[str, int]]
+    traffic: dict[str, dict[str, Any]]
 
     def __init__(self, name: str, args: MigrationPhaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(PHASE_TYPE, name, None, opts)
         migration = args["migration"]
-        plans, traffic = phase_components(migration)
+        state = build_desired_state(migration)
         azure = azure_provider(migration.config, self)
         cluster = kubernetes_provider(migration.config, azure, self)
         providers: dict[str, Any] = {"azure-native": azure, "kubernetes": cluster}
         registered: dict[str, pulumi.Resource] = {}
-        for plan in plans:
+        for plan in state.components:
             component_class = COMPONENT_CLASSES.get(plan.type)
             if component_class is None:
                 raise UnknownComponentError(f"no component class for type {plan.type!r}")
@@ -133,14 +157,7 @@ class MigrationPhase(pulumi.ComponentResource):
             )
             registered.update(component.resources)
         self.phase = migration.config.phase.value
-        self.traffic = {
-            t.workload: {
-                "legacyReplicas": t.legacy_replicas,
-                "newReplicas": t.new_replicas,
-                "newSharePercent": t.new_share_percent,
-            }
-            for t in traffic
-        }
+        self.traffic = {t.workload: traffic_output(t) for t in state.traffic}
         self.register_outputs({"phase": self.phase, "traffic": self.traffic})
 
 

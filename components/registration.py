@@ -29,6 +29,8 @@ KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     "kubernetes:apps/v1:DeploymentPatch": k8s.apps.v1.DeploymentPatch,
     "kubernetes:node.k8s.io/v1:RuntimeClass": k8s.node.v1.RuntimeClass,
     "kubernetes:policy/v1:PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscalerPatch": k8s.autoscaling.v2.HorizontalPodAutoscalerPatch,
     "kubernetes:batch/v1:Job": k8s.batch.v1.Job,
     "kubernetes:rbac.authorization.k8s.io/v1:Role": k8s.rbac.v1.Role,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": k8s.rbac.v1.RoleBinding,

@@ -63,18 +63,25 @@ def _requirement_holds(expression: Mapping[str, Any], labels: Mapping[str, str])
         return key in labels
     if operator == "DoesNotExist":
         return key not in labels
-    return False  # an operator the API server would have refused
+    raise ValueError(f"unknown label selector operator {operator!r}")  # the loader refuses these first
 
 
-def matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    """Whether a LabelSelector selects an object with `labels` (empty selects everything)."""
+OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """Whether a LabelSelector selects an object with `labels`: "an empty label selector matches all
+    objects, a null label selector matches no objects" (the API reference of LabelSelector)."""
+    if selector is None:
+        return False
     return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items()) and all(
         _requirement_holds(e, labels) for e in selector.get("matchExpressions") or []
     )
 
 
 def service_selects(service_selector: Mapping[str, str] | None, labels: Mapping[str, str]) -> bool:
-    """A Service's map selector: an empty one selects no pod at all."""
+    """A Service's `spec.selector`: empty or absent selects no pod, its endpoints are then managed by
+    hand (the API reference of ServiceSpec.selector)."""
     return bool(service_selector) and matches({"matchLabels": dict(service_selector or {})}, labels)
 
 
@@ -95,6 +102,17 @@ def required_labels(selector: Mapping[str, Any]) -> set[tuple[str, str | None]]:
 def _at(obj: Mapping[str, Any], path: tuple[str, str]) -> Any:
     spec = obj.get(path[0])
     return spec.get(path[1]) if isinstance(spec, Mapping) else None
+
+
+def operator_problems(objects: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Selectors whose operator the API server would refuse (the OpenAPI schema only says "string")."""
+    return [
+        f"{found.label}: label selector operator {expression.get('operator')!r} "
+        f"(allowed: {', '.join(OPERATORS)})"
+        for found in export_selectors(objects)
+        for expression in found.selector.get("matchExpressions") or []
+        if expression.get("operator") not in OPERATORS
+    ]
 
 
 def export_selectors(objects: Iterable[Mapping[str, Any]]) -> list[ExportSelector]:

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from components.schemas import KUBERNETES_VERSIONS
 from migrate import init
-from migrate.check import check, split_warnings, transition_problems
+from migrate.check import check, traffic_warnings, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
 from migrate.phases import step_problems, verify, write
 from migrate.render import render
@@ -215,7 +215,7 @@ def _check(args: argparse.Namespace) -> int:
             print(line)
         print(f"check failed: {len(problems)} problem(s)", file=sys.stderr)
         return EXIT_PROBLEMS
-    for line in split_warnings(loaded.state):
+    for line in traffic_warnings(loaded.state):
         print(line)
     counts = sum(spec.is_kubernetes for spec in loaded.state.resources)
     print(

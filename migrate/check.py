@@ -16,7 +16,7 @@ from typing import Any
 from components.config import Phase, Traffic
 from components.desired import isolation_problems
 from components.desired.spec import DesiredState
-from components.desired.workloads import SHARE_TOLERANCE_PERCENT, SURGE_PERCENT
+from components.desired.workloads import SHARE_TOLERANCE_PERCENT
 from components.inputs import ECHO_CHARS, echo, escape
 from components.scheduling import scheduling_problems
 from components.schemas import KUBERNETES_VERSIONS, schema_problems
@@ -205,20 +205,24 @@ def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> li
     return problems
 
 
-def split_warnings(state: DesiredState) -> list[str]:
-    """Workloads whose bounded replica split misses the requested share by more than the tolerance.
-    Warnings, not problems: the phase is safe to apply, it just shares traffic differently."""
+def traffic_warnings(state: DesiredState) -> list[str]:
+    """Entry points whose real share of requests to new pods misses what the phase asks for (in parallel
+    by more than the tolerance, elsewhere at all), and routes an existing one takes. Warnings, not
+    problems: the phase is safe to apply, it just shares traffic differently. Entry points with the
+    same share for the same reasons share a line."""
+    tolerance = SHARE_TOLERANCE_PERCENT if state.phase == Phase.PARALLEL.value else 0
     warnings = []
     for traffic in state.traffic:
-        if traffic.exact or state.phase != Phase.PARALLEL.value:
-            continue
-        if abs(traffic.new_share_percent - traffic.requested_percent) > SHARE_TOLERANCE_PERCENT:
+        asked = traffic.requested_percent
+        grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        for entry in traffic.entry_points:
+            off = max(abs(entry.low_percent - asked), abs(entry.high_percent - asked))
+            if entry.conflict or off > tolerance:
+                grouped.setdefault((entry.share, entry.reasons), []).append(entry.entry)
+        for (share, reasons), entries in grouped.items():
+            why = "; ".join(reasons)
             warnings.append(
-                f"warning: {traffic.workload}: traffic.weight {traffic.requested_percent}% cannot be "
-                f"approximated by replicas within {SHARE_TOLERANCE_PERCENT} points: "
-                f"{traffic.legacy_replicas} legacy + {traffic.new_replicas} new pods give "
-                f"{traffic.new_share_percent}% (new <= replicas, legacy + new <= replicas + "
-                f"{SURGE_PERCENT}% surge); add a `gateway:` for an exact split or choose a weight near "
-                f"{traffic.new_share_percent}%"
+                f"warning: {traffic.workload}: {share} of the requests through {' and '.join(entries)} "
+                f"reach new pods, where the phase asks for {asked}%: {why}"
             )
     return warnings

@@ -285,27 +285,36 @@ def _risk_text(risk: Risk, limit: int | None) -> str:
     return "\n".join(lines)
 
 
-def _share(traffic: WorkloadTraffic | None) -> str:
-    if traffic is None:
-        return "0%"
-    shown = f"{traffic.new_share_percent}%"
-    if traffic.exact or not 0 < traffic.new_share_percent < 100:  # no replica split serving both sides
-        return shown
-    split = f"{traffic.legacy_replicas} legacy + {traffic.new_replicas} new pods"
-    if traffic.new_share_percent != traffic.requested_percent:
-        split += f"; weight {traffic.requested_percent}%"
-    return f"{shown} ({split})"
+def _workload_traffic(old: WorkloadTraffic | None, new: WorkloadTraffic | None) -> str:
+    """`workload` (weight a% → b%): each entry point's share before → after, and why the target share
+    differs from the weight; an entry point absent on one side shows as —."""
+    before = {e.entry: e for e in old.entry_points} if old else {}
+    after = {e.entry: e for e in new.entry_points} if new else {}
+    grouped: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    for entry in dict.fromkeys([*after, *before]):
+        was = before[entry].share if entry in before else "—"
+        target = after.get(entry)
+        key = (was, target.share if target else "—", target.reasons if target else ())
+        grouped.setdefault(key, []).append(entry)
+    parts = []
+    for (was, share, reasons), entries in grouped.items():
+        why = f" ({'; '.join(reasons)})" if reasons else ""
+        parts.append(f"{' and '.join(entries)} {was} → {share}{why}")
+    name = (new or old).workload  # type: ignore[union-attr]
+    weights = f"{old.requested_percent if old else 0}% → {new.requested_percent if new else 0}%"
+    return f"- `{name}` (weight {weights}): " + ("; ".join(parts) or "no entry point")
 
 
-def traffic_line(before: DesiredState, after: DesiredState) -> str:
-    """The share each workload's new pods get, as the replica split makes it (not only the weight)."""
+def traffic_section(before: DesiredState, after: DesiredState) -> str:
+    """The share of requests each workload's new pods really get, per entry point (Gateway route,
+    cluster IP, load balancer), as the registered Services, routes and replicas make it."""
     old = {t.workload: t for t in before.traffic}
     new = {t.workload: t for t in after.traffic}
     names = list(dict.fromkeys([*new, *old]))
     if not names:
         return "**Traffic to new pods:** no workloads."
-    parts = [f"`{name}` {_share(old.get(name))} → {_share(new.get(name))}" for name in names]
-    return "**Traffic to new pods:** " + ", ".join(parts)
+    lines = [_workload_traffic(old.get(name), new.get(name)) for name in names]
+    return "**Traffic to new pods:** the share of requests each entry point sends them\n\n" + "\n".join(lines)
 
 
 def resource_diff(change: Change, before_phase: str, after_phase: str) -> str:
@@ -367,7 +376,7 @@ def render_diff(
                 "run `python -m migrate diff --max-chars 0` for one row per resource._"
             )
         head.append(table)
-    head += ["", traffic_line(before, after), ""]
+    head += ["", traffic_section(before, after), ""]
     found = risks(changes, before, after, target, stack)
     if found:
         head.append("#### Risks")

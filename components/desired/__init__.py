@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components import naming
 from components.config import PROJECT, MigrationConfig, Phase
@@ -22,6 +22,7 @@ from components.desired.pools import (
 )
 from components.desired.shim import SpinShimArgs, shim_resource_names, shim_specs
 from components.desired.spec import ComponentPlan, DesiredState, ResourceSpec, WorkloadTraffic
+from components.desired.traffic import with_entry_points
 from components.desired.verification import (
     VERIFICATION_COMPONENT,
     VerificationArgs,
@@ -54,8 +55,10 @@ from components.desired.workloads import (
     wasm_workload_specs,
 )
 from components.legacy import LegacyWorkload
-from components.migration import Migration
 from components.selectors import export_selectors, matches
+
+if TYPE_CHECKING:  # components.migration checks the export with components.desired.traffic
+    from components.migration import Migration
 
 PHASE_TYPE = f"{PROJECT}:index:MigrationPhase"
 LEGACY_POOL_TYPE = f"{PROJECT}:index:LegacyWasiPool"
@@ -298,8 +301,6 @@ def workload_components(
         workload=workload.key,
         legacy_replicas=plan.legacy_replicas or 0,
         new_replicas=plan.new_replicas or 0,
-        new_share_percent=plan.new_share_percent,
-        exact=gateway is not None,
         requested_percent=requested_share(phase, config.traffic.weight),
     )
     return plans, traffic
@@ -450,6 +451,8 @@ def phase_components(migration: Migration) -> tuple[list[ComponentPlan], list[Wo
 
 
 def build_desired_state(migration: Migration) -> DesiredState:
-    plans, traffic = phase_components(migration)
+    """The traffic each workload really gets is read off the resources, not the plan."""
+    plans, planned = phase_components(migration)
     resources = [spec for plan in plans for spec in component_specs(plan, (PHASE_TYPE,))]
-    return DesiredState(migration.config.phase.value, tuple(resources), tuple(traffic), tuple(plans))
+    traffic = with_entry_points(planned, resources, migration.workloads)
+    return DesiredState(migration.config.phase.value, tuple(resources), traffic, tuple(plans))

@@ -60,15 +60,35 @@ class ResourceSpec:
 
 
 @dataclass(frozen=True)
+class EntryShare:
+    """The share of requests entering through one entry point (a Gateway route, a Service's cluster IP,
+    load balancer or node port) that reaches new pods: a range when it depends on how pods are spread
+    over nodes. `reasons` say why it differs from the weight the phase asks for; `conflict` marks an
+    entry point whose requests another object takes from the migration (warned about in every phase)."""
+
+    entry: str
+    low_percent: int
+    high_percent: int
+    reasons: tuple[str, ...] = ()
+    conflict: bool = False
+
+    @property
+    def share(self) -> str:
+        if self.low_percent == self.high_percent:
+            return f"{self.low_percent}%"
+        return f"{self.low_percent}-{self.high_percent}%"
+
+
+@dataclass(frozen=True)
 class WorkloadTraffic:
-    """How requests for one workload are shared in a phase, for summaries and checks."""
+    """How requests for one workload are shared in a phase: the replicas it runs, the share the phase
+    asks for, and the share each entry point really gives (components/desired/traffic.py)."""
 
     workload: str
     legacy_replicas: int
     new_replicas: int
-    new_share_percent: int
-    exact: bool
-    requested_percent: int = 0  # what the phase asks for (traffic.weight in parallel)
+    requested_percent: int  # what the phase asks for (traffic.weight in parallel)
+    entry_points: tuple[EntryShare, ...] = ()
 
 
 @dataclass(frozen=True)

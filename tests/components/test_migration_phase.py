@@ -143,7 +143,19 @@ def test_stack_outputs_name_the_phase_and_the_traffic_split(pulumi_run):
     assert outputs["traffic"]["shop/orders-api"] == {
         "legacyReplicas": 3,
         "newReplicas": 3,
-        "newSharePercent": 50,
+        "requestedPercent": 50,
+        "entryPoints": {
+            "Gateway gateway-system/public shop.contoso.com/orders": {"newSharePercent": 50},
+            "ClusterIP shop/orders-api": {
+                "newSharePercent": 0,
+                "reasons": [
+                    "bypasses the split of Gateway gateway-system/public shop.contoso.com/orders, which "
+                    "covers only requests through it",
+                    "Service shop/orders-api spreads requests over 3 ready pods, 0 of them new, as "
+                    "kube-proxy picks a pod",
+                ],
+            },
+        },
     }
     assert set(outputs["traffic"]) == {"web/hello-spin", "shop/orders-api", "shop/inventory"}
 

@@ -65,7 +65,10 @@ def test_cutover_scales_legacy_to_zero(capsys):
     assert "Replicas drop to zero" in risks
     for name in ("web/hello-spin", "shop/orders-api", "shop/inventory"):
         assert f"`{name}/legacy-replicas`" in risks
-    assert "`shop/orders-api` 50% → 100%" in out
+    assert (
+        "- `shop/orders-api` (weight 50% → 100%): Gateway gateway-system/public shop.contoso.com/orders "
+        "50% → 100%; ClusterIP shop/orders-api 0% → 100%"
+    ) in out
     assert "<details><summary>update Deployment shop/orders-api (patch)" in out
     assert "-  replicas: 3\n+  replicas: 0" in out
 
@@ -119,15 +122,27 @@ def test_pool_vm_size_change_is_a_replace(tmp_path, capsys):
     assert "deleted first" not in risks  # no in-place delete-then-create is planned
 
 
-def test_traffic_line_shows_the_share_the_replica_split_gives(tmp_path, capsys):
+def test_traffic_shows_the_share_each_entry_point_gives(tmp_path, capsys):
     _, out = run_diff(capsys, phase_path(Phase.PREPARE), phase_path(Phase.PARALLEL, 50))
-    assert "`web/hello-spin` 0% → 50% (1 legacy + 1 new pods)" in out
-    assert "`shop/orders-api` 0% → 50%," in out  # exact (HTTPRoute): no pod split to show
+    lines = out.split("**Traffic to new pods:**")[1].split("#### Risks")[0].strip().splitlines()[2:]
+    assert lines == [
+        "- `web/hello-spin` (weight 0% → 50%): LoadBalancer web/hello-spin and ClusterIP web/hello-spin "
+        "0% → 50%",
+        "- `shop/orders-api` (weight 0% → 50%): Gateway gateway-system/public shop.contoso.com/orders "
+        "0% → 50%; ClusterIP shop/orders-api 0% → 0% (bypasses the split of Gateway gateway-system/public "
+        "shop.contoso.com/orders, which covers only requests through it; Service shop/orders-api spreads "
+        "requests over 3 ready pods, 0 of them new, as kube-proxy picks a pod)",
+        "- `shop/inventory` (weight 0% → 50%): ClusterIP shop/inventory 0% → 50%",
+    ]
     raw = load_raw(phase_path(Phase.PARALLEL, 50))
     raw["traffic"] = {"weight": 95}
     _, out = run_diff(capsys, phase_path(Phase.PARALLEL, 50), write_stack(tmp_path / "w.yaml", raw))
-    assert "`web/hello-spin` 50% (1 legacy + 1 new pods) → 67% (1 legacy + 2 new pods; weight 95%)" in out
-    assert "`shop/orders-api` 50% → 95%" in out
+    assert (
+        "- `web/hello-spin` (weight 50% → 95%): LoadBalancer web/hello-spin and ClusterIP web/hello-spin "
+        "50% → 67% (Service web/hello-spin spreads requests over 3 ready pods, 2 of them new, as kube-proxy "
+        "picks a pod, not a weight; a `gateway:` splits exactly, or choose a weight near 67%)"
+    ) in out
+    assert "Gateway gateway-system/public shop.contoso.com/orders 50% → 95%;" in out
 
 
 def test_no_change(capsys):

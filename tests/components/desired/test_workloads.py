@@ -151,10 +151,13 @@ def test_prepare_runs_only_the_canary_outside_production_traffic():
     assert _inputs(state, "shop/inventory/wasm-deployment") is None
     route = _inputs(state, "shop/orders-api/route")
     assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "orders-api", "port": 80, "weight": 100}]
-    assert {t.workload: t.new_share_percent for t in state.traffic} == {
-        "web/hello-spin": 0,
-        "shop/orders-api": 0,
-        "shop/inventory": 0,
+    assert {t.workload: {e.entry: e.share for e in t.entry_points} for t in state.traffic} == {
+        "web/hello-spin": {"LoadBalancer web/hello-spin": "0%", "ClusterIP web/hello-spin": "0%"},
+        "shop/orders-api": {
+            "Gateway gateway-system/public shop.contoso.com/orders": "0%",
+            "ClusterIP shop/orders-api": "0%",
+        },
+        "shop/inventory": {"ClusterIP shop/inventory": "0%"},
     }
 
 
@@ -184,10 +187,14 @@ def test_parallel_shares_production_traffic_at_the_weight():
         "labels"
     ]
     assert "app" not in orders_labels  # exact split: only the HTTPRoute sends it traffic
-    assert {t.workload: (t.new_share_percent, t.exact) for t in state.traffic} == {
-        "web/hello-spin": (50, False),
-        "shop/orders-api": (50, True),
-        "shop/inventory": (50, False),
+    # In-cluster clients of the legacy Service bypass the exact split: they reach legacy pods only.
+    assert {t.workload: {e.entry: e.share for e in t.entry_points} for t in state.traffic} == {
+        "web/hello-spin": {"LoadBalancer web/hello-spin": "50%", "ClusterIP web/hello-spin": "50%"},
+        "shop/orders-api": {
+            "Gateway gateway-system/public shop.contoso.com/orders": "50%",
+            "ClusterIP shop/orders-api": "0%",
+        },
+        "shop/inventory": {"ClusterIP shop/inventory": "50%"},
     }
 
 

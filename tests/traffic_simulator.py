@@ -1,0 +1,185 @@
+"""Where requests go, modelled independently of components/desired/traffic.py, for tests.
+
+It takes what the program registered under mocks (recorded inputs and import ids: Deployments and
+their replicas patches, Services and their selector patches, HTTPRoutes, target agent pools) and the
+legacy exports the stack file names (read here with PyYAML, not the project's loader), puts every
+ready pod in a list, and answers per entry point what share of the requests reaches a new one:
+
+- a Service's cluster IP, and its load balancer or node port under externalTrafficPolicy Cluster:
+  new pods / selected pods (kube-proxy picks a ready endpoint at random);
+- a load balancer under externalTrafficPolicy Local: every way of putting the new pods on 1..n shim
+  nodes and the legacy pods on 1..l WASI nodes, each node with a pod getting an equal share; the min
+  and max over them (a range);
+- a Gateway: the route that wins the configured host and path (an exported route with the same match
+  wins, as the older one), each backend Service its weight's share, spread over its pods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+SERVICE = "kubernetes:core/v1:Service"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+POOL = "azure-native:containerservice:AgentPool"
+
+
+@dataclass(frozen=True)
+class Pod:
+    namespace: str
+    labels: dict[str, str]
+    new: bool
+
+
+def export(path: Path) -> list[dict[str, Any]]:
+    objects = []
+    for document in yaml.safe_load_all(path.read_text()):
+        if document:
+            objects.extend(document["items"] if document.get("kind") == "List" else [document])
+    return objects
+
+
+def _key(obj: dict[str, Any], namespace: str) -> tuple[str, str]:
+    return obj["metadata"].get("namespace", namespace), obj["metadata"]["name"]
+
+
+def percent(value: Fraction) -> int:
+    return int(value * 100 + Fraction(1, 2))
+
+
+class Cluster:
+    def __init__(self, registrations: list[Any], raw: dict[str, Any], root: Path):
+        self.raw = raw
+        replicas = {
+            _key(r.inputs, ""): int(r.inputs["spec"]["replicas"])
+            for r in registrations
+            if r.type == DEPLOYMENT + "Patch"
+        }
+        selectors = {
+            _key(r.inputs, ""): r.inputs["spec"]["selector"]
+            for r in registrations
+            if r.type == SERVICE + "Patch"
+        }
+        self.pods: list[Pod] = []
+        for r in registrations:
+            if r.type == DEPLOYMENT:
+                key = _key(r.inputs, "")
+                count = replicas.get(key, int(r.inputs["spec"].get("replicas", 1)))
+                labels = r.inputs["spec"]["template"]["metadata"]["labels"]
+                self.pods += [Pod(key[0], labels, new=not r.import_id)] * count
+        self.services: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in registrations:
+            if r.type == SERVICE:
+                key = _key(r.inputs, "")
+                spec = {**r.inputs["spec"], "selector": selectors.get(key, r.inputs["spec"].get("selector"))}
+                self.services[key] = spec
+        self.routes = [(r.inputs, True) for r in registrations if r.type == ROUTE]
+        registered_routes = {_key(route, "") for route, _ in self.routes}
+        self.exports: dict[str, list[dict[str, Any]]] = {}
+        for workload in raw["workloads"]:
+            namespace = workload.get("namespace", "default")
+            objects = export(root / workload["manifest"])
+            self.exports[f"{namespace}/{workload['name']}"] = objects
+            for obj in objects:
+                if obj["kind"] == "Service":
+                    self.services.setdefault(_key(obj, namespace), obj["spec"])
+                elif obj["kind"] == "HTTPRoute" and _key(obj, namespace) not in registered_routes:
+                    self.routes.append(
+                        ({**obj, "metadata": {"namespace": namespace, **obj["metadata"]}}, False)
+                    )
+        self.shim_nodes = sum(
+            int(r.inputs["maxCount"] if r.inputs.get("enableAutoScaling") else r.inputs["count"])
+            for r in registrations
+            if r.type == POOL and not r.import_id
+        )
+
+    def selected(self, namespace: str, selector: dict[str, str] | None) -> list[Pod]:
+        if not selector:
+            return []
+        return [p for p in self.pods if p.namespace == namespace and selector.items() <= p.labels.items()]
+
+    def service_share(self, namespace: str, spec: dict[str, Any], external: bool) -> tuple[int, int]:
+        pods = self.selected(namespace, spec.get("selector"))
+        new = sum(p.new for p in pods)
+        legacy = len(pods) - new
+        policy = spec.get("externalTrafficPolicy" if external else "internalTrafficPolicy", "Cluster")
+        if policy == "Local" and new and legacy:
+            if not external or spec.get("type") == "NodePort":
+                return 0, 100
+            shares = [
+                Fraction(n, n + m)
+                for n in range(1, min(new, self.shim_nodes or new) + 1)
+                for m in range(1, legacy + 1)
+            ]
+            return percent(min(shares)), percent(max(shares))
+        share = percent(Fraction(new, len(pods))) if pods else 0
+        return share, share
+
+    def gateway_share(self, namespace: str, gateway: dict[str, Any]) -> tuple[str, tuple[int, int]] | None:
+        hosts = gateway.get("hostnames") or []
+        path = gateway.get("pathPrefix", "/")
+        entry = f"Gateway {gateway['namespace']}/{gateway['name']} {hosts[0] if hosts else '*'}{path}"
+        candidates = []
+        for route, registered in self.routes:
+            spec = route["spec"]
+            attached = any(
+                p["name"] == gateway["name"]
+                and p.get("namespace", route["metadata"]["namespace"]) == gateway["namespace"]
+                for p in spec["parentRefs"]
+            )
+            serves_host = not spec.get("hostnames") or not hosts or hosts[0] in spec["hostnames"]
+            for rule in spec.get("rules") or []:
+                for match in rule.get("matches") or [{}]:
+                    same_path = (match.get("path") or {}).get("value", "/") == path
+                    if attached and serves_host and same_path:
+                        candidates.append((registered, route["metadata"]["name"], route, rule))
+        if not candidates:
+            return None
+        _, _, route, rule = min(candidates, key=lambda c: (c[0], c[1]))
+        weights = sum(int(b.get("weight", 1)) for b in rule["backendRefs"])
+        share = Fraction(0)
+        for backend in rule["backendRefs"]:
+            pods = self.selected(
+                route["metadata"]["namespace"],
+                self.services[(route["metadata"]["namespace"], backend["name"])].get("selector"),
+            )
+            if pods and weights:
+                share += Fraction(int(backend.get("weight", 1)), weights) * Fraction(
+                    sum(p.new for p in pods), len(pods)
+                )
+        return entry, (percent(share), percent(share))
+
+    def entry_points(self, workload: dict[str, Any]) -> dict[str, tuple[int, int]]:
+        namespace = workload.get("namespace", "default")
+        found: dict[str, tuple[int, int]] = {}
+        if workload.get("gateway"):
+            gateway = self.gateway_share(namespace, workload["gateway"])
+            if gateway:
+                found[gateway[0]] = gateway[1]
+        for obj in self.exports[f"{namespace}/{workload['name']}"]:
+            if obj["kind"] != "Service":
+                continue
+            key = _key(obj, namespace)
+            spec = self.services[key]
+            if spec.get("type") in ("LoadBalancer", "NodePort"):
+                found[f"{spec['type']} {key[0]}/{key[1]}"] = self.service_share(namespace, spec, True)
+            found[f"ClusterIP {key[0]}/{key[1]}"] = self.service_share(namespace, spec, False)
+        return found
+
+
+def reported(outputs: dict[str, Any]) -> dict[str, dict[str, tuple[int, int]]]:
+    """The `traffic` output of the MigrationPhase (the stack exports it as is) as (min, max) percent per
+    workload and entry point."""
+    return {
+        workload: {
+            entry: (shown["newSharePercent"], shown["newSharePercent"])
+            if "newSharePercent" in shown
+            else (shown["minSharePercent"], shown["maxSharePercent"])
+            for entry, shown in traffic["entryPoints"].items()
+        }
+        for workload, traffic in outputs["traffic"].items()
+    }
