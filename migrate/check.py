@@ -188,6 +188,26 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
     return problems, what
 
 
+def phase_moves(source: dict[str, Any], target: dict[str, Any]) -> bool:
+    """Whether moving from `source` to `target` is a phase step or a traffic step."""
+    before, after = _phase(source), _phase(target)
+    return before is not after or (before is Phase.PARALLEL and _weight(source) != _weight(target))
+
+
+def manifest_problems(
+    source: dict[str, Any], target: dict[str, Any], changed: list[str], transition: str
+) -> list[str]:
+    """A legacy manifest re-exported in a phase step: its effect (new pods' template, replicas) would
+    be applied together with the step's, so neither could be reviewed, or rolled back, on its own."""
+    if not phase_moves(source, target):
+        return []
+    return [
+        f"transition {transition}: legacy manifest {escape(path)} changes together with the phase; "
+        "ship the re-export in its own change (no phase step) and the step after it"
+        for path in changed
+    ]
+
+
 def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> list[str]:
     config = loaded.migration.config
     problems = []
