@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from components.inputs import escape
 from components.schemas import KUBERNETES_VERSIONS
 from migrate import init
 from migrate.check import check, manifest_problems, split_warnings, transition_problems
@@ -257,11 +258,11 @@ def _check(args: argparse.Namespace) -> int:
     for line in split_warnings(loaded.state):
         print(line)
     counts = sum(spec.is_kubernetes for spec in loaded.state.resources)
+    reexported = f"; legacy manifests changed since {args.base_ref}: {escape(', '.join(changed))}"
     print(
         f"OK: {args.stack_file} phase {loaded.migration.config.phase.value}: {len(loaded.state.resources)} "
         f"resources, {counts} Kubernetes objects valid on Kubernetes {', '.join(versions)}, scheduling "
-        f"proven{f', transition {transition}' if transition else ''}"
-        + (f"; legacy manifests changed since {args.base_ref}: {', '.join(changed)}" if changed else "")
+        f"proven{f', transition {transition}' if transition else ''}" + (reexported if changed else "")
     )
     return EXIT_OK
 

@@ -1,6 +1,7 @@
 """`diff`: what moving from one stack file to another does, as GitHub markdown for a PR comment.
 
-Summary table first (create / update / replace / delete, and the field that forces each replace), then
+Summary table first (create / update / replace / delete, and the field that forces each replace; a
+`re-export` row for an adopted object whose export changed, which the engine leaves alone), then
 the risks a reviewer must see, a traffic line, and one unified YAML diff per changed resource. The whole
 comment stays under `max_chars`: per-resource diffs are dropped first, and the comment says which."""
 

@@ -358,8 +358,8 @@ def _verify_phase_file(path: Path) -> None:
             ],
             EXIT_INPUT,
         )
-    header, body = split_header(_read(path))
-    recorded = _DIGEST.search(header)
+    comments, body = split_header(_read(path))
+    recorded = _DIGEST.search(comments)
     if not recorded or recorded.group("digest") != _digest(body):
         raise _file_problem(
             path, environment, f"edited by hand: make the change in {environment.name} instead"
@@ -380,7 +380,7 @@ def _verify_phase_file(path: Path) -> None:
         raise _file_problem(path, environment, f"is no longer a step of {environment.name}'s walk (stale)")
     if body != expected[path].body:  # the header names places, and the manifests the body points to
         raise _file_problem(path, environment, f"is out of date with {environment.name}")
-    generated_from = {match.group("path"): match.group("digest") for match in _MANIFEST.finditer(header)}
+    generated_from = {match.group("path"): match.group("digest") for match in _MANIFEST.finditer(comments)}
     for manifest, digest in expected[path].manifests:
         if generated_from.get(manifest) != digest:
             raise _file_problem(
