@@ -112,6 +112,11 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         data = file.read(limit + 1)
     if len(data) > limit:
         raise UnsafeInput(f"is above the file size limit of {limit:,} bytes")
+    return decode(data)
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text, or UnsafeInput naming the offset of the first bad byte."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -120,17 +125,25 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         ) from None
 
 
-def project_file(root: Path, relative: str) -> Path:
-    """`relative` resolved inside `root` (symlinks resolved), or UnsafeInput saying why not. Nothing
-    is opened: read_text then refuses anything but a regular file."""
+def relative_path(relative: str) -> str:
+    """`relative` normalized, or UnsafeInput when it could name something outside the project before
+    any symlink is followed: a NUL character, an absolute path, a way out through '..'."""
     if "\x00" in relative:
         raise UnsafeInput("the path holds a NUL character")
     if Path(relative).is_absolute():
         raise UnsafeInput("must be a path relative to the project root; absolute paths are refused")
-    base = root.resolve()
-    if not Path(os.path.normpath(base / relative)).is_relative_to(base):
+    normal = os.path.normpath(relative)
+    if normal == os.pardir or normal.startswith(os.pardir + os.sep):
         raise UnsafeInput("leads outside the project root through '..'; keep manifests inside the project")
-    resolved = (base / relative).resolve()
+    return normal
+
+
+def project_file(root: Path, relative: str) -> Path:
+    """`relative` resolved inside `root` (symlinks resolved), or UnsafeInput saying why not. Nothing
+    is opened: read_text then refuses anything but a regular file."""
+    relative_path(relative)
+    base = root.resolve()
+    resolved = (base / relative).resolve()  # not normalized first: `link/..` is where the link leads
     if not resolved.is_relative_to(base):
         raise UnsafeInput("resolves through a symlink to outside the project root; keep manifests inside it")
     return resolved

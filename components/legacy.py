@@ -329,6 +329,15 @@ def load_legacy_workload(
             )
         )
     legacy = LegacyWorkload(workload, deployment, service, tuple(objects), autoscaler)
+    if autoscaler is not None and workload.replicas is not None:
+        problems.append(
+            problem(
+                f"{key}.replicas",
+                workload.replicas,
+                f"HorizontalPodAutoscaler {escape(str(_named(autoscaler)), ECHO_CHARS)} scales this "
+                "workload: the new side gets its bounds (minReplicas..maxReplicas), so leave replicas out",
+            )
+        )
     pod = legacy.pod_spec
     if not is_wasi_pod(pod):
         problems.append(

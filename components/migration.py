@@ -74,11 +74,20 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
     namespaces (`azure-native:location`, `pulumi:disable-default-providers`) belong to providers and
     the engine; they are ignored, as the program never sees them either."""
     try:
-        document = load_yaml(read_text(path))
+        text = read_text(path)
     except UnsafeInput as error:
         raise ConfigError([problem("stack file", str(path), str(error))]) from None
+    return raw_config_from_stack_text(text, str(path))
+
+
+def raw_config_from_stack_text(text: str, name: str) -> dict[str, Any]:
+    """The same from a stack file's text read elsewhere (a git revision); `name` says where."""
+    try:
+        document = load_yaml(text)
+    except UnsafeInput as error:
+        raise ConfigError([problem("stack file", name, str(error))]) from None
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
-        raise ConfigError([problem("stack file", str(path), "must be a mapping with a `config:` mapping")])
+        raise ConfigError([problem("stack file", name, "must be a mapping with a `config:` mapping")])
     raw: dict[str, Any] = {}
     problems = []
     prefix = f"{PROJECT}:"

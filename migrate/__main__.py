@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from components.inputs import escape
 from components.schemas import KUBERNETES_VERSIONS
 from migrate import init
-from migrate.check import check, traffic_warnings, transition_problems
+from migrate.check import check, manifest_problems, traffic_warnings, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
 from migrate.phases import step_problems, verify, write
 from migrate.render import render
+from migrate.revision import Source, load_at, read_raw_at, resolve
 from migrate.state import (
     EXIT_INPUT,
     EXIT_OK,
@@ -22,6 +24,7 @@ from migrate.state import (
     load_raw,
     parse_only,
     previous_phase,
+    read_manifests,
     read_raw,
     state_at,
 )
@@ -32,9 +35,9 @@ exit codes:
   {EXIT_PROBLEMS}  problems found: invalid config, schema or scheduling problems, unsafe transition
   {EXIT_INPUT}  usage or input error: bad arguments, missing or unreadable stack file, malformed YAML or
      YAML beyond a limit, a stack file without a `config:` mapping, unsupported --kubernetes-version,
-     a phase file out of date with (or edited apart from) its environment file, an environment file
-     without `phase`, a file of another stack than --stack, diff of two different clusters without
-     --allow-cross-cluster
+     a phase file out of date with (or edited apart from) its environment file or its manifests, an
+     environment file without `phase`, a file of another stack than --stack, diff of two different
+     clusters without --allow-cross-cluster, a --base-ref that is no commit or a source not in it
 
 examples:
   python -m migrate phases stacks/Pulumi.prod.yaml
@@ -42,10 +45,19 @@ examples:
   python -m migrate render stacks/prod.2-prepare.yaml --section kubernetes | kubectl diff -f -
   python -m migrate render stacks/prod.2-prepare.yaml --out build/prepare
   python -m migrate diff stacks/prod.3b-parallel-50.yaml stacks/prod.4-cutover.yaml
+  python -m migrate diff stacks/Pulumi.prod.yaml stacks/Pulumi.prod.yaml --base-ref origin/main
   python -m migrate check stacks/prod.4-cutover.yaml --from stacks/prod.3c-parallel-90.yaml --stack prod
+  python -m migrate check stacks/Pulumi.prod.yaml --from stacks/Pulumi.prod.yaml --base-ref origin/main
   python -m migrate init --kubectl-export export.yaml --node-pools pools.json --cluster SUB/RG/NAME \
       --stack contoso --out .
 """
+
+
+_BASE_REF_HELP = (
+    "read the source stack file, and every legacy manifest it names, as they are at git revision REF "
+    "(e.g. the pull request's base); the other side and its manifests from the working tree, so a "
+    "re-exported manifest shows"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -97,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compare stack files of different clusters or subscriptions (the output starts with a warning)",
     )
+    d.add_argument("--base-ref", metavar="REF", help=_BASE_REF_HELP)
     d.add_argument(
         "--max-chars",
         type=int,
@@ -112,6 +125,7 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("stack_file", type=Path)
     c.add_argument("--from", dest="from_file", type=Path, help="the stack file applied before this one")
+    c.add_argument("--base-ref", metavar="REF", help=_BASE_REF_HELP + " (needs --from)")
     c.add_argument("--stack", help="fail (exit 2) unless the file is stack STACK's environment or phase file")
     c.add_argument(
         "--kubernetes-version",
@@ -155,9 +169,18 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    before = load(args.from_stack_file)
+    if args.base_ref is None:
+        before = load(args.from_stack_file)
+        manifests = "both sides from the working tree (`--base-ref` reads the source's at a revision)"
+    else:
+        revision = resolve(args.base_ref)
+        before = load_at(revision, *read_raw_at(revision, args.from_stack_file)).loaded
+        manifests = (
+            f"each side's own: the source's at `{revision.ref}` ({revision.commit[:12]}), the target's "
+        )
+        manifests += "from the working tree"
     after = load(args.to_stack_file)
-    title = f"`{args.from_stack_file}` → `{args.to_stack_file}`"
+    title = f"`{before.path}` → `{args.to_stack_file}`"
     if args.max_chars < 0:
         raise InputError(["--max-chars must be 0 (no limit) or positive"], EXIT_INPUT)
     mismatch = cross_cluster(before, after)
@@ -173,6 +196,7 @@ def _diff(args: argparse.Namespace) -> int:
             after.state,
             after.migration,
             title=title,
+            manifests=manifests,
             stack=args.stack,
             max_chars=args.max_chars,
         )
@@ -192,24 +216,40 @@ def _check(args: argparse.Namespace) -> int:
                 EXIT_INPUT,
             )
         versions = (args.kubernetes_version,)
+    if args.base_ref is not None and not args.from_file:
+        raise InputError(
+            ["--base-ref names the revision of the --from stack file; pass --from too"], EXIT_INPUT
+        )
     verify(args.stack_file, args.stack)
     raw = read_raw(args.stack_file)
     problems: list[str] = step_problems(args.stack_file, raw)
     transition = ""
+    base: Source | None = None
     if args.from_file:
-        source = read_raw(args.from_file)
+        revision = resolve(args.base_ref) if args.base_ref is not None else None
+        label, source = (
+            read_raw_at(revision, args.from_file) if revision else (args.from_file, read_raw(args.from_file))
+        )
         found, transition = transition_problems(source, raw)
         problems += found
-        try:  # its manifests are the target's unless `workloads` changed, which is a problem already
-            parse_only(args.from_file, source)
+        try:  # without a revision its manifests are the target's, unless `workloads` changed (a problem)
+            if revision:
+                base = load_at(revision, label, source)
+            else:
+                parse_only(label, source)
         except InputError as error:
             problems += [f"(source) {line}" for line in error.problems]
+    changed: list[str] = []
     try:
         loaded = load_raw(args.stack_file, raw)
     except InputError as error:
         problems = error.problems + problems
     else:
         problems += check(loaded, versions)
+        if base:
+            after = read_manifests(loaded.migration.config, str(args.stack_file))
+            changed = [path for path, text in after.items() if base.manifests.get(path, text) != text]
+            problems += manifest_problems(source, raw, changed, transition)
     if problems:
         for line in problems:
             print(line)
@@ -218,10 +258,11 @@ def _check(args: argparse.Namespace) -> int:
     for line in traffic_warnings(loaded.state):
         print(line)
     counts = sum(spec.is_kubernetes for spec in loaded.state.resources)
+    reexported = f"; legacy manifests changed since {args.base_ref}: {escape(', '.join(changed))}"
     print(
         f"OK: {args.stack_file} phase {loaded.migration.config.phase.value}: {len(loaded.state.resources)} "
         f"resources, {counts} Kubernetes objects valid on Kubernetes {', '.join(versions)}, scheduling "
-        f"proven{f', transition {transition}' if transition else ''}"
+        f"proven{f', transition {transition}' if transition else ''}" + (reexported if changed else "")
     )
     return EXIT_OK
 

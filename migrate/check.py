@@ -4,7 +4,9 @@ The config (every ConfigError problem), strict schemas of every Kubernetes objec
 Kubernetes version, the scheduling proof, and with a source file the transition itself: one phase at
 a time, no rollback out of decommission, and nothing but the phase keys changing with the phase. A
 traffic step (parallel at one weight to parallel at another) is a phase step too: it changes only
-`traffic.weight`, which may also change on the way into or out of parallel, the one phase that reads it."""
+`traffic.weight`, which may also change on the way into or out of parallel, the one phase that reads it.
+With the source read at a git revision (`--base-ref`), a legacy manifest re-exported since is part of
+the transition too, and may not change together with the phase either."""
 
 from __future__ import annotations
 
@@ -187,6 +189,26 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
                 "parallel) in a phase step and ship other changes separately"
             )
     return problems, what
+
+
+def phase_moves(source: dict[str, Any], target: dict[str, Any]) -> bool:
+    """Whether moving from `source` to `target` is a phase step or a traffic step."""
+    before, after = _phase(source), _phase(target)
+    return before is not after or (before is Phase.PARALLEL and _weight(source) != _weight(target))
+
+
+def manifest_problems(
+    source: dict[str, Any], target: dict[str, Any], changed: list[str], transition: str
+) -> list[str]:
+    """A legacy manifest re-exported in a phase step: its effect (new pods' template, replicas) would
+    be applied together with the step's, so neither could be reviewed, or rolled back, on its own."""
+    if not phase_moves(source, target):
+        return []
+    return [
+        f"transition {transition}: legacy manifest {escape(path)} changes together with the phase; "
+        "ship the re-export in its own change (no phase step) and the step after it"
+        for path in changed
+    ]
 
 
 def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> list[str]:

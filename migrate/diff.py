@@ -1,6 +1,7 @@
 """`diff`: what moving from one stack file to another does, as GitHub markdown for a PR comment.
 
-Summary table first (create / update / replace / delete, and the field that forces each replace), then
+Summary table first (create / update / replace / delete, and the field that forces each replace; a
+`re-export` row for an adopted object whose export changed, which the engine leaves alone), then
 the risks a reviewer must see, a traffic line, and one unified YAML diff per changed resource. The whole
 comment stays under `max_chars`: per-resource diffs are dropped first, and the comment says which."""
 
@@ -21,12 +22,13 @@ from migrate.yamlio import dump
 
 DEFAULT_MAX_CHARS = 60_000
 STACK_PLACEHOLDER = "<stack>"
+REEXPORT = "re-export"
 _LIST_LIMIT = 25  # items listed per risk before "and N more"
 
 
 @dataclass(frozen=True)
 class Change:
-    action: str  # create | update | replace | delete
+    action: str  # create | update | replace | delete | re-export (adopted read-only; nothing applied)
     name: str
     before: ResourceSpec | None
     after: ResourceSpec | None
@@ -68,6 +70,12 @@ def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
 
 
+def _ignores(ignored: str, path: str) -> bool:
+    """ignore_changes semantics: a path and everything under it; `*` every property
+    (sdk/go/common/resource/properties_path.go)."""
+    return ignored == "*" or _under(path, ignored)
+
+
 def classify(before: ResourceSpec | None, after: ResourceSpec | None) -> Change | None:
     """None when nothing the engine would act on changed (changes only in ignore_changes paths)."""
     if before is None:
@@ -77,12 +85,11 @@ def classify(before: ResourceSpec | None, after: ResourceSpec | None) -> Change 
         return Change("delete", before.name, before, None)
     if before.type != after.type:
         return Change("replace", after.name, before, after, forced_by=("type",))
-    paths = [
-        path
-        for path in changed_paths(before.inputs, after.inputs)
-        if not any(_under(path, ignored) for ignored in after.ignore_changes)
-    ]
+    changed = changed_paths(before.inputs, after.inputs)
+    paths = [path for path in changed if not any(_ignores(ignored, path) for ignored in after.ignore_changes)]
     if not paths:
+        if changed and after.import_id:  # adopted read-only: the export moved, the engine sends nothing
+            return Change(REEXPORT, after.name, before, after, tuple(changed))
         return None
     forced = tuple(r for r in after.replace_on_changes if any(_under(p, r) for p in paths))
     if after.type == AGENT_POOL_TYPE:
@@ -110,7 +117,8 @@ def _value(value: Any) -> str:
         return "(none)"
     text = value if isinstance(value, str) else repr(value)
     text = text.replace("\n", "⏎")
-    return text if len(text) <= 40 else text[:37] + "..."
+    # Both ends: an image's tag, a name's suffix, is where two values usually differ.
+    return text if len(text) <= 40 else text[:18] + "..." + text[-19:]
 
 
 def _get(inputs: dict[str, Any], path: str) -> Any:
@@ -134,7 +142,12 @@ def _detail(change: Change) -> str:
         old, new = _get(change.before.inputs, path), _get(change.after.inputs, path)
         shown.append(f"`{path}`: {_value(old)} → {_value(new)}")
     more = len(change.paths) - len(shown)
-    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+    text = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+    return (
+        f"export changed, adopted read-only so nothing is applied: {text}"
+        if change.action == REEXPORT
+        else text
+    )
 
 
 def _cell(text: str) -> str:
@@ -251,6 +264,16 @@ def risks(
                     f"containerd restarts: {spec.label} {verb} and restarts containerd on "
                     f"{_shim_nodes(after, target)}, one node at a time",
                 )
+        if change.action == REEXPORT:
+            add(
+                "export",
+                "Legacy exports changed: the cluster moved since the last export (a deploy or a scale "
+                "outside this program). The adopted objects stay read-only, nothing is applied to them; "
+                "what the program derives from them (new pods' template, replicas) changes in the rows above",
+                f"{spec.label} (`{spec.name}`): {', '.join(f'`{path}`' for path in change.paths[:5])}"
+                + (f" and {len(change.paths) - 5} more" if len(change.paths) > 5 else ""),
+            )
+            continue
         if spec.inputs.get("kind") == "Deployment" and change.before and change.after:
             old = change.before.inputs.get("spec", {}).get("replicas", 1)
             new = change.after.inputs.get("spec", {}).get("replicas", 1)
@@ -264,7 +287,18 @@ def risks(
                 "`kubectl logs job/<name>`, ConfigMap `<workload>-verification`)",
                 f"{spec.label} (`{spec.name}`)",
             )
-    order = ("pool-replace", "pool", "legacy", "unprotect", "zero", "gate", "containerd", "replace", "delete")
+    order = (
+        "pool-replace",
+        "pool",
+        "legacy",
+        "unprotect",
+        "zero",
+        "gate",
+        "export",
+        "containerd",
+        "replace",
+        "delete",
+    )
     return [found[key] for key in order if key in found]
 
 
@@ -351,18 +385,24 @@ def render_diff(
     target: Migration,
     *,
     title: str,
+    manifests: str,
     stack: str = STACK_PLACEHOLDER,
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> str:
-    """The PR comment; `max_chars` 0 means no limit."""
+    """The PR comment; `max_chars` 0 means no limit; `manifests` says where each side's legacy manifests
+    were read."""
     changes = compute_changes(before, after)
     counts = {a: sum(c.action == a for c in changes) for a in ("create", "update", "replace", "delete")}
+    exported = sum(c.action == REEXPORT for c in changes)
     head = [
         f"### {title}",
         "",
         f"Phase **{before.phase} → {after.phase}**: "
         + ", ".join(f"{n} to {a}" for a, n in counts.items())
+        + (f", {exported} adopted read-only and re-exported" if exported else "")
         + f" ({len(changes)} of {len(after.resources)} resources in the target phase change).",
+        "",
+        f"Legacy manifests: {manifests}.",
         "",
     ]
     budget = max_chars or None

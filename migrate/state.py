@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from components.config import ConfigError, MigrationConfig, Phase, parse_config
+from components.config import ConfigError, MigrationConfig, Phase, parse_config, problem
 from components.desired import build_desired_state
 from components.desired.spec import DesiredState
-from components.migration import Migration, load_migration, raw_config_from_stack_file
+from components.inputs import UnsafeInput, project_file, read_text, relative_path
+from components.migration import PROJECT_ROOT, Migration, load_migration, raw_config_from_stack_file
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -49,10 +51,11 @@ def parse_only(path: Path, raw: dict[str, Any]) -> MigrationConfig:
         raise InputError([f"{path}: {line}" for line in error.problems], EXIT_PROBLEMS) from None
 
 
-def load_raw(path: Path, raw: dict[str, Any]) -> Loaded:
-    """Validate and build; InputError (exit 1) listing every config problem."""
+def load_raw(path: Path, raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Loaded:
+    """Validate and build, manifests read under `base_dir`; InputError (exit 1) listing every config
+    problem."""
     try:
-        migration = load_migration(raw)
+        migration = load_migration(raw, base_dir)
     except ConfigError as error:
         raise InputError([f"{path}: {line}" for line in error.problems], EXIT_PROBLEMS) from None
     return Loaded(Path(path), raw, migration, build_desired_state(migration))
@@ -60,6 +63,29 @@ def load_raw(path: Path, raw: dict[str, Any]) -> Loaded:
 
 def load(path: Path) -> Loaded:
     return load_raw(path, read_raw(path))
+
+
+def in_tree(relative: str, root: Path = PROJECT_ROOT) -> str:
+    """A manifest's text in the working tree, read as load_legacy_workload reads it."""
+    return read_text(project_file(root, relative))
+
+
+def read_manifests(
+    config: MigrationConfig, label: str, read: Callable[[str], str] = in_tree
+) -> dict[str, str]:
+    """The text of every manifest the config names, by normalized path, through `read`; InputError
+    (exit 1) with one line per manifest that cannot be read, naming its key."""
+    texts, problems = {}, []
+    for index, workload in enumerate(config.workloads):
+        try:
+            texts[relative_path(workload.manifest)] = read(workload.manifest)
+        except UnsafeInput as error:
+            problems.append(
+                f"{label}: {problem(f'workloads[{index}].manifest', workload.manifest, str(error))}"
+            )
+    if problems:
+        raise InputError(problems, EXIT_PROBLEMS)
+    return texts
 
 
 def state_at(migration: Migration, phase: Phase) -> DesiredState:

@@ -241,3 +241,16 @@ def run_bounded(argv: list[Any], seconds: float = 20.0) -> Answer:
         return Answer(
             code, Path(out_path).read_text(errors="replace"), Path(err_path).read_text(errors="replace")
         )
+
+
+HELLO_MANIFEST = "manifests/legacy/web/hello-spin.yaml"
+
+
+def reexported(text: str) -> str:
+    """The hello-spin export as `kubectl get -o yaml` gives it after someone deployed v0.16.0 and scaled
+    to 5 outside the migration (last-applied annotation, spec and status alike)."""
+    text = text.replace("spin-rust-hello:v0.15.1", "spin-rust-hello:v0.16.0")
+    text = text.replace('"replicas":2', '"replicas":5')
+    changed = text.replace("replicas: 2\n", "replicas: 5\n")
+    assert changed != text and "v0.16.0" in changed, "the hello-spin export changed shape; update this"
+    return changed

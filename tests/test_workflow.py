@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from components.config import Phase
-from tests.conftest import ENVIRONMENT, ROOT, WALK, load_raw
+from tests.conftest import ENVIRONMENT, HELLO_MANIFEST, ROOT, WALK, load_raw, reexported
 
 WORKFLOW = ROOT / ".github/workflows/pull-request.yml"
 COMMENTS_JS = ROOT / ".github/scripts/pr-comments.js"
@@ -134,11 +134,11 @@ def _git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def pull_request(tmp_path):
-    """A repository with the project's stacks and manifests on `main` (as origin/main) and a branch to
-    change; returns (repo, run) where run() executes the workflow's offline check step on the branch."""
+    """A checkout of the project (its code, stacks and manifests) on `main` (as origin/main) and a branch
+    to change; returns (repo, run) where run() executes the workflow's offline check step on the branch."""
     repo = tmp_path / "repo"
-    for part in ("stacks", "manifests"):
-        shutil.copytree(ROOT / part, repo / part)
+    for part in ("components", "migrate", "stacks", "manifests"):
+        shutil.copytree(ROOT / part, repo / part, ignore=shutil.ignore_patterns("__pycache__"))
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "root")
     _git(repo, "add", ".")
@@ -158,14 +158,14 @@ def pull_request(tmp_path):
         env = {
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(repo),
             "BASE_REF": "main",
             "RUNNER_TEMP": str(runner),
             "GITHUB_ENV": str(files["env"]),
             "GITHUB_OUTPUT": str(files["output"]),
             "GITHUB_STEP_SUMMARY": str(files["summary"]),
         }
-        # Manifests resolve against the project root, as in the checkout CI runs in.
+        # The checkout is the project root, as in CI: manifests resolve in it, --base-ref reads its git.
         subprocess.run(["bash", "-e", "-c", script], cwd=repo, env=env, check=True, capture_output=True)
         outputs = dict(line.split("=", 1) for line in files["output"].read_text().splitlines())
         comments = {p.name: p.read_text() for p in (runner / "migrate-comments").iterdir()}
@@ -217,3 +217,23 @@ def test_changed_environment_without_regenerated_phase_files_fails(pull_request)
         in comment
     )
     assert ENVIRONMENT.read_text().count("tag: v0.24.0") == 1  # the reference itself is untouched
+
+
+def test_a_reexported_manifest_shows_in_every_environments_diff(pull_request):
+    """No stack file changes, one legacy export does (new image, 5 replicas): the environment is
+    checked and diffed with its base version's manifests, so the comment has the rows, and the check
+    fails until the phase files, which record each manifest's digest, are regenerated."""
+    repo, run = pull_request
+    manifest = repo / HELLO_MANIFEST
+    manifest.write_text(reexported(manifest.read_text()))
+    outputs, comments = run()
+    assert outputs["status"] == "1"
+    assert sorted(comments) == ["stacks_Pulumi.prod.yaml.md"]
+    comment = comments["stacks_Pulumi.prod.yaml.md"]
+    assert "| re-export | Deployment web/hello-spin | `web/hello-spin/legacy-deployment` |" in comment
+    assert "`spec.replicas`: 2 → 5" in comment
+    assert "#### Check: FAILED (exit 2)" in comment
+    assert (
+        f"stacks/prod.1-baseline.yaml: is out of date with legacy manifest {HELLO_MANIFEST}, which "
+        "changed since it was generated" in comment
+    )

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
@@ -64,6 +65,20 @@ class Cluster:
             for r in registrations
             if r.type == SERVICE + "Patch"
         }
+        # A Deployment that sends no replicas is its HPA's: at rest it runs the HPA's minReplicas, which a
+        # HorizontalPodAutoscalerPatch on an adopted HPA overrides.
+        minimums = {
+            _key(r.inputs, ""): int(r.inputs["spec"]["minReplicas"])
+            for r in registrations
+            if r.type == HPA + "Patch"
+        }
+        for r in registrations:
+            if r.type == HPA:
+                namespace, name = _key(r.inputs, "")
+                target = (namespace, r.inputs["spec"]["scaleTargetRef"]["name"])
+                replicas.setdefault(
+                    target, minimums.get((namespace, name), int(r.inputs["spec"].get("minReplicas", 1)))
+                )
         self.pods: list[Pod] = []
         for r in registrations:
             if r.type == DEPLOYMENT:

@@ -316,7 +316,7 @@ def environment_walk(name: str, manifest: Path | None = None) -> list[tuple[str,
     item 8's to refuse, not this walk's."""
     environment = next((ENVIRONMENTS / name).glob("Pulumi.*.yaml"))
     walk = []
-    for file in plan(environment):
+    for file in plan(environment, environment.parent):
         config = yaml.safe_load(file.body)["config"]
         raw = {key.removeprefix(f"{PROJECT}:"): value for key, value in config.items()}
         for workload in raw["workloads"]:
@@ -412,3 +412,23 @@ def test_lb50_walk_refuses_the_existing_route_then_splits_only_through_the_gatew
             zip(LB50_ENTRIES, [(gateway, gateway), (service, service), (service, service)], strict=True)
         )
         assert simulated == {"checkout/storefront": shares}, step
+
+
+def test_lb50_without_a_gateway_splits_by_the_shaped_hpa_minimums(pulumi_run, project_dir):
+    """The replica split of an HPA-scaled app: each HPA holds its share of the legacy bounds (lb50:
+    30..80), so at rest the new pods are the new HPA's minimum against the legacy HPA's. The cluster IP
+    spreads per pod; the LoadBalancer with externalTrafficPolicy Local spreads per node (a range)."""
+    exported = yaml.safe_load((ENVIRONMENTS / "lb50/manifests/checkout/storefront.yaml").read_text())
+    exported["items"] = [item for item in exported["items"] if item["kind"] != "HTTPRoute"]
+    manifest = project_dir / "storefront.yaml"
+    manifest.write_text(yaml.safe_dump(exported))
+    # ClusterIP share: new minimum / both minimums (3/30, 15/30, 27/30), then everything from cutover on.
+    expected = {"prepare": 0, "parallel-10": 10, "parallel-50": 50, "parallel-90": 90, "cutover": 100}
+    for step, raw in environment_walk("lb50", manifest):
+        raw["workloads"][0].pop("gateway")
+        if step not in expected:
+            continue
+        shown, simulated = simulate_and_report(pulumi_run, raw)
+        assert shown == simulated, step
+        share = expected[step]
+        assert simulated["checkout/storefront"]["ClusterIP checkout/storefront"] == (share, share), step

@@ -391,3 +391,14 @@ def test_check_proves_the_isolation_and_names_a_selector_that_cannot_be_escaped(
         "pods in phase prepare, before they may join it (it needs no label they could leave off); narrow it "
         "to the legacy pods first"
     ]
+
+
+def test_fixed_replicas_for_an_autoscaled_workload_are_refused():
+    raw = raw_config("lb50")
+    raw["workloads"][0]["replicas"] = 40
+    with pytest.raises(ConfigError) as caught:
+        load_migration(raw, ENVIRONMENTS / "lb50")
+    assert caught.value.problems == [
+        "workloads[0].replicas: HorizontalPodAutoscaler storefront scales this workload: the new side gets its "
+        "bounds (minReplicas..maxReplicas), so leave replicas out (got 40)"
+    ]
