@@ -399,6 +399,6 @@ def test_fixed_replicas_for_an_autoscaled_workload_are_refused():
     with pytest.raises(ConfigError) as caught:
         load_migration(raw, ENVIRONMENTS / "lb50")
     assert caught.value.problems == [
-        "workloads[0].replicas: HorizontalPodAutoscaler storefront scales this workload: the new side gets its "
-        "bounds (minReplicas..maxReplicas), so leave replicas out (got 40)"
+        "workloads[0].replicas: HorizontalPodAutoscaler storefront scales this workload: the new side gets "
+        "its bounds (minReplicas..maxReplicas), so leave replicas out (got 40)"
     ]
