@@ -339,7 +339,13 @@ def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[s
     container["livenessProbe"] = {**probe, "periodSeconds": 10, "failureThreshold": 3}
 
     metadata = template.setdefault("metadata", {})
-    metadata["labels"], dropped_labels = _pod_labels(args, metadata.get("labels") or {})
+    exported_labels = dict(metadata.get("labels") or {})
+    metadata["labels"], dropped_labels = _pod_labels(args, exported_labels)
+    changed = {
+        key: f"{value} -> {metadata['labels'][key]}"
+        for key, value in exported_labels.items()
+        if key in metadata["labels"] and metadata["labels"][key] != value
+    }
     annotations = {
         k: v
         for k, v in (metadata.pop("annotations", None) or {}).items()
@@ -350,6 +356,8 @@ def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[s
     translation["probe"] = f"GET {args['probe']['path']} on port {probe_port(args['probe'])}"
     if pinning.dropped:
         translation["pinning to the WASI pool dropped"] = pinning.dropped
+    if changed:
+        translation["labels changed (the new pods' selector and manager)"] = changed
     if dropped_labels:
         translation["labels left off in this phase"] = {
             label: f"would put the new pods in {', '.join(who)}" for label, who in dropped_labels.items()

@@ -134,6 +134,7 @@ def test_the_standard_name_label_no_longer_puts_the_canary_in_the_legacy_service
     }
     note = deployment["metadata"]["annotations"][TRANSLATION_ANNOTATION]
     assert "app.kubernetes.io/name=storefront: would put the new pods in" in note
+    assert "app.kubernetes.io/instance: storefront -> storefront-spin" in note  # changed, and shown
 
 
 def test_a_gateway_split_keeps_the_new_pods_out_of_the_legacy_service_but_in_its_policies():
