@@ -100,6 +100,7 @@ class ClusterView:
     services: dict[tuple[str, str], ServiceView] = field(default_factory=dict)
     routes: list[tuple[Mapping[str, Any], bool]] = field(default_factory=list)  # (route, registered)
     new_nodes: int = 0  # how many nodes the target pools can have at most
+    by_label: dict[tuple[str, str, str], list[PodGroup]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, resources: Sequence[ResourceSpec], workloads: Iterable[LegacyWorkload]) -> ClusterView:
@@ -158,15 +159,21 @@ class ClusterView:
                 elif obj.get("kind") == "HTTPRoute" and key not in registered_routes:
                     metadata = {**(obj.get("metadata") or {}), "namespace": key[0]}
                     view.routes.append(({**obj, "metadata": metadata}, False))
+        for pods in view.pods:
+            for label in pods.labels.items():
+                view.by_label.setdefault((pods.namespace, *label), []).append(pods)
         return view
 
     def endpoints(self, service: ServiceView) -> list[PodGroup]:
+        """The running pods a Service selects; looked up through one of its labels, as every pod it
+        selects carries them all (linear in the pods, not quadratic in the workloads)."""
+        if not service.selector:
+            return []
+        key, value = next(iter(service.selector.items()))
         return [
             pods
-            for pods in self.pods
-            if pods.namespace == service.namespace
-            and pods.count
-            and service_selects(service.selector, pods.labels)
+            for pods in self.by_label.get((service.namespace, key, value), [])
+            if pods.count and service_selects(service.selector, pods.labels)
         ]
 
 

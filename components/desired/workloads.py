@@ -143,6 +143,7 @@ class WasmWorkloadArgs(TypedDict):
     phase: the labels they need are left off, and the translation annotation says which and why."""
 
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 # Where the new Deployment says what the translation changed, so `render`, the diff and `kubectl
 # describe` show it.
 TRANSLATION_ANNOTATION = f"{PROJECT}/translation"
@@ -446,9 +447,8 @@ def wasm_workload_specs(name: str, args: WasmWorkloadArgs) -> list[ResourceSpec]
     metadata = _metadata(
         args, objects["deployment"], {**managed_labels(args["app_name"], "wasm-workload"), **selector}
     )
-    metadata["annotations"] = {
-        TRANSLATION_ANNOTATION: yaml.safe_dump(translation, sort_keys=False, width=1000)
-    }
+    text = yaml.dump(translation, Dumper=_DUMPER, sort_keys=False, width=1000, allow_unicode=True)
+    metadata["annotations"] = {TRANSLATION_ANNOTATION: text}
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec}
     service = {
         "apiVersion": "v1",
