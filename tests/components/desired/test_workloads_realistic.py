@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import shutil
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from components.legacy import strip_server_fields
 from components.migration import load_migration, raw_config_from_stack_file
 from components.scheduling import scheduling_problems
 from components.selectors import export_selectors, matches, service_selects
+from tests.engine import provider_deletes
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "environments"
 # lb50's own HTTPRoute for the same host and path is refused from parallel on (test_traffic.py); these
@@ -403,3 +405,24 @@ def test_fixed_replicas_for_an_autoscaled_workload_are_refused():
         "workloads[0].replicas: HorizontalPodAutoscaler storefront scales this workload: the new side gets "
         "its bounds (minReplicas..maxReplicas), so leave replicas out (got 40)"
     ]
+
+
+def test_no_step_of_the_lb50_walk_relinquishes_the_legacy_hpa_bounds_or_the_selector():
+    """The engine's delete step (tests/engine.py) on every transition of lb50's walk, forward and back:
+    the HPA bounds patch and the selector patch never reach their provider's Delete (a relinquished
+    minReplicas would fall back to 1, a relinquished selector disappear). In decommission the adopted
+    HPA and Deployment are deleted (protected: the README's two deliberate keys) and take the bounds
+    patch with them."""
+    states = [state_at("lb50", phase, weight).by_name() for phase, weight in WALK]
+    for before, after in [*pairwise(states), *((b, a) for a, b in pairwise(states[:-1]))]:
+        removed = {name: spec for name, spec in before.items() if name not in after}
+        assert {n for n in provider_deletes(removed, set(removed)) if removed[n].is_patch} == set()
+    cutover, decommission = states[-2], states[-1]
+    gone = {name: spec for name, spec in cutover.items() if name not in decommission}
+    kinds = {(spec.inputs.get("kind"), spec.is_patch, bool(spec.import_id)) for spec in gone.values()}
+    assert ("HorizontalPodAutoscaler", False, True) in kinds and (
+        "HorizontalPodAutoscaler",
+        True,
+        False,
+    ) in kinds
+    assert all(gone[name].protect for name in provider_deletes(gone, set(gone)) if gone[name].import_id)
