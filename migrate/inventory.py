@@ -29,7 +29,13 @@ from components.config import (
     parse_config,
 )
 from components.inputs import UnsafeInput, load_yaml, load_yaml_documents
-from components.legacy import SPIDERLIGHTNING_CLASS, export_autoscaler, is_wasi_pod, unexported_autoscaler
+from components.legacy import (
+    SPIDERLIGHTNING_CLASS,
+    export_autoscaler,
+    is_wasi_pod,
+    serving_ports,
+    unexported_autoscaler,
+)
 from migrate.kubectl_list import MANAGED_FIELDS, ExportedObject, ItemText, Pass, read_selected
 
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
@@ -1016,6 +1022,15 @@ def _decide(
         )
     finding.migrated = True
     finding.service = _meta(service)[1]
+    if len(serving_ports(service, None)) != 1:
+        ports = ", ".join(
+            f"{p.get('name', '(unnamed)')}:{p.get('port')}" for p in service["spec"].get("ports") or []
+        )
+        finding.blocking.append(
+            f"Service {finding.service} has several ports ({ports}) and not one named http/web/app: set "
+            "`servicePort:` to the one that serves the app (the route, the probes and the verification use "
+            "it); until then `check` fails on this workload's `servicePort`"
+        )
     finding.manifest = f"manifests/legacy/{finding.namespace}/{finding.name}.yaml"
     if finding.classification == "rewrite required":  # SpiderLightning: Krustlet modules stopped above
         finding.blocking.append(

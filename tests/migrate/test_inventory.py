@@ -542,3 +542,19 @@ def test_slight_outside_a_deployment_is_a_note_not_a_check_failure():
         False,
     )
     assert finding["notes"][0].startswith("SpiderLightning (slight) is deprecated upstream")
+
+
+def test_a_service_with_several_ports_and_no_http_one_is_a_decision():
+    """The route, the probes and the verification use the serving port; `ports[0]` is often metrics."""
+    items = objects()
+    service = find(items, "Service", "shop", "orders-api")
+    service["spec"]["ports"] = [
+        {"name": "metrics", "port": 9090, "targetPort": 9090, "protocol": "TCP"},
+        {"name": "api", "port": 80, "targetPort": "http", "protocol": "TCP"},
+    ]
+    found = by_key(build_inventory(items, node_pools(), CLUSTER, "prod"))
+    assert found["Deployment shop/orders-api"]["blocking"] == [
+        "Service orders-api has several ports (metrics:9090, api:80) and not one named http/web/app: set "
+        "`servicePort:` to the one that serves the app (the route, the probes and the verification use it); "
+        "until then `check` fails on this workload's `servicePort`"
+    ]
