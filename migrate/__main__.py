@@ -261,8 +261,9 @@ def _check(args: argparse.Namespace) -> int:
     reexported = f"; legacy manifests changed since {args.base_ref}: {escape(', '.join(changed))}"
     print(
         f"OK: {args.stack_file} phase {loaded.migration.config.phase.value}: {len(loaded.state.resources)} "
-        f"resources, {counts} Kubernetes objects valid on Kubernetes {', '.join(versions)}, scheduling "
-        f"proven{f', transition {transition}' if transition else ''}" + (reexported if changed else "")
+        f"resources, {counts} Kubernetes objects valid on Kubernetes {', '.join(versions)}, scheduling and "
+        f"isolation from legacy selectors proven{f', transition {transition}' if transition else ''}"
+        + (reexported if changed else "")
     )
     return EXIT_OK
 
