@@ -179,6 +179,13 @@ class Cluster(Model):
         return value
 
 
+def parse_aks_taint(taint: str) -> dict[str, str]:
+    """AKS's `key=value:Effect` (value optional), the inverse of Taint.as_aks."""
+    key_value, _, effect = taint.rpartition(":")
+    key, _, value = key_value.partition("=")
+    return {"key": key, "value": value, "effect": effect}
+
+
 class Taint(Model):
     key: LabelKey
     value: LabelValue = ""

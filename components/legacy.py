@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from components.inputs import (
     read_text,
 )
 from components.schemas import object_label, schema_problems, supported_version
-from components.selectors import operator_problems
+from components.selectors import ExportSelector, export_selectors, operator_problems
 
 SPIDERLIGHTNING_CLASS = "wasmtime-slight-v1"
 KRUSTLET_ARCH = ("kubernetes.io/arch", "wasm32-wagi")
@@ -67,6 +68,16 @@ class LegacyWorkload:
         return serving_ports(self.service, self.config.service_port)[0]
 
     @property
+    def serving_target(self) -> int | str:
+        """What the serving port targets in the exported pods: a container port number or name."""
+        return self.serving_port.get("targetPort", self.serving_port["port"])
+
+    @cached_property
+    def selectors(self) -> list[ExportSelector]:
+        """Every selector the export holds (read once: each phase's plan and proof use them)."""
+        return export_selectors(self.exported)
+
+    @property
     def export_probe(self) -> dict[str, Any] | None:
         """The exported container's HTTP readiness (else liveness) probe."""
         container = self.pod_spec["containers"][0]
@@ -80,10 +91,7 @@ class LegacyWorkload:
     def listen_port(self) -> int | str:
         """Where the new container listens: the configured port of a rebuild, else the exported
         container port the serving Service port targets (a name stays a name)."""
-        if self.config.container_port:
-            return self.config.container_port
-        port = self.serving_port
-        return port.get("targetPort", port["port"])
+        return self.config.container_port or self.serving_target
 
     @property
     def probe_path(self) -> str:
@@ -394,7 +402,7 @@ def _port_and_probe_problems(legacy: LegacyWorkload, key: str) -> list[str]:
         )
         return [problem(f"{key}.servicePort", workload.service_port, why)]
     problems = []
-    target = legacy.serving_port.get("targetPort", legacy.serving_port["port"])
+    target = legacy.serving_target
     container = legacy.pod_spec["containers"][0]
     if isinstance(target, str) and target not in {p.get("name") for p in container.get("ports") or []}:
         problems.append(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.config import AKS_WASI_RUNTIME_CLASSES, MigrationConfig
+from components.config import AKS_WASI_RUNTIME_CLASSES, MigrationConfig, parse_aks_taint
 from components.desired.spec import DesiredState
 
 # A node of any other pool in the cluster (system pool, other teams' pools): no special labels or taints.
@@ -58,22 +58,16 @@ def cluster_pools(config: MigrationConfig, state: DesiredState) -> list[NodePool
                 **{f"kubernetes.azure.com/{runtime}": "true" for runtime in AKS_WASI_RUNTIME_CLASSES},
                 **legacy.node_labels,
             }
-            taints = tuple(_parse_taint(taint.as_aks()) for taint in legacy.node_taints)
+            taints = tuple(parse_aks_taint(taint.as_aks()) for taint in legacy.node_taints)
         else:
             labels = {
                 **_aks_labels(name),
                 "node.kubernetes.io/instance-type": inputs["vmSize"],
                 **(inputs.get("nodeLabels") or {}),
             }
-            taints = tuple(_parse_taint(taint) for taint in inputs.get("nodeTaints") or [])
+            taints = tuple(parse_aks_taint(taint) for taint in inputs.get("nodeTaints") or [])
         pools.append(NodePool(name, labels, taints))
     return pools
-
-
-def _parse_taint(taint: str) -> dict[str, str]:
-    key_value, _, effect = taint.rpartition(":")
-    key, _, value = key_value.partition("=")
-    return {"key": key, "value": value, "effect": effect}
 
 
 def runtime_classes(state: DesiredState) -> dict[str, dict[str, Any]]:
@@ -134,43 +128,29 @@ def _affinity_allows(pod: dict[str, Any], labels: dict[str, str]) -> bool:
 def candidate_pools(
     pod: dict[str, Any], pools: list[NodePool], classes: dict[str, dict[str, Any]]
 ) -> list[str]:
-    """Pools whose nodes the scheduler may pick for `pod` (a pod spec): nodeSelector and RuntimeClass
-    scheduling, required node affinity, and taints against tolerations."""
-    selector = dict(pod.get("nodeSelector") or {})
-    tolerations = list(pod.get("tolerations") or [])
-    runtime_class = pod.get("runtimeClassName")
-    if runtime_class:
-        scheduling = classes.get(runtime_class)
-        if scheduling is None:
-            return []
-        selector.update(scheduling.get("nodeSelector") or {})
-        tolerations += scheduling.get("tolerations") or []
-    return [
-        pool.name
-        for pool in pools
-        if all(key in PER_NODE_LABELS or pool.labels.get(key) == value for key, value in selector.items())
-        and _affinity_allows(pod, pool.labels)
-        and all(_tolerates(tolerations, t) for t in pool.taints if t["effect"] in ("NoSchedule", "NoExecute"))
-    ]
+    """Pools whose nodes the scheduler may pick for `pod` (a pod spec): those nothing blocks."""
+    return [pool.name for pool in pools if not blockers(pod, pool, classes)]
 
 
 def blockers(pod: dict[str, Any], pool: NodePool, classes: dict[str, dict[str, Any]]) -> list[str]:
     """Why the scheduler may not pick `pool`'s nodes for `pod`: each field of the pod (or of its
-    RuntimeClass) that the pool's labels or taints do not meet."""
-    reasons = []
+    RuntimeClass: its nodeSelector merged over the pod's, its tolerations added) that the pool's
+    labels or taints do not meet; required node affinity."""
     runtime_class = pod.get("runtimeClassName")
-    scheduling = classes.get(runtime_class, {}) if runtime_class else {}
     if runtime_class and runtime_class not in classes:
         return [f"runtimeClassName {runtime_class}: no such RuntimeClass in this phase"]
-    for source, selector in (
-        ("nodeSelector", pod.get("nodeSelector") or {}),
-        (f"RuntimeClass {runtime_class} scheduling.nodeSelector", scheduling.get("nodeSelector") or {}),
-    ):
-        for key, value in selector.items():
-            if key not in PER_NODE_LABELS and pool.labels.get(key) != value:
-                reasons.append(
-                    f"{source} {key}={value} (the pool has {pool.labels.get(key, 'no such label')})"
-                )
+    scheduling = classes.get(runtime_class, {}) if runtime_class else {}
+    from_class = scheduling.get("nodeSelector") or {}
+    selector = {**(pod.get("nodeSelector") or {}), **from_class}
+    reasons = []
+    for key, value in selector.items():
+        if key not in PER_NODE_LABELS and pool.labels.get(key) != value:
+            source = (
+                f"RuntimeClass {runtime_class} scheduling.nodeSelector"
+                if key in from_class
+                else "nodeSelector"
+            )
+            reasons.append(f"{source} {key}={value} (the pool has {pool.labels.get(key, 'no such label')})")
     if not _affinity_allows(pod, pool.labels):
         reasons.append("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: no term holds")
     tolerations = list(pod.get("tolerations") or []) + list(scheduling.get("tolerations") or [])

@@ -26,6 +26,7 @@ from components.config import (
     Probe,
     ResourceQuantity,
     WorkloadName,
+    parse_aks_taint,
     parse_config,
 )
 from components.inputs import UnsafeInput, load_yaml, load_yaml_documents
@@ -36,6 +37,7 @@ from components.legacy import (
     serving_ports,
     unexported_autoscaler,
 )
+from components.selectors import service_selects
 from migrate.kubectl_list import MANAGED_FIELDS, ExportedObject, ItemText, Pass, read_selected
 
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
@@ -190,16 +192,9 @@ class WasiPool:
     taints: tuple[dict[str, str], ...]
 
 
-def parse_taint(taint: str) -> dict[str, str]:
-    """AKS's `key=value:Effect` (value optional)."""
-    key_value, _, effect = taint.rpartition(":")
-    key, _, value = key_value.partition("=")
-    return {"key": key, "value": value, "effect": effect}
-
-
 def wasi_pools(pools: list[dict[str, Any]], source: str) -> list[WasiPool]:
     found = [
-        WasiPool(p["name"], p, tuple(parse_taint(t) for t in p.get("nodeTaints") or []))
+        WasiPool(p["name"], p, tuple(parse_aks_taint(t) for t in p.get("nodeTaints") or []))
         for p in sorted(pools, key=lambda p: p["name"])
         if p.get("workloadRuntime") == "WasmWasi"
     ]
@@ -540,10 +535,6 @@ def _probe(finding: WorkloadFinding, container: dict[str, Any]) -> dict[str, Any
     return None
 
 
-def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
-    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
-
-
 def _label_selector_matches(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
     match_labels = selector.get("matchLabels") or {}
     if not match_labels and not selector.get("matchExpressions"):
@@ -607,7 +598,9 @@ class Index:
             ),
             key=lambda entry: entry[0],
         )
-        return [s for _, s in candidates if _selects((s.get("spec") or {}).get("selector") or {}, labels)]
+        return [
+            s for _, s in candidates if service_selects((s.get("spec") or {}).get("selector") or {}, labels)
+        ]
 
 
 def _neighbour_notes(

@@ -45,6 +45,7 @@ from components.desired.workloads import (
     TrafficSplitArgs,
     WasmWorkloadArgs,
     WorkloadPlan,
+    isolated_selectors,
     legacy_resource_names,
     legacy_workload_specs,
     new_selector,
@@ -55,7 +56,7 @@ from components.desired.workloads import (
     wasm_workload_specs,
 )
 from components.legacy import LegacyWorkload
-from components.selectors import export_selectors, matches
+from components.selectors import matches
 
 if TYPE_CHECKING:  # components.migration checks the export with components.desired.traffic
     from components.migration import Migration
@@ -308,7 +309,7 @@ def workload_components(
 
 def _isolate_from(legacy: LegacyWorkload, isolation: str) -> list[str]:
     """The export's selectors the new objects stay out of in this phase (see WorkloadPlan)."""
-    selectors = export_selectors(legacy.exported)
+    selectors = legacy.selectors
     if isolation == ISOLATE_ALL:
         return [s.label for s in selectors]
     if isolation == ISOLATE_SERVICE:  # every Service: one the route does not split must not leak either
@@ -338,7 +339,7 @@ def _wasm_args(
         "serving_port": legacy.serving_port["port"],
         "legacy_selectors": [
             {"kind": s.kind, "name": s.name, "selects": s.selects, "selector": s.selector}
-            for s in export_selectors(legacy.exported)
+            for s in legacy.selectors
         ],
         "isolate_from": _isolate_from(legacy, plan.isolation),
     }
@@ -384,45 +385,34 @@ def _port_args(port: dict[str, Any]) -> ServicePortArgs:
 
 
 def isolation_problems(migration: Migration, state: DesiredState) -> list[str]:
-    """The proof behind the isolation: no selector of an export that the phase keeps the new objects
-    out of selects the labels the new pods (or the new Service) are registered with. A selector that
-    needs no label (only NotIn / DoesNotExist) cannot be escaped by leaving labels off: it is named."""
+    """The proof behind the isolation, from what each WasmWorkload registers: none of the export's
+    selectors its args keep the new objects out of selects the labels its Deployment's pods (or its
+    Service) carry. A selector that needs no label (only NotIn / DoesNotExist) cannot be escaped by
+    leaving labels off: it is named."""
+    workloads = {(w.config.namespace, w.config.name): w.config for w in migration.workloads}
     problems = []
-    objects = {
-        (
-            spec.inputs["kind"],
-            spec.inputs["metadata"].get("namespace"),
-            spec.inputs["metadata"]["name"],
-        ): spec.inputs
-        for spec in state.resources
-        if spec.is_kubernetes and not spec.is_patch and not spec.import_id and "metadata" in spec.inputs
-    }
-    for legacy in migration.workloads:
-        plan = plan_workload(migration.config.phase, legacy, migration.config.traffic.weight)
-        isolated = set(_isolate_from(legacy, plan.isolation))
-        namespace = legacy.config.namespace
-        deployment = objects.get(("Deployment", namespace, naming.new_app_name(legacy.config.name)))
-        service = objects.get(
-            ("Service", namespace, naming.new_service_name(legacy.service["metadata"]["name"]))
-        )
-        for selector in export_selectors(legacy.exported):
-            if selector.label not in isolated:
-                continue
-            target = deployment if selector.selects == "pods" else service
-            if target is None:
-                continue
-            labels = (
-                target["spec"]["template"]["metadata"]["labels"]
-                if selector.selects == "pods"
-                else target["metadata"]["labels"]
-            )
-            if matches(selector.selector, labels):
-                what = "pods" if selector.selects == "pods" else "Service"
-                problems.append(
-                    f"{legacy.config.key}: {selector.label} in {legacy.config.manifest} selects the new "
-                    f"{what} in phase {state.phase}, before they may join it (it needs no label they "
-                    "could leave off); narrow it to the legacy pods first"
-                )
+    for plan in state.components:
+        if plan.type != WASM_WORKLOAD_TYPE:
+            continue
+        workload = workloads[(plan.args["namespace"], plan.args["app_name"])]
+        registered = {
+            spec.inputs["kind"]: spec.inputs
+            for spec in state.resources
+            if spec.component == plan.name and spec.is_kubernetes and not spec.is_patch
+        }
+        carried = {
+            "pods": registered["Deployment"]["spec"]["template"]["metadata"]["labels"],
+            "services": registered["Service"]["metadata"]["labels"],
+        }
+        for selects, labels in carried.items():
+            for selector in isolated_selectors(plan.args, selects):
+                if matches(selector.selector, labels):
+                    what = "pods" if selects == "pods" else "Service"
+                    problems.append(
+                        f"{workload.key}: {selector.label} in {workload.manifest} selects the new {what} in "
+                        f"phase {state.phase}, before they may join it (it needs no label they could leave "
+                        "off); narrow it to the legacy pods first"
+                    )
     return problems
 
 

@@ -117,7 +117,7 @@ def script_settings(config: MigrationConfig, legacy: LegacyWorkload) -> dict[str
         "legacy": {
             "selector": legacy_selector,
             "runtimeClassNot": config.shim.runtime_class_name,
-            "port": legacy.serving_port.get("targetPort", legacy.serving_port["port"]),
+            "port": legacy.serving_target,
         },
         "new": {
             "selector": label_selector({"matchLabels": new_labels}),

@@ -19,7 +19,7 @@ import pulumi
 import yaml
 
 from components import naming
-from components.config import PROJECT, Phase
+from components.config import PROJECT, Phase, Workload, parse_aks_taint
 from components.desired.spec import ResourceSpec, in_dependency_order, kubernetes_spec, managed_labels
 from components.legacy import KRUSTLET_ARCH, WASI_NODE_LABEL_PREFIX, LegacyWorkload
 from components.selectors import ExportSelector, isolate, matches
@@ -172,9 +172,7 @@ class _Pinning:
         self.taints: set[str] = set()
         if pool:
             self.labels = {key: pool["name"] for key in _POOL_KEYS} | dict(pool.get("node_labels") or {})
-            self.taints = {
-                taint.partition("=")[0].partition(":")[0] for taint in pool.get("node_taints") or []
-            }
+            self.taints = {parse_aks_taint(taint)["key"] for taint in pool.get("node_taints") or []}
         self.dropped: list[str] = []
 
     def selects(self, key: str | None, values: Sequence[str] | None) -> bool:
@@ -192,7 +190,7 @@ class _Pinning:
     def keep_expression(self, path: str, expression: dict[str, Any]) -> bool:
         key, operator = expression.get("key"), expression.get("operator")
         values = expression.get("values") if operator == "In" else None
-        if operator in ("In", "Exists") and (_is_wasi_scheduling_key(key) or self.selects(key, values)):
+        if operator in ("In", "Exists") and self.selects(key, values):
             self.dropped.append(f"{path} {key} {operator} {','.join(values or [])}".rstrip())
             return False
         return True
@@ -275,7 +273,9 @@ def _listen_on(container: dict[str, Any], args: WasmWorkloadArgs) -> None:
     container["ports"] = declared
 
 
-def _selectors(args: WasmWorkloadArgs, selects: str) -> list[ExportSelector]:
+def isolated_selectors(args: WasmWorkloadArgs, selects: str) -> list[ExportSelector]:
+    """The selectors of `legacy_selectors` that select `selects` ("pods" or "services") and that the
+    new objects must stay out of in this phase (`isolate_from`)."""
     isolated = set(args.get("isolate_from") or ())
     return [
         ExportSelector(s["kind"], s["name"], s["selects"], s["selector"])
@@ -299,7 +299,7 @@ def _pod_labels(args: WasmWorkloadArgs, template_labels: Mapping[str, str]) -> t
         "app.kubernetes.io/managed-by": "pulumi",
     }
     own = new_selector(name)
-    kept, dropped = isolate(labels, _selectors(args, "pods"))
+    kept, dropped = isolate(labels, isolated_selectors(args, "pods"))
     return {**kept, **own}, dropped
 
 
@@ -426,7 +426,7 @@ def wasm_workload_specs(name: str, args: WasmWorkloadArgs) -> list[ResourceSpec]
                 f"Service port {port['port']} -> container port {port['targetPort']}"
             )
     service_labels, dropped = isolate(
-        managed_labels(args["app_name"], "wasm-workload"), _selectors(args, "services")
+        managed_labels(args["app_name"], "wasm-workload"), isolated_selectors(args, "services")
     )
     if dropped:
         translation["Service labels left off in this phase"] = {
@@ -774,15 +774,13 @@ def _share_of(bounds: tuple[int, int], percent: int) -> tuple[int, int]:
     return max(1, round(bounds[0] * percent / 100)), max(1, round(bounds[1] * percent / 100))
 
 
-def plan_autoscaled(phase: Phase, legacy: LegacyWorkload, weight: int) -> WorkloadPlan:
+def plan_autoscaled(phase: Phase, workload: Workload, hpa: Mapping[str, Any], weight: int) -> WorkloadPlan:
     """An HPA scales the legacy Deployment: its replicas stay the HPA's (never patched), and the split
     shapes both HPAs' bounds instead. With the same target utilisation both sides see the same load
     per pod, so each keeps its share of the pods within its bounds: the new HPA gets `weight` percent
     of the legacy bounds, the legacy HPA the rest. In cutover the legacy HPA is set aside (1..1: it
     holds a single pod that gets no traffic) and decommission deletes it with its Deployment."""
-    workload = legacy.config
-    hpa = (legacy.autoscaler or {})["spec"]
-    exported = (int(hpa.get("minReplicas", 1)), int(hpa["maxReplicas"]))
+    exported = (int(hpa["spec"].get("minReplicas", 1)), int(hpa["spec"]["maxReplicas"]))
     gateway = workload.gateway is not None
     if phase is Phase.BASELINE:
         return WorkloadPlan(exported[0], None, ISOLATE_ALL, None, False, 0)
@@ -810,7 +808,7 @@ def plan_autoscaled(phase: Phase, legacy: LegacyWorkload, weight: int) -> Worklo
 
 def plan_workload(phase: Phase, legacy: LegacyWorkload, weight: int) -> WorkloadPlan:
     if legacy.autoscaler is not None:
-        return plan_autoscaled(phase, legacy, weight)
+        return plan_autoscaled(phase, legacy.config, legacy.autoscaler, weight)
     workload = legacy.config
     replicas = legacy.replicas
     target = workload.replicas or replicas
