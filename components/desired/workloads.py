@@ -260,9 +260,7 @@ def _listen_on(container: dict[str, Any], args: WasmWorkloadArgs) -> None:
     """A rebuilt app's container declares the port it listens on now, in place of the one the
     serving Service port targeted."""
     serving = _serving_port(args)
-    old = next(
-        (p.get("target_port", p["port"]) for p in args.get("ports") or [] if p["port"] == serving), None
-    )
+    old = next((port_target(p) for p in args.get("ports") or [] if p["port"] == serving), None)
     declared = [dict(p) for p in container.get("ports") or []]
     for port in declared:
         if old in (port.get("name"), port.get("containerPort")):

@@ -426,3 +426,30 @@ def test_no_step_of_the_lb50_walk_relinquishes_the_legacy_hpa_bounds_or_the_sele
         False,
     ) in kinds
     assert all(gone[name].protect for name in provider_deletes(gone, set(gone)) if gone[name].import_id)
+
+
+def test_a_rebuild_listening_elsewhere_moves_the_named_container_port_the_service_targets(tmp_path):
+    """The serving port targets the container port named `http` (here 8000 behind Service port 80): a
+    rebuild on another port changes that declaration (and the probe follows), never adding a second
+    port beside it."""
+    shutil.copytree(ENVIRONMENTS / "lb50", tmp_path / "lb50")
+    export = tmp_path / "lb50" / ENVS["lb50"][0]
+    listing = yaml.safe_load(export.read_text())
+    deployment = next(o for o in listing["items"] if o["kind"] == "Deployment")
+    for port in deployment["spec"]["template"]["spec"]["containers"][0]["ports"]:
+        if port["name"] == "http":
+            port["containerPort"] = 8000
+    export.write_text(yaml.safe_dump(listing))
+    raw = {**raw_config("lb50"), "phase": "parallel"}
+    raw["workloads"][0]["containerPort"] = 8080
+    migration = load_migration(raw, tmp_path / "lb50")
+    state = build_desired_state(migration)
+    (new,) = workload_deployments(state)
+    container = new["spec"]["template"]["spec"]["containers"][0]
+    assert {p.get("name"): p["containerPort"] for p in container["ports"]} == {"metrics": 9090, "http": 8080}
+    assert container["readinessProbe"]["httpGet"]["port"] == 8080
+    service = next(s for s in new_objects(state, "Service") if s["metadata"]["name"] == "storefront-spin")
+    assert {p["name"]: p["targetPort"] for p in service["spec"]["ports"]} == {
+        "metrics": "metrics",
+        "http": 8080,
+    }
