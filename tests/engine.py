@@ -106,3 +106,40 @@ def provider_deletes(removed: dict[str, Any], deleted_in_same_update: set[str]) 
         for name, spec in removed.items()
         if not spec.retain_on_delete and spec.deleted_with not in deleted_in_same_update
     }
+
+
+# pulumi-kubernetes provider/pkg/await/await.go patchForce: the managers that mark Pulumi's own old
+# client-side applies, which a preview forces over.
+_PULUMI_CSA_MANAGERS = ("pulumi-resource-kubernetes", "pulumi-kubernetes", "pulumi-kubernetes.exe")
+
+
+def patch_force(inputs: dict[str, Any], live: dict[str, Any] | None, preview: bool) -> bool:
+    """Whether pulumi-kubernetes applies with force (await.go patchForce, provider enablePatchForce off):
+    the `pulumi.com/patchForce: "true"` annotation; in preview, no live object or a field manager of
+    Pulumi's old client-side applies; a live object without managedFields."""
+    annotations = (inputs.get("metadata") or {}).get("annotations") or {}
+    if annotations.get("pulumi.com/patchForce") == "true":
+        return True
+    managed = ((live or {}).get("metadata") or {}).get("managedFields") or []
+    if preview and (
+        live is None
+        or any(m.get("operation") == "Update" and m.get("manager") in _PULUMI_CSA_MANAGERS for m in managed)
+    ):
+        return True
+    return live is not None and not managed
+
+
+def apply_conflicts(live: dict[str, Any], fields: dict[str, Any], section: str = "spec") -> dict[str, str]:
+    """Field -> the other manager that owns it, for each of `fields` (under `section`) whose value the
+    apply changes: server-side apply refuses such an apply unless forced (Kubernetes server-side apply,
+    "Conflicts"). Owners are read from the live object's managedFields (fieldsV1 `f:<name>` keys)."""
+    conflicts = {}
+    current = live.get(section) or {}
+    for field, value in fields.items():
+        if current.get(field) == value:
+            continue
+        for entry in (live.get("metadata") or {}).get("managedFields") or []:
+            owned = ((entry.get("fieldsV1") or {}).get(f"f:{section}") or {}).get(f"f:{field}")
+            if owned is not None:
+                conflicts[field] = entry["manager"]
+    return conflicts

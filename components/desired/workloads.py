@@ -117,8 +117,10 @@ class WasmWorkloadArgs(TypedDict):
     replicas: NotRequired[pulumi.Input[int]]
     """Fixed replicas; required unless `autoscaler` scales the Deployment."""
     autoscaler: NotRequired[AutoscalerArgs]
-    """An HPA owns the replicas instead: the Deployment never sends `spec.replicas`, so Pulumi never
-    owns it (a field Pulumi stops sending is removed: replicas would fall to 1)."""
+    """An HPA owns the replicas instead: the Deployment never sends `spec.replicas`, so Pulumi's apply
+    never owns it. Under server-side apply a field the sole owner stops sending is removed
+    (kubernetes.io/docs/reference/using-api/server-side-apply, "Field management"), so a Deployment
+    that once sent replicas and then dropped them would fall back to the default of 1."""
     image: NotRequired[pulumi.Input[str]]
     """The image to run; from scratch required, else it replaces the exported one."""
     legacy_deployment: NotRequired[Mapping[str, Any]]
@@ -777,7 +779,10 @@ def plan_autoscaled(phase: Phase, workload: Workload, hpa: Mapping[str, Any], we
     shapes both HPAs' bounds instead. With the same target utilisation both sides see the same load
     per pod, so each keeps its share of the pods within its bounds: the new HPA gets `weight` percent
     of the legacy bounds, the legacy HPA the rest. In cutover the legacy HPA is set aside (1..1: it
-    holds a single pod that gets no traffic) and decommission deletes it with its Deployment."""
+    holds a single pod that gets no traffic) and decommission deletes it with its Deployment.
+    pulumi-kubernetes does not await HPAs (provider/pkg/await/awaiters.go has no awaiter for them): new
+    bounds take effect on the HPA controller's next sync, 15 s by default; the Deployment awaits and
+    the route's waitFor keep the ordering of capacity and traffic."""
     exported = (int(hpa["spec"].get("minReplicas", 1)), int(hpa["spec"]["maxReplicas"]))
     gateway = workload.gateway is not None
     if phase is Phase.BASELINE:

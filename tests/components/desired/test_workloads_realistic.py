@@ -24,7 +24,13 @@ from components.legacy import strip_server_fields
 from components.migration import load_migration, raw_config_from_stack_file
 from components.scheduling import scheduling_problems
 from components.selectors import export_selectors, matches, service_selects
-from tests.engine import provider_deletes
+from tests.engine import (
+    apply_conflicts,
+    kubernetes_read,
+    patch_force,
+    provider_deletes,
+    update_after_import,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "environments"
 # lb50's own HTTPRoute for the same host and path is refused from parallel on (test_traffic.py); these
@@ -453,3 +459,48 @@ def test_a_rebuild_listening_elsewhere_moves_the_named_container_port_the_servic
         "metrics": "metrics",
         "http": 8080,
     }
+
+
+def _live(env: str, kind: str) -> dict[str, Any]:
+    """The object as the API server holds it: the export with managedFields and status."""
+    text = (ENVIRONMENTS / env / ENVS[env][0]).read_text()
+    return next(o for o in yaml.safe_load(text)["items"] if o["kind"] == kind)
+
+
+@pytest.mark.parametrize(("phase", "weight"), WALK, ids=lambda v: getattr(v, "value", v))
+def test_importing_lb50_issues_no_update(phase, weight):
+    """What pulumi-kubernetes reads back on import (tests/engine.py kubernetes_read: every top-level field
+    of the live object) against the adoption's inputs after ignore_changes ["*"]: the engine's update
+    after the import is empty for the Deployment, the Service and the HPA, in every phase."""
+    state = state_at("lb50", phase, weight)
+    adopted = {spec.inputs["kind"]: spec for spec in state.resources if spec.import_id and spec.is_kubernetes}
+    expected = (
+        {"Service"} if phase is Phase.DECOMMISSION else {"Deployment", "Service", "HorizontalPodAutoscaler"}
+    )
+    assert set(adopted) == expected
+    for kind, spec in adopted.items():
+        imported = kubernetes_read(_live("lb50", kind))
+        assert update_after_import(spec.inputs, imported, list(spec.ignore_changes)) == set(), kind
+        assert "spec" in update_after_import({**spec.inputs, "spec": {}}, imported, []), kind
+
+
+def test_the_hpa_bounds_patch_wins_over_kubectl_in_preview_and_up():
+    """The legacy HPA's bounds belong to kubectl-client-side-apply (the export's managedFields). Changing
+    them conflicts, and a preview does not force over kubectl's fields on its own (pulumi-kubernetes
+    await.go patchForce; real updates first hand kubectl's fields over, fixCSAFieldManagers): the
+    patch's `pulumi.com/patchForce` annotation makes both force. Without it preview would fail."""
+    live = _live("lb50", "HorizontalPodAutoscaler")
+    (patch,) = _hpa_state(Phase.PARALLEL, 10)["patches"]
+    assert apply_conflicts(live, patch.inputs["spec"]) == {
+        "minReplicas": "kubectl-client-side-apply",
+        "maxReplicas": "kubectl-client-side-apply",
+    }
+    assert patch_force(patch.inputs, live, preview=True) and patch_force(patch.inputs, live, preview=False)
+    unforced = {
+        **patch.inputs,
+        "metadata": {k: v for k, v in patch.inputs["metadata"].items() if k != "annotations"},
+    }
+    assert not patch_force(unforced, live, preview=True)
+    # In prepare the bounds equal the live ones: the apply only shares ownership, nothing conflicts.
+    (unchanged,) = _hpa_state(Phase.PREPARE, 10)["patches"]
+    assert apply_conflicts(live, unchanged.inputs["spec"]) == {}
