@@ -25,10 +25,11 @@ from components.desired import (
     WASM_POOL_TYPE,
     WASM_WORKLOAD_TYPE,
     UnknownComponentError,
-    build_desired_state,
+    phase_components,
 )
 from components.desired.pools import managed_cluster_id
-from components.desired.spec import WorkloadTraffic
+from components.desired.spec import ResourceSpec, WorkloadTraffic
+from components.desired.traffic import with_entry_points
 from components.legacy_wasi_pool import LegacyWasiPool
 from components.legacy_workload import LegacyWorkload
 from components.migration import Migration, load_migration, raw_config_from_engine
@@ -129,7 +130,7 @@ class MigrationPhaseArgs(TypedDict):
 class MigrationPhase(pulumi.ComponentResource):
     """Registers the configured phase: the components `components.desired.phase_components` plans, with
     the dependencies it names, through explicit Azure and Kubernetes providers. Its traffic output is
-    read off the resources those components register (`build_desired_state`), not off the plan."""
+    read off the resources those components register (their `specs`), not off the plan."""
 
     phase: str
     traffic: dict[str, dict[str, Any]]
@@ -137,12 +138,13 @@ class MigrationPhase(pulumi.ComponentResource):
     def __init__(self, name: str, args: MigrationPhaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(PHASE_TYPE, name, None, opts)
         migration = args["migration"]
-        state = build_desired_state(migration)
+        plans, planned = phase_components(migration)
         azure = azure_provider(migration.config, self)
         cluster = kubernetes_provider(migration.config, azure, self)
         providers: dict[str, Any] = {"azure-native": azure, "kubernetes": cluster}
         registered: dict[str, pulumi.Resource] = {}
-        for plan in state.components:
+        specs: list[ResourceSpec] = []
+        for plan in plans:
             component_class = COMPONENT_CLASSES.get(plan.type)
             if component_class is None:
                 raise UnknownComponentError(f"no component class for type {plan.type!r}")
@@ -156,8 +158,10 @@ class MigrationPhase(pulumi.ComponentResource):
                 ),
             )
             registered.update(component.resources)
+            specs.extend(component.specs)
         self.phase = migration.config.phase.value
-        self.traffic = {t.workload: traffic_output(t) for t in state.traffic}
+        traffic = with_entry_points(planned, specs, migration.workloads)
+        self.traffic = {t.workload: traffic_output(t) for t in traffic}
         self.register_outputs({"phase": self.phase, "traffic": self.traffic})
 
 

@@ -195,7 +195,9 @@ class SpecComponent(pulumi.ComponentResource):
             raise ArgsError("\n".join(f"{type(self).__name__} {name!r}: args.{line}" for line in problems))
         depends_on = component_depends_on(opts)
         super().__init__(self.TYPE, name, None, opts)
-        self.resources: dict[str, pulumi.CustomResource] = register_all(builder(name, args), self, depends_on)
+        self.specs: list[ResourceSpec] = builder(name, args)
+        """What the component registers, as the pure builder made it."""
+        self.resources: dict[str, pulumi.CustomResource] = register_all(self.specs, self, depends_on)
 
     @staticmethod
     def after(resource: pulumi.Resource, value: Any) -> pulumi.Output[Any]:
