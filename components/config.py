@@ -452,6 +452,11 @@ class Workload(Model):
     container_port: Int | None = Field(
         default=None, ge=1, le=65535, description="the port a rebuilt app listens on, when it changed"
     )
+    accept_reduced_capacity: Bool = Field(
+        default=False,
+        description="accept an entry point reaching fewer Ready pods than at baseline (e.g. replicas lower "
+        "than the legacy Deployment's)",
+    )
 
     @property
     def key(self) -> str:
@@ -470,6 +475,13 @@ class Traffic(Model):
         if any(later <= earlier for earlier, later in pairwise(value)):
             raise _fail("steps", "must be strictly increasing weights (percent), e.g. [10, 50, 90]")
         return value
+
+    @property
+    def walk(self) -> tuple[int, ...]:
+        """The weights the parallel phase walks through, one phase step each: 0 % first (new pods
+        checked outside traffic), then `steps` (or `weight`), then 100 % (the new side at full capacity)
+        before cutover takes the legacy pods away (components/desired/plan.py)."""
+        return tuple(sorted({0, *(self.steps or (self.weight,)), 100}))
 
 
 class Decommission(Model):

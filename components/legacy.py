@@ -45,6 +45,7 @@ class LegacyWorkload:
     service: dict[str, Any]
     exported: tuple[dict[str, Any], ...] = ()
     autoscaler: dict[str, Any] | None = None
+    ready: int | None = None  # the Deployment's Ready pods as exported (status.readyReplicas)
 
     @property
     def pod_spec(self) -> dict[str, Any]:
@@ -243,6 +244,18 @@ def unexported_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, 
     return None
 
 
+def exported_ready(exported: list[dict[str, Any]], deployment: dict[str, Any]) -> int | None:
+    """`status.readyReplicas` of the exported Deployment (absent when 0); None without a status."""
+    original = next(
+        (o for o in exported if o.get("kind") == "Deployment" and _named(o) == _named(deployment)), {}
+    )
+    status = original.get("status")
+    if not isinstance(status, dict):
+        return None
+    ready = status.get("readyReplicas", 0)
+    return ready if isinstance(ready, int) and not isinstance(ready, bool) and ready >= 0 else None
+
+
 def is_wasi_pod(pod_spec: dict[str, Any]) -> bool:
     if pod_spec.get("runtimeClassName") in AKS_WASI_RUNTIME_CLASSES:
         return True
@@ -336,7 +349,9 @@ def load_legacy_workload(
                 f"{echo(deployment['metadata'].get('name'))}; use that name",
             )
         )
-    legacy = LegacyWorkload(workload, deployment, service, tuple(objects), autoscaler)
+    legacy = LegacyWorkload(
+        workload, deployment, service, tuple(objects), autoscaler, exported_ready(exported, deployment)
+    )
     if autoscaler is not None and workload.replicas is not None:
         problems.append(
             problem(

@@ -10,7 +10,13 @@ from typing import NoReturn
 from components.inputs import escape
 from components.schemas import KUBERNETES_VERSIONS
 from migrate import init
-from migrate.check import check, manifest_problems, traffic_warnings, transition_problems
+from migrate.check import (
+    check,
+    manifest_problems,
+    traffic_warnings,
+    transition_capacity_problems,
+    transition_problems,
+)
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
 from migrate.phases import step_problems, verify, write
 from migrate.render import render
@@ -20,6 +26,7 @@ from migrate.state import (
     EXIT_OK,
     EXIT_PROBLEMS,
     InputError,
+    Loaded,
     load,
     load_raw,
     parse_only,
@@ -225,6 +232,7 @@ def _check(args: argparse.Namespace) -> int:
     problems: list[str] = step_problems(args.stack_file, raw)
     transition = ""
     base: Source | None = None
+    before: Loaded | None = None
     if args.from_file:
         revision = resolve(args.base_ref) if args.base_ref is not None else None
         label, source = (
@@ -235,8 +243,10 @@ def _check(args: argparse.Namespace) -> int:
         try:  # without a revision its manifests are the target's, unless `workloads` changed (a problem)
             if revision:
                 base = load_at(revision, label, source)
+                before = base.loaded
             else:
                 parse_only(label, source)
+                before = load_raw(label, source)
         except InputError as error:
             problems += [f"(source) {line}" for line in error.problems]
     changed: list[str] = []
@@ -246,6 +256,8 @@ def _check(args: argparse.Namespace) -> int:
         problems = error.problems + problems
     else:
         problems += check(loaded, versions)
+        if before is not None:
+            problems += transition_capacity_problems(before, loaded, transition)
         if base:
             after = read_manifests(loaded.migration.config, str(args.stack_file))
             changed = [path for path, text in after.items() if base.manifests.get(path, text) != text]

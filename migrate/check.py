@@ -15,14 +15,15 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from components.analysis.capacity import Worst, reach_at_rest, route_keys, worst_moments
 from components.config import Phase, Traffic
 from components.desired import isolation_problems
+from components.desired.plan import SHARE_TOLERANCE_PERCENT
 from components.desired.spec import DesiredState
-from components.desired.workloads import SHARE_TOLERANCE_PERCENT
 from components.inputs import ECHO_CHARS, echo, escape
 from components.scheduling import scheduling_problems
 from components.schemas import KUBERNETES_VERSIONS, schema_problems
-from migrate.state import Loaded
+from migrate.state import Loaded, state_at
 
 # Keys that may (must) change when the phase moves; anything else waits for its own change.
 PHASE_KEYS = ("phase", "decommission")
@@ -181,6 +182,7 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
             )
         else:
             what += f" (irreversible; confirmed for {escape(str(confirm))})"
+    problems += _walk_problems(before, after, source, target, what)
     if step != 0 or traffic_step:
         for key in _changed_keys(source, target, Phase.PARALLEL in (before, after)):
             problems.append(
@@ -189,6 +191,50 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
                 "parallel) in a phase step and ship other changes separately"
             )
     return problems, what
+
+
+def _walk(raw: dict[str, Any]) -> tuple[int, ...]:
+    try:
+        return Traffic.model_validate(raw.get("traffic") or {}).walk
+    except ValueError:
+        return (0, 100)  # the config's own problems are reported by the config check
+
+
+def _walk_problems(
+    before: Phase, after: Phase, source: dict[str, Any], target: dict[str, Any], what: str
+) -> list[str]:
+    """Parallel is entered at its first step (0 %: new pods outside traffic) and left from its last
+    (100 %: the new side at full capacity), and walked one step at a time: so no step changes the legacy
+    and the new side at once (components/desired/plan.py), and none can be skipped."""
+    walk = _walk(target)
+    old, new = _weight(source), _weight(target)
+    if before is after is Phase.PARALLEL and old != new:
+        if old in walk and new in walk and abs(walk.index(old) - walk.index(new)) > 1:
+            low, high = sorted((walk.index(old), walk.index(new)))
+            skipped = ", ".join(f"{w}%" for w in walk[low + 1 : high])
+            return [
+                f"transition {what} skips traffic step(s) {skipped}: walk {list(walk)} one step at a time"
+            ]
+        return []
+    edges = {
+        (Phase.PREPARE, Phase.PARALLEL): (new, walk[0], "enters parallel"),
+        (Phase.PARALLEL, Phase.PREPARE): (old, walk[0], "leaves parallel for prepare"),
+        (Phase.PARALLEL, Phase.CUTOVER): (old, walk[-1], "leaves parallel for cutover"),
+        (Phase.CUTOVER, Phase.PARALLEL): (new, walk[-1], "returns to parallel"),
+    }
+    found = edges.get((before, after))
+    if found is None or found[0] == found[1]:
+        return []
+    weight, expected, verb = found
+    why = (
+        "new pods are checked outside traffic first"
+        if expected == walk[0]
+        else "the new side runs at full capacity before the legacy pods go"
+    )
+    return [
+        f"transition {what} {verb} at {weight}%, not at {expected}%: {why}; step through parallel "
+        f"{expected}% (walk {list(walk)})"
+    ]
 
 
 def phase_moves(source: dict[str, Any], target: dict[str, Any]) -> bool:
@@ -224,6 +270,74 @@ def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> li
     problems += [
         f"{loaded.path}: isolation: {line}" for line in isolation_problems(loaded.migration, loaded.state)
     ]
+    problems += [f"{loaded.path}: capacity: {line}" for line in capacity_problems(loaded)]
+    return problems
+
+
+def _accepting(loaded: Loaded) -> dict[str, int]:
+    """Workloads whose config accepts reduced capacity, by key -> their index in `workloads`."""
+    return {
+        workload.key: index
+        for index, workload in enumerate(loaded.migration.config.workloads)
+        if workload.accept_reduced_capacity
+    }
+
+
+def _plural(count: int) -> str:
+    return f"{count} Ready pod{'' if count == 1 else 's'}"
+
+
+def baseline_reach(loaded: Loaded) -> dict[tuple[str, str], int]:
+    migration = loaded.migration
+    baseline = state_at(migration, Phase.BASELINE)
+    return reach_at_rest(baseline, migration.workloads, route_keys(migration.workloads))
+
+
+def capacity_problems(loaded: Loaded) -> list[str]:
+    """Every entry point of every workload reaches, at rest in this phase, at least the Ready pods it
+    reaches at baseline (components/analysis/capacity.py), unless the workload accepts less."""
+    migration = loaded.migration
+    baseline = baseline_reach(loaded)
+    now = reach_at_rest(loaded.state, migration.workloads, route_keys(migration.workloads))
+    accepted = _accepting(loaded)
+    problems = []
+    for (workload, entry), count in now.items():
+        before = baseline.get((workload, entry), 0)
+        if count >= before or workload in accepted:
+            continue
+        problems.append(
+            f"{workload}: {entry} reaches {_plural(count)} at rest in phase {loaded.state.phase}, fewer "
+            f"than the {_plural(before)} it reaches at baseline; give the new side that capacity "
+            f"(workloads[].replicas) or set acceptReducedCapacity: true on the workload to accept it"
+        )
+    return problems
+
+
+def _moment(worst: Worst) -> str:
+    running = ", ".join(worst.started) or "nothing"
+    return f"while {running} {'runs' if len(worst.started) == 1 else 'run'}"
+
+
+def transition_capacity(source: Loaded, target: Loaded) -> list[Worst]:
+    workloads = target.migration.workloads
+    return worst_moments(source.state, target.state, workloads, route_keys(workloads))
+
+
+def transition_capacity_problems(source: Loaded, target: Loaded, what: str) -> list[str]:
+    """No moment of the transition, in any order the engine may run its steps, leaves an entry point
+    with fewer Ready pods than at baseline (unless the workload accepts less)."""
+    baseline = baseline_reach(target)
+    accepted = _accepting(target)
+    problems = []
+    for worst in transition_capacity(source, target):
+        floor = baseline.get((worst.entry.workload, worst.entry.label), 0)
+        if worst.lowest >= floor or worst.entry.workload in accepted:
+            continue
+        problems.append(
+            f"transition {what}: {worst.entry.workload}: {worst.entry.label} may reach only "
+            f"{_plural(worst.lowest)} {_moment(worst)}, fewer than the {_plural(floor)} it reaches at "
+            "baseline"
+        )
     return problems
 
 

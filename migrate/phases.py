@@ -177,22 +177,20 @@ def plan(environment: Path, root: Path = PROJECT_ROOT) -> list[PhaseFile]:
     read = partial(in_tree, root=root)
     texts = read_manifests(model, str(environment), read)  # unreadable: exit 1, as any config problem
     manifests = tuple((path, _digest(text)) for path, text in texts.items())
-    steps = model.traffic.steps
+    walk = model.traffic.walk
     config = document["config"]
     files = []
     for phase in Phase:
         if phase is Phase.DECOMMISSION and not model.decommission.confirm:
             continue
         number = phase.position + 1
-        if phase is Phase.PARALLEL and steps:
-            for letter, weight in zip(string.ascii_lowercase, steps, strict=False):
+        if phase is Phase.PARALLEL:
+            for letter, weight in zip(string.ascii_lowercase, walk, strict=False):
                 name = f"{stack}.{number}{letter}-{phase.value}-{weight}.yaml"
                 body = _body(document, _with(config, phase, weight))
                 files.append(PhaseFile(phase, weight, environment.parent / name, body, manifests))
             continue
-        fixed: int | None = None
-        if steps:
-            fixed = steps[0] if phase.position < Phase.PARALLEL.position else steps[-1]
+        fixed = walk[0] if phase.position < Phase.PARALLEL.position else walk[-1]
         name = f"{stack}.{number}-{phase.value}.yaml"
         body = _body(document, _with(config, phase, fixed))
         files.append(PhaseFile(phase, None, environment.parent / name, body, manifests))
@@ -413,15 +411,18 @@ def _verify_environment(environment: Path) -> None:
 
 
 def step_problems(path: Path, raw: dict[str, Any]) -> list[str]:
-    """With traffic steps, a stack in parallel stands at one of them: its config is then exactly one of
-    the phase files, and the pull-request walk and the phase-file walk agree."""
-    traffic = raw.get("traffic")
-    if raw.get("phase") != Phase.PARALLEL.value or not isinstance(traffic, dict) or not traffic.get("steps"):
+    """A stack in parallel stands at one step of the walk: its config is then exactly one of the phase
+    files, and the pull-request walk and the phase-file walk agree."""
+    if raw.get("phase") != Phase.PARALLEL.value:
         return []
-    weight = traffic.get("weight", Traffic.model_fields["weight"].default)
-    if weight in traffic["steps"]:
+    try:
+        traffic = Traffic.model_validate(raw.get("traffic") or {})
+    except ValueError:
+        return []  # the config's own problems are reported by the config check
+    if traffic.weight in traffic.walk:
         return []
     return [
-        f"{path}: traffic.weight: in phase parallel the weight is one of traffic.steps "
-        f"{traffic['steps']}; set it to the step the stack is at (got {weight!r})"
+        f"{path}: traffic.weight: in phase parallel the weight is one of the walk's steps "
+        f"{list(traffic.walk)} (0 %, traffic.steps, 100 %); set it to the step the stack is at "
+        f"(got {traffic.weight!r})"
     ]

@@ -12,8 +12,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from components import naming
-from components.config import PROJECT, MigrationConfig, Phase
+from components.config import PROJECT, MigrationConfig, Phase, Workload
 from components.desired.alerts import AlertsArgs, alert_specs
+from components.desired.plan import (
+    Capacity,
+    Count,
+    Isolation,
+    LegacySide,
+    WorkloadPlan,
+    plan_workload,
+)
 from components.desired.pools import (
     LegacyWasiPoolArgs,
     WasmNodePoolArgs,
@@ -35,22 +43,16 @@ from components.desired.verification import (
     verifies,
 )
 from components.desired.workloads import (
-    ISOLATE_ALL,
-    ISOLATE_SERVICE,
     AutoscalerArgs,
     BackendArgs,
+    CapacityPatchArgs,
     LegacyWorkloadArgs,
     ProbeArgs,
     ServicePortArgs,
     TrafficSplitArgs,
     WasmWorkloadArgs,
-    WorkloadPlan,
     isolated_selectors,
-    legacy_resource_names,
     legacy_workload_specs,
-    new_selector,
-    plan_workload,
-    requested_share,
     traffic_split_specs,
     wasm_resource_names,
     wasm_workload_specs,
@@ -182,69 +184,91 @@ def shim_component(config: MigrationConfig) -> ComponentPlan:
     return ComponentPlan(SHIM_TYPE, SHIM_COMPONENT, args, depends_on=pools)
 
 
+def workload_capacity(legacy: LegacyWorkload) -> Capacity:
+    """The legacy side's replicas (or its HPA's bounds) and what the new side runs at full capacity:
+    `workloads[].replicas`, else the same."""
+    if legacy.autoscaler is not None:
+        spec = legacy.autoscaler["spec"]
+        bounds = Count(int(spec.get("minReplicas", 1)), int(spec["maxReplicas"]))
+        return Capacity(bounds, bounds)
+    replicas = legacy.replicas
+    return Capacity(Count(replicas), Count(legacy.config.replicas or replicas))
+
+
+def plan_of(config: MigrationConfig, legacy: LegacyWorkload) -> WorkloadPlan:
+    workload = legacy.config
+    return plan_workload(
+        config.phase,
+        config.traffic.weight,
+        workload_capacity(legacy),
+        gateway=workload.gateway is not None,
+        canary=workload.canary_replicas if workload.canary else None,
+        stop_then_start=False,
+    )
+
+
+def _legacy_args(legacy: LegacyWorkload, plan: WorkloadPlan, capacity: Capacity) -> LegacyWorkloadArgs:
+    args: LegacyWorkloadArgs = {
+        "deployment": legacy.deployment,
+        "service": legacy.service,
+        "keep_deployment": plan.legacy is not LegacySide.DELETED,
+    }
+    if legacy.autoscaler is not None:
+        args["autoscaler"] = legacy.autoscaler
+    if plan.legacy in (LegacySide.KEPT, LegacySide.ZERO):
+        patch: CapacityPatchArgs = {}
+        if plan.legacy is LegacySide.ZERO:
+            patch["replicas"] = 0
+        elif not capacity.legacy.autoscaled:
+            patch["replicas"] = capacity.legacy.minimum
+        if plan.await_legacy:
+            patch["ready_at_least"] = legacy_ready_at_rest(legacy, capacity)
+        args["capacity"] = patch
+    return args
+
+
+def legacy_ready_at_rest(legacy: LegacyWorkload, capacity: Capacity) -> int:
+    """The legacy pods Ready at rest: the replicas (or the HPA's minimum), no more than the export saw
+    Ready, so a WASI pool already degraded when it was exported does not block the way back."""
+    at_rest = capacity.legacy.minimum
+    return at_rest if legacy.ready is None else min(at_rest, legacy.ready)
+
+
 def workload_components(
     config: MigrationConfig, legacy: LegacyWorkload
 ) -> tuple[list[ComponentPlan], WorkloadTraffic]:
-    """The legacy side, the new side and the route of one workload in the configured phase, in the
-    order the engine must meet them: capacity comes up before traffic moves, and goes down after."""
+    """The new side, the parity check, the route and the legacy side of one workload in the configured
+    phase, in registration order. Only cutover lowers anything (the legacy pods), and that waits for the
+    new side, the route and the check; every other step only adds capacity or moves traffic while both
+    sides are whole (components/desired/plan.py)."""
     phase = config.phase
-    plan = plan_workload(phase, legacy, config.traffic.weight)
     workload = legacy.config
+    capacity = workload_capacity(legacy)
+    plan = plan_of(config, legacy)
     legacy_name = naming.logical_name(workload.namespace, workload.name, naming.LEGACY)
-    legacy_names = legacy_resource_names(legacy_name)
     new_name = naming.logical_name(workload.namespace, workload.name, naming.WASM)
     new_names = wasm_resource_names(new_name)
     new_service = naming.new_service_name(legacy.service["metadata"]["name"])
     port = legacy.serving_port["port"]
-
-    # In prepare the legacy side only keeps (or, rolling back, gets back) its capacity: everything new
-    # waits for it. In parallel the bounded split may scale it down, so that waits for the new pods to be
-    # Ready (no capacity dip); the route and the check wait for the split to settle. Rolling back into
-    # parallel, the selector patch still moves traffic back only after the legacy replicas return.
-    legacy_first = phase is Phase.PREPARE
-    capacity = legacy_names["bounds"] if legacy.autoscaler is not None else legacy_names["replicas"]
-    settled = (capacity,) if phase in (Phase.PREPARE, Phase.PARALLEL) else ()
-    legacy_args: LegacyWorkloadArgs = {
-        "deployment": legacy.deployment,
-        "service": legacy.service,
-        "keep_deployment": plan.legacy_replicas is not None,
-    }
-    if legacy.autoscaler is not None:
-        legacy_args["autoscaler"] = legacy.autoscaler
-        if plan.legacy_bounds is not None:
-            legacy_args["autoscaler_bounds"] = plan.legacy_bounds
-    if phase is not Phase.BASELINE:
-        if plan.legacy_replicas is not None and legacy.autoscaler is None:
-            legacy_args["replicas"] = plan.legacy_replicas
-        legacy_args["service_selector"] = (
-            new_selector(workload.name) if plan.service_selects_new else legacy.service_selector
-        )
-    new_after = (capacity,) if legacy_first else ()
-
     plans: list[ComponentPlan] = []
-    if plan.new_replicas is not None:
-        wasm_args = _wasm_args(config, legacy, plan, new_service)
+
+    new_side: tuple[str, ...] = ()
+    if plan.new is not None:
         shim = shim_resource_names(SHIM_COMPONENT)
         platform = (
             *(target_pool_name(pool.name) for pool in config.target_pools),
             shim["daemonset"],
             shim["runtime_class"],
         )
-        plans.append(
-            ComponentPlan(WASM_WORKLOAD_TYPE, new_name, wasm_args, depends_on=(*platform, *new_after))
-        )
+        wasm_args = _wasm_args(config, legacy, plan)
+        plans.append(ComponentPlan(WASM_WORKLOAD_TYPE, new_name, wasm_args, depends_on=platform))
+        new_side = (new_names["deployment"], new_names["service"])
 
-    # The parity check: after the new side (and, before cutover, after the legacy side's capacity); in
-    # cutover every legacy and traffic change waits for it, so a failing check stops `pulumi up` first.
+    # The parity check runs once the new side is Ready; in cutover the legacy pods stop only after it.
     gate: tuple[str, ...] = ()
-    if verifies(config) and plan.new_replicas is not None:
+    if verifies(config) and plan.new is not None and plan.new.minimum > 0 and capacity.legacy.minimum > 0:
         check_args: VerificationArgs = {"config": config, "legacy": legacy}
-        check_after = (
-            script_spec_name(workload.namespace),
-            new_names["deployment"],
-            new_names["service"],
-            *settled,
-        )
+        check_after = (script_spec_name(workload.namespace), *new_side)
         plans.append(
             ComponentPlan(
                 VERIFICATION_TYPE, verification_component_name(legacy), check_args, depends_on=check_after
@@ -253,75 +277,75 @@ def workload_components(
         if phase is Phase.CUTOVER:
             gate = verification_gate(config, legacy)
 
-    gateway = workload.gateway
-    route_name = naming.logical_name(workload.namespace, workload.name, naming.ROUTE)
-    if gateway is not None and plan.route_weight is not None:
-        backends: list[BackendArgs] = []
-        if plan.legacy_replicas is not None:
-            legacy_service = legacy.service["metadata"]["name"]
-            backends.append({"service_name": legacy_service, "port": port, "weight": 100 - plan.route_weight})
-        if plan.new_replicas is not None:
-            backends.append({"service_name": new_service, "port": port, "weight": plan.route_weight})
-        route_args: TrafficSplitArgs = {
-            "namespace": workload.namespace,
-            "app_name": workload.name,
-            "gateway_name": gateway.name,
-            "gateway_namespace": gateway.namespace,
-            "backends": backends,
-            "path_prefix": gateway.path_prefix,
-        }
-        if gateway.section_name:
-            route_args["section_name"] = gateway.section_name
-        if gateway.hostnames:
-            route_args["hostnames"] = list(gateway.hostnames)
-        new_side = (new_names["deployment"], new_names["service"]) if plan.new_replicas is not None else ()
+    route: tuple[str, ...] = ()
+    if workload.gateway is not None and plan.route_weight is not None:
+        route_name = naming.logical_name(workload.namespace, workload.name, naming.ROUTE)
         plans.append(
-            ComponentPlan(TRAFFIC_SPLIT_TYPE, route_name, route_args, depends_on=(*new_side, *settled, *gate))
+            ComponentPlan(
+                TRAFFIC_SPLIT_TYPE,
+                route_name,
+                _route_args(workload, legacy, plan, new_service, port),
+                depends_on=(*new_side, *gate),
+            )
         )
+        route = (route_name,)
 
-    # In parallel the legacy side changes once the new pods serve; from cutover on also once the route
-    # has moved and the check has passed.
-    legacy_after: tuple[str, ...] = ()
-    if phase is Phase.PARALLEL and plan.new_replicas is not None:
-        legacy_after = (new_names["deployment"],)
-    elif phase.at_least(Phase.CUTOVER) and plan.new_replicas is not None:
-        legacy_after = (
-            new_names["deployment"],
-            *((route_name,) if any(component.name == route_name for component in plans) else ()),
-            *gate,
+    legacy_after = (*new_side, *route, *gate) if plan.legacy is LegacySide.ZERO else ()
+    plans.append(
+        ComponentPlan(
+            LEGACY_WORKLOAD_TYPE, legacy_name, _legacy_args(legacy, plan, capacity), depends_on=legacy_after
         )
-    legacy_plan = ComponentPlan(LEGACY_WORKLOAD_TYPE, legacy_name, legacy_args, depends_on=legacy_after)
-    if legacy_first or phase is Phase.BASELINE:
-        plans.insert(0, legacy_plan)
-    elif phase is Phase.PARALLEL:  # after the new side, before the check and the route that wait for it
-        plans.insert(1 if plan.new_replicas is not None else 0, legacy_plan)
-    else:
-        plans.append(legacy_plan)
-
+    )
+    legacy_count = 0 if plan.legacy in (LegacySide.ZERO, LegacySide.DELETED) else capacity.legacy.minimum
     traffic = WorkloadTraffic(
         workload=workload.key,
-        legacy_replicas=plan.legacy_replicas or 0,
-        new_replicas=plan.new_replicas or 0,
-        requested_percent=requested_share(phase, config.traffic.weight),
+        legacy_replicas=legacy_count,
+        new_replicas=plan.new.minimum if plan.new is not None else 0,
+        requested_percent=plan.requested_percent,
     )
     return plans, traffic
 
 
-def _isolate_from(legacy: LegacyWorkload, isolation: str) -> list[str]:
-    """The export's selectors the new objects stay out of in this phase (see WorkloadPlan)."""
+def _route_args(
+    workload: Workload, legacy: LegacyWorkload, plan: WorkloadPlan, new_service: str, port: int
+) -> TrafficSplitArgs:
+    gateway = workload.gateway
+    assert gateway is not None and plan.route_weight is not None
+    backends: list[BackendArgs] = []
+    if plan.legacy is not LegacySide.DELETED:
+        legacy_service = legacy.service["metadata"]["name"]
+        backends.append({"service_name": legacy_service, "port": port, "weight": 100 - plan.route_weight})
+    if plan.new is not None:
+        backends.append({"service_name": new_service, "port": port, "weight": plan.route_weight})
+    args: TrafficSplitArgs = {
+        "namespace": workload.namespace,
+        "app_name": workload.name,
+        "gateway_name": gateway.name,
+        "gateway_namespace": gateway.namespace,
+        "backends": backends,
+        "path_prefix": gateway.path_prefix,
+    }
+    if gateway.section_name:
+        args["section_name"] = gateway.section_name
+    if gateway.hostnames:
+        args["hostnames"] = list(gateway.hostnames)
+    return args
+
+
+def _isolate_from(legacy: LegacyWorkload, isolation: Isolation) -> list[str]:
+    """The export's selectors the new objects stay out of in this phase (see Isolation)."""
     selectors = legacy.selectors
-    if isolation == ISOLATE_ALL:
+    if isolation is Isolation.ALL:
         return [s.label for s in selectors]
-    if isolation == ISOLATE_SERVICE:  # every Service: one the route does not split must not leak either
+    if isolation is Isolation.SERVICES:  # every Service: one the route does not split must not leak either
         return [s.label for s in selectors if s.kind == "Service"]
     return []
 
 
-def _wasm_args(
-    config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPlan, service: str
-) -> WasmWorkloadArgs:
+def _wasm_args(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPlan) -> WasmWorkloadArgs:
     workload = legacy.config
     pool = config.legacy_pool
+    assert plan.new is not None
     args: WasmWorkloadArgs = {
         "namespace": workload.namespace,
         "app_name": workload.name,
@@ -334,7 +358,7 @@ def _wasm_args(
             "node_labels": dict(pool.node_labels),
             "node_taints": [taint.as_aks() for taint in pool.node_taints],
         },
-        "service_name": service,
+        "service_name": naming.new_service_name(legacy.service["metadata"]["name"]),
         "ports": [_port_args(p) for p in legacy.service["spec"]["ports"]],
         "serving_port": legacy.serving_port["port"],
         "legacy_selectors": [
@@ -343,16 +367,17 @@ def _wasm_args(
         ],
         "isolate_from": _isolate_from(legacy, plan.isolation),
     }
-    if plan.new_bounds is not None and legacy.autoscaler is not None:
+    if plan.new.autoscaled and legacy.autoscaler is not None:
+        assert plan.new.maximum is not None
         hpa = legacy.autoscaler["spec"]
-        autoscaler: AutoscalerArgs = {"min_replicas": plan.new_bounds[0], "max_replicas": plan.new_bounds[1]}
+        autoscaler: AutoscalerArgs = {"min_replicas": plan.new.minimum, "max_replicas": plan.new.maximum}
         if hpa.get("metrics"):
             autoscaler["metrics"] = hpa["metrics"]
         if hpa.get("behavior"):
             autoscaler["behavior"] = hpa["behavior"]
         args["autoscaler"] = autoscaler
     else:
-        args["replicas"] = plan.new_replicas  # type: ignore[typeddict-item]
+        args["replicas"] = plan.new.minimum
     if workload.image:
         args["image"] = workload.image
     if workload.container_port:

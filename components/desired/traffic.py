@@ -92,6 +92,22 @@ def _service_view(
     )
 
 
+def pods_at_rest(resources: Sequence[ResourceSpec]) -> dict[tuple[str, str], int]:
+    """(namespace, Deployment) -> the pods it keeps at rest in this phase, where the Deployment does not
+    say so itself: its HPA's minimum (an HPA-scaled Deployment sends no replicas; under load both sides'
+    HPAs keep that ratio), overridden by a capacity patch's replicas (0 turns an HPA off)."""
+    replicas: dict[tuple[str, str], int] = {}
+    for spec in resources:
+        if _kind(spec) == "HorizontalPodAutoscaler" and not spec.is_patch:
+            namespace, _ = _identity(spec.inputs)
+            target = spec.inputs["spec"]["scaleTargetRef"]["name"]
+            replicas[(namespace, target)] = int(spec.inputs["spec"].get("minReplicas", 1))
+    for spec in resources:
+        if spec.is_patch and _kind(spec) == "Deployment" and "replicas" in (spec.inputs.get("spec") or {}):
+            replicas[_identity(spec.inputs)] = int(spec.inputs["spec"]["replicas"])
+    return replicas
+
+
 @dataclass
 class ClusterView:
     """The pods, Services and HTTPRoutes one phase leaves in the cluster, as far as traffic goes."""
@@ -105,27 +121,9 @@ class ClusterView:
     @classmethod
     def of(cls, resources: Sequence[ResourceSpec], workloads: Iterable[LegacyWorkload]) -> ClusterView:
         view = cls()
-        replicas: dict[tuple[str, str], int] = {}
-        selectors: dict[tuple[str, str], Any] = {}
-        # An HPA-scaled Deployment sends no replicas: count its HPA's minimum (a bounds patch overrides
-        # the adopted HPA's), the pods it keeps at rest; both sides' HPAs keep that ratio under load.
-        bounds = {
-            _identity(spec.inputs): spec.inputs["spec"]["minReplicas"]
-            for spec in resources
-            if spec.is_patch and _kind(spec) == "HorizontalPodAutoscaler"
-        }
+        replicas = pods_at_rest(resources)
         for spec in resources:
-            if _kind(spec) == "HorizontalPodAutoscaler" and not spec.is_patch:
-                target = spec.inputs["spec"]["scaleTargetRef"]["name"]
-                namespace, name = _identity(spec.inputs)
-                minimum = bounds.get((namespace, name), spec.inputs["spec"].get("minReplicas", 1))
-                replicas[(namespace, target)] = minimum
-        for spec in resources:
-            if spec.is_patch and _kind(spec) == "Deployment":
-                replicas[_identity(spec.inputs)] = spec.inputs["spec"]["replicas"]
-            elif spec.is_patch and _kind(spec) == "Service":
-                selectors[_identity(spec.inputs)] = spec.inputs["spec"]["selector"]
-            elif spec.type == AGENT_POOL_TYPE and spec.import_id is None:
+            if spec.type == AGENT_POOL_TYPE and spec.import_id is None:
                 pool = spec.inputs
                 view.new_nodes += int(pool.get("maxCount") or pool.get("count") or 0)
         for spec in resources:
@@ -144,7 +142,7 @@ class ClusterView:
                     )
                 )
             elif kind == "Service":
-                selector = selectors.get(key, (spec.inputs.get("spec") or {}).get("selector"))
+                selector = (spec.inputs.get("spec") or {}).get("selector")
                 view.services[key] = _service_view(spec.inputs, selector, True, key[0])
             elif kind == "HTTPRoute":
                 view.routes.append((spec.inputs, True))

@@ -30,7 +30,7 @@ from typing import Any, TypedDict
 from components import naming
 from components.config import MigrationConfig, Phase
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
-from components.desired.workloads import new_selector
+from components.desired.workloads import NEW_POD_LABEL, new_selector
 from components.legacy import LegacyWorkload
 
 SCRIPT = Path(__file__).resolve().parent.parent / "verification" / "verify.py"
@@ -40,8 +40,6 @@ SCRIPT_CONFIGMAP = "wasm-migration-verify"
 COMPONENT_LABEL = "verification"
 # Owns the per-namespace script ConfigMaps; registered before the workloads whose Jobs mount them.
 VERIFICATION_COMPONENT = "verification"
-# The label that marks new pods (see new_selector): legacy pods are selected without it.
-NEW_POD_LABEL = "app.kubernetes.io/instance"
 
 
 @cache

@@ -1,35 +1,36 @@
 """Each workload's walk from the WASI pool to the shim pool, as three kinds of component:
 
-- WasmWorkload: the new Deployment, Service and PodDisruptionBudget on the shim's RuntimeClass, built
-  from an exported legacy Deployment (translated) or from scratch;
-- LegacyWorkload: the exported legacy Deployment and Service adopted read-only, plus field-level
-  patches for the only fields the migration changes on them (replicas, the Service selector);
+- WasmWorkload: the new Deployment, Service, PodDisruptionBudget and autoscaler on the shim's
+  RuntimeClass, built from an exported legacy Deployment (translated) or from scratch;
+- LegacyWorkload: the exported legacy Deployment, Service and autoscaler adopted read-only, plus one
+  field-level patch for what cutover changes on them (the legacy pods' count);
 - TrafficSplit: a Gateway API HTTPRoute that splits requests exactly between legacy and new.
 
-`plan_workload` decides per phase what each of them holds; the builders below are pure."""
+What each phase asks of them is `components.desired.plan`; the builders below are pure."""
 
 import copy
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import yaml
 
 from components import naming
-from components.config import PROJECT, Phase, Workload, parse_aks_taint
-from components.desired.spec import ResourceSpec, in_dependency_order, kubernetes_spec, managed_labels
-from components.legacy import KRUSTLET_ARCH, WASI_NODE_LABEL_PREFIX, LegacyWorkload
+from components.config import PROJECT, parse_aks_taint
+from components.desired.awaits import PATCH_FORCE, ROUTE_WAIT_FOR, ready_at_least, rolled_out_with_ready
+from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
+from components.legacy import KRUSTLET_ARCH, WASI_NODE_LABEL_PREFIX
 from components.selectors import ExportSelector, isolate, matches
 
 # Annotations that only meant something to the WASI pool or to the legacy rollout.
 _DROPPED_ANNOTATION_PREFIXES = ("kubernetes.azure.com/", "module.wasm.image/", "kubectl.kubernetes.io/")
-# Server-side apply conflicts with the managers that own a legacy field today (kubectl, an HPA through
-# the scale subresource) are resolved in the patch's favour; without it even `preview` fails on a field
-# kubectl-client-side-apply owns (pulumi-kubernetes provider/pkg/await/await.go patchForce).
-PATCH_FORCE = {"pulumi.com/patchForce": "true"}
+# The label only the migration's pods carry, under a key the migration owns: no selector a user wrote
+# reads it, so selecting the new pods by it never gives a key a user's Service, PDB or autoscaler selects
+# on (Helm's app.kubernetes.io/instance, for one) a value of its own. Every exported label is kept.
+NEW_POD_LABEL = f"{PROJECT}/instance"
+# On a new Deployment whose replicas an autoscaler owns: the Ready pods its rollout must reach. Changing
+# the autoscaler's minimum changes it, so the Deployment is applied again and awaited (awaits.py).
+READY_AT_LEAST_ANNOTATION = f"{PROJECT}/ready-at-least"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -137,9 +138,15 @@ class WasmWorkloadArgs(TypedDict):
     declares it."""
     pod_labels: NotRequired[Mapping[str, str]]
     """Extra pod labels."""
+    pod_annotations: NotRequired[Mapping[str, str]]
+    """Pod annotations set over the exported ones (e.g. `dapr.io/enabled: "false"` before the pods
+    serve); the translation annotation lists each change."""
+    strategy: NotRequired[Mapping[str, Any]]
+    """The Deployment's update strategy (default: one pod at a time, none unavailable); a workload
+    that must never run two copies keeps its exported `Recreate`."""
     legacy_selectors: NotRequired[Sequence[SelectorArgs]]
-    """Every selector of the legacy export: a legacy PDB that selects the new pods replaces the new
-    PDB (the eviction API refuses a pod with two), and the new objects stay out of `isolate_from`."""
+    """Every selector of the legacy export: no new pod is ever selected by two PodDisruptionBudgets
+    (the eviction API refuses such a pod), and the new objects stay out of `isolate_from`."""
     isolate_from: NotRequired[Sequence[str]]
     """Which of `legacy_selectors` ("Kind name") the new pods and Service must not match in this
     phase: the labels they need are left off, and the translation annotation says which and why."""
@@ -152,10 +159,9 @@ TRANSLATION_ANNOTATION = f"{PROJECT}/translation"
 
 
 def new_selector(app_name: str) -> dict[str, str]:
-    """The label only the new pods have: `<app>-spin` is no value a legacy selector uses (the proof in
-    `migrate check` covers the rest), so the new Deployment never claims legacy pods and a legacy
-    selector on the standard `app.kubernetes.io/name` never reaches new ones."""
-    return {"app.kubernetes.io/instance": naming.new_app_name(app_name)}
+    """The new Deployment's selector: the label only the new pods have, so it never claims legacy pods
+    and no legacy selector needs it."""
+    return {NEW_POD_LABEL: naming.new_app_name(app_name)}
 
 
 def _is_wasi_scheduling_key(key: str | None) -> bool:
@@ -285,22 +291,14 @@ def isolated_selectors(args: WasmWorkloadArgs, selects: str) -> list[ExportSelec
 
 
 def _pod_labels(args: WasmWorkloadArgs, template_labels: Mapping[str, str]) -> tuple[dict[str, str], dict]:
-    """Every label of the exported pods (workload identity, team, what policies select on) plus the new
-    pods' own, less what would put them in a legacy selector they must stay out of in this phase."""
+    """Every label of the exported pods with its value (workload identity, team, Helm's labels, what
+    Services and policies select on), or the managed labels for pods built from scratch; then the new
+    pods' own; less what would put them in a legacy selector they must stay out of in this phase."""
     name = args["app_name"]
-    labels = {
-        **{
-            k: v
-            for k, v in managed_labels(name, "wasm-workload").items()
-            if k != "app.kubernetes.io/managed-by"
-        },
-        **template_labels,
-        **(args.get("pod_labels") or {}),
-        "app.kubernetes.io/managed-by": "pulumi",
-    }
-    own = new_selector(name)
+    base = dict(template_labels) if "legacy_deployment" in args else managed_labels(name, "wasm-workload")
+    labels = {**base, **(args.get("pod_labels") or {})}
     kept, dropped = isolate(labels, isolated_selectors(args, "pods"))
-    return {**kept, **own}, dropped
+    return {**kept, **new_selector(name)}, dropped
 
 
 def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[str, Any]:
@@ -352,13 +350,21 @@ def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[s
         for k, v in (metadata.pop("annotations", None) or {}).items()
         if not k.startswith(_DROPPED_ANNOTATION_PREFIXES)
     }
+    overridden = {
+        key: f"{annotations.get(key, '(none)')} -> {value}"
+        for key, value in (args.get("pod_annotations") or {}).items()
+        if annotations.get(key) != value
+    }
+    annotations.update(args.get("pod_annotations") or {})
     if annotations:
         metadata["annotations"] = annotations
     translation["probe"] = f"GET {args['probe']['path']} on port {probe_port(args['probe'])}"
     if pinning.dropped:
         translation["pinning to the WASI pool dropped"] = pinning.dropped
     if changed:
-        translation["labels changed (the new pods' selector and manager)"] = changed
+        translation["labels changed (pod_labels)"] = changed
+    if overridden:
+        translation["annotations changed in this phase"] = overridden
     if dropped_labels:
         translation["labels left off in this phase"] = {
             label: f"would put the new pods in {', '.join(who)}" for label, who in dropped_labels.items()
@@ -386,12 +392,56 @@ def _metadata(args: WasmWorkloadArgs, name: str, labels: Mapping[str, str] | Non
     return {"name": name, "namespace": args["namespace"], "labels": labels}
 
 
-def _covering_pdbs(args: WasmWorkloadArgs, pod_labels: Mapping[str, str]) -> list[str]:
-    return [
-        f"{s['kind']} {s['name']}"
+def _negation(selector: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    """A requirement that holds exactly where `selector`'s requirement on `key` does not."""
+    labels = selector.get("matchLabels") or {}
+    if key in labels:
+        return {"key": key, "operator": "NotIn", "values": [labels[key]]}
+    for expression in selector.get("matchExpressions") or []:
+        if expression.get("key") == key and expression.get("operator") == "In":
+            return {"key": key, "operator": "NotIn", "values": list(expression.get("values") or [])}
+        if expression.get("key") == key and expression.get("operator") == "Exists":
+            return {"key": key, "operator": "DoesNotExist"}
+    return None
+
+
+def disruption_budget_selector(
+    args: WasmWorkloadArgs, template_labels: Mapping[str, str]
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """The new PodDisruptionBudget's selector: the new pods, less every pod a legacy budget selects
+    (the eviction API refuses a pod two budgets select: kubernetes pkg/registry/core/pod/storage
+    eviction.go). For each legacy budget, the label the new pods leave off before they serve is
+    negated, so the new budget covers them exactly until they carry it and the legacy budget takes them
+    over: one object whose selector never changes between phases, never a moment with two. None when
+    a legacy budget selects the new pods whatever they carry (it needs no label they could leave off)."""
+    budgets = [
+        ExportSelector(s["kind"], s["name"], s["selects"], s["selector"])
         for s in args.get("legacy_selectors") or []
-        if s["kind"] == "PodDisruptionBudget" and matches(s["selector"], pod_labels)
+        if s["kind"] == "PodDisruptionBudget"
     ]
+    pod_selectors = [
+        ExportSelector(s["kind"], s["name"], s["selects"], s["selector"])
+        for s in args.get("legacy_selectors") or []
+        if s["selects"] == "pods"
+    ]
+    labels = {**template_labels, **(args.get("pod_labels") or {})}
+    _, dropped = isolate(labels, pod_selectors)
+    expressions, notes = [], []
+    for budget in budgets:
+        left_off = next((label for label, who in dropped.items() if budget.label in who), None)
+        negated = _negation(budget.selector, left_off.split("=", 1)[0]) if left_off else None
+        if negated is None:
+            if not budget.is_empty and not matches(
+                budget.selector, {**labels, **new_selector(args["app_name"])}
+            ):
+                continue  # selects none of the new pods in any phase
+            return None, [f"{budget.label} selects the new pods whatever they carry: it covers them"]
+        expressions.append(negated)
+        notes.append(f"{budget.label} covers the new pods once they carry {left_off}")
+    selector: dict[str, Any] = {"matchLabels": new_selector(args["app_name"])}
+    if expressions:
+        selector["matchExpressions"] = expressions
+    return selector, notes
 
 
 def _autoscaler(args: WasmWorkloadArgs, deployment: str, spec: AutoscalerArgs) -> dict[str, Any]:
@@ -412,11 +462,24 @@ def _autoscaler(args: WasmWorkloadArgs, deployment: str, spec: AutoscalerArgs) -
     }
 
 
+# One new pod at a time and none unavailable: capacity never dips while the template rolls (the pods
+# join a Service, or leave one, as their labels change between phases).
+ROLLING_ONE_AT_A_TIME = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+
+
 def wasm_workload_specs(name: str, args: WasmWorkloadArgs) -> list[ResourceSpec]:
+    """With an autoscaler, the HPA comes first and the Deployment (which never sends replicas) waits
+    for the HPA's minimum of Ready pods: HPAs have no awaiter, so their minimum is awaited here."""
     names = wasm_resource_names(name)
     objects = wasm_object_names(args)
     selector = new_selector(args["app_name"])
     translation: dict[str, Any] = {}
+    exported_labels = dict(
+        (((args.get("legacy_deployment") or {}).get("spec") or {}).get("template") or {})
+        .get("metadata", {})
+        .get("labels")
+        or {}
+    )
     template = _pod_template(args, translation)
     ports = _service_ports(args)
     serving = _serving_port(args)
@@ -432,23 +495,25 @@ def wasm_workload_specs(name: str, args: WasmWorkloadArgs) -> list[ResourceSpec]
         translation["Service labels left off in this phase"] = {
             label: f"would put the new Service in {', '.join(who)}" for label, who in dropped.items()
         }
-    covering = _covering_pdbs(args, template["metadata"]["labels"])
-    if covering:
-        translation["disruption budget"] = (
-            f"{', '.join(covering)} covers the new pods (a pod may have only one)"
-        )
+    budget, budget_notes = disruption_budget_selector(args, exported_labels)
+    if budget_notes:
+        translation["disruption budget"] = budget_notes
     spec: dict[str, Any] = {
         "selector": {"matchLabels": selector},
-        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+        "strategy": dict(args.get("strategy") or ROLLING_ONE_AT_A_TIME),
         "template": template,
     }
-    if "autoscaler" not in args:
-        spec = {"replicas": args["replicas"], **spec}
     metadata = _metadata(
         args, objects["deployment"], {**managed_labels(args["app_name"], "wasm-workload"), **selector}
     )
+    annotations = {}
+    if "autoscaler" in args:
+        minimum = args["autoscaler"]["min_replicas"]
+        annotations = {READY_AT_LEAST_ANNOTATION: str(minimum), **rolled_out_with_ready(minimum)}
+    else:
+        spec = {"replicas": args["replicas"], **spec}
     text = yaml.dump(translation, Dumper=_DUMPER, sort_keys=False, width=1000, allow_unicode=True)
-    metadata["annotations"] = {TRANSLATION_ANNOTATION: text}
+    metadata["annotations"] = {TRANSLATION_ANNOTATION: text, **annotations}
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec}
     service = {
         "apiVersion": "v1",
@@ -456,33 +521,51 @@ def wasm_workload_specs(name: str, args: WasmWorkloadArgs) -> list[ResourceSpec]
         "metadata": _metadata(args, objects["service"], service_labels),
         "spec": {"type": "ClusterIP", "selector": selector, "ports": ports},
     }
-    specs = [
+    specs = []
+    first: tuple[str, ...] = ()
+    if "autoscaler" in args:
+        hpa = _autoscaler(args, objects["deployment"], args["autoscaler"])
+        specs.append(kubernetes_spec(names["autoscaler"], name, hpa))
+        first = (names["autoscaler"],)
+    specs += [
         kubernetes_spec(
             names["deployment"],
             name,
             deployment,
+            depends_on=first,
             replace_on_changes=("spec.selector",),
             delete_before_replace=True,
         ),
         kubernetes_spec(names["service"], name, service),
     ]
-    if not covering:
+    if budget is not None:
         pdb = {
             "apiVersion": "policy/v1",
             "kind": "PodDisruptionBudget",
             "metadata": _metadata(args, objects["deployment"]),
             # maxUnavailable, not minAvailable: a one-replica app must not block node upgrades forever.
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector}},
+            "spec": {"maxUnavailable": 1, "selector": budget},
         }
         specs.append(kubernetes_spec(names["pdb"], name, pdb))
-    if "autoscaler" in args:
-        hpa = _autoscaler(args, objects["deployment"], args["autoscaler"])
-        specs.append(kubernetes_spec(names["autoscaler"], name, hpa, depends_on=(names["deployment"],)))
     return specs
 
 
 # ---------------------------------------------------------------------------------------------------
 # LegacyWorkload: read-only adoption plus field-level patches
+
+
+class CapacityPatchArgs(TypedDict):
+    """The one field-level patch on the legacy Deployment (server-side apply, forced): it owns
+    `spec.replicas` only while `replicas` is given. An autoscaled legacy Deployment gets `replicas: 0`
+    in cutover, which turns its HPA off (kubernetes pkg/controller/podautoscaler/horizontal.go: a target
+    at zero replicas with minReplicas > 0 is not scaled, ScalingActive False "ScalingDisabled"); the
+    way back sends the patch without it, so the field, owned by this patch alone, is removed, defaults
+    to 1 and the HPA takes over again."""
+
+    replicas: NotRequired[int]
+    ready_at_least: NotRequired[int]
+    """The patch waits until this many legacy pods are Ready (the way back from cutover lands in a
+    phase that relies on them); without it the patch never waits on the legacy Deployment's health."""
 
 
 class LegacyWorkloadArgs(TypedDict):
@@ -494,15 +577,11 @@ class LegacyWorkloadArgs(TypedDict):
     """The exported Service users reach."""
     keep_deployment: NotRequired[bool]
     """False deletes the Deployment (decommission; protected, so `pulumi state unprotect` first)."""
-    replicas: NotRequired[int]
-    """Sets the Deployment's replicas through a DeploymentPatch that owns only that field."""
-    service_selector: NotRequired[Mapping[str, str]]
-    """Sets the Service's selector through a ServicePatch that owns only that field."""
+    capacity: NotRequired[CapacityPatchArgs]
+    """The capacity patch, registered from prepare on (see CapacityPatchArgs)."""
     autoscaler: NotRequired[Mapping[str, Any]]
-    """The exported HPA that scales the Deployment: adopted read-only like it, deleted with it. Its
-    replicas are then never patched (the HPA owns them); `autoscaler_bounds` shapes it instead."""
-    autoscaler_bounds: NotRequired[tuple[int, int]]
-    """(minReplicas, maxReplicas) set through a HorizontalPodAutoscalerPatch owning only those."""
+    """The exported HPA that scales the Deployment: adopted read-only like it, deleted with it; never
+    patched (its controller owns the replicas while the Deployment runs)."""
 
 
 def legacy_resource_names(name: str) -> dict[str, str]:
@@ -511,8 +590,6 @@ def legacy_resource_names(name: str) -> dict[str, str]:
         "service": f"{name}-service",
         "autoscaler": f"{name}-hpa",
         "replicas": f"{name}-replicas",
-        "bounds": f"{name}-hpa-bounds",
-        "selector": f"{name}-selector",
     }
 
 
@@ -536,83 +613,45 @@ def _adoption(name: str, component: str, manifest: Mapping[str, Any]) -> Resourc
     )
 
 
-def _patch(
-    name: str,
-    component: str,
-    manifest: Mapping[str, Any],
-    spec: dict[str, Any],
-    owner: str,
-    after: str | None,
+def _capacity_patch(
+    name: str, component: str, deployment: Mapping[str, Any], args: CapacityPatchArgs
 ) -> ResourceSpec:
-    """A server-side apply patch owning only `spec`'s fields. Removing it from the program must not
-    relinquish them (pulumi-kubernetes await.go Deletion → ssa.Relinquish: an unowned `replicas` falls
-    back to 1, an unowned selector disappears), so it is retained on delete: the engine then skips the
-    provider's Delete (pulumi/pulumi pkg/resource/deploy/step.go DeleteStep.Apply, RetainOnDelete). The
-    last value stays and the phase applied next sets its own. It is also deleted_with its object, which
-    step.go skips the same way when that object goes in the same update."""
-    inputs = {
-        "apiVersion": manifest["apiVersion"],
-        "kind": manifest["kind"],
-        "metadata": {**_identity(manifest), "annotations": dict(PATCH_FORCE)},
-        "spec": spec,
+    """A server-side apply patch owning only what it sends. Removing it from the program must not
+    relinquish its fields (pulumi-kubernetes await.go Deletion → ssa.Relinquish: an unowned `replicas`
+    falls back to 1), so it is retained on delete: the engine then skips the provider's Delete
+    (pulumi/pulumi pkg/resource/deploy/step.go DeleteStep.Apply, RetainOnDelete). It is also
+    deleted_with its Deployment, which step.go skips the same way when that goes in the same update."""
+    annotations = {**PATCH_FORCE, **ready_at_least(args.get("ready_at_least", 0))}
+    inputs: dict[str, Any] = {
+        "apiVersion": deployment["apiVersion"],
+        "kind": deployment["kind"],
+        "metadata": {**_identity(deployment), "annotations": annotations},
     }
+    if "replicas" in args:
+        inputs["spec"] = {"replicas": args["replicas"]}
     return kubernetes_spec(
         name,
         component,
         inputs,
         patch=True,
-        depends_on=(owner, *((after,) if after else ())),
+        depends_on=(f"{component}-deployment",),
         retain_on_delete=True,
-        deleted_with=owner,
+        deleted_with=f"{component}-deployment",
     )
 
 
 def legacy_workload_specs(name: str, args: LegacyWorkloadArgs) -> list[ResourceSpec]:
-    """Scaling down waits for the selector to move off the legacy pods; scaling back up (a rollback)
-    comes before the selector moves back."""
     names = legacy_resource_names(name)
     keep = args.get("keep_deployment", True)
-    specs = [_adoption(names["service"], name, args["service"])]
+    specs = []
     if keep:
-        specs.insert(0, _adoption(names["deployment"], name, args["deployment"]))
-    hpa = args.get("autoscaler") if keep else None
-    if hpa is not None:
-        specs.insert(1, _adoption(names["autoscaler"], name, hpa))
-    # The one patch that holds the legacy capacity: the HPA's bounds when an HPA scales the Deployment
-    # (its replicas are the HPA's), else the replicas. (name, object, owner, fields)
-    capacity: tuple[str, Mapping[str, Any], str, dict[str, int]] | None = None
-    if hpa is not None and "autoscaler_bounds" in args:
-        low, high = args["autoscaler_bounds"]
-        capacity = (names["bounds"], hpa, names["autoscaler"], {"minReplicas": low, "maxReplicas": high})
-    elif keep and hpa is None and "replicas" in args:
-        capacity = (
-            names["replicas"],
-            args["deployment"],
-            names["deployment"],
-            {"replicas": args["replicas"]},
-        )
-    selector = args.get("service_selector")
-    # Traffic leaving the legacy pods (the selector moves off them) goes before their capacity does;
-    # otherwise capacity comes first (a rollback brings pods back before traffic returns to them).
-    leaving = selector is not None and dict(selector) != dict(args["service"]["spec"].get("selector") or {})
-    if capacity is not None:
-        patch_name, manifest, owner, fields = capacity
-        specs.append(
-            _patch(patch_name, name, manifest, fields, owner, names["selector"] if leaving else None)
-        )
-    if selector is not None:
-        after = capacity[0] if capacity is not None and not leaving else None
-        specs.append(
-            _patch(
-                names["selector"],
-                name,
-                args["service"],
-                {"selector": dict(selector)},
-                names["service"],
-                after,
-            )
-        )
-    return in_dependency_order(specs)
+        specs.append(_adoption(names["deployment"], name, args["deployment"]))
+        if args.get("autoscaler") is not None:
+            specs.append(_adoption(names["autoscaler"], name, args["autoscaler"]))  # type: ignore[arg-type]
+    specs.append(_adoption(names["service"], name, args["service"]))
+    if keep and "capacity" in args:
+        specs.append(_capacity_patch(names["replicas"], name, args["deployment"], args["capacity"]))
+    return specs
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -636,18 +675,6 @@ class TrafficSplitArgs(TypedDict):
     section_name: NotRequired[str]
     hostnames: NotRequired[Sequence[str]]
     path_prefix: NotRequired[str]
-
-
-# HTTPRoutes are custom resources, which pulumi-kubernetes does not await unless told what to wait for
-# (`pulumi.com/waitFor`, 4.24+, provider/pkg/metadata/overrides.go ReadyCondition): a JSON list of
-# expressions that must all hold. A jsonpath compares only the first match, which is this route's one
-# parent. The await checks staleness only through a top-level status.observedGeneration, which
-# HTTPRoutes do not have, so it can pass on the previous generation's conditions: the weights may not be
-# in force yet when a dependent (the legacy scale-down) starts; the Deployment awaits keep capacity up.
-ROUTE_WAIT_FOR = (
-    '["jsonpath={.status.parents[*].conditions[?(@.type==\\"Accepted\\")].status}=True", '
-    '"jsonpath={.status.parents[*].conditions[?(@.type==\\"ResolvedRefs\\")].status}=True"]'
-)
 
 
 def traffic_split_specs(name: str, args: TrafficSplitArgs) -> list[ResourceSpec]:
@@ -685,149 +712,3 @@ def traffic_split_specs(name: str, args: TrafficSplitArgs) -> list[ResourceSpec]
         "spec": spec,
     }
     return [kubernetes_spec(name, name, route)]
-
-
-# ---------------------------------------------------------------------------------------------------
-# The phase plan of one workload
-
-
-# Which legacy selectors the new pods stay out of in a phase: every one before they serve; the routed
-# Service while a Gateway splits exactly (joining it would add the replica share on top); none once
-# they serve through the Service (replica split) or have taken over (cutover on).
-ISOLATE_ALL = "all"
-ISOLATE_SERVICE = "service"
-ISOLATE_NONE = "none"
-
-
-@dataclass(frozen=True)
-class WorkloadPlan:
-    """What one phase asks of one workload; None means the object is absent in that phase. Bounds are
-    (minReplicas, maxReplicas) of the HPAs when an HPA scales the workload; replicas are then the
-    minimums."""
-
-    legacy_replicas: int | None
-    new_replicas: int | None
-    isolation: str
-    route_weight: int | None
-    service_selects_new: bool
-    new_share_percent: int
-    legacy_bounds: tuple[int, int] | None = None
-    new_bounds: tuple[int, int] | None = None
-
-
-# Default split without a traffic router, bounded the way Argo Rollouts bounds a replica-based canary
-# (stable + canary stay at the desired count): new <= target, legacy + new <= target + surge, and never
-# more legacy pods than run today (a new legacy pod lands on a WASI node whose image may lack the shims).
-SURGE_PERCENT = 25
-# `migrate check` warns when the replica split misses the weight by more than this (percentage points).
-SHARE_TOLERANCE_PERCENT = 10
-
-
-def surge(target: int) -> int:
-    """Extra pods the default split may run beside `target`: 25 % of it, at least one (so a one-replica
-    workload can run one legacy and one new pod)."""
-    return max(1, math.ceil(target * SURGE_PERCENT / 100))
-
-
-@dataclass(frozen=True)
-class Split:
-    legacy_replicas: int
-    new_replicas: int
-
-    @property
-    def new_share_percent(self) -> int:
-        return round(100 * self.new_replicas / (self.new_replicas + self.legacy_replicas))
-
-
-def parallel_split(legacy: int, target: int, weight: int) -> Split:
-    """The (legacy, new) replica pair whose share of ready pods is closest to `weight` percent, with
-    target <= legacy + new <= target + surge (capacity kept, bounded), new <= target, legacy never above
-    today's count, and at least one pod on each side (the parallel run compares both). Ties go to fewer
-    pods in total, then to fewer new pods. Weight 0 runs one new pod outside production traffic
-    (for verification only); its share is 0 because those pods do not carry the Service's labels."""
-    if weight == 0:
-        return Split(legacy, 1)
-    if legacy == 0:  # nothing left to compare with: the new side serves alone
-        return Split(0, target)
-    ceiling = target + surge(target)
-    candidates = []
-    for new in range(1, target + 1):
-        fewest, most = max(1, target - new), min(legacy, ceiling - new)
-        if fewest > most:
-            continue
-        ideal = Fraction(new * (100 - weight), weight)  # legacy pods that would make the share exact
-        for kept in {min(max(math.floor(ideal), fewest), most), min(max(math.ceil(ideal), fewest), most)}:
-            error = abs(Fraction(100 * new, new + kept) - weight)
-            candidates.append((error, new + kept, new, kept))
-    _, _, new, kept = min(candidates)
-    return Split(kept, new)
-
-
-def requested_share(phase: Phase, weight: int) -> int:
-    """The share of requests a phase asks the new pods to serve."""
-    if phase is Phase.PARALLEL:
-        return weight
-    return 100 if phase.at_least(Phase.CUTOVER) else 0
-
-
-def _share_of(bounds: tuple[int, int], percent: int) -> tuple[int, int]:
-    return max(1, round(bounds[0] * percent / 100)), max(1, round(bounds[1] * percent / 100))
-
-
-def plan_autoscaled(phase: Phase, workload: Workload, hpa: Mapping[str, Any], weight: int) -> WorkloadPlan:
-    """An HPA scales the legacy Deployment: its replicas stay the HPA's (never patched), and the split
-    shapes both HPAs' bounds instead. With the same target utilisation both sides see the same load
-    per pod, so each keeps its share of the pods within its bounds: the new HPA gets `weight` percent
-    of the legacy bounds, the legacy HPA the rest. In cutover the legacy HPA is set aside (1..1: it
-    holds a single pod that gets no traffic) and decommission deletes it with its Deployment.
-    pulumi-kubernetes does not await HPAs (provider/pkg/await/awaiters.go has no awaiter for them): new
-    bounds take effect on the HPA controller's next sync, 15 s by default; the Deployment awaits and
-    the route's waitFor keep the ordering of capacity and traffic."""
-    exported = (int(hpa["spec"].get("minReplicas", 1)), int(hpa["spec"]["maxReplicas"]))
-    gateway = workload.gateway is not None
-    if phase is Phase.BASELINE:
-        return WorkloadPlan(exported[0], None, ISOLATE_ALL, None, False, 0)
-    if phase is Phase.PREPARE:
-        canary = (workload.canary_replicas,) * 2 if workload.canary else None
-        return WorkloadPlan(
-            exported[0], canary and canary[0], ISOLATE_ALL, 0 if gateway else None, False, 0, exported, canary
-        )
-    if phase is Phase.PARALLEL:
-        if weight == 0:
-            return WorkloadPlan(
-                exported[0], 1, ISOLATE_ALL, 0 if gateway else None, False, 0, exported, (1, 1)
-            )
-        old, new = _share_of(exported, 100 - weight), _share_of(exported, weight)
-        if gateway:
-            return WorkloadPlan(old[0], new[0], ISOLATE_SERVICE, weight, False, weight, old, new)
-        share = round(100 * new[0] / (new[0] + old[0]))
-        return WorkloadPlan(old[0], new[0], ISOLATE_NONE, None, False, share, old, new)
-    if phase is Phase.CUTOVER:
-        return WorkloadPlan(
-            1, exported[0], ISOLATE_NONE, 100 if gateway else None, True, 100, (1, 1), exported
-        )
-    return WorkloadPlan(None, exported[0], ISOLATE_NONE, 100 if gateway else None, True, 100, None, exported)
-
-
-def plan_workload(phase: Phase, legacy: LegacyWorkload, weight: int) -> WorkloadPlan:
-    if legacy.autoscaler is not None:
-        return plan_autoscaled(phase, legacy.config, legacy.autoscaler, weight)
-    workload = legacy.config
-    replicas = legacy.replicas
-    target = workload.replicas or replicas
-    gateway = workload.gateway is not None
-    if phase is Phase.BASELINE:
-        return WorkloadPlan(replicas, None, ISOLATE_ALL, None, False, 0)
-    if phase is Phase.PREPARE:
-        new = workload.canary_replicas if workload.canary else None
-        return WorkloadPlan(replicas, new, ISOLATE_ALL, 0 if gateway else None, False, 0)
-    if phase is Phase.PARALLEL:
-        if gateway:
-            isolation = ISOLATE_SERVICE if weight else ISOLATE_ALL
-            return WorkloadPlan(replicas, target, isolation, weight, False, weight)
-        split = parallel_split(replicas, target, weight)
-        share = split.new_share_percent if weight else 0
-        isolation = ISOLATE_NONE if weight else ISOLATE_ALL
-        return WorkloadPlan(split.legacy_replicas, split.new_replicas, isolation, None, False, share)
-    legacy_replicas = 0 if phase is Phase.CUTOVER else None
-    return WorkloadPlan(legacy_replicas, target, ISOLATE_NONE, 100 if gateway else None, True, 100)

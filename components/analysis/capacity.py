@@ -1,0 +1,431 @@
+"""How many Ready pods each entry point of a workload reaches: at rest in every phase, and at the worst
+moment of a transition as the engine may run it. The invariant `migrate check` proves: every entry point
+(each exported Service that selects the workload's pods, and its Gateway route) reaches at least as
+many Ready pods as at baseline, in every phase and all through every transition, forward and back;
+unless the workload says `acceptReducedCapacity`, or must stop before it starts again (its interruption
+is then named).
+
+Counting: a Deployment's pods at rest are its replicas, or its autoscaler's minimum; the legacy
+Deployment's as exported until a capacity patch sets them. A Gateway route reaches, through each
+backend with a weight, that backend's pods scaled by its share of the requests: the pods the route can
+load as evenly as the baseline's (`min(pods / share)`).
+
+Transitions (design notes: docs/design/engine.md): one `pulumi up` applies the target phase's
+resources that differ from the source's, each after the resources it depends on have completed (the
+engine runs everything else concurrently, in any order), and deletes what the target no longer has
+last. A step that lowers a count, moves pods out of a selector or moves a route's weight may take effect
+as soon as it starts; a step that raises a count counts only once an await guarantees those pods Ready
+(a Deployment's rollout, or a patch's `pulumi.com/waitFor`), never before. The worst moment is the
+lowest reach over every set of completed steps the dependencies allow, with every step they let start
+started."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from itertools import combinations
+from typing import Any
+
+from components import naming
+from components.desired.awaits import awaited_ready
+from components.desired.spec import DesiredState, ResourceSpec
+from components.desired.traffic import GATEWAY_GROUP, pods_at_rest
+from components.legacy import LegacyWorkload
+from components.selectors import service_selects
+
+Key = tuple[str, str]  # (namespace, name)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One Deployment's pods at rest in a phase: how many and with which labels."""
+
+    labels: Mapping[str, str]
+    count: int
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route's backends with a weight: (namespace, Service) -> weight."""
+
+    weights: Mapping[Key, int]
+
+
+@dataclass
+class Picture:
+    """What one phase leaves running, as far as reach goes."""
+
+    sides: dict[Key, Side] = field(default_factory=dict)
+    routes: dict[Key, Route] = field(default_factory=dict)
+
+
+def _identity(manifest: Mapping[str, Any], namespace: str = "default") -> Key:
+    metadata = manifest.get("metadata") or {}
+    return metadata.get("namespace") or namespace, metadata.get("name") or ""
+
+
+def _kind(spec: ResourceSpec) -> str:
+    return str(spec.inputs.get("kind", "")) if spec.is_kubernetes else ""
+
+
+def picture(resources: Sequence[ResourceSpec]) -> Picture:
+    found = Picture()
+    rest = pods_at_rest(resources)
+    for spec in resources:
+        if spec.is_patch or not spec.is_kubernetes:
+            continue
+        if _kind(spec) == "Deployment":
+            key = _identity(spec.inputs)
+            deployment = spec.inputs["spec"]
+            labels = ((deployment["template"].get("metadata") or {}).get("labels")) or {}
+            found.sides[key] = Side(dict(labels), int(rest.get(key, deployment.get("replicas", 1))))
+        elif _kind(spec) == "HTTPRoute":
+            key = _identity(spec.inputs)
+            weights = {}
+            for rule in (spec.inputs.get("spec") or {}).get("rules") or []:
+                for backend in rule.get("backendRefs") or []:
+                    if backend.get("kind", "Service") == "Service" and backend.get("group", "") in (
+                        "",
+                        "core",
+                    ):
+                        service = (backend.get("namespace") or key[0], backend["name"])
+                        weights[service] = weights.get(service, 0) + int(backend.get("weight", 1))
+            found.routes[key] = Route(weights)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------
+# Entry points
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A way in to a workload: a Service (by its selector) or the migration's Gateway route."""
+
+    workload: str
+    label: str
+    namespace: str
+    selector: Mapping[str, str] | None = None  # a Service's
+    route: Key | None = None  # the migration's HTTPRoute
+    fallback: Key | None = None  # the Service a Gateway route reaches before the route exists
+
+
+def entry_points(legacy: LegacyWorkload, route: Key | None) -> list[Entry]:
+    """Each exported Service that selects the workload's legacy pods, and its Gateway route."""
+    workload, namespace = legacy.config.key, legacy.config.namespace
+    template = (legacy.deployment["spec"]["template"].get("metadata") or {}).get("labels") or {}
+    entries = []
+    gateway = legacy.config.gateway
+    if gateway is not None and route is not None:
+        where = f"{gateway.hostnames[0] if gateway.hostnames else '*'}{gateway.path_prefix}"
+        entries.append(
+            Entry(
+                workload,
+                f"Gateway {gateway.namespace}/{gateway.name} {where}",
+                namespace,
+                route=route,
+                fallback=_identity(legacy.service, namespace),
+            )
+        )
+    for obj in legacy.exported:
+        selector = (obj.get("spec") or {}).get("selector") if obj.get("kind") == "Service" else None
+        if isinstance(selector, Mapping) and service_selects(selector, template):
+            key = _identity(obj, namespace)
+            entries.append(Entry(workload, f"Service {key[0]}/{key[1]}", namespace, dict(selector)))
+    return entries
+
+
+def _service_reach(sides: Iterable[tuple[Key, Mapping[str, str], int]], entry: Entry) -> int:
+    return sum(
+        count
+        for key, labels, count in sides
+        if key[0] == entry.namespace and service_selects(entry.selector, labels)
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# A moment of a transition: each side's pods (a pair of label sets while a rollout relabels them)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Each side's countable pods: (labels before, labels after, count); pods count toward a selector
+    only when both label sets match it (a rollout relabels them one at a time, in any order)."""
+
+    sides: tuple[tuple[Key, Mapping[str, str], Mapping[str, str], int], ...]
+    routes: Mapping[Key, tuple[Route, ...]]  # every weighting that may be in force
+
+    def reach(self, entry: Entry, services: Mapping[Key, Mapping[str, str] | None]) -> int:
+        if entry.route is None:
+            return self._service(entry.namespace, entry.selector)
+        weightings = self.routes.get(entry.route)
+        if not weightings:
+            assert entry.fallback is not None
+            return self._service(entry.fallback[0], services.get(entry.fallback))
+        return min(self._route(route, services) for route in weightings)
+
+    def _service(self, namespace: str, selector: Mapping[str, str] | None) -> int:
+        return sum(
+            count
+            for key, before, after, count in self.sides
+            if key[0] == namespace and service_selects(selector, before) and service_selects(selector, after)
+        )
+
+    def _route(self, route: Route, services: Mapping[Key, Mapping[str, str] | None]) -> int:
+        total = sum(route.weights.values())
+        loads = [
+            Fraction(self._service(key[0], services.get(key)) * total, weight)
+            for key, weight in route.weights.items()
+            if weight > 0
+        ]
+        return math.floor(min(loads)) if loads else 0
+
+
+def at_rest(view: Picture) -> Moment:
+    return Moment(
+        tuple((key, side.labels, side.labels, side.count) for key, side in view.sides.items()),
+        {key: (route,) for key, route in view.routes.items()},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Steps of one transition
+
+
+@dataclass(frozen=True)
+class Step:
+    """One resource the engine creates, updates or deletes, as far as reach goes."""
+
+    name: str
+    label: str
+    side: Key | None = None  # the Deployment whose pods it changes
+    relabels: bool = False  # the Deployment's template changes its pods' labels
+    guarantees: int | None = None  # pods the step's await proves Ready when it completes
+    route: Key | None = None
+    deletes: bool = False
+
+
+def _services(resources: Iterable[ResourceSpec], legacy: Iterable[LegacyWorkload]) -> dict[Key, Any]:
+    found: dict[Key, Any] = {}
+    for workload in legacy:
+        for obj in workload.exported:
+            if obj.get("kind") == "Service":
+                found[_identity(obj, workload.config.namespace)] = (obj.get("spec") or {}).get("selector")
+    for spec in resources:
+        if _kind(spec) == "Service" and not spec.is_patch:
+            found[_identity(spec.inputs)] = (spec.inputs.get("spec") or {}).get("selector")
+    return found
+
+
+def _step(spec: ResourceSpec, before: ResourceSpec | None, deletes: bool = False) -> Step | None:
+    kind = _kind(spec)
+    label = f"{'delete ' if deletes else ''}{spec.label}"
+    if kind == "Deployment" and not spec.is_patch:
+        if deletes:
+            return Step(spec.name, label, _identity(spec.inputs), deletes=True)
+        if spec.import_id:
+            return None  # adopted read-only: ignore_changes ["*"], nothing is applied
+        template = lambda s: ((s.inputs["spec"]["template"].get("metadata") or {}).get("labels")) or {}  # noqa: E731
+        relabels = before is not None and template(before) != template(spec)
+        ready = awaited_ready(spec.inputs)
+        return Step(spec.name, label, _identity(spec.inputs), relabels, ready)
+    if kind == "Deployment" and spec.is_patch and not deletes:
+        return Step(spec.name, label, _identity(spec.inputs), guarantees=awaited_ready(spec.inputs))
+    if kind == "HorizontalPodAutoscaler" and not spec.is_patch and not spec.import_id and not deletes:
+        namespace, _ = _identity(spec.inputs)
+        return Step(spec.name, label, (namespace, spec.inputs["spec"]["scaleTargetRef"]["name"]))
+    if kind == "HTTPRoute":
+        return Step(spec.name, label, route=_identity(spec.inputs), deletes=deletes)
+    return None
+
+
+@dataclass(frozen=True)
+class Worst:
+    """The lowest reach of an entry point during a transition, and the moment it happens."""
+
+    entry: Entry
+    before: int
+    after: int
+    lowest: int
+    started: tuple[str, ...] = ()  # steps running (not completed) at that moment
+    completed: tuple[str, ...] = ()
+
+
+def _closure(depends: Mapping[str, tuple[str, ...]]) -> dict[str, set[str]]:
+    """Every resource each one transitively waits for."""
+    done: dict[str, set[str]] = {}
+
+    def visit(name: str, trail: frozenset[str]) -> set[str]:
+        if name in done:
+            return done[name]
+        found: set[str] = set()
+        for dependency in depends.get(name, ()):
+            if dependency not in trail:
+                found |= {dependency} | visit(dependency, trail | {name})
+        done[name] = found
+        return found
+
+    for name in depends:
+        visit(name, frozenset())
+    return done
+
+
+def transition_steps(source: DesiredState, target: DesiredState) -> tuple[list[Step], dict[str, set[str]]]:
+    """The steps of moving from `source` to `target` that change reach, and what each waits for
+    (transitively, within those steps): deletions wait for every other step."""
+    old = source.by_name()
+    new = target.by_name()
+    steps = []
+    for spec in target.resources:
+        before = old.get(spec.name)
+        if before is not None and before.inputs == spec.inputs and before.type == spec.type:
+            continue
+        step = _step(spec, before)
+        if step is not None:
+            steps.append(step)
+    deletions = [
+        step for spec in source.resources if spec.name not in new if (step := _step(spec, None, True))
+    ]
+    waits = _closure({spec.name: spec.depends_on for spec in target.resources})
+    relevant = {step.name for step in steps}
+    order = {step.name: waits.get(step.name, set()) & relevant for step in steps}
+    for step in deletions:
+        order[step.name] = set(relevant)
+    return steps + deletions, order
+
+
+def _downward_closed(names: Sequence[str], order: Mapping[str, set[str]]) -> Iterable[frozenset[str]]:
+    """Every set of steps that may have completed together (each with everything it waits for)."""
+    for size in range(len(names) + 1):
+        for chosen in combinations(names, size):
+            completed = frozenset(chosen)
+            if all(order[name] <= completed for name in completed):
+                yield completed
+
+
+def _moment(
+    before: Picture, after: Picture, steps: Sequence[Step], completed: frozenset[str], started: frozenset[str]
+) -> Moment:
+    sides = []
+    for key in before.sides.keys() | after.sides.keys():
+        old = before.sides.get(key, Side({}, 0))
+        new = after.sides.get(key, Side(old.labels, 0))
+        touching = [step for step in steps if step.side == key]
+        running = [step for step in touching if step.name in started]
+        if not running:
+            sides.append((key, old.labels, old.labels, old.count))
+            continue
+        if any(step.deletes for step in running):
+            continue
+        count = min(old.count, new.count)
+        if all(step.name in completed for step in touching):
+            proven = [step.guarantees for step in touching if step.guarantees is not None]
+            count = max(count, min(new.count, max(proven))) if proven else count
+        relabel = next((step for step in touching if step.relabels), None)
+        if relabel is None or relabel.name in completed:
+            labels_before = new.labels if relabel is not None else old.labels
+            sides.append((key, labels_before, new.labels, count))
+        else:
+            sides.append((key, old.labels, new.labels, count))
+    routes: dict[Key, tuple[Route, ...]] = {}
+    for key in before.routes.keys() | after.routes.keys():
+        step = next((s for s in steps if s.route == key), None)
+        old_route, new_route = before.routes.get(key), after.routes.get(key)
+        if step is None or step.name not in started:
+            chosen = (old_route,)
+        elif step.name in completed:
+            chosen = (new_route,)
+        else:
+            chosen = (old_route, new_route)
+        routes[key] = tuple(route for route in chosen if route is not None)
+    return Moment(tuple(sides), routes)
+
+
+def worst_moments(
+    source: DesiredState,
+    target: DesiredState,
+    workloads: Sequence[LegacyWorkload],
+    route_of: Mapping[str, Key],
+) -> list[Worst]:
+    """Per workload and entry point: its reach before, after, and at the worst moment in between."""
+    before, after = picture(source.resources), picture(target.resources)
+    steps, order = transition_steps(source, target)
+    services = _services([*source.resources, *target.resources], workloads)
+    found = []
+    for legacy in workloads:
+        entries = entry_points(legacy, route_of.get(legacy.config.key))
+        keys = _keys(legacy, route_of)
+        mine = [step for step in steps if step.side in keys or step.route in keys]
+        names = [step.name for step in mine]
+        local = {name: order[name] & set(names) for name in names}
+        moments = []
+        for completed in _downward_closed(names, local):
+            started = completed | {name for name in names if local[name] <= completed}
+            moments.append((_moment(before, after, mine, completed, started), completed, started))
+        for entry in entries:
+            start = at_rest(before).reach(entry, services)
+            end = at_rest(after).reach(entry, services)
+            lowest, completed, started = min(
+                ((moment.reach(entry, services), done, running) for moment, done, running in moments),
+                key=lambda item: item[0],
+                default=(min(start, end), frozenset(), frozenset()),
+            )
+            found.append(
+                Worst(
+                    entry,
+                    start,
+                    end,
+                    min(lowest, start, end),
+                    tuple(sorted(started - completed)),
+                    tuple(sorted(completed)),
+                )
+            )
+    return found
+
+
+def _keys(legacy: LegacyWorkload, route_of: Mapping[str, Key]) -> set[Key | None]:
+    """The workload's Deployments (legacy and new) and route."""
+    namespace = legacy.config.namespace
+    keys: set[Key | None] = {
+        _identity(legacy.deployment, namespace),
+        (namespace, naming.new_app_name(legacy.config.name)),
+    }
+    if legacy.config.key in route_of:
+        keys.add(route_of[legacy.config.key])
+    return keys
+
+
+def reach_at_rest(
+    state: DesiredState, workloads: Sequence[LegacyWorkload], route_of: Mapping[str, Key]
+) -> dict[tuple[str, str], int]:
+    """(workload, entry point) -> the Ready pods it reaches at rest in this phase."""
+    moment = at_rest(picture(state.resources))
+    services = _services(state.resources, workloads)
+    return {
+        (legacy.config.key, entry.label): moment.reach(entry, services)
+        for legacy in workloads
+        for entry in entry_points(legacy, route_of.get(legacy.config.key))
+    }
+
+
+def route_keys(workloads: Sequence[LegacyWorkload]) -> dict[str, Key]:
+    """The migration's HTTPRoute of each workload with a `gateway:` (components.naming.route_name)."""
+    return {
+        legacy.config.key: (legacy.config.namespace, naming.route_name(legacy.config.name))
+        for legacy in workloads
+        if legacy.config.gateway is not None
+    }
+
+
+__all__ = [
+    "GATEWAY_GROUP",
+    "Entry",
+    "Worst",
+    "entry_points",
+    "reach_at_rest",
+    "route_keys",
+    "transition_steps",
+    "worst_moments",
+]
