@@ -51,9 +51,9 @@ examples:
   python -m migrate render stacks/prod.2-prepare.yaml
   python -m migrate render stacks/prod.2-prepare.yaml --section kubernetes | kubectl diff -f -
   python -m migrate render stacks/prod.2-prepare.yaml --out build/prepare
-  python -m migrate diff stacks/prod.3b-parallel-50.yaml stacks/prod.4-cutover.yaml
+  python -m migrate diff stacks/prod.3e-parallel-100.yaml stacks/prod.4-cutover.yaml
   python -m migrate diff stacks/Pulumi.prod.yaml stacks/Pulumi.prod.yaml --base-ref origin/main
-  python -m migrate check stacks/prod.4-cutover.yaml --from stacks/prod.3c-parallel-90.yaml --stack prod
+  python -m migrate check stacks/prod.4-cutover.yaml --from stacks/prod.3e-parallel-100.yaml --stack prod
   python -m migrate check stacks/Pulumi.prod.yaml --from stacks/Pulumi.prod.yaml --base-ref origin/main
   python -m migrate init --kubectl-export export.yaml --node-pools pools.json --cluster SUB/RG/NAME \
       --stack contoso --out .
@@ -243,7 +243,12 @@ def _check(args: argparse.Namespace) -> int:
         try:  # without a revision its manifests are the target's, unless `workloads` changed (a problem)
             if revision:
                 base = load_at(revision, label, source)
-                before = base.loaded
+                # The cluster runs what today's exports say (a re-export records it): the transition's
+                # capacity starts there, the diff rows compare with the revision.
+                try:
+                    before = load_raw(label, source)
+                except InputError:
+                    before = base.loaded
             else:
                 parse_only(label, source)
                 before = load_raw(label, source)

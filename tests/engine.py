@@ -10,7 +10,10 @@ cannot answer (mocks never read a live resource back).
   response becomes an input, plus the ARM path parameters; read-only ones are dropped.
 - pulumi-kubernetes provider.go readFromCluster: every top-level field of the live object, less
   metadata.{creationTimestamp,generation,managedFields,resourceVersion,uid}, status, and the revision
-  and last-applied annotations."""
+  and last-applied annotations.
+- pulumi-kubernetes await.go Creation/Update/Read + overrides.go ReadyCondition: which await follows an
+  apply (awaited_condition); jsonpath.go Parse/Matches over theory/jsonpath v0.9.0 (jsonpath_parse,
+  jsonpath_matches); deployment.go's success test (deployment_ready). Notes: notes/engine-research.md."""
 
 from __future__ import annotations
 
@@ -294,8 +297,9 @@ def awaited_condition(
 
 # ---------------------------------------------------------------------------------------------------------
 # pulumi.com/waitFor JSONPath: provider/pkg/jsonpath/jsonpath.go Parse/Matches over github.com/theory/jsonpath
-# v0.9.0 (provider/go.mod), read at theory/jsonpath tag v0.9.0 (8db3053): parser/lex.go, parser/parse.go,
-# spec/op.go, spec/function.go (SingularQueryExpr), spec/selector.go (FilterSelector), spec/filter.go.
+# v0.9.0 (provider/go.mod at the mirror's 94977969d; 4.34.2's go.mod was not seen), read at theory/jsonpath
+# tag v0.9.0 (8db3053): parser/lex.go, parser/parse.go, spec/op.go, spec/function.go (SingularQueryExpr),
+# spec/selector.go (FilterSelector), spec/filter.go.
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -836,32 +840,102 @@ def jsonpath_select(expression: str, obj: Any) -> list[Any]:
 _BRACKETS = re.compile(r"\{\s*(.*?)\s*\}", re.DOTALL)
 
 
-def jsonpath_parse(expr: str) -> ParsedJSONPath:
-    """provider/pkg/jsonpath/jsonpath.go Parse (lines 66-112): strip `jsonpath=`; protect `==`, split at
-    every other `=` (so `>=`, `<=` and `!=` cannot be written inside the braces: they either lose the
-    closing brace or turn into an equality test against what follows); the path must hold `{...}` (the
-    first such span; text around it is ignored); `$` is prefixed when missing; theory/jsonpath parses it."""
+def _split_on_value(raw: str) -> list[str]:
+    """jsonpath.go splitOnValue (4.34): split only at a `=` outside the braces; quotes count only inside
+    them, where a backslash escapes the next character."""
+    parts: list[str] = []
+    element: list[str] = []
+    depth, quote, index = 0, "", 0
+    while index < len(raw):
+        char = raw[index]
+        if quote:
+            if char == "\\" and index < len(raw) - 1:
+                element.append(char)
+                index += 1
+                char = raw[index]
+            elif char == quote:
+                quote = ""
+        elif depth > 0 and char in "'\"":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        elif char == "=" and depth == 0:
+            parts.append("".join(element))
+            element = []
+            index += 1
+            continue
+        element.append(char)
+        index += 1
+    return [*parts, "".join(element)]
+
+
+def _unbracket(path: str) -> str | None:
+    """jsonpath.go unbracket (4.34): the first balanced `{...}`, braces in quoted strings ignored."""
+    start = path.find("{")
+    if start < 0:
+        return None
+    depth, quote, index = 0, "", start
+    while index < len(path):
+        char = path[index]
+        if quote:
+            if char == "\\" and index < len(path) - 1:
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return path[start + 1 : index].strip()
+        index += 1
+    return None
+
+
+def jsonpath_parse(expr: str, split_at_every_equals: bool = False) -> ParsedJSONPath:
+    """provider/pkg/jsonpath/jsonpath.go Parse, as released in 4.34.x (pulumi/pulumi-kubernetes#4524,
+    merged 2026-07-31, "the waitFor JSONPath filter fix" of 4.34.0): strip `jsonpath=`; split path and
+    value only at a `=` outside the braces (so `>=`, `<=`, `!=` work inside them); reject a value that is
+    itself `{...}`; take the first balanced `{...}` (text around it is ignored: `{.a}>=3` is path `{.a}>`
+    and value "3"); prefix `$` when missing; theory/jsonpath parses the rest.
+    `split_at_every_equals` models 4.32/4.33 (mirror 94977969d, lines 66-112): `==` protected, every other
+    `=` split, the first `{...}` found by a non-greedy regex, so `>=`, `<=` and `!=` inside the braces
+    cannot be written."""
     if expr == "":
         raise JSONPathError("expected a non-empty JSONPath expression")
     if not expr.startswith("jsonpath="):
         raise JSONPathError("JSONPath expression must begin with a 'jsonpath=' prefix")
     raw = expr.removeprefix("jsonpath=")
     placeholder = "\ufffd"
-    parts = raw.replace("==", placeholder).split("=")
-    path = parts[0].replace(placeholder, "==")
-    value = ""
+    if split_at_every_equals:
+        parts = [part.replace(placeholder, "==") for part in raw.replace("==", placeholder).split("=")]
+    else:
+        parts = _split_on_value(raw)
+    path, value = parts[0], ""
     if len(parts) > 2:
         raise JSONPathError(f"format should be {{.path}}=value or {{.path}}, got {raw!r}")
     if len(parts) == 2:
-        value = parts[1].replace(placeholder, "==")
+        value = parts[1]
         if value == "":
             raise JSONPathError(f"{path}= requires a value")
     if path.startswith("'") and path.endswith("'"):
         raise JSONPathError(f"{path} should omit shell quotes")
-    match = _BRACKETS.search(path)
-    if not match:
+    if split_at_every_equals:
+        match = _BRACKETS.search(path)
+        inner = match.group(1) if match else None
+    else:
+        if value.startswith("{"):
+            raise JSONPathError(
+                f"{path}={value} compares against another JSONPath, which is not supported; "
+                "the value must be a literal"
+            )
+        inner = _unbracket(path)
+    if inner is None:
         raise JSONPathError(f"{path} should be wrapped in brackets {{ ... }}")
-    inner = match.group(1)
     if not inner.startswith("$"):
         inner = "$" + inner
     try:

@@ -5,7 +5,6 @@ and when the built-in Deployment awaiter lets go. Sources: notes/engine-research
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -267,7 +266,10 @@ WAIT_FOR_MATCHES = [
     ("jsonpath={[?@.updatedReplicas == @.replicas]}", "mid-rollout", True),
     # `!@.x` holds for every member without x (apiVersion, kind, metadata, spec).
     ("jsonpath={[?!@.unavailableReplicas]}", "degraded", True),
-    # `>=` outside the braces: Parse keeps `{.spec.replicas}>` and tests equality with "3".
+    # `>=` inside the braces (4.34) compares; outside them Parse keeps `{.spec.replicas}>` and tests
+    # equality with "3".
+    ("jsonpath={[?@.readyReplicas >= 3]}", "at rest", True),
+    ("jsonpath={[?@.readyReplicas >= 3]}", "degraded", False),
     ("jsonpath={.spec.replicas}>=3", "at rest", True),
     ("jsonpath={.spec.replicas}>=3", "settled at the HPA's 5", False),
 ]
@@ -322,13 +324,11 @@ def test_a_first_result_picked_from_a_map_is_random_when_the_results_disagree():
 PARSE_ERRORS = [
     ("", "expected a non-empty JSONPath expression"),
     ("{.status.phase}", "must begin with a 'jsonpath=' prefix"),
-    # `>=`, `<=`, `!=` inside the braces lose the closing brace at the split on "=".
-    ("jsonpath={[?@.readyReplicas >= 3]}", "{[?@.readyReplicas > should be wrapped in brackets { ... }"),
-    ("jsonpath={[?@.readyReplicas != 0]}", "should be wrapped in brackets"),
     ("jsonpath={.metadata.name}=", "{.metadata.name}= requires a value"),
     ("jsonpath={.metadata.name}='test=wrong'", "format should be {.path}=value or {.path}"),
     ("jsonpath='{.status.phase}'=Running", "should omit shell quotes"),
     ("jsonpath=.status.phase", "should be wrapped in brackets"),
+    ("jsonpath={.status.readyReplicas}={.spec.replicas}", "compares against another JSONPath"),
     ("jsonpath={ .webhooks[].clientConfig.caBundle }", "unexpected ']' at position 12"),
     ("jsonpath={status.phase}", "unexpected identifier at position 1"),
     # theory/jsonpath v0.9.0 (#24, fixed in v0.10.2): a blank before a second `&&` ends the filter.
@@ -350,11 +350,38 @@ def test_parse_rejects_what_the_provider_rejects(expression, error):
     assert error in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("expression", "error_before_4_34"),
+    [
+        # 4.32/4.33 split at every `=` but `==`: the operator loses its half and the closing brace.
+        ("jsonpath={[?@.readyReplicas >= 3]}", "{[?@.readyReplicas > should be wrapped in brackets { ... }"),
+        ("jsonpath={[?@.readyReplicas != 0]}", "should be wrapped in brackets"),
+        ('jsonpath={.status.conditions[?(@.type!="Failed")].status}=True', "format should be"),
+        # ... and took the text up to the first `}`, even inside a string.
+        ("jsonpath={.metadata.labels['a}b']}", "unterminated string literal"),
+        ("jsonpath={.metadata.labels['a}b=c']}", "unterminated string literal"),
+    ],
+)
+def test_4_34_parses_comparison_operators_and_braces_that_4_33_tore_apart(expression, error_before_4_34):
+    jsonpath_parse(expression)
+    with pytest.raises(JSONPathError) as raised:
+        jsonpath_parse(expression, split_at_every_equals=True)
+    assert error_before_4_34 in str(raised.value)
+
+
+def test_4_33_compared_a_value_written_as_a_path_as_a_literal_string():
+    parsed = jsonpath_parse("jsonpath={.status.readyReplicas}={.spec.replicas}", split_at_every_equals=True)
+    assert parsed.value == "{.spec.replicas}"
+    assert not jsonpath_matches(parsed, LIVE["at rest"]).matched
+
+
 def test_parse_splits_at_a_single_equals_and_keeps_double_ones():
     parsed = jsonpath_parse('jsonpath={.status.conditions[?(@.type=="Ready")].status}=True')
     assert (parsed.path, parsed.value) == ('{.status.conditions[?(@.type=="Ready")].status}', "True")
-    assert jsonpath_parse("jsonpath={.metadata.labels.x}=a==b").value == "a==b"
     assert jsonpath_parse("jsonpath={$.foo}=bar").path == "{$.foo}"
+    assert jsonpath_parse("jsonpath={.metadata.labels.x}=a==b", split_at_every_equals=True).value == "a==b"
+    with pytest.raises(JSONPathError, match="format should be"):
+        jsonpath_parse("jsonpath={.metadata.labels.x}=a==b")
     # Two `&&` operands with blanks, or parentheses around the rest, parse in v0.9.0.
     jsonpath_parse("jsonpath={[?@.updatedReplicas == @.replicas && @.availableReplicas == @.replicas]}")
     jsonpath_parse("jsonpath={[?@.a > 2 && (@.b == @.c && @.d == @.e)]}")
@@ -538,19 +565,21 @@ def test_the_project_s_ready_at_least_parses_and_waits_for_ready_pods():
         assert jsonpath_matches(jsonpath_parse(expression), LIVE[name]).matched is matched
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="components/desired/awaits.py rolled_out_with_ready joins three terms with ' && ', which "
-    "theory/jsonpath v0.9.0 (pulumi-kubernetes provider/go.mod) cannot parse: the create fails",
+@pytest.mark.parametrize(
+    ("count", "name", "matched"),
+    [
+        (3, "at rest", True),
+        (3, "mid-rollout", False),  # 3 Ready, but the rollout is not done
+        (3, "degraded", False),
+        (5, "scaled up by an HPA", False),  # the HPA raised the count; two pods are starting
+        (5, "settled at the HPA's 5", True),
+        (3, "settled at the HPA's 5", True),
+        (0, "at rest", True),
+        (0, "mid-rollout", False),  # unanchored, this held for `apiVersion` on any Deployment
+        (2, "no pod ready", False),
+        (0, "stale status", False),  # the controller has not seen the new generation yet
+    ],
 )
-def test_the_project_s_rolled_out_with_ready_parses():
-    for count in (1, 2, 3):
-        wait_for_values(rolled_out_with_ready(count)["pulumi.com/waitFor"])
-
-
-def test_an_unanchored_member_comparison_never_waits():
-    # rolled_out_with_ready(0)'s two-term filter is satisfied by `apiVersion` on any Deployment.
-    (expression,) = wait_for_values(rolled_out_with_ready(0)["pulumi.com/waitFor"])
-    mid = copy.deepcopy(LIVE["mid-rollout"])
-    assert jsonpath_matches(jsonpath_parse(expression), mid).matched
-    assert not deployment_ready(mid)
+def test_the_project_s_rolled_out_with_ready_parses_and_waits_for_the_rollout(count, name, matched):
+    (expression,) = wait_for_values(rolled_out_with_ready(count)["pulumi.com/waitFor"])
+    assert jsonpath_matches(jsonpath_parse(expression), LIVE[name]).matched is matched

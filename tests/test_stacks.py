@@ -21,13 +21,16 @@ def test_walk_visits_every_phase_in_order_with_a_file_per_traffic_step():
     phases = [file.phase for file in WALK]
     assert sorted(set(phases), key=phases.index) == list(Phase)
     assert phases == sorted(phases, key=lambda phase: phase.position)
-    assert [file.weight for file in WALK if file.phase is Phase.PARALLEL] == [10, 50, 90]
+    # Parallel starts outside traffic and ends at full capacity around the environment's steps.
+    assert [file.weight for file in WALK if file.phase is Phase.PARALLEL] == [0, 10, 50, 90, 100]
     assert [path.name for path in PHASE_FILES] == [
         "prod.1-baseline.yaml",
         "prod.2-prepare.yaml",
-        "prod.3a-parallel-10.yaml",
-        "prod.3b-parallel-50.yaml",
-        "prod.3c-parallel-90.yaml",
+        "prod.3a-parallel-0.yaml",
+        "prod.3b-parallel-10.yaml",
+        "prod.3c-parallel-50.yaml",
+        "prod.3d-parallel-90.yaml",
+        "prod.3e-parallel-100.yaml",
         "prod.4-cutover.yaml",
         "prod.5-decommission.yaml",
     ]

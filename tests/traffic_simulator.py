@@ -55,10 +55,12 @@ def percent(value: Fraction) -> int:
 class Cluster:
     def __init__(self, registrations: list[Any], raw: dict[str, Any], root: Path):
         self.raw = raw
+        # A replicas patch overrides what the Deployment or its HPA says (0 switches an HPA off); a patch
+        # that sends no replicas owns none.
         replicas = {
             _key(r.inputs, ""): int(r.inputs["spec"]["replicas"])
             for r in registrations
-            if r.type == DEPLOYMENT + "Patch"
+            if r.type == DEPLOYMENT + "Patch" and "replicas" in (r.inputs.get("spec") or {})
         }
         selectors = {
             _key(r.inputs, ""): r.inputs["spec"]["selector"]

@@ -83,7 +83,7 @@ def picture(resources: Sequence[ResourceSpec]) -> Picture:
             found.sides[key] = Side(dict(labels), int(rest.get(key, deployment.get("replicas", 1))))
         elif _kind(spec) == "HTTPRoute":
             key = _identity(spec.inputs)
-            weights = {}
+            weights: dict[Key, int] = {}
             for rule in (spec.inputs.get("spec") or {}).get("rules") or []:
                 for backend in rule.get("backendRefs") or []:
                     if backend.get("kind", "Service") == "Service" and backend.get("group", "") in (
@@ -310,8 +310,9 @@ def _moment(
 ) -> Moment:
     sides = []
     for key in before.sides.keys() | after.sides.keys():
-        old = before.sides.get(key, Side({}, 0))
-        new = after.sides.get(key, Side(old.labels, 0))
+        # A side that does not exist on one end has no pods there, labelled as on the other end.
+        old = before.sides.get(key) or Side(after.sides[key].labels, 0)
+        new = after.sides.get(key) or Side(old.labels, 0)
         touching = [step for step in steps if step.side == key]
         running = [step for step in touching if step.name in started]
         if not running:
@@ -333,6 +334,7 @@ def _moment(
     for key in before.routes.keys() | after.routes.keys():
         step = next((s for s in steps if s.route == key), None)
         old_route, new_route = before.routes.get(key), after.routes.get(key)
+        chosen: tuple[Route | None, ...]
         if step is None or step.name not in started:
             chosen = (old_route,)
         elif step.name in completed:

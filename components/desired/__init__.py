@@ -43,6 +43,7 @@ from components.desired.verification import (
     verifies,
 )
 from components.desired.workloads import (
+    NEVER_ISOLATED,
     AutoscalerArgs,
     BackendArgs,
     CapacityPatchArgs,
@@ -334,7 +335,7 @@ def _route_args(
 
 def _isolate_from(legacy: LegacyWorkload, isolation: Isolation) -> list[str]:
     """The export's selectors the new objects stay out of in this phase (see Isolation)."""
-    selectors = legacy.selectors
+    selectors = [s for s in legacy.selectors if s.kind not in NEVER_ISOLATED]
     if isolation is Isolation.ALL:
         return [s.label for s in selectors]
     if isolation is Isolation.SERVICES:  # every Service: one the route does not split must not leak either

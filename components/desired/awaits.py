@@ -43,12 +43,17 @@ def ready_at_least(count: int) -> dict[str, str]:
 
 def rolled_out_with_ready(count: int) -> dict[str, str]:
     """For a Deployment whose replicas an autoscaler owns: its rollout is complete (every pod updated
-    and available) and at least `count` pods are Ready. The built-in awaiter compares against
-    `spec.replicas`, which the autoscaler may not have raised yet when the await starts."""
-    terms = ["@.updatedReplicas == @.replicas", "@.availableReplicas == @.replicas"]
-    if count > 0:
-        terms.insert(0, _ready_above(count - 1))
-    return {WAIT_FOR: json.dumps([f"jsonpath={{[?{' && '.join(terms)}]}}"])}
+    and available) and at least `count` pods are Ready. The built-in awaiter compares against the
+    ReplicaSet's replicas, which the autoscaler may not have raised yet when the await starts.
+
+    Anchored on `@.observedGeneration`, which only `status` has: a comparison of two absent members is
+    true in theory/jsonpath (Nothing == Nothing), so unanchored it would hold for `apiVersion`; and
+    grouped in parentheses, as its v0.9.0 parser refuses three `&&` operands separated by blanks."""
+    rolled_out = (
+        "(@.observedGeneration && (@.updatedReplicas == @.replicas && @.availableReplicas == @.replicas))"
+    )
+    condition = f"{_ready_above(count - 1)} && {rolled_out}" if count > 0 else rolled_out
+    return {WAIT_FOR: json.dumps([f"jsonpath={{[?{condition}]}}"])}
 
 
 _READY_ABOVE = re.compile(r"@\.readyReplicas > (\d+)")

@@ -505,6 +505,12 @@ def _service_share(
         spread = _pods_phrase(groups, service)
         if gateway:
             reasons.append(f"{spread}, as kube-proxy picks a pod")
+        elif 0 < _percent(low) < requested and legacy:
+            reasons.append(
+                f"{spread}, as kube-proxy picks a pod, not a weight: the legacy pods keep serving until "
+                "cutover takes them away, so new ones can only be added beside them; a `gateway:` splits "
+                "exactly"
+            )
         elif 0 < requested < 100:
             reasons.append(
                 f"{spread}, as kube-proxy picks a pod, not a weight; a `gateway:` splits exactly, or "

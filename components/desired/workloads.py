@@ -28,6 +28,10 @@ _DROPPED_ANNOTATION_PREFIXES = ("kubernetes.azure.com/", "module.wasm.image/", "
 # reads it, so selecting the new pods by it never gives a key a user's Service, PDB or autoscaler selects
 # on (Helm's app.kubernetes.io/instance, for one) a value of its own. Every exported label is kept.
 NEW_POD_LABEL = f"{PROJECT}/instance"
+# Selectors that only restrict what a pod may do, never send it work: new pods stay in them in every
+# phase, so the canary is held to the same network policy as the pods it may replace (a pod no policy
+# selects accepts any traffic).
+NEVER_ISOLATED = frozenset({"NetworkPolicy"})
 # On a new Deployment whose replicas an autoscaler owns: the Ready pods its rollout must reach. Changing
 # the autoscaler's minimum changes it, so the Deployment is applied again and awaited (awaits.py).
 READY_AT_LEAST_ANNOTATION = f"{PROJECT}/ready-at-least"
@@ -422,7 +426,7 @@ def disruption_budget_selector(
     pod_selectors = [
         ExportSelector(s["kind"], s["name"], s["selects"], s["selector"])
         for s in args.get("legacy_selectors") or []
-        if s["selects"] == "pods"
+        if s["selects"] == "pods" and s["kind"] not in NEVER_ISOLATED
     ]
     labels = {**template_labels, **(args.get("pod_labels") or {})}
     _, dropped = isolate(labels, pod_selectors)

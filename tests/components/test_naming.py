@@ -131,7 +131,7 @@ def test_the_issues_63_character_workload_gets_labels_of_at_most_63(project_dir)
     state = build_desired_state(migration)
     assert limit_problems(state) == []
     deployment = state.by_name()[f"web/{name}/wasm-deployment"].inputs
-    instance = deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/instance"]
+    instance = deployment["spec"]["template"]["metadata"]["labels"]["aks-wasm-migration/instance"]
     assert instance == deployment["metadata"]["name"] == naming.new_app_name(name)
     assert len(instance) == 63 and instance.endswith("-spin")
     service = state.by_name()[f"web/{name}/wasm-service"].inputs["metadata"]["name"]

@@ -1,8 +1,10 @@
 """Walking the stack files forward and backward, one step at a time, on what the program registers:
-each step changes exactly what its phase is about, and a rollback orders legacy capacity first."""
+each step changes exactly what its phase is about, only cutover lowers the legacy side, and it waits
+for the new side, the route and the check."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
@@ -31,7 +33,6 @@ LEGACY_DEPLOYMENTS = {
 }
 WORKLOADS = ("web/hello-spin", "shop/orders-api", "shop/inventory")
 REPLICAS_PATCHES = {f"{w}/legacy-replicas" for w in WORKLOADS}
-SELECTOR_PATCHES = {f"{w}/legacy-selector" for w in WORKLOADS}
 VERIFICATION = {
     f"{w}/verify-{kind}"
     for w in WORKLOADS
@@ -42,49 +43,60 @@ VERIFICATION_JOBS = {f"{w}/verify-job" for w in WORKLOADS}
 BASELINE, PREPARE, CUTOVER, DECOMMISSION = (
     phase_path(phase) for phase in (Phase.BASELINE, Phase.PREPARE, Phase.CUTOVER, Phase.DECOMMISSION)
 )
-PARALLEL_10, PARALLEL_50, PARALLEL_90 = (phase_path(Phase.PARALLEL, weight) for weight in (10, 50, 90))
-# Parallel workloads with the default split: their new replicas follow the weight.
-WEIGHTED = {"web/hello-spin/wasm-deployment", "shop/inventory/wasm-deployment"}
-SPLIT_LEGACY = {"web/hello-spin/legacy-replicas", "shop/inventory/legacy-replicas"}
+PARALLEL_0, PARALLEL_10, PARALLEL_50, PARALLEL_90, PARALLEL_100 = (
+    phase_path(Phase.PARALLEL, weight) for weight in (0, 10, 50, 90, 100)
+)
+ROUTE = "shop/orders-api/route"
 
 # (from, to) -> (created, changed, deleted), by logical name: the whole reference walk. The adopted
-# legacy Deployments and Services never change: only their patches do.
+# legacy Deployments and Services never change, and the legacy side's one patch changes only when
+# parallel starts (it then waits for the legacy pods on the way back from cutover) and in cutover.
 FORWARD = {
     (BASELINE, PREPARE): (
         {
             "target-pool-spinpool",
             *SHIM,
             *_new("web/hello-spin"),
-            "shop/orders-api/route",
+            ROUTE,
             *REPLICAS_PATCHES,
-            *SELECTOR_PATCHES,
             "alerts-rule-group",
         },
         set(),
         set(),
     ),
-    (PREPARE, PARALLEL_10): (
+    # hello-spin's canary is already the one pod parallel at 0 % checks outside traffic; the gateway
+    # workload runs at full capacity from here on, behind a route that sends it nothing yet.
+    (PREPARE, PARALLEL_0): (
         _new("shop/orders-api") | _new("shop/inventory") | VERIFICATION,
-        {"web/hello-spin/wasm-deployment", "shop/orders-api/route"},
+        REPLICAS_PATCHES | {ROUTE},
         set(),
     ),
-    # A traffic step moves only the weight: the route's split and the bounded default split, which
-    # trades legacy pods for new ones (10 % → 50 %: 2 legacy + 1 new → 1 + 1; 50 % → 90 %: 1 + 2).
-    (PARALLEL_10, PARALLEL_50): (set(), SPLIT_LEGACY | {"shop/orders-api/route"}, set()),
-    (PARALLEL_50, PARALLEL_90): (set(), WEIGHTED | {"shop/orders-api/route"}, set()),
-    # The phase is part of the verification Job's template: cutover runs a fresh check.
-    (PARALLEL_90, CUTOVER): (
+    # A traffic step moves only the new side: its pods join the Services and grow toward their share
+    # (hello-spin, inventory), or the route's weight moves (orders-api: its pods leave the Gateway's
+    # exact split to the route while it is below 100 %).
+    (PARALLEL_0, PARALLEL_10): (
         set(),
-        # The gateway workload's new pods join the legacy objects' selectors once they take over.
-        REPLICAS_PATCHES
-        | SELECTOR_PATCHES
-        | VERIFICATION_JOBS
-        | {"shop/orders-api/route", "shop/orders-api/wasm-deployment"},
+        {
+            "web/hello-spin/wasm-deployment",
+            "shop/inventory/wasm-deployment",
+            "shop/orders-api/wasm-deployment",
+            ROUTE,
+        },
         set(),
     ),
+    (PARALLEL_10, PARALLEL_50): (
+        set(),
+        {"web/hello-spin/wasm-deployment", "shop/inventory/wasm-deployment", ROUTE},
+        set(),
+    ),
+    (PARALLEL_50, PARALLEL_90): (set(), {ROUTE}, set()),
+    (PARALLEL_90, PARALLEL_100): (set(), {ROUTE, "shop/orders-api/wasm-deployment"}, set()),
+    # Cutover takes the legacy pods away, nothing else; the phase is part of the verification Job's
+    # template, so cutover runs a fresh check first.
+    (PARALLEL_100, CUTOVER): (set(), REPLICAS_PATCHES | VERIFICATION_JOBS, set()),
     (CUTOVER, DECOMMISSION): (
         set(),
-        {"shop/orders-api/route"},
+        {ROUTE},
         LEGACY_DEPLOYMENTS | REPLICAS_PATCHES | {"legacy-pool-wasipool"} | VERIFICATION,
     ),
 }
@@ -124,7 +136,7 @@ def test_forward_step(pulumi_run, registered, start, end):
 
 @pytest.mark.parametrize(
     ("start", "end"),
-    [(PREPARE, BASELINE), (PARALLEL_10, PREPARE), (PARALLEL_50, PARALLEL_10), (CUTOVER, PARALLEL_90)],
+    [(PREPARE, BASELINE), (PARALLEL_0, PREPARE), (PARALLEL_50, PARALLEL_10), (CUTOVER, PARALLEL_100)],
     ids=["prepare", "parallel", "traffic-step", "cutover"],
 )
 def test_backward_step_restores_the_earlier_phase(pulumi_run, registered, start, end):
@@ -136,31 +148,48 @@ def test_backward_step_restores_the_earlier_phase(pulumi_run, registered, start,
     assert all(not before[name].protect for name in created)
 
 
-def test_rollback_from_cutover_brings_legacy_pods_back_before_traffic_moves(pulumi_run, registered):
-    parallel = _registered(pulumi_run, registered, PARALLEL_50)
-    for workload in WORKLOADS:
-        legacy = parallel[f"{workload}/legacy-replicas"]
-        legacy_urn_tail = f"{legacy.type}::{legacy.name}"
-        movers = [f"{workload}/legacy-selector"]
-        if workload == "shop/orders-api":
-            movers.append("shop/orders-api/route")
-        for name in movers:
-            assert any(d.endswith(legacy_urn_tail) for d in parallel[name].dependencies), name
-        # Going forward the split's scale-down waits for the new pods instead: no capacity dip.
-        new = f"kubernetes:apps/v1:Deployment::{workload}/wasm-deployment"
-        assert any(d.endswith(new) for d in legacy.dependencies)
+def _awaits(registration) -> dict[str, str]:
+    annotations = registration.inputs["metadata"].get("annotations") or {}
+    return {k: v for k, v in annotations.items() if k in ("pulumi.com/skipAwait", "pulumi.com/waitFor")}
 
 
-def test_cutover_scales_legacy_down_only_after_the_new_side_is_ready(pulumi_run, registered):
+def test_legacy_patches_wait_for_legacy_pods_only_where_the_way_back_lands(pulumi_run, registered):
+    """A patch is awaited as its whole live Deployment (pulumi-kubernetes await.go): on a WASI pool that
+    reimages broke, that never completes. So the legacy patch skips the await, except in parallel,
+    where the way back from cutover lands and the next step back relies on the legacy pods being Ready
+    again: there it waits for the Ready pods the export showed, not for the whole rollout."""
+    for path in (PREPARE, CUTOVER):
+        phase = _registered(pulumi_run, registered, path)
+        for workload in WORKLOADS:
+            assert _awaits(phase[f"{workload}/legacy-replicas"]) == {"pulumi.com/skipAwait": "true"}
+    parallel = _registered(pulumi_run, registered, PARALLEL_100)
+    expected = {"web/hello-spin": 2, "shop/orders-api": 3, "shop/inventory": 2}
+    for workload, ready in expected.items():
+        wait = _awaits(parallel[f"{workload}/legacy-replicas"])["pulumi.com/waitFor"]
+        assert json.loads(wait) == [f"jsonpath={{[?@.readyReplicas > {ready - 1}]}}"], workload
+
+
+def test_cutover_takes_legacy_pods_away_only_after_the_new_side_route_and_check(pulumi_run, registered):
     cutover = _registered(pulumi_run, registered, CUTOVER)
     for workload in WORKLOADS:
-        dependencies = cutover[f"{workload}/legacy-replicas"].dependencies
-        assert any(
-            d.endswith(f"kubernetes:apps/v1:Deployment::{workload}/wasm-deployment") for d in dependencies
-        )
-        assert any(
-            d.endswith(f"kubernetes:core/v1:ServicePatch::{workload}/legacy-selector") for d in dependencies
-        )
+        legacy = cutover[f"{workload}/legacy-replicas"]
+        assert legacy.inputs["spec"] == {"replicas": 0}
+        assert _depends_on(legacy, "kubernetes:apps/v1:Deployment", f"{workload}/wasm-deployment")
+        assert _depends_on(legacy, "kubernetes:batch/v1:Job", f"{workload}/verify-job")
+    assert _depends_on(
+        cutover["shop/orders-api/legacy-replicas"], "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", ROUTE
+    )
+
+
+def test_no_legacy_object_is_changed_before_cutover(pulumi_run, registered):
+    """Until cutover the legacy side runs as exported: its patch sets the replicas it has."""
+    for path in (PREPARE, PARALLEL_0, PARALLEL_50, PARALLEL_100):
+        phase = _registered(pulumi_run, registered, path)
+        for workload in WORKLOADS:
+            adopted = phase[f"{workload}/legacy-deployment"].inputs
+            assert phase[f"{workload}/legacy-replicas"].inputs["spec"] == {
+                "replicas": adopted["spec"]["replicas"]
+            }
 
 
 def test_backward_from_decommission_would_need_deleted_objects_back(pulumi_run, registered):
@@ -179,32 +208,23 @@ def _depends_on(registration, type_: str, name: str) -> bool:
 
 def test_cutover_changes_nothing_legacy_before_the_verification_passes(pulumi_run, registered):
     """A failing Job fails its registration; its dependents are never registered, so `pulumi up`
-    stops before the legacy scale-down, the Service switch and the route shift."""
+    stops before the legacy scale-down."""
     cutover = _registered(pulumi_run, registered, CUTOVER)
     job_type = "kubernetes:batch/v1:Job"
     for workload in WORKLOADS:
         job = f"{workload}/verify-job"
-        gated = [f"{workload}/legacy-replicas", f"{workload}/legacy-selector"]
-        if workload == "shop/orders-api":
-            gated.append("shop/orders-api/route")
-        for name in gated:
-            assert _depends_on(cutover[name], job_type, job), name
+        assert _depends_on(cutover[f"{workload}/legacy-replicas"], job_type, job)
         # The check itself waits for the new side only, so it runs before anything legacy changes.
         assert _depends_on(cutover[job], "kubernetes:apps/v1:Deployment", f"{workload}/wasm-deployment")
         assert not any("legacy" in d.rsplit("::", 1)[-1] or "route" in d for d in cutover[job].dependencies)
 
 
-def test_parallel_verifies_after_the_split_has_settled(pulumi_run, registered):
+def test_parallel_verifies_once_the_new_side_is_ready(pulumi_run, registered):
     parallel = _registered(pulumi_run, registered, PARALLEL_50)
     for workload in WORKLOADS:
         job = parallel[f"{workload}/verify-job"]
-        # The legacy side's capacity is its replicas patch; the adopted Deployment itself never changes.
-        assert _depends_on(job, "kubernetes:apps/v1:DeploymentPatch", f"{workload}/legacy-replicas")
         assert _depends_on(job, "kubernetes:apps/v1:Deployment", f"{workload}/wasm-deployment")
-        assert not any(
-            d.endswith(f"::{workload}/verify-job")
-            for d in parallel[f"{workload}/legacy-replicas"].dependencies
-        )
+        assert not _depends_on(job, "kubernetes:apps/v1:DeploymentPatch", f"{workload}/legacy-replicas")
 
 
 def test_no_step_of_the_walk_relinquishes_a_legacy_field():
@@ -225,6 +245,4 @@ def test_no_step_of_the_walk_relinquishes_a_legacy_field():
     removed = {
         name: replace(spec, retain_on_delete=False) for name, spec in prepare.items() if name not in baseline
     }
-    assert {n for n in provider_deletes(removed, set(removed)) if removed[n].is_patch} == (
-        REPLICAS_PATCHES | SELECTOR_PATCHES
-    )
+    assert {n for n in provider_deletes(removed, set(removed)) if removed[n].is_patch} == REPLICAS_PATCHES

@@ -53,14 +53,16 @@ def test_every_phase_file_is_clean(path, capsys):
     code, out, _ = run_check(capsys, path, warnings=True)
     assert code == 0
     assert out[-1].startswith(f"OK: {path}")
-    # Two replicas cannot show 10 % or 90 % (the nearest bounded splits are 33 % and 67 %): check says
-    # so for the two default-split workloads of those steps. In-cluster clients of orders-api's Service
-    # bypass its Gateway split (0 %): more than 10 points off at 50 % and 90 %.
+    # Beside two legacy pods, one new pod is 33 % (for 10 %) and both new ones 50 % (for 90 % and 100 %,
+    # the most a replica split reaches before cutover): check says so for the two default-split
+    # workloads of those steps. In-cluster clients of orders-api's Service bypass its Gateway split (0 %,
+    # 50 % once its new pods join the Service at 100 %): more than 10 points off from 50 % on.
     warned = sorted(line.split(":")[1].strip() for line in out[:-1])
     expected = {
         "-10.yaml": ["shop/inventory", "web/hello-spin"],
         "-50.yaml": ["shop/orders-api"],
         "-90.yaml": ["shop/inventory", "shop/orders-api", "web/hello-spin"],
+        "-100.yaml": ["shop/inventory", "shop/orders-api", "web/hello-spin"],
     }
     assert warned == next((w for end, w in expected.items() if path.name.endswith(end)), [])
 
@@ -115,7 +117,7 @@ def test_other_key_changed_with_the_phase(tmp_path, capsys):
     raw = load_raw(phase_path(Phase.CUTOVER))
     raw["traffic"] = {"weight": 20}
     target = write_stack(tmp_path / "cutover.yaml", raw)
-    code, out, _ = run_check(capsys, target, "--from", phase_path(Phase.PARALLEL, 50))
+    code, out, _ = run_check(capsys, target, "--from", phase_path(Phase.PARALLEL, 100))
     assert code == 1
     assert len(out) == 1 and out[0].startswith("transition parallel → cutover: `traffic` changes together")
 
@@ -133,15 +135,55 @@ def test_weight_may_change_entering_and_leaving_parallel(tmp_path, capsys):
     prepare = load_raw(phase_path(Phase.PREPARE))
     prepare["traffic"]["weight"] = 70
     code, out, _ = run_check(
-        capsys, phase_path(Phase.PARALLEL, 10), "--from", write_stack(tmp_path / "p.yaml", prepare)
+        capsys, phase_path(Phase.PARALLEL, 0), "--from", write_stack(tmp_path / "p.yaml", prepare)
     )
-    assert code == 0 and out[0].endswith("transition prepare → parallel at 10%")
+    assert code == 0 and out[0].endswith("transition prepare → parallel at 0%")
     cutover = load_raw(phase_path(Phase.CUTOVER))
     cutover["traffic"]["weight"] = 30
     code, out, _ = run_check(
-        capsys, write_stack(tmp_path / "c.yaml", cutover), "--from", phase_path(Phase.PARALLEL, 90)
+        capsys, write_stack(tmp_path / "c.yaml", cutover), "--from", phase_path(Phase.PARALLEL, 100)
     )
     assert code == 0 and out[0].endswith("transition parallel → cutover")
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "problem"),
+    [
+        (
+            (Phase.PREPARE, None),
+            (Phase.PARALLEL, 10),
+            "transition prepare → parallel at 10% enters parallel at 10%, not at 0%: new pods are checked "
+            "outside traffic first; step through parallel 0% (walk [0, 10, 50, 90, 100])",
+        ),
+        (
+            (Phase.PARALLEL, 50),
+            (Phase.CUTOVER, None),
+            "transition parallel → cutover leaves parallel for cutover at 50%, not at 100%: the new side "
+            "runs at full capacity before the legacy pods go; step through parallel 100% (walk [0, 10, 50, "
+            "90, 100])",
+        ),
+        (
+            (Phase.PARALLEL, 10),
+            (Phase.PARALLEL, 90),
+            "transition traffic step parallel 10% → 90% skips traffic step(s) 50%: walk [0, 10, 50, 90, 100] "
+            "one step at a time",
+        ),
+        (
+            (Phase.PARALLEL, 0),
+            (Phase.PREPARE, None),
+            None,  # the way back from the first step
+        ),
+    ],
+)
+def test_parallel_is_walked_from_0_to_100_one_step_at_a_time(capsys, source, target, problem):
+    """So that no step changes the legacy and the new side at once: only then does every order the
+    engine may choose keep each entry point's capacity (components/desired/plan.py)."""
+    code, out, _ = run_check(capsys, phase_path(*target), "--from", phase_path(*source))
+    if problem is None:
+        assert code == 0, out
+    else:
+        assert code == 1
+        assert out[0] == problem
 
 
 def test_weight_may_not_change_between_phases_that_do_not_read_it(tmp_path, capsys):
@@ -179,8 +221,8 @@ def test_parallel_environment_stands_at_one_of_its_steps(tmp_path, capsys):
     code, out, _ = run_check(capsys, path)
     assert code == 1
     assert out == [
-        f"{path}: traffic.weight: in phase parallel the weight is one of traffic.steps [10, 50, 90]; set it "
-        "to the step the stack is at (got 30)"
+        f"{path}: traffic.weight: in phase parallel the weight is one of the walk's steps [0, 10, 50, 90, "
+        "100] (0 %, traffic.steps, 100 %); set it to the step the stack is at (got 30)"
     ]
 
 
@@ -372,10 +414,11 @@ def test_a_weight_the_replicas_cannot_approximate_is_a_warning_not_a_failure(tmp
         "shop/inventory",
     ]
     assert warnings[0] == (
-        "warning: web/hello-spin: 67% of the requests through LoadBalancer web/hello-spin and ClusterIP "
+        "warning: web/hello-spin: 50% of the requests through LoadBalancer web/hello-spin and ClusterIP "
         f"web/hello-spin reach new pods, where the phase asks for {weight}%: Service web/hello-spin spreads "
-        "requests over 3 ready pods, 2 of them new, as kube-proxy picks a pod, not a weight; a `gateway:` "
-        "splits exactly, or choose a weight near 67%"
+        "requests over 4 ready pods, 2 of them new, as kube-proxy picks a pod, not a weight: the legacy "
+        "pods keep serving until cutover takes them away, so new ones can only be added beside them; a "
+        "`gateway:` splits exactly"
     )
     # orders-api's Gateway split is exact: only its Service, which in-cluster clients call, is off.
     assert warnings[1].startswith(

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient, rest
 
-from components.config import ConfigError, Phase
+from components.config import ConfigError, Phase, Traffic
 from components.desired import build_desired_state
 from components.legacy import strip_server_fields
 from components.migration import load_migration, raw_config_from_stack_file
@@ -139,10 +139,23 @@ def decided(raw: dict[str, Any], generated: Path, out: Path) -> dict[str, Any]:
     return config
 
 
+def walk_configs(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every step of the walk: each phase, and parallel at each weight of `Traffic.walk`."""
+    configs = []
+    walk = Traffic.model_validate(raw.get("traffic") or {}).walk
+    for phase in Phase:
+        weights = walk if phase is Phase.PARALLEL else (walk[0] if phase.position < 2 else walk[-1],)
+        for weight in weights:
+            config = phase_config(raw, phase)
+            config["traffic"] = {**(raw.get("traffic") or {}), "weight": weight}
+            configs.append(config)
+    return configs
+
+
 def test_with_the_decisions_made_every_phase_passes_check_on_every_version(generated, tmp_path):
     out = tmp_path / "decided"
     raw = decided(raw_config_from_stack_file(generated / "stacks/Pulumi.prod.yaml"), generated, out)
-    configs = [phase_config(raw, phase) for phase in Phase]
+    configs = walk_configs(raw)
     for config in configs:
         assert check_problems(config, out, ("1.31", "1.32", "1.33", "1.34")) == [], config["phase"]
     for before, after in itertools.pairwise(configs):

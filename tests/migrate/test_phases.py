@@ -230,7 +230,7 @@ def test_environment_without_phase(env, capsys):
 
 
 def test_changed_steps_remove_the_stale_step_files(env, capsys):
-    old = env.parent / "prod.3a-parallel-10.yaml"
+    old = env.parent / "prod.3b-parallel-10.yaml"
     env.write_text(
         at_step(env.read_text().replace("steps: [10, 50, 90]", "steps: [25, 75]"), Phase.PARALLEL, 25)
     )
@@ -241,26 +241,45 @@ def test_changed_steps_remove_the_stale_step_files(env, capsys):
     ]
     code, out, _ = run(capsys, "phases", env)
     assert code == 0
+    # Every file of the parallel phase is renamed: its letter follows its place in the walk.
     assert sorted(line.split()[1] for line in out if line.startswith("removed")) == sorted(
         str(env.parent / name)
-        for name in ("prod.3a-parallel-10.yaml", "prod.3b-parallel-50.yaml", "prod.3c-parallel-90.yaml")
+        for name in (
+            "prod.3b-parallel-10.yaml",
+            "prod.3c-parallel-50.yaml",
+            "prod.3d-parallel-90.yaml",
+            "prod.3e-parallel-100.yaml",
+        )
     )
     assert sorted(p.name for p in env.parent.glob("prod.3*.yaml")) == [
-        "prod.3a-parallel-25.yaml",
-        "prod.3b-parallel-75.yaml",
+        "prod.3a-parallel-0.yaml",
+        "prod.3b-parallel-25.yaml",
+        "prod.3c-parallel-75.yaml",
+        "prod.3d-parallel-100.yaml",
     ]
     assert run(capsys, "check", env, "--kubernetes-version", "1.33")[0] == 0
 
 
-def test_no_steps_one_parallel_file_at_the_environments_weight(tmp_path, capsys):
+def test_without_steps_parallel_walks_0_the_environments_weight_and_100(tmp_path, capsys):
     path = tmp_path / "Pulumi.prod.yaml"
     path.write_text(
         at_step(ENVIRONMENT.read_text().replace("    steps: [10, 50, 90]\n", ""), Phase.PARALLEL, 40)
     )
     assert run(capsys, "phases", path)[0] == 0
-    assert sorted(p.name for p in tmp_path.glob("prod.3*.yaml")) == ["prod.3-parallel.yaml"]
-    for name in ("prod.2-prepare.yaml", "prod.3-parallel.yaml", "prod.4-cutover.yaml"):
-        assert load_raw(tmp_path / name)["traffic"] == {"weight": 40}
+    assert sorted(p.name for p in tmp_path.glob("prod.3*.yaml")) == [
+        "prod.3a-parallel-0.yaml",
+        "prod.3b-parallel-40.yaml",
+        "prod.3c-parallel-100.yaml",
+    ]
+    weights = {
+        name: load_raw(tmp_path / name)["traffic"]
+        for name in ("prod.2-prepare.yaml", "prod.3b-parallel-40.yaml", "prod.4-cutover.yaml")
+    }
+    assert weights == {
+        "prod.2-prepare.yaml": {"weight": 0},
+        "prod.3b-parallel-40.yaml": {"weight": 40},
+        "prod.4-cutover.yaml": {"weight": 100},
+    }
 
 
 def test_decommission_file_only_once_the_environment_confirms(tmp_path, capsys):

@@ -97,7 +97,7 @@ def test_check_from_base_ref_refuses_a_reexport_in_a_phase_step(committed, proje
     code, out, _ = run(capsys, *argv, "--base-ref", "HEAD")
     assert code == 1
     assert [line for line in out.splitlines() if not line.startswith("warning: ")] == [
-        f"transition prepare → parallel at 10%: legacy manifest {relative} changes together with the "
+        f"transition prepare → parallel at 0%: legacy manifest {relative} changes together with the "
         "phase; ship the re-export in its own change (no phase step) and the step after it"
     ]
 

@@ -115,14 +115,17 @@ REFERENCE = {
     **{
         f"parallel-{weight}": {
             "web/hello-spin": {"LoadBalancer web/hello-spin": pods, "ClusterIP web/hello-spin": pods},
-            # In-cluster clients of orders-api's Service bypass its exact Gateway split.
+            # In-cluster clients of orders-api's Service bypass its exact Gateway split until its new
+            # pods join that Service at 100 %.
             "shop/orders-api": {
                 "Gateway gateway-system/public shop.contoso.com/orders": weight,
-                "ClusterIP shop/orders-api": 0,
+                "ClusterIP shop/orders-api": 50 if weight == 100 else 0,
             },
             "shop/inventory": {"ClusterIP shop/inventory": pods},
         }
-        for weight, pods in ((10, 33), (50, 50), (90, 67))  # two replicas: 1 of 3, 1 of 2, 2 of 3 pods
+        # Two legacy pods stay: beside them one checked pod outside traffic, then 1 of 3 pods, then
+        # both new pods, 2 of 4, at most.
+        for weight, pods in ((0, 0), (10, 33), (50, 50), (90, 50), (100, 50))
     },
     **{
         phase: {
@@ -200,21 +203,21 @@ def test_a_one_replica_canary_at_weight_10_gets_half(pulumi_run, project_dir):
 
 
 def test_external_traffic_policy_local_shares_per_node_not_per_pod(pulumi_run, project_dir):
-    """50 replicas behind a LoadBalancer with externalTrafficPolicy Local: at 10 % the split is 45 legacy
-    + 5 new pods, exactly 10 % per pod; the load balancer spreads per node with a pod, so 5 new pods on
-    1-5 shim nodes against 45 legacy ones on 1-45 WASI nodes get 2-83 % from outside."""
+    """50 replicas behind a LoadBalancer with externalTrafficPolicy Local: at 10 % 6 new pods run beside
+    the 50 legacy ones, 11 % per pod; the load balancer spreads per node with a pod, so 6 new pods on
+    1-6 shim nodes against 50 legacy ones on 1-50 WASI nodes get 2-86 % from outside."""
     objects, _ = _hello(externalTrafficPolicy="Local")
     objects[0]["spec"]["replicas"] = 50
     raw = _stack(project_dir, yaml.safe_dump_all(objects), Phase.PARALLEL)
     shown, simulated = simulate_and_report(pulumi_run, raw)
     assert shown == simulated
     assert simulated["web/hello-spin"] == {
-        "LoadBalancer web/hello-spin": (2, 83),
-        "ClusterIP web/hello-spin": (10, 10),
+        "LoadBalancer web/hello-spin": (2, 86),
+        "ClusterIP web/hello-spin": (11, 11),
     }
     (warning,) = [w for w in traffic_warnings(build_desired_state(load_migration(raw))) if "hello-spin" in w]
     assert warning.startswith(
-        "warning: web/hello-spin: 2-83% of the requests through LoadBalancer web/hello-spin reach new pods, "
+        "warning: web/hello-spin: 2-86% of the requests through LoadBalancer web/hello-spin reach new pods, "
         "where the phase asks for 10%: externalTrafficPolicy Local: the load balancer spreads requests over "
         "the nodes that run a ready pod, not over pods"
     )
@@ -335,16 +338,18 @@ def _everywhere(shares: dict[str, int], entries: list[str]) -> dict[str, dict[st
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        (  # one replica each: at any weight 1 legacy + 1 new pod, half the requests
+        (  # one replica each: at any weight above 0, 1 legacy + 1 new pod, half the requests
             "deislabs",
             {
                 workload: _everywhere(
                     {
                         "baseline": 0,
                         "prepare": 0,
+                        "parallel-0": 0,
                         "parallel-10": 50,
                         "parallel-50": 50,
                         "parallel-90": 50,
+                        "parallel-100": 50,
                         "cutover": 100,
                     },
                     [f"ClusterIP {workload}"],
@@ -356,7 +361,14 @@ def _everywhere(shares: dict[str, int], entries: list[str]) -> dict[str, dict[st
             "aks-samples",
             {
                 workload: _everywhere(
-                    {"baseline": 0, "prepare": 0, "parallel": 50, "cutover": 100},
+                    {
+                        "baseline": 0,
+                        "prepare": 0,
+                        "parallel-0": 0,
+                        "parallel-50": 50,
+                        "parallel-100": 50,
+                        "cutover": 100,
+                    },
                     [f"LoadBalancer {workload}", f"ClusterIP {workload}"],
                 )
                 for workload in ("default/wasm-spin", "default/wasm-slight")
@@ -401,29 +413,45 @@ def test_lb50_walk_refuses_the_existing_route_then_splits_only_through_the_gatew
     exported["items"] = [item for item in exported["items"] if item["kind"] != "HTTPRoute"]
     without_route = project_dir / "storefront.yaml"
     without_route.write_text(yaml.safe_dump(exported))
-    expected = {"parallel-10": (10, 0), "parallel-50": (50, 0), "parallel-90": (90, 0), "cutover": (100, 100)}
+    # (Gateway, LoadBalancer, ClusterIP): at 100 % the new pods join the Service too: 30 of 60 pods at
+    # rest, and the load balancer under externalTrafficPolicy Local spreads per node (a range).
+    expected = {
+        "parallel-0": ((0, 0), (0, 0), (0, 0)),
+        "parallel-10": ((10, 10), (0, 0), (0, 0)),
+        "parallel-50": ((50, 50), (0, 0), (0, 0)),
+        "parallel-90": ((90, 90), (0, 0), (0, 0)),
+        "parallel-100": ((100, 100), (3, 92), (50, 50)),
+        "cutover": ((100, 100), (100, 100), (100, 100)),
+    }
     for step, raw in environment_walk("lb50", without_route):
         if step not in expected:
             continue
         shown, simulated = simulate_and_report(pulumi_run, raw)
         assert shown == simulated, step
-        gateway, service = expected[step]
-        shares = dict(
-            zip(LB50_ENTRIES, [(gateway, gateway), (service, service), (service, service)], strict=True)
+        assert simulated == {"checkout/storefront": dict(zip(LB50_ENTRIES, expected[step], strict=True))}, (
+            step
         )
-        assert simulated == {"checkout/storefront": shares}, step
 
 
 def test_lb50_without_a_gateway_splits_by_the_shaped_hpa_minimums(pulumi_run, project_dir):
-    """The replica split of an HPA-scaled app: each HPA holds its share of the legacy bounds (lb50:
-    30..80), so at rest the new pods are the new HPA's minimum against the legacy HPA's. The cluster IP
-    spreads per pod; the LoadBalancer with externalTrafficPolicy Local spreads per node (a range)."""
+    """The replica split of an HPA-scaled app: the legacy HPA keeps its bounds (lb50: 30..80) and the new
+    HPA gets the bounds of the weight's share beside them, so at rest the new pods are the new HPA's
+    minimum against the legacy one's. The cluster IP spreads per pod; the LoadBalancer with
+    externalTrafficPolicy Local spreads per node (a range)."""
     exported = yaml.safe_load((ENVIRONMENTS / "lb50/manifests/checkout/storefront.yaml").read_text())
     exported["items"] = [item for item in exported["items"] if item["kind"] != "HTTPRoute"]
     manifest = project_dir / "storefront.yaml"
     manifest.write_text(yaml.safe_dump(exported))
-    # ClusterIP share: new minimum / both minimums (3/30, 15/30, 27/30), then everything from cutover on.
-    expected = {"prepare": 0, "parallel-10": 10, "parallel-50": 50, "parallel-90": 90, "cutover": 100}
+    # ClusterIP share: new minimum / both minimums (3/33, 30/60), then everything from cutover on.
+    expected = {
+        "prepare": 0,
+        "parallel-0": 0,
+        "parallel-10": 9,
+        "parallel-50": 50,
+        "parallel-90": 50,
+        "parallel-100": 50,
+        "cutover": 100,
+    }
     for step, raw in environment_walk("lb50", manifest):
         raw["workloads"][0].pop("gateway")
         if step not in expected:

@@ -176,19 +176,21 @@ def test_sides_are_told_apart_by_labels_and_runtime_class():
     settings = _settings(state)
     # The legacy Service selects app=hello-spin, which new pods also carry in parallel: exclude them.
     assert settings["legacy"] == {
-        "selector": "app=hello-spin,app.kubernetes.io/instance!=hello-spin-spin",
+        "selector": "app=hello-spin,aks-wasm-migration/instance!=hello-spin-spin",
         "runtimeClassNot": "wasm-spin",
         "port": 80,
     }
     assert settings["new"] == {
-        "selector": "app.kubernetes.io/instance=hello-spin-spin",
+        "selector": "aks-wasm-migration/instance=hello-spin-spin",
         "runtimeClass": "wasm-spin",
         "port": 80,
     }
     new_labels = state.by_name()["web/hello-spin/wasm-deployment"].inputs["spec"]["template"]["metadata"][
         "labels"
     ]
-    assert new_labels["app"] == "hello-spin" and new_labels["app.kubernetes.io/instance"] == "hello-spin-spin"
+    assert (
+        new_labels["app"] == "hello-spin" and new_labels["aks-wasm-migration/instance"] == "hello-spin-spin"
+    )
     assert settings["paths"] == ["/hello"]  # the probe path by default
     orders = _settings(state, "shop/orders-api")
     assert orders["legacy"]["port"] == orders["new"]["port"] == "http"  # a named targetPort, resolved per pod

@@ -43,14 +43,15 @@ _listing = yaml.safe_load(_LB50.read_text())
 _listing["items"] = [o for o in _listing["items"] if o["kind"] != "HTTPRoute"]
 _LB50.write_text(yaml.safe_dump(_listing))
 WALK = [
-    (Phase.BASELINE, 10),
-    (Phase.PREPARE, 10),
+    (Phase.BASELINE, 0),
+    (Phase.PREPARE, 0),
     (Phase.PARALLEL, 0),
     (Phase.PARALLEL, 10),
     (Phase.PARALLEL, 50),
     (Phase.PARALLEL, 90),
-    (Phase.CUTOVER, 90),
-    (Phase.DECOMMISSION, 90),
+    (Phase.PARALLEL, 100),
+    (Phase.CUTOVER, 100),
+    (Phase.DECOMMISSION, 100),
 ]
 # The probe path deislabs' wasm-spin serves (images/spin/spin.toml routes /hello and /go-hello only).
 DEISLABS_PROBE = {"path": "/hello"}
@@ -103,14 +104,15 @@ ENVS = {
 @pytest.mark.parametrize("env", list(ENVS))
 def test_before_parallel_no_legacy_selector_reaches_a_new_object(env):
     """Item 1: in prepare (a canary) and at weight 0 the new pods carry no label any selector of the
-    export needs (Services, Deployments, PDBs, HPAs through their Deployment, NetworkPolicies), and the
-    new Service none a ServiceMonitor needs."""
+    export that sends pods work needs (Services, Deployments, PDBs, HPAs through their Deployment,
+    PodMonitors), and the new Service none a ServiceMonitor needs. NetworkPolicies keep selecting them:
+    a policy only restricts, and a pod no policy selects accepts any traffic."""
     raw = raw_config(env)
     for workload in raw["workloads"]:
         workload["canary"] = True
     selectors = [s for manifest in ENVS[env] for s in export_selectors(exported(env, manifest))]
     assert any(s.kind == "Service" for s in selectors)
-    for phase, weight in ((Phase.PREPARE, 10), (Phase.PARALLEL, 0)):
+    for phase, weight in ((Phase.PREPARE, 0), (Phase.PARALLEL, 0)):
         state = state_at(env, phase, weight, raw)
         deployments = workload_deployments(state)
         assert deployments, (env, phase)
@@ -119,7 +121,10 @@ def test_before_parallel_no_legacy_selector_reaches_a_new_object(env):
             reached = [
                 s.label
                 for s in selectors
-                if s.selects == "pods" and not s.is_empty and matches(s.selector, labels)
+                if s.selects == "pods"
+                and s.kind != "NetworkPolicy"
+                and not s.is_empty
+                and matches(s.selector, labels)
             ]
             assert reached == [], (env, phase, deployment["metadata"]["name"])
         for service in new_objects(state, "Service"):
@@ -128,47 +133,48 @@ def test_before_parallel_no_legacy_selector_reaches_a_new_object(env):
             assert reached == [], (env, phase, service["metadata"]["name"])
 
 
-def test_the_standard_name_label_no_longer_puts_the_canary_in_the_legacy_service():
-    """The reported bug: a legacy Service selecting only `app.kubernetes.io/name: <workload>` reached the
-    canary in prepare. The new selector is `app.kubernetes.io/instance: <workload>-spin`."""
-    state = state_at("lb50", Phase.PREPARE, 10)
+def test_the_new_pods_are_selected_by_a_label_the_migration_owns_and_keep_every_exported_one():
+    """A legacy Service selecting only `app.kubernetes.io/name: <workload>` must not reach the canary in
+    prepare, and once the new pods serve they must carry every label a Service selects with its
+    exported value (Helm's app.kubernetes.io/instance among them), so the new Deployment's own selector
+    is a key no user selector reads."""
+    state = state_at("lb50", Phase.PREPARE, 0)
     (deployment,) = workload_deployments(state)
     service = next(o for o in exported("lb50", ENVS["lb50"][0]) if o["kind"] == "Service")
     assert service["spec"]["selector"] == {"app.kubernetes.io/name": "storefront"}
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert not service_selects(service["spec"]["selector"], labels)
     assert deployment["spec"]["selector"] == {
-        "matchLabels": {"app.kubernetes.io/instance": "storefront-spin"}
+        "matchLabels": {"aks-wasm-migration/instance": "storefront-spin"}
     }
     note = deployment["metadata"]["annotations"][TRANSLATION_ANNOTATION]
     assert "app.kubernetes.io/name=storefront: would put the new pods in" in note
-    assert "app.kubernetes.io/instance: storefront -> storefront-spin" in note  # changed, and shown
+    assert "labels changed" not in note
 
 
 def test_a_gateway_split_keeps_the_new_pods_out_of_the_legacy_service_but_in_its_policies():
     """Item 1 in parallel: joining the legacy Service would add a replica share on top of the route's
     exact weight (10 % became 55 %). Everything else the pods belong to (the NetworkPolicy on `team`,
-    workload identity) they carry once they serve."""
+    workload identity) they carry; they join the Service at 100 %."""
     state = state_at("lb50", Phase.PARALLEL, 10)
     (deployment,) = workload_deployments(state)
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     service = next(o for o in exported("lb50", ENVS["lb50"][0]) if o["kind"] == "Service")
     assert not service_selects(service["spec"]["selector"], labels)
     assert labels["team"] == "checkout" and labels["azure.workload.identity/use"] == "true"
-    cutover = workload_deployments(state_at("lb50", Phase.CUTOVER, 90))[0]
-    assert service_selects(service["spec"]["selector"], cutover["spec"]["template"]["metadata"]["labels"])
+    for phase, weight in ((Phase.PARALLEL, 100), (Phase.CUTOVER, 100)):
+        (joined,) = workload_deployments(state_at("lb50", phase, weight))
+        assert service_selects(service["spec"]["selector"], joined["spec"]["template"]["metadata"]["labels"])
 
 
 def test_new_pods_keep_every_label_and_annotation_that_still_means_something():
     """Item 4: nothing of the exported pod template is lost once the new pods serve; only the new
-    selector label and managed-by differ, and the WASI-only annotations go."""
+    selector label is added, and the WASI-only annotations go."""
     legacy = next(o for o in exported("lb50", ENVS["lb50"][0]) if o["kind"] == "Deployment")
     template = legacy["spec"]["template"]["metadata"]
-    (deployment,) = workload_deployments(state_at("lb50", Phase.CUTOVER, 90))
+    (deployment,) = workload_deployments(state_at("lb50", Phase.CUTOVER, 100))
     new = deployment["spec"]["template"]["metadata"]
-    changed = {k for k, v in template["labels"].items() if new["labels"].get(k) != v}
-    assert changed <= {"app.kubernetes.io/instance", "app.kubernetes.io/managed-by"}
-    assert {"team", "azure.workload.identity/use"} <= set(new["labels"])
+    assert new["labels"] == {**template["labels"], "aks-wasm-migration/instance": "storefront-spin"}
     kept = {k for k in template.get("annotations", {}) if not k.startswith("kubectl.kubernetes.io/")}
     assert kept and kept <= set(new.get("annotations", {}))
     assert (
@@ -178,12 +184,13 @@ def test_new_pods_keep_every_label_and_annotation_that_still_means_something():
 
 
 def test_in_prepare_only_the_labels_a_selector_forces_out_are_left_off_and_render_says_why():
-    (deployment,) = workload_deployments(state_at("lb50", Phase.PREPARE, 10))
+    (deployment,) = workload_deployments(state_at("lb50", Phase.PREPARE, 0))
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert labels["azure.workload.identity/use"] == "true"  # no selector needs it: kept even now
-    assert "team" not in labels  # the NetworkPolicy selects on it
+    assert labels["team"] == "checkout"  # the NetworkPolicy on it keeps holding the canary
     note = deployment["metadata"]["annotations"][TRANSLATION_ANNOTATION]
-    assert "team=checkout: would put the new pods in NetworkPolicy" in note
+    assert "app.kubernetes.io/name=storefront: would put the new pods in" in note
+    assert "NetworkPolicy" not in note
 
 
 def test_pinning_to_the_wasi_pool_is_dropped_and_every_phase_schedules():
@@ -292,27 +299,29 @@ def _bounds(hpa: dict[str, Any]) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize(
-    ("phase", "weight", "new", "legacy"),
+    ("phase", "weight", "new", "legacy_replicas"),
     [
-        (Phase.BASELINE, 10, None, None),
-        (Phase.PREPARE, 10, (2, 2), (30, 80)),  # the canary's two pods, legacy untouched
-        (Phase.PARALLEL, 0, (1, 1), (30, 80)),
-        (Phase.PARALLEL, 10, (3, 8), (27, 72)),  # each HPA gets its share of the legacy bounds
-        (Phase.PARALLEL, 50, (15, 40), (15, 40)),
-        (Phase.PARALLEL, 90, (27, 72), (3, 8)),
-        (Phase.CUTOVER, 90, (30, 80), (1, 1)),  # the legacy HPA set aside: one pod, no traffic
-        (Phase.DECOMMISSION, 90, (30, 80), None),
+        (Phase.BASELINE, 0, None, None),
+        (Phase.PREPARE, 0, (2, 2), "not sent"),  # the canary's two pods, legacy untouched
+        # lb50 splits through its Gateway: the new side runs at full capacity all through parallel.
+        (Phase.PARALLEL, 0, (30, 80), "not sent"),
+        (Phase.PARALLEL, 10, (30, 80), "not sent"),
+        (Phase.PARALLEL, 100, (30, 80), "not sent"),
+        (Phase.CUTOVER, 100, (30, 80), 0),  # zero replicas switch the legacy HPA off
+        (Phase.DECOMMISSION, 100, (30, 80), None),
     ],
 )
-def test_the_legacy_hpa_is_translated_shaped_by_the_split_set_aside_and_removed(phase, weight, new, legacy):
+def test_the_legacy_hpa_is_translated_and_switched_off_only_in_cutover(phase, weight, new, legacy_replicas):
     """Item 7: the new Deployment gets its own HPA (same metrics, target the new Deployment); the legacy
-    HPA is adopted read-only and its bounds are the only thing the migration changes on it."""
+    HPA is adopted read-only and never patched: cutover sets the legacy Deployment's replicas to 0,
+    which turns its HPA off (horizontal.go: ScalingDisabled), and the way back stops sending them."""
     found = _hpa_state(phase, weight)
+    assert found["patches"] == []
     exported_hpa = next(
         o for o in exported("lb50", ENVS["lb50"][0]) if o["kind"] == "HorizontalPodAutoscaler"
     )
     if new is None:
-        assert found["new"] is None and found["patches"] == []
+        assert found["new"] is None
     else:
         hpa = found["new"].inputs
         assert _bounds(hpa) == new
@@ -322,15 +331,16 @@ def test_the_legacy_hpa_is_translated_shaped_by_the_split_set_aside_and_removed(
             "name": "storefront-spin",
         }
         assert hpa["spec"]["metrics"] == exported_hpa["spec"]["metrics"]
-    if legacy is None:
-        assert found["patches"] == []
+    patch = found["state"].by_name().get("checkout/storefront/legacy-replicas")
+    if legacy_replicas is None:
+        assert patch is None
+    elif legacy_replicas == "not sent":
+        assert "spec" not in patch.inputs
     else:
-        (patch,) = found["patches"]
-        assert patch.inputs["spec"] == {"minReplicas": legacy[0], "maxReplicas": legacy[1]}
-        assert patch.retain_on_delete and patch.deleted_with == found["legacy"].name
+        assert patch.inputs["spec"] == {"replicas": legacy_replicas}
     if phase is Phase.DECOMMISSION:
         assert found["legacy"] is None  # deleted with the Deployment (protected: see the README)
-    else:
+    elif phase is not Phase.BASELINE:
         adopted = found["legacy"]
         assert (
             adopted.import_id == "checkout/storefront"
@@ -340,65 +350,70 @@ def test_the_legacy_hpa_is_translated_shaped_by_the_split_set_aside_and_removed(
         assert adopted.inputs == exported_hpa
 
 
-def test_nothing_ever_sends_the_replicas_an_hpa_owns():
-    """Neither the new Deployment (its HPA owns replicas from the first apply: a field Pulumi once sent
-    and then stopped sending would be removed, replicas falling to 1) nor a replicas patch on the legacy
-    one (the legacy HPA owns them; pulumi-kubernetes#2491)."""
+def test_the_new_deployment_never_sends_replicas_and_waits_for_its_hpas_minimum():
+    """A field Pulumi once sent and then stopped sending would be removed, replicas falling to 1: the
+    new Deployment never sends them. HPAs have no awaiter, so the HPA comes first and the Deployment
+    (applied again whenever the minimum moves) waits until that many pods are Ready."""
     for phase, weight in WALK:
         state = state_at("lb50", phase, weight)
         for spec in state.resources:
-            if spec.inputs.get("kind") == "Deployment" and spec.inputs["metadata"]["namespace"] == "checkout":
-                if not spec.import_id:
-                    assert "replicas" not in spec.inputs["spec"], (phase, weight, spec.name)
-                assert not spec.is_patch, (phase, weight, spec.name)
+            if spec.inputs.get("kind") != "Deployment" or spec.import_id or spec.is_patch:
+                continue
+            if spec.inputs["metadata"]["namespace"] != "checkout":
+                continue
+            assert "replicas" not in spec.inputs["spec"], (phase, weight)
+            hpa = state.by_name()["checkout/storefront/wasm-hpa"]
+            assert hpa.name in spec.depends_on
+            annotations = spec.inputs["metadata"]["annotations"]
+            minimum = hpa.inputs["spec"]["minReplicas"]
+            assert annotations["aks-wasm-migration/ready-at-least"] == str(minimum)
+            assert f"@.readyReplicas > {minimum - 1}" in annotations["pulumi.com/waitFor"]
 
 
-def test_rolling_back_from_cutover_restores_the_legacy_bounds_before_traffic_moves_back():
-    cutover, parallel = _hpa_state(Phase.CUTOVER, 90), _hpa_state(Phase.PARALLEL, 90)
-    (down,) = cutover["patches"]
-    (up,) = parallel["patches"]
-    selector_patch = next(
-        s for s in parallel["state"].resources if s.is_patch and s.inputs.get("kind") == "Service"
-    )
-    assert up.name == down.name  # the same patch: a rollback updates it, never relinquishes it
-    assert up.name in selector_patch.depends_on  # capacity back first, then the selector
-    cutover_selector = next(
-        s for s in cutover["state"].resources if s.is_patch and s.inputs.get("kind") == "Service"
-    )
-    assert cutover_selector.name in down.depends_on  # forward: traffic moves first, then the set-aside
+def test_the_way_back_from_cutover_hands_the_legacy_replicas_back_to_the_hpa():
+    """Cutover's patch owns `replicas: 0`; parallel's stops sending it, so server-side apply removes the
+    field (its only owner stopped sending it), the Deployment defaults it to 1 and the legacy HPA, on
+    again, scales to its minimum; the patch waits for those pods before the step is done."""
+    cutover = state_at("lb50", Phase.CUTOVER, 100).by_name()["checkout/storefront/legacy-replicas"]
+    parallel = state_at("lb50", Phase.PARALLEL, 100).by_name()["checkout/storefront/legacy-replicas"]
+    assert cutover.inputs["spec"] == {"replicas": 0}
+    assert "spec" not in parallel.inputs
+    wait = parallel.inputs["metadata"]["annotations"]["pulumi.com/waitFor"]
+    assert "@.readyReplicas > 29" in wait  # the HPA's minimum (the export had 50 Ready: more)
 
 
 def test_check_proves_the_isolation_and_names_a_selector_that_cannot_be_escaped(tmp_path):
     for env in ENVS:
         raw = raw_config(env)
         for phase, weight in WALK:
-            raw_at = {**raw, "phase": phase.value, "traffic": {**raw["traffic"], "weight": weight}}
+            raw_at = {**raw, "phase": phase.value, "traffic": {**raw.get("traffic", {}), "weight": weight}}
             if phase is Phase.DECOMMISSION:
                 raw_at["decommission"] = {"confirm": f"{raw['cluster']['name']}/{raw['legacyPool']['name']}"}
             migration = load_migration(raw_at, ENVIRONMENTS / env)
             assert isolation_problems(migration, build_desired_state(migration)) == [], (env, phase)
-    # A policy that selects every pod without a `tier` label needs no label the new pods could drop.
+    # A budget that selects every pod without a `tier` label needs no label the new pods could drop.
     shutil.copytree(ENVIRONMENTS / "lb50", tmp_path / "lb50")
     export = tmp_path / "lb50" / ENVS["lb50"][0]
     listing = yaml.safe_load(export.read_text())
     listing["items"].append(
         {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
             "metadata": {"name": "untiered", "namespace": "checkout"},
             "spec": {
-                "podSelector": {"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]},
-                "policyTypes": ["Ingress"],
+                "maxUnavailable": 1,
+                "selector": {"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]},
             },
         }
     )
     export.write_text(yaml.safe_dump(listing))
     raw = {**raw_config("lb50"), "phase": "prepare"}
+    raw["workloads"][0]["canary"] = True
     migration = load_migration(raw, tmp_path / "lb50")
     assert isolation_problems(migration, build_desired_state(migration)) == [
-        "checkout/storefront: NetworkPolicy untiered in manifests/checkout/storefront.yaml selects the new "
-        "pods in phase prepare, before they may join it (it needs no label they could leave off); narrow it "
-        "to the legacy pods first"
+        "checkout/storefront: PodDisruptionBudget untiered in manifests/checkout/storefront.yaml selects the "
+        "new pods in phase prepare, before they may join it (it needs no label they could leave off); narrow "
+        "it to the legacy pods first"
     ]
 
 
@@ -413,12 +428,11 @@ def test_fixed_replicas_for_an_autoscaled_workload_are_refused():
     ]
 
 
-def test_no_step_of_the_lb50_walk_relinquishes_the_legacy_hpa_bounds_or_the_selector():
+def test_no_step_of_the_lb50_walk_relinquishes_a_legacy_field():
     """The engine's delete step (tests/engine.py) on every transition of lb50's walk, forward and back:
-    the HPA bounds patch and the selector patch never reach their provider's Delete (a relinquished
-    minReplicas would fall back to 1, a relinquished selector disappear). In decommission the adopted
-    HPA and Deployment are deleted (protected: the README's two deliberate keys) and take the bounds
-    patch with them."""
+    the legacy patch never reaches its provider's Delete (a relinquished `replicas` would fall back to
+    1). In decommission the adopted HPA and Deployment are deleted (protected: the README's two
+    deliberate keys) and take the patch with them."""
     states = [state_at("lb50", phase, weight).by_name() for phase, weight in WALK]
     for before, after in [*pairwise(states), *((b, a) for a, b in pairwise(states[:-1]))]:
         removed = {name: spec for name, spec in before.items() if name not in after}
@@ -426,11 +440,7 @@ def test_no_step_of_the_lb50_walk_relinquishes_the_legacy_hpa_bounds_or_the_sele
     cutover, decommission = states[-2], states[-1]
     gone = {name: spec for name, spec in cutover.items() if name not in decommission}
     kinds = {(spec.inputs.get("kind"), spec.is_patch, bool(spec.import_id)) for spec in gone.values()}
-    assert ("HorizontalPodAutoscaler", False, True) in kinds and (
-        "HorizontalPodAutoscaler",
-        True,
-        False,
-    ) in kinds
+    assert {("HorizontalPodAutoscaler", False, True), ("Deployment", True, False)} <= kinds
     assert all(gone[name].protect for name in provider_deletes(gone, set(gone)) if gone[name].import_id)
 
 
@@ -484,23 +494,18 @@ def test_importing_lb50_issues_no_update(phase, weight):
         assert "spec" in update_after_import({**spec.inputs, "spec": {}}, imported, []), kind
 
 
-def test_the_hpa_bounds_patch_wins_over_kubectl_in_preview_and_up():
-    """The legacy HPA's bounds belong to kubectl-client-side-apply (the export's managedFields). Changing
-    them conflicts, and a preview does not force over kubectl's fields on its own (pulumi-kubernetes
-    await.go patchForce; real updates first hand kubectl's fields over, fixCSAFieldManagers): the
-    patch's `pulumi.com/patchForce` annotation makes both force. Without it preview would fail."""
-    live = _live("lb50", "HorizontalPodAutoscaler")
-    (patch,) = _hpa_state(Phase.PARALLEL, 10)["patches"]
-    assert apply_conflicts(live, patch.inputs["spec"]) == {
-        "minReplicas": "kubectl-client-side-apply",
-        "maxReplicas": "kubectl-client-side-apply",
-    }
+def test_the_cutover_patch_wins_over_the_hpa_in_preview_and_up():
+    """The legacy Deployment's replicas belong to kube-controller-manager, through the scale subresource
+    (the export's managedFields). Setting them to 0 conflicts, and neither a preview nor an update
+    forces over a scale-subresource owner on its own (pulumi-kubernetes await.go patchForce;
+    fixCSAFieldManagers hands over only kubectl's non-subresource fields): the patch's
+    `pulumi.com/patchForce` annotation makes both force."""
+    live = _live("lb50", "Deployment")
+    patch = state_at("lb50", Phase.CUTOVER, 100).by_name()["checkout/storefront/legacy-replicas"]
+    assert apply_conflicts(live, patch.inputs["spec"]) == {"replicas": "kube-controller-manager"}
     assert patch_force(patch.inputs, live, preview=True) and patch_force(patch.inputs, live, preview=False)
     unforced = {
         **patch.inputs,
         "metadata": {k: v for k, v in patch.inputs["metadata"].items() if k != "annotations"},
     }
     assert not patch_force(unforced, live, preview=True)
-    # In prepare the bounds equal the live ones: the apply only shares ownership, nothing conflicts.
-    (unchanged,) = _hpa_state(Phase.PREPARE, 10)["patches"]
-    assert apply_conflicts(live, unchanged.inputs["spec"]) == {}
