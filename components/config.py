@@ -170,6 +170,12 @@ class Cluster(Model):
     kubeconfig: SecretStr | None = None
     # Entra ID (AAD) clusters: "exec" returns a kubelogin kubeconfig (kubelogin must be on PATH).
     credential_format: Literal["azure", "exec"] | None = None
+    export: str | None = Field(
+        default=None,
+        min_length=1,
+        description="cluster-level objects `migrate init` exported: RuntimeClasses, the WASI pools' Nodes "
+        "and the Pods on them that are not Wasm workloads",
+    )
 
     @field_validator("subscription_id")
     @classmethod
@@ -457,6 +463,25 @@ class Workload(Model):
         description="accept an entry point reaching fewer Ready pods than at baseline (e.g. replicas lower "
         "than the legacy Deployment's)",
     )
+    service: DnsLabel | None = Field(
+        default=None,
+        description="the Service the new side's Service and route follow, when several select the pods",
+    )
+    side_by_side: Bool | None = Field(
+        default=None,
+        description="whether two copies may run at once (default: not for strategy Recreate or a writable "
+        "volume holding state; those stop before the new pods start, in cutover)",
+    )
+    dapr_before_serving: Literal["withoutSidecar", "withSidecar"] | None = Field(
+        default=None,
+        description="required for Dapr apps: whether new pods run their Dapr sidecar before they serve "
+        "(with it they consume the app's messages and may take over its Dapr Service)",
+    )
+    serving_template: Literal["replicaSet", "deployment"] | None = Field(
+        default=None,
+        description="for a paused Deployment: run the template its pods run (replicaSet, the default when "
+        "the export holds it) or the staged one (deployment)",
+    )
 
     @property
     def key(self) -> str:
@@ -486,6 +511,11 @@ class Traffic(Model):
 
 class Decommission(Model):
     confirm: str | None = None
+    acknowledge_other_pods: tuple[str, ...] = Field(
+        default=(),
+        description="`<namespace>/<name>` of each workload or pod that is not Wasm and runs on a WASI pool "
+        "(cluster.export lists them): deleting the pool deletes them",
+    )
 
 
 class VerificationImage(Model):
@@ -582,7 +612,7 @@ class Alerts(Model):
 class MigrationConfig(Model):
     phase: Phase
     cluster: Cluster
-    legacy_pool: LegacyPool
+    legacy_pools: tuple[LegacyPool, ...]
     target_pools: tuple[TargetPool, ...]
     shim: Shim = Shim()
     workloads: tuple[Workload, ...] = ()
@@ -590,6 +620,13 @@ class MigrationConfig(Model):
     decommission: Decommission = Decommission()
     verification: Verification = Verification()
     alerts: Alerts
+
+    @field_validator("legacy_pools")
+    @classmethod
+    def _at_least_one_wasi_pool(cls, value: tuple[LegacyPool, ...]) -> tuple[LegacyPool, ...]:
+        if not value:
+            raise _fail("legacy_pools", "list the cluster's WasmWasi pools (at least one)")
+        return value
 
     @field_validator("target_pools")
     @classmethod
@@ -600,8 +637,8 @@ class MigrationConfig(Model):
 
     @property
     def decommission_confirmation(self) -> str:
-        """What `decommission.confirm` must say: the cluster and pool that will be deleted."""
-        return f"{self.cluster.name}/{self.legacy_pool.name}"
+        """What `decommission.confirm` must say: the cluster and the pools that will be deleted."""
+        return f"{self.cluster.name}/{','.join(pool.name for pool in self.legacy_pools)}"
 
 
 class ConfigError(Exception):
@@ -651,7 +688,16 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return next((m for arg in get_args(annotation) if (m := _model_in(arg))), None)
 
 
+# Keys an earlier version of this config had, and what became of them.
+RENAMED_KEYS = {
+    ("legacyPool",): "renamed `legacyPools`, a list of every WASI pool of the cluster: one stack migrates "
+    "them all, as the shim, its pools and the alerts belong to the cluster; write legacyPools: [{name: ...}]",
+}
+
+
 def _unknown_key(loc: tuple[Any, ...]) -> str:
+    if tuple(loc) in RENAMED_KEYS:
+        return RENAMED_KEYS[tuple(loc)]
     message = "unknown key; check its spelling against Pulumi.yaml"
     close = get_close_matches(str(loc[-1]), _model_keys(loc[:-1]), n=1) if loc else []
     return f"{message}; did you mean `{close[0]}`?" if close else message
@@ -674,7 +720,12 @@ def _pydantic_problems(error: ValidationError) -> list[str]:
 
 def _cross_field_problems(config: MigrationConfig) -> list[str]:
     problems = []
-    names = [config.legacy_pool.name] + [pool.name for pool in config.target_pools]
+    names = [pool.name for pool in config.legacy_pools] + [pool.name for pool in config.target_pools]
+    for index, wasi in enumerate(config.legacy_pools):
+        if names.count(wasi.name) > 1:
+            problems.append(
+                problem(f"legacyPools[{index}].name", wasi.name, "pool names must be unique in the cluster")
+            )
     for index, pool in enumerate(config.target_pools):
         if names.count(pool.name) > 1:
             problems.append(
@@ -702,7 +753,7 @@ def _cross_field_problems(config: MigrationConfig) -> list[str]:
             problem(
                 "decommission.confirm",
                 config.decommission.confirm,
-                f"phase decommission deletes the WASI pool and the legacy workloads for good; "
+                f"phase decommission deletes the WASI pools and the legacy workloads for good; "
                 f"set decommission.confirm to {expected!r} to confirm",
             )
         )

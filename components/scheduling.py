@@ -51,8 +51,8 @@ def cluster_pools(config: MigrationConfig, state: DesiredState) -> list[NodePool
             continue
         inputs = spec.inputs
         name = inputs["agentPoolName"]
-        if spec.import_id:  # the adopted WASI pool
-            legacy = config.legacy_pool
+        if spec.import_id:  # an adopted WASI pool
+            legacy = next(pool for pool in config.legacy_pools if pool.name == name)
             labels = {
                 **_aks_labels(name),
                 **{f"kubernetes.azure.com/{runtime}": "true" for runtime in AKS_WASI_RUNTIME_CLASSES},
@@ -165,7 +165,7 @@ def scheduling_problems(config: MigrationConfig, state: DesiredState) -> list[st
     pools = cluster_pools(config, state)
     classes = runtime_classes(state)
     target = {pool.name for pool in config.target_pools}
-    legacy = {config.legacy_pool.name}
+    legacy = {pool.name for pool in config.legacy_pools}
     problems = []
     for spec in state.resources:
         kind = spec.inputs.get("kind") if spec.is_kubernetes and not spec.is_patch else None

@@ -73,9 +73,9 @@ def _phase(raw: dict[str, Any]) -> Phase | None:
 
 
 def _expected_confirmation(raw: dict[str, Any]) -> str | None:
-    cluster, pool = raw.get("cluster"), raw.get("legacyPool")
-    if isinstance(cluster, dict) and isinstance(pool, dict):
-        return f"{cluster.get('name')}/{pool.get('name')}"
+    cluster, pools = raw.get("cluster"), raw.get("legacyPools")
+    if isinstance(cluster, dict) and isinstance(pools, list) and all(isinstance(p, dict) for p in pools):
+        return f"{cluster.get('name')}/{','.join(str(pool.get('name')) for pool in pools)}"
     return None
 
 

@@ -899,7 +899,7 @@ def build_inventory(
     config = {
         "phase": Phase.BASELINE.value,
         "cluster": cluster_config,
-        "legacyPool": legacy_config,
+        "legacyPools": [legacy_config],
         "targetPools": [target],
         "workloads": workloads,
         # Where alerts go is the cluster owner's choice (an Azure Monitor workspace and action group, or

@@ -113,15 +113,18 @@ def component_specs(plan: ComponentPlan, parent_types: tuple[str, ...] = ()) -> 
     ]
 
 
-def legacy_pool_component(config: MigrationConfig) -> ComponentPlan:
+def legacy_pool_components(config: MigrationConfig) -> list[ComponentPlan]:
     cluster = config.cluster
-    args: LegacyWasiPoolArgs = {
-        "subscription_id": cluster.subscription_id,
-        "resource_group_name": cluster.resource_group,
-        "cluster_name": cluster.name,
-        "pool_name": config.legacy_pool.name,
-    }
-    return ComponentPlan(LEGACY_POOL_TYPE, f"legacy-pool-{config.legacy_pool.name}", args)
+    plans = []
+    for pool in config.legacy_pools:
+        args: LegacyWasiPoolArgs = {
+            "subscription_id": cluster.subscription_id,
+            "resource_group_name": cluster.resource_group,
+            "cluster_name": cluster.name,
+            "pool_name": pool.name,
+        }
+        plans.append(ComponentPlan(LEGACY_POOL_TYPE, f"legacy-pool-{pool.name}", args))
+    return plans
 
 
 def target_pool_name(pool_name: str) -> str:
@@ -345,7 +348,6 @@ def _isolate_from(legacy: LegacyWorkload, isolation: Isolation) -> list[str]:
 
 def _wasm_args(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPlan) -> WasmWorkloadArgs:
     workload = legacy.config
-    pool = config.legacy_pool
     assert plan.new is not None
     args: WasmWorkloadArgs = {
         "namespace": workload.namespace,
@@ -354,11 +356,14 @@ def _wasm_args(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPl
         "resources": workload.resources.model_dump(by_alias=True),  # type: ignore[typeddict-item]
         "probe": _probe_args(legacy),
         "legacy_deployment": legacy.deployment,
-        "legacy_pool": {
-            "name": pool.name,
-            "node_labels": dict(pool.node_labels),
-            "node_taints": [taint.as_aks() for taint in pool.node_taints],
-        },
+        "legacy_pools": [
+            {
+                "name": pool.name,
+                "node_labels": dict(pool.node_labels),
+                "node_taints": [taint.as_aks() for taint in pool.node_taints],
+            }
+            for pool in config.legacy_pools
+        ],
         "service_name": naming.new_service_name(legacy.service["metadata"]["name"]),
         "ports": [_port_args(p) for p in legacy.service["spec"]["ports"]],
         "serving_port": legacy.serving_port["port"],
@@ -448,7 +453,7 @@ def phase_components(migration: Migration) -> tuple[list[ComponentPlan], list[Wo
     phase = config.phase
     plans: list[ComponentPlan] = []
     if phase is not Phase.DECOMMISSION:
-        plans.append(legacy_pool_component(config))
+        plans.extend(legacy_pool_components(config))
     if phase.at_least(Phase.PREPARE):
         plans.extend(target_pool_components(config))
         plans.append(shim_component(config))

@@ -130,7 +130,8 @@ class WasmWorkloadArgs(TypedDict):
     """The image to run; from scratch required, else it replaces the exported one."""
     legacy_deployment: NotRequired[Mapping[str, Any]]
     """An exported legacy Deployment whose pod template is translated (WASI pinning dropped)."""
-    legacy_pool: NotRequired[LegacyPoolArgs]
+    legacy_pools: NotRequired[Sequence[LegacyPoolArgs]]
+    """The WASI pools the exported pods ran on: pinning to any of them is dropped."""
     service_name: NotRequired[str]
     """Name of the new ClusterIP Service (default: the Deployment's)."""
     ports: NotRequired[Sequence[ServicePortArgs]]
@@ -176,22 +177,27 @@ _POOL_KEYS = ("kubernetes.azure.com/agentpool", "agentpool")
 
 
 class _Pinning:
-    """What tied the exported pods to the WASI pool: its AKS-managed runtime labels, the Krustlet arch,
-    its name (agentpool labels), its own labels and its taints."""
+    """What tied the exported pods to the WASI pools: their AKS-managed runtime labels, the Krustlet
+    arch, their names (agentpool labels), their own labels and their taints."""
 
-    def __init__(self, pool: LegacyPoolArgs | None):
-        self.labels: dict[str, str] = {}
+    def __init__(self, pools: Sequence[LegacyPoolArgs]):
+        # label key -> the values only WASI pools' nodes carry for it
+        self.labels: dict[str, set[str]] = {}
         self.taints: set[str] = set()
-        if pool:
-            self.labels = {key: pool["name"] for key in _POOL_KEYS} | dict(pool.get("node_labels") or {})
-            self.taints = {parse_aks_taint(taint)["key"] for taint in pool.get("node_taints") or []}
+        for pool in pools:
+            for key, value in {
+                **{key: pool["name"] for key in _POOL_KEYS},
+                **(pool.get("node_labels") or {}),
+            }.items():
+                self.labels.setdefault(key, set()).add(value)
+            self.taints |= {parse_aks_taint(taint)["key"] for taint in pool.get("node_taints") or []}
         self.dropped: list[str] = []
 
     def selects(self, key: str | None, values: Sequence[str] | None) -> bool:
-        """A node requirement that only the WASI pool meets (never NotIn/DoesNotExist: they exclude)."""
+        """A node requirement that only WASI pools meet (never NotIn/DoesNotExist: they exclude)."""
         if _is_wasi_scheduling_key(key):
             return True
-        return key in self.labels and values is not None and set(values) <= {self.labels[key]}
+        return key in self.labels and values is not None and set(values) <= self.labels[key]  # type: ignore[index]
 
     def keep_selector(self, key: str, value: str) -> bool:
         if self.selects(key, [value]):
@@ -315,7 +321,7 @@ def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[s
         template = {"spec": {"containers": [{"name": args["app_name"]}]}}
     pod = template["spec"]
     pod["runtimeClassName"] = args["runtime_class_name"]
-    pinning = _Pinning(args.get("legacy_pool"))
+    pinning = _Pinning(args.get("legacy_pools") or [])
     node_selector = {
         k: v for k, v in (pod.pop("nodeSelector", None) or {}).items() if pinning.keep_selector(k, v)
     }

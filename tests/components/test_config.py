@@ -63,8 +63,8 @@ def _set(path: str, value):
             "reserves",
         ),
         (
-            _set("legacyPool.nodeTaints", [{"key": "kubernetes.azure.com/x", "effect": "NoExecute"}]),
-            "legacyPool.nodeTaints[0].key",
+            _set("legacyPools.0.nodeTaints", [{"key": "kubernetes.azure.com/x", "effect": "NoExecute"}]),
+            "legacyPools[0].nodeTaints[0].key",
             "'kubernetes.azure.com/x'",
             "reserves",
         ),
@@ -231,14 +231,14 @@ def test_invalid_value_is_rejected_with_key_value_and_what_is_allowed(change, ke
 
 
 def test_missing_required_key_is_named():
-    problems = _problems(_with(lambda raw: raw.pop("legacyPool")))
-    assert problems == ["legacyPool: required key is missing (got (not set))"]
+    problems = _problems(_with(lambda raw: raw.pop("legacyPools")))
+    assert problems == ["legacyPools: required key is missing (got (not set))"]
 
 
 def test_decommission_needs_the_exact_confirmation():
     raw = _with(_set("phase", "decommission"))
     assert _problems(raw) == [
-        "decommission.confirm: phase decommission deletes the WASI pool and the legacy workloads for good; "
+        "decommission.confirm: phase decommission deletes the WASI pools and the legacy workloads for good; "
         "set decommission.confirm to 'aks-contoso-prod/wasipool' to confirm (got (not set))"
     ]
     raw["decommission"] = {"confirm": "aks-contoso-prod/otherpool"}
@@ -277,8 +277,24 @@ def test_pool_names_must_be_unique_and_the_shim_label_is_the_programs():
         raw["targetPools"][0]["nodeLabels"] = {"wasm-migration.io/shim": "x"}
 
     problems = _problems(_with(change))
-    assert problems[0].startswith("targetPools[0].name: pool names must be unique")
-    assert problems[1].startswith("targetPools[0].nodeLabels: the shim selection label is added")
+    assert problems[0].startswith("legacyPools[0].name: pool names must be unique")
+    assert problems[1].startswith("targetPools[0].name: pool names must be unique")
+    assert problems[2].startswith("targetPools[0].nodeLabels: the shim selection label is added")
+
+
+def test_every_wasi_pool_of_the_cluster_is_one_list_and_the_old_key_says_so():
+    def change(raw):
+        raw["legacyPool"] = raw.pop("legacyPools")[0]
+
+    assert _problems(_with(change)) == [
+        "legacyPools: required key is missing (got (not set))",
+        "legacyPool: renamed `legacyPools`, a list of every WASI pool of the cluster: one stack migrates "
+        "them all, as the shim, its pools and the alerts belong to the cluster; write legacyPools: [{name: "
+        "...}] (got {'name': 'wasipool'})",
+    ]
+    two = _with(lambda raw: raw["legacyPools"].append({"name": "wasiarm"}))
+    two["phase"] = "decommission"
+    assert "set decommission.confirm to 'aks-contoso-prod/wasipool,wasiarm'" in _problems(two)[0]
 
 
 def test_the_reference_config_is_valid():
@@ -374,8 +390,8 @@ def test_verification_defaults_pin_the_image_by_digest_and_probe_the_probe_path(
         ),
         (_set("targetPools.0.nodeTaints", [{"key": "a", "efect": "NoSchedule"}]), "did you mean `effect`?"),
         (
-            _set("legacyPool.nodeLabel", {"a": "b"}),
-            "legacyPool.nodeLabel: unknown key; check its spelling against Pulumi.yaml; did you mean "
+            _set("legacyPools.0.nodeLabel", {"a": "b"}),
+            "legacyPools[0].nodeLabel: unknown key; check its spelling against Pulumi.yaml; did you mean "
             "`nodeLabels`?",
         ),
         (_set("traffic.zzz", 1), "traffic.zzz: unknown key; check its spelling against Pulumi.yaml (got 1)"),

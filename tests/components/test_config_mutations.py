@@ -221,7 +221,7 @@ ORACLE = {
     "cluster.resourceGroup": _resource_group,
     "cluster.name": _aks_cluster,
     "cluster.kubernetesVersion": lambda v: isinstance(v, str) and v.startswith("1.") and v[2:].isdigit(),
-    "legacyPool.name": _aks_pool,
+    "legacyPools.*.name": _aks_pool,
     "targetPools.*.name": _aks_pool,
     "targetPools.*.vmSize": lambda v: isinstance(v, str) and v.startswith(("Standard_", "Basic_")),
     "targetPools.*.count": lambda v: _is_int(v, 0, 1000),
@@ -326,8 +326,8 @@ REQUIRED = {
     "cluster.subscriptionId",
     "cluster.resourceGroup",
     "cluster.name",
-    "legacyPool",
-    "legacyPool.name",
+    "legacyPools",
+    "legacyPools.*.name",
     "targetPools",
     "targetPools.*.name",
     "targetPools.*.autoscaling.minCount",
@@ -341,7 +341,7 @@ REQUIRED = {
 # Duplicates the target systems refuse: an availability zone twice (Azure), two agent pools of one name
 # in a cluster (AKS), two Deployments of one namespace/name (Kubernetes).
 # Traffic steps must strictly increase, so a repeated step is refused too.
-NO_DUPLICATES = {"targetPools.*.zones", "targetPools", "workloads", "traffic.steps"}
+NO_DUPLICATES = {"targetPools.*.zones", "targetPools", "legacyPools", "workloads", "traffic.steps"}
 
 
 def invalid(mutation: tuple[Any, ...]) -> bool | None:

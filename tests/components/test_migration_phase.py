@@ -207,7 +207,7 @@ def test_unmocked_invokes_fail_loudly(pulumi_run):
         ),
         (lambda raw: raw["targetPools"][0].update(osSku="Ubuntu2404"), "targetPools[0].osSku"),
         (lambda raw: raw["targetPools"][0].update(orchestratorVersion="1.33.2"), "orchestratorVersion"),
-        (lambda raw: raw["legacyPool"].update(vmSize="Standard_D2s_v5"), "legacyPool: remove vmSize"),
+        (lambda raw: raw["legacyPools"][0].update(vmSize="Standard_D2s_v5"), "legacyPools[0]: remove vmSize"),
         (lambda raw: raw.update(phase="decommission"), "decommission.confirm"),
         (lambda raw: raw["workloads"][0].update(manifest="missing.yaml"), "workloads[0].manifest"),
     ],

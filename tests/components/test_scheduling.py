@@ -71,7 +71,7 @@ def test_a_taint_nobody_tolerates_is_reported(monkeypatch):
 @pytest.mark.parametrize("label", [{"contoso.com/workload-class": "wasm"}])
 def test_a_selector_shared_with_another_pool_is_reported(label):
     raw = copy.deepcopy(load_raw(phase_path(Phase.PARALLEL, 50)))
-    raw["legacyPool"]["nodeLabels"] = dict(label)
+    raw["legacyPools"][0]["nodeLabels"] = dict(label)
     raw["targetPools"][0].pop("dedicatedTaint")
     raw["shim"]["nodeLabel"] = {"key": "contoso.com/workload-class", "value": "wasm"}
     raw["targetPools"][0]["nodeLabels"] = {}

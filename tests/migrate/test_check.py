@@ -278,11 +278,11 @@ def test_missing_file(tmp_path, capsys):
 def test_invalid_config_lists_every_problem(tmp_path, capsys):
     raw = load_raw(phase_path(Phase.BASELINE))
     raw["cluster"]["subscriptionId"] = "not-a-uuid"
-    raw["legacyPool"]["vmSzie"] = "typo"
+    raw["legacyPools"][0]["vmSzie"] = "typo"
     code, out, _ = run_check(capsys, write_stack(tmp_path / "c.yaml", raw))
     assert code == 1
     assert any("cluster.subscriptionId" in line for line in out)
-    assert any("legacyPool.vmSzie: unknown key" in line for line in out)
+    assert any("legacyPools[0].vmSzie: unknown key" in line for line in out)
 
 
 def test_a_manifest_failing_the_clusters_schema_is_a_config_problem(project_dir, capsys):

@@ -45,7 +45,7 @@ def phase_config(raw: dict[str, Any], phase: Phase) -> dict[str, Any]:
     config = copy.deepcopy(raw)
     config["phase"] = phase.value
     if phase is Phase.DECOMMISSION:
-        config["decommission"] = {"confirm": f"{raw['cluster']['name']}/{raw['legacyPool']['name']}"}
+        config["decommission"] = {"confirm": f"{raw['cluster']['name']}/{raw['legacyPools'][0]['name']}"}
     return config
 
 
@@ -167,7 +167,7 @@ def test_a_second_wasi_pool_gets_its_own_stack(tmp_path, capsys):
     assert code == 0
     assert out.startswith("9 Wasm workloads: 1 in ")
     raw = raw_config_from_stack_file(tmp_path / "stacks/Pulumi.search.yaml")
-    assert raw["legacyPool"]["name"] == "wasisearch"
+    assert raw["legacyPools"][0]["name"] == "wasisearch"
     # search-api's pin to its WASI pool is left off the new pods: every phase schedules.
     for phase in Phase:
         assert check_problems(phase_config(raw, phase), tmp_path) == [], phase

@@ -348,11 +348,11 @@ def test_config_entries_carry_the_export_and_the_proposals(inventory):
 
 def test_legacy_pool_is_identified_as_the_config_adopts_it(inventory):
     # Adopted read-only: the name identifies it, labels and taints feed the scheduling proof.
-    assert inventory.config["legacyPool"] == {"name": "wasipool"}
+    assert inventory.config["legacyPools"] == [{"name": "wasipool"}]
     pools = {pool["name"]: pool for pool in inventory.report["wasiPools"]}
     assert (pools["wasipool"]["vmSize"], pools["wasipool"]["count"]) == ("Standard_D2s_v5", 3)
     other = build_inventory(objects(), node_pools(), CLUSTER, "search", legacy_pool="wasisearch")
-    assert other.config["legacyPool"] == {
+    assert other.config["legacyPools"][0] == {
         "name": "wasisearch",
         "nodeLabels": {"contoso.com/team": "search"},
         "nodeTaints": [{"key": "wasm.contoso.com/dedicated", "value": "search", "effect": "NoSchedule"}],

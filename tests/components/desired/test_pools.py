@@ -9,7 +9,7 @@ import pytest
 from pulumi_azure_native import containerservice
 
 from components.config import Phase
-from components.desired import legacy_pool_component, target_pool_components
+from components.desired import legacy_pool_components, target_pool_components
 from components.desired.pools import (
     POOL_FORCE_NEW,
     legacy_pool_specs,
@@ -81,7 +81,8 @@ def test_force_new_fields_are_the_ones_the_provider_replaces_on():
 
 
 def test_legacy_pool_is_adopted_read_only_by_its_identity():
-    (spec,) = legacy_pool_specs(legacy_pool_component(CONFIG).name, legacy_pool_component(CONFIG).args)
+    (plan,) = legacy_pool_components(CONFIG)
+    (spec,) = legacy_pool_specs(plan.name, plan.args)
     assert spec.inputs == {
         "resourceGroupName": "rg-contoso-prod",
         "resourceName": "aks-contoso-prod",
@@ -99,7 +100,7 @@ def test_importing_the_live_wasi_pool_issues_no_update():
     azure-native read: that update must be empty, or baseline would PUT on a retired WASI pool."""
     imported = azure_agent_pool_read(WASI_POOL, cluster="aks-contoso-prod")
     assert {"osDiskSizeGB", "kubeletDiskType", "enableFIPS", "maxPods", "powerState", "tags"} <= set(imported)
-    (spec,) = legacy_pool_specs("legacy", legacy_pool_component(CONFIG).args)
+    (spec,) = legacy_pool_specs("legacy", legacy_pool_components(CONFIG)[0].args)
     assert update_after_import(spec.inputs, imported, list(spec.ignore_changes)) == set()
     # Without the wildcard, every property AKS returned but the program does not repeat would be sent.
     assert {"osDiskSizeGB", "tags", "workloadRuntime"} <= update_after_import(spec.inputs, imported, [])

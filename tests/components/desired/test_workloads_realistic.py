@@ -69,7 +69,7 @@ def state_at(env: str, phase: Phase, weight: int, raw: dict[str, Any] | None = N
     raw["phase"] = phase.value
     raw["traffic"]["weight"] = weight
     if phase is Phase.DECOMMISSION:
-        raw["decommission"] = {"confirm": f"{raw['cluster']['name']}/{raw['legacyPool']['name']}"}
+        raw["decommission"] = {"confirm": f"{raw['cluster']['name']}/{raw['legacyPools'][0]['name']}"}
     return build_desired_state(load_migration(raw, ENVIRONMENTS / env))
 
 
@@ -388,7 +388,9 @@ def test_check_proves_the_isolation_and_names_a_selector_that_cannot_be_escaped(
         for phase, weight in WALK:
             raw_at = {**raw, "phase": phase.value, "traffic": {**raw.get("traffic", {}), "weight": weight}}
             if phase is Phase.DECOMMISSION:
-                raw_at["decommission"] = {"confirm": f"{raw['cluster']['name']}/{raw['legacyPool']['name']}"}
+                raw_at["decommission"] = {
+                    "confirm": f"{raw['cluster']['name']}/{raw['legacyPools'][0]['name']}"
+                }
             migration = load_migration(raw_at, ENVIRONMENTS / env)
             assert isolation_problems(migration, build_desired_state(migration)) == [], (env, phase)
     # A budget that selects every pod without a `tier` label needs no label the new pods could drop.
