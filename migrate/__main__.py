@@ -12,6 +12,7 @@ from components.schemas import KUBERNETES_VERSIONS
 from migrate import init
 from migrate.check import check, manifest_problems, traffic_warnings, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
+from migrate.markdown import text
 from migrate.phases import step_problems, verify, write
 from migrate.render import render
 from migrate.revision import Source, load_at, read_raw_at, resolve
@@ -145,8 +146,20 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def _stale(path: Path) -> list[str]:
+    """Why `check` would refuse `path` as out of date, edited by hand or of a missing environment (exit
+    2); render and diff go on with the file as it is, and say so."""
+    try:
+        verify(path)
+    except InputError as error:
+        return error.problems
+    return []
+
+
 def _render(args: argparse.Namespace) -> int:
     loaded = load(args.stack_file)
+    for line in _stale(args.stack_file):
+        print(f"warning: {line} (`check` refuses it; rendered as the file is)", file=sys.stderr)
     config = loaded.migration.config
     previous = previous_phase(config.phase)
     rendered = render(loaded.state, state_at(loaded.migration, previous) if previous else None)
@@ -169,34 +182,48 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    if args.max_chars < 0:
+        raise InputError(["--max-chars must be 0 (no limit) or positive"], EXIT_INPUT)
+    base_ref = None
     if args.base_ref is None:
         before = load(args.from_stack_file)
-        manifests = "both sides from the working tree (`--base-ref` reads the source's at a revision)"
     else:
         revision = resolve(args.base_ref)
         before = load_at(revision, *read_raw_at(revision, args.from_stack_file)).loaded
-        manifests = (
-            f"each side's own: the source's at `{revision.ref}` ({revision.commit[:12]}), the target's "
-        )
-        manifests += "from the working tree"
+        base_ref = (revision.ref, revision.commit)
     after = load(args.to_stack_file)
-    title = f"`{before.path}` → `{args.to_stack_file}`"
-    if args.max_chars < 0:
-        raise InputError(["--max-chars must be 0 (no limit) or positive"], EXIT_INPUT)
     mismatch = cross_cluster(before, after)
     if mismatch and not args.allow_cross_cluster:
         raise InputError(
             [f"{mismatch}; refusing to diff (--allow-cross-cluster to compare anyway)"], EXIT_INPUT
         )
+    warnings: list[str] = []  # plain text, for stderr; `notices` says the same in markdown
+    notices: list[str] = []
+    refused, _ = transition_problems(before.raw, after.raw)
+    if refused:
+        warnings.append(f"not one step, `check --from` refuses it: {'; '.join(refused)}")
+        notices.append(
+            "**this is not one step**, and `python -m migrate check --from` refuses it: "
+            + text("; ".join(refused))
+        )
+    stale = _stale(args.to_stack_file) + ([] if args.base_ref else _stale(args.from_stack_file))
+    for line in dict.fromkeys(stale):
+        warnings.append(f"{line} (`check` refuses it; shown as the file is)")
+        notices.append(f"**stale:** {text(line)}; `python -m migrate check` refuses it, shown as the file is")
     if mismatch:
-        sys.stdout.write(f"> **⚠️ WARNING: {mismatch}.** This is not one cluster's transition.\n\n")
+        warnings.append(f"{mismatch}. This is not one cluster's transition")
+        notices.append(f"**{text(mismatch)}.** This is not one cluster's transition")
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
     sys.stdout.write(
         render_diff(
             before.state,
             after.state,
             after.migration,
-            title=title,
-            manifests=manifests,
+            source_file=str(before.path),
+            target_file=str(args.to_stack_file),
+            base_ref=base_ref,
+            notices=tuple(notices),
             stack=args.stack,
             max_chars=args.max_chars,
         )

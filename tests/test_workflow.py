@@ -17,6 +17,7 @@ import yaml
 
 from components.config import Phase
 from tests.conftest import ENVIRONMENT, HELLO_MANIFEST, ROOT, WALK, load_raw, reexported
+from tests.markdown_tree import render
 
 WORKFLOW = ROOT / ".github/workflows/pull-request.yml"
 COMMENTS_JS = ROOT / ".github/scripts/pr-comments.js"
@@ -126,6 +127,31 @@ def test_comments_stay_under_githubs_limit(tmp_path, size):
         assert fitted == body
     else:
         assert fitted.startswith("<!-- migrate:stacks/x.yaml -->\n") and "comment limit" in fitted
+
+
+def _fit(tmp_path: Path, body: str) -> str:
+    node = shutil.which("node")
+    assert node, "install nodejs: the comment script runs on node (GitHub runners have it)"
+    (tmp_path / "body.md").write_text(body)
+    probe = (
+        f"const m = require({json.dumps(str(COMMENTS_JS))});"
+        f"const b = require('fs').readFileSync({json.dumps(str(tmp_path / 'body.md'))}, 'utf8');"
+        "process.stdout.write(JSON.stringify(m.fit(b)));"
+    )
+    return json.loads(subprocess.run([node, "-e", probe], capture_output=True, text=True, check=True).stdout)
+
+
+@pytest.mark.parametrize("fence", ["`````", "  ```", "~~~~"])
+def test_a_comment_cut_inside_any_fence_closes_that_fence(tmp_path, fence):
+    """migrate diff sizes fences past the backtick runs of their body (migrate/markdown.py fence), and
+    indents the ones in its risk list: the cut closes whichever is open, so the note stays outside."""
+    inner = "```\n" * 5 + "x\n" * 40_000
+    body = f"<!-- migrate:stacks/x.yaml -->\n\n{fence}diff\n{inner}{fence.strip()}\n\nafter\n"
+    fitted = _fit(tmp_path, body)
+    assert len(fitted) <= 65_536 and "comment limit" in fitted
+    rendered = render(fitted)
+    assert "comment limit" not in rendered.split("</code></pre>")[0]  # the note is not in the code
+    assert "comment limit" in rendered.split("</code></pre>")[-1]
 
 
 def _git(repo: Path, *args: str) -> str:
