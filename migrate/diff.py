@@ -516,38 +516,42 @@ def render_diff(
         "",
     ]
     budget = max_chars or None
+    blocks = [
+        resource_diff(change, before.phase, after.phase, (source_file, target_file)) for change in changes
+    ]
+    # What a reviewer must see whole: the legacy side's capacity and selectors, and the traffic split.
+    first = sum(len(block) for change, block in zip(changes, blocks, strict=True) if change.section < 2)
+    found = risks(changes, before, after, target, stack)
+    risk_text = "\n".join(_risk_text(r, None) for r in found)
+    if budget and len(risk_text) > budget // 4:
+        risk_text = "\n".join(_risk_text(r, _LIST_LIMIT) for r in found)
+    traffic = traffic_section(before, after)
+    reserve = 1_000  # for the note on what was left out
     if not changes:
         head.append("No resource changes.")
     else:
         table = summary_table(changes)
-        if budget and len(table) > budget // 2:
+        rest = len("\n".join(head)) + len(traffic) + len(risk_text) + first + reserve
+        if budget and (len(table) > budget // 2 or len(table) + rest > budget):
             table = (
                 f"{grouped_table(changes)}\n\n_{len(changes)} changes, grouped to fit the comment; "
                 "run `python -m migrate diff --max-chars 0` for one row per resource._"
             )
         head.append(table)
-    head += ["", traffic_section(before, after), ""]
-    found = risks(changes, before, after, target, stack)
-    if found:
-        head.append("#### Risks")
-        head.append("")
-        limit = None
-        risk_text = "\n".join(_risk_text(r, limit) for r in found)
-        if budget and len(risk_text) > budget // 4:
-            limit = _LIST_LIMIT
-            risk_text = "\n".join(_risk_text(r, limit) for r in found)
-        head += [risk_text, ""]
-    else:
-        head += ["#### Risks", "", "None found.", ""]
+    rows = (
+        "every one has its row in the table above"
+        if "| Pulumi name |" in head[-1]
+        else "the table counts them"
+    )
+    head += ["", traffic, ""]
+    head += ["#### Risks", "", risk_text if found else "None found.", ""]
     out = "\n".join(head)
     if not changes:
         return out
     out += "\n#### Changes per resource\n"
-    reserve = 1_000  # for the note on what was left out
     left_out: list[Change] = []
     section = None
-    for change in changes:
-        block = resource_diff(change, before.phase, after.phase, (source_file, target_file))
+    for change, block in zip(changes, blocks, strict=True):
         heading = f"\n##### {SECTIONS[change.section]}\n\n" if change.section != section else ""
         if budget and len(out) + len(heading) + len(block) + reserve > budget:
             left_out.append(change)
@@ -565,7 +569,7 @@ def render_diff(
             parts.append(f"{SECTIONS[index]}: {len(members)} ({shown}{more})")
         out += (
             f"\n_Left out to stay under {budget:,} characters: the diffs of {len(left_out)} of "
-            f"{len(changes)} changed resources; {'; '.join(parts)}. Every one has its row in the table "
-            "above; run `python -m migrate diff` locally with `--max-chars 0` for all._\n"
+            f"{len(changes)} changed resources; {'; '.join(parts)}; {rows}. Run `python -m migrate diff` "
+            "locally with `--max-chars 0` for all._\n"
         )
     return out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import yaml
 
 from components.config import PROJECT, Phase
 from migrate.__main__ import main
+from migrate.state import load
 from tests.components.test_naming import Spec, raw_with
 from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
 
@@ -175,10 +178,14 @@ def test_output_stays_under_the_limit_and_says_what_was_left_out(project_dir, ca
     assert code == 0
     assert len(out) < 60_000
     assert "Left out to stay under 60,000 characters" in out
-    # Summary and risks are complete: every changed resource has its row.
-    # Each workload's legacy Deployment (to 0) and new one (from its share of the split to the target).
-    assert out.count("| update | Deployment web/app-") == 120
-    assert out.count("| update | Service web/app-") == 60
+    # Every legacy patch's diff is in: they come first. The table is grouped to leave them room.
+    diffs = out.split("#### Changes per resource")[1]
+    for index in range(60):
+        for role in ("legacy-replicas", "legacy-selector"):
+            assert f"(<code>web/app-{index:03d}/{role}</code>)</summary>" in diffs
+    assert "| update | DeploymentPatch | 60 | see diffs |" in out
+    assert "| update | ServicePatch | 60 | see diffs |" in out
+    assert "New Deployments and autoscalers: " in out.split("_Left out")[1]
     assert "`web/app-059/legacy-replicas`" in out.split("#### Risks")[1]
     code, full = run_diff(capsys, source, target, "--max-chars", "0")
     assert len(full) > 60_000 and "Left out" not in full
@@ -228,3 +235,122 @@ def test_cutover_says_the_verification_gates_the_legacy_changes(capsys):
     assert "the old Job is deleted and the check runs again" in risks
     _, back = run_diff(capsys, phase_path(Phase.CUTOVER), phase_path(Phase.PARALLEL, 50))
     assert "Gated by verification" not in back
+
+
+def _in_namespace(text: str, old: str, new: str) -> str:
+    changed = text.replace(f"namespace: {old}\n", f"namespace: {new}\n")
+    changed = changed.replace(f'"namespace":"{old}"', f'"namespace":"{new}"')
+    changed = changed.replace(f"- {old}\n", f"- {new}\n")  # a ServiceMonitor's matchNames
+    assert changed != text
+    return changed
+
+
+def ten_namespaces(project_dir: Path, phase: str) -> Path:
+    """The reference hello-spin and orders-api (behind a Gateway) and lb50's HPA-scaled storefront, each
+    in ten namespaces: thirty workloads with verification on, as a real cluster of ten teams."""
+    reference = load_raw(phase_path(Phase.BASELINE))
+    hello, orders = reference["workloads"][0], reference["workloads"][1]
+    lb50 = ROOT / "tests/fixtures/environments/lb50"
+    store = load_raw(lb50 / "Pulumi.lb50.yaml")["workloads"][0]
+    workloads = []
+    for index in range(10):
+        namespace = f"team-{index}"
+        for entry, source, old in (
+            (hello, ROOT / hello["manifest"], "web"),
+            (orders, ROOT / orders["manifest"], "shop"),
+            (store, lb50 / store["manifest"], "checkout"),
+        ):
+            manifest = project_dir / f"{namespace}-{entry['name']}.yaml"
+            manifest.write_text(_in_namespace(source.read_text(), old, namespace))
+            workload = copy.deepcopy(entry)
+            workload.update(namespace=namespace, manifest=str(manifest.relative_to(ROOT)))
+            if "gateway" in workload:
+                workload["gateway"]["hostnames"] = [f"{namespace}.{entry['name']}.contoso.com"]
+            workloads.append(workload)
+    raw = copy.deepcopy(reference)
+    raw.update(workloads=workloads, phase=phase)
+    raw["traffic"] = {"weight": 10, "steps": [10, 50, 90]}
+    return write_stack(project_dir / f"{phase}.yaml", raw)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "patches"), [("prepare", "parallel", 10), ("parallel", "cutover", 60)]
+)
+def test_with_ten_namespaces_every_legacy_and_traffic_change_is_in_the_comment(
+    project_dir, capsys, before, after, patches
+):
+    source, target = ten_namespaces(project_dir, before), ten_namespaces(project_dir, after)
+    code, out = run_diff(capsys, source, target)
+    assert code == 0 and len(out) < 60_000
+    # The model: from the two desired states, what a reviewer must see. Legacy capacity and selectors
+    # are the field-level patches on adopted objects; the traffic split is the HTTPRoutes' weights.
+    old, new = load(source).state.by_name(), load(target).state.by_name()
+    must = [
+        spec
+        for name, spec in new.items()
+        if (spec.is_patch or spec.inputs.get("kind") == "HTTPRoute")
+        and (name not in old or old[name].inputs != spec.inputs)
+    ]
+    # prepare -> parallel: the HPA bounds; parallel -> cutover: replicas and selectors too.
+    assert len([s for s in must if s.is_patch]) >= patches and len([s for s in must if not s.is_patch]) == 20
+    diffs = out.split("#### Changes per resource")[1]
+    for spec in must:
+        assert f"(<code>{spec.name}</code>)</summary>" in diffs, spec.name
+    # Every workload's traffic line, and the scripts as digest and size only.
+    for index in range(10):
+        for name in ("hello-spin", "orders-api", "storefront"):
+            assert f"- `team-{index}/{name}` (weight " in out
+    # What did not fit is named, by section.
+    assert "_Left out to stay under 60,000 characters" in out and "Everything else: " in out
+    # Reviewer's order: legacy before traffic before new Deployments before Services before the rest.
+    headings = [line for line in diffs.splitlines() if line.startswith("##### ")]
+    assert headings[:2] == ["##### Legacy capacity and selectors", "##### Traffic split"]
+
+
+def test_scripts_show_as_digest_and_size_with_the_command_that_prints_them(capsys):
+    source, target = phase_path(Phase.PREPARE), phase_path(Phase.PARALLEL, 10)
+    _, out = run_diff(capsys, source, target, "--max-chars", "0")
+    script = next(s for s in load(target).state.resources if s.name == "verify-script-web")
+    text = script.inputs["data"]["verify.py"]
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    block = out.split("(<code>verify-script-web</code>)</summary>")[1].split("</details>")[0]
+    assert f"verify.py: '<opaque: sha256 {digest}, {len(text.encode()):,} bytes" in block
+    assert text.splitlines()[5] not in out  # no line of the script itself
+    assert f"`python -m migrate render {target} --section kubernetes` prints it in full" in block
+
+
+COUNTS = re.compile(
+    r"(?P<create>\d+) to create, (?P<update>\d+) to update, (?P<replace>\d+) to replace, "
+    r"(?P<delete>\d+) to delete(, (?P<reexport>\d+) adopted read-only and re-exported)?\. "
+    r"The target phase declares (?P<target>\d+) resources: (?P<new>\d+) new, (?P<changed>\d+) changed, "
+    r"((?P<reexported>\d+) re-exported, )?(?P<unchanged>\d+) unchanged; (?P<deleted>\d+) of the source "
+    r"phase's (?P<source>\d+) are deleted\."
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [*BOTH_WAYS, (phase_path(Phase.BASELINE), phase_path(Phase.CUTOVER))],
+    ids=lambda p: p.stem.split(".")[1],
+)
+def test_header_counts_add_up(source, target, capsys):
+    _, out = run_diff(capsys, source, target)
+    found = COUNTS.search(out)
+    assert found, out[:600]
+    n = {key: int(value or 0) for key, value in found.groupdict().items()}
+    assert n["target"] == len(load(target).state.resources)
+    assert n["source"] == len(load(source).state.resources)
+    assert n["new"] == n["create"] and n["changed"] == n["update"] + n["replace"]
+    assert n["deleted"] == n["delete"] and n["reexported"] == n["reexport"]
+    assert n["target"] == n["new"] + n["changed"] + n["reexported"] + n["unchanged"]
+    assert n["source"] == n["target"] - n["new"] + n["deleted"]
+    rows = [line for line in out.split("#### Risks")[0].splitlines() if line.startswith("| ")][2:]
+    assert len(rows) == n["create"] + n["update"] + n["replace"] + n["delete"] + n["reexport"]
+
+
+def test_a_skipped_phase_says_so_on_the_first_line(capsys):
+    _, out = run_diff(capsys, phase_path(Phase.BASELINE), phase_path(Phase.CUTOVER))
+    first = out.splitlines()[0]
+    assert first.startswith("> ⚠️ Warning: **this is not one step**, and `python -m migrate check --from`")
+    assert "skips prepare, parallel" in first
+    assert main(["check", str(phase_path(Phase.CUTOVER)), "--from", str(phase_path(Phase.BASELINE))]) == 1
