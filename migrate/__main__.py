@@ -199,6 +199,9 @@ def _diff(args: argparse.Namespace) -> int:
         )
     warnings: list[str] = []  # plain text, for stderr; `notices` says the same in markdown
     notices: list[str] = []
+    if mismatch:
+        warnings.append(f"{mismatch}. This is not one cluster's transition")
+        notices.append(f"**not one cluster's transition:** {text(mismatch)}")
     refused, _ = transition_problems(before.raw, after.raw)
     if refused:
         warnings.append(f"not one step, `check --from` refuses it: {'; '.join(refused)}")
@@ -210,9 +213,6 @@ def _diff(args: argparse.Namespace) -> int:
     for line in dict.fromkeys(stale):
         warnings.append(f"{line} (`check` refuses it; shown as the file is)")
         notices.append(f"**stale:** {text(line)}; `python -m migrate check` refuses it, shown as the file is")
-    if mismatch:
-        warnings.append(f"{mismatch}. This is not one cluster's transition")
-        notices.append(f"**{text(mismatch)}.** This is not one cluster's transition")
     for line in warnings:
         print(f"warning: {line}", file=sys.stderr)
     sys.stdout.write(
