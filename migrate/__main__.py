@@ -29,6 +29,7 @@ from migrate.state import (
     read_raw,
     state_at,
 )
+from migrate.writes import UnsafeWrite, write_files
 
 EPILOG = f"""\
 exit codes:
@@ -165,9 +166,9 @@ def _render(args: argparse.Namespace) -> int:
     rendered = render(loaded.state, state_at(loaded.migration, previous) if previous else None)
     if args.out:
         try:
-            args.out.mkdir(parents=True, exist_ok=True)
-            for name, text in rendered.files().items():
-                (args.out / name).write_text(text)
+            write_files(args.out, rendered.files(), force=True)
+        except UnsafeWrite as error:
+            raise InputError([str(error)], EXIT_INPUT) from None
         except OSError as error:
             raise InputError([f"{args.out}: cannot write: {error.strerror}"], EXIT_INPUT) from None
         print(f"rendered phase {config.phase.value} of {args.stack_file} to {args.out}/")

@@ -27,6 +27,7 @@ from migrate.inventory import (
     wasi_pools,
 )
 from migrate.state import EXIT_INPUT, EXIT_OK
+from migrate.writes import UnsafeWrite, write_files
 
 REPORT_FILE = "migration-report.md"
 # What `kubectl get <kinds> -A -o yaml` lists: (API class, list method, apiVersion, kind). Reading needs
@@ -144,15 +145,14 @@ def read_live(kubeconfig: Path) -> list[dict[str, Any]]:
     return objects
 
 
-def _outputs(out: Path, stack: str, inventory: Inventory, source: str) -> dict[Path, str]:
+def _outputs(stack: str, inventory: Inventory, source: str) -> dict[str, str]:
+    """What init writes, by path relative to --out."""
     files = {
-        out / "stacks" / f"Pulumi.{stack}.yaml": stack_file_text(
-            inventory.config, inventory.config["cluster"]["name"]
-        ),
-        out / REPORT_FILE: report_markdown(inventory.report),
+        f"stacks/Pulumi.{stack}.yaml": stack_file_text(inventory.config, inventory.config["cluster"]["name"]),
+        REPORT_FILE: report_markdown(inventory.report),
     }
     for relative, listing in inventory.exports.items():
-        files[out / relative] = export_text(listing, source)
+        files[relative] = export_text(listing, source)
     return files
 
 
@@ -177,17 +177,8 @@ def run(args: argparse.Namespace) -> int:
             legacy_pool=args.legacy_pool,
             sources={"export": source, "nodePools": str(args.node_pools)},
         )
-        files = _outputs(args.out, args.stack, inventory, source)
-        existing = sorted(str(path) for path in files if path.exists())
-        if existing and not args.force:
-            raise InventoryError(
-                f"{existing[0]} exists{f' (and {len(existing) - 1} more)' if len(existing) > 1 else ''}; "
-                "nothing was written; pass --force to overwrite"
-            )
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-    except InventoryError as error:
+        write_files(args.out, _outputs(args.stack, inventory, source), force=args.force)
+    except (InventoryError, UnsafeWrite) as error:
         print(f"migrate init: {error}", file=sys.stderr)
         return EXIT_INPUT
     except OSError as error:
