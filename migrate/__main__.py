@@ -177,8 +177,8 @@ def _render(args: argparse.Namespace) -> int:
     if args.section != "all":
         sys.stdout.write(files[f"{args.section}.yaml"])
         return EXIT_OK
-    for index, (name, text) in enumerate(files.items()):
-        sys.stdout.write(f"{'' if index == 0 else chr(10)}# ===== {name} =====\n{text}")
+    for index, (name, body) in enumerate(files.items()):
+        sys.stdout.write(f"{'' if index == 0 else chr(10)}# ===== {name} =====\n{body}")
     return EXIT_OK
 
 
