@@ -19,16 +19,17 @@ Four contexts, one function each:
   report) as literal text: every ASCII punctuation character that opens an inline construct anywhere is
   backslash-escaped (CommonMark §2.4: `\\` before any ASCII punctuation is that character): emphasis
   `*` `_`, strikethrough `~` (GFM), code `` ` ``, links and images `[` `]` `!`, raw HTML, comments and
-  autolinks `<` `>`, entities `&`, table cells `|`, GitHub's math `$`, and `:`, which is what GFM's URL
-  autolinks and GitHub's `:emoji:` start from (cmark-gfm autolink.c `url_match` runs when the inline
-  parser meets a bare `:`; an escaped one never reaches it). `www.` autolinks are matched on the raw
-  source (`www_match` compares the bytes `www.`), so that dot is escaped. Email autolinks are found
-  after parsing, on text nodes consolidated with their escaped characters (`postprocess` calls
-  `cmark_consolidate_text_nodes` first), so no escape stops them: a WORD JOINER (U+2060, invisible) is
-  put on both sides of every `@`, which ends the local part where `postprocess_text` rewinds and keeps
-  a following name from being read as a GitHub @mention. What only counts at the start of a block
-  (`#` headings, `>` quotes, `-` `+` `*` `1.` `1)` list items, `=` underlines, four spaces of indented
-  code) is escaped when the value starts with it, since a value may start a list item.
+  autolinks `<` `>`, entities `&`, table cells `|` and GitHub's math `$`. A URL autolink starts from a
+  `:` followed by `//` (cmark-gfm autolink.c `url_match` runs when the inline parser meets a bare `:`
+  and checks the two slashes; an escaped `:` never reaches it), so that `:` is escaped; `www.` autolinks
+  are matched on the raw source (`www_match` compares the bytes `www.`), so that dot is escaped. Email
+  autolinks are found after parsing, on text nodes consolidated with their escaped characters
+  (`postprocess` calls `cmark_consolidate_text_nodes` first), so no escape stops them: a WORD JOINER
+  (U+2060, invisible) is put on both sides of every `@`, which ends the local part where
+  `postprocess_text` rewinds and keeps a following name from being read as a GitHub @mention. What only
+  counts at the start of a block (`#` headings, `>` quotes, `-` `+` `*` `1.` `1)` list items, `=`
+  underlines, four spaces of indented code) is escaped when the value starts with it, since a value may
+  start a list item.
 - `html(value)`: a value inside raw HTML that we write (`<summary>` of a per-resource diff). An HTML
   block (`<details>` starts one: type 6 in CommonMark §4.6 and cmark-gfm src/scanners.re
   `html_block_start`) is passed through unparsed, so markdown escapes mean nothing there; the five
@@ -59,10 +60,11 @@ EMPTY_CODE = '`""`'  # an empty code span cannot be written
 EMPTY_TEXT = "(empty)"
 
 # ASCII punctuation that opens or closes an inline construct wherever it stands (see the docstring).
-_INLINE = frozenset("\\`*_~[]!<>&|$:")
+_INLINE = frozenset("\\`*_~[]!<>&|$")
 # What opens a block when a line (or a list item's content) starts with it.
 _BLOCK_START = re.compile(r"[#>+=*-]|\d{1,9}[.)]")
 _WWW = re.compile(r"(?i)(?<=www)\.")
+_SCHEME = re.compile(r":(?=//)")
 _BACKTICKS = re.compile(r"`+")
 _PIPE_AFTER_BACKSLASHES = re.compile(r"(\\*)\|")
 
@@ -112,7 +114,7 @@ def text(value: object) -> str:
             out.append(f"{WORD_JOINER}@{WORD_JOINER}")
         else:
             out.append(char)
-    escaped = _WWW.sub(r"\\.", "".join(out))
+    escaped = _SCHEME.sub(r"\\:", _WWW.sub(r"\\.", "".join(out)))
     start = _BLOCK_START.match(escaped)
     if start:  # escape the marker's last character: `\#`, `\-`, `1\.`
         end = start.end() - 1

@@ -145,7 +145,7 @@ def test_traffic_shows_the_share_each_entry_point_gives(tmp_path, capsys):
     assert (
         "- `web/hello-spin` (weight 50% → 95%): LoadBalancer web/hello-spin and ClusterIP web/hello-spin "
         "50% → 67% (Service web/hello-spin spreads requests over 3 ready pods, 2 of them new, as kube-proxy "
-        "picks a pod, not a weight; a \\`gateway\\:\\` splits exactly, or choose a weight near 67%)"
+        "picks a pod, not a weight; a \\`gateway:\\` splits exactly, or choose a weight near 67%)"
     ) in out
     assert "Gateway gateway-system/public shop.contoso.com/orders 50% → 95%;" in out
 
