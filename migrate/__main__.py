@@ -12,6 +12,7 @@ from components.schemas import KUBERNETES_VERSIONS
 from migrate import init
 from migrate.check import check, manifest_problems, traffic_warnings, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
+from migrate.init import PROJECT_FILE
 from migrate.markdown import text
 from migrate.phases import step_problems, verify, write
 from migrate.render import render
@@ -21,6 +22,7 @@ from migrate.state import (
     EXIT_OK,
     EXIT_PROBLEMS,
     InputError,
+    in_tree,
     load,
     load_raw,
     parse_only,
@@ -55,6 +57,8 @@ examples:
 """
 
 
+CONSOLE_SCRIPT = "aks-wasm-migrate"  # pyproject.toml [project.scripts]
+
 _BASE_REF_HELP = (
     "read the source stack file, and every legacy manifest it names, as they are at git revision REF "
     "(e.g. the pull request's base); the other side and its manifests from the working tree, so a "
@@ -70,8 +74,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
     main = _Parser(
-        prog="python -m migrate",
+        prog=CONSOLE_SCRIPT if invoked == CONSOLE_SCRIPT else "python -m migrate",
         description="Render, diff and check the phases of the AKS Wasm migration offline, from stack files.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -147,19 +152,46 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-def _stale(path: Path) -> list[str]:
+def _ancestors(start: Path) -> list[Path]:
+    start = start.resolve()
+    return [start, *start.parents]
+
+
+def project_root(stack_file: Path, cwd: Path | None = None) -> Path:
+    """The project a stack file belongs to: the nearest directory holding Pulumi.yaml above the stack
+    file, else above the current directory (the README's "from the project root"); legacy manifest
+    paths are relative to it. InputError (exit 2) saying where it looked when there is none, so an
+    installed copy never looks for manifests beside its own package."""
+    looked: list[Path] = []
+    for start in (Path(stack_file).parent, cwd or Path.cwd()):
+        for directory in _ancestors(start):
+            if (directory / PROJECT_FILE).is_file():
+                return directory
+            if directory not in looked:
+                looked.append(directory)
+    raise InputError(
+        [
+            f"{stack_file}: no {PROJECT_FILE} in any of {', '.join(map(str, looked))}; run from the project "
+            f"root (the directory holding {PROJECT_FILE}) or name a stack file inside it"
+        ],
+        EXIT_INPUT,
+    )
+
+
+def _stale(path: Path, root: Path) -> list[str]:
     """Why `check` would refuse `path` as out of date, edited by hand or of a missing environment (exit
     2); render and diff go on with the file as it is, and say so."""
     try:
-        verify(path)
+        verify(path, root=root)
     except InputError as error:
         return error.problems
     return []
 
 
 def _render(args: argparse.Namespace) -> int:
-    loaded = load(args.stack_file)
-    for line in _stale(args.stack_file):
+    root = project_root(args.stack_file)
+    loaded = load(args.stack_file, root)
+    for line in _stale(args.stack_file, root):
         print(f"warning: {line} (`check` refuses it; rendered as the file is)", file=sys.stderr)
     config = loaded.migration.config
     previous = previous_phase(config.phase)
@@ -186,13 +218,14 @@ def _diff(args: argparse.Namespace) -> int:
     if args.max_chars < 0:
         raise InputError(["--max-chars must be 0 (no limit) or positive"], EXIT_INPUT)
     base_ref = None
+    root = project_root(args.to_stack_file)
     if args.base_ref is None:
-        before = load(args.from_stack_file)
+        before = load(args.from_stack_file, root)
     else:
-        revision = resolve(args.base_ref)
+        revision = resolve(args.base_ref, root)
         before = load_at(revision, *read_raw_at(revision, args.from_stack_file)).loaded
         base_ref = (revision.ref, revision.commit)
-    after = load(args.to_stack_file)
+    after = load(args.to_stack_file, root)
     mismatch = cross_cluster(before, after)
     if mismatch and not args.allow_cross_cluster:
         raise InputError(
@@ -210,7 +243,7 @@ def _diff(args: argparse.Namespace) -> int:
             "**this is not one step**, and `python -m migrate check --from` refuses it: "
             + text("; ".join(refused))
         )
-    stale = _stale(args.to_stack_file) + ([] if args.base_ref else _stale(args.from_stack_file))
+    stale = _stale(args.to_stack_file, root) + ([] if args.base_ref else _stale(args.from_stack_file, root))
     for line in dict.fromkeys(stale):
         warnings.append(f"{line} (`check` refuses it; shown as the file is)")
         notices.append(f"**stale:** {text(line)}; `python -m migrate check` refuses it, shown as the file is")
@@ -248,13 +281,14 @@ def _check(args: argparse.Namespace) -> int:
         raise InputError(
             ["--base-ref names the revision of the --from stack file; pass --from too"], EXIT_INPUT
         )
-    verify(args.stack_file, args.stack)
+    root = project_root(args.stack_file)
+    verify(args.stack_file, args.stack, root)
     raw = read_raw(args.stack_file)
     problems: list[str] = step_problems(args.stack_file, raw)
     transition = ""
     base: Source | None = None
     if args.from_file:
-        revision = resolve(args.base_ref) if args.base_ref is not None else None
+        revision = resolve(args.base_ref, root) if args.base_ref is not None else None
         label, source = (
             read_raw_at(revision, args.from_file) if revision else (args.from_file, read_raw(args.from_file))
         )
@@ -269,13 +303,15 @@ def _check(args: argparse.Namespace) -> int:
             problems += [f"(source) {line}" for line in error.problems]
     changed: list[str] = []
     try:
-        loaded = load_raw(args.stack_file, raw)
+        loaded = load_raw(args.stack_file, raw, root)
     except InputError as error:
         problems = error.problems + problems
     else:
         problems += check(loaded, versions)
         if base:
-            after = read_manifests(loaded.migration.config, str(args.stack_file))
+            after = read_manifests(
+                loaded.migration.config, str(args.stack_file), lambda relative: in_tree(relative, root)
+            )
             changed = [path for path, text in after.items() if base.manifests.get(path, text) != text]
             problems += manifest_problems(source, raw, changed, transition)
     if problems:
@@ -297,7 +333,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _phases(args: argparse.Namespace) -> int:
-    for line in write(args.environment):
+    for line in write(args.environment, project_root(args.environment)):
         print(line)
     return EXIT_OK
 

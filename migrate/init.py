@@ -13,7 +13,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.inputs import UnsafeInput, read_text
-from components.migration import PROJECT_ROOT
 from migrate.inventory import (
     Inventory,
     InventoryError,
@@ -30,6 +29,7 @@ from migrate.state import EXIT_INPUT, EXIT_OK
 from migrate.writes import UnsafeWrite, write_files
 
 REPORT_FILE = "migration-report.md"
+PROJECT_FILE = "Pulumi.yaml"  # the project root holds it; manifest paths are relative to it
 # What `kubectl get <kinds> -A -o yaml` lists: (API class, list method, apiVersion, kind). Reading needs
 # only `list` on these; nothing is written to the cluster.
 LIVE_LISTS = (
@@ -184,10 +184,12 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"migrate init: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
         return EXIT_INPUT
-    if args.out.resolve() != PROJECT_ROOT:
+    if not (args.out / PROJECT_FILE).is_file():
+        here = next((d for d in (Path.cwd(), *Path.cwd().parents) if (d / PROJECT_FILE).is_file()), None)
         print(
             f"migrate init: note: {args.out} is not the project root; copy its stacks/ and manifests/ into "
-            f"{PROJECT_ROOT} before `migrate check` or `pulumi` (their paths are relative to it)",
+            f"{here or f'the project root (the directory holding {PROJECT_FILE})'} before `migrate check` or "
+            "`pulumi` (their paths are relative to it)",
             file=sys.stderr,
         )
     summary = inventory.report["summary"]
