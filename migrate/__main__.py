@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 from typing import NoReturn
 
 from components.inputs import escape
 from components.schemas import KUBERNETES_VERSIONS
 from migrate import init
-from migrate.check import check, manifest_problems, traffic_warnings, transition_problems
+from migrate.check import alert_warnings, check, manifest_problems, traffic_warnings, transition_problems
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
 from migrate.init import PROJECT_FILE
 from migrate.markdown import text
@@ -33,16 +34,34 @@ from migrate.state import (
 )
 from migrate.writes import UnsafeWrite, write_files
 
-EPILOG = f"""\
-exit codes:
-  {EXIT_OK}  success (check: no problems)
-  {EXIT_PROBLEMS}  problems found: invalid config, schema or scheduling problems, unsafe transition
-  {EXIT_INPUT}  usage or input error: bad arguments, missing or unreadable stack file, malformed YAML or
-     YAML beyond a limit, a stack file without a `config:` mapping, unsupported --kubernetes-version,
-     a phase file out of date with (or edited apart from) its environment file or its manifests, an
-     environment file without `phase`, a file of another stack than --stack, diff of two different
-     clusters without --allow-cross-cluster, a --base-ref that is no commit or a source not in it
+# One rule for every command (README "Exit codes" says the same; tests/migrate/test_exit_codes.py holds
+# both to it): 2 when the command cannot act on what it was given, 1 when what it read has problems.
+EXIT_RULE = {
+    EXIT_OK: "success; warnings may be printed (check: no problems)",
+    EXIT_PROBLEMS: (
+        "problems in what the files say, one line each naming its key: an invalid config, a legacy "
+        "manifest a stack file names that is missing, unreadable, malformed or refused (schema, "
+        "Kubernetes' grammars), schema or scheduling problems, an unsafe transition"
+    ),
+    EXIT_INPUT: (
+        "the command cannot act on what it was given: bad arguments; a file named on the command line "
+        "(stack file, export, node pools, kubeconfig) missing, unreadable, malformed or beyond a limit; no "
+        "project root (Pulumi.yaml) above the stack file; for check, a phase file out of date with or "
+        "edited apart from its environment file or manifests, or of another stack than --stack; diff of "
+        "two clusters without --allow-cross-cluster; a --base-ref that is no commit; a write refused (a "
+        "symlink in the way, an existing file without --force)"
+    ),
+}
 
+
+def _wrapped(text: str) -> str:
+    return textwrap.fill(text, 100, initial_indent="", subsequent_indent="     ")
+
+
+EPILOG = (
+    "exit codes:\n"
+    + "".join(f"  {code}  {_wrapped(meaning)}\n" for code, meaning in EXIT_RULE.items())
+    + """
 examples:
   python -m migrate phases stacks/Pulumi.prod.yaml
   python -m migrate render stacks/prod.2-prepare.yaml
@@ -55,7 +74,7 @@ examples:
   python -m migrate init --kubectl-export export.yaml --node-pools pools.json --cluster SUB/RG/NAME \
       --stack contoso --out .
 """
-
+)
 
 CONSOLE_SCRIPT = "aks-wasm-migrate"  # pyproject.toml [project.scripts]
 
@@ -319,7 +338,7 @@ def _check(args: argparse.Namespace) -> int:
             print(line)
         print(f"check failed: {len(problems)} problem(s)", file=sys.stderr)
         return EXIT_PROBLEMS
-    for line in traffic_warnings(loaded.state):
+    for line in traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config):
         print(line)
     counts = sum(spec.is_kubernetes for spec in loaded.state.resources)
     reexported = f"; legacy manifests changed since {args.base_ref}: {escape(', '.join(changed))}"

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from components.config import Phase, Traffic
+from components.config import MigrationConfig, Phase, Traffic
 from components.desired import isolation_problems
 from components.desired.spec import DesiredState
 from components.desired.workloads import SHARE_TOLERANCE_PERCENT
@@ -225,6 +225,18 @@ def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> li
         f"{loaded.path}: isolation: {line}" for line in isolation_problems(loaded.migration, loaded.state)
     ]
     return problems
+
+
+def alert_warnings(config: MigrationConfig) -> list[str]:
+    """`alerts.mode: off` is allowed (it is the only way to have no alerts), but from parallel on new pods
+    serve production traffic: say that nothing will page anyone when they fail."""
+    if config.alerts.mode != "off" or not config.phase.at_least(Phase.PARALLEL):
+        return []
+    return [
+        f"warning: alerts.mode: off in phase {config.phase.value}: new pods serve production traffic and "
+        "nothing alerts when they, the shim installer or the verification fail; set alerts.mode to "
+        "azureMonitor or prometheusOperator (README: Alerts)"
+    ]
 
 
 def traffic_warnings(state: DesiredState) -> list[str]:

