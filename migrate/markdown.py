@@ -146,3 +146,25 @@ def fence(body: str, info: str = "") -> str:
     if body and not body.endswith("\n"):
         body += "\n"
     return f"{ticks}{info}\n{body}{ticks}"
+
+
+def main(argv: list[str]) -> int:
+    """For the workflow's shell: `python -m migrate.markdown code|text|html VALUE` prints VALUE escaped;
+    `python -m migrate.markdown fence INFO` prints standard input as a fenced block."""
+    import sys
+
+    if len(argv) == 2 and argv[0] in ("code", "text", "html"):
+        print({"code": code, "text": text, "html": html}[argv[0]](argv[1]))
+        return 0
+    if len(argv) == 2 and argv[0] == "fence":
+        sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
+        print(fence(sys.stdin.read(), argv[1]))
+        return 0
+    print("usage: python -m migrate.markdown code|text|html VALUE | fence INFO < FILE", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
