@@ -39,6 +39,7 @@ from components.config import PROJECT, MigrationConfig, Phase, Traffic
 from components.inputs import ECHO_CHARS, UnsafeInput, escape, load_yaml, read_text
 from components.migration import PROJECT_ROOT
 from migrate.state import EXIT_INPUT, EXIT_PROBLEMS, InputError, in_tree, parse_only, read_manifests, read_raw
+from migrate.writes import UnsafeWrite, write_files
 
 # Top-level keys of a stack file (workspace.ProjectStack), in the order the CLI writes them.
 STACK_FILE_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt", "config", "environment")
@@ -266,8 +267,10 @@ def write(environment: Path, root: Path = PROJECT_ROOT) -> list[str]:
         if file.path.exists() and _read(file.path) == text:
             report.append(f"unchanged {shown(file.path)} ({file.step})")
             continue
-        try:
-            file.path.write_text(text)
+        try:  # never through a symlink, atomically (migrate/writes.py)
+            write_files(file.path.parent, {file.path.name: text}, force=True)
+        except UnsafeWrite as error:
+            raise InputError([str(error)], EXIT_INPUT) from None
         except OSError as error:
             raise InputError([f"{file.path}: cannot write: {error.strerror}"], EXIT_INPUT) from None
         report.append(f"wrote     {shown(file.path)} ({file.step})")

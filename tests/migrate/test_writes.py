@@ -80,3 +80,21 @@ def test_a_file_where_a_directory_goes_is_named(tmp_path):
     (tmp_path / "stacks").write_text("x")
     with pytest.raises(UnsafeWrite, match="stacks is in the way: not a directory"):
         write_files(tmp_path, {"stacks/Pulumi.prod.yaml": "x"}, force=True)
+
+
+def test_phases_never_writes_through_a_symlinked_phase_file(tmp_path, capsys):
+    from migrate.__main__ import main
+    from tests.conftest import ROOT
+
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    environment = stacks / "Pulumi.prod.yaml"
+    environment.write_text((ROOT / "stacks/Pulumi.prod.yaml").read_text())
+    victim = tmp_path / "victim.yaml"
+    # A generated-looking file elsewhere, so that only the symlink check stands in the way.
+    victim.write_text((ROOT / "stacks/prod.2-prepare.yaml").read_text().replace("canaryReplicas: 1", "x: 1"))
+    (stacks / "prod.2-prepare.yaml").symlink_to(victim)
+    before = victim.read_text()
+    assert main(["phases", str(environment)]) == 2
+    assert "prod.2-prepare.yaml is a symlink" in capsys.readouterr().err
+    assert victim.read_text() == before
