@@ -391,16 +391,30 @@ def _workload_traffic(old: WorkloadTraffic | None, new: WorkloadTraffic | None) 
     return f"- {code(name)} (weight {weights}): " + ("; ".join(parts) or "no entry point")
 
 
-def traffic_section(before: DesiredState, after: DesiredState) -> str:
+def traffic_section(before: DesiredState, after: DesiredState, limit: int | None = None) -> str:
     """The share of requests each workload's new pods really get, per entry point (Gateway route,
-    cluster IP, load balancer), as the registered Services, routes and replicas make it."""
+    cluster IP, load balancer), as the registered Services, routes and replicas make it; within `limit`
+    characters, workloads whose share changes first, and the rest counted."""
     old = {t.workload: t for t in before.traffic}
     new = {t.workload: t for t in after.traffic}
     names = list(dict.fromkeys([*new, *old]))
     if not names:
         return "**Traffic to new pods:** no workloads."
     lines = [_workload_traffic(old.get(name), new.get(name)) for name in names]
-    return "**Traffic to new pods:** the share of requests each entry point sends them\n\n" + "\n".join(lines)
+    changed = [old.get(name) != new.get(name) for name in names]
+    ordered = [line for line, moved in zip(lines, changed, strict=True) if moved]
+    ordered += [line for line, moved in zip(lines, changed, strict=True) if not moved]
+    shown: list[str] = []
+    for line in ordered:
+        if limit and sum(len(kept) + 1 for kept in shown) + len(line) > limit:
+            break
+        shown.append(line)
+    if len(shown) < len(ordered):
+        shown.append(
+            f"- … and {len(ordered) - len(shown)} more workloads, left out to fit the comment: "
+            "`python -m migrate diff --max-chars 0` shows every one"
+        )
+    return "**Traffic to new pods:** the share of requests each entry point sends them\n\n" + "\n".join(shown)
 
 
 def _opaque(value: Any) -> tuple[Any, bool]:
@@ -525,7 +539,7 @@ def render_diff(
     risk_text = "\n".join(_risk_text(r, None) for r in found)
     if budget and len(risk_text) > budget // 4:
         risk_text = "\n".join(_risk_text(r, _LIST_LIMIT) for r in found)
-    traffic = traffic_section(before, after)
+    traffic = traffic_section(before, after, budget // 4 if budget else None)
     reserve = 1_000  # for the note on what was left out
     if not changes:
         head.append("No resource changes.")

@@ -14,6 +14,7 @@ import yaml
 
 from components.config import PROJECT, Phase
 from migrate.__main__ import main
+from migrate.diff import traffic_section
 from migrate.state import load
 from tests.components.test_naming import Spec, raw_with
 from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
@@ -354,3 +355,13 @@ def test_a_skipped_phase_says_so_on_the_first_line(capsys):
     assert first.startswith("> ⚠️ Warning: **this is not one step**, and `python -m migrate check --from`")
     assert "skips prepare, parallel" in first
     assert main(["check", str(phase_path(Phase.CUTOVER)), "--from", str(phase_path(Phase.BASELINE))]) == 1
+
+
+def test_the_traffic_section_fits_its_share_and_counts_the_rest():
+    before, after = load(phase_path(Phase.PARALLEL, 50)).state, load(phase_path(Phase.CUTOVER)).state
+    full = traffic_section(before, after)
+    lines = [line for line in full.splitlines() if line.startswith("- `")]
+    assert len(lines) == 3
+    cut = traffic_section(before, after, limit=len(lines[0]) + 5)
+    assert lines[0] in cut and lines[1] not in cut
+    assert "- … and 2 more workloads, left out to fit the comment" in cut
