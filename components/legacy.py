@@ -11,6 +11,7 @@ from typing import Any
 
 from components import identifiers
 from components.config import AKS_WASI_RUNTIME_CLASSES, Workload, problem
+from components.export_rules import export_problems
 from components.inputs import (
     ECHO_CHARS,
     UnsafeInput,
@@ -297,7 +298,7 @@ def load_legacy_workload(
     version = supported_version(kubernetes_version)
     invalid = [line for obj in (deployment, service) for line in schema_problems(obj, version)]
     if not invalid:  # schema-valid, so every quantity sits where the schema puts it
-        invalid = quantity_problems(deployment)
+        invalid = quantity_problems(deployment) + export_problems(objects)
     if invalid:
         shown = [escape(line) for line in invalid[:MAX_SCHEMA_LINES]]
         if len(invalid) > MAX_SCHEMA_LINES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 from typing import NoReturn
 
@@ -11,6 +12,7 @@ from components.inputs import escape
 from components.schemas import KUBERNETES_VERSIONS
 from migrate import init
 from migrate.check import (
+    alert_warnings,
     check,
     manifest_problems,
     traffic_warnings,
@@ -18,6 +20,8 @@ from migrate.check import (
     transition_problems,
 )
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
+from migrate.init import PROJECT_FILE
+from migrate.markdown import text
 from migrate.phases import step_problems, verify, write
 from migrate.render import render
 from migrate.revision import Source, load_at, read_raw_at, resolve
@@ -27,6 +31,7 @@ from migrate.state import (
     EXIT_PROBLEMS,
     InputError,
     Loaded,
+    in_tree,
     load,
     load_raw,
     parse_only,
@@ -35,17 +40,36 @@ from migrate.state import (
     read_raw,
     state_at,
 )
+from migrate.writes import UnsafeWrite, write_files
 
-EPILOG = f"""\
-exit codes:
-  {EXIT_OK}  success (check: no problems)
-  {EXIT_PROBLEMS}  problems found: invalid config, schema or scheduling problems, unsafe transition
-  {EXIT_INPUT}  usage or input error: bad arguments, missing or unreadable stack file, malformed YAML or
-     YAML beyond a limit, a stack file without a `config:` mapping, unsupported --kubernetes-version,
-     a phase file out of date with (or edited apart from) its environment file or its manifests, an
-     environment file without `phase`, a file of another stack than --stack, diff of two different
-     clusters without --allow-cross-cluster, a --base-ref that is no commit or a source not in it
+# One rule for every command (README "Exit codes" says the same; tests/migrate/test_exit_codes.py holds
+# both to it): 2 when the command cannot act on what it was given, 1 when what it read has problems.
+EXIT_RULE = {
+    EXIT_OK: "success; warnings may be printed (check: no problems)",
+    EXIT_PROBLEMS: (
+        "problems in what the files say, one line each naming its key: an invalid config, a legacy "
+        "manifest a stack file names that is missing, unreadable, malformed or refused (schema, "
+        "Kubernetes' grammars), schema or scheduling problems, an unsafe transition"
+    ),
+    EXIT_INPUT: (
+        "the command cannot act on what it was given: bad arguments; a file named on the command line "
+        "(stack file, export, node pools, kubeconfig) missing, unreadable, malformed or beyond a limit; no "
+        "project root (Pulumi.yaml) above the stack file; for check, a phase file out of date with or "
+        "edited apart from its environment file or manifests, or of another stack than --stack; diff of "
+        "two clusters without --allow-cross-cluster; a --base-ref that is no commit; a write refused (a "
+        "symlink in the way, an existing file without --force)"
+    ),
+}
 
+
+def _wrapped(text: str) -> str:
+    return textwrap.fill(text, 100, initial_indent="", subsequent_indent="     ")
+
+
+EPILOG = (
+    "exit codes:\n"
+    + "".join(f"  {code}  {_wrapped(meaning)}\n" for code, meaning in EXIT_RULE.items())
+    + """
 examples:
   python -m migrate phases stacks/Pulumi.prod.yaml
   python -m migrate render stacks/prod.2-prepare.yaml
@@ -58,7 +82,9 @@ examples:
   python -m migrate init --kubectl-export export.yaml --node-pools pools.json --cluster SUB/RG/NAME \
       --stack contoso --out .
 """
+)
 
+CONSOLE_SCRIPT = "aks-wasm-migrate"  # pyproject.toml [project.scripts]
 
 _BASE_REF_HELP = (
     "read the source stack file, and every legacy manifest it names, as they are at git revision REF "
@@ -75,8 +101,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
     main = _Parser(
-        prog="python -m migrate",
+        prog=CONSOLE_SCRIPT if invoked == CONSOLE_SCRIPT else "python -m migrate",
         description="Render, diff and check the phases of the AKS Wasm migration offline, from stack files.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -152,16 +179,55 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def _ancestors(start: Path) -> list[Path]:
+    start = start.resolve()
+    return [start, *start.parents]
+
+
+def project_root(stack_file: Path, cwd: Path | None = None) -> Path:
+    """The project a stack file belongs to: the nearest directory holding Pulumi.yaml above the stack
+    file, else above the current directory (the README's "from the project root"); legacy manifest
+    paths are relative to it. InputError (exit 2) saying where it looked when there is none, so an
+    installed copy never looks for manifests beside its own package."""
+    looked: list[Path] = []
+    for start in (Path(stack_file).parent, cwd or Path.cwd()):
+        for directory in _ancestors(start):
+            if (directory / PROJECT_FILE).is_file():
+                return directory
+            if directory not in looked:
+                looked.append(directory)
+    raise InputError(
+        [
+            f"{stack_file}: no {PROJECT_FILE} in any of {', '.join(map(str, looked))}; run from the project "
+            f"root (the directory holding {PROJECT_FILE}) or name a stack file inside it"
+        ],
+        EXIT_INPUT,
+    )
+
+
+def _stale(path: Path, root: Path) -> list[str]:
+    """Why `check` would refuse `path` as out of date, edited by hand or of a missing environment (exit
+    2); render and diff go on with the file as it is, and say so."""
+    try:
+        verify(path, root=root)
+    except InputError as error:
+        return error.problems
+    return []
+
+
 def _render(args: argparse.Namespace) -> int:
-    loaded = load(args.stack_file)
+    root = project_root(args.stack_file)
+    loaded = load(args.stack_file, root)
+    for line in _stale(args.stack_file, root):
+        print(f"warning: {line} (`check` refuses it; rendered as the file is)", file=sys.stderr)
     config = loaded.migration.config
     previous = previous_phase(config.phase)
     rendered = render(loaded.state, state_at(loaded.migration, previous) if previous else None)
     if args.out:
         try:
-            args.out.mkdir(parents=True, exist_ok=True)
-            for name, text in rendered.files().items():
-                (args.out / name).write_text(text)
+            write_files(args.out, rendered.files(), force=True)
+        except UnsafeWrite as error:
+            raise InputError([str(error)], EXIT_INPUT) from None
         except OSError as error:
             raise InputError([f"{args.out}: cannot write: {error.strerror}"], EXIT_INPUT) from None
         print(f"rendered phase {config.phase.value} of {args.stack_file} to {args.out}/")
@@ -170,40 +236,55 @@ def _render(args: argparse.Namespace) -> int:
     if args.section != "all":
         sys.stdout.write(files[f"{args.section}.yaml"])
         return EXIT_OK
-    for index, (name, text) in enumerate(files.items()):
-        sys.stdout.write(f"{'' if index == 0 else chr(10)}# ===== {name} =====\n{text}")
+    for index, (name, body) in enumerate(files.items()):
+        sys.stdout.write(f"{'' if index == 0 else chr(10)}# ===== {name} =====\n{body}")
     return EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:
-    if args.base_ref is None:
-        before = load(args.from_stack_file)
-        manifests = "both sides from the working tree (`--base-ref` reads the source's at a revision)"
-    else:
-        revision = resolve(args.base_ref)
-        before = load_at(revision, *read_raw_at(revision, args.from_stack_file)).loaded
-        manifests = (
-            f"each side's own: the source's at `{revision.ref}` ({revision.commit[:12]}), the target's "
-        )
-        manifests += "from the working tree"
-    after = load(args.to_stack_file)
-    title = f"`{before.path}` → `{args.to_stack_file}`"
     if args.max_chars < 0:
         raise InputError(["--max-chars must be 0 (no limit) or positive"], EXIT_INPUT)
+    base_ref = None
+    root = project_root(args.to_stack_file)
+    if args.base_ref is None:
+        before = load(args.from_stack_file, root)
+    else:
+        revision = resolve(args.base_ref, root)
+        before = load_at(revision, *read_raw_at(revision, args.from_stack_file)).loaded
+        base_ref = (revision.ref, revision.commit)
+    after = load(args.to_stack_file, root)
     mismatch = cross_cluster(before, after)
     if mismatch and not args.allow_cross_cluster:
         raise InputError(
             [f"{mismatch}; refusing to diff (--allow-cross-cluster to compare anyway)"], EXIT_INPUT
         )
+    warnings: list[str] = []  # plain text, for stderr; `notices` says the same in markdown
+    notices: list[str] = []
     if mismatch:
-        sys.stdout.write(f"> **⚠️ WARNING: {mismatch}.** This is not one cluster's transition.\n\n")
+        warnings.append(f"{mismatch}. This is not one cluster's transition")
+        notices.append(f"**not one cluster's transition:** {text(mismatch)}")
+    refused, _ = transition_problems(before.raw, after.raw)
+    if refused:
+        warnings.append(f"not one step, `check --from` refuses it: {'; '.join(refused)}")
+        notices.append(
+            "**this is not one step**, and `python -m migrate check --from` refuses it: "
+            + text("; ".join(refused))
+        )
+    stale = _stale(args.to_stack_file, root) + ([] if args.base_ref else _stale(args.from_stack_file, root))
+    for line in dict.fromkeys(stale):
+        warnings.append(f"{line} (`check` refuses it; shown as the file is)")
+        notices.append(f"**stale:** {text(line)}; `python -m migrate check` refuses it, shown as the file is")
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
     sys.stdout.write(
         render_diff(
             before.state,
             after.state,
             after.migration,
-            title=title,
-            manifests=manifests,
+            source_file=str(before.path),
+            target_file=str(args.to_stack_file),
+            base_ref=base_ref,
+            notices=tuple(notices),
             stack=args.stack,
             max_chars=args.max_chars,
         )
@@ -227,14 +308,15 @@ def _check(args: argparse.Namespace) -> int:
         raise InputError(
             ["--base-ref names the revision of the --from stack file; pass --from too"], EXIT_INPUT
         )
-    verify(args.stack_file, args.stack)
+    root = project_root(args.stack_file)
+    verify(args.stack_file, args.stack, root)
     raw = read_raw(args.stack_file)
     problems: list[str] = step_problems(args.stack_file, raw)
     transition = ""
     base: Source | None = None
     before: Loaded | None = None
     if args.from_file:
-        revision = resolve(args.base_ref) if args.base_ref is not None else None
+        revision = resolve(args.base_ref, root) if args.base_ref is not None else None
         label, source = (
             read_raw_at(revision, args.from_file) if revision else (args.from_file, read_raw(args.from_file))
         )
@@ -246,17 +328,17 @@ def _check(args: argparse.Namespace) -> int:
                 # The cluster runs what today's exports say (a re-export records it): the transition's
                 # capacity starts there, the diff rows compare with the revision.
                 try:
-                    before = load_raw(label, source)
+                    before = load_raw(label, source, root)
                 except InputError:
                     before = base.loaded
             else:
                 parse_only(label, source)
-                before = load_raw(label, source)
+                before = load_raw(label, source, root)
         except InputError as error:
             problems += [f"(source) {line}" for line in error.problems]
     changed: list[str] = []
     try:
-        loaded = load_raw(args.stack_file, raw)
+        loaded = load_raw(args.stack_file, raw, root)
     except InputError as error:
         problems = error.problems + problems
     else:
@@ -264,7 +346,9 @@ def _check(args: argparse.Namespace) -> int:
         if before is not None:
             problems += transition_capacity_problems(before, loaded, transition)
         if base:
-            after = read_manifests(loaded.migration.config, str(args.stack_file))
+            after = read_manifests(
+                loaded.migration.config, str(args.stack_file), lambda relative: in_tree(relative, root)
+            )
             changed = [path for path, text in after.items() if base.manifests.get(path, text) != text]
             problems += manifest_problems(source, raw, changed, transition)
     if problems:
@@ -272,7 +356,7 @@ def _check(args: argparse.Namespace) -> int:
             print(line)
         print(f"check failed: {len(problems)} problem(s)", file=sys.stderr)
         return EXIT_PROBLEMS
-    for line in traffic_warnings(loaded.state):
+    for line in traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config):
         print(line)
     counts = sum(spec.is_kubernetes for spec in loaded.state.resources)
     reexported = f"; legacy manifests changed since {args.base_ref}: {escape(', '.join(changed))}"
@@ -286,7 +370,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _phases(args: argparse.Namespace) -> int:
-    for line in write(args.environment):
+    for line in write(args.environment, project_root(args.environment)):
         print(line)
     return EXIT_OK
 

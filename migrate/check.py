@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from components.analysis.capacity import Worst, reach_at_rest, route_keys, worst_moments
-from components.config import Phase, Traffic
+from components.config import MigrationConfig, Phase, Traffic
 from components.desired import isolation_problems
 from components.desired.plan import SHARE_TOLERANCE_PERCENT
 from components.desired.spec import DesiredState
@@ -339,6 +339,18 @@ def transition_capacity_problems(source: Loaded, target: Loaded, what: str) -> l
             "baseline"
         )
     return problems
+
+
+def alert_warnings(config: MigrationConfig) -> list[str]:
+    """`alerts.mode: off` is allowed (it is the only way to have no alerts), but from parallel on new pods
+    serve production traffic: say that nothing will page anyone when they fail."""
+    if config.alerts.mode != "off" or not config.phase.at_least(Phase.PARALLEL):
+        return []
+    return [
+        f"warning: alerts.mode: off in phase {config.phase.value}: new pods serve production traffic and "
+        "nothing alerts when they, the shim installer or the verification fail; set alerts.mode to "
+        "azureMonitor or prometheusOperator (README: Alerts)"
+    ]
 
 
 def traffic_warnings(state: DesiredState) -> list[str]:

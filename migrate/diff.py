@@ -1,13 +1,22 @@
 """`diff`: what moving from one stack file to another does, as GitHub markdown for a PR comment.
 
-Summary table first (create / update / replace / delete, and the field that forces each replace; a
-`re-export` row for an adopted object whose export changed, which the engine leaves alone), then
-the risks a reviewer must see, a traffic line, and one unified YAML diff per changed resource. The whole
-comment stays under `max_chars`: per-resource diffs are dropped first, and the comment says which."""
+Warnings first (a stale file, a transition `check --from` refuses, two clusters), then the counts, a
+summary table (create / update / replace / delete, and the field that forces each replace; a
+`re-export` row for an adopted object whose export changed, which the engine leaves alone), the traffic
+each entry point sends to the new pods, the risks a reviewer must see, and one unified YAML diff per
+changed resource. Rows and diffs come in the order a reviewer needs them (`SECTIONS`): the legacy side's
+capacity and selectors first, large opaque data (scripts) as digest and size. The whole comment stays
+under `max_chars`: per-resource diffs are dropped from the end, and the comment says which.
+
+Every string from the input (names, keys, values, paths, reasons) reaches the markdown through
+migrate/markdown.py: as a code span, as literal text, entity-encoded in our own HTML, or inside a fence
+no line can close."""
 
 from __future__ import annotations
 
 import difflib
+import hashlib
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +26,7 @@ from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUT
 from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
 from components.inputs import escape
 from components.migration import Migration
+from migrate.markdown import code, fence, html, printable, text
 from migrate.state import Loaded
 from migrate.yamlio import dump
 
@@ -24,6 +34,23 @@ DEFAULT_MAX_CHARS = 60_000
 STACK_PLACEHOLDER = "<stack>"
 REEXPORT = "re-export"
 _LIST_LIMIT = 25  # items listed per risk before "and N more"
+# A string this long (or of this many lines) is opaque data to a reviewer, a script: the diff shows its
+# digest and size, and `render` prints it.
+OPAQUE_CHARS = 2_000
+OPAQUE_LINES = 40
+
+# The order a reviewer reads changes in: what happens to the legacy side's capacity and selectors (the
+# patches on adopted objects, and re-exports), the traffic split (HTTPRoute weights), the new Deployments
+# and their autoscalers, the Services requests are routed through, the node pools, then the rest (shim,
+# verification, disruption budgets, alerts).
+SECTIONS = (
+    "Legacy capacity and selectors",
+    "Traffic split",
+    "New Deployments and autoscalers",
+    "Services",
+    "Node pools",
+    "Everything else",
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +71,23 @@ class Change:
     @property
     def kind(self) -> str:
         return self.spec.type.rsplit(":", 1)[-1]
+
+    @property
+    def section(self) -> int:
+        """Its index in SECTIONS, from what the resource is (never from its name)."""
+        spec = self.spec
+        if spec.type == AGENT_POOL_TYPE:
+            return 4
+        if spec.is_patch or spec.import_id:
+            return 0
+        kind = spec.inputs.get("kind") if spec.is_kubernetes else None
+        if kind == "HTTPRoute":
+            return 1
+        if kind in ("Deployment", "HorizontalPodAutoscaler"):
+            return 2
+        if kind == "Service":
+            return 3
+        return 5
 
 
 def _leaves(value: Any, prefix: str, out: dict[str, Any]) -> None:
@@ -98,12 +142,13 @@ def classify(before: ResourceSpec | None, after: ResourceSpec | None) -> Change 
 
 
 def compute_changes(before: DesiredState, after: DesiredState) -> list[Change]:
-    """In the target's registration order, then deletions in the source's order."""
+    """By section (SECTIONS); within one, in the target's registration order, then deletions in the
+    source's order."""
     old = before.by_name()
     new = after.by_name()
     changes = [classify(old.get(spec.name), spec) for spec in after.resources]
     changes += [classify(spec, None) for spec in before.resources if spec.name not in new]
-    return [change for change in changes if change is not None]
+    return sorted((change for change in changes if change is not None), key=lambda change: change.section)
 
 
 def urn(spec: ResourceSpec, stack: str = STACK_PLACEHOLDER) -> str:
@@ -113,12 +158,15 @@ def urn(spec: ResourceSpec, stack: str = STACK_PLACEHOLDER) -> str:
 
 
 def _value(value: Any) -> str:
+    """A value in a Detail cell: our own words for none and for numbers, a code span for a string."""
     if value is ...:
         return "(none)"
-    text = value if isinstance(value, str) else repr(value)
-    text = text.replace("\n", "⏎")
+    if not isinstance(value, str):
+        return text(repr(value))
+    shown = printable(value)
     # Both ends: an image's tag, a name's suffix, is where two values usually differ.
-    return text if len(text) <= 40 else text[:18] + "..." + text[-19:]
+    shown = shown if len(shown) <= 40 else shown[:18] + "..." + shown[-19:]
+    return code(shown, cell=True)
 
 
 def _get(inputs: dict[str, Any], path: str) -> Any:
@@ -128,6 +176,7 @@ def _get(inputs: dict[str, Any], path: str) -> Any:
 
 
 def _detail(change: Change) -> str:
+    """Markdown for a table cell."""
     if change.action == "create":
         return "new"
     if change.action == "delete":
@@ -135,23 +184,19 @@ def _detail(change: Change) -> str:
             return "retained: its fields stay as they are"
         return "protected: unprotect first" if change.spec.protect else "removed by this phase"
     if change.action == "replace":
-        return "forced by " + ", ".join(f"`{field}`" for field in change.forced_by)
+        return "forced by " + ", ".join(code(field, cell=True) for field in change.forced_by)
     assert change.before and change.after
     shown = []
     for path in change.paths[:3]:
         old, new = _get(change.before.inputs, path), _get(change.after.inputs, path)
-        shown.append(f"`{path}`: {_value(old)} → {_value(new)}")
+        shown.append(f"{code(path, cell=True)}: {_value(old)} → {_value(new)}")
     more = len(change.paths) - len(shown)
-    text = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+    listed = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
     return (
-        f"export changed, adopted read-only so nothing is applied: {text}"
+        f"export changed, adopted read-only so nothing is applied: {listed}"
         if change.action == REEXPORT
-        else text
+        else listed
     )
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
 
 
 def summary_table(changes: list[Change]) -> str:
@@ -161,7 +206,8 @@ def summary_table(changes: list[Change]) -> str:
     ]
     for change in changes:
         rows.append(
-            f"| {change.action} | {_cell(change.spec.label)} | `{change.name}` | {_cell(_detail(change))} |"
+            f"| {change.action} | {text(change.spec.label)} | {code(change.name, cell=True)} "
+            f"| {_detail(change)} |"
         )
     return "\n".join(rows)
 
@@ -174,16 +220,21 @@ def grouped_table(changes: list[Change]) -> str:
         groups.setdefault((change.action, change.kind, detail), []).append(change)
     rows = ["| Action | Kind | Count | Detail | Examples |", "| --- | --- | --- | --- | --- |"]
     for (action, kind, detail), members in groups.items():
-        examples = ", ".join(f"`{c.name}`" for c in members[:3])
-        rows.append(f"| {action} | {kind} | {len(members)} | {_cell(detail)} | {examples} |")
+        examples = ", ".join(code(c.name, cell=True) for c in members[:3])
+        rows.append(f"| {action} | {text(kind)} | {len(members)} | {detail} | {examples} |")
     return "\n".join(rows)
 
 
 @dataclass
 class Risk:
-    title: str
-    items: list[str] = field(default_factory=list)
+    title: str  # markdown
+    items: list[str] = field(default_factory=list)  # markdown
     code: list[str] = field(default_factory=list)  # shell lines, shown in a code block
+
+
+def _named(spec: ResourceSpec) -> str:
+    """`Deployment shop/app (`shop/app/legacy-deployment`)`, escaped."""
+    return f"{text(spec.label)} ({code(spec.name)})"
 
 
 def _shim_nodes(state: DesiredState, migration: Migration) -> str:
@@ -193,8 +244,8 @@ def _shim_nodes(state: DesiredState, migration: Migration) -> str:
         for spec in state.resources
         if not spec.is_kubernetes and (spec.inputs.get("nodeLabels") or {}).get(label.key) == label.value
     ]
-    where = f"pool(s) {', '.join(pools)}" if pools else "no pool yet"
-    return f"every node labelled `{label.key}={label.value}` ({where})"
+    where = f"pool(s) {text(', '.join(pools))}" if pools else "no pool yet"
+    return f"every node labelled {code(f'{label.key}={label.value}')} ({where})"
 
 
 def risks(
@@ -214,7 +265,7 @@ def risks(
             "Protected resources are deleted: the engine refuses until each is unprotected. "
             "Run before `pulumi up`:",
         )
-        risk.code.append(f"pulumi state unprotect '{urn(protected, stack)}'")
+        risk.code.append(f"pulumi state unprotect {shlex.quote(urn(protected, stack))}")
 
     for change in changes:
         spec = change.spec
@@ -224,17 +275,17 @@ def risks(
                     "pool",
                     "**Irreversible:** the WASI pool is deleted, with its nodes; AKS no longer creates "
                     "WasmWasi pools, so it cannot come back",
-                    f"{spec.label} (`{spec.name}`)",
+                    _named(spec),
                 )
             elif spec.import_id and spec.inputs.get("kind") == "Deployment":  # adopted: a legacy one
                 add(
                     "legacy",
                     "**Irreversible:** legacy Deployments are deleted; their pods cannot be recreated on a "
                     "WASI pool",
-                    f"{spec.label} (`{spec.name}`)",
+                    _named(spec),
                 )
             elif not spec.retain_on_delete:
-                add("delete", "Deleted resources", f"{spec.label} (`{spec.name}`)")
+                add("delete", "Deleted resources", _named(spec))
             if spec.protect:
                 unprotect_first(spec)
         elif change.action == "replace" and spec.type == AGENT_POOL_TYPE:
@@ -243,14 +294,14 @@ def risks(
                 "**Refused:** a node pool cannot change these in place, and replacing it under the same "
                 "name takes every Wasm pod on it down. Add a pool under a new name (blue/green), apply, "
                 "then remove the old one; `migrate check --from` fails until then",
-                f"{spec.label} (`{spec.name}`): `{', '.join(change.forced_by)}`",
+                f"{_named(spec)}: {code(', '.join(change.forced_by))}",
             )
         elif change.action == "replace":
             detail = ", ".join(change.forced_by)
             how = "deleted first, then created (downtime)" if spec.delete_before_replace else "replaced"
             if spec.inputs.get("kind") == "Job":
                 how = "the old Job is deleted and the check runs again"
-            add("replace", "Replacements", f"{spec.label} (`{spec.name}`): `{detail}` changed; {how}")
+            add("replace", "Replacements", f"{_named(spec)}: {code(detail)} changed; {how}")
             if change.before and change.before.protect:
                 unprotect_first(change.before)
         if spec.inputs.get("kind") == "DaemonSet" and spec.component == SHIM_COMPONENT and spec.is_kubernetes:
@@ -261,7 +312,7 @@ def risks(
                 verb = "installs the shim" if change.action == "create" else "rolls the shim installer"
                 add(
                     "containerd",
-                    f"containerd restarts: {spec.label} {verb} and restarts containerd on "
+                    f"containerd restarts: {text(spec.label)} {verb} and restarts containerd on "
                     f"{_shim_nodes(after, target)}, one node at a time",
                 )
         if change.action == REEXPORT:
@@ -270,7 +321,7 @@ def risks(
                 "Legacy exports changed: the cluster moved since the last export (a deploy or a scale "
                 "outside this program). The adopted objects stay read-only, nothing is applied to them; "
                 "what the program derives from them (new pods' template, replicas) changes in the rows above",
-                f"{spec.label} (`{spec.name}`): {', '.join(f'`{path}`' for path in change.paths[:5])}"
+                f"{_named(spec)}: {', '.join(code(path) for path in change.paths[:5])}"
                 + (f" and {len(change.paths) - 5} more" if len(change.paths) > 5 else ""),
             )
             continue
@@ -278,14 +329,14 @@ def risks(
             old = change.before.inputs.get("spec", {}).get("replicas", 1)
             new = change.after.inputs.get("spec", {}).get("replicas", 1)
             if new == 0 and old != 0:
-                add("zero", "Replicas drop to zero", f"{spec.label} (`{spec.name}`): {old} → 0")
+                add("zero", "Replicas drop to zero", f"{_named(spec)}: {text(repr(old))} → 0")
         if spec.inputs.get("kind") == "Job" and change.action != "delete" and after.phase == "cutover":
             add(
                 "gate",
                 "Gated by verification: each workload's legacy scale-down, Service switch and route shift "
                 "wait for its Job to pass; a failing Job stops `pulumi up` before them (summary: "
                 "`kubectl logs job/<name>`, ConfigMap `<workload>-verification`)",
-                f"{spec.label} (`{spec.name}`)",
+                _named(spec),
             )
     order = (
         "pool-replace",
@@ -309,11 +360,12 @@ def _risk_text(risk: Risk, limit: int | None) -> str:
     if len(items) < len(risk.items):
         lines.append(f"  - … and {len(risk.items) - len(items)} more")
     if risk.code:
-        code = risk.code if limit is None else risk.code[:limit]
-        lines += ["", "  ```sh", *(f"  {line}" for line in code), "  ```"]
-        if len(code) < len(risk.code):
+        shown = risk.code if limit is None else risk.code[:limit]
+        block = fence("".join(f"{line}\n" for line in shown), "sh")
+        lines += ["", *(f"  {line}" for line in block.splitlines())]
+        if len(shown) < len(risk.code):
             lines.append(
-                f"  … and {len(risk.code) - len(code)} more `unprotect` lines: run "
+                f"  … and {len(risk.code) - len(shown)} more `unprotect` lines: run "
                 "`python -m migrate diff --max-chars 0` for all of them"
             )
     return "\n".join(lines)
@@ -332,34 +384,80 @@ def _workload_traffic(old: WorkloadTraffic | None, new: WorkloadTraffic | None) 
         grouped.setdefault(key, []).append(entry)
     parts = []
     for (was, share, reasons), entries in grouped.items():
-        why = f" ({'; '.join(reasons)})" if reasons else ""
-        parts.append(f"{' and '.join(entries)} {was} → {share}{why}")
+        why = f" ({text('; '.join(reasons))})" if reasons else ""
+        parts.append(f"{' and '.join(text(entry) for entry in entries)} {was} → {share}{why}")
     name = (new or old).workload  # type: ignore[union-attr]
     weights = f"{old.requested_percent if old else 0}% → {new.requested_percent if new else 0}%"
-    return f"- `{name}` (weight {weights}): " + ("; ".join(parts) or "no entry point")
+    return f"- {code(name)} (weight {weights}): " + ("; ".join(parts) or "no entry point")
 
 
-def traffic_section(before: DesiredState, after: DesiredState) -> str:
+def traffic_section(before: DesiredState, after: DesiredState, limit: int | None = None) -> str:
     """The share of requests each workload's new pods really get, per entry point (Gateway route,
-    cluster IP, load balancer), as the registered Services, routes and replicas make it."""
+    cluster IP, load balancer), as the registered Services, routes and replicas make it; within `limit`
+    characters, workloads whose share changes first, and the rest counted."""
     old = {t.workload: t for t in before.traffic}
     new = {t.workload: t for t in after.traffic}
     names = list(dict.fromkeys([*new, *old]))
     if not names:
         return "**Traffic to new pods:** no workloads."
     lines = [_workload_traffic(old.get(name), new.get(name)) for name in names]
-    return "**Traffic to new pods:** the share of requests each entry point sends them\n\n" + "\n".join(lines)
+    changed = [old.get(name) != new.get(name) for name in names]
+    ordered = [line for line, moved in zip(lines, changed, strict=True) if moved]
+    ordered += [line for line, moved in zip(lines, changed, strict=True) if not moved]
+    shown: list[str] = []
+    for line in ordered:
+        if limit and sum(len(kept) + 1 for kept in shown) + len(line) > limit:
+            break
+        shown.append(line)
+    if len(shown) < len(ordered):
+        shown.append(
+            f"- … and {len(ordered) - len(shown)} more workloads, left out to fit the comment: "
+            "`python -m migrate diff --max-chars 0` shows every one"
+        )
+    return "**Traffic to new pods:** the share of requests each entry point sends them\n\n" + "\n".join(shown)
 
 
-def resource_diff(change: Change, before_phase: str, after_phase: str) -> str:
-    old = dump(change.before.inputs).splitlines(keepends=True) if change.before else []
-    new = dump(change.after.inputs).splitlines(keepends=True) if change.after else []
+def _opaque(value: Any) -> tuple[Any, bool]:
+    """`value` with every long string (a script, a large data entry) replaced by its digest and size;
+    and whether one was."""
+    if isinstance(value, dict):
+        pairs = [(key, _opaque(item)) for key, item in value.items()]
+        return {key: item for key, (item, _) in pairs}, any(found for _, (_, found) in pairs)
+    if isinstance(value, list):
+        items = [_opaque(item) for item in value]
+        return [item for item, _ in items], any(found for _, found in items)
+    if isinstance(value, str) and (len(value) > OPAQUE_CHARS or value.count("\n") > OPAQUE_LINES):
+        digest = hashlib.sha256(value.encode()).hexdigest()
+        size = len(value.encode())
+        return f"<opaque: sha256 {digest[:16]}, {size:,} bytes, {value.count(chr(10)):,} lines>", True
+    return value, False
+
+
+def resource_diff(change: Change, before_phase: str, after_phase: str, files: tuple[str, str]) -> str:
+    """One collapsible unified YAML diff; `files` are the source and target stack files, for the `render`
+    command that prints what is shown as a digest."""
+    old, hidden_old = _opaque(change.before.inputs) if change.before else ({}, False)
+    new, hidden_new = _opaque(change.after.inputs) if change.after else ({}, False)
     lines = difflib.unified_diff(
-        old, new, f"{before_phase}/{change.name}", f"{after_phase}/{change.name}", n=3
+        dump(old).splitlines(keepends=True) if change.before else [],
+        dump(new).splitlines(keepends=True) if change.after else [],
+        f"{before_phase}/{change.name}",
+        f"{after_phase}/{change.name}",
+        n=3,
     )
     body = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-    summary = f"{change.action} {change.spec.label} (<code>{change.name}</code>)"
-    return f"<details><summary>{summary}</summary>\n\n```diff\n{body}```\n\n</details>\n"
+    summary = f"{change.action} {html(change.spec.label)} (<code>{html(change.name)}</code>)"
+    opaque = ""
+    if hidden_old or hidden_new:
+        section = (
+            "patches" if change.spec.is_patch else "kubernetes" if change.spec.is_kubernetes else "azure"
+        )
+        file = files[1] if change.after else files[0]
+        command = f"python -m migrate render {shlex.quote(file)} --section {section}"
+        opaque = (
+            f"\n\nLarge data (scripts) is shown as its digest and size; {code(command)} prints it in full.\n"
+        )
+    return f"<details><summary>{summary}</summary>\n\n{fence(body, 'diff')}\n{opaque}\n</details>\n"
 
 
 def cross_cluster(before: Loaded, after: Loaded) -> str | None:
@@ -379,74 +477,113 @@ def cross_cluster(before: Loaded, after: Loaded) -> str | None:
     return f"{what}: {where(before, old)}, {where(after, new)}"
 
 
+def counts_line(changes: list[Change], before: DesiredState, after: DesiredState) -> str:
+    """What changes, in counts that add up: the target phase's resources are the new, the changed, the
+    re-exported and the unchanged ones; the source phase's are the target's less the new plus the
+    deleted."""
+    counts = {a: sum(c.action == a for c in changes) for a in ("create", "update", "replace", "delete")}
+    exported = sum(c.action == REEXPORT for c in changes)
+    changed = counts["update"] + counts["replace"]
+    unchanged = len(after.resources) - counts["create"] - changed - exported
+    return (
+        f"Phase **{text(before.phase)} → {text(after.phase)}**: "
+        + ", ".join(f"{n} to {a}" for a, n in counts.items())
+        + (f", {exported} adopted read-only and re-exported" if exported else "")
+        + f". The target phase declares {len(after.resources)} resources: {counts['create']} new, "
+        f"{changed} changed, "
+        + (f"{exported} re-exported, " if exported else "")
+        + f"{unchanged} unchanged; {counts['delete']} of the source phase's {len(before.resources)} "
+        "are deleted."
+    )
+
+
 def render_diff(
     before: DesiredState,
     after: DesiredState,
     target: Migration,
     *,
-    title: str,
-    manifests: str,
+    source_file: str,
+    target_file: str,
+    base_ref: tuple[str, str] | None = None,
+    notices: tuple[str, ...] = (),
     stack: str = STACK_PLACEHOLDER,
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> str:
-    """The PR comment; `max_chars` 0 means no limit; `manifests` says where each side's legacy manifests
-    were read."""
+    """The PR comment; `max_chars` 0 means no limit. `base_ref` is the (ref, commit) the source's
+        legacy manifests were read at, None for the working tree; `notices` (markdown, their input escaped
+    through migrate/markdown.py) go on top, each a warning."""
     changes = compute_changes(before, after)
-    counts = {a: sum(c.action == a for c in changes) for a in ("create", "update", "replace", "delete")}
-    exported = sum(c.action == REEXPORT for c in changes)
-    head = [
-        f"### {title}",
+    if base_ref is None:
+        manifests = "both sides from the working tree (`--base-ref` reads the source's at a revision)"
+    else:
+        manifests = (
+            f"each side's own: the source's at {code(base_ref[0])} ({code(base_ref[1][:12])}), the "
+            "target's from the working tree"
+        )
+    head = [f"> ⚠️ Warning: {notice}\n" for notice in notices]
+    head += [
+        f"### {code(source_file)} → {code(target_file)}",
         "",
-        f"Phase **{before.phase} → {after.phase}**: "
-        + ", ".join(f"{n} to {a}" for a, n in counts.items())
-        + (f", {exported} adopted read-only and re-exported" if exported else "")
-        + f" ({len(changes)} of {len(after.resources)} resources in the target phase change).",
+        counts_line(changes, before, after),
         "",
         f"Legacy manifests: {manifests}.",
         "",
     ]
     budget = max_chars or None
+    blocks = [
+        resource_diff(change, before.phase, after.phase, (source_file, target_file)) for change in changes
+    ]
+    # What a reviewer must see whole: the legacy side's capacity and selectors, and the traffic split.
+    first = sum(len(block) for change, block in zip(changes, blocks, strict=True) if change.section < 2)
+    found = risks(changes, before, after, target, stack)
+    risk_text = "\n".join(_risk_text(r, None) for r in found)
+    if budget and len(risk_text) > budget // 4:
+        risk_text = "\n".join(_risk_text(r, _LIST_LIMIT) for r in found)
+    traffic = traffic_section(before, after, budget // 4 if budget else None)
+    reserve = 1_000  # for the note on what was left out
     if not changes:
         head.append("No resource changes.")
     else:
         table = summary_table(changes)
-        if budget and len(table) > budget // 2:
+        rest = len("\n".join(head)) + len(traffic) + len(risk_text) + first + reserve
+        if budget and (len(table) > budget // 2 or len(table) + rest > budget):
             table = (
                 f"{grouped_table(changes)}\n\n_{len(changes)} changes, grouped to fit the comment; "
                 "run `python -m migrate diff --max-chars 0` for one row per resource._"
             )
         head.append(table)
-    head += ["", traffic_section(before, after), ""]
-    found = risks(changes, before, after, target, stack)
-    if found:
-        head.append("#### Risks")
-        head.append("")
-        limit = None
-        text = "\n".join(_risk_text(r, limit) for r in found)
-        if budget and len(text) > budget // 4:
-            limit = _LIST_LIMIT
-            text = "\n".join(_risk_text(r, limit) for r in found)
-        head += [text, ""]
-    else:
-        head += ["#### Risks", "", "None found.", ""]
+    rows = (
+        "every one has its row in the table above"
+        if "| Pulumi name |" in head[-1]
+        else "the table counts them"
+    )
+    head += ["", traffic, ""]
+    head += ["#### Risks", "", risk_text if found else "None found.", ""]
     out = "\n".join(head)
     if not changes:
         return out
-    out += "\n#### Changes per resource\n\n"
-    reserve = 400
-    left_out: list[str] = []
-    for change in changes:
-        block = resource_diff(change, before.phase, after.phase)
-        if budget and (left_out or len(out) + len(block) + reserve > budget):
-            left_out.append(change.name)
+    out += "\n#### Changes per resource\n"
+    left_out: list[Change] = []
+    section = None
+    for change, block in zip(changes, blocks, strict=True):
+        heading = f"\n##### {SECTIONS[change.section]}\n\n" if change.section != section else ""
+        if budget and len(out) + len(heading) + len(block) + reserve > budget:
+            left_out.append(change)
             continue
-        out += block
+        out += heading + block
+        section = change.section
     if left_out:
-        shown = ", ".join(f"`{name}`" for name in left_out[:5])
-        more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+        by_section: dict[int, list[Change]] = {}
+        for change in left_out:
+            by_section.setdefault(change.section, []).append(change)
+        parts = []
+        for index, members in by_section.items():
+            shown = ", ".join(code(c.name) for c in members[:3])
+            more = f" and {len(members) - 3} more" if len(members) > 3 else ""
+            parts.append(f"{SECTIONS[index]}: {len(members)} ({shown}{more})")
         out += (
             f"\n_Left out to stay under {budget:,} characters: the diffs of {len(left_out)} of "
-            f"{len(changes)} changed resources ({shown}{more}). Run `python -m migrate diff` locally "
-            "with `--max-chars 0` for all._\n"
+            f"{len(changes)} changed resources; {'; '.join(parts)}; {rows}. Run `python -m migrate diff` "
+            "locally with `--max-chars 0` for all._\n"
         )
     return out

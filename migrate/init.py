@@ -13,7 +13,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.inputs import UnsafeInput, read_text
-from components.migration import PROJECT_ROOT
 from migrate.inventory import (
     Inventory,
     InventoryError,
@@ -27,8 +26,10 @@ from migrate.inventory import (
     wasi_pools,
 )
 from migrate.state import EXIT_INPUT, EXIT_OK
+from migrate.writes import UnsafeWrite, write_files
 
 REPORT_FILE = "migration-report.md"
+PROJECT_FILE = "Pulumi.yaml"  # the project root holds it; manifest paths are relative to it
 # What `kubectl get <kinds> -A -o yaml` lists: (API class, list method, apiVersion, kind). Reading needs
 # only `list` on these; nothing is written to the cluster.
 LIVE_LISTS = (
@@ -67,8 +68,9 @@ def add_parser(commands: Any, epilog: str) -> None:
     source.add_argument(
         "--kubectl-export",
         type=Path,
-        help="kubectl get deployments,statefulsets,daemonsets,cronjobs,jobs,pods,services,hpa,pdb,"
-        "ingresses,httproutes,runtimeclasses -A -o yaml > FILE",
+        help="one kubectl List of the cluster's objects: the README's `kubectl get $(kubectl api-resources "
+        "--verbs=list -o name | grep -xE '...' | paste -sd, -) -A -o yaml > FILE` (first steps for a real "
+        "cluster)",
     )
     source.add_argument("--kubeconfig", type=Path, help="read the same objects live (list only)")
     i.add_argument("--node-pools", type=Path, required=True, help="az aks nodepool list -o json > FILE")
@@ -144,15 +146,14 @@ def read_live(kubeconfig: Path) -> list[dict[str, Any]]:
     return objects
 
 
-def _outputs(out: Path, stack: str, inventory: Inventory, source: str) -> dict[Path, str]:
+def _outputs(stack: str, inventory: Inventory, source: str) -> dict[str, str]:
+    """What init writes, by path relative to --out."""
     files = {
-        out / "stacks" / f"Pulumi.{stack}.yaml": stack_file_text(
-            inventory.config, inventory.config["cluster"]["name"]
-        ),
-        out / REPORT_FILE: report_markdown(inventory.report),
+        f"stacks/Pulumi.{stack}.yaml": stack_file_text(inventory.config, inventory.config["cluster"]["name"]),
+        REPORT_FILE: report_markdown(inventory.report),
     }
     for relative, listing in inventory.exports.items():
-        files[out / relative] = export_text(listing, source)
+        files[relative] = export_text(listing, source)
     return files
 
 
@@ -177,26 +178,19 @@ def run(args: argparse.Namespace) -> int:
             legacy_pool=args.legacy_pool,
             sources={"export": source, "nodePools": str(args.node_pools)},
         )
-        files = _outputs(args.out, args.stack, inventory, source)
-        existing = sorted(str(path) for path in files if path.exists())
-        if existing and not args.force:
-            raise InventoryError(
-                f"{existing[0]} exists{f' (and {len(existing) - 1} more)' if len(existing) > 1 else ''}; "
-                "nothing was written; pass --force to overwrite"
-            )
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-    except InventoryError as error:
+        write_files(args.out, _outputs(args.stack, inventory, source), force=args.force)
+    except (InventoryError, UnsafeWrite) as error:
         print(f"migrate init: {error}", file=sys.stderr)
         return EXIT_INPUT
     except OSError as error:
         print(f"migrate init: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
         return EXIT_INPUT
-    if args.out.resolve() != PROJECT_ROOT:
+    if not (args.out / PROJECT_FILE).is_file():
+        here = next((d for d in (Path.cwd(), *Path.cwd().parents) if (d / PROJECT_FILE).is_file()), None)
         print(
             f"migrate init: note: {args.out} is not the project root; copy its stacks/ and manifests/ into "
-            f"{PROJECT_ROOT} before `migrate check` or `pulumi` (their paths are relative to it)",
+            f"{here or f'the project root (the directory holding {PROJECT_FILE})'} before `migrate check` or "
+            "`pulumi` (their paths are relative to it)",
             file=sys.stderr,
         )
     summary = inventory.report["summary"]

@@ -39,6 +39,7 @@ from components.legacy import (
 )
 from components.selectors import service_selects
 from migrate.kubectl_list import MANAGED_FIELDS, ExportedObject, ItemText, Pass, read_selected
+from migrate.markdown import code, text
 
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
 # versioned ("spin-v2", "spin-v0-8-0"), so the part before the first '-' or '_' is compared.
@@ -1105,8 +1106,8 @@ def export_text(listing: dict[str, Any], source: str) -> str:
     )
 
 
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def _cell(value: Any) -> str:
+    return text(value)
 
 
 def report_markdown(report: dict[str, Any]) -> str:
@@ -1116,10 +1117,10 @@ def report_markdown(report: dict[str, Any]) -> str:
     workloads = report["workloads"]
     migrated = [w for w in workloads if w["migrated"]]
     lines = [
-        f"# Migration readiness: {report['cluster']['name']} (stack `{report['stack']}`)",
+        f"# Migration readiness: {text(report['cluster']['name'])} (stack {code(report['stack'])})",
         "",
         f"{summary['wasmWorkloads']} Wasm workload(s) found; {summary['migrated']} Deployment(s) in "
-        f"`{report['stackFile']}` ({summary['ready']} ready, {summary['rebuild recommended']} rebuild "
+        f"{code(report['stackFile'])} ({summary['ready']} ready, {summary['rebuild recommended']} rebuild "
         f"recommended, {summary['rewrite required']} rewrite required); "
         f"{summary['notMigrated']} not migrated "
         f"by this stack; {summary['blocking']} decision(s) block `python -m migrate check`.",
@@ -1128,7 +1129,9 @@ def report_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     blocking = [(w, item) for w in migrated for item in w["blocking"]]
-    lines += [f"- **{w['namespace']}/{w['name']}**: {item}" for w, item in blocking] or ["- nothing"]
+    lines += [f"- **{text(w['namespace'] + '/' + w['name'])}**: {text(item)}" for w, item in blocking] or [
+        "- nothing"
+    ]
     lines += [
         "",
         "Alerts are off in the generated stack (`alerts.mode: off`): before `parallel`, set `alerts.mode` to "
@@ -1144,7 +1147,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines.append("| --- | --- | --- | --- | --- | --- |")
     for pool in report["wasiPools"]:
         lines.append(
-            f"| {pool['name']} | {pool['vmSize']} | {pool['count']} | "
+            f"| {_cell(pool['name'])} | {_cell(pool['vmSize'])} | {_cell(pool['count'])} | "
             f"{_cell(', '.join(pool['nodeTaints']) or '-')} "
             f"| {'yes (legacyPool)' if pool['inThisStack'] else 'no'} | {len(pool['workloads'])} |"
         )
@@ -1156,9 +1159,10 @@ def report_markdown(report: dict[str, Any]) -> str:
         "",
         "## Proposed target pool",
         "",
-        f"`{target['name']}`: {target['vmSize']} ({target['osSku']}), {target['count']} nodes, autoscaling "
+        f"{code(target['name'])}: {text(target['vmSize'])} ({text(target['osSku'])}), "
+        f"{target['count']} nodes, autoscaling "
         f"{target['autoscaling']['minCount']}-{target['autoscaling']['maxCount']}"
-        + (f", zones {', '.join(target['zones'])}" if target.get("zones") else "")
+        + (f", zones {text(', '.join(target['zones']))}" if target.get("zones") else "")
         + ".",
         "",
         f"- requests at peak replicas (HPA maxReplicas where an HPA exists): {sizing['requestedCpu']} CPU, "
@@ -1166,13 +1170,14 @@ def report_markdown(report: dict[str, Any]) -> str:
     ]
     if sizing.get("nodesForRequests") is not None:
         lines.append(
-            f"- a {sizing['vmSize']} node has {sizing['nodeVcpus']} vCPU / {sizing['nodeMemoryGiB']} GiB; "
+            f"- a {text(sizing['vmSize'])} node has {sizing['nodeVcpus']} vCPU / "
+            f"{sizing['nodeMemoryGiB']} GiB; "
             f"assuming {int(sizing['allocatableShare'] * 100)} % is allocatable to these pods, the requests "
             f"need {sizing['nodesForRequests']} node(s)"
         )
     else:
         lines.append(
-            f"- {sizing['vmSize']}: capacity unknown to this tool, so the count follows the legacy pool"
+            f"- {text(sizing['vmSize'])}: capacity unknown to this tool, so the count follows the legacy pool"
         )
     lines += [
         f"- the legacy pool has {sizing['legacyNodes']} node(s); the proposal keeps at least that many "
@@ -1186,21 +1191,28 @@ def report_markdown(report: dict[str, Any]) -> str:
     ]
     for w in migrated:
         lines.append(
-            f"| {w['namespace']}/{w['name']} | {w['runtimeClass']} | {w['classification']} "
-            f"| {_cell('; '.join(w['signals']))} | {w['service']} |"
+            f"| {_cell(w['namespace'] + '/' + w['name'])} | {_cell(w['runtimeClass'])} | "
+            f"{_cell(w['classification'])} | {_cell('; '.join(w['signals']))} | {_cell(w['service'])} |"
         )
     for w in migrated:
-        lines += ["", f"### {w['namespace']}/{w['name']}", "", f"Manifest: `{w['manifest']}`", ""]
-        lines += [f"- **must decide:** {item}" for item in w["blocking"]]
-        lines += [f"- {note}" for note in w["notes"]]
+        lines += [
+            "",
+            f"### {text(w['namespace'] + '/' + w['name'])}",
+            "",
+            f"Manifest: {code(w['manifest'])}",
+            "",
+        ]
+        lines += [f"- **must decide:** {text(item)}" for item in w["blocking"]]
+        lines += [f"- {text(note)}" for note in w["notes"]]
         if w["proposed"]:
-            lines.append(f"- proposed in the stack file: `{json.dumps(w['proposed'], sort_keys=True)}`")
+            lines.append(f"- proposed in the stack file: {code(json.dumps(w['proposed'], sort_keys=True))}")
     lines += ["", "## Not migrated by this stack", ""]
     others = [w for w in workloads if not w["migrated"]]
     if others:
         lines += ["| workload | found by | why |", "| --- | --- | --- |"]
         lines += [
-            f"| {w['kind']} {w['namespace']}/{w['name']} | {_cell('; '.join(w['signals']))} | "
+            f"| {_cell(w['kind'] + ' ' + w['namespace'] + '/' + w['name'])} | "
+            f"{_cell('; '.join(w['signals']))} | "
             f"{_cell(w['reason'])} |"
             for w in others
         ]
@@ -1214,9 +1226,9 @@ def report_markdown(report: dict[str, Any]) -> str:
         "program read them from the project root (where Pulumi.yaml is), so keep `stacks/` and `manifests/` "
         "there.",
         "",
-        f"1. Decide the items above in `{report['stackFile']}` (and re-export where they say so).",
-        f"2. `python -m migrate check {report['stackFile']}` until it passes, then `python -m migrate "
-        f"phases {report['stackFile']}` for the phase files.",
+        f"1. Decide the items above in {code(report['stackFile'])} (and re-export where they say so).",
+        f"2. {code('python -m migrate check ' + report['stackFile'])} until it passes, then "
+        f"{code('python -m migrate phases ' + report['stackFile'])} for the phase files.",
         "3. `pulumi preview` the baseline: it adopts the WASI pool and the legacy objects without changes.",
         "",
     ]

@@ -39,6 +39,7 @@ from components.config import PROJECT, MigrationConfig, Phase, Traffic
 from components.inputs import ECHO_CHARS, UnsafeInput, escape, load_yaml, read_text
 from components.migration import PROJECT_ROOT
 from migrate.state import EXIT_INPUT, EXIT_PROBLEMS, InputError, in_tree, parse_only, read_manifests, read_raw
+from migrate.writes import UnsafeWrite, write_files
 
 # Top-level keys of a stack file (workspace.ProjectStack), in the order the CLI writes them.
 STACK_FILE_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt", "config", "environment")
@@ -244,10 +245,10 @@ def _glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
-def write(environment: Path) -> list[str]:
+def write(environment: Path, root: Path = PROJECT_ROOT) -> list[str]:
     """Write every phase file whose content changed, remove generated files no longer in the walk; one
     line per file saying what happened."""
-    files = plan(environment)
+    files = plan(environment, root)
     report = []
     wanted = {file.path for file in files}
     for file in files:  # before writing anything: a hand-written file is never overwritten
@@ -264,8 +265,10 @@ def write(environment: Path) -> list[str]:
         if file.path.exists() and _read(file.path) == text:
             report.append(f"unchanged {shown(file.path)} ({file.step})")
             continue
-        try:
-            file.path.write_text(text)
+        try:  # never through a symlink, atomically (migrate/writes.py)
+            write_files(file.path.parent, {file.path.name: text}, force=True)
+        except UnsafeWrite as error:
+            raise InputError([str(error)], EXIT_INPUT) from None
         except OSError as error:
             raise InputError([f"{file.path}: cannot write: {error.strerror}"], EXIT_INPUT) from None
         report.append(f"wrote     {shown(file.path)} ({file.step})")
@@ -296,7 +299,7 @@ def stack_of(path: Path) -> str | None:
     return None
 
 
-def verify(path: Path, stack: str | None = None) -> None:
+def verify(path: Path, stack: str | None = None, root: Path = PROJECT_ROOT) -> None:
     """Raise InputError (exit 2, one line naming the file and the fix) when `path` is a phase file that is
     out of date or edited by hand, an environment file whose phase files are, or - with `stack` - a file
     of another stack."""
@@ -322,21 +325,21 @@ def verify(path: Path, stack: str | None = None) -> None:
                 EXIT_INPUT,
             )
     if is_generated(path):
-        _verify_phase_file(path)
+        _verify_phase_file(path, root)
         return
     if ENVIRONMENT_NAME.match(path.name):
-        _verify_environment(path)
+        _verify_environment(path, root)
         return
     name = _PHASE_FILE_NAME.match(path.name)
     if name and (path.parent / f"Pulumi.{name.group('stack')}.yaml").exists():
         environment = path.parent / f"Pulumi.{name.group('stack')}.yaml"
-        if path in {file.path for file in plan(environment)}:
+        if path in {file.path for file in plan(environment, root)}:
             raise _file_problem(
                 path, environment, "is a phase file without its generated header (edited by hand)"
             )
 
 
-def _verify_phase_file(path: Path) -> None:
+def _verify_phase_file(path: Path, root: Path) -> None:
     header = _HEADER.match(_read(path).split("\n", 1)[0])
     if not header:
         raise InputError([f"{path}: generated header names no environment file; regenerate it"], EXIT_INPUT)
@@ -366,7 +369,7 @@ def _verify_phase_file(path: Path) -> None:
             path, environment, f"edited by hand: make the change in {environment.name} instead"
         )
     try:
-        expected = {file.path: file for file in plan(environment)}
+        expected = {file.path: file for file in plan(environment, root)}
     except InputError as error:
         if error.exit_code != EXIT_PROBLEMS:
             raise
@@ -392,10 +395,10 @@ def _verify_phase_file(path: Path) -> None:
             )
 
 
-def _verify_environment(environment: Path) -> None:
+def _verify_environment(environment: Path, root: Path) -> None:
     """An environment must say its phase; phase files generated from it, if any, must match it."""
     try:
-        files = plan(environment)
+        files = plan(environment, root)
     except InputError as error:
         if error.exit_code != EXIT_PROBLEMS:
             raise
@@ -404,7 +407,7 @@ def _verify_environment(environment: Path) -> None:
     if not generated:
         return  # this environment walks by pull request only
     for path in generated:
-        _verify_phase_file(path)
+        _verify_phase_file(path, root)
     for file in files:
         if not file.path.exists():
             raise _file_problem(file.path, environment, f"is missing from {environment.name}'s phase files")

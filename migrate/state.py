@@ -61,8 +61,9 @@ def load_raw(path: Path, raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> 
     return Loaded(Path(path), raw, migration, build_desired_state(migration))
 
 
-def load(path: Path) -> Loaded:
-    return load_raw(path, read_raw(path))
+def load(path: Path, root: Path = PROJECT_ROOT) -> Loaded:
+    """A stack file read and built, its manifests read under `root`."""
+    return load_raw(path, read_raw(path), root)
 
 
 def in_tree(relative: str, root: Path = PROJECT_ROOT) -> str:

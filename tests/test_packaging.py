@@ -96,3 +96,46 @@ def test_declared_dependencies_are_the_pinned_ones():
     }
     declared = {re.split(r"[=<>]", dependency)[0].lower() for dependency in project["dependencies"]}
     assert declared <= pinned
+
+
+def test_the_console_script_finds_the_project_from_the_stack_file(wheel, tmp_path):
+    """Installed and run from another directory, `aks-wasm-migrate` reads the stack file's project (the
+    directory above it holding Pulumi.yaml), not the package's own directory; without a project it says
+    where it looked. `python -m migrate` of the installed copy does the same."""
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    script = site / "bin" / "aks-wasm-migrate"
+    assert script.is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {"PYTHONPATH": str(site), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    stack = ROOT / "stacks/prod.2-prepare.yaml"
+    expected = subprocess.run(
+        [sys.executable, "-m", "migrate", "render", str(stack)], cwd=ROOT, capture_output=True, text=True
+    )
+    for command in ([sys.executable, str(script)], [sys.executable, "-m", "migrate"]):
+        done = subprocess.run(
+            [*command, "render", str(stack)], cwd=elsewhere, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == expected.stdout
+    lost = tmp_path / "lost.yaml"
+    lost.write_text(stack.read_text())
+    done = subprocess.run(
+        [sys.executable, str(script), "check", str(lost)],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"{lost}: no Pulumi.yaml in any of {tmp_path}, ")
+    assert str(elsewhere) in done.stderr and "run from the project root" in done.stderr
+    usage = subprocess.run(
+        [sys.executable, str(script)], cwd=elsewhere, env=env, capture_output=True, text=True
+    )
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: aks-wasm-migrate ")

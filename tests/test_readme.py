@@ -83,3 +83,57 @@ def test_components_refuse_wrong_args_before_registering_anything():
     assert "args.runtime_class_name: collides with the AKS-managed" in message
     # The config's own rule (components.config.shim_namespace), applied to the component's args too.
     assert "SpinShim 'bad': args.namespace: is a namespace Kubernetes (default, kube-*) or AKS" in message
+
+
+def _readme_packages() -> list[str]:
+    """The Debian packages the README's first steps install, before any command runs."""
+    text = (ROOT / "README.md").read_text()
+    first = text.split("## First steps (fresh machine)", 1)[1].split("\n## ", 1)[0]
+    install = re.search(r"apt-get install -y ([^\n`]+)", first)
+    assert install, "the first steps name the Debian packages"
+    assert first.index(install.group(0)) < first.index("pip install -r requirements.txt")
+    assert first.index("pip install -r requirements.txt") < first.index("python -m pytest")
+    return install.group(1).split()
+
+
+def _ci_packages() -> list[str]:
+    script = (ROOT / ".ci/run").read_text()
+    declared = re.search(r"^packages=\(([^)]*)\)$", script, re.M)
+    assert declared and script.count("packages=(") == 1, "one package list in .ci/run"
+    return declared.group(1).split()
+
+
+def test_the_readme_prerequisites_are_what_ci_installs():
+    assert _readme_packages() == _ci_packages()
+    for tool in ("busybox", "shellcheck", "prometheus", "containerd", "nodejs"):
+        assert tool in _ci_packages()
+
+
+def test_the_readme_names_python_and_the_venv_before_the_tests():
+    text = (ROOT / "README.md").read_text()
+    first = text.split("## First steps (fresh machine)", 1)[1].split("\n## ", 1)[0]
+    assert "**Python 3.11** or newer" in first
+    assert first.index("python3 -m venv venv") < first.index("python -m pytest")
+    import tomllib
+
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"] == ">=3.11"
+
+
+def test_the_readme_export_lists_what_init_and_the_isolation_proof_read():
+    text = (ROOT / "README.md").read_text()
+    command = next(
+        line for line in text.splitlines() if line.startswith("kubectl get $(kubectl api-resources")
+    )
+    for kind in (
+        "deployments\\.apps",
+        "services",
+        "horizontalpodautoscalers\\.autoscaling",
+        "poddisruptionbudgets\\.policy",
+        "networkpolicies\\.networking\\.k8s\\.io",
+        "httproutes\\.gateway\\.networking\\.k8s\\.io",
+        "servicemonitors\\.monitoring\\.coreos\\.com",
+        "podmonitors\\.monitoring\\.coreos\\.com",
+        "runtimeclasses\\.node\\.k8s\\.io",
+    ):
+        assert kind in command, kind
+    assert command.endswith("-A -o yaml > export.yaml")

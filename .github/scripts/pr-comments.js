@@ -7,12 +7,29 @@ const path = require('path');
 const LIMIT = 65536;
 const NOTE = '\n\n_Cut to stay under GitHub\'s 65,536-character comment limit: the job log has all of it._\n';
 
+// The fence still open at the end of `text` (CommonMark: a line of 0-3 spaces and 3 or more backticks or
+// tildes opens one; a line of the same character, at least as long, with nothing after, closes it), or ''.
+function openFence(text) {
+  let open = '';
+  for (const line of text.split('\n')) {
+    const match = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(line);
+    if (!match) continue;
+    const [, run, rest] = match;
+    if (!open) {
+      if (!(run[0] === '`' && rest.includes('`'))) open = run;
+    } else if (run[0] === open[0] && run.length >= open.length && rest.trim() === '') {
+      open = '';
+    }
+  }
+  return open;
+}
+
 function fit(body) {
   // String length counts UTF-16 units, never fewer than characters: a body this short always fits.
   if (body.length <= LIMIT - 1000) return body;
   let cut = body.slice(0, LIMIT - 1000 - NOTE.length);
-  const fences = (cut.match(/^```/gm) || []).length;
-  if (fences % 2 === 1) cut += '\n```';
+  const open = openFence(cut);
+  if (open) cut += `\n${open}`;
   return cut + NOTE;
 }
 
@@ -36,4 +53,5 @@ module.exports = async ({ github, context, dir }) => {
 };
 
 module.exports.fit = fit;
+module.exports.openFence = openFence;
 module.exports.LIMIT = LIMIT;

@@ -132,7 +132,7 @@ def test_krustlet_era_pods_are_recognised(tmp_path):
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: hello-spin}\nspec:\n"
             "  selector: {matchLabels: {app: a}}\n  template: {metadata: {labels: {app: a}}}\n---\n"
             "apiVersion: v1\nkind: Service\nmetadata: {name: hello-spin}\nspec: {selector: {app: a}}\n",
-            "the Deployment needs spec.template.spec and the Service at least one port",
+            "spec.template.spec.containers: a pod needs at least one container, as the API server says",
         ),
         (
             "kind: List\nitems: [1, 2]\n",

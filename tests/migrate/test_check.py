@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 
 from components.config import PROJECT, Phase
 from migrate.__main__ import main
+from migrate.markdown import text
 from migrate.phases import PhaseFile
 from tests.conftest import PHASE_FILES, ROOT, WALK, load_raw, phase_path
 
@@ -455,3 +457,35 @@ def test_a_pool_change_that_needs_a_new_pool_is_refused(tmp_path, capsys):
         and "blue/green" in line
         for line in out
     ), out
+
+
+@pytest.mark.parametrize("phase", list(Phase), ids=lambda p: p.value)
+def test_alerts_off_warns_from_parallel_on(tmp_path, capsys, phase):
+    raw = load_raw(phase_path(phase, 50 if phase is Phase.PARALLEL else None))
+    raw["alerts"] = {"mode": "off"}
+    code, out, _ = run_check(
+        capsys, write_stack(tmp_path / "off.yaml", raw), "--kubernetes-version", "1.33", warnings=True
+    )
+    assert code == 0 and out[-1].startswith("OK: ")
+    warned = [line for line in out if line.startswith("warning: alerts.mode: off")]
+    assert len(warned) == (1 if phase.at_least(Phase.PARALLEL) else 0), out
+    if warned:
+        assert f"in phase {phase.value}: new pods serve production traffic" in warned[0]
+
+
+def test_render_and_diff_of_a_stale_phase_file_warn(tmp_path, capsys):
+    """check refuses a phase file edited by hand (exit 2); render and diff answer with its values and
+    say that they are stale, the comment on top."""
+    stale = tmp_path / "stacks"
+    shutil.copytree(ROOT / "stacks", stale)
+    target = stale / phase_path(Phase.CUTOVER).name
+    target.write_text(target.read_text().replace("canaryReplicas: 1", "canaryReplicas: 2"))
+    assert main(["check", str(target)]) == 2
+    assert "edited by hand" in capsys.readouterr().err
+    assert main(["render", str(target)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {target}: edited by hand") and "`check` refuses it" in err
+    assert main(["diff", str(target), str(target)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"> ⚠️ Warning: **stale:** {text(str(target))}: edited by hand")
+    assert first.endswith("`python -m migrate check` refuses it, shown as the file is")

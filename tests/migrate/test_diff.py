@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ import yaml
 
 from components.config import PROJECT, Phase
 from migrate.__main__ import main
+from migrate.diff import traffic_section
+from migrate.state import load
 from tests.components.test_naming import Spec, raw_with
 from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
 
@@ -37,7 +41,9 @@ def row(out: str, name: str) -> str:
 def test_every_consecutive_pair_both_ways(source, target, capsys):
     code, out = run_diff(capsys, source, target)
     assert code == 0
-    assert out.startswith("### ")
+    # Out of decommission there is no way back: the comment says so first; every other step is one.
+    refused = source == phase_path(Phase.DECOMMISSION)
+    assert out.startswith("> ⚠️ Warning: **this is not one step**" if refused else "### ")
     assert "| Action | Resource | Pulumi name | Detail |" in out
     assert "**Traffic to new pods:**" in out and "#### Risks" in out
     assert len(out) < 60_000
@@ -141,7 +147,7 @@ def test_traffic_shows_the_share_each_entry_point_gives(tmp_path, capsys):
         "- `web/hello-spin` (weight 50% → 95%): LoadBalancer web/hello-spin and ClusterIP web/hello-spin "
         "50% → 50% (Service web/hello-spin spreads requests over 4 ready pods, 2 of them new, as kube-proxy "
         "picks a pod, not a weight: the legacy pods keep serving until cutover takes them away, so new ones "
-        "can only be added beside them; a `gateway:` splits exactly)"
+        "can only be added beside them; a \\`gateway:\\` splits exactly)"
     ) in out
     assert "Gateway gateway-system/public shop.contoso.com/orders 50% → 95%;" in out
 
@@ -174,9 +180,12 @@ def test_output_stays_under_the_limit_and_says_what_was_left_out(project_dir, ca
     assert code == 0
     assert len(out) < 60_000
     assert "Left out to stay under 60,000 characters" in out
-    # Summary and risks are complete: every changed resource is counted (grouped to fit).
-    # Each workload's legacy Deployment (to 0) and new one (from its one checked pod to the target).
-    assert "| update | Deployment | 60 |" in out and "| update | DeploymentPatch | 60 |" in out
+    # Every legacy patch's diff is in: they come first. The table is grouped to leave them room.
+    diffs = out.split("#### Changes per resource")[1]
+    for index in range(60):
+        assert f"(<code>web/app-{index:03d}/legacy-replicas</code>)</summary>" in diffs
+    assert "| update | DeploymentPatch | 60 | see diffs |" in out
+    assert "| update | Deployment | 60 | see diffs |" in out
     assert "`web/app-059/legacy-replicas`" in out.split("#### Risks")[1]
     code, full = run_diff(capsys, source, target, "--max-chars", "0")
     assert len(full) > 60_000 and "Left out" not in full
@@ -226,3 +235,133 @@ def test_cutover_says_the_verification_gates_the_legacy_changes(capsys):
     assert "the old Job is deleted and the check runs again" in risks
     _, back = run_diff(capsys, phase_path(Phase.CUTOVER), phase_path(Phase.PARALLEL, 50))
     assert "Gated by verification" not in back
+
+
+def _in_namespace(text: str, old: str, new: str) -> str:
+    changed = text.replace(f"namespace: {old}\n", f"namespace: {new}\n")
+    changed = changed.replace(f'"namespace":"{old}"', f'"namespace":"{new}"')
+    changed = changed.replace(f"- {old}\n", f"- {new}\n")  # a ServiceMonitor's matchNames
+    assert changed != text
+    return changed
+
+
+def ten_namespaces(project_dir: Path, phase: str) -> Path:
+    """The reference hello-spin and orders-api (behind a Gateway) and lb50's HPA-scaled storefront, each
+    in ten namespaces: thirty workloads with verification on, as a real cluster of ten teams."""
+    reference = load_raw(phase_path(Phase.BASELINE))
+    hello, orders = reference["workloads"][0], reference["workloads"][1]
+    lb50 = ROOT / "tests/fixtures/environments/lb50"
+    store = load_raw(lb50 / "Pulumi.lb50.yaml")["workloads"][0]
+    workloads = []
+    for index in range(10):
+        namespace = f"team-{index}"
+        for entry, source, old in (
+            (hello, ROOT / hello["manifest"], "web"),
+            (orders, ROOT / orders["manifest"], "shop"),
+            (store, lb50 / store["manifest"], "checkout"),
+        ):
+            manifest = project_dir / f"{namespace}-{entry['name']}.yaml"
+            manifest.write_text(_in_namespace(source.read_text(), old, namespace))
+            workload = copy.deepcopy(entry)
+            workload.update(namespace=namespace, manifest=str(manifest.relative_to(ROOT)))
+            if "gateway" in workload:
+                workload["gateway"]["hostnames"] = [f"{namespace}.{entry['name']}.contoso.com"]
+            workloads.append(workload)
+    raw = copy.deepcopy(reference)
+    raw.update(workloads=workloads, phase=phase)
+    raw["traffic"] = {"weight": 10, "steps": [10, 50, 90]}
+    return write_stack(project_dir / f"{phase}.yaml", raw)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "patches"), [("prepare", "parallel", 30), ("parallel", "cutover", 30)]
+)
+def test_with_ten_namespaces_every_legacy_and_traffic_change_is_in_the_comment(
+    project_dir, capsys, before, after, patches
+):
+    source, target = ten_namespaces(project_dir, before), ten_namespaces(project_dir, after)
+    code, out = run_diff(capsys, source, target)
+    assert code == 0 and len(out) < 60_000
+    # The model: from the two desired states, what a reviewer must see. Legacy capacity and selectors
+    # are the field-level patches on adopted objects; the traffic split is the HTTPRoutes' weights.
+    old, new = load(source).state.by_name(), load(target).state.by_name()
+    must = [
+        spec
+        for name, spec in new.items()
+        if (spec.is_patch or spec.inputs.get("kind") == "HTTPRoute")
+        and (name not in old or old[name].inputs != spec.inputs)
+    ]
+    # prepare -> parallel: every legacy patch starts waiting for its pods on the way back from cutover;
+    # parallel -> cutover: every legacy patch takes its pods away.
+    assert len([s for s in must if s.is_patch]) >= patches and len([s for s in must if not s.is_patch]) == 20
+    diffs = out.split("#### Changes per resource")[1]
+    for spec in must:
+        assert f"(<code>{spec.name}</code>)</summary>" in diffs, spec.name
+    # Every workload's traffic line, and the scripts as digest and size only.
+    for index in range(10):
+        for name in ("hello-spin", "orders-api", "storefront"):
+            assert f"- `team-{index}/{name}` (weight " in out
+    # What did not fit is named, by section.
+    assert "_Left out to stay under 60,000 characters" in out and "Everything else: " in out
+    # Reviewer's order: legacy before traffic before new Deployments before Services before the rest.
+    headings = [line for line in diffs.splitlines() if line.startswith("##### ")]
+    assert headings[:2] == ["##### Legacy capacity and selectors", "##### Traffic split"]
+
+
+def test_scripts_show_as_digest_and_size_with_the_command_that_prints_them(capsys):
+    source, target = phase_path(Phase.PREPARE), phase_path(Phase.PARALLEL, 10)
+    _, out = run_diff(capsys, source, target, "--max-chars", "0")
+    script = next(s for s in load(target).state.resources if s.name == "verify-script-web")
+    text = script.inputs["data"]["verify.py"]
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    block = out.split("(<code>verify-script-web</code>)</summary>")[1].split("</details>")[0]
+    assert f"verify.py: '<opaque: sha256 {digest}, {len(text.encode()):,} bytes" in block
+    assert text.splitlines()[5] not in out  # no line of the script itself
+    assert f"`python -m migrate render {target} --section kubernetes` prints it in full" in block
+
+
+COUNTS = re.compile(
+    r"(?P<create>\d+) to create, (?P<update>\d+) to update, (?P<replace>\d+) to replace, "
+    r"(?P<delete>\d+) to delete(, (?P<reexport>\d+) adopted read-only and re-exported)?\. "
+    r"The target phase declares (?P<target>\d+) resources: (?P<new>\d+) new, (?P<changed>\d+) changed, "
+    r"((?P<reexported>\d+) re-exported, )?(?P<unchanged>\d+) unchanged; (?P<deleted>\d+) of the source "
+    r"phase's (?P<source>\d+) are deleted\."
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [*BOTH_WAYS, (phase_path(Phase.BASELINE), phase_path(Phase.CUTOVER))],
+    ids=lambda p: p.stem.split(".")[1],
+)
+def test_header_counts_add_up(source, target, capsys):
+    _, out = run_diff(capsys, source, target)
+    found = COUNTS.search(out)
+    assert found, out[:600]
+    n = {key: int(value or 0) for key, value in found.groupdict().items()}
+    assert n["target"] == len(load(target).state.resources)
+    assert n["source"] == len(load(source).state.resources)
+    assert n["new"] == n["create"] and n["changed"] == n["update"] + n["replace"]
+    assert n["deleted"] == n["delete"] and n["reexported"] == n["reexport"]
+    assert n["target"] == n["new"] + n["changed"] + n["reexported"] + n["unchanged"]
+    assert n["source"] == n["target"] - n["new"] + n["deleted"]
+    rows = [line for line in out.split("#### Risks")[0].splitlines() if line.startswith("| ")][2:]
+    assert len(rows) == n["create"] + n["update"] + n["replace"] + n["delete"] + n["reexport"]
+
+
+def test_a_skipped_phase_says_so_on_the_first_line(capsys):
+    _, out = run_diff(capsys, phase_path(Phase.BASELINE), phase_path(Phase.CUTOVER))
+    first = out.splitlines()[0]
+    assert first.startswith("> ⚠️ Warning: **this is not one step**, and `python -m migrate check --from`")
+    assert "skips prepare, parallel" in first
+    assert main(["check", str(phase_path(Phase.CUTOVER)), "--from", str(phase_path(Phase.BASELINE))]) == 1
+
+
+def test_the_traffic_section_fits_its_share_and_counts_the_rest():
+    before, after = load(phase_path(Phase.PARALLEL, 50)).state, load(phase_path(Phase.CUTOVER)).state
+    full = traffic_section(before, after)
+    lines = [line for line in full.splitlines() if line.startswith("- `")]
+    assert len(lines) == 3
+    cut = traffic_section(before, after, limit=len(lines[0]) + 5)
+    assert lines[0] in cut and lines[1] not in cut
+    assert "- … and 2 more workloads, left out to fit the comment" in cut

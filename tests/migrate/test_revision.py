@@ -71,8 +71,8 @@ def test_diff_shows_a_reexported_manifest_only_with_its_base_revision(committed,
         "`spec.replicas`: 2 → 5 |"
     )
     assert row(out, "web/hello-spin/wasm-deployment").endswith(
-        "`spec.template.spec.containers[0].image`: ghcr.io/spinkube/c...-rust-hello:v0.15.1 → "
-        "ghcr.io/spinkube/c...-rust-hello:v0.16.0 |"
+        "`spec.template.spec.containers[0].image`: `ghcr.io/spinkube/c...-rust-hello:v0.15.1` → "
+        "`ghcr.io/spinkube/c...-rust-hello:v0.16.0` |"
     )
     assert "2 to update, 0 to replace, 0 to delete, 1 adopted read-only and re-exported" in out
     risks = out.split("#### Risks")[1].split("#### Changes")[0]

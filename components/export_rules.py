@@ -1,0 +1,198 @@
+"""An exported legacy workload checked with Kubernetes' own grammars before anything uses its values.
+
+The strict JSON schemas (components/schemas.py) say only "string" for names, label keys and values,
+annotation keys and images; the API server says more, and an export edited by hand (or a pull request)
+can hold anything the schema lets through. Each value here is checked as the API server (or, for an
+image, the kubelet) checks it, so a name with a newline or a label key with a backtick never reaches a
+selector, a rendered manifest or a PR comment:
+
+- names (k8s.io/kubernetes pkg/apis/apps/validation ValidateDeployment and autoscaling's HPA: a DNS-1123
+  subdomain; core/validation ValidateService: a DNS-1035 label) and namespaces (a DNS-1123 label);
+- labels and selectors (apimachinery metav1/validation ValidateLabels, ValidateLabelSelector: keys are
+  qualified names with an optional DNS-1123 subdomain prefix, values at most 63 of [A-Za-z0-9-_.]);
+- annotation keys (apimachinery api/validation ValidateAnnotations: qualified names, checked lowercased,
+  all annotations together at most 256 KiB);
+- a Deployment's selector: not empty, and it must select its own pod template's labels
+  (apps/validation ValidateDeploymentSpec: "`selector` does not match template `labels`");
+- containers: at least one (core/validation validateContainers: "Required value"), names DNS-1123
+  labels, unique across init and app containers; port names IANA service names (IsValidPortName);
+- images: a reference the kubelet can pull (the API server only refuses surrounding whitespace; the
+  kubelet's parser refuses the rest with InvalidImageName), by the distribution/reference grammar
+  (components/identifiers.py oci_image_reference).
+
+`export_problems` returns one line per problem, naming where it is, what is allowed and the value."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from components import identifiers
+from components.inputs import ECHO_CHARS, echo, escape
+from components.schemas import object_label
+from components.selectors import export_selectors, matches
+
+# apimachinery api/validation TotalAnnotationSizeLimitB
+MAX_ANNOTATION_BYTES = 256 * 1024
+# apimachinery util/validation IsDNS1035Label
+_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+# apimachinery util/validation IsValidPortName (IANA_SVC_NAME): 1-15 lowercase letters, digits and '-',
+# at least one letter, no '--', not starting or ending with '-'.
+_PORT_NAME = re.compile(r"[-a-z0-9]{1,15}")
+_CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def dns1035_label(value: str) -> str:
+    if not (len(value) <= 63 and _DNS1035_LABEL.fullmatch(value)):
+        raise ValueError(
+            "must be a DNS-1035 label: at most 63 lowercase letters, digits and '-', starting with a "
+            "letter and ending with a letter or digit"
+        )
+    return value
+
+
+def port_name(value: str) -> str:
+    if not (
+        _PORT_NAME.fullmatch(value)
+        and any(c.isalpha() for c in value)
+        and "--" not in value
+        and not value.startswith("-")
+        and not value.endswith("-")
+    ):
+        raise ValueError(
+            "must be an IANA service name: 1-15 lowercase letters, digits and '-', with a letter, "
+            "without '--' and not starting or ending with '-'"
+        )
+    return value
+
+
+def _check(where: str, value: Any, rule: Any) -> Iterator[str]:
+    if not isinstance(value, str):
+        yield f"{where}: must be a string (got {echo(value)})"
+        return
+    try:
+        rule(value)
+    except ValueError as error:
+        yield f"{where}: {error} (got {echo(value)})"
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _labels(where: str, labels: Any) -> Iterator[str]:
+    for key, value in _mapping(labels).items():
+        yield from _check(f"{where} key", key, identifiers.label_key)
+        yield from _check(f"{where}[{escape(str(key), ECHO_CHARS)}]", value, identifiers.label_value)
+
+
+def _annotation_key(value: str) -> str:
+    return identifiers.label_key(value.lower())
+
+
+def _annotations(where: str, annotations: Any) -> Iterator[str]:
+    mapping = _mapping(annotations)
+    for key in mapping:
+        yield from _check(f"{where} key", key, _annotation_key)
+    size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in mapping.items())
+    if size > MAX_ANNOTATION_BYTES:
+        yield f"{where}: {size:,} bytes in all, above Kubernetes' {MAX_ANNOTATION_BYTES:,}-byte limit"
+
+
+def _metadata(label: str, path: str, metadata: Any) -> Iterator[str]:
+    yield from _labels(f"{label}: {path}.labels", _mapping(metadata).get("labels"))
+    yield from _annotations(f"{label}: {path}.annotations", _mapping(metadata).get("annotations"))
+
+
+def _pod(label: str, path: str, pod: Mapping[str, Any]) -> Iterator[str]:
+    containers = pod.get("containers")
+    if not containers:
+        yield (
+            f"{label}: {path}.containers: a pod needs at least one container, as the API server says "
+            f"(got {echo(containers)})"
+        )
+    names: set[str] = set()
+    for field in _CONTAINER_LISTS:
+        items = pod.get(field)
+        for index, container in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(container, Mapping):
+                continue
+            at = f"{label}: {path}.{field}[{index}]"
+            name = container.get("name")
+            yield from _check(f"{at}.name", name, identifiers.dns1123_label)
+            if isinstance(name, str) and name in names:
+                yield f"{at}.name: must be unique among the pod's containers (got {echo(name)})"
+            if isinstance(name, str):
+                names.add(name)
+            yield from _check(f"{at}.image", container.get("image"), identifiers.oci_image_reference)
+            ports = container.get("ports")
+            for number, port in enumerate(ports if isinstance(ports, list) else []):
+                if isinstance(port, Mapping) and "name" in port:
+                    yield from _check(f"{at}.ports[{number}].name", port["name"], port_name)
+
+
+_NAME_RULES = {
+    "Deployment": identifiers.dns1123_subdomain,
+    "HorizontalPodAutoscaler": identifiers.dns1123_subdomain,
+    "Service": dns1035_label,
+}
+
+
+def export_problems(objects: list[dict[str, Any]]) -> list[str]:
+    """Every value of an exported workload's objects that Kubernetes would refuse (see the docstring);
+    the objects already passed the strict schema, so each field has the schema's type."""
+    problems: list[str] = []
+    for obj in objects:
+        label = escape(object_label(obj), ECHO_CHARS * 2)
+        kind = obj.get("kind")
+        metadata = _mapping(obj.get("metadata"))
+        rule = _NAME_RULES.get(str(kind), identifiers.dns1123_subdomain)
+        problems += _check(f"{label}: metadata.name", metadata.get("name"), rule)
+        if "namespace" in metadata:
+            problems += _check(
+                f"{label}: metadata.namespace", metadata["namespace"], identifiers.dns1123_label
+            )
+        problems += _metadata(label, "metadata", metadata)
+        spec = _mapping(obj.get("spec"))
+        if kind == "Deployment":
+            template = _mapping(spec.get("template"))
+            template_labels = _mapping(_mapping(template.get("metadata")).get("labels"))
+            problems += _metadata(label, "spec.template.metadata", template.get("metadata"))
+            selector = spec.get("selector")
+            if not _mapping(selector).get("matchLabels") and not _mapping(selector).get("matchExpressions"):
+                problems.append(
+                    f"{label}: spec.selector: must not be empty: a Deployment selects its pods by it "
+                    f"(got {echo(selector)})"
+                )
+            elif not _selects(_mapping(selector), template_labels):
+                problems.append(
+                    f"{label}: spec.selector: does not match the template's labels, which the API server "
+                    f"refuses (selector {echo(selector)}, labels {echo(dict(template_labels))})"
+                )
+            problems += _pod(label, "spec.template.spec", _mapping(template.get("spec")))
+        if kind == "Service":
+            ports = spec.get("ports")
+            for index, port in enumerate(ports if isinstance(ports, list) else []):
+                if isinstance(port, Mapping) and "name" in port:
+                    problems += _check(f"{label}: spec.ports[{index}].name", port["name"], port_name)
+    for found in export_selectors(objects):
+        where = escape(found.label, ECHO_CHARS * 2)
+        problems += _labels(f"{where}: selector matchLabels", found.selector.get("matchLabels"))
+        expressions = found.selector.get("matchExpressions")
+        for index, expression in enumerate(expressions if isinstance(expressions, list) else []):
+            if not isinstance(expression, Mapping):
+                continue
+            at = f"{where}: selector matchExpressions[{index}]"
+            problems += _check(f"{at}.key", expression.get("key"), identifiers.label_key)
+            values = expression.get("values")
+            for number, value in enumerate(values if isinstance(values, list) else []):
+                problems += _check(f"{at}.values[{number}]", value, identifiers.label_value)
+    return problems
+
+
+def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    try:
+        return matches(selector, {str(k): str(v) for k, v in labels.items()})
+    except ValueError:  # an unknown operator: operator_problems names it
+        return True

@@ -1,0 +1,109 @@
+"""One exit-code rule for every command (migrate/__main__.py EXIT_RULE, README "Exit codes"): 2 when the
+command cannot act on what it was given, 1 when what it read has problems, 0 otherwise."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.config import PROJECT, Phase
+from migrate.__main__ import EXIT_RULE
+from tests.conftest import ROOT, load_raw, phase_path, run_bounded
+from tests.migrate.test_init import CLUSTER, EXPORT, POOLS
+
+GOOD = phase_path(Phase.PARALLEL, 10)
+
+
+def _stack(directory: Path, name: str, **changes) -> Path:
+    raw = {**load_raw(GOOD), **changes}
+    path = directory / name
+    path.write_text(yaml.safe_dump({"config": {f"{PROJECT}:{k}": v for k, v in raw.items()}}))
+    return path
+
+
+@pytest.fixture
+def files(project_dir) -> dict[str, Path]:
+    workloads = load_raw(GOOD)["workloads"]
+    missing = [{**workloads[0], "manifest": "manifests/legacy/web/nope.yaml"}, *workloads[1:]]
+    return {
+        "good": GOOD,
+        "missing manifest": _stack(project_dir, "Pulumi.missing.yaml", workloads=missing),
+        "invalid config": _stack(project_dir, "Pulumi.invalid.yaml", phase="halfway"),
+        "absent": project_dir / "absent.yaml",
+        "not yaml": project_dir / "bad.yaml",
+    }
+
+
+INIT = ["init", "--cluster", CLUSTER, "--out", "{absent}.out"]
+CASES = [
+    # (argv with {file} placeholders, expected exit code)
+    (["render", "{good}"], 0),
+    (["check", "{good}", "--kubernetes-version", "1.33"], 0),
+    (["diff", "{good}", "{good}"], 0),
+    (["render", "{missing manifest}"], 1),
+    (["check", "{missing manifest}", "--kubernetes-version", "1.33"], 1),
+    (["diff", "{good}", "{missing manifest}"], 1),
+    (["phases", "{missing manifest}"], 1),
+    (["render", "{invalid config}"], 1),
+    (["check", "{invalid config}"], 1),
+    (["render", "{absent}"], 2),
+    (["check", "{absent}"], 2),
+    (["diff", "{absent}", "{good}"], 2),
+    (["phases", "{absent}"], 2),
+    (["render", "{not yaml}"], 2),
+    (["check", "{not yaml}"], 2),
+    (["render", "{good}", "--section", "nope"], 2),
+    (["check", "{good}", "--kubernetes-version", "1.20"], 2),
+    (["diff", "{good}", "{good}", "--max-chars", "-1"], 2),
+    (
+        [
+            "init",
+            "--kubectl-export",
+            "{absent}",
+            "--node-pools",
+            str(POOLS),
+            "--cluster",
+            CLUSTER,
+            "--out",
+            "x",
+        ],
+        2,
+    ),
+    (
+        [
+            "init",
+            "--kubectl-export",
+            str(EXPORT),
+            "--node-pools",
+            "{not yaml}",
+            "--cluster",
+            CLUSTER,
+            "--out",
+            "x",
+        ],
+        2,
+    ),
+]
+
+
+@pytest.mark.parametrize(("argv", "code"), CASES, ids=[" ".join(argv[:2]) for argv, _ in CASES])
+def test_every_command_follows_the_rule(files, argv, code):
+    files["not yaml"].write_text("config: [unclosed\n")
+    answer = run_bounded([re.sub(r"\{(.+?)\}", lambda m: str(files[m.group(1)]), arg) for arg in argv])
+    assert answer.code == code, answer.err + answer.out[-2000:]
+    assert "Traceback" not in answer.err + answer.out
+    if code:
+        assert answer.err.strip() or answer.out.strip()  # says why
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_readme_states_the_same_rule():
+    readme = _words((ROOT / "README.md").read_text())
+    for code, meaning in EXIT_RULE.items():
+        assert f"{code}: {_words(meaning)}" in readme, code

@@ -1,0 +1,307 @@
+"""How many Ready pods each entry point reaches while the engine moves a stack from one phase to the
+next, modelled independently of components/analysis/capacity.py, for tests.
+
+It takes what the program registered under mocks for both phases (inputs, import ids, dependencies as
+the engine receives them) and the legacy exports (read with PyYAML), and plays the engine:
+
+- a resource whose inputs changed (or that is new) is one step; it starts once every resource it
+  depends on has completed (pulumi/pulumi step_generator: dependencies, transitively); resources the
+  target no longer has are deleted after every other step (deployment_executor performPostSteps);
+- what a step waits for comes from tests/engine.py `awaited_condition` (pulumi-kubernetes await.go,
+  overrides.go): the built-in Deployment awaiter proves the Deployment's replicas Ready; a
+  `pulumi.com/waitFor` proves the fewest Ready pods its JSONPath (tests/engine.py `jsonpath_matches`) lets
+  through; `pulumi.com/skipAwait`, HPAs and routes prove nothing;
+- while a step runs, pods it takes away are gone and pods it adds are not there; pods it relabels count
+  toward a selector only if both their old and new labels match it; a route counts with either
+  weighting;
+- the worst moment is found by exploring every set of completed steps the dependencies allow."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from tests.engine import awaited_condition, jsonpath_matches, jsonpath_parse
+from tests.traffic_simulator import DEPLOYMENT, HPA, ROUTE, SERVICE, export
+
+PATCH = DEPLOYMENT + "Patch"
+
+
+def _key(obj: Mapping[str, Any], namespace: str = "") -> tuple[str, str]:
+    return obj["metadata"].get("namespace", namespace), obj["metadata"]["name"]
+
+
+def _selects(selector: Mapping[str, str] | None, labels: Mapping[str, str]) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in (selector or {}).items())
+
+
+@dataclass(frozen=True)
+class Pods:
+    labels: Mapping[str, str]
+    count: int
+
+
+def pods_at_rest(registrations: Iterable[Any]) -> dict[tuple[str, str], Pods]:
+    """Each registered Deployment's pods at rest: a patch's replicas, else its HPA's minimum, else its
+    own replicas."""
+    registrations = list(registrations)
+    patched = {
+        _key(r.inputs): int(r.inputs["spec"]["replicas"])
+        for r in registrations
+        if r.type == PATCH and "replicas" in (r.inputs.get("spec") or {})
+    }
+    scaled = {
+        (_key(r.inputs)[0], r.inputs["spec"]["scaleTargetRef"]["name"]): int(
+            r.inputs["spec"].get("minReplicas", 1)
+        )
+        for r in registrations
+        if r.type == HPA
+    }
+    found = {}
+    for r in registrations:
+        if r.type != DEPLOYMENT:
+            continue
+        key = _key(r.inputs)
+        count = patched.get(key, scaled.get(key, r.inputs["spec"].get("replicas", 1)))
+        found[key] = Pods(r.inputs["spec"]["template"]["metadata"]["labels"], int(count))
+    return found
+
+
+def _routes(registrations: Iterable[Any]) -> dict[tuple[str, str], dict[tuple[str, str], int]]:
+    routes = {}
+    for r in registrations:
+        if r.type == ROUTE:
+            namespace = r.inputs["metadata"]["namespace"]
+            weights: dict[tuple[str, str], int] = {}
+            for rule in r.inputs["spec"]["rules"]:
+                for backend in rule["backendRefs"]:
+                    service = (namespace, backend["name"])
+                    weights[service] = weights.get(service, 0) + int(backend.get("weight", 1))
+            routes[_key(r.inputs)] = weights
+    return routes
+
+
+def _guarantee(registration: Any) -> int | None:
+    """The Ready pods the provider's await proves once the step completes."""
+    kind = "Deployment"
+    awaited = awaited_condition(registration.inputs, kind, "update")
+    if awaited.by == "awaiter":
+        replicas = (registration.inputs.get("spec") or {}).get("replicas")
+        return int(replicas) if replicas is not None else 1  # an HPA's Deployment: its first pod
+    if awaited.by != "waitFor":
+        return None
+    for ready in range(0, 10_000):
+        status = {"observedGeneration": 2}
+        if ready:
+            status.update(replicas=ready, updatedReplicas=ready, readyReplicas=ready, availableReplicas=ready)
+        live = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"generation": 2},
+            "status": status,
+        }
+        if all(
+            jsonpath_matches(jsonpath_parse(condition), live).matched
+            for condition in awaited.wait_for
+            if condition.startswith("jsonpath=")
+        ):
+            return ready
+    raise AssertionError(f"{registration.name}: no pod count satisfies its waitFor")
+
+
+@dataclass
+class Step:
+    name: str
+    deployment: tuple[str, str] | None = None  # whose pods it changes
+    relabels: bool = False
+    proves: int | None = None
+    route: tuple[str, str] | None = None
+    deletes: bool = False
+
+
+def _steps(source: list[Any], target: list[Any]) -> tuple[list[Step], dict[str, set[str]]]:
+    before = {r.name: r for r in source}
+    after = {r.name: r for r in target}
+    steps = []
+    for r in target:
+        old = before.get(r.name)
+        if old is not None and old.inputs == r.inputs:
+            continue
+        if r.type == DEPLOYMENT and not r.import_id:
+            relabels = old is not None and (
+                old.inputs["spec"]["template"]["metadata"]["labels"]
+                != r.inputs["spec"]["template"]["metadata"]["labels"]
+            )
+            steps.append(Step(r.name, _key(r.inputs), relabels, _guarantee(r)))
+        elif r.type == PATCH:
+            steps.append(Step(r.name, _key(r.inputs), proves=_guarantee(r)))
+        elif r.type == HPA and not r.import_id:
+            target_ = (_key(r.inputs)[0], r.inputs["spec"]["scaleTargetRef"]["name"])
+            steps.append(Step(r.name, target_))
+        elif r.type == ROUTE:
+            steps.append(Step(r.name, route=_key(r.inputs)))
+    for r in source:
+        if r.name in after:
+            continue
+        if r.type == DEPLOYMENT:
+            steps.append(Step(r.name, _key(r.inputs), deletes=True))
+        elif r.type == ROUTE:
+            steps.append(Step(r.name, route=_key(r.inputs), deletes=True))
+    # Dependencies as the engine got them (URNs ending in `type::name`), followed transitively.
+    direct = {r.name: {urn.rsplit("::", 1)[-1] for urn in r.dependencies} for r in target}
+    waits: dict[str, set[str]] = {}
+
+    def closure(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        if name not in waits:
+            found: set[str] = set()
+            for dependency in direct.get(name, ()):
+                if dependency not in seen:
+                    found |= {dependency} | closure(dependency, seen | {name})
+            waits[name] = found
+        return waits[name]
+
+    names = {s.name for s in steps if not s.deletes}
+    order = {s.name: (names if s.deletes else closure(s.name) & names) for s in steps}
+    return steps, order
+
+
+def _completions(names: list[str], order: Mapping[str, set[str]]) -> list[frozenset[str]]:
+    """Every set of steps that may have completed together, found by completing one step at a time."""
+    seen = {frozenset()}
+    frontier = [frozenset()]
+    while frontier:
+        done = frontier.pop()
+        for name in names:
+            if name not in done and order[name] <= done:
+                more = done | {name}
+                if more not in seen:
+                    seen.add(more)
+                    frontier.append(more)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class Entry:
+    label: str
+    namespace: str
+    selector: Mapping[str, str] | None = None
+    route: tuple[str, str] | None = None
+    fallback: tuple[str, str] | None = None
+
+
+def entries(workload: Mapping[str, Any], root: Path) -> list[Entry]:
+    namespace = workload.get("namespace", "default")
+    objects = export(root / workload["manifest"])
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    found = []
+    services = [o for o in objects if o["kind"] == "Service" and _selects(o["spec"].get("selector"), labels)]
+    if workload.get("gateway"):
+        gateway = workload["gateway"]
+        hosts = gateway.get("hostnames") or []
+        where = f"{hosts[0] if hosts else '*'}{gateway.get('pathPrefix', '/')}"
+        legacy_service = _key(services[0], namespace)  # the one the route's legacy backend names
+        found.append(
+            Entry(
+                f"Gateway {gateway['namespace']}/{gateway['name']} {where}",
+                namespace,
+                route=(namespace, f"{workload['name']}-migration"),
+                fallback=legacy_service,
+            )
+        )
+    for service in services:
+        key = _key(service, namespace)
+        found.append(Entry(f"Service {key[0]}/{key[1]}", namespace, selector=service["spec"]["selector"]))
+    return found
+
+
+class Transition:
+    def __init__(self, source: list[Any], target: list[Any], raw: dict[str, Any], root: Path):
+        self.before, self.after = pods_at_rest(source), pods_at_rest(target)
+        self.routes_before, self.routes_after = _routes(source), _routes(target)
+        self.steps, self.order = _steps(source, target)
+        self.services: dict[tuple[str, str], Mapping[str, str] | None] = {}
+        for r in [*source, *target]:
+            if r.type == SERVICE:
+                self.services[_key(r.inputs)] = r.inputs["spec"].get("selector")
+        self.raw, self.root = raw, root
+
+    def _side(self, key: tuple[str, str], done: frozenset[str], running: frozenset[str]):
+        old = self.before.get(key) or Pods(self.after[key].labels, 0)
+        new = self.after.get(key) or Pods(old.labels, 0)
+        mine = [s for s in self.steps if s.deployment == key]
+        if not any(s.name in running | done for s in mine):
+            return old.labels, old.labels, old.count
+        if any(s.deletes for s in mine if s.name in running | done):
+            return old.labels, old.labels, 0
+        count = min(old.count, new.count)
+        if all(s.name in done for s in mine):
+            proofs = [s.proves for s in mine if s.proves is not None]
+            if proofs:
+                count = max(count, min(new.count, max(proofs)))
+        relabel = [s for s in mine if s.relabels]
+        if relabel and relabel[0].name not in done:
+            return old.labels, new.labels, count
+        labels = new.labels if relabel else old.labels
+        return labels, labels, count
+
+    def _service(self, namespace: str, selector, sides) -> int:
+        return sum(
+            count
+            for key, (before, after, count) in sides.items()
+            if key[0] == namespace and _selects(selector, before) and _selects(selector, after)
+        )
+
+    def reach(self, entry: Entry, done: frozenset[str], running: frozenset[str]) -> int:
+        keys = self.before.keys() | self.after.keys()
+        sides = {key: self._side(key, done, running) for key in keys}
+        if entry.route is None:
+            return self._service(entry.namespace, entry.selector, sides)
+        step = next((s for s in self.steps if s.route == entry.route), None)
+        old, new = self.routes_before.get(entry.route), self.routes_after.get(entry.route)
+        if step is None or step.name not in running | done:
+            weightings = [old]
+        elif step.name in done:
+            weightings = [new]
+        else:
+            weightings = [old, new]
+        weightings = [w for w in weightings if w is not None]
+        if not weightings:
+            assert entry.fallback is not None
+            return self._service(entry.fallback[0], self.services.get(entry.fallback), sides)
+        results = []
+        for weights in weightings:
+            total = sum(weights.values())
+            loads = [
+                Fraction(self._service(key[0], self.services.get(key), sides) * total, weight)
+                for key, weight in weights.items()
+                if weight
+            ]
+            results.append(math.floor(min(loads)) if loads else 0)
+        return min(results)
+
+    def worst(self, workload: Mapping[str, Any]) -> dict[str, tuple[int, int, int]]:
+        """Entry point -> (before, after, lowest at any moment) Ready pods it reaches."""
+        namespace = workload.get("namespace", "default")
+        mine_keys = {
+            (namespace, workload["name"]),
+            (namespace, f"{workload['name']}-spin"),
+            (namespace, f"{workload['name']}-migration"),
+        }
+        mine = [s.name for s in self.steps if s.deployment in mine_keys or s.route in mine_keys]
+        order = {name: self.order[name] & set(mine) for name in mine}
+        found = {}
+        for entry in entries(workload, self.root):
+            start = self.reach(entry, frozenset(), frozenset())
+            everything = frozenset(mine)
+            end = self.reach(entry, everything, everything)
+            lowest = min(start, end)
+            for done in _completions(mine, order):
+                running = frozenset(n for n in mine if n not in done and order[n] <= done)
+                lowest = min(lowest, self.reach(entry, done, running))
+            found[entry.label] = (start, end, lowest)
+        return found
