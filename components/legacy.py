@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from components import identifiers
-from components.config import AKS_WASI_RUNTIME_CLASSES, Workload, problem
+from components.config import AKS_WASI_RUNTIME_CLASSES, LegacyPool, Workload, problem
 from components.export_rules import export_problems
 from components.inputs import (
     ECHO_CHARS,
@@ -23,10 +23,21 @@ from components.inputs import (
 )
 from components.schemas import object_label, schema_problems, supported_version
 from components.selectors import ExportSelector, export_selectors, operator_problems
+from components.workload_facts import (
+    autoscaler_of,
+    dapr_app_id,
+    owned_by,
+    scaled_object_of,
+    selecting_services,
+    serving_replica_set,
+    single_copy_reasons,
+)
 
 SPIDERLIGHTNING_CLASS = "wasmtime-slight-v1"
 KRUSTLET_ARCH = ("kubernetes.io/arch", "wasm32-wagi")
 WASI_NODE_LABEL_PREFIX = "kubernetes.azure.com/wasmtime-"
+# RuntimeClass handlers are versioned ("spin-v0-15-1"): the part before the first '-' names the shim.
+SPIN, SLIGHT = "spin", "slight"
 
 _SERVER_METADATA = ("managedFields", "uid", "resourceVersion", "creationTimestamp", "generation", "selfLink")
 _SERVER_ANNOTATIONS = (
@@ -37,9 +48,12 @@ _SERVER_ANNOTATIONS = (
 
 @dataclass(frozen=True)
 class LegacyWorkload:
-    """One workload as found on the WASI pool: its Deployment, the Service users reach, the HPA that
-    scales it (if any) and every object of its export (server fields stripped: the selectors new pods
-    must respect, other Services and existing HTTPRoutes for components/desired/traffic.py)."""
+    """One workload as found on the WASI pool: its Deployment, the Service the new side follows, the
+    autoscaler that scales it (if any) and every object of its export (server fields stripped: the
+    selectors new pods must respect, every entry point, existing HTTPRoutes, what other controllers own).
+
+    `template` is the pod template the pods really run: a paused Deployment's serving ReplicaSet's, not
+    its staged one (unless the config says otherwise)."""
 
     config: Workload
     deployment: dict[str, Any]
@@ -47,10 +61,39 @@ class LegacyWorkload:
     exported: tuple[dict[str, Any], ...] = ()
     autoscaler: dict[str, Any] | None = None
     ready: int | None = None  # the Deployment's Ready pods as exported (status.readyReplicas)
+    services: tuple[dict[str, Any], ...] = ()  # every Service selecting its pods, the followed one first
+    scaled_object: dict[str, Any] | None = None  # a KEDA ScaledObject scaling it
+    template: dict[str, Any] | None = None
+    single_copy: tuple[str, ...] = ()  # why it must never run two copies (when the config agrees)
+    dapr_app: str | None = None
+    controlled: tuple[dict[str, Any], ...] = ()  # what the legacy Deployment controls (not ReplicaSets)
+    runtime: str | None = SPIN  # SPIN, SLIGHT, or None: no Wasm runtime on a WASI pool
+
+    @property
+    def runs_slight(self) -> bool:
+        return self.runtime == SLIGHT
+
+    @property
+    def stop_then_start(self) -> bool:
+        """Never two copies at once: its export says so (Recreate, a writable volume holding state) and
+        the config does not allow it, or the config asks for it."""
+        side_by_side = self.config.side_by_side
+        return side_by_side is False or (side_by_side is None and bool(self.single_copy))
+
+    @property
+    def pod_template(self) -> dict[str, Any]:
+        return self.template if self.template is not None else self.deployment["spec"]["template"]
+
+    @property
+    def source(self) -> dict[str, Any]:
+        """The Deployment the new one is translated from, with the template its pods run."""
+        if self.template is None:
+            return self.deployment
+        return {**self.deployment, "spec": {**self.deployment["spec"], "template": self.template}}
 
     @property
     def pod_spec(self) -> dict[str, Any]:
-        return self.deployment["spec"]["template"]["spec"]
+        return self.pod_template["spec"]
 
     @property
     def runtime_class(self) -> str | None:
@@ -209,19 +252,9 @@ def _named(obj: dict[str, Any]) -> Any:
 
 
 def export_autoscaler(objects: list[dict[str, Any]], deployment: dict[str, Any]) -> dict[str, Any] | None:
-    """The HPA in the export that scales the Deployment: the new side gets its translation, the legacy
-    one is set aside in cutover and deleted with the Deployment in decommission."""
-    for obj in objects:
-        spec = obj.get("spec")
-        target = spec.get("scaleTargetRef") if isinstance(spec, dict) else None
-        if (
-            obj.get("kind") == "HorizontalPodAutoscaler"
-            and isinstance(target, dict)
-            and target.get("kind") == "Deployment"
-            and target.get("name") == _named(deployment)
-        ):
-            return obj
-    return None
+    """The HPA that scales the Deployment and no other controller owns (components.workload_facts)."""
+    found = autoscaler_of(objects, deployment)
+    return dict(found) if found is not None else None
 
 
 def unexported_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, Any]) -> str | None:
@@ -257,119 +290,293 @@ def exported_ready(exported: list[dict[str, Any]], deployment: dict[str, Any]) -
     return ready if isinstance(ready, int) and not isinstance(ready, bool) and ready >= 0 else None
 
 
+def _handler_base(handler: Any) -> str:
+    return str(handler or "").split("-")[0].split("_")[0]
+
+
+def wasi_node_labels(pool: LegacyPool) -> dict[str, str]:
+    """Labels AKS puts on every node of a WASI pool (agentpool, the wasmtime-* runtime labels) and
+    those the config says the pool has."""
+    return {
+        "kubernetes.azure.com/agentpool": pool.name,
+        "agentpool": pool.name,
+        **{
+            f"{WASI_NODE_LABEL_PREFIX}{name.removeprefix('wasmtime-')}": "true"
+            for name in AKS_WASI_RUNTIME_CLASSES
+        },
+        **pool.node_labels,
+    }
+
+
 def is_wasi_pod(pod_spec: dict[str, Any]) -> bool:
-    if pod_spec.get("runtimeClassName") in AKS_WASI_RUNTIME_CLASSES:
-        return True
-    return (pod_spec.get("nodeSelector") or {}).get(KRUSTLET_ARCH[0]) == KRUSTLET_ARCH[1]
+    """On an AKS-managed WASI RuntimeClass, or a Krustlet-era pod (what the pod says by itself)."""
+    return wasm_runtime(pod_spec, None, ()) is not None
+
+
+def wasm_runtime(
+    pod_spec: dict[str, Any], runtime_class: dict[str, Any] | None, pools: tuple[LegacyPool, ...]
+) -> str | None:
+    """Which Wasm runtime the pods have on a WASI pool, judged by what their RuntimeClass does rather than
+    by its name: an AKS-managed WASI class; a class of its own whose handler is a Spin or
+    SpiderLightning shim and whose scheduling lands only on a WASI pool (the deislabs samples install
+    `wasmtime-spin`, handler `spin`); a Krustlet-era pod. None for anything else."""
+    name = pod_spec.get("runtimeClassName")
+    if name in AKS_WASI_RUNTIME_CLASSES:
+        return SLIGHT if name == SPIDERLIGHTNING_CLASS else SPIN
+    if (pod_spec.get("nodeSelector") or {}).get(KRUSTLET_ARCH[0]) == KRUSTLET_ARCH[1]:
+        return SPIN
+    if runtime_class is None or runtime_class.get("metadata", {}).get("name") != name:
+        return None
+    base = _handler_base(runtime_class.get("handler"))
+    if base not in (SPIN, SLIGHT):
+        return None
+    selector = {
+        **((runtime_class.get("scheduling") or {}).get("nodeSelector") or {}),
+        **(pod_spec.get("nodeSelector") or {}),
+    }
+    specific = {"kubernetes.azure.com/agentpool", "agentpool"}
+    for pool in pools:
+        labels = wasi_node_labels(pool)
+        pinned = [
+            key
+            for key in selector
+            if key in specific or key.startswith(WASI_NODE_LABEL_PREFIX) or key in pool.node_labels
+        ]
+        if pinned and all(labels.get(key) == value for key, value in selector.items()):
+            return base
+    return None
+
+
+# What the loader reads from a workload's manifest, each checked against its strict schema first (a
+# PodMonitor only for the operators of its selector: no CRD of it is kept). Anything else is not read.
+READ_KINDS = frozenset(
+    {
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "Ingress",
+        "ReplicaSet",
+        "RuntimeClass",
+        "HTTPRoute",
+        "ScaledObject",
+        "ServiceMonitor",
+    }
+)
+
+
+def _read(workload: Workload, base_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The manifest's objects as exported, and the same with the server's fields stripped."""
+    text = read_text(project_file(base_dir, workload.manifest))
+    try:
+        exported = _documents(text)
+    except UnsafeInput as error:
+        raise ValueError(str(error).removeprefix("is not valid YAML: ")) from None
+    return exported, [strip_server_fields(obj) for obj in exported]
+
+
+def _schema_problems(objects: list[dict[str, Any]], deployment: dict[str, Any], version: str) -> list[str]:
+    read = [obj for obj in objects if obj.get("kind") in READ_KINDS]
+    invalid = [line for obj in read for line in schema_problems(obj, version)]
+    if invalid:
+        return invalid
+    # Schema-valid, so every quantity and name sits where the schema puts it.
+    return quantity_problems(deployment) + export_problems(objects) + operator_problems(objects)
+
+
+def _primary_service(workload: Workload, services: list[dict[str, Any]]) -> dict[str, Any] | str:
+    """The Service the new side's Service and route follow: `workloads[].service`, else the one named
+    like the workload, else the only one; why, when none can be told."""
+    names = [str(_named(service)) for service in services]
+    wanted = workload.service or (workload.name if workload.name in names else None)
+    if wanted is not None:
+        chosen = next((service for service in services if _named(service) == wanted), None)
+        if chosen is not None:
+            return chosen
+        return f"selects none of the Deployment's pods (Services that do: {', '.join(names)})"
+    if len(services) == 1:
+        return services[0]
+    return (
+        f"several Services select the Deployment's pods ({', '.join(names)}); set workloads[].service to "
+        "the one the new side's Service and route follow (every one reaches the new pods once they serve)"
+    )
+
+
+def _serving_template(
+    workload: Workload,
+    exported: list[dict[str, Any]],
+    raw_deployment: dict[str, Any],
+    deployment: dict[str, Any],
+) -> tuple[dict[str, Any] | None, str | None]:
+    """A paused Deployment's pods run the ReplicaSet of its current revision, not the template it holds
+    (kubernetes pkg/controller/deployment sync.go: a paused Deployment is not rolled out): the new pods
+    run that ReplicaSet's template unless `servingTemplate: deployment` asks for the staged one."""
+    if not deployment["spec"].get("paused") or workload.serving_template == "deployment":
+        return None, None
+    replica_set = serving_replica_set(exported, raw_deployment)
+    if replica_set is None:
+        return None, (
+            "the Deployment is paused, so its pods run an earlier ReplicaSet than its template says, and the "
+            "export holds no ReplicaSet of its current revision: export its ReplicaSets (init does), or set "
+            "servingTemplate: deployment to run the staged template"
+        )
+    template = copy.deepcopy(strip_server_fields(dict(replica_set))["spec"]["template"])
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    labels.pop("pod-template-hash", None)  # the ReplicaSet controller's, never the new Deployment's
+    return template, None
 
 
 def load_legacy_workload(
-    workload: Workload, index: int, base_dir: Path, kubernetes_version: str
+    workload: Workload,
+    index: int,
+    base_dir: Path,
+    kubernetes_version: str,
+    pools: tuple[LegacyPool, ...] = (),
 ) -> tuple[LegacyWorkload | None, list[str]]:
-    """Read and check one workload's exported manifests; problems name `workloads[index]` keys.
-    The objects must pass the strict schema of the cluster's Kubernetes version before anything
-    else looks at them, so a hand-edited export fails here with a message, not later."""
+    """Read and check one workload's exported manifest (everything that selects, targets, scales,
+    routes to or is owned by the Deployment); problems name `workloads[index]` keys. Every object the
+    loader reads must pass the strict schema of the cluster's Kubernetes version before anything else
+    looks at it, so a hand-edited export fails here with a message, not later."""
     key = f"workloads[{index}]"
-    try:
-        text = read_text(project_file(base_dir, workload.manifest))
-    except UnsafeInput as error:
-        return None, [problem(f"{key}.manifest", workload.manifest, str(error))]
-    try:
-        exported = _documents(text)
-        objects = [strip_server_fields(obj) for obj in exported]
-    except UnsafeInput as error:
-        detail = str(error).removeprefix("is not valid YAML: ")
-        return None, [problem(f"{key}.manifest", workload.manifest, f"not valid Kubernetes YAML: {detail}")]
-    except ValueError as error:
-        return None, [problem(f"{key}.manifest", workload.manifest, f"not valid Kubernetes YAML: {error}")]
 
+    def refused(lines: list[str], at: str = "manifest", value: Any = workload.manifest) -> Refusal:
+        shown = [escape(line) for line in lines[:MAX_SCHEMA_LINES]]
+        if len(lines) > MAX_SCHEMA_LINES:
+            shown.append(f"and {len(lines) - MAX_SCHEMA_LINES} more problems")
+        return None, [problem(f"{key}.{at}", value, line) for line in shown]
+
+    try:
+        exported, objects = _read(workload, base_dir)
+    except UnsafeInput as error:
+        return refused([str(error)])
+    except ValueError as error:
+        return refused([f"not valid Kubernetes YAML: {error}"])
     deployments = [o for o in objects if o.get("kind") == "Deployment"]
-    services = [o for o in objects if o.get("kind") == "Service"]
-    if len(deployments) != 1 or len(services) != 1:
-        return None, [
-            problem(
-                f"{key}.manifest",
-                workload.manifest,
-                f"must hold exactly one Deployment and one Service (found {len(deployments)} and "
-                f"{len(services)})",
-            )
-        ]
-    deployment, service = deployments[0], services[0]
-    version = supported_version(kubernetes_version)
-    invalid = [line for obj in (deployment, service) for line in schema_problems(obj, version)]
-    if not invalid:  # schema-valid, so every quantity sits where the schema puts it
-        invalid = quantity_problems(deployment) + export_problems(objects)
+    if len(deployments) != 1:
+        return refused([f"must hold exactly one Deployment (found {len(deployments)})"])
+    deployment = deployments[0]
+    invalid = _schema_problems(objects, deployment, supported_version(kubernetes_version))
     if invalid:
-        shown = [escape(line) for line in invalid[:MAX_SCHEMA_LINES]]
-        if len(invalid) > MAX_SCHEMA_LINES:
-            shown.append(f"and {len(invalid) - MAX_SCHEMA_LINES} more schema problems")
-        return None, [problem(f"{key}.manifest", workload.manifest, line) for line in shown]
-    template = (deployment.get("spec") or {}).get("template") or {}
-    if not isinstance(template.get("spec"), dict) or not (service.get("spec") or {}).get("ports"):
-        return None, [
-            problem(
-                f"{key}.manifest",
-                workload.manifest,
-                "the Deployment needs spec.template.spec and the Service at least one port",
-            )
-        ]
-    operators = operator_problems(objects)
-    if operators:
-        return None, [problem(f"{key}.manifest", workload.manifest, escape(line)) for line in operators]
-    autoscaler = export_autoscaler(objects, deployment)
-    unseen = None if autoscaler else unexported_autoscaler(exported, deployment)
+        return refused(invalid)
+    for obj in objects:
+        if obj.get("kind") != "RuntimeClass":  # the one cluster-scoped kind read
+            obj["metadata"] = obj.get("metadata") or {}
+            obj["metadata"].setdefault("namespace", workload.namespace)
+    raw_deployment = next(o for o in exported if o.get("kind") == "Deployment")
+    template, why = _serving_template(workload, exported, raw_deployment, deployment)
+    if why:
+        return refused([why], "servingTemplate", workload.serving_template)
+    labels = ((template or deployment["spec"]["template"]).get("metadata") or {}).get("labels") or {}
+    namespace = deployment["metadata"]["namespace"]
+    services = [dict(s) for s in selecting_services(objects, namespace, labels)]
+    if not services:
+        return refused(
+            [
+                "no Service in it selects the Deployment's pods: the migration keeps a Service's address "
+                "and moves its endpoints, so export the Service users reach with the Deployment"
+            ]
+        )
+    primary = _primary_service(workload, services)
+    if isinstance(primary, str):
+        return refused([primary], "service", workload.service)
+    if not (primary.get("spec") or {}).get("ports"):
+        return refused([f"Service {_named(primary)} has no port"])
+    autoscaler = autoscaler_of(objects, deployment)
+    scaled_object = scaled_object_of(objects, deployment)
+    unseen = None if autoscaler or scaled_object else unexported_autoscaler(exported, deployment)
     if unseen:
-        return None, [
-            problem(
-                f"{key}.manifest",
-                workload.manifest,
-                f"the Deployment's replicas are managed by {unseen}, which the export does not hold; "
-                "export its HorizontalPodAutoscaler with the Deployment (the new side gets a translation "
-                "of it), or remove the autoscaler before migrating this workload",
-            )
-        ]
-    problems = []
-    for obj in (deployment, service):
-        metadata = obj["metadata"] = obj.get("metadata") or {}
-        name = metadata.get("name")
-        namespace = metadata.setdefault("namespace", workload.namespace)
+        return refused(
+            [
+                f"the Deployment's replicas are managed by {unseen}, which the export does not hold; export "
+                "its HorizontalPodAutoscaler (or KEDA ScaledObject) with the Deployment (the new side gets a "
+                "translation of it), or remove the autoscaler before migrating this workload"
+            ]
+        )
+    serving = template or deployment["spec"]["template"]
+    runtime_class = next(
+        (
+            o
+            for o in objects
+            if o.get("kind") == "RuntimeClass"
+            and _named(o) == (serving.get("spec") or {}).get("runtimeClassName")
+        ),
+        None,
+    )
+    legacy = LegacyWorkload(
+        workload,
+        deployment,
+        primary,
+        tuple(objects),
+        dict(autoscaler) if autoscaler is not None else None,
+        exported_ready(exported, deployment),
+        services=(primary, *(s for s in services if s is not primary)),
+        scaled_object=dict(scaled_object) if scaled_object is not None else None,
+        template=template,
+        single_copy=tuple(single_copy_reasons(deployment)),
+        dapr_app=dapr_app_id(serving, workload.name),
+        controlled=tuple(
+            dict(o) for o in owned_by(exported, raw_deployment) if o.get("kind") != "ReplicaSet"
+        ),
+        runtime=wasm_runtime(serving.get("spec") or {}, runtime_class, pools),
+    )
+    problems = [
+        *_identity_problems(legacy, key),
+        *_wasm_problems(legacy, key),
+        *_decision_problems(legacy, key),
+        *_port_and_probe_problems(legacy, key),
+    ]
+    return (None if problems else legacy), problems
+
+
+Refusal = tuple[None, list[str]]
+
+
+def _identity_problems(legacy: LegacyWorkload, key: str) -> list[str]:
+    workload, problems = legacy.config, []
+    for obj in (legacy.deployment, legacy.service):
+        namespace = obj["metadata"].get("namespace")
         if namespace != workload.namespace:
             problems.append(
                 problem(
                     f"{key}.namespace",
                     workload.namespace,
-                    f"{obj['kind']} {escape(str(name), ECHO_CHARS)} is in {echo(namespace)}",
+                    f"{obj['kind']} {escape(str(_named(obj)), ECHO_CHARS)} is in {echo(namespace)}",
                 )
             )
-    if deployment["metadata"].get("name") != workload.name:
+    if _named(legacy.deployment) != workload.name:
         problems.append(
             problem(
                 f"{key}.name",
                 workload.name,
                 f"the Deployment in {escape(workload.manifest, ECHO_CHARS)} is named "
-                f"{echo(deployment['metadata'].get('name'))}; use that name",
+                f"{echo(_named(legacy.deployment))}; use that name",
             )
         )
-    legacy = LegacyWorkload(
-        workload, deployment, service, tuple(objects), autoscaler, exported_ready(exported, deployment)
-    )
-    if autoscaler is not None and workload.replicas is not None:
+    scaler = legacy.autoscaler or legacy.scaled_object
+    if scaler is not None and workload.replicas is not None:
         problems.append(
             problem(
                 f"{key}.replicas",
                 workload.replicas,
-                f"HorizontalPodAutoscaler {escape(str(_named(autoscaler)), ECHO_CHARS)} scales this "
-                "workload: the new side gets its bounds (minReplicas..maxReplicas), so leave replicas out",
+                f"{scaler['kind']} {escape(str(_named(scaler)), ECHO_CHARS)} scales this workload: the new "
+                "side gets its bounds (minReplicas..maxReplicas), so leave replicas out",
             )
         )
-    pod = legacy.pod_spec
-    if not is_wasi_pod(pod):
+    return problems
+
+
+def _wasm_problems(legacy: LegacyWorkload, key: str) -> list[str]:
+    workload, pod, problems = legacy.config, legacy.pod_spec, []
+    if legacy.runtime is None:
         problems.append(
             problem(
                 f"{key}.manifest",
                 pod.get("runtimeClassName"),
-                "the Deployment does not run on the WASI pool (runtimeClassName must be one of "
-                f"{', '.join(sorted(AKS_WASI_RUNTIME_CLASSES))}, or the Krustlet wasm32-wagi selector)",
+                "the Deployment does not run Wasm on a WASI pool: its RuntimeClass must be one of "
+                f"{', '.join(sorted(AKS_WASI_RUNTIME_CLASSES))}, or one exported with it whose handler is a "
+                "Spin or SpiderLightning shim and whose scheduling lands on a pool of legacyPools (or the "
+                "Krustlet wasm32-wagi selector)",
             )
         )
     if len(pod.get("containers") or []) != 1:
@@ -380,25 +587,32 @@ def load_legacy_workload(
                 f"{workload.key}: a Spin pod runs exactly one Wasm container",
             )
         )
-    if legacy.runtime_class == SPIDERLIGHTNING_CLASS and not workload.image:
+    if legacy.runs_slight and not workload.image:
         problems.append(
             problem(
                 f"{key}.image",
                 workload.image,
-                f"{workload.key} runs on wasmtime-slight-v1 (SpiderLightning), which has no successor "
-                "shim; set the image of a Spin rebuild of this app",
+                f"{workload.key} runs on {escape(str(pod.get('runtimeClassName')), ECHO_CHARS)} "
+                "(SpiderLightning), which has no successor shim; set the image of a Spin rebuild of this app",
             )
         )
-    labels = (template.get("metadata") or {}).get("labels") or {}
-    selector = legacy.service_selector
-    if not selector or any(labels.get(k) != v for k, v in selector.items()):
-        problems.append(
-            problem(
-                f"{key}.manifest", selector, "the Service selector must match the Deployment's pod labels"
-            )
+    return problems
+
+
+def _decision_problems(legacy: LegacyWorkload, key: str) -> list[str]:
+    """What a person must decide before the new pods run: a Dapr app's sidecar before they serve."""
+    if legacy.dapr_app is None or legacy.config.dapr_before_serving is not None:
+        return []
+    return [
+        problem(
+            f"{key}.daprBeforeServing",
+            None,
+            f"is required: the pods run a Dapr sidecar as app {escape(legacy.dapr_app, ECHO_CHARS)}; "
+            "before the new pods serve (the canary, parallel at 0 %), withoutSidecar keeps them out of its "
+            "pub/sub consumer groups, input bindings and actor placement (their calls to Dapr fail), "
+            "withSidecar lets them take a share of production messages unverified",
         )
-    problems.extend(_port_and_probe_problems(legacy, key))
-    return (None if problems else legacy), problems
+    ]
 
 
 def _port_and_probe_problems(legacy: LegacyWorkload, key: str) -> list[str]:
@@ -424,7 +638,7 @@ def _port_and_probe_problems(legacy: LegacyWorkload, key: str) -> list[str]:
         problems.append(
             problem(f"{key}.manifest", target, "the serving port's targetPort names no port of the container")
         )
-    if legacy.runtime_class == SPIDERLIGHTNING_CLASS and workload.image and not workload.container_port:
+    if legacy.runs_slight and workload.image and not workload.container_port:
         problems.append(
             problem(
                 f"{key}.containerPort",

@@ -42,10 +42,10 @@ def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migrat
     objects: list[tuple[int, list[naming.NamedObject]]] = []
     for index, workload in enumerate(config.workloads):
         version = config.cluster.kubernetes_version
-        legacy, found = load_legacy_workload(workload, index, base_dir, version)
+        legacy, found = load_legacy_workload(workload, index, base_dir, version, config.legacy_pools)
         problems.extend(found)
         if legacy:
-            found = export_problems(config.phase, index, legacy, version)
+            found = export_problems(config.phase, index, legacy)
             problems.extend(found)
             if not found:
                 workloads.append(legacy)

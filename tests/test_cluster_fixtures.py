@@ -19,7 +19,7 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 
-from components.identifiers import go_pattern_validator
+from components.identifiers import CRD_DIR, go_pattern_validator
 from components.inputs import load_yaml_documents
 from components.schemas import KUBERNETES_VERSIONS, strict
 from migrate.kubectl_list import split_list
@@ -67,7 +67,7 @@ CLUSTER_SCOPED = {"Namespace", "Node", "RuntimeClass"}
 # Custom resources the export may hold, checked against their CRD's own schema (HTTPRoute and
 # ServiceMonitor go through problems_of, which already does that).
 CRDS = {
-    ("keda.sh/v1alpha1", "ScaledObject"): FIXTURES / "crds" / "keda.sh_scaledobjects.yaml",
+    ("keda.sh/v1alpha1", "ScaledObject"): CRD_DIR / "keda.sh_scaledobjects.yaml",
 }
 AKS_WASI_LABELS = (
     "kubernetes.azure.com/wasmtime-spin-v1",

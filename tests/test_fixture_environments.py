@@ -16,7 +16,7 @@ import yaml
 from referencing import Registry, Resource
 
 from components.config import key_path, parse_config
-from components.identifiers import go_pattern_validator
+from components.identifiers import CRD_DIR, go_pattern_validator
 from components.inputs import load_yaml_documents
 from components.migration import raw_config_from_stack_file
 from components.schemas import KUBERNETES_VERSIONS, schema_problems, strict
@@ -24,7 +24,7 @@ from components.schemas import KUBERNETES_VERSIONS, schema_problems, strict
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROOT = FIXTURES / "environments"
 ENVIRONMENTS = sorted(path.name for path in ROOT.iterdir() if path.is_dir())
-SERVICEMONITOR_CRD = FIXTURES / "crds" / "monitoring.coreos.com_servicemonitors.yaml"
+SERVICEMONITOR_CRD = CRD_DIR / "monitoring.coreos.com_servicemonitors.yaml"
 _OBJECT_META = (
     "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 )

@@ -188,9 +188,20 @@ def shim_component(config: MigrationConfig) -> ComponentPlan:
     return ComponentPlan(SHIM_TYPE, SHIM_COMPONENT, args, depends_on=pools)
 
 
+# KEDA's defaults for a ScaledObject's bounds (keda.sh/v1alpha1 ScaledObjectSpec: minReplicaCount 0,
+# maxReplicaCount 100).
+KEDA_BOUNDS = (0, 100)
+
+
 def workload_capacity(legacy: LegacyWorkload) -> Capacity:
-    """The legacy side's replicas (or its HPA's bounds) and what the new side runs at full capacity:
-    `workloads[].replicas`, else the same."""
+    """The legacy side's replicas (or its autoscaler's bounds) and what the new side runs at full
+    capacity: `workloads[].replicas`, else the same."""
+    if legacy.scaled_object is not None:
+        spec = legacy.scaled_object.get("spec") or {}
+        bounds = Count(
+            int(spec.get("minReplicaCount", KEDA_BOUNDS[0])), int(spec.get("maxReplicaCount", KEDA_BOUNDS[1]))
+        )
+        return Capacity(bounds, bounds)
     if legacy.autoscaler is not None:
         spec = legacy.autoscaler["spec"]
         bounds = Count(int(spec.get("minReplicas", 1)), int(spec["maxReplicas"]))
@@ -207,7 +218,7 @@ def plan_of(config: MigrationConfig, legacy: LegacyWorkload) -> WorkloadPlan:
         workload_capacity(legacy),
         gateway=workload.gateway is not None,
         canary=workload.canary_replicas if workload.canary else None,
-        stop_then_start=False,
+        stop_then_start=legacy.stop_then_start,
     )
 
 
@@ -355,7 +366,7 @@ def _wasm_args(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPl
         "runtime_class_name": config.shim.runtime_class_name,
         "resources": workload.resources.model_dump(by_alias=True),  # type: ignore[typeddict-item]
         "probe": _probe_args(legacy),
-        "legacy_deployment": legacy.deployment,
+        "legacy_deployment": legacy.source,
         "legacy_pools": [
             {
                 "name": pool.name,
@@ -388,6 +399,14 @@ def _wasm_args(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPl
         args["image"] = workload.image
     if workload.container_port:
         args["listen_port"] = workload.container_port
+    if legacy.stop_then_start:
+        args["strategy"] = {"type": "Recreate"}  # its own rollouts must never run two copies either
+    if (
+        legacy.dapr_app
+        and workload.dapr_before_serving == "withoutSidecar"
+        and plan.isolation is Isolation.ALL
+    ):
+        args["pod_annotations"] = {"dapr.io/enabled": "false"}
     return args
 
 

@@ -34,7 +34,7 @@ from components.desired.pools import AGENT_POOL_TYPE
 from components.desired.spec import EntryShare, ResourceSpec, WorkloadTraffic
 from components.inputs import ECHO_CHARS, escape
 from components.legacy import LegacyWorkload
-from components.schemas import object_label, schema_problems, supported_version
+from components.schemas import object_label
 from components.selectors import service_selects
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -420,10 +420,9 @@ def migration_route(workload: Workload, legacy_service: str) -> dict[str, Any]:
     return traffic_split_specs("route", args)[0].inputs
 
 
-def export_problems(phase: Phase, index: int, legacy: LegacyWorkload, version: str) -> list[str]:
-    """The export's other Services and its HTTPRoutes must pass the strict schema too, as the traffic
-    analysis reads them. An existing HTTPRoute that wins requests of the migration's route is refused
-    from parallel on, where the route must carry the split.
+def export_problems(phase: Phase, index: int, legacy: LegacyWorkload) -> list[str]:
+    """An existing HTTPRoute that wins requests of the migration's route is refused from parallel on,
+    where the route must carry the split (the loader has checked every exported route's schema).
 
     Refused rather than adopted: HTTPRoute `spec.rules` is an atomic list for server-side apply (the
     CRD sets no list type), so a patch of one rule's backendRefs would own and rewrite every rule of a
@@ -431,14 +430,7 @@ def export_problems(phase: Phase, index: int, legacy: LegacyWorkload, version: s
     it keeps serving (the migration's route also sends 100 % to legacy there, and `check` warns), so
     deleting it after prepare moves its requests to the migration's route without a gap."""
     workload = legacy.config
-    read = [
-        obj
-        for obj in legacy.exported
-        if obj.get("kind") == "HTTPRoute" or (obj.get("kind") == "Service" and obj is not legacy.service)
-    ]
-    invalid = [line for obj in read for line in schema_problems(obj, supported_version(version))]
-    if invalid:
-        return [problem(f"workloads[{index}].manifest", workload.manifest, escape(line)) for line in invalid]
+    read = [obj for obj in legacy.exported if obj.get("kind") == "HTTPRoute"]
     if workload.gateway is None or not phase.at_least(Phase.PARALLEL):
         return []
     route = migration_route(workload, legacy.service["metadata"]["name"])

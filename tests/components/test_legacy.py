@@ -77,7 +77,7 @@ def test_missing_and_malformed_manifests_are_named(tmp_path):
 def test_a_deployment_that_is_not_on_the_wasi_pool_is_rejected(tmp_path):
     text = HELLO.read_text().replace("runtimeClassName: wasmtime-spin-v2", "runtimeClassName: runc")
     problems = _problems(_with_manifest(tmp_path, text), tmp_path)
-    assert problems[0].startswith("workloads[0].manifest: the Deployment does not run on the WASI pool")
+    assert problems[0].startswith("workloads[0].manifest: the Deployment does not run Wasm on a WASI pool")
     assert "(got 'runc')" in problems[0]
 
 
@@ -97,8 +97,9 @@ def test_service_selector_must_match_the_pods(tmp_path):
     )
     problems = _problems(_with_manifest(tmp_path, text), tmp_path)
     assert problems == [
-        "workloads[0].manifest: the Service selector must match the Deployment's pod labels "
-        "(got {'app': 'other'})"
+        "workloads[0].manifest: no Service in it selects the Deployment's pods: the migration keeps a "
+        "Service's address and moves its endpoints, so export the Service users reach with the Deployment "
+        "(got 'app.yaml')"
     ]
 
 
@@ -192,7 +193,7 @@ def test_an_autoscaler_missing_from_the_export_is_refused(tmp_path):
     text = HELLO.read_text().replace("    managedFields:\n", "    managedFields:\n" + SCALED_BY_HPA, 1)
     problems = _problems(_with_manifest(tmp_path, text), tmp_path)
     assert "'kube-controller-manager' through the scale subresource" in problems[0]
-    assert "export its HorizontalPodAutoscaler with the Deployment" in problems[0]
+    assert "export its HorizontalPodAutoscaler (or KEDA ScaledObject) with the Deployment" in problems[0]
 
 
 def test_kubectl_scale_is_not_an_autoscaler(tmp_path):
