@@ -49,8 +49,12 @@ CUSTOM_RESOURCE_TYPES = frozenset(
     {
         "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
         "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+        "kubernetes:keda.sh/v1alpha1:ScaledObject",
     }
 )
+# Field-level patches of custom resources: CustomResourcePatch registers `kubernetes:<apiVersion>:<Kind>Patch`
+# (pulumi-kubernetes sdk/python/pulumi_kubernetes/apiextensions/CustomResourcePatch.py).
+CUSTOM_RESOURCE_PATCH_TYPES = frozenset({"kubernetes:keda.sh/v1alpha1:ScaledObjectPatch"})
 _CUSTOM_RESOURCE_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec"})
 
 
@@ -122,6 +126,18 @@ def register(
         if extra:
             raise RegistrationError(f"{spec.name}: {spec.type} cannot carry {sorted(extra)}")
         return k8s.apiextensions.CustomResource(
+            spec.name,
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest.get("spec"),
+            opts=opts,
+        )
+    if spec.type in CUSTOM_RESOURCE_PATCH_TYPES:
+        extra = set(manifest) - _CUSTOM_RESOURCE_FIELDS
+        if extra:
+            raise RegistrationError(f"{spec.name}: {spec.type} cannot carry {sorted(extra)}")
+        return k8s.apiextensions.CustomResourcePatch(
             spec.name,
             api_version=manifest["apiVersion"],
             kind=manifest["kind"],

@@ -230,12 +230,16 @@ def _legacy_args(legacy: LegacyWorkload, plan: WorkloadPlan, capacity: Capacity)
     }
     if legacy.autoscaler is not None:
         args["autoscaler"] = legacy.autoscaler
+    if legacy.scaled_object is not None:
+        args["scaled_object"] = legacy.scaled_object
+        args["paused_at_zero"] = plan.legacy is LegacySide.ZERO  # KEDA scales it to 0 itself
     if plan.legacy in (LegacySide.KEPT, LegacySide.ZERO):
         patch: CapacityPatchArgs = {}
-        if plan.legacy is LegacySide.ZERO:
-            patch["replicas"] = 0
-        elif not capacity.legacy.autoscaled:
-            patch["replicas"] = capacity.legacy.minimum
+        if legacy.scaled_object is None:
+            if plan.legacy is LegacySide.ZERO:
+                patch["replicas"] = 0
+            elif not capacity.legacy.autoscaled:
+                patch["replicas"] = capacity.legacy.minimum
         if plan.await_legacy:
             patch["ready_at_least"] = legacy_ready_at_rest(legacy, capacity)
         args["capacity"] = patch
@@ -384,7 +388,14 @@ def _wasm_args(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPl
         ],
         "isolate_from": _isolate_from(legacy, plan.isolation),
     }
-    if plan.new.autoscaled and legacy.autoscaler is not None:
+    if plan.new.autoscaled and legacy.scaled_object is not None:
+        assert plan.new.maximum is not None
+        args["scaled_object"] = {
+            "min_replicas": plan.new.minimum,
+            "max_replicas": plan.new.maximum,
+            "spec": legacy.scaled_object.get("spec") or {},
+        }
+    elif plan.new.autoscaled and legacy.autoscaler is not None:
         assert plan.new.maximum is not None
         hpa = legacy.autoscaler["spec"]
         autoscaler: AutoscalerArgs = {"min_replicas": plan.new.minimum, "max_replicas": plan.new.maximum}

@@ -32,6 +32,7 @@ from typing import Any
 from components.config import Phase, Workload, problem
 from components.desired.pools import AGENT_POOL_TYPE
 from components.desired.spec import EntryShare, ResourceSpec, WorkloadTraffic
+from components.desired.workloads import KEDA_PAUSED_REPLICAS
 from components.inputs import ECHO_CHARS, escape
 from components.legacy import LegacyWorkload
 from components.schemas import object_label
@@ -94,14 +95,29 @@ def _service_view(
 
 def pods_at_rest(resources: Sequence[ResourceSpec]) -> dict[tuple[str, str], int]:
     """(namespace, Deployment) -> the pods it keeps at rest in this phase, where the Deployment does not
-    say so itself: its HPA's minimum (an HPA-scaled Deployment sends no replicas; under load both sides'
-    HPAs keep that ratio), overridden by a capacity patch's replicas (0 turns an HPA off)."""
+    say so itself: its autoscaler's minimum (an HPA's minReplicas, a KEDA ScaledObject's
+    minReplicaCount: an autoscaled Deployment sends no replicas; under load both sides' autoscalers
+    keep that ratio), overridden by a pause at a count (KEDA's paused-replicas) and by a capacity
+    patch's replicas (0 turns an HPA off)."""
     replicas: dict[tuple[str, str], int] = {}
+    paused = {
+        _identity(spec.inputs): int(annotations[KEDA_PAUSED_REPLICAS])
+        for spec in resources
+        if spec.is_patch
+        and _kind(spec) == "ScaledObject"
+        and KEDA_PAUSED_REPLICAS
+        in (annotations := (spec.inputs.get("metadata") or {}).get("annotations") or {})
+    }
     for spec in resources:
-        if _kind(spec) == "HorizontalPodAutoscaler" and not spec.is_patch:
-            namespace, _ = _identity(spec.inputs)
-            target = spec.inputs["spec"]["scaleTargetRef"]["name"]
-            replicas[(namespace, target)] = int(spec.inputs["spec"].get("minReplicas", 1))
+        if spec.is_patch or _kind(spec) not in ("HorizontalPodAutoscaler", "ScaledObject"):
+            continue
+        namespace, name = _identity(spec.inputs)
+        scaler = spec.inputs["spec"]
+        target = (namespace, scaler["scaleTargetRef"]["name"])
+        if _kind(spec) == "HorizontalPodAutoscaler":
+            replicas[target] = int(scaler.get("minReplicas", 1))
+        else:
+            replicas[target] = paused.get((namespace, name), int(scaler.get("minReplicaCount", 0)))
     for spec in resources:
         if spec.is_patch and _kind(spec) == "Deployment" and "replicas" in (spec.inputs.get("spec") or {}):
             replicas[_identity(spec.inputs)] = int(spec.inputs["spec"]["replicas"])

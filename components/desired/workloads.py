@@ -106,6 +106,16 @@ class AutoscalerArgs(TypedDict):
     behavior: NotRequired[Mapping[str, Any]]
 
 
+class ScaledObjectArgs(TypedDict):
+    """A KEDA ScaledObject for the new Deployment, translated from the legacy one's: same triggers and
+    settings, its own bounds; KEDA then creates and owns its HPA (kedacore/keda controllers/keda/hpa.go)."""
+
+    min_replicas: int
+    max_replicas: int
+    spec: Mapping[str, Any]
+    """The exported ScaledObject's spec (its scaleTargetRef and bounds are replaced)."""
+
+
 class WasmWorkloadArgs(TypedDict):
     """A Spin app on the shim's RuntimeClass: a Deployment, its ClusterIP Service, a PDB and an HPA."""
 
@@ -126,6 +136,8 @@ class WasmWorkloadArgs(TypedDict):
     never owns it. Under server-side apply a field the sole owner stops sending is removed
     (kubernetes.io/docs/reference/using-api/server-side-apply, "Field management"), so a Deployment
     that once sent replicas and then dropped them would fall back to the default of 1."""
+    scaled_object: NotRequired[ScaledObjectArgs]
+    """A KEDA ScaledObject owns the replicas instead (like `autoscaler`)."""
     image: NotRequired[pulumi.Input[str]]
     """The image to run; from scratch required, else it replaces the exported one."""
     legacy_deployment: NotRequired[Mapping[str, Any]]
@@ -388,6 +400,7 @@ def wasm_resource_names(name: str) -> dict[str, str]:
         "service": f"{name}-service",
         "pdb": f"{name}-pdb",
         "autoscaler": f"{name}-hpa",
+        "scaled_object": f"{name}-scaled-object",
     }
 
 
@@ -454,6 +467,27 @@ def disruption_budget_selector(
     return selector, notes
 
 
+def _scaled_object(args: WasmWorkloadArgs, deployment: str, scaler: ScaledObjectArgs) -> dict[str, Any]:
+    spec = copy.deepcopy(dict(scaler["spec"]))
+    target = dict(spec.get("scaleTargetRef") or {})
+    target["name"] = deployment
+    spec.update(
+        scaleTargetRef=target, minReplicaCount=scaler["min_replicas"], maxReplicaCount=scaler["max_replicas"]
+    )
+    config = (spec.get("advanced") or {}).get("horizontalPodAutoscalerConfig") or {}
+    if config.get("name"):  # a named HPA would be the legacy ScaledObject's: KEDA names its own
+        spec["advanced"] = {
+            **spec["advanced"],
+            "horizontalPodAutoscalerConfig": {**config, "name": deployment},
+        }
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": _metadata(args, deployment),
+        "spec": spec,
+    }
+
+
 def _autoscaler(args: WasmWorkloadArgs, deployment: str, spec: AutoscalerArgs) -> dict[str, Any]:
     hpa_spec: dict[str, Any] = {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
@@ -517,8 +551,9 @@ def wasm_workload_specs(name: str, args: WasmWorkloadArgs) -> list[ResourceSpec]
         args, objects["deployment"], {**managed_labels(args["app_name"], "wasm-workload"), **selector}
     )
     annotations = {}
-    if "autoscaler" in args:
-        minimum = args["autoscaler"]["min_replicas"]
+    scaler = args.get("autoscaler") or args.get("scaled_object")
+    if scaler is not None:
+        minimum = scaler["min_replicas"]
         annotations = {READY_AT_LEAST_ANNOTATION: str(minimum), **rolled_out_with_ready(minimum)}
     else:
         spec = {"replicas": args["replicas"], **spec}
@@ -537,6 +572,10 @@ def wasm_workload_specs(name: str, args: WasmWorkloadArgs) -> list[ResourceSpec]
         hpa = _autoscaler(args, objects["deployment"], args["autoscaler"])
         specs.append(kubernetes_spec(names["autoscaler"], name, hpa))
         first = (names["autoscaler"],)
+    elif "scaled_object" in args:
+        scaled = _scaled_object(args, objects["deployment"], args["scaled_object"])
+        specs.append(kubernetes_spec(names["scaled_object"], name, scaled))
+        first = (names["scaled_object"],)
     specs += [
         kubernetes_spec(
             names["deployment"],
@@ -592,6 +631,13 @@ class LegacyWorkloadArgs(TypedDict):
     autoscaler: NotRequired[Mapping[str, Any]]
     """The exported HPA that scales the Deployment: adopted read-only like it, deleted with it; never
     patched (its controller owns the replicas while the Deployment runs)."""
+    scaled_object: NotRequired[Mapping[str, Any]]
+    """The exported KEDA ScaledObject that scales it: adopted read-only, deleted with it; KEDA's own HPA
+    is never touched (KEDA rewrites it from the ScaledObject: controllers/keda/hpa.go)."""
+    paused_at_zero: NotRequired[bool]
+    """The ScaledObject is paused at zero replicas (`autoscaling.keda.sh/paused-replicas: "0"`, KEDA
+    2.7+: it stops scaling, deletes its HPA and scales the Deployment to 0); without it the pause
+    patch sends nothing, so server-side apply removes the annotation it owned and KEDA resumes."""
 
 
 def legacy_resource_names(name: str) -> dict[str, str]:
@@ -599,8 +645,15 @@ def legacy_resource_names(name: str) -> dict[str, str]:
         "deployment": f"{name}-deployment",
         "service": f"{name}-service",
         "autoscaler": f"{name}-hpa",
+        "scaled_object": f"{name}-scaled-object",
         "replicas": f"{name}-replicas",
+        "pause": f"{name}-pause",
     }
+
+
+# KEDA's annotation that pauses a ScaledObject at a replica count (keda.sh docs "Pausing autoscaling";
+# apis/keda/v1alpha1/scaledobject_types.go).
+KEDA_PAUSED_REPLICAS = "autoscaling.keda.sh/paused-replicas"
 
 
 def _identity(manifest: Mapping[str, Any]) -> dict[str, Any]:
@@ -658,10 +711,31 @@ def legacy_workload_specs(name: str, args: LegacyWorkloadArgs) -> list[ResourceS
         specs.append(_adoption(names["deployment"], name, args["deployment"]))
         if args.get("autoscaler") is not None:
             specs.append(_adoption(names["autoscaler"], name, args["autoscaler"]))  # type: ignore[arg-type]
+        if args.get("scaled_object") is not None:
+            specs.append(_adoption(names["scaled_object"], name, args["scaled_object"]))  # type: ignore[arg-type]
     specs.append(_adoption(names["service"], name, args["service"]))
     if keep and "capacity" in args:
         specs.append(_capacity_patch(names["replicas"], name, args["deployment"], args["capacity"]))
+        if args.get("scaled_object") is not None:
+            specs.append(
+                _pause_patch(names["pause"], name, args["scaled_object"], args.get("paused_at_zero", False))
+            )  # type: ignore[arg-type]
     return specs
+
+
+def _pause_patch(name: str, component: str, scaled_object: Mapping[str, Any], paused: bool) -> ResourceSpec:
+    """Owns only the pause annotation of the legacy ScaledObject (retained and deleted_with it, as the
+    capacity patch is with its Deployment). Custom resources are not awaited (awaiters.go)."""
+    annotations = {**PATCH_FORCE, **({KEDA_PAUSED_REPLICAS: "0"} if paused else {})}
+    inputs = {
+        "apiVersion": scaled_object["apiVersion"],
+        "kind": scaled_object["kind"],
+        "metadata": {**_identity(scaled_object), "annotations": annotations},
+    }
+    owner = f"{component}-scaled-object"
+    return kubernetes_spec(
+        name, component, inputs, patch=True, depends_on=(owner,), retain_on_delete=True, deleted_with=owner
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
