@@ -600,10 +600,24 @@ def _wasm_problems(legacy: LegacyWorkload, key: str) -> list[str]:
 
 
 def _decision_problems(legacy: LegacyWorkload, key: str) -> list[str]:
-    """What a person must decide before the new pods run: a Dapr app's sidecar before they serve."""
+    """What a person must decide before the new pods run: a Dapr app's sidecar before they serve; an
+    autoscaled workload that also says it must never run two copies."""
+    problems = []
+    if legacy.stop_then_start and (legacy.autoscaler or legacy.scaled_object):
+        reasons = "; ".join(legacy.single_copy) or "sideBySide: false"
+        problems.append(
+            problem(
+                f"{key}.sideBySide",
+                legacy.config.side_by_side,
+                f"it must never run two copies ({escape(reasons, ECHO_CHARS * 2)}), yet an autoscaler "
+                "scales it beyond one: set sideBySide: true if two copies are safe (it may then run side by "
+                "side), or remove the autoscaler first",
+            )
+        )
     if legacy.dapr_app is None or legacy.config.dapr_before_serving is not None:
-        return []
+        return problems
     return [
+        *problems,
         problem(
             f"{key}.daprBeforeServing",
             None,
@@ -611,7 +625,7 @@ def _decision_problems(legacy: LegacyWorkload, key: str) -> list[str]:
             "before the new pods serve (the canary, parallel at 0 %), withoutSidecar keeps them out of its "
             "pub/sub consumer groups, input bindings and actor placement (their calls to Dapr fail), "
             "withSidecar lets them take a share of production messages unverified",
-        )
+        ),
     ]
 
 

@@ -19,6 +19,7 @@ from components.desired import (
     LEGACY_WORKLOAD_TYPE,
     PHASE_TYPE,
     SHIM_TYPE,
+    STOP_GATE_TYPE,
     TRAFFIC_SPLIT_TYPE,
     VERIFICATION_SCRIPTS_TYPE,
     VERIFICATION_TYPE,
@@ -35,6 +36,7 @@ from components.legacy_workload import LegacyWorkload
 from components.migration import Migration, load_migration, raw_config_from_engine
 from components.registration import SpecComponent
 from components.spin_shim import SpinShim
+from components.stop_gate import StopGate
 from components.traffic_split import TrafficSplit
 from components.verification_scripts import VerificationScripts
 from components.wasm_node_pool import WasmNodePool
@@ -52,6 +54,7 @@ COMPONENT_CLASSES: dict[str, Callable[[str, Any, pulumi.ResourceOptions], SpecCo
     VERIFICATION_TYPE: WorkloadVerification,
     VERIFICATION_SCRIPTS_TYPE: VerificationScripts,
     ALERTS_TYPE: MigrationAlerts,
+    STOP_GATE_TYPE: StopGate,
 }
 
 

@@ -38,6 +38,7 @@ WASM = "wasm"
 LEGACY = "legacy"
 ROUTE = "route"
 VERIFY = "verify"
+STOP_GATE = "stop-gate"
 
 
 def logical_name(namespace: str, name: str, role: str) -> str:
@@ -73,6 +74,12 @@ def route_name(app: str) -> str:
 def verify_name(app: str) -> str:
     """The verification Job, its ServiceAccount, Role and RoleBinding, and its label value."""
     return fitted(app, "-verify")
+
+
+def stop_gate_name(app: str) -> str:
+    """The stop gate's Job, ServiceAccount, Role and RoleBinding of a workload that stops before it
+    starts again."""
+    return fitted(app, "-stop-gate")
 
 
 def verification_result_name(app: str) -> str:

@@ -17,6 +17,7 @@ from migrate.check import (
     manifest_problems,
     traffic_warnings,
     transition_capacity_problems,
+    transition_capacity_warnings,
     transition_problems,
 )
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
@@ -356,7 +357,10 @@ def _check(args: argparse.Namespace) -> int:
             print(line)
         print(f"check failed: {len(problems)} problem(s)", file=sys.stderr)
         return EXIT_PROBLEMS
-    for line in traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config):
+    warnings = traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config)
+    if before is not None:
+        warnings += transition_capacity_warnings(before, loaded)
+    for line in warnings:
         print(line)
     counts = sum(spec.is_kubernetes for spec in loaded.state.resources)
     reexported = f"; legacy manifests changed since {args.base_ref}: {escape(', '.join(changed))}"

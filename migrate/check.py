@@ -323,15 +323,21 @@ def transition_capacity(source: Loaded, target: Loaded) -> list[Worst]:
     return worst_moments(source.state, target.state, workloads, route_keys(workloads))
 
 
+def _stopping(loaded: Loaded) -> set[str]:
+    """Workloads that stop before they start again (never two copies at once)."""
+    return {legacy.config.key for legacy in loaded.migration.workloads if legacy.stop_then_start}
+
+
 def transition_capacity_problems(source: Loaded, target: Loaded, what: str) -> list[str]:
     """No moment of the transition, in any order the engine may run its steps, leaves an entry point
-    with fewer Ready pods than at baseline (unless the workload accepts less)."""
+    with fewer Ready pods than at baseline, unless the workload accepts less, or must stop before it
+    starts again (its interruption is a warning: `transition_capacity_warnings`)."""
     baseline = baseline_reach(target)
-    accepted = _accepting(target)
+    exempt = set(_accepting(target)) | _stopping(target)
     problems = []
     for worst in transition_capacity(source, target):
         floor = baseline.get((worst.entry.workload, worst.entry.label), 0)
-        if worst.lowest >= floor or worst.entry.workload in accepted:
+        if worst.lowest >= floor or worst.entry.workload in exempt:
             continue
         problems.append(
             f"transition {what}: {worst.entry.workload}: {worst.entry.label} may reach only "
@@ -339,6 +345,23 @@ def transition_capacity_problems(source: Loaded, target: Loaded, what: str) -> l
             "baseline"
         )
     return problems
+
+
+def transition_capacity_warnings(source: Loaded, target: Loaded) -> list[str]:
+    """The interruption of a workload that stops before it starts again, where a transition has one."""
+    stopping = _stopping(target)
+    reasons = {legacy.config.key: legacy.single_copy for legacy in target.migration.workloads}
+    warnings = []
+    for worst in transition_capacity(source, target):
+        workload = worst.entry.workload
+        if workload in stopping and worst.lowest < min(worst.before, worst.after):
+            why = "; ".join(reasons[workload]) or "sideBySide: false"
+            warnings.append(
+                f"warning: {workload}: {worst.entry.label} reaches {_plural(worst.lowest)} from when one "
+                "side's pods are gone until the other's are Ready: it must never run two copies "
+                f"({escape(why)})"
+            )
+    return warnings
 
 
 def alert_warnings(config: MigrationConfig) -> list[str]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from components import naming
 from components.config import PROJECT, MigrationConfig, Phase, Workload
 from components.desired.alerts import AlertsArgs, alert_specs
+from components.desired.gates import StopGateArgs, stop_gate_component_name, stop_gate_names, stop_gate_specs
 from components.desired.plan import (
     Capacity,
     Count,
@@ -53,6 +54,7 @@ from components.desired.workloads import (
     TrafficSplitArgs,
     WasmWorkloadArgs,
     isolated_selectors,
+    legacy_resource_names,
     legacy_workload_specs,
     traffic_split_specs,
     wasm_resource_names,
@@ -74,6 +76,7 @@ TRAFFIC_SPLIT_TYPE = f"{PROJECT}:index:TrafficSplit"
 VERIFICATION_TYPE = f"{PROJECT}:index:WorkloadVerification"
 VERIFICATION_SCRIPTS_TYPE = f"{PROJECT}:index:VerificationScripts"
 ALERTS_TYPE = f"{PROJECT}:index:MigrationAlerts"
+STOP_GATE_TYPE = f"{PROJECT}:index:StopGate"
 SHIM_COMPONENT = "shim"
 ALERTS_COMPONENT = "alerts"
 
@@ -89,6 +92,7 @@ BUILDERS: dict[str, Callable[[str, Any], list[ResourceSpec]]] = {
     VERIFICATION_TYPE: verification_specs,
     VERIFICATION_SCRIPTS_TYPE: verification_scripts_specs,
     ALERTS_TYPE: alert_specs,
+    STOP_GATE_TYPE: stop_gate_specs,
 }
 
 
@@ -269,7 +273,14 @@ def workload_components(
     new_names = wasm_resource_names(new_name)
     new_service = naming.new_service_name(legacy.service["metadata"]["name"])
     port = legacy.serving_port["port"]
+    legacy_name_names = legacy_resource_names(legacy_name)
+    stopping = stop_gate_side(config, legacy)
+    stop_gate = stop_gate_names(stop_gate_component_name(legacy))["job"] if stopping else None
     plans: list[ComponentPlan] = []
+    legacy_plan = ComponentPlan(LEGACY_WORKLOAD_TYPE, legacy_name, _legacy_args(legacy, plan, capacity))
+    if stopping == "legacy":  # cutover of a single-copy workload: the legacy pods stop first
+        plans.append(legacy_plan)
+        plans.append(_stop_gate(config, legacy, "legacy", (legacy_name_names["replicas"],)))
 
     new_side: tuple[str, ...] = ()
     if plan.new is not None:
@@ -279,13 +290,24 @@ def workload_components(
             shim["daemonset"],
             shim["runtime_class"],
         )
+        after_stop = (stop_gate,) if stopping == "legacy" and stop_gate else ()
         wasm_args = _wasm_args(config, legacy, plan)
-        plans.append(ComponentPlan(WASM_WORKLOAD_TYPE, new_name, wasm_args, depends_on=platform))
+        plans.append(
+            ComponentPlan(WASM_WORKLOAD_TYPE, new_name, wasm_args, depends_on=(*platform, *after_stop))
+        )
         new_side = (new_names["deployment"], new_names["service"])
+    if stopping == "new":  # the way back: the new pods stop before the legacy ones start again
+        plans.append(_stop_gate(config, legacy, "new", (new_names["deployment"],)))
 
     # The parity check runs once the new side is Ready; in cutover the legacy pods stop only after it.
     gate: tuple[str, ...] = ()
-    if verifies(config) and plan.new is not None and plan.new.minimum > 0 and capacity.legacy.minimum > 0:
+    if (
+        verifies(config)
+        and plan.new is not None
+        and plan.new.minimum > 0
+        and capacity.legacy.minimum > 0
+        and not plan.stop_then_start
+    ):
         check_args: VerificationArgs = {"config": config, "legacy": legacy}
         check_after = (script_spec_name(workload.namespace), *new_side)
         plans.append(
@@ -309,12 +331,13 @@ def workload_components(
         )
         route = (route_name,)
 
-    legacy_after = (*new_side, *route, *gate) if plan.legacy is LegacySide.ZERO else ()
-    plans.append(
-        ComponentPlan(
-            LEGACY_WORKLOAD_TYPE, legacy_name, _legacy_args(legacy, plan, capacity), depends_on=legacy_after
-        )
-    )
+    if stopping != "legacy":
+        legacy_after: tuple[str, ...] = ()
+        if plan.legacy is LegacySide.ZERO:
+            legacy_after = (*new_side, *route, *gate)
+        elif stopping == "new" and stop_gate:
+            legacy_after = (stop_gate,)
+        plans.append(replace(legacy_plan, depends_on=legacy_after))
     legacy_count = 0 if plan.legacy in (LegacySide.ZERO, LegacySide.DELETED) else capacity.legacy.minimum
     traffic = WorkloadTraffic(
         workload=workload.key,
@@ -323,6 +346,23 @@ def workload_components(
         requested_percent=plan.requested_percent,
     )
     return plans, traffic
+
+
+def stop_gate_side(config: MigrationConfig, legacy: LegacyWorkload) -> str | None:
+    """Which side a single-copy workload's stop gate waits to be gone in this phase: the legacy one in
+    cutover (then the new pods start), the new one in parallel (where the way back from cutover lands:
+    then the legacy pods start again)."""
+    if not legacy.stop_then_start:
+        return None
+    return {Phase.CUTOVER: "legacy", Phase.PARALLEL: "new"}.get(config.phase)
+
+
+def _stop_gate(
+    config: MigrationConfig, legacy: LegacyWorkload, side: str, after: tuple[str, ...]
+) -> ComponentPlan:
+    args: StopGateArgs = {"config": config, "legacy": legacy, "side": side}
+    depends_on = (script_spec_name(legacy.config.namespace), *after)
+    return ComponentPlan(STOP_GATE_TYPE, stop_gate_component_name(legacy), args, depends_on=depends_on)
 
 
 def _route_args(
@@ -487,8 +527,11 @@ def phase_components(migration: Migration) -> tuple[list[ComponentPlan], list[Wo
     if phase.at_least(Phase.PREPARE):
         plans.extend(target_pool_components(config))
         plans.append(shim_component(config))
-    if verifies(config):
-        scripts: VerificationScriptsArgs = {"config": config, "workloads": migration.workloads}
+    scripted = tuple(
+        legacy for legacy in migration.workloads if verifies(config) or stop_gate_side(config, legacy)
+    )
+    if scripted:
+        scripts: VerificationScriptsArgs = {"config": config, "workloads": scripted}
         plans.append(ComponentPlan(VERIFICATION_SCRIPTS_TYPE, VERIFICATION_COMPONENT, scripts))
     traffic = []
     for legacy in migration.workloads:

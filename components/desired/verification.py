@@ -35,6 +35,9 @@ from components.legacy import LegacyWorkload
 
 SCRIPT = Path(__file__).resolve().parent.parent / "verification" / "verify.py"
 SCRIPT_KEY = "verify.py"
+# The stop gate's script (components/desired/gates.py), shipped beside verify.py, whose API client it uses.
+STOP_GATE_SCRIPT = SCRIPT.parent / "stop_gate.py"
+STOP_GATE_KEY = "stop_gate.py"
 SETTINGS_ENV = "VERIFY_SETTINGS"
 SCRIPT_CONFIGMAP = "wasm-migration-verify"
 COMPONENT_LABEL = "verification"
@@ -45,6 +48,16 @@ VERIFICATION_COMPONENT = "verification"
 @cache
 def verification_script() -> str:
     return SCRIPT.read_text()
+
+
+@cache
+def stop_gate_script() -> str:
+    return STOP_GATE_SCRIPT.read_text()
+
+
+def scripts_digest() -> str:
+    """Both scripts' sha256: in a Job's template, a changed script runs a fresh Job."""
+    return hashlib.sha256((verification_script() + stop_gate_script()).encode()).hexdigest()
 
 
 def verifies(config: MigrationConfig) -> bool:
@@ -62,6 +75,7 @@ class VerificationArgs(TypedDict):
 class VerificationScriptsArgs(TypedDict):
     config: MigrationConfig
     workloads: tuple[LegacyWorkload, ...]
+    """The workloads checked or gated in this phase: their namespaces get the scripts."""
 
 
 def verification_component_name(legacy: LegacyWorkload) -> str:
@@ -150,10 +164,8 @@ def script_spec_name(namespace: str) -> str:
 
 
 def verification_scripts_specs(name: str, args: VerificationScriptsArgs) -> list[ResourceSpec]:
-    """The script, once per namespace that has workloads (ConfigMaps cannot be mounted across
-    namespaces; one copy per workload would repeat it in every render and diff)."""
-    if not verifies(args["config"]):
-        return []
+    """The scripts, once per namespace whose workloads are checked or gated (ConfigMaps cannot be
+    mounted across namespaces; one copy per workload would repeat them in every render and diff)."""
     namespaces = sorted({legacy.config.namespace for legacy in args["workloads"]})
     return [
         kubernetes_spec(
@@ -167,7 +179,7 @@ def verification_scripts_specs(name: str, args: VerificationScriptsArgs) -> list
                     "namespace": namespace,
                     "labels": managed_labels(SCRIPT_CONFIGMAP, COMPONENT_LABEL),
                 },
-                "data": {SCRIPT_KEY: verification_script()},
+                "data": {SCRIPT_KEY: verification_script(), STOP_GATE_KEY: stop_gate_script()},
             },
         )
         for namespace in namespaces
@@ -177,7 +189,7 @@ def verification_scripts_specs(name: str, args: VerificationScriptsArgs) -> list
 def job_manifest(config: MigrationConfig, legacy: LegacyWorkload, settings: str) -> dict[str, Any]:
     verification = config.verification
     name = naming.verify_name(legacy.config.name)
-    digest = hashlib.sha256(verification_script().encode()).hexdigest()
+    digest = scripts_digest()
     metadata = _metadata(legacy, name)
     metadata["annotations"] = {
         "pulumi.com/timeoutSeconds": str(verification.timeout_seconds + 60),

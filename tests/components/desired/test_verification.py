@@ -10,7 +10,7 @@ import pytest
 
 from components.config import Phase
 from components.desired import build_desired_state
-from components.desired.verification import SCRIPT, label_selector, verification_gate
+from components.desired.verification import SCRIPT, STOP_GATE_SCRIPT, label_selector, verification_gate
 from components.migration import load_migration
 from components.schemas import KUBERNETES_VERSIONS, schema_problems
 from tests.conftest import load_raw, phase_path
@@ -237,7 +237,7 @@ def test_each_phase_and_each_settings_change_runs_a_fresh_check():
         ]["maxP95Ratio"]
         == 1.1
     )
-    digest = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()
+    digest = hashlib.sha256(SCRIPT.read_bytes() + STOP_GATE_SCRIPT.read_bytes()).hexdigest()
     assert parallel["metadata"]["annotations"]["wasm-migration.io/verification-sha256"] == digest
 
 
