@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from components import naming
-from components.config import PROJECT, ConfigError, MigrationConfig, parse_config, problem
+from components.cluster_export import ClusterExport, load_cluster_export, runtime_class_problems
+from components.config import PROJECT, ConfigError, MigrationConfig, Phase, parse_config, problem
+from components.desired import shim_component
+from components.desired.shim import runtime_class_manifest
 from components.desired.traffic import export_problems
 from components.inputs import (
     ECHO_CHARS,
@@ -33,6 +36,7 @@ ENCRYPTED_PLACEHOLDER = "[secret: encrypted in the stack file]"
 class Migration:
     config: MigrationConfig
     workloads: tuple[LegacyWorkload, ...]
+    cluster: ClusterExport | None = None
 
 
 def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migration:
@@ -54,9 +58,39 @@ def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migrat
     for index, source, clash in naming.object_clashes(objects):
         value = getattr(config.workloads[index], source)
         problems.append(problem(f"workloads[{index}].{source}", value, clash))
+    cluster, found = load_cluster_export(config, base_dir)
+    problems.extend(found)
+    if not found:
+        wanted = runtime_class_manifest(shim_component(config).args)
+        problems.extend(runtime_class_problems(config, cluster, wanted))
+        problems.extend(other_pod_problems(config, cluster))
     if problems:
         raise ConfigError(problems)
-    return Migration(config, tuple(workloads))
+    return Migration(config, tuple(workloads), cluster)
+
+
+def other_pod_problems(config: MigrationConfig, cluster: ClusterExport | None) -> list[str]:
+    """Decommission deletes the WASI pools with their nodes, and with them every pod that still runs
+    there: each that is not a migrated workload's must be moved off, or acknowledged by name."""
+    if config.phase is not Phase.DECOMMISSION or cluster is None:
+        return []
+    acknowledged = set(config.decommission.acknowledge_other_pods)
+    missing: dict[str, list[str]] = {}
+    for pod in cluster.other_pods(config):
+        if pod.key not in acknowledged:
+            missing.setdefault(f"{pod.owner_kind} {pod.key}", []).append(pod.name)
+    if not missing:
+        return []
+    listed = "; ".join(f"{owner} ({', '.join(pods)})" for owner, pods in sorted(missing.items()))
+    return [
+        problem(
+            "decommission.acknowledgeOtherPods",
+            list(config.decommission.acknowledge_other_pods),
+            f"deleting the WASI pools deletes pods that are not Wasm workloads with them: "
+            f"{escape(listed, ECHO_CHARS * 4)}; move them off the pools (or accept that they go) and list "
+            "each `<namespace>/<name>` here",
+        )
+    ]
 
 
 def _decode_secure(value: Any) -> Any:

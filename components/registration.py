@@ -20,6 +20,7 @@ from components.desired.spec import ResourceSpec
 
 KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     "kubernetes:core/v1:Namespace": k8s.core.v1.Namespace,
+    "kubernetes:core/v1:NamespacePatch": k8s.core.v1.NamespacePatch,
     "kubernetes:core/v1:ServiceAccount": k8s.core.v1.ServiceAccount,
     "kubernetes:core/v1:ConfigMap": k8s.core.v1.ConfigMap,
     "kubernetes:core/v1:Service": k8s.core.v1.Service,

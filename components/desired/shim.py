@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
+from components.desired.awaits import PATCH_FORCE
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 
 INSTALLER_SCRIPT = Path(__file__).resolve().parent.parent / "installer" / "shim-installer.sh"
@@ -219,34 +220,89 @@ def shim_resource_names(name: str) -> dict[str, str]:
         "script": f"{name}-installer-script",
         "daemonset": f"{name}-installer",
         "runtime_class": f"{name}-runtime-class",
+        "namespace_labels": f"{name}-namespace-labels",
     }
+
+
+# Pod Security for the installer: the only privileged namespace of the project (hostPID, hostPath).
+PRIVILEGED = {
+    "pod-security.kubernetes.io/enforce": "privileged",
+    "pod-security.kubernetes.io/warn": "privileged",
+}
+
+
+def _namespace_specs(name: str, args: SpinShimArgs) -> list[ResourceSpec]:
+    """The installer's namespace. Since pulumi-kubernetes 4.29 a create is not an upsert: one that
+    already exists fails with AlreadyExists unless it is imported. An existing one is adopted read-only
+    (import, `ignore_changes: ["*"]`: importing and then applying the program's inputs would remove every
+    label and annotation kubectl manages, pulumi-kubernetes fixCSAFieldManagers), protected and retained
+    (no phase or rollback deletes what existed before), and a NamespacePatch owns only the Pod Security
+    labels the installer needs (retained too: deleting it would relinquish them, ssa.Relinquish)."""
+    namespace = namespace_of(args)
+    names = shim_resource_names(name)
+    labels = {**managed_labels(namespace, "shim-installer"), **PRIVILEGED}
+    manifest = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}}
+    if not args.get("adopt_existing_namespace"):
+        return [kubernetes_spec(names["namespace"], name, manifest)]
+    adopted = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+    patch = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": namespace, "labels": dict(PRIVILEGED), "annotations": dict(PATCH_FORCE)},
+    }
+    return [
+        kubernetes_spec(
+            names["namespace"],
+            name,
+            adopted,
+            import_id=namespace,
+            ignore_changes=("*",),
+            protect=True,
+            retain_on_delete=True,
+        ),
+        kubernetes_spec(
+            names["namespace_labels"],
+            name,
+            patch,
+            patch=True,
+            depends_on=(names["namespace"],),
+            retain_on_delete=True,
+        ),
+    ]
+
+
+def _runtime_class_spec(name: str, args: SpinShimArgs) -> ResourceSpec:
+    """Created and owned, or (adopt_existing_runtime_class) an existing one adopted read-only, protected
+    and retained: never changed, so its other users (KWasm, runtime-class-manager) keep it as it is; the
+    config check holds its handler and scheduling equal to what the migration needs."""
+    names = shim_resource_names(name)
+    if args.get("adopt_existing_runtime_class"):
+        return kubernetes_spec(
+            names["runtime_class"],
+            name,
+            runtime_class_manifest(args),
+            depends_on=(names["daemonset"],),
+            import_id=runtime_class_of(args),
+            ignore_changes=("*",),
+            protect=True,
+            retain_on_delete=True,
+        )
+    return kubernetes_spec(
+        names["runtime_class"],
+        name,
+        runtime_class_manifest(args),
+        depends_on=(names["daemonset"],),
+        replace_on_changes=("handler",),
+        delete_before_replace=True,
+    )
 
 
 def shim_specs(name: str, args: SpinShimArgs) -> list[ResourceSpec]:
     namespace = namespace_of(args)
     names = shim_resource_names(name)
-    namespace_labels = {
-        **managed_labels(namespace, "shim-installer"),
-        # The only privileged namespace of the project: the installer needs hostPID and hostPath.
-        "pod-security.kubernetes.io/enforce": "privileged",
-        "pod-security.kubernetes.io/warn": "privileged",
-    }
     namespaced = {"name": INSTALLER_NAME, "namespace": namespace}
-    # Since pulumi-kubernetes 4.29 a create is not an upsert: an object that already exists fails with
-    # AlreadyExists unless it is imported. Adoption is opt-in, per object.
-    adopt_namespace = namespace if args.get("adopt_existing_namespace") else None
-    adopt_class = runtime_class_of(args) if args.get("adopt_existing_runtime_class") else None
     return [
-        kubernetes_spec(
-            names["namespace"],
-            name,
-            {
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {"name": namespace, "labels": namespace_labels},
-            },
-            import_id=adopt_namespace,
-        ),
+        *_namespace_specs(name, args),
         kubernetes_spec(
             names["service_account"],
             name,
@@ -275,13 +331,5 @@ def shim_specs(name: str, args: SpinShimArgs) -> list[ResourceSpec]:
             daemonset_manifest(args),
             depends_on=(names["namespace"], names["service_account"], names["script"]),
         ),
-        kubernetes_spec(
-            names["runtime_class"],
-            name,
-            runtime_class_manifest(args),
-            depends_on=(names["daemonset"],),
-            import_id=adopt_class,
-            replace_on_changes=("handler",),
-            delete_before_replace=True,
-        ),
+        _runtime_class_spec(name, args),
     ]

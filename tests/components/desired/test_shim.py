@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import hashlib
 
-from components.config import Phase
+import pytest
+
+from components.config import ConfigError, Phase
 from components.desired import build_desired_state, shim_component
 from components.desired.shim import INSTALLER_SCRIPT, shim_specs
 from components.migration import load_migration
-from tests.conftest import PHASE_FILES, WALK, load_raw, phase_path
+from tests.conftest import PHASE_FILES, ROOT, WALK, load_raw, phase_path
 
 SHIM_LABEL = {"wasm-migration.io/shim": "containerd-shim-spin"}
 DEDICATED = {"key": "contoso.com/wasm", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
@@ -190,14 +192,73 @@ def test_rollout_await_is_sized_from_the_most_nodes_the_pools_can_have():
     assert annotations["pulumi.com/timeoutSeconds"] == str(40 * 180)
 
 
-def test_existing_namespace_and_runtime_class_are_adopted_only_when_asked():
+def test_existing_objects_are_adopted_only_when_asked_read_only_and_never_deleted():
     state = _state()
     assert state.by_name()["shim-namespace"].import_id is None
     assert state.by_name()["shim-runtime-class"].import_id is None
+    assert "shim-namespace-labels" not in state.by_name()
 
     def adopt(raw):
-        raw["shim"]["adoptExisting"] = {"namespace": True, "runtimeClass": True}
+        raw["shim"]["adoptExisting"] = {"namespace": True}
 
-    state = _state(change=adopt)
-    assert state.by_name()["shim-namespace"].import_id == "wasm-shim-system"
-    assert state.by_name()["shim-runtime-class"].import_id == "wasm-spin"
+    specs = _state(change=adopt).by_name()
+    namespace = specs["shim-namespace"]
+    # Imported and never applied (kubectl's labels and annotations stay), protected and retained: no
+    # phase or rollback deletes what existed before the migration.
+    assert (namespace.import_id, namespace.ignore_changes) == ("wasm-shim-system", ("*",))
+    assert namespace.protect and namespace.retain_on_delete
+    labels = specs["shim-namespace-labels"]
+    assert labels.type == "kubernetes:core/v1:NamespacePatch" and labels.retain_on_delete
+    assert labels.inputs["metadata"]["labels"] == {
+        "pod-security.kubernetes.io/enforce": "privileged",
+        "pod-security.kubernetes.io/warn": "privileged",
+    }
+
+
+KWASM_CLASS = {
+    "apiVersion": "node.k8s.io/v1",
+    "kind": "RuntimeClass",
+    "metadata": {"name": "wasm-spin"},
+    "handler": "spin",
+    "scheduling": {"nodeSelector": {"kwasm.sh/kwasm-provisioned": "aks-kwasmpool-31209433-vmss000000"}},
+}
+
+
+def _with_cluster_export(project_dir, runtime_class, adopt: bool):
+    import yaml
+
+    path = project_dir / "cluster.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [runtime_class]}))
+
+    def change(raw):
+        raw["cluster"]["export"] = str(path.relative_to(ROOT))
+        if adopt:
+            raw["shim"]["adoptExisting"] = {"runtimeClass": True}
+
+    return change
+
+
+def test_a_runtime_class_another_tool_owns_is_refused_and_a_free_name_proposed(project_dir):
+    """KWasm and runtime-class-manager ship `wasm-spin` with handler `spin`, scheduled onto their own
+    nodes: creating it fails with AlreadyExists, and adopting it would run the new pods on KWasm's
+    nodes (or, changed, strand the apps already on it)."""
+    for adopt in (False, True):
+        with pytest.raises(ConfigError) as refused:
+            _state(change=_with_cluster_export(project_dir, KWASM_CLASS, adopt))
+        (line,) = refused.value.problems
+        assert line.startswith("shim.runtimeClassName: ")
+        assert "choose another name such as wasm-spin-migration (both can run side by side)" in line
+
+
+def test_a_runtime_class_that_is_exactly_the_migrations_is_adopted_read_only(project_dir):
+    ours = _manifest(_state(), "RuntimeClass")
+    existing = {**ours, "metadata": {"name": "wasm-spin"}}
+    specs = _state(change=_with_cluster_export(project_dir, existing, True)).by_name()
+    adopted = specs["shim-runtime-class"]
+    assert (adopted.import_id, adopted.ignore_changes) == ("wasm-spin", ("*",))
+    assert adopted.protect and adopted.retain_on_delete
+    with pytest.raises(ConfigError) as refused:
+        _state(change=lambda raw: raw["shim"].update(adoptExisting={"runtimeClass": True}))
+    assert refused.value.problems[0].startswith(
+        "shim.adoptExisting.runtimeClass: adopting RuntimeClass wasm-spin"
+    )

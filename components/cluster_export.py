@@ -1,0 +1,183 @@
+"""The cluster-level export `migrate init` writes (`cluster.export`): every RuntimeClass, the WASI pools'
+Nodes and the Pods on them that are not a migrated workload's. What the planner needs to know about the
+cluster beyond its workloads: whether the migration's RuntimeClass name is taken (KWasm and SpinKube's
+runtime-class-manager ship `wasm-spin`), and what else deleting the WASI pools would take with them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from components.config import MigrationConfig, problem
+from components.inputs import ECHO_CHARS, UnsafeInput, escape, load_yaml_documents, project_file, read_text
+from components.schemas import schema_problems, supported_version
+from components.workload_facts import controller_of
+
+READ_KINDS = frozenset({"RuntimeClass", "Node", "Pod", "ReplicaSet"})
+MAX_LINES = 20
+
+
+@dataclass(frozen=True)
+class OtherPod:
+    """A pod on a WASI pool that no migrated workload owns: deleting the pool deletes it."""
+
+    namespace: str
+    name: str
+    owner: str  # `<namespace>/<name>` of what runs it: its Deployment, other controller, or itself
+    owner_kind: str
+    node: str
+
+    @property
+    def key(self) -> str:
+        return self.owner
+
+
+@dataclass(frozen=True)
+class ClusterExport:
+    objects: tuple[dict[str, Any], ...]
+
+    def runtime_class(self, name: str) -> dict[str, Any] | None:
+        return next(
+            (
+                o
+                for o in self.objects
+                if o.get("kind") == "RuntimeClass" and o["metadata"].get("name") == name
+            ),
+            None,
+        )
+
+    def other_pods(self, config: MigrationConfig) -> list[OtherPod]:
+        """Pods on a node of a WASI pool of the config that are neither a migrated workload's nor a
+        DaemonSet's (those run on every node and follow it)."""
+        pools = {pool.name for pool in config.legacy_pools}
+        nodes = {
+            o["metadata"]["name"]
+            for o in self.objects
+            if o.get("kind") == "Node"
+            and ((o["metadata"].get("labels") or {}).get("kubernetes.azure.com/agentpool") in pools)
+        }
+        migrated = {workload.key for workload in config.workloads}
+        found = []
+        for pod in self.objects:
+            if pod.get("kind") != "Pod" or (pod.get("spec") or {}).get("nodeName") not in nodes:
+                continue
+            kind, owner = _workload_of(pod, self.objects)
+            namespace = pod["metadata"].get("namespace", "default")
+            if kind == "DaemonSet" or f"{namespace}/{owner}" in migrated:
+                continue
+            found.append(
+                OtherPod(
+                    namespace, pod["metadata"]["name"], f"{namespace}/{owner}", kind, pod["spec"]["nodeName"]
+                )
+            )
+        return found
+
+
+def _workload_of(pod: Mapping[str, Any], objects: Iterable[Mapping[str, Any]]) -> tuple[str, str]:
+    """(kind, name) of what runs a pod: a ReplicaSet's Deployment, another controller, or the pod."""
+    controller = controller_of(pod)
+    if controller is None:
+        return "Pod", str(pod["metadata"]["name"])
+    kind, name = controller
+    if kind == "ReplicaSet":
+        namespace = pod["metadata"].get("namespace")
+        replica_set = next(
+            (
+                o
+                for o in objects
+                if o.get("kind") == "ReplicaSet"
+                and o["metadata"].get("name") == name
+                and o["metadata"].get("namespace") == namespace
+            ),
+            None,
+        )
+        owner = controller_of(replica_set) if replica_set is not None else None
+        if owner is not None:
+            return owner
+    return kind, name
+
+
+def load_cluster_export(config: MigrationConfig, base_dir: Path) -> tuple[ClusterExport | None, list[str]]:
+    """Read `cluster.export`, the objects it holds checked against their strict schemas."""
+    relative = config.cluster.export
+    if relative is None:
+        return None, []
+    key = "cluster.export"
+    try:
+        documents = [d for d in load_yaml_documents(read_text(project_file(base_dir, relative))) if d]
+    except UnsafeInput as error:
+        return None, [problem(key, relative, str(error))]
+    items: list[dict[str, Any]] = []
+    for document in documents:
+        found = (
+            document.get("items")
+            if isinstance(document, dict) and document.get("kind") == "List"
+            else [document]
+        )
+        if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+            return None, [problem(key, relative, "must hold Kubernetes objects (a kubectl List)")]
+        items.extend(found)
+    version = supported_version(config.cluster.kubernetes_version)
+    objects = [item for item in items if item.get("kind") in READ_KINDS]
+    invalid = [line for obj in objects for line in schema_problems(obj, version)]
+    if invalid:
+        lines = [escape(line) for line in invalid[:MAX_LINES]]
+        return None, [problem(key, relative, line) for line in lines]
+    return ClusterExport(tuple(objects)), []
+
+
+def runtime_class_problems(
+    config: MigrationConfig, cluster: ClusterExport | None, wanted: Mapping[str, Any]
+) -> list[str]:
+    """The migration's RuntimeClass name must be free, or (adoptExisting.runtimeClass) the existing class
+    must be exactly the one the migration needs: adopting is read-only, so a class that schedules
+    elsewhere would put the new pods there, and changing it would break its other users (KWasm,
+    runtime-class-manager)."""
+    shim = config.shim
+    name = shim.runtime_class_name
+    if cluster is None:
+        if shim.adopt_existing.runtime_class:
+            return [
+                problem(
+                    "shim.adoptExisting.runtimeClass",
+                    True,
+                    f"adopting RuntimeClass {name} read-only needs cluster.export (from `migrate init`) to "
+                    "check that it is the one the migration needs",
+                )
+            ]
+        return []
+    existing = cluster.runtime_class(name)
+    if existing is None:
+        if shim.adopt_existing.runtime_class:
+            return [
+                problem(
+                    "shim.adoptExisting.runtimeClass",
+                    True,
+                    f"no RuntimeClass {name} in cluster.export to adopt",
+                )
+            ]
+        return []
+    has = {"handler": existing.get("handler"), "scheduling": existing.get("scheduling") or {}}
+    needs = {"handler": wanted.get("handler"), "scheduling": wanted.get("scheduling") or {}}
+    if shim.adopt_existing.runtime_class and has == needs:
+        return []
+    shown = escape(f"handler {has['handler']}, scheduling {has['scheduling']}", ECHO_CHARS * 2)
+    if shim.adopt_existing.runtime_class:
+        why = (
+            f"exists with {shown}, not the migration's; adopting it read-only would run the new pods where "
+            "it schedules"
+        )
+    else:
+        why = (
+            f"already exists ({shown}), e.g. from KWasm or runtime-class-manager, whose apps use it: "
+            "creating it fails and changing it would break them"
+        )
+    return [
+        problem(
+            "shim.runtimeClassName",
+            name,
+            f"{why}; choose another name such as {name}-migration (both can run side by side)",
+        )
+    ]
