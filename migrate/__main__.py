@@ -15,6 +15,7 @@ from migrate.check import (
     alert_warnings,
     check,
     manifest_problems,
+    sibling_stack_problems,
     traffic_warnings,
     transition_capacity_problems,
     transition_capacity_warnings,
@@ -344,6 +345,7 @@ def _check(args: argparse.Namespace) -> int:
         problems = error.problems + problems
     else:
         problems += check(loaded, versions)
+        problems += sibling_stack_problems(args.stack_file, loaded.migration.config)
         if before is not None:
             problems += transition_capacity_problems(before, loaded, transition)
         if base:

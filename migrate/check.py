@@ -13,10 +13,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from components.analysis.capacity import Worst, reach_at_rest, route_keys, worst_moments
-from components.config import MigrationConfig, Phase, Traffic
+from components.config import ConfigError, MigrationConfig, Phase, Traffic, parse_config
 from components.desired import isolation_problems
 from components.desired.plan import SHARE_TOLERANCE_PERCENT
 from components.desired.spec import DesiredState
@@ -70,6 +71,62 @@ def _phase(raw: dict[str, Any]) -> Phase | None:
         return Phase(phase) if isinstance(phase, str) else None
     except ValueError:
         return None
+
+
+def owned_objects(config: MigrationConfig) -> set[str]:
+    """What a stack owns in its cluster, by identity, from its config alone: its pools, the shim's
+    namespace, DaemonSet and RuntimeClass, the alert rules and every workload's objects."""
+    from components.desired.alerts import rule_group_name
+    from components.desired.shim import INSTALLER_NAME
+
+    shim = config.shim
+    pools = [pool.name for pool in config.legacy_pools] + [pool.name for pool in config.target_pools]
+    owned = {f"AgentPool {name}" for name in pools}
+    owned |= {
+        f"Namespace {shim.namespace}",
+        f"DaemonSet {shim.namespace}/{INSTALLER_NAME}",
+        f"RuntimeClass {shim.runtime_class_name}",
+    }
+    if config.alerts.mode == "azureMonitor":
+        owned.add(f"PrometheusRuleGroup {rule_group_name(config)}")
+    elif config.alerts.mode == "prometheusOperator":
+        owned.add(f"PrometheusRule {config.alerts.prometheus_operator.namespace}/wasm-migration")
+    owned |= {f"Deployment {workload.key}" for workload in config.workloads}
+    return owned
+
+
+def sibling_stack_problems(path: Path, config: MigrationConfig) -> list[str]:
+    """Another environment file beside this one migrating the same cluster: two stacks would own the
+    cluster's shim, pools and alerts twice (AlreadyExists, or each deleting the other's on rollback).
+    One stack migrates a cluster; its legacyPools list every WASI pool."""
+    from components.migration import raw_config_from_stack_file
+    from migrate.phases import ENVIRONMENT_NAME, is_generated, stack_of
+
+    mine = stack_of(path)
+    cluster = config.cluster
+    problems = []
+    for other in sorted(path.parent.glob("Pulumi.*.yaml")):
+        if not ENVIRONMENT_NAME.match(other.name) or is_generated(other) or stack_of(other) == mine:
+            continue
+        try:
+            theirs = parse_config(raw_config_from_stack_file(other))
+        except ConfigError:
+            continue  # its own check reports it
+        same = (theirs.cluster.subscription_id, theirs.cluster.resource_group, theirs.cluster.name) == (
+            cluster.subscription_id,
+            cluster.resource_group,
+            cluster.name,
+        )
+        if not same:
+            continue
+        shared = sorted(owned_objects(config) & owned_objects(theirs))
+        problems.append(
+            f"{path}: stack {escape(str(stack_of(other)))} ({escape(other.name)}) migrates the same cluster "
+            f"{escape(cluster.name)}"
+            + (f" and would own {', '.join(escape(item) for item in shared)} too" if shared else "")
+            + ": one stack migrates a cluster (its legacyPools list every WASI pool); merge them"
+        )
+    return problems
 
 
 def _expected_confirmation(raw: dict[str, Any]) -> str | None:

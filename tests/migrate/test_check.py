@@ -17,7 +17,7 @@ from components.config import PROJECT, Phase
 from migrate.__main__ import main
 from migrate.markdown import text
 from migrate.phases import PhaseFile
-from tests.conftest import PHASE_FILES, ROOT, WALK, load_raw, phase_path
+from tests.conftest import ENVIRONMENT, PHASE_FILES, ROOT, WALK, load_raw, phase_path
 
 PAIRS = list(itertools.pairwise(WALK))
 HELLO = ROOT / "manifests/legacy/web/hello-spin.yaml"
@@ -489,3 +489,30 @@ def test_render_and_diff_of_a_stale_phase_file_warn(tmp_path, capsys):
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith(f"> ⚠️ Warning: **stale:** {text(str(target))}: edited by hand")
     assert first.endswith("`python -m migrate check` refuses it, shown as the file is")
+
+
+def test_two_stacks_of_one_cluster_are_refused_naming_what_both_would_own(tmp_path, capsys):
+    """Following the README once per WASI pool gave two stacks that both own the shim, its pools and the
+    alert rules: the second fails with AlreadyExists, or they delete each other's objects on rollback.
+    One stack migrates a cluster; its legacyPools list every WASI pool."""
+    raw = load_raw(ENVIRONMENT)
+    mine = write_stack(tmp_path / "Pulumi.prod.yaml", raw)
+    other = copy.deepcopy(raw)
+    other["legacyPools"] = [{"name": "wasiarm"}]
+    other["workloads"] = []
+    write_stack(tmp_path / "Pulumi.arm.yaml", other)
+    for workload in raw["workloads"]:
+        (tmp_path / workload["manifest"]).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / workload["manifest"]).write_text((ROOT / workload["manifest"]).read_text())
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    code, out, _ = run_check(capsys, mine, "--kubernetes-version", "1.33")
+    assert code == 1
+    assert out == [
+        f"{mine}: stack arm (Pulumi.arm.yaml) migrates the same cluster aks-contoso-prod and would own "
+        "AgentPool spinpool, DaemonSet wasm-shim-system/containerd-shim-spin-installer, Namespace "
+        "wasm-shim-system, PrometheusRuleGroup aks-contoso-prod-wasm-migration, RuntimeClass wasm-spin too: "
+        "one stack migrates a cluster (its legacyPools list every WASI pool); merge them"
+    ]
+    other["cluster"] = {**other["cluster"], "name": "aks-contoso-test"}
+    write_stack(tmp_path / "Pulumi.arm.yaml", other)
+    assert run_check(capsys, mine, "--kubernetes-version", "1.33")[0] == 0
