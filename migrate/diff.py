@@ -20,14 +20,15 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.config import PROJECT, Cluster
+from components.analysis.capacity import reach_at_rest, route_keys, worst_moments
+from components.config import PROJECT, Cluster, Phase
 from components.desired import SHIM_COMPONENT
 from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUTABLE
 from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
 from components.inputs import escape
 from components.migration import Migration
 from migrate.markdown import code, fence, html, printable, text
-from migrate.state import Loaded
+from migrate.state import Loaded, state_at
 from migrate.yamlio import dump
 
 DEFAULT_MAX_CHARS = 60_000
@@ -338,11 +339,18 @@ def risks(
                 "`kubectl logs job/<name>`, ConfigMap `<workload>-verification`)",
                 _named(spec),
             )
+    for key, risk in workload_risks(before, after, target).items():
+        found[key] = risk
     order = (
         "pool-replace",
         "pool",
         "legacy",
+        "other-pods",
+        "garbage",
         "unprotect",
+        "capacity",
+        "interruption",
+        "controllers",
         "zero",
         "gate",
         "export",
@@ -351,6 +359,92 @@ def risks(
         "delete",
     )
     return [found[key] for key in order if key in found]
+
+
+def _pods(count: int) -> str:
+    return f"{count} Ready pod{'' if count == 1 else 's'}"
+
+
+def workload_risks(before: DesiredState, after: DesiredState, target: Migration) -> dict[str, Risk]:
+    """What a step does to each workload beyond its rows: every change of the Ready pods an entry point
+    reaches (at rest before and after, and at the worst moment of the step as the engine may run it),
+    what other controllers do or lose because of it, and what is deleted with the legacy side."""
+    workloads = target.workloads
+    routes = route_keys(workloads)
+    found: dict[str, Risk] = {}
+    baseline = reach_at_rest(state_at(target, Phase.BASELINE), workloads, routes) if workloads else {}
+    for worst in worst_moments(before, after, workloads, routes):
+        if worst.before == worst.after == worst.lowest:
+            continue
+        floor = baseline.get((worst.entry.workload, worst.entry.label), 0)
+        lowest = (
+            f"; at the worst moment {_pods(worst.lowest)} while "
+            f"{', '.join(code(step) for step in worst.started)} run"
+            if worst.lowest < min(worst.before, worst.after)
+            else ""
+        )
+        below = (
+            f" (**below its baseline of {_pods(floor)}**)" if min(worst.lowest, worst.after) < floor else ""
+        )
+        found.setdefault(
+            "capacity",
+            Risk("Capacity: the Ready pods each entry point reaches, before → after the step"),
+        ).items.append(
+            f"{code(worst.entry.workload)} {text(worst.entry.label)}: "
+            f"{worst.before} → {worst.after}{lowest}{below}"
+        )
+    phase = Phase(after.phase)
+    for legacy in workloads:
+        key = code(legacy.config.key)
+        if legacy.stop_then_start and (phase is Phase.CUTOVER or Phase(before.phase) is Phase.CUTOVER):
+            why = "; ".join(legacy.single_copy) or "sideBySide: false"
+            found.setdefault(
+                "interruption",
+                Risk(
+                    "Stop-then-start: these must never run two copies, so their entry points reach no "
+                    "pod from when one side's pods are gone (a gate Job waits for the last, terminating "
+                    "ones included) until the other side's are Ready"
+                ),
+            ).items.append(f"{key}: {text(why)}")
+        if phase is Phase.CUTOVER and legacy.autoscaler is not None and legacy.scaled_object is None:
+            hpa = code(str(legacy.autoscaler["metadata"]["name"]))
+            found.setdefault("controllers", Risk("Other controllers")).items.append(
+                f"{key}: its HPA {hpa} writes the legacy replicas "
+                "(through the scale subresource): cutover forces them to 0, which switches the HPA off "
+                "(ScalingDisabled) until the way back stops sending them (the Deployment then starts at 1 "
+                "and the HPA scales it to its minimum)"
+            )
+        if phase is Phase.CUTOVER and legacy.scaled_object is not None:
+            scaled = code(str(legacy.scaled_object["metadata"]["name"]))
+            found.setdefault("controllers", Risk("Other controllers")).items.append(
+                f"{key}: KEDA pauses ScaledObject {scaled} at 0 replicas (it deletes its own HPA and scales "
+                "the legacy Deployment to 0); the way back removes the pause and KEDA recreates the HPA"
+            )
+        if legacy.dapr_app and phase is not Phase.BASELINE:
+            found.setdefault("controllers", Risk("Other controllers")).items.append(
+                f"{key}: Dapr's operator points Service {code(legacy.dapr_app + '-dapr')} "
+                f"(service invocation of app {code(legacy.dapr_app)}) and its owner at whichever "
+                "Deployment with that app-id it reconciled last (dapr pkg/operator/handlers/dapr_handler.go):"
+                " while both sides run, invocations may reach only the new pods"
+            )
+        if phase is Phase.DECOMMISSION and legacy.controlled:
+            items = ", ".join(code(f"{o['kind']} {o['metadata'].get('name')}") for o in legacy.controlled)
+            found.setdefault(
+                "garbage",
+                Risk(
+                    "Garbage-collected with the legacy Deployments they are controlled by (ownerReference): "
+                    "deleting the Deployment deletes them"
+                ),
+            ).items.append(f"{key}: {items}")
+    if phase is Phase.DECOMMISSION and target.cluster is not None:
+        for pod in target.cluster.other_pods(target.config):
+            found.setdefault(
+                "other-pods",
+                Risk("Pods that are not Wasm workloads run on the WASI pools and are deleted with them"),
+            ).items.append(
+                f"{code(pod.key)} ({text(pod.owner_kind)}): pod {code(pod.name)} on {code(pod.node)}"
+            )
+    return found
 
 
 def _risk_text(risk: Risk, limit: int | None) -> str:

@@ -7,6 +7,7 @@ tests/transition_simulator.py from what the program registers under mocks, and h
 from __future__ import annotations
 
 import copy
+import re
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,41 @@ def test_a_workload_below_its_baseline_is_refused_unless_accepted(project_dir):
     raw["workloads"][2]["acceptReducedCapacity"] = True
     assert capacity_problems(load_stack(path, raw)) == []
     assert Phase.CUTOVER.value == raw["phase"]
+
+
+_CAPACITY_LINE = re.compile(
+    r"^  - `(?P<key>[^`]+)` (?P<label>.+?): (?P<before>\d+) → (?P<after>\d+)"
+    r"(?:; at the worst moment (?P<lowest>\d+) Ready pods?)?"
+)
+
+
+def _capacity_lines(out: str) -> dict[tuple[str, str], tuple[int, int, int]]:
+    section = (
+        out.split("- Capacity: ", 1)[1].split("\n- ", 1)[0].split("\n\n")[0] if "- Capacity: " in out else ""
+    )
+    found = {}
+    for line in section.splitlines()[1:]:
+        match = _CAPACITY_LINE.match(line)
+        assert match, line
+        before, after = int(match["before"]), int(match["after"])
+        lowest = int(match["lowest"]) if match["lowest"] else min(before, after)
+        found[(match["key"], match["label"])] = (before, after, lowest)
+    return found
+
+
+@pytest.mark.parametrize(("source", "target"), STEPS, ids=lambda p: p.stem.split(".")[1])
+def test_the_pr_comment_names_every_capacity_change_the_simulation_finds(pulumi_run, capsys, source, target):
+    """Reviewers read capacity in the diff's risks: every entry point whose Ready pods change (at rest
+    or at the worst moment) is listed with the numbers the independent simulation finds, and no other."""
+    from migrate.__main__ import main
+
+    raw = load_raw(target)
+    transition = Transition(_registrations(pulumi_run, source), _registrations(pulumi_run, target), raw, ROOT)
+    expected = {}
+    for workload in raw["workloads"]:
+        key = f"{workload.get('namespace', 'default')}/{workload['name']}"
+        for label, (before, after, lowest) in transition.worst(workload).items():
+            if not before == after == lowest:
+                expected[(key, label)] = (before, after, lowest)
+    main(["diff", str(source), str(target), "--max-chars", "0"])
+    assert _capacity_lines(capsys.readouterr().out) == expected
