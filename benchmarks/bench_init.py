@@ -50,13 +50,16 @@ def _named(obj: dict[str, Any], name: str, namespace: str) -> dict[str, Any]:
     return clone
 
 
-def generate(path: Path, workloads: int, wasm: int) -> None:
+def generate(path: Path, workloads: int, wasm: int, probes: bool = False) -> None:
     fixture = yaml.safe_load((FIXTURES / "cluster-export.yaml").read_text())["items"]
 
     def pick(kind: str, name: str) -> dict[str, Any]:
         return next(o for o in fixture if o["kind"] == kind and o["metadata"]["name"] == name)
 
     wasm_deployment, plain_deployment = pick("Deployment", "hello-spin"), pick("Deployment", "checkout")
+    if probes:  # the app's route as its probe, so that the planner plans every workload
+        container = wasm_deployment["spec"]["template"]["spec"]["containers"][0]
+        container["readinessProbe"] = {"httpGet": {"path": "/hello", "port": "http"}}
     service, hpa, route = (
         pick("Service", "hello-spin"),
         pick("HorizontalPodAutoscaler", "hello-spin"),

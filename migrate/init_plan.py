@@ -30,7 +30,7 @@ from components.desired import WASM_WORKLOAD_TYPE, build_desired_state, plan_of
 from components.desired.spec import DesiredState
 from components.migration import Migration, load_migration
 from components.schemas import KUBERNETES_VERSIONS
-from migrate.check import check
+from migrate.check import SchemaMemo, check
 from migrate.state import Loaded
 
 _WORKLOAD_INDEX = re.compile(r"\bworkloads\[(\d+)\]")
@@ -222,17 +222,26 @@ def ask_planner(
     problems: dict[str, Problem] = {}
     states: States = {}
     path = Path(stack_file)
+    loads: dict[Phase, tuple[Migration | None, dict[str, Any], list[int], list[str]]] = {}
+    memo: SchemaMemo = {}
     for step in steps:
         config = step_config(raw, step)
-        migration, loaded_raw, kept, found = _load(config, base_dir)
-        lines = list(found)
+        if step.phase not in loads:
+            loads[step.phase] = _load(config, base_dir)
+        migration, loaded_raw, kept, lines = loads[step.phase]
+        lines = list(lines)
         owners: dict[str, str] = {}
         if migration is not None:
+            # The loader reads nothing of traffic.weight: the phase's load serves each of its weights.
+            loaded_raw = {**loaded_raw, "traffic": config["traffic"]}
+            migration = replace(migration, config=parse_config(loaded_raw))
             state = build_desired_state(migration)
             states[step.label] = (migration, state, kept)
             owners = _object_owners(state, keys)
             loaded = Loaded(path, loaded_raw, migration, state)
-            lines += [_reindexed(line.removeprefix(f"{path}: "), kept) for line in check(loaded, versions)]
+            lines += [
+                _reindexed(line.removeprefix(f"{path}: "), kept) for line in check(loaded, versions, memo)
+            ]
         for line in lines:
             problem = problems.setdefault(line, Problem(line, _workload_of(line, keys, owners)))
             problem.steps.append(step.label)
