@@ -445,7 +445,7 @@ class WorkloadFinding:
     proposed: dict[str, Any] = field(default_factory=dict)
     # For migrated Deployments: the config entry, the related objects and the replicas to size for.
     entry: dict[str, Any] = field(default_factory=dict)
-    objects: tuple[dict[str, Any], ...] = ()
+    objects: tuple[Mapping[str, Any], ...] = ()
     peak_replicas: int = 1
 
     @property
@@ -764,7 +764,7 @@ def analyse_deployment(
         return
     related = facts.related_objects(index, deployment)
     finding.migrated = True
-    finding.objects = tuple(dict(o) for o in related)
+    finding.objects = tuple(related)  # the exported objects themselves: export_text copies their text
     finding.services = [facts.name_of(s) for s in services]
     finding.manifest = f"manifests/legacy/{finding.namespace}/{finding.name}.yaml"
     primary, why = primary_service(finding.name, services, related)
