@@ -42,7 +42,8 @@ def new_side_statement(answer: dict[str, Any]) -> str:
     if answer["autoscaler"]:
         low, high = answer["autoscaler"]
         return f"gets an HPA {low}..{high}"
-    return f"runs {answer['replicas']} replicas, no autoscaler"
+    count = answer["replicas"]
+    return f"runs {count} replica{'' if count == 1 else 's'}, no autoscaler"
 
 
 def reach_statement(answer: dict[str, Any]) -> str:
