@@ -558,6 +558,18 @@ current-context: aks
 """
 
 
+def test_live_reading_lists_the_kinds_of_the_readme_export_command():
+    readme = (ROOT / "README.md").read_text()
+    pattern = re.search(r"grep -xE '([^']+)'", readme).group(1)
+    resources = {name.replace("\\.", ".") for name in pattern.split("|")}
+    # each list path's last element is the resource, its group the path's `apis/<group>` element
+    listed = set()
+    for path in LIST_PATHS:
+        parts = path.strip("/").split("/")
+        listed.add(parts[-1] if parts[0] == "api" else f"{parts[-1]}.{parts[1]}")
+    assert listed == resources
+
+
 @pytest.mark.parametrize("env", ["keda", "mixed-wasi-pool"])
 def test_live_reading_gives_what_the_export_gives(tmp_path, capsys, monkeypatch, env):
     export, pools = CLUSTERS / env / "export.yaml", CLUSTERS / env / "node-pools.json"
