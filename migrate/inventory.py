@@ -293,9 +293,6 @@ def _meta(obj: Mapping[str, Any]) -> tuple[str, str]:
     return facts.namespace_of(obj) or "default", facts.name_of(obj)
 
 
-pod_template = facts.pod_template
-
-
 def wasm_runtime_classes(objects: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """RuntimeClass name -> handler, for the AKS classes and every class in the export with a Wasm shim."""
     classes = {name: name.split("-")[1] for name in AKS_WASI_RUNTIME_CLASSES}
@@ -1251,7 +1248,7 @@ def build_inventory(
         kind = obj.get("kind")
         if kind not in WORKLOAD_KINDS or (kind in ("Pod", "Job") and obj["metadata"].get("ownerReferences")):
             continue
-        template = pod_template(obj)
+        template = facts.pod_template(obj)
         spec = template.get("spec")
         pod: dict[str, Any] = spec if isinstance(spec, dict) else {}
         signals = wasm_signals(pod, pools, view.classes)
