@@ -1,13 +1,17 @@
 """Benchmark `python -m migrate init` on a generated export of 2,000 workloads, 500 of them Wasm.
 
-Not a test: run `python benchmarks/bench_init.py [--workloads N --wasm M]` from anywhere. The export is
-built from the objects of tests/migrate/fixtures/cluster-export.yaml (managedFields, status, last-applied
-annotations), renamed and spread over namespaces: Deployments with a Service each, every 25th workload a
-StatefulSet and every 40th a CronJob, two running Pods per Deployment (owned by its ReplicaSet, as
-`kubectl get pods -A` lists them); every 10th Wasm Deployment has an HPA, every 7th an HTTPRoute.
-Measured like bench_migrate.py: the command runs in its own child process, wall time around it, peak
-memory and CPU time from the child's rusage. Exits 1 when init fails or misses a target (default 5 s
-wall time, 300 MB)."""
+Not a test: run `python benchmarks/bench_init.py [--workloads N --wasm M] [--probes]` from anywhere. The
+export is built from the objects of tests/migrate/fixtures/cluster-export.yaml (managedFields, status,
+last-applied annotations), renamed and spread over namespaces: Deployments with a Service each, every
+25th workload a StatefulSet and every 40th a CronJob, two running Pods per Deployment (owned by its
+ReplicaSet, as `kubectl get pods -A` lists them); every 10th Wasm Deployment has an HPA, every 7th an
+HTTPRoute. Its Wasm Deployments have no probe, so the loader refuses each until a person sets
+`probe.path`; with `--probes` each has one, so the planner plans every workload in every step (init then
+asks it, and `check`, about 480 workloads seven times).
+Measured like bench_migrate.py: each command runs in its own child process, wall time around it, peak
+memory and CPU time from the child's rusage. "read + inventory" is the reading alone (the selective
+kubectl_list parse and the inventory, no planner, nothing written). Exits 1 when init fails or misses a
+target (default 5 s wall time, 300 MB)."""
 
 from __future__ import annotations
 
@@ -50,13 +54,16 @@ def _named(obj: dict[str, Any], name: str, namespace: str) -> dict[str, Any]:
     return clone
 
 
-def generate(path: Path, workloads: int, wasm: int) -> None:
+def generate(path: Path, workloads: int, wasm: int, probes: bool = False) -> None:
     fixture = yaml.safe_load((FIXTURES / "cluster-export.yaml").read_text())["items"]
 
     def pick(kind: str, name: str) -> dict[str, Any]:
         return next(o for o in fixture if o["kind"] == kind and o["metadata"]["name"] == name)
 
     wasm_deployment, plain_deployment = pick("Deployment", "hello-spin"), pick("Deployment", "checkout")
+    if probes:  # the app's route as its probe, so that the planner plans every workload
+        container = wasm_deployment["spec"]["template"]["spec"]["containers"][0]
+        container["readinessProbe"] = {"httpGet": {"path": "/hello", "port": "http"}}
     service, hpa, route = (
         pick("Service", "hello-spin"),
         pick("HorizontalPodAutoscaler", "hello-spin"),
@@ -110,14 +117,25 @@ def generate(path: Path, workloads: int, wasm: int) -> None:
                   out, Dumper=dumper, default_flow_style=False)  # fmt: skip
 
 
+READ_ONLY = """\
+import json, sys
+from pathlib import Path
+from migrate.inventory import build_inventory, parse_cluster, read_export, read_node_pools, wasi_pools
+export, pools_file, cluster = sys.argv[1:]
+pools = read_node_pools(Path(pools_file).read_text(), pools_file)
+objects = read_export(Path(export).read_text(), export, wasi_pools(pools, pools_file))
+build_inventory(objects, pools, parse_cluster(cluster), "prod")
+"""
+
+
 def measure(argv: list[str], scratch: Path) -> tuple[float, float, float, int, int]:
-    """(wall s, CPU s, max RSS MB, exit code, stdout bytes) of `python -m migrate ...` in its own child,
+    """(wall s, CPU s, max RSS MB, exit code, stdout bytes) of `python ...argv` in its own child,
     as bench_migrate.py measures, plus the child's CPU time: on a shared, loaded machine wall time grows
     with the load, CPU time does not."""
     out_path, err_path = scratch / "stdout", scratch / "stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-m", "migrate", *argv], cwd=ROOT, stdout=out, stderr=err)
+        child = subprocess.Popen([sys.executable, *argv], cwd=ROOT, stdout=out, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
     child.returncode = code = os.waitstatus_to_exitcode(status)
@@ -133,26 +151,39 @@ def main() -> int:
     parser.add_argument("--wasm", type=int, default=500)
     parser.add_argument("--max-seconds", type=float, default=5.0)
     parser.add_argument("--max-mb", type=float, default=300.0)
+    parser.add_argument("--probes", action="store_true", help="give every Wasm Deployment a probe")
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
-        generate(args.generate, args.workloads, args.wasm)
+        generate(args.generate, args.workloads, args.wasm, args.probes)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "export.yaml"
         # Built in its own process: a child's max RSS includes what it inherited at fork (Linux keeps the
         # high-water mark across exec), so this process must stay small while it measures.
-        sizes = ["--workloads", str(args.workloads), "--wasm", str(args.wasm)]
+        sizes = ["--workloads", str(args.workloads), "--wasm", str(args.wasm), *(["--probes"] * args.probes)]
         subprocess.run([sys.executable, __file__, "--generate", str(export), *sizes], check=True)
         pools = str(FIXTURES / "node-pools.json")
-        base = ["init", "--kubectl-export", str(export), "--node-pools", pools, "--cluster", CLUSTER]
+        base = [
+            "-m",
+            "migrate",
+            "init",
+            "--kubectl-export",
+            str(export),
+            "--node-pools",
+            pools,
+            "--cluster",
+            CLUSTER,
+        ]
         runs = {
+            "read + inventory": ["-c", READ_ONLY, str(export), pools, CLUSTER],
             "init (text)": [*base, "--out", f"{tmp}/text"],
             "init --format json": [*base, "--out", f"{tmp}/json", "--format", "json"],
         }
         size = export.stat().st_size / 2**20
-        print(f"{args.workloads} workloads ({args.wasm} Wasm), export {size:.1f} MB, {os.cpu_count()} CPUs, "
-              f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        probes = "with probes" if args.probes else "without probes"
+        print(f"{args.workloads} workloads ({args.wasm} Wasm, {probes}), export {size:.1f} MB, "
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         header = f"{'wall s':>7} {'CPU s':>6} {'max RSS MB':>11} {'exit':>5} {'stdout KB':>10}"
         print(f"{'command':24} {header}  verdict")
         failed = False
@@ -164,7 +195,7 @@ def main() -> int:
             figures = f"{wall:7.2f} {cpu:6.2f} {rss:11.1f} {code:5d} {stdout_size / 1024:10.1f}"
             print(f"{label:24} {figures}  {verdict}")
         written = sorted((Path(tmp) / "text").rglob("*.yaml"))
-        print(f"wrote {len(written) - 1} legacy exports and 1 stack file per run")
+        print(f"wrote {len(written) - 2} legacy exports, 1 cluster file and 1 stack file per run")
         print(f"targets: {args.max_seconds} s and {args.max_mb} MB per command")
         shutil.rmtree(Path(tmp) / "text")
     return 1 if failed else 0

@@ -5,17 +5,18 @@ runtime-class-manager ship `wasm-spin`), and what else deleting the WASI pools w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components import workload_facts as facts
 from components.config import MigrationConfig, problem
 from components.inputs import ECHO_CHARS, UnsafeInput, escape, load_yaml_documents, project_file, read_text
 from components.schemas import schema_problems, supported_version
-from components.workload_facts import controller_of
 
-READ_KINDS = frozenset({"RuntimeClass", "Node", "Pod", "ReplicaSet"})
+# What init writes there: the controllers above the other pods too, so each is named as init names it.
+READ_KINDS = frozenset({"RuntimeClass", "Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "Job"})
 MAX_LINES = 20
 
 
@@ -50,53 +51,21 @@ class ClusterExport:
 
     def other_pods(self, config: MigrationConfig) -> list[OtherPod]:
         """Pods on a node of a WASI pool of the config that are neither a migrated workload's nor a
-        DaemonSet's (those run on every node and follow it)."""
+        DaemonSet's (those run on every node and follow it), each named by the top of its controller
+        chain as far as the export holds it (a ReplicaSet's Deployment, a Job's CronJob, or the Pod)."""
         pools = {pool.name for pool in config.legacy_pools}
-        nodes = {
-            o["metadata"]["name"]
-            for o in self.objects
-            if o.get("kind") == "Node"
-            and ((o["metadata"].get("labels") or {}).get("kubernetes.azure.com/agentpool") in pools)
-        }
+        nodes = [
+            facts.name_of(o) for o in self.objects if o.get("kind") == "Node" and facts.node_pool(o) in pools
+        ]
         migrated = {workload.key for workload in config.workloads}
         found = []
-        for pod in self.objects:
-            if pod.get("kind") != "Pod" or (pod.get("spec") or {}).get("nodeName") not in nodes:
+        for pod in facts.pods_on_nodes(self.objects, nodes):
+            namespace = facts.namespace_of(pod.pod) or "default"
+            kind, owner = pod.chain[-1] if pod.chain else ("Pod", facts.name_of(pod.pod))
+            if pod.daemon_set or (kind == "Deployment" and f"{namespace}/{owner}" in migrated):
                 continue
-            kind, owner = _workload_of(pod, self.objects)
-            namespace = pod["metadata"].get("namespace", "default")
-            if kind == "DaemonSet" or f"{namespace}/{owner}" in migrated:
-                continue
-            found.append(
-                OtherPod(
-                    namespace, pod["metadata"]["name"], f"{namespace}/{owner}", kind, pod["spec"]["nodeName"]
-                )
-            )
+            found.append(OtherPod(namespace, facts.name_of(pod.pod), f"{namespace}/{owner}", kind, pod.node))
         return found
-
-
-def _workload_of(pod: Mapping[str, Any], objects: Iterable[Mapping[str, Any]]) -> tuple[str, str]:
-    """(kind, name) of what runs a pod: a ReplicaSet's Deployment, another controller, or the pod."""
-    controller = controller_of(pod)
-    if controller is None:
-        return "Pod", str(pod["metadata"]["name"])
-    kind, name = controller
-    if kind == "ReplicaSet":
-        namespace = pod["metadata"].get("namespace")
-        replica_set = next(
-            (
-                o
-                for o in objects
-                if o.get("kind") == "ReplicaSet"
-                and o["metadata"].get("name") == name
-                and o["metadata"].get("namespace") == namespace
-            ),
-            None,
-        )
-        owner = controller_of(replica_set) if replica_set is not None else None
-        if owner is not None:
-            return owner
-    return kind, name
 
 
 def load_cluster_export(config: MigrationConfig, base_dir: Path) -> tuple[ClusterExport | None, list[str]]:

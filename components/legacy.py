@@ -514,7 +514,7 @@ def load_legacy_workload(
         scaled_object=dict(scaled_object) if scaled_object is not None else None,
         template=template,
         single_copy=tuple(single_copy_reasons(deployment)),
-        dapr_app=dapr_app_id(serving, workload.name),
+        dapr_app=dapr_app_id(serving),
         controlled=tuple(
             dict(o) for o in owned_by(exported, raw_deployment) if o.get("kind") != "ReplicaSet"
         ),

@@ -10,6 +10,7 @@ the transition too, and may not change together with the phase either."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
@@ -41,28 +42,51 @@ def _validate(version: str) -> list[list[str]]:
     return [schema_problems(manifest, version, partial=patch) for manifest, patch in _MANIFESTS]
 
 
-def schema_check(state: DesiredState, versions: Iterable[str]) -> list[str]:
-    """Every schema problem, ordered by object then version. Large phases validate one version per
-    process: the validators are cached per version, so each worker builds only its own."""
+def _validate_all(
+    manifests: Sequence[tuple[dict[str, Any], bool]], versions: tuple[str, ...]
+) -> list[list[list[str]]]:
+    """The problems of each manifest, per version. Large lists validate one version per process: the
+    validators are cached per version, so each worker builds only its own."""
     global _MANIFESTS
-    versions = tuple(versions)
-    manifests = [(spec.inputs, spec.is_patch) for spec in state.resources if spec.is_kubernetes]
     jobs = min(len(versions), os.cpu_count() or 1)
     parallel = (
         jobs > 1
         and len(manifests) * len(versions) >= PARALLEL_MIN_VALIDATIONS
         and "fork" in multiprocessing.get_all_start_methods()
     )
-    if parallel:
-        _MANIFESTS = manifests
-        try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                by_version = pool.map(_validate, versions, chunksize=1)
-        finally:
-            _MANIFESTS = ()
-    else:
-        by_version = [[schema_problems(m, v, partial=patch) for m, patch in manifests] for v in versions]
-    return [line for index in range(len(manifests)) for found in by_version for line in found[index]]
+    if not parallel:
+        return [[schema_problems(m, v, partial=patch) for m, patch in manifests] for v in versions]
+    _MANIFESTS = manifests
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return pool.map(_validate, versions, chunksize=1)
+    finally:
+        _MANIFESTS = ()
+
+
+# Schema problems by version and manifest (its canonical JSON, and whether it is a patch): what one
+# caller validating many phases of one config (init asking about every step) shares between them.
+SchemaMemo = dict[tuple[str, str], list[str]]
+
+
+def schema_check(state: DesiredState, versions: Iterable[str], memo: SchemaMemo | None = None) -> list[str]:
+    """Every schema problem, ordered by object then version. With `memo`, an object already validated
+    (byte for byte, in another phase) is not validated again."""
+    versions = tuple(versions)
+    manifests = [(spec.inputs, spec.is_patch) for spec in state.resources if spec.is_kubernetes]
+    if memo is None:
+        by_version = _validate_all(manifests, versions)
+        return [line for index in range(len(manifests)) for found in by_version for line in found[index]]
+    keys = [
+        json.dumps(m, sort_keys=True, default=str) + ("|patch" if patch else "") for m, patch in manifests
+    ]
+    missing = {
+        key: manifest for key, manifest in zip(keys, manifests, strict=True) if (versions[0], key) not in memo
+    }
+    found = _validate_all(list(missing.values()), versions) if missing else [[] for _ in versions]
+    for version, results in zip(versions, found, strict=True):
+        memo.update({(version, key): lines for key, lines in zip(missing, results, strict=True)})
+    return [line for key in keys for version in versions for line in memo[(version, key)]]
 
 
 def _phase(raw: dict[str, Any]) -> Phase | None:
@@ -314,7 +338,10 @@ def manifest_problems(
     ]
 
 
-def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> list[str]:
+def check(
+    loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS, memo: SchemaMemo | None = None
+) -> list[str]:
+    """Every problem of one loaded stack file; `memo` shares schema validation between calls."""
     config = loaded.migration.config
     problems = []
     if config.cluster.kubernetes_version not in KUBERNETES_VERSIONS:
@@ -322,7 +349,8 @@ def check(loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS) -> li
             f"{loaded.path}: cluster.kubernetesVersion: no schemas for Kubernetes "
             f"{config.cluster.kubernetes_version}; supported: {', '.join(KUBERNETES_VERSIONS)}"
         )
-    problems += [f"{loaded.path}: schema: {escape(line)}" for line in schema_check(loaded.state, versions)]
+    validated = schema_check(loaded.state, versions, memo)
+    problems += [f"{loaded.path}: schema: {escape(line)}" for line in validated]
     problems += [f"{loaded.path}: scheduling: {line}" for line in scheduling_problems(config, loaded.state)]
     problems += [
         f"{loaded.path}: isolation: {line}" for line in isolation_problems(loaded.migration, loaded.state)

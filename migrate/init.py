@@ -1,11 +1,14 @@
 """`python -m migrate init`: read a cluster (an export or, with --kubeconfig, live and read-only), write
-the baseline stack file, the legacy exports and the readiness report. The logic is migrate/inventory.py."""
+the baseline stack file of the one stack that migrates every WASI pool, the legacy and cluster exports
+and the readiness report. The logic is migrate/inventory.py; migrate/init_plan.py asks the planner about
+what was generated, migrate/init_report.py renders the report."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.inputs import UnsafeInput, read_text
+from migrate.init_plan import ask_planner, must_decide
+from migrate.init_report import report_markdown
 from migrate.inventory import (
+    CLUSTER_EXPORT_DIR,
     Inventory,
     InventoryError,
     build_inventory,
@@ -21,7 +27,6 @@ from migrate.inventory import (
     parse_cluster,
     read_export,
     read_node_pools,
-    report_markdown,
     stack_file_text,
     wasi_pools,
 )
@@ -30,27 +35,39 @@ from migrate.writes import UnsafeWrite, write_files
 
 REPORT_FILE = "migration-report.md"
 PROJECT_FILE = "Pulumi.yaml"  # the project root holds it; manifest paths are relative to it
-# What `kubectl get <kinds> -A -o yaml` lists: (API class, list method, apiVersion, kind). Reading needs
-# only `list` on these; nothing is written to the cluster.
+# What the README's `kubectl get <kinds> -A -o yaml` lists, in the order kubectl prints the types (the
+# order of `kubectl api-resources`): (API class, list method, apiVersion, kind). Reading needs only
+# `list` on these; nothing is written to the cluster.
 LIVE_LISTS = (
-    ("AppsV1Api", "list_deployment_for_all_namespaces", "apps/v1", "Deployment"),
-    ("AppsV1Api", "list_stateful_set_for_all_namespaces", "apps/v1", "StatefulSet"),
-    ("AppsV1Api", "list_daemon_set_for_all_namespaces", "apps/v1", "DaemonSet"),
-    ("BatchV1Api", "list_cron_job_for_all_namespaces", "batch/v1", "CronJob"),
-    ("BatchV1Api", "list_job_for_all_namespaces", "batch/v1", "Job"),
+    ("CoreV1Api", "list_namespace", "v1", "Namespace"),
+    ("CoreV1Api", "list_node", "v1", "Node"),
     ("CoreV1Api", "list_pod_for_all_namespaces", "v1", "Pod"),
     ("CoreV1Api", "list_service_for_all_namespaces", "v1", "Service"),
+    ("AppsV1Api", "list_daemon_set_for_all_namespaces", "apps/v1", "DaemonSet"),
+    ("AppsV1Api", "list_deployment_for_all_namespaces", "apps/v1", "Deployment"),
+    ("AppsV1Api", "list_replica_set_for_all_namespaces", "apps/v1", "ReplicaSet"),
+    ("AppsV1Api", "list_stateful_set_for_all_namespaces", "apps/v1", "StatefulSet"),
     (
         "AutoscalingV2Api",
         "list_horizontal_pod_autoscaler_for_all_namespaces",
         "autoscaling/v2",
         "HorizontalPodAutoscaler",
     ),
-    ("PolicyV1Api", "list_pod_disruption_budget_for_all_namespaces", "policy/v1", "PodDisruptionBudget"),
+    ("BatchV1Api", "list_cron_job_for_all_namespaces", "batch/v1", "CronJob"),
+    ("BatchV1Api", "list_job_for_all_namespaces", "batch/v1", "Job"),
     ("NetworkingV1Api", "list_ingress_for_all_namespaces", "networking.k8s.io/v1", "Ingress"),
+    ("NetworkingV1Api", "list_network_policy_for_all_namespaces", "networking.k8s.io/v1", "NetworkPolicy"),
+    ("PolicyV1Api", "list_pod_disruption_budget_for_all_namespaces", "policy/v1", "PodDisruptionBudget"),
     ("NodeV1Api", "list_runtime_class", "node.k8s.io/v1", "RuntimeClass"),
 )
-HTTPROUTE = ("gateway.networking.k8s.io", "v1", "httproutes")
+# The optional custom resources, listed only where the cluster serves them (404: not installed), after
+# the built-in types as kubectl prints them: (group, version, plural, kind).
+LIVE_CUSTOM_LISTS = (
+    ("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute"),
+    ("keda.sh", "v1alpha1", "scaledobjects", "ScaledObject"),
+    ("monitoring.coreos.com", "v1", "podmonitors", "PodMonitor"),
+    ("monitoring.coreos.com", "v1", "servicemonitors", "ServiceMonitor"),
+)
 PAGE_SIZE = 500
 
 
@@ -59,8 +76,9 @@ def add_parser(commands: Any, epilog: str) -> None:
         "init",
         help="inventory a cluster: baseline stack file, legacy exports and a readiness report",
         description="Find every Wasm workload of a cluster (from a read-only export, or live with "
-        "--kubeconfig), and write DIR/stacks/Pulumi.<stack>.yaml (phase baseline), "
-        "DIR/manifests/legacy/<namespace>/<name>.yaml and DIR/migration-report.md.",
+        "--kubeconfig), and write the one stack that migrates every WASI pool: "
+        "DIR/stacks/Pulumi.<stack>.yaml (phase baseline), DIR/manifests/legacy/<namespace>/<name>.yaml, "
+        "DIR/manifests/cluster/<stack>.yaml and DIR/migration-report.md.",
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -76,7 +94,8 @@ def add_parser(commands: Any, epilog: str) -> None:
     i.add_argument("--node-pools", type=Path, required=True, help="az aks nodepool list -o json > FILE")
     i.add_argument("--cluster", required=True, help="SUBSCRIPTION/RESOURCE_GROUP/NAME")
     i.add_argument("--stack", default="prod", help="stack name (default prod)")
-    i.add_argument("--legacy-pool", help="the WASI pool this stack migrates (default: the first by name)")
+    # Refused with the reason (one stack migrates every WASI pool), rather than an unknown argument.
+    i.add_argument("--legacy-pool", help=argparse.SUPPRESS)
     i.add_argument("--out", type=Path, required=True, help="directory to write into")
     i.add_argument(
         "--format", choices=("text", "json"), default="text", help="json: print the report as JSON"
@@ -126,13 +145,18 @@ def read_live(kubeconfig: Path) -> list[dict[str, Any]]:
             for item in paged(getattr(getattr(client, api)(api_client), method)):
                 objects.append({"apiVersion": api_version, "kind": kind, **item})
         custom = client.CustomObjectsApi(api_client)
-        try:
-            routes = paged(lambda **page: custom.list_cluster_custom_object(*HTTPROUTE, **page))
-        except ApiException as error:
-            if error.status != 404:  # no Gateway API CRDs: no HTTPRoutes
-                raise
-            routes = []
-        objects += [{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", **r} for r in routes]
+        for group, version, plural, kind in LIVE_CUSTOM_LISTS:
+            try:
+                items = paged(
+                    lambda g=group, v=version, p=plural, **page: custom.list_cluster_custom_object(
+                        g, v, p, **page
+                    )
+                )
+            except ApiException as error:
+                if error.status != 404:  # not served: the CRD is not installed
+                    raise
+                items = []
+            objects += [{"apiVersion": f"{group}/{version}", "kind": kind, **item} for item in items]
     except ApiException as error:
         raise InventoryError(f"cluster read failed: {error.status} {error.reason}") from None
     except ValidationError as error:  # the client's models are stricter than some API servers' answers
@@ -147,18 +171,38 @@ def read_live(kubeconfig: Path) -> list[dict[str, Any]]:
 
 
 def _outputs(stack: str, inventory: Inventory, source: str) -> dict[str, str]:
-    """What init writes, by path relative to --out."""
+    """What init writes, by path relative to --out, but the report."""
     files = {
         f"stacks/Pulumi.{stack}.yaml": stack_file_text(inventory.config, inventory.config["cluster"]["name"]),
-        REPORT_FILE: report_markdown(inventory.report),
     }
     for relative, listing in inventory.exports.items():
-        files[relative] = export_text(listing, source)
+        what = "cluster" if relative.startswith(f"{CLUSTER_EXPORT_DIR}/") else "legacy"
+        files[relative] = export_text(listing, source, what)
     return files
+
+
+def planned_report(inventory: Inventory, files: dict[str, str]) -> dict[str, Any]:
+    """The report with the planner's answers: the generated files are written to a scratch project
+    (nothing is written to --out before everything is known) and the config is loaded against them."""
+    stack_file = inventory.report["stackFile"]
+    with tempfile.TemporaryDirectory(prefix="migrate-init-") as scratch:
+        write_files(Path(scratch), files, force=False)
+        answers = ask_planner(inventory.config, Path(scratch), stack_file)
+    planner = answers.as_dict()
+    return {
+        **inventory.report,
+        "planner": planner,
+        "mustDecide": must_decide(inventory.report["decisions"], planner["problems"]),
+    }
 
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.legacy_pool is not None:
+            raise InventoryError(
+                f"--legacy-pool {args.legacy_pool!r}: one stack migrates every WASI pool of the cluster "
+                "(legacyPools); leave --legacy-pool out"
+            )
         if not args.stack or not all(c.isalnum() or c in "-_." for c in args.stack):
             raise InventoryError(f"--stack {args.stack!r}: use letters, digits, '-', '_' and '.'")
         cluster = parse_cluster(args.cluster)
@@ -171,14 +215,12 @@ def run(args: argparse.Namespace) -> int:
             source = f"the cluster of {args.kubeconfig}"
             objects = read_live(args.kubeconfig)
         inventory = build_inventory(
-            objects,
-            pools,
-            cluster,
-            args.stack,
-            legacy_pool=args.legacy_pool,
-            sources={"export": source, "nodePools": str(args.node_pools)},
+            objects, pools, cluster, args.stack, sources={"export": source, "nodePools": str(args.node_pools)}
         )
-        write_files(args.out, _outputs(args.stack, inventory, source), force=args.force)
+        files = _outputs(args.stack, inventory, source)
+        report = planned_report(inventory, files)
+        files[REPORT_FILE] = report_markdown(report)
+        write_files(args.out, files, force=args.force)
     except (InventoryError, UnsafeWrite) as error:
         print(f"migrate init: {error}", file=sys.stderr)
         return EXIT_INPUT
@@ -193,14 +235,14 @@ def run(args: argparse.Namespace) -> int:
             "`pulumi` (their paths are relative to it)",
             file=sys.stderr,
         )
-    summary = inventory.report["summary"]
+    summary = report["summary"]
     if args.format == "json":
-        json.dump(inventory.report, sys.stdout, indent=2)
+        json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(
             f"{summary['wasmWorkloads']} Wasm workloads: {summary['migrated']} in "
             f"{args.out / 'stacks' / f'Pulumi.{args.stack}.yaml'}, {summary['notMigrated']} not migrated, "
-            f"{summary['blocking']} decision(s) before check passes; read {args.out / REPORT_FILE}"
+            f"{len(report['mustDecide'])} decision(s) before check passes; read {args.out / REPORT_FILE}"
         )
     return EXIT_OK

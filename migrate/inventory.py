@@ -1,13 +1,18 @@
 """The migration guide's first step, "evaluate your workloads", as pure functions: a cluster's read-only
-export (kubectl List, `az aks nodepool list`) in; the Wasm workloads found, a readiness report and a
-baseline stack config out. No file or network access here: migrate/init.py is the shell around it."""
+export (kubectl List, `az aks nodepool list`) in; the Wasm workloads found, the files of one stack that
+migrates every WASI pool of the cluster, and the facts the readiness report states out. No file or
+network access here: migrate/init.py is the shell around it, migrate/init_plan.py asks the planner
+about the generated config and migrate/init_report.py renders the report. What a workload is (who
+selects, scales, owns and runs it) comes from components/workload_facts.py, the one place it is
+computed."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +20,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from components import identifiers
+from components import workload_facts as facts
 from components.config import (
     AKS_WASI_RUNTIME_CLASSES,
     PROJECT,
@@ -25,29 +31,23 @@ from components.config import (
     Phase,
     Probe,
     ResourceQuantity,
+    Shim,
     WorkloadName,
     parse_aks_taint,
     parse_config,
 )
 from components.inputs import UnsafeInput, load_yaml, load_yaml_documents
-from components.legacy import (
-    SPIDERLIGHTNING_CLASS,
-    export_autoscaler,
-    is_wasi_pod,
-    serving_ports,
-    unexported_autoscaler,
-)
-from components.selectors import service_selects
+from components.legacy import SPIDERLIGHTNING_CLASS, serving_ports, unexported_autoscaler
+from components.schemas import KUBERNETES_VERSIONS
 from migrate.kubectl_list import MANAGED_FIELDS, ExportedObject, ItemText, Pass, read_selected
-from migrate.markdown import code, text
 
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
 # versioned ("spin-v2", "spin-v0-8-0"), so the part before the first '-' or '_' is compared.
 WASM_SHIM_HANDLERS = frozenset({"spin", "slight", "wasmtime", "wasmedge", "wws", "lunatic", "wasmer", "wamr"})
 KRUSTLET_ARCHES = frozenset({"wasm32-wagi", "wasm32-wasi"})
 ARCH_LABEL = "kubernetes.io/arch"
-WASI_LABEL_PREFIX = "kubernetes.azure.com/wasmtime-"
-AGENTPOOL_LABELS = ("kubernetes.azure.com/agentpool", "agentpool")
+WASI_LABEL_PREFIX = facts.WASI_NODE_LABEL_PREFIX
+AGENTPOOL_LABELS = facts.AGENTPOOL_LABELS
 WASM_ANNOTATION_PREFIXES = ("module.wasm.image/", "wasm.", "wasi.", "kubernetes.azure.com/wasm")
 # The shims behind the AKS classes and the Spin each embeds: containerd-shim-spin's README (v0.15.1 -> Spin
 # 2.6.0, v0.24.0 -> 3.6.3, the target) and deislabs/containerd-wasm-shims' README table (v0.8 -> Spin
@@ -59,6 +59,15 @@ OLD_SPIN_CLASSES = {
     "wasmtime-spin-v0-5-1": "v0.5.1 (Spin 1.0)",
     "wasmtime-spin-v0-3-0": "v0.3.0 (Spin 0.x)",
 }
+# The same by containerd handler, for a RuntimeClass of the team's own on a WASI pool: the containerd
+# runtime table AgentBaker wrote on WASI nodes (tests/fixtures/clusters/README.md: `spin` and
+# `spin-v0-15-1` run io.containerd.spin.v2, the v0.15.1 shim).
+READY_HANDLERS = {"spin": "v0.15.1 (Spin 2.6)", "spin-v0-15-1": "v0.15.1 (Spin 2.6)"}
+OLD_SPIN_HANDLERS = {
+    "spin-v0-8-0": "v0.8.0 (Spin 1.4)",
+    "spin-v0-5-1": "v0.5.1 (Spin 1.0)",
+    "spin-v0-3-0": "v0.3.0 (Spin 0.x)",
+}
 TARGET_SHIM = "containerd-shim-spin v0.24.0 (Spin 3.6.3)"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job", "Pod")
 # Proposed when the export declares none: the AKS WASI documentation's example app (100m / 128Mi).
@@ -68,10 +77,20 @@ DEFAULT_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
 ALLOCATABLE_SHARE = 0.7
 # GiB per vCPU of common Azure VM families (Dv3+/Dsv4/Dsv5/Dasv5: 4, Ev*: 8, Fsv2: 2, B2s: 2, DSv2: 3.5).
 GIB_PER_VCPU = {"D": 4.0, "DS": 3.5, "E": 8.0, "F": 2.0, "B": 2.0, "A": 2.0}
-TARGET_POOL_BASE_NAME = "spinpool"
+# One proposed OCIContainer pool per architecture of the WASI pools.
+TARGET_POOL_NAMES = {"amd64": "spinpool", "arm64": "spinarm"}
 MIN_TARGET_NODES = 2
+# KEDA's default maxReplicaCount (kedacore/keda apis/keda/v1alpha1/scaledobject_types.go).
+KEDA_DEFAULT_MAX_REPLICAS = 100
+SHIM_DEFAULTS = Shim()
+FREE_RUNTIME_CLASS_BASE = "wasm-spin-migration"
+CLUSTER_EXPORT_DIR = "manifests/cluster"
 
 _VM_SIZE = re.compile(r"^Standard_([A-Z]+?)(\d+)")
+# Azure VM size names (learn.microsoft.com, "Azure virtual machine sizes naming conventions"): the
+# additive features after the vCPU count hold `p` for an Arm-based (Ampere Altra / Cobalt) processor,
+# e.g. Standard_D4ps_v5, Standard_E8pds_v5.
+_ARM_VM_SIZE = re.compile(r"^Standard_[A-Z]+\d+[a-z]*p[a-z]*_v\d+$")
 _NAMESPACE = TypeAdapter(DnsLabel)
 _WORKLOAD_NAME = TypeAdapter(WorkloadName)
 _QUANTITY = TypeAdapter(ResourceQuantity)
@@ -86,15 +105,15 @@ class InventoryError(Exception):
 
 
 ITEMS_MESSAGE = "a kubectl List needs `items`, each an object with kind and metadata"
+EXPORT_COMMAND = (
+    "the README's `kubectl get $(kubectl api-resources ...) -A -o yaml` (first steps for a real cluster)"
+)
 
 
 def read_export(text: str, source: str, pools: list[WasiPool] | None = None) -> list[dict[str, Any]]:
     """The items of a `kubectl get ... -A -o yaml` List. Given the WASI pools and kubectl's layout, only
-    what the inventory can use is parsed (migrate/kubectl_list.py): RuntimeClasses and the objects in
-    front of workloads; workloads whose text names a Wasm RuntimeClass, a wasmtime-* label, a WASI pool or
-    one of its taints, or a Krustlet arch (every signal wasm_signals looks for); and Services whose text
-    holds a pod label value of those workloads. The rest is cut out by lines and never parsed, so a
-    syntax error inside an object that cannot matter goes unnoticed."""
+    what the inventory can use is parsed (migrate/kubectl_list.py, `_passes`); the rest is cut out by
+    lines and never parsed, so a syntax error inside an object that cannot matter goes unnoticed."""
     try:
         selected = read_selected(text, _passes(pools)) if pools is not None else None
         if selected is not None:
@@ -108,10 +127,7 @@ def read_export(text: str, source: str, pools: list[WasiPool] | None = None) -> 
         raise InventoryError(f"{source}: {ITEMS_MESSAGE}") from None
     document = documents[0] if len(documents) == 1 else None
     if not isinstance(document, dict) or document.get("kind") != "List":
-        raise InventoryError(
-            f"{source}: not a kubectl List; produce it with `kubectl get deployments,statefulsets,daemonsets,"
-            "cronjobs,jobs,pods,services,hpa,pdb,ingresses,httproutes,runtimeclasses -A -o yaml`"
-        )
+        raise InventoryError(f"{source}: not a kubectl List; produce it with {EXPORT_COMMAND}")
     items = document.get("items")
     if not isinstance(items, list) or not all(
         isinstance(item, dict)
@@ -123,40 +139,85 @@ def read_export(text: str, source: str, pools: list[WasiPool] | None = None) -> 
     return items
 
 
+# Kinds read in the namespaces of the Wasm Deployments: what selects, scales or routes to them.
 NEIGHBOUR_KINDS = frozenset(
-    {"RuntimeClass", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "HTTPRoute"}
+    {
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Ingress",
+        "HTTPRoute",
+        "ScaledObject",
+        "NetworkPolicy",
+        "ServiceMonitor",
+        "PodMonitor",
+    }
 )
 _LABEL_TOKEN = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
 
 
 def _passes(pools: list[WasiPool] | None) -> list[Pass]:
-    def neighbours(_: list[ExportedObject]) -> Callable[[ItemText], bool]:
-        return lambda item: item.kind is None or item.kind in NEIGHBOUR_KINDS
+    """What is parsed, in passes that each see what the earlier ones parsed:
+
+    1. every RuntimeClass, the Nodes whose text names a WASI pool, and items of unknown kind;
+    2. workloads whose text names a Wasm RuntimeClass, a wasmtime-* label, a WASI pool or a Krustlet
+       arch (every signal `wasm_signals` looks for), owned Pods and Jobs left out;
+    3. Pods bound to a WASI pool's Node;
+    4. in the namespaces of the Deployments found: the Namespace itself, every object of a kind that
+       selects, scales or routes (NEIGHBOUR_KINDS), the Services whose text holds a pod label value of
+       those Deployments, and everything a Deployment found owns;
+    5. and 6. the controllers of what was parsed (a Pod's ReplicaSet, then its Deployment), for the
+       controller chains of the pods on WASI nodes."""
+    names = {pool.name for pool in pools or []}
+
+    def cluster(_: list[ExportedObject]) -> Callable[[ItemText], bool]:
+        return lambda item: (
+            item.kind is None
+            or item.kind == "RuntimeClass"
+            or (item.kind == "Node" and any(name in item.text for name in names))
+        )
 
     def workloads(parsed: list[ExportedObject]) -> Callable[[ItemText], bool]:
-        hints = (
-            "wasmtime-",
-            *KRUSTLET_ARCHES,
-            *wasm_runtime_classes(parsed),
-            *(pool.name for pool in pools or []),
-            *(taint["key"] for pool in pools or [] for taint in pool.taints),
-        )
+        hints = ("wasmtime-", *KRUSTLET_ARCHES, *wasm_runtime_classes(parsed), *names)
         return lambda item: (
             item.kind in WORKLOAD_KINDS
             and not (item.kind in ("Pod", "Job") and item.owned)
             and any(hint in item.text for hint in hints)
         )
 
-    def services(parsed: list[ExportedObject]) -> Callable[[ItemText], bool]:
-        values = {
-            str(value)
-            for obj in parsed
-            if obj.get("kind") == "Deployment"
-            for value in ((pod_template(obj).get("metadata") or {}).get("labels") or {}).values()
-        }
-        return lambda item: item.kind == "Service" and not values.isdisjoint(_LABEL_TOKEN.findall(item.text))
+    def on_wasi_nodes(parsed: list[ExportedObject]) -> Callable[[ItemText], bool]:
+        nodes = {facts.name_of(o) for o in parsed if o.get("kind") == "Node" and facts.node_pool(o) in names}
+        return lambda item: item.kind == "Pod" and item.node_name in nodes
 
-    return [neighbours, workloads, services]
+    def neighbours(parsed: list[ExportedObject]) -> Callable[[ItemText], bool]:
+        deployments = [o for o in parsed if o.get("kind") == "Deployment"]
+        namespaces = {facts.namespace_of(o) for o in deployments}
+        owners = {(facts.namespace_of(o), facts.name_of(o)) for o in deployments}
+        values = {value for o in deployments for value in facts.template_labels(o).values()}
+
+        def wanted(item: ItemText) -> bool:
+            if item.kind == "Namespace":
+                return item.name in namespaces
+            if item.namespace not in namespaces:
+                return False
+            if item.kind in NEIGHBOUR_KINDS:
+                return True
+            if item.kind == "Service" and not values.isdisjoint(_LABEL_TOKEN.findall(item.text)):
+                return True
+            return any(
+                kind == "Deployment" and (item.namespace, name) in owners for kind, name in item.owners
+            )
+
+        return wanted
+
+    def controllers(parsed: list[ExportedObject]) -> Callable[[ItemText], bool]:
+        wanted = {
+            (controller[0], facts.namespace_of(o), controller[1])
+            for o in parsed
+            if (controller := facts.controller_of(o)) is not None
+        }
+        return lambda item: (item.kind, item.namespace, item.name) in wanted
+
+    return [cluster, workloads, on_wasi_nodes, neighbours, controllers, controllers]
 
 
 def read_node_pools(text: str, source: str) -> list[dict[str, Any]]:
@@ -186,16 +247,30 @@ def parse_cluster(value: str) -> ClusterRef:
     return ClusterRef(*parts)
 
 
+def vm_arch(vm_size: str) -> str:
+    """arm64 for an Arm-based Azure VM size (a `p` among its additive features), else amd64."""
+    return "arm64" if _ARM_VM_SIZE.match(vm_size) else "amd64"
+
+
 @dataclass(frozen=True)
 class WasiPool:
     name: str
     pool: dict[str, Any]
     taints: tuple[dict[str, str], ...]
 
+    @property
+    def vm_size(self) -> str:
+        return str(self.pool.get("vmSize") or "")
+
+    @property
+    def count(self) -> int:
+        count = self.pool.get("count")
+        return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else 0
+
 
 def wasi_pools(pools: list[dict[str, Any]], source: str) -> list[WasiPool]:
     found = [
-        WasiPool(p["name"], p, tuple(parse_aks_taint(t) for t in p.get("nodeTaints") or []))
+        WasiPool(p["name"], p, tuple(parse_aks_taint(str(t)) for t in p.get("nodeTaints") or []))
         for p in sorted(pools, key=lambda p: p["name"])
         if p.get("workloadRuntime") == "WasmWasi"
     ]
@@ -206,37 +281,59 @@ def wasi_pools(pools: list[dict[str, Any]], source: str) -> list[WasiPool]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Finding Wasm workloads
+# The cluster as init sees it
 
 
-def _meta(obj: dict[str, Any]) -> tuple[str, str]:
-    metadata = obj.get("metadata") or {}
-    return str(metadata.get("namespace") or "default"), str(metadata.get("name") or "")
+def _meta(obj: Mapping[str, Any]) -> tuple[str, str]:
+    return facts.namespace_of(obj) or "default", facts.name_of(obj)
 
 
-def pod_template(obj: dict[str, Any]) -> dict[str, Any]:
-    """The pod template (metadata and spec) of any workload kind; a bare Pod is its own template."""
-    if obj.get("kind") == "Pod":
-        return obj
-    spec = obj.get("spec") or {}
-    if obj.get("kind") == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
-    template = spec.get("template")
-    return template if isinstance(template, dict) else {}
-
-
-def wasm_runtime_classes(objects: Iterable[dict[str, Any]]) -> dict[str, str]:
+def wasm_runtime_classes(objects: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """RuntimeClass name -> handler, for the AKS classes and every class in the export with a Wasm shim."""
     classes = {name: name.split("-")[1] for name in AKS_WASI_RUNTIME_CLASSES}
     for obj in objects:
         if obj.get("kind") == "RuntimeClass":
             handler = str(obj.get("handler") or "")
             if re.split(r"[-_]", handler)[0] in WASM_SHIM_HANDLERS:
-                classes[_meta(obj)[1]] = handler
+                classes[facts.name_of(obj)] = handler
     return classes
 
 
-def _node_terms(pod: dict[str, Any]) -> list[dict[str, Any]]:
+@dataclass
+class ClusterView:
+    """What the whole export says, read once: the objects indexed, each pool's node labels, the WASI
+    pools' nodes, the Wasm RuntimeClasses (and which run Spin on a WASI pool), the Namespaces."""
+
+    index: facts.ObjectIndex
+    pools: list[WasiPool]
+    pool_labels: dict[str, dict[str, str]]
+    wasi_nodes: dict[str, str]  # node name -> its WASI pool
+    classes: dict[str, str]  # Wasm RuntimeClass -> handler
+    on_wasi: dict[str, str]  # RuntimeClass -> "spin" | "slight", for classes that run Spin on a WASI pool
+
+    @classmethod
+    def of(cls, objects: Sequence[dict[str, Any]], node_pools: list[dict[str, Any]], pools: list[WasiPool]):
+        index = facts.ObjectIndex(objects)
+        nodes = index.of("Node", None)
+        labels = facts.pool_labels(node_pools, nodes)
+        names = {pool.name for pool in pools}
+        wasi_nodes = {facts.name_of(n): str(facts.node_pool(n)) for n in nodes if facts.node_pool(n) in names}
+        on_wasi: dict[str, str] = {}
+        for runtime_class in index.of("RuntimeClass", None):
+            shim = facts.runs_spin_on_wasi(runtime_class, labels)
+            if shim:
+                on_wasi[facts.name_of(runtime_class)] = shim
+        return cls(index, pools, labels, wasi_nodes, wasm_runtime_classes(objects), on_wasi)
+
+    def arch(self, pool: WasiPool) -> str:
+        """The pool's architecture: its exported Nodes' kubernetes.io/arch, else its VM size's."""
+        return self.pool_labels.get(pool.name, {}).get(ARCH_LABEL) or vm_arch(pool.vm_size)
+
+    def namespace(self, name: str) -> Mapping[str, Any]:
+        return self.index.named("Namespace", None, name) or {}
+
+
+def _node_terms(pod: Mapping[str, Any]) -> list[dict[str, Any]]:
     node = (pod.get("affinity") or {}).get("nodeAffinity") or {}
     required = (node.get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms")
     preferred = [
@@ -247,14 +344,17 @@ def _node_terms(pod: dict[str, Any]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Signals:
-    """Why a pod counts as Wasm, and which WASI pools it names (by pool name or taint)."""
+    """Why a pod counts as Wasm, and which WASI pools it names by pool name."""
 
     reasons: tuple[str, ...]
     pinned_pools: frozenset[str]
     krustlet: bool
 
 
-def wasm_signals(pod: dict[str, Any], pools: list[WasiPool], classes: dict[str, str]) -> Signals:
+def wasm_signals(pod: Mapping[str, Any], pools: list[WasiPool], classes: dict[str, str]) -> Signals:
+    """A pod spec's Wasm signals: a Wasm RuntimeClass, a WASI node label or pool name in its
+    nodeSelector or node affinity, a Krustlet arch. Tolerating a WASI pool's taint is no signal: an
+    ordinary container may tolerate it too (it is reported among the pods on WASI nodes)."""
     reasons: list[str] = []
     pinned: set[str] = set()
     krustlet = False
@@ -284,21 +384,10 @@ def wasm_signals(pod: dict[str, Any], pools: list[WasiPool], classes: dict[str, 
                 reasons.append(f"node affinity {key} in {', '.join(sorted(KRUSTLET_ARCHES & set(values)))}")
                 krustlet = True
     for toleration in pod.get("tolerations") or []:
-        key = toleration.get("key")
-        if key == ARCH_LABEL and toleration.get("value") in KRUSTLET_ARCHES:
-            reasons.append(f"toleration {key}={toleration.get('value')} (Krustlet)")
+        if toleration.get("key") == ARCH_LABEL and toleration.get("value") in KRUSTLET_ARCHES:
+            reasons.append(f"toleration {ARCH_LABEL}={toleration.get('value')} (Krustlet)")
             krustlet = True
-            continue
-        for pool in pools:  # a key-less `Exists` tolerates every taint: that says nothing about WASI
-            if key and any(_tolerates(toleration, taint) for taint in pool.taints):
-                reasons.append(f"toleration for WASI pool {pool.name}'s taint {key}")
     return Signals(tuple(dict.fromkeys(reasons)), frozenset(pinned), krustlet)
-
-
-def _tolerates(toleration: dict[str, Any], taint: dict[str, str]) -> bool:
-    if toleration.get("key") != taint["key"] or toleration.get("effect") not in (None, "", taint["effect"]):
-        return False
-    return toleration.get("operator") == "Exists" or toleration.get("value", "") == taint["value"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -318,9 +407,18 @@ def vm_capacity(vm_size: str) -> tuple[int, float] | None:
 # Per-workload analysis
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Something a person must decide before `check` passes: the config key it is made in (relative
+    to the workload's entry, or a top-level key), what breaks and the fix."""
+
+    key: str
+    text: str
+
+
 @dataclass
 class WorkloadFinding:
-    """One Wasm workload: what it is, whether it moves with this stack, and what a person should know."""
+    """One Wasm workload: what it is, whether the stack migrates it, and what a person should know."""
 
     kind: str
     namespace: str
@@ -333,18 +431,21 @@ class WorkloadFinding:
     reason: str = ""
     manifest: str | None = None
     service: str | None = None
-    blocking: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     proposed: dict[str, Any] = field(default_factory=dict)
-    # For migrated Deployments: the config entry, the exported objects and the replicas to size for.
+    # For migrated Deployments: the config entry, the related objects and the replicas to size for.
     entry: dict[str, Any] = field(default_factory=dict)
-    objects: tuple[dict[str, Any], ...] = ()
-    autoscalers: list[dict[str, Any]] = field(default_factory=list)
+    objects: tuple[Mapping[str, Any], ...] = ()
     peak_replicas: int = 1
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    def decide(self, key: str, text: str) -> None:
+        self.decisions.append(Decision(key, text))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -359,9 +460,11 @@ class WorkloadFinding:
             "reason": self.reason or None,
             "manifest": self.manifest,
             "service": self.service,
-            "blocking": self.blocking,
+            "services": self.services,
+            "decisions": [{"key": d.key, "text": d.text} for d in self.decisions],
             "notes": self.notes,
             "proposed": self.proposed,
+            "related": [f"{o.get('kind')} {facts.name_of(o)}" for o in self.objects],
         }
 
 
@@ -379,21 +482,22 @@ _NOT_MIGRATED = {
 }
 
 
-def classify(finding: WorkloadFinding, classes: dict[str, str]) -> None:
+def classify(finding: WorkloadFinding, classes: dict[str, str], on_wasi: dict[str, str]) -> None:
     runtime_class = finding.runtime_class or ""
     handler = classes.get(runtime_class, "")
-    if runtime_class in READY_CLASSES:
+    own_class = runtime_class in on_wasi and runtime_class not in AKS_WASI_RUNTIME_CLASSES
+    if runtime_class in READY_CLASSES or (own_class and handler in READY_HANDLERS):
+        shim = READY_CLASSES.get(runtime_class) or READY_HANDLERS[handler]
         finding.classification = "ready"
-        finding.notes.append(
-            f"Spin on {runtime_class} (shim {READY_CLASSES[runtime_class]}): runs unchanged on {TARGET_SHIM}"
-        )
-    elif runtime_class in OLD_SPIN_CLASSES:
+        finding.notes.append(f"Spin on {runtime_class} (shim {shim}): runs unchanged on {TARGET_SHIM}")
+    elif runtime_class in OLD_SPIN_CLASSES or (own_class and handler in OLD_SPIN_HANDLERS):
+        shim = OLD_SPIN_CLASSES.get(runtime_class) or OLD_SPIN_HANDLERS[handler]
         finding.classification = "rebuild recommended"
         finding.notes.append(
-            f"built for {runtime_class} (shim {OLD_SPIN_CLASSES[runtime_class]}); the target runs "
-            f"{TARGET_SHIM}. The app was compiled against an older Spin SDK and host interfaces and was "
-            "never tested on Spin 3: rebuild it with the current Spin SDK (manifest "
-            "`spin_manifest_version = 2`), test it, and set `image:` to the rebuild"
+            f"built for {runtime_class} (shim {shim}); the target runs {TARGET_SHIM}. The app was compiled "
+            "against an older Spin SDK and host interfaces and was never tested on Spin 3: rebuild it with "
+            "the current Spin SDK (manifest `spin_manifest_version = 2`), test it, and set `image:` to the "
+            "rebuild"
         )
     elif runtime_class == SPIDERLIGHTNING_CLASS or handler.startswith("slight"):
         finding.classification = "rewrite required"
@@ -407,14 +511,16 @@ def classify(finding: WorkloadFinding, classes: dict[str, str]) -> None:
         finding.classification = "decision needed"
 
 
-def _container_notes(finding: WorkloadFinding, pod: dict[str, Any], annotations: dict[str, Any]) -> None:
+def _container_notes(
+    finding: WorkloadFinding, pod: Mapping[str, Any], annotations: Mapping[str, Any]
+) -> None:
     containers = [c for c in pod.get("containers") or [] if isinstance(c, dict)]
     if len(containers) > 1:
-        finding.blocking.append(
-            f"{len(containers)} containers "
-            f"({', '.join(str(c.get('name')) for c in containers)}): a Spin pod runs "
-            "exactly one Wasm container; move the sidecars' work elsewhere (or into the app) and export "
-            "the Deployment again; until then `check` fails on this workload's manifest"
+        finding.decide(
+            "manifest",
+            f"{len(containers)} containers ({', '.join(str(c.get('name')) for c in containers)}): a Spin pod "
+            "runs exactly one Wasm container; move the sidecars' work elsewhere (or into the app) and export "
+            "the Deployment again",
         )
     if pod.get("initContainers"):
         finding.notes.append(
@@ -442,7 +548,7 @@ def _container_notes(finding: WorkloadFinding, pod: dict[str, Any], annotations:
             "an ordinary pod to admission control (Pod Security, Safeguards); drop what the "
             "module never needed"
         )
-    wasm_annotations = sorted(k for k in annotations if k.startswith(WASM_ANNOTATION_PREFIXES))
+    wasm_annotations = sorted(k for k in annotations if str(k).startswith(WASM_ANNOTATION_PREFIXES))
     if wasm_annotations:
         finding.notes.append(
             f"WASI annotations ({', '.join(wasm_annotations)}) are dropped from the new pods: "
@@ -450,7 +556,7 @@ def _container_notes(finding: WorkloadFinding, pod: dict[str, Any], annotations:
         )
 
 
-def _security_assumptions(pod: dict[str, Any], containers: list[dict[str, Any]]) -> list[str]:
+def _security_assumptions(pod: Mapping[str, Any], containers: list[dict[str, Any]]) -> list[str]:
     found = [f"{key}: true" for key in ("hostNetwork", "hostPID", "hostIPC") if pod.get(key)]
     pod_context = pod.get("securityContext") or {}
     if pod_context.get("runAsUser") == 0:
@@ -471,7 +577,7 @@ def _security_assumptions(pod: dict[str, Any], containers: list[dict[str, Any]])
     return found
 
 
-def _resources(finding: WorkloadFinding, container: dict[str, Any]) -> dict[str, dict[str, str]]:
+def _resources(finding: WorkloadFinding, container: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     """Requests and limits for the config, from the export, with proposals where it has none."""
     declared = container.get("resources") or {}
     requests = dict(declared.get("requests") or {})
@@ -507,7 +613,7 @@ def _valid_quantity(value: Any) -> str | None:
         return None
 
 
-def _probe(finding: WorkloadFinding, container: dict[str, Any]) -> dict[str, Any] | None:
+def _probe(finding: WorkloadFinding, container: Mapping[str, Any]) -> dict[str, Any] | None:
     for kind in ("readinessProbe", "livenessProbe"):
         http = (container.get(kind) or {}).get("httpGet") or {}
         if isinstance(http.get("path"), str) and http["path"].startswith("/"):
@@ -528,140 +634,16 @@ def _probe(finding: WorkloadFinding, container: dict[str, Any]) -> dict[str, Any
                 )
                 break
             return probe
-    finding.blocking.append(
-        "no HTTP readiness or liveness probe in the export: set `probe.path` to a route the app serves "
-        "(a Spin app answers only the routes in its spin.toml, so a guessed / may be 404 and the new pods "
-        "never get Ready); until then `check` fails on this workload's `probe.path`"
+    finding.decide(
+        "probe.path",
+        "no HTTP readiness or liveness probe in the export: a Spin app answers only the routes in its "
+        "spin.toml, so a guessed / may be 404 and the new pods never get Ready; set `probe.path` to a route "
+        "the app serves",
     )
     return None
 
 
-def _label_selector_matches(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
-    match_labels = selector.get("matchLabels") or {}
-    if not match_labels and not selector.get("matchExpressions"):
-        return False
-    for expression in selector.get("matchExpressions") or []:
-        key, operator, values = (
-            expression.get("key"),
-            expression.get("operator"),
-            expression.get("values") or [],
-        )
-        if (operator == "In" and labels.get(key) not in values) or (
-            operator == "NotIn" and labels.get(key) in values
-        ):
-            return False
-        if (operator == "Exists" and key not in labels) or (operator == "DoesNotExist" and key in labels):
-            return False
-    return all(labels.get(k) == v for k, v in match_labels.items())
-
-
-@dataclass(frozen=True)
-class Index:
-    """The export's objects by namespace and kind, and Services by one of their selector labels, so each
-    workload's neighbours are found without scanning the whole namespace."""
-
-    by_namespace: dict[tuple[str, str], list[dict[str, Any]]]
-    services_by_label: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]]
-    routes_by_backend: dict[tuple[str, str], list[dict[str, Any]]]
-
-    @classmethod
-    def of(cls, objects: list[dict[str, Any]]) -> Index:
-        by_namespace: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        routes: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        services: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]] = {}
-        for position, obj in enumerate(objects):
-            namespace = _meta(obj)[0]
-            by_namespace.setdefault((namespace, str(obj.get("kind"))), []).append(obj)
-            if obj.get("kind") == "HTTPRoute":
-                backends = {
-                    str(ref.get("name"))
-                    for rule in (obj.get("spec") or {}).get("rules") or []
-                    for ref in rule.get("backendRefs") or []
-                }
-                for backend in sorted(backends):
-                    routes.setdefault((namespace, backend), []).append(obj)
-            selector = (obj.get("spec") or {}).get("selector") if obj.get("kind") == "Service" else None
-            if isinstance(selector, dict) and selector:
-                key, value = min(selector.items(), key=lambda pair: str(pair))
-                services.setdefault((namespace, str(key), str(value)), []).append((position, obj))
-        return cls(by_namespace, services, routes)
-
-    def get(self, namespace: str, kind: str) -> list[dict[str, Any]]:
-        return self.by_namespace.get((namespace, kind), [])
-
-    def services_selecting(self, namespace: str, labels: dict[str, Any]) -> list[dict[str, Any]]:
-        """Services whose non-empty selector the labels satisfy, in export order."""
-        candidates = sorted(
-            (
-                entry
-                for key, value in labels.items()
-                for entry in self.services_by_label.get((namespace, str(key), str(value)), [])
-            ),
-            key=lambda entry: entry[0],
-        )
-        return [
-            s for _, s in candidates if service_selects((s.get("spec") or {}).get("selector") or {}, labels)
-        ]
-
-
-def _neighbour_notes(
-    finding: WorkloadFinding, deployment: dict[str, Any], service: dict[str, Any], index: Index
-) -> dict[str, Any] | None:
-    """HPA, PDB, Ingress and HTTPRoute notes; returns the proposed `gateway:` from an HTTPRoute."""
-    namespace, name = finding.namespace, finding.name
-    labels = (pod_template(deployment).get("metadata") or {}).get("labels") or {}
-    service_name = _meta(service)[1]
-    for hpa in index.get(namespace, "HorizontalPodAutoscaler"):
-        target = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
-        if target.get("kind") == "Deployment" and target.get("name") == name:
-            spec = hpa["spec"]
-            finding.peak_replicas = max(finding.peak_replicas, int(spec.get("maxReplicas") or 1))
-            finding.autoscalers.append(hpa)
-            finding.notes.append(
-                f"HPA {_meta(hpa)[1]} scales the legacy Deployment ({spec.get('minReplicas', 1)}-"
-                f"{spec.get('maxReplicas')}); it is written into the legacy export so that `check` sees it, "
-                f"and the target pool is sized for maxReplicas. The new Deployment {name}-spin gets no "
-                "autoscaler from the migration: create one for it after cutover"
-            )
-    for pdb in index.get(namespace, "PodDisruptionBudget"):
-        if _label_selector_matches((pdb.get("spec") or {}).get("selector") or {}, labels):
-            finding.notes.append(
-                f"PDB {_meta(pdb)[1]} selects the legacy pods; it does not cover the new pods unless its "
-                "selector matches their labels (the Service's selector labels, from parallel on); the "
-                "migration adds its own PDB for the new Deployment"
-            )
-    for ingress in index.get(namespace, "Ingress"):
-        if service_name in _ingress_services(ingress):
-            finding.notes.append(
-                f"Ingress {_meta(ingress)[1]} routes to Service {service_name}: the Service "
-                "keeps its name and "
-                "address and selects the new pods from cutover on, so the Ingress needs no change"
-            )
-    gateway = None
-    for route in index.routes_by_backend.get((namespace, service_name), []):
-        proposal = _gateway_from_route(route, service_name, namespace)
-        if proposal is None:
-            continue
-        finding.notes.append(
-            f"HTTPRoute {_meta(route)[1]} routes to Service {service_name}: proposed `gateway:` from its "
-            f"parentRefs, hostnames and path, for an exact weighted split. The migration adds its own "
-            f"HTTPRoute {name}-migration for the same hostnames and path; Gateway API gives a conflicting "
-            f"match to the oldest route, so narrow or remove {_meta(route)[1]} before `parallel`"
-        )
-        if gateway is None:
-            gateway = proposal
-    return gateway
-
-
-def _ingress_services(ingress: dict[str, Any]) -> set[str]:
-    spec = ingress.get("spec") or {}
-    backends = [spec.get("defaultBackend") or {}]
-    for rule in spec.get("rules") or []:
-        backends += [p.get("backend") or {} for p in (rule.get("http") or {}).get("paths") or []]
-    return {str((b.get("service") or {}).get("name")) for b in backends if b.get("service")}
-
-
-def _gateway_from_route(route: dict[str, Any], service_name: str, namespace: str) -> dict[str, Any] | None:
+def _gateway_from_route(route: Mapping[str, Any], service_name: str, namespace: str) -> dict[str, Any] | None:
     spec = route.get("spec") or {}
     rules = [
         rule
@@ -708,112 +690,281 @@ def _with_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
     return {**obj, "metadata": {**obj["metadata"], **section}}
 
 
-def _selecting_services(deployment: dict[str, Any], index: Index, namespace: str) -> list[dict[str, Any]]:
-    labels = (pod_template(deployment).get("metadata") or {}).get("labels") or {}
-    found = index.services_selecting(namespace, labels)
-    return [s for s in found if (s.get("spec") or {}).get("ports")]
+def primary_service(
+    name: str, services: list[Mapping[str, Any]], related: list[Mapping[str, Any]]
+) -> tuple[Mapping[str, Any] | None, str]:
+    """The Service users reach the workload through, and why: the one named like the workload, else the
+    only one an HTTPRoute or Ingress of the export routes to, else the only one."""
+    named = [s for s in services if facts.name_of(s) == name]
+    if named:
+        return named[0], "named like the workload"
+    routed = set()
+    for obj in related:
+        if obj.get("kind") == "HTTPRoute":
+            routed |= facts.route_backends(obj)
+        elif obj.get("kind") == "Ingress":
+            routed |= facts.ingress_backends(obj)
+    reached = [s for s in services if facts.name_of(s) in routed]
+    if len(reached) == 1:
+        return reached[0], "the one an HTTPRoute or Ingress routes to"
+    if len(services) == 1:
+        return services[0], "the only one"
+    return None, ""
+
+
+def _keda_note(scaled: Mapping[str, Any], controlled: list[Mapping[str, Any]]) -> str:
+    spec = scaled.get("spec") or {}
+    triggers = ", ".join(str(t.get("type")) for t in spec.get("triggers") or [] if isinstance(t, dict))
+    bounds = f"{spec.get('minReplicaCount', 0)}..{spec.get('maxReplicaCount', KEDA_DEFAULT_MAX_REPLICAS)}"
+    owned = ", ".join(facts.name_of(h) for h in controlled) or f"keda-hpa-{facts.name_of(scaled)}"
+    return (
+        f"KEDA ScaledObject {facts.name_of(scaled)} scales it ({bounds} replicas, triggers "
+        f"{triggers or 'none'}): the ScaledObject is translated for the new Deployment and paused at zero in "
+        f"cutover; KEDA's own HPA ({owned}) is never touched. An External metric (a queue's length) is the "
+        "whole queue on each side: "
+        "while both sides run, each scales for all of it"
+    )
+
+
+def _dapr_decision(app_id: str) -> str:
+    return (
+        f"Dapr app-id {app_id}: with the sidecar a pod joins the app-id's pub/sub consumer groups, input "
+        "bindings and actor placement, so new pods consume production messages as soon as they start; and "
+        f"Dapr's operator re-points the {app_id}-dapr Service at whichever Deployment with that app-id it "
+        "reconciled last (dapr/dapr pkg/operator/handlers/dapr_handler.go, patchDaprService). Set "
+        "`daprBeforeServing: withoutSidecar` (new pods run without Dapr until they serve) or `withSidecar`"
+    )
+
+
+def analyse_deployment(
+    finding: WorkloadFinding,
+    deployment: dict[str, Any],
+    signals: Signals,
+    view: ClusterView,
+) -> None:
+    """Whether a Wasm Deployment on a WASI pool migrates, its config entry, its related objects and
+    everything a person must decide or know about it."""
+    index = view.index
+    services = [
+        s for s in facts.selecting_services(index, finding.namespace, facts.template_labels(deployment))
+    ]
+    if not services:
+        finding.reason = (
+            "not migrated: no Service selects its pods; the migration moves traffic through the Service, so "
+            "create one (or redeploy it yourself on the shim's RuntimeClass)"
+        )
+        return
+    related = facts.related_objects(index, deployment)
+    finding.migrated = True
+    finding.objects = tuple(related)  # the exported objects themselves: export_text copies their text
+    finding.services = [facts.name_of(s) for s in services]
+    finding.manifest = f"manifests/legacy/{finding.namespace}/{finding.name}.yaml"
+    primary, why = primary_service(finding.name, services, related)
+    entry: dict[str, Any] = {
+        "name": finding.name,
+        "namespace": finding.namespace,
+        "manifest": finding.manifest,
+    }
+    if primary is None:
+        finding.decide(
+            "service",
+            f"{len(services)} Services select its pods ({', '.join(finding.services)}) and none is named "
+            "like it or the only one an HTTPRoute or Ingress routes to: set `service:` to the one users "
+            "reach (the new side's Service and route follow it)",
+        )
+    else:
+        finding.service = facts.name_of(primary)
+        if len(services) > 1:
+            entry["service"] = finding.service
+            finding.notes.append(
+                f"{len(services)} Services select its pods ({', '.join(finding.services)}): `service: "
+                f"{finding.service}` proposed ({why}); the plan section says which reach the new pods and "
+                "when"
+            )
+        if len(serving_ports(dict(primary), None)) != 1:
+            ports = ", ".join(
+                f"{p.get('name', '(unnamed)')}:{p.get('port')}"
+                for p in (primary.get("spec") or {}).get("ports") or []
+            )
+            finding.decide(
+                "servicePort",
+                f"Service {finding.service} has several ports ({ports}) and not one named http/web/app: "
+                "set `servicePort:` to the one that serves the app (the route, the probes and the "
+                "verification use it)",
+            )
+    if finding.classification == "rewrite required":  # SpiderLightning: Krustlet modules stopped earlier
+        finding.decide(
+            "image",
+            "set `image:` to the Spin rewrite of this SpiderLightning app (slight has no successor shim) and "
+            "`containerPort:` to the port the rewrite listens on (Spin: 80; slight listened on 3000)",
+        )
+    if signals.pinned_pools:
+        pools = ", ".join(sorted(signals.pinned_pools))
+        finding.notes.append(
+            f"pinned to WASI pool {pools} by its agentpool label: the new pods leave that pin out (the "
+            "RuntimeClass places them), as the render's translation annotation shows"
+        )
+    if finding.runtime_class in view.on_wasi and finding.runtime_class not in AKS_WASI_RUNTIME_CLASSES:
+        finding.notes.append(
+            f"RuntimeClass {finding.runtime_class} is the team's own (handler "
+            f"{view.classes.get(finding.runtime_class)}), and its scheduling places pods on WASI nodes "
+            "only: a Spin app on the WASI pool, migrated like one on an AKS class"
+        )
+    template = _serving_template(finding, deployment, view)
+    spec = template.get("spec")
+    pod: Mapping[str, Any] = spec if isinstance(spec, dict) else {}
+    containers = [c for c in pod.get("containers") or [] if isinstance(c, dict)] or [{}]
+    annotations = {**facts.annotations_of(deployment), **facts.annotations_of(template)}
+    _container_notes(finding, pod, annotations)
+    entry["resources"] = _resources(finding, containers[0])
+    probe = _probe(finding, containers[0])
+    if probe:
+        entry["probe"] = probe
+    _scaling(finding, deployment, view, related)
+    _channels(finding, template, view)
+    for reason in facts.single_copy_reasons(deployment):
+        finding.notes.append(
+            f"must not run two copies at once: {reason}. `sideBySide: true` tells the planner two copies may "
+            "run (the plan section says how this config moves it)"
+        )
+    gateway = _route_notes(finding, related)
+    if gateway:
+        finding.proposed["gateway"] = entry["gateway"] = gateway
+    for obj in related:
+        controller = facts.controller_of(obj)
+        if obj.get("kind") != "ReplicaSet" and controller == ("Deployment", finding.name):
+            finding.notes.append(
+                f"{obj.get('kind')} {facts.name_of(obj)} is controlled by the legacy Deployment: the garbage "
+                "collector deletes it with the Deployment at decommission"
+            )
+    finding.entry = entry
+
+
+def _serving_template(
+    finding: WorkloadFinding, deployment: Mapping[str, Any], view: ClusterView
+) -> Mapping[str, Any]:
+    """The template the running pods were made from: a paused Deployment's serving ReplicaSet's."""
+    template = facts.pod_template(deployment)
+    if (deployment.get("spec") or {}).get("paused") is not True:
+        return template
+    serving = facts.serving_replica_set(view.index, deployment)
+    if serving is None:
+        finding.decide(
+            "servingTemplate",
+            "paused (spec.paused: true) and the export holds no ReplicaSet of its revision: what its pods "
+            "run is unknown, and spec.template may be a release that never served; export its ReplicaSets "
+            "again, or set `servingTemplate: deployment` to run spec.template",
+        )
+        return template
+    revision = facts.annotations_of(serving).get(facts.REVISION_ANNOTATION)
+    finding.notes.append(
+        f"paused (spec.paused: true): its pods run ReplicaSet {facts.name_of(serving)} (revision "
+        f"{revision}), {_images(facts.pod_template(serving))}, not spec.template ({_images(template)}); the "
+        "new pods run the serving ReplicaSet's template unless `servingTemplate: deployment`. Resources and "
+        "probe are read from it"
+    )
+    return facts.pod_template(serving)
+
+
+def _images(template: Mapping[str, Any]) -> str:
+    containers = (template.get("spec") or {}).get("containers") or []
+    return "image " + ", ".join(str(c.get("image")) for c in containers if isinstance(c, dict))
+
+
+def _scaling(
+    finding: WorkloadFinding, deployment: dict[str, Any], view: ClusterView, related: list[Any]
+) -> None:
+    spec = deployment.get("spec") or {}
+    replicas = spec.get("replicas", 1)
+    replicas = (
+        replicas if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0 else 1
+    )
+    finding.peak_replicas = replicas
+    autoscaler = facts.autoscaler_of(view.index, deployment)
+    controlled = facts.controlled_autoscalers(view.index, deployment)
+    scaled = facts.scaled_object_of(view.index, deployment)
+    if autoscaler is not None:
+        hpa = autoscaler.get("spec") or {}
+        maximum = hpa.get("maxReplicas")
+        finding.peak_replicas = max(replicas, maximum if isinstance(maximum, int) else 1)
+        finding.notes.append(
+            f"HPA {facts.name_of(autoscaler)} scales the legacy Deployment ({hpa.get('minReplicas', 1)}.."
+            f"{maximum}); the target pool is sized for its maximum"
+        )
+    if scaled is not None:
+        maximum = (scaled.get("spec") or {}).get("maxReplicaCount", KEDA_DEFAULT_MAX_REPLICAS)
+        finding.peak_replicas = max(finding.peak_replicas, maximum if isinstance(maximum, int) else 1)
+        finding.notes.append(_keda_note(scaled, controlled))
+    for hpa in controlled:
+        owner = facts.controller_of(hpa)
+        assert owner is not None
+        finding.notes.append(
+            f"HPA {facts.name_of(hpa)} is controlled by {owner[0]} {owner[1]}: that controller rewrites and "
+            "deletes it, so the migration never patches or copies it"
+        )
+    if replicas == 0 and autoscaler is None and scaled is None:
+        finding.notes.append(
+            "scaled to zero (spec.replicas: 0): it migrates at zero (no new pods and no traffic in any "
+            "phase) unless `replicas:` is set"
+        )
+    if autoscaler is None and scaled is None and not controlled:
+        exported = [_with_managed_fields(deployment), *related[1:]]
+        unseen = unexported_autoscaler(exported, deployment)
+        if unseen:
+            finding.decide(
+                "manifest",
+                f"its replicas are managed by {unseen}, which is not in the export: export the autoscaler's "
+                "HorizontalPodAutoscaler (or ScaledObject) with it, or remove the autoscaler",
+            )
+
+
+def _channels(finding: WorkloadFinding, template: Mapping[str, Any], view: ClusterView) -> None:
+    """What pods of this template do besides serving through Services: Dapr and mesh sidecars."""
+    app_id = facts.dapr_app_id(template)
+    if app_id:
+        finding.decide("daprBeforeServing", _dapr_decision(app_id))
+    elif facts.dapr_enabled(template):
+        finding.notes.append(
+            "dapr.io/enabled without dapr.io/app-id: Dapr's injector then takes the Pod's name, which a "
+            "Deployment's Pods do not have yet when it sees them, and refuses them (dapr/dapr "
+            "pkg/injector/patcher/sidecar_container.go GetAppID); set dapr.io/app-id"
+        )
+    namespace = view.namespace(finding.namespace)
+    for sidecar in facts.mesh_sidecars(template, facts.labels_of(namespace), facts.annotations_of(namespace)):
+        finding.notes.append(
+            f"{sidecar}: the new pods get it too, as their template is this one; the sidecar runs under the "
+            "Spin RuntimeClass with them, as it does on the WASI pool"
+        )
+
+
+def _route_notes(finding: WorkloadFinding, related: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Ingress and HTTPRoute notes; returns the proposed `gateway:` from an HTTPRoute to the Service."""
+    gateway = None
+    for obj in related:
+        if obj.get("kind") == "Ingress" and finding.service in facts.ingress_backends(obj):
+            finding.notes.append(
+                f"Ingress {facts.name_of(obj)} routes to Service {finding.service}: the Service keeps its "
+                "name and address, so the Ingress needs no change"
+            )
+        if obj.get("kind") != "HTTPRoute" or finding.service is None:
+            continue
+        proposal = _gateway_from_route(obj, finding.service, finding.namespace)
+        if proposal is None:
+            continue
+        finding.notes.append(
+            f"HTTPRoute {facts.name_of(obj)} routes to Service {finding.service}: proposed `gateway:` from "
+            "its parentRefs, hostnames and path, for an exact weighted split. The migration adds its own "
+            f"HTTPRoute {finding.name}-migration for the same hostnames and path; Gateway API gives a "
+            f"conflicting match to the oldest route, so narrow or remove {facts.name_of(obj)} before "
+            "`parallel`"
+        )
+        if gateway is None:
+            gateway = proposal
+    return gateway
 
 
 # ---------------------------------------------------------------------------------------------------
-# The whole inventory
-
-
-@dataclass(frozen=True)
-class Inventory:
-    config: dict[str, Any]
-    exports: dict[str, dict[str, Any]]
-    report: dict[str, Any]
-
-
-def _legacy_pool_config(pool: WasiPool) -> dict[str, Any]:
-    """The WASI pool as the config knows it: adopted read-only, so its name identifies it, and its labels
-    and taints tell the scheduling proof where legacy pods may run; AKS keeps everything else."""
-    config: dict[str, Any] = {"name": pool.name}
-    if pool.pool.get("nodeLabels"):
-        config["nodeLabels"] = dict(pool.pool["nodeLabels"])
-    if pool.taints:
-        config["nodeTaints"] = [
-            {k: v for k, v in taint.items() if v or k != "value"} for taint in pool.taints
-        ]
-    try:
-        LegacyPool.model_validate(config)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InventoryError(
-            f"WASI pool {pool.name}: the config model cannot describe legacyPool.{where} "
-            f"({first['msg']}; got {first.get('input')!r})"
-        ) from None
-    return config
-
-
-def _kubernetes_version(pools: list[dict[str, Any]]) -> str | None:
-    """The highest minor any pool runs: nodes are never newer than the control plane."""
-    minors = []
-    for pool in pools:
-        match = re.match(
-            r"^1\.([0-9]+)",
-            str(pool.get("currentOrchestratorVersion") or pool.get("orchestratorVersion") or ""),
-        )
-        if match:
-            minors.append(int(match.group(1)))
-    return f"1.{max(minors)}" if minors else None
-
-
-def _target_pool(
-    legacy: WasiPool,
-    all_pools: list[dict[str, Any]],
-    migrated: list[WorkloadFinding],
-    requests: dict[str, Any],
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A proposed OCIContainer pool: the legacy VM size and zones, enough nodes for the workloads'
-    requests at their peak replicas, never fewer than the legacy pool had."""
-    taken = {pool["name"] for pool in all_pools}
-    name = next(
-        candidate
-        for candidate in [TARGET_POOL_BASE_NAME, *(f"{TARGET_POOL_BASE_NAME}{i}" for i in range(2, 100))]
-        if candidate not in taken
-    )
-    source = legacy.pool
-    vm_size = str(source.get("vmSize"))
-    cpu = sum(requests[f.key]["cpu"] * f.peak_replicas for f in migrated)
-    memory_gib = sum(requests[f.key]["memory"] * f.peak_replicas for f in migrated) / 2**30
-    capacity = vm_capacity(vm_size)
-    legacy_nodes = int(source.get("count") or 0)
-    sizing: dict[str, Any] = {
-        "vmSize": vm_size,
-        "requestedCpu": round(cpu, 3),
-        "requestedMemoryGiB": round(memory_gib, 3),
-        "legacyNodes": legacy_nodes,
-        "allocatableShare": ALLOCATABLE_SHARE,
-    }
-    if capacity:
-        vcpus, gib = capacity
-        needed = math.ceil(max(cpu / (vcpus * ALLOCATABLE_SHARE), memory_gib / (gib * ALLOCATABLE_SHARE)))
-        sizing.update(nodeVcpus=vcpus, nodeMemoryGiB=gib, nodesForRequests=needed)
-    else:
-        needed = 0
-        sizing["nodesForRequests"] = None
-    count = max(MIN_TARGET_NODES, needed, legacy_nodes)
-    legacy_max = int(source.get("maxCount") or 0) if source.get("enableAutoScaling") else 0
-    pool: dict[str, Any] = {
-        "name": name,
-        "vmSize": vm_size,
-        "osSku": "AzureLinux",
-        "count": count,
-        "autoscaling": {"minCount": count, "maxCount": max(2 * count, legacy_max)},
-    }
-    if source.get("availabilityZones"):
-        pool["zones"] = [str(zone) for zone in source["availabilityZones"]]
-    if source.get("maxPods"):
-        pool["maxPods"] = source["maxPods"]
-    pool["maxSurge"] = "33%"
-    sizing["count"] = count
-    return pool, sizing
-
-
-def _export_list(objects: tuple[dict[str, Any], ...]) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": list(objects)}
+# Deciding what this stack migrates
 
 
 def _valid_names(finding: WorkloadFinding) -> bool:
@@ -825,139 +976,28 @@ def _valid_names(finding: WorkloadFinding) -> bool:
     return True
 
 
-def build_inventory(
-    objects: list[dict[str, Any]],
-    node_pools: list[dict[str, Any]],
-    cluster: ClusterRef,
-    stack: str,
-    legacy_pool: str | None = None,
-    sources: dict[str, str] | None = None,
-) -> Inventory:
-    """Every Wasm workload of the export, the stack config that migrates those on `legacy_pool` (default:
-    the first WASI pool by name, which also takes the workloads not pinned to any one WASI pool) and the
-    report. Raises InventoryError when there is nothing to migrate."""
-    pools = wasi_pools(node_pools, (sources or {}).get("nodePools", "node pools"))
-    by_name = {pool.name: pool for pool in pools}
-    if legacy_pool is not None and legacy_pool not in by_name:
-        raise InventoryError(
-            f"--legacy-pool {legacy_pool}: not a WASI pool (WASI pools: {', '.join(by_name)})"
-        )
-    chosen = by_name[legacy_pool] if legacy_pool else pools[0]
-    classes = wasm_runtime_classes(objects)
-    index = Index.of(objects)
-    legacy_config = _legacy_pool_config(chosen)
-
-    findings: list[WorkloadFinding] = []
-    for obj in objects:
-        kind = obj.get("kind")
-        if kind not in WORKLOAD_KINDS or (
-            kind in ("Pod", "Job") and (obj["metadata"].get("ownerReferences"))
-        ):
-            continue
-        template = pod_template(obj)
-        spec = template.get("spec")
-        pod: dict[str, Any] = spec if isinstance(spec, dict) else {}
-        signals = wasm_signals(pod, pools, classes)
-        if not signals.reasons:
-            continue
-        namespace, name = _meta(obj)
-        pinned = sorted(signals.pinned_pools)
-        finding = WorkloadFinding(
-            str(kind),
-            namespace,
-            name,
-            pinned[0] if pinned else pools[0].name,
-            signals.reasons,
-            pod.get("runtimeClassName"),
-        )
-        findings.append(finding)
-        classify(finding, classes)
-        _decide(finding, obj, pod, template, signals, chosen, index, classes)
-
-    if not findings:
-        raise InventoryError(
-            "the export holds no Wasm workload (no wasmtime-*/Wasm RuntimeClass, WASI node selector, "
-            f"affinity or toleration, or Krustlet arch); WASI pools: {', '.join(by_name)}"
-        )
-    migrated = [f for f in findings if f.migrated]
-    requests = {
-        f.key: {
-            "cpu": float(identifiers.quantity_value(f.entry["resources"]["requests"]["cpu"])),
-            "memory": float(identifiers.quantity_value(f.entry["resources"]["requests"]["memory"])),
-        }
-        for f in migrated
-    }
-    target, sizing = _target_pool(chosen, node_pools, migrated, requests)
-    cluster_config = {
-        "subscriptionId": cluster.subscription_id,
-        "resourceGroup": cluster.resource_group,
-        "name": cluster.name,
-    }
-    version = _kubernetes_version(node_pools)
-    if version:
-        cluster_config["kubernetesVersion"] = version
-    workloads = [f.entry for f in migrated]
-    config = {
-        "phase": Phase.BASELINE.value,
-        "cluster": cluster_config,
-        "legacyPools": [legacy_config],
-        "targetPools": [target],
-        "workloads": workloads,
-        # Where alerts go is the cluster owner's choice (an Azure Monitor workspace and action group, or
-        # prometheus-operator); the report asks for it. Off until then, and said so.
-        "alerts": {"mode": "off"},
-    }
-    try:
-        parse_config(config)
-    except ConfigError as error:  # inputs that passed every per-field check but not the whole model
-        raise InventoryError(f"the generated config is invalid: {error.problems[0]}") from None
-    exports = {str(f.manifest): _export_list(f.objects) for f in migrated}
-    report = {
-        "stack": stack,
-        "stackFile": f"stacks/Pulumi.{stack}.yaml",
-        "cluster": cluster_config,
-        "sources": sources or {},
-        "wasiPools": [
-            {
-                "name": pool.name,
-                "vmSize": pool.pool.get("vmSize"),
-                "count": pool.pool.get("count"),
-                "nodeTaints": list(pool.pool.get("nodeTaints") or []),
-                "inThisStack": pool is chosen,
-                "workloads": sorted(f"{f.kind} {f.key}" for f in findings if f.wasi_pool == pool.name),
-            }
-            for pool in pools
-        ],
-        "legacyPool": chosen.name,
-        "targetPool": {**target, "sizing": sizing},
-        "workloads": [f.as_dict() for f in findings],
-        "summary": {
-            "wasmWorkloads": len(findings),
-            "migrated": len(migrated),
-            "notMigrated": len(findings) - len(migrated),
-            "blocking": sum(len(f.blocking) for f in findings if f.migrated),
-            **{
-                c: sum(f.classification == c for f in migrated)
-                for c in ("ready", "rebuild recommended", "rewrite required")
-            },
-        },
-    }
-    return Inventory(config, exports, report)
+def _pools_by_workload(view: ClusterView, pods: Sequence[facts.PodOnNode]) -> dict[tuple, Counter[str]]:
+    """(namespace, kind, name) of each pod's top controller (the pod itself when it has none) -> how
+    many of its pods run on each WASI pool."""
+    found: dict[tuple, Counter[str]] = {}
+    for pod in pods:
+        top = pod.chain[-1] if pod.chain else ("Pod", facts.name_of(pod.pod))
+        key = (facts.namespace_of(pod.pod) or "default", *top)
+        found.setdefault(key, Counter())[view.wasi_nodes[pod.node]] += 1
+    return found
 
 
 def _decide(
     finding: WorkloadFinding,
     obj: dict[str, Any],
-    pod: dict[str, Any],
-    template: dict[str, Any],
+    pod: Mapping[str, Any],
     signals: Signals,
-    chosen: WasiPool,
-    index: Index,
-    classes: dict[str, str],
+    view: ClusterView,
+    on_wasi_pods: bool,
 ) -> None:
     """Whether this stack migrates the workload, and if not, why."""
     runtime_class = finding.runtime_class
-    target_class = "wasm-spin"
+    target_class = SHIM_DEFAULTS.runtime_class_name
     if finding.kind != "Deployment":
         finding.reason = f"not migrated: {_NOT_MIGRATED[finding.kind].format(runtime_class=target_class)}"
         if signals.krustlet:
@@ -977,22 +1017,24 @@ def _decide(
             f"rebuild it as a Spin app and deploy that with runtimeClassName {target_class}"
         )
         return
-    if finding.wasi_pool != chosen.name:
-        why = (
-            "pinned to WASI pool" if signals.pinned_pools else "not pinned to one WASI pool, so it goes with"
-        )
+    on_wasi = runtime_class in AKS_WASI_RUNTIME_CLASSES or runtime_class in view.on_wasi
+    handler = view.classes.get(runtime_class or "", "")
+    spin_elsewhere = handler.split("-")[0] == "spin" and not on_wasi
+    if spin_elsewhere and (signals.pinned_pools or on_wasi_pods):
+        on_wasi = True  # a Spin class that may land anywhere, but this app is pinned to or runs on WASI nodes
+    elif spin_elsewhere:
         finding.reason = (
-            f"in another stack: {why} {finding.wasi_pool}; this stack migrates {chosen.name}. "
-            f"Run init again with --legacy-pool {finding.wasi_pool} and another --stack"
+            "not migrated: already on a Spin shim outside the WASI pools (RuntimeClass "
+            f"{runtime_class}, handler {handler}, whose scheduling places it on other nodes): nothing to do"
         )
         return
-    if not is_wasi_pod(pod):
-        if runtime_class and (runtime_class in classes or runtime_class.startswith("wasmtime-")):
-            handler = f" (handler {classes[runtime_class]})" if runtime_class in classes else ""
+    if not on_wasi:
+        if runtime_class and (runtime_class in view.classes or runtime_class.startswith("wasmtime-")):
+            shown = f" (handler {handler})" if handler else ""
             finding.reason = (
-                f"not migrated: RuntimeClass {runtime_class}{handler} is not one of the AKS WASI classes "
-                "the migration adopts, and the target runs containerd-shim-spin only: rebuild the app for "
-                "Spin, or run it on its own shim"
+                f"not migrated: RuntimeClass {runtime_class}{shown} is not one of the AKS WASI classes and "
+                "does not run Spin on a WASI pool, and the target runs containerd-shim-spin only: rebuild "
+                "the app for Spin, or run it on its own shim"
             )
         else:
             finding.reason = (
@@ -1000,68 +1042,369 @@ def _decide(
                 "container there; move it off the WASI pool by removing the pin (no Wasm migration needed)"
             )
         return
-    services = _selecting_services(obj, index, finding.namespace)
-    if not services:
-        finding.reason = (
-            "not migrated: no Service selects its pods; the migration moves traffic through the Service, so "
-            "create one (or redeploy it yourself on the shim's RuntimeClass)"
+    analyse_deployment(finding, obj, signals, view)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The whole inventory
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The stack's config, the files init writes (relative path -> kubectl List of exported objects)
+    and the report's facts (before the planner is asked: migrate/init_plan.py)."""
+
+    config: dict[str, Any]
+    exports: dict[str, dict[str, Any]]
+    report: dict[str, Any]
+
+
+def _legacy_pool_config(pool: WasiPool, index: int) -> dict[str, Any]:
+    """A WASI pool as the config knows it: adopted read-only, so its name identifies it, and its labels
+    and taints tell the scheduling proof where legacy pods may run; AKS keeps everything else."""
+    config: dict[str, Any] = {"name": pool.name}
+    if pool.pool.get("nodeLabels"):
+        config["nodeLabels"] = dict(pool.pool["nodeLabels"])
+    if pool.taints:
+        config["nodeTaints"] = [
+            {k: v for k, v in taint.items() if v or k != "value"} for taint in pool.taints
+        ]
+    try:
+        LegacyPool.model_validate(config)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InventoryError(
+            f"WASI pool {pool.name}: the config model cannot describe legacyPools[{index}].{where} "
+            f"({first['msg']}; got {first.get('input')!r})"
+        ) from None
+    return config
+
+
+def _kubernetes_version(pools: list[dict[str, Any]]) -> str | None:
+    """The highest minor any pool runs: nodes are never newer than the control plane."""
+    minors = []
+    for pool in pools:
+        match = re.match(
+            r"^1\.([0-9]+)",
+            str(pool.get("currentOrchestratorVersion") or pool.get("orchestratorVersion") or ""),
         )
-        return
-    service = next((s for s in services if _meta(s)[1] == finding.name), services[0])
-    if len(services) > 1:
-        others = ", ".join(_meta(s)[1] for s in services if s is not service)
-        finding.notes.append(
-            f"more Services select these pods ({others}); only {_meta(service)[1]} follows the new pods, the "
-            "others lose their endpoints at cutover: point them at the new pods' labels or remove them"
-        )
-    finding.migrated = True
-    finding.service = _meta(service)[1]
-    if len(serving_ports(service, None)) != 1:
-        ports = ", ".join(
-            f"{p.get('name', '(unnamed)')}:{p.get('port')}" for p in service["spec"].get("ports") or []
-        )
-        finding.blocking.append(
-            f"Service {finding.service} has several ports ({ports}) and not one named http/web/app: set "
-            "`servicePort:` to the one that serves the app (the route, the probes and the verification use "
-            "it); until then `check` fails on this workload's `servicePort`"
-        )
-    finding.manifest = f"manifests/legacy/{finding.namespace}/{finding.name}.yaml"
-    if finding.classification == "rewrite required":  # SpiderLightning: Krustlet modules stopped above
-        finding.blocking.append(
-            "set `image:` to the Spin rewrite of this SpiderLightning app (slight has no successor shim) and "
-            "`containerPort:` to the port the rewrite listens on (Spin: 80; slight listened on 3000); until "
-            "then `check` fails on this workload's `image` and `containerPort`"
-        )
-    if signals.pinned_pools:
-        finding.notes.append(
-            f"pinned to WASI pool {chosen.name} by its agentpool label: the new pods leave that pin out (the "
-            "RuntimeClass places them), as the render's translation annotation shows"
-        )
-    containers = pod.get("containers") or [{}]
-    template_annotations = (template.get("metadata") or {}).get("annotations") or {}
-    _container_notes(finding, pod, {**(obj["metadata"].get("annotations") or {}), **template_annotations})
-    finding.entry = {
-        "name": finding.name,
-        "namespace": finding.namespace,
-        "manifest": finding.manifest,
-        "resources": _resources(finding, containers[0]),
+        if match:
+            minors.append(int(match.group(1)))
+    return f"1.{max(minors)}" if minors else None
+
+
+def _free_name(base: str, taken: set[str]) -> str:
+    return next(c for c in [base, *(f"{base}{i}" for i in range(2, 1000))] if c not in taken)
+
+
+def _target_pools(
+    view: ClusterView,
+    all_pools: list[dict[str, Any]],
+    migrated: list[WorkloadFinding],
+    requests: dict[str, dict[str, float]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One OCIContainer pool per architecture of the WASI pools the migrated workloads run on: the VM
+    size of the largest such WASI pool (an Arm64 pool keeps its Arm64 size), its zones and maxPods,
+    enough nodes for the workloads' requests at their peak replicas and never less capacity (vCPUs)
+    than those WASI pools have."""
+    by_name = {pool.name: pool for pool in view.pools}
+    groups: dict[str, list[WasiPool]] = {}
+    for pool in view.pools:
+        groups.setdefault(view.arch(pool), []).append(pool)
+    used = {view.arch(by_name[f.wasi_pool]) for f in migrated if f.wasi_pool in by_name}
+    archs = [arch for arch in sorted(groups) if arch in used] or [view.arch(view.pools[0])]
+    taken = {str(pool.get("name")) for pool in all_pools}
+    proposals, sizings = [], []
+    for arch in archs:
+        group = groups[arch]
+        source = max(group, key=lambda p: (*(vm_capacity(p.vm_size) or (0, 0.0)), p.name))
+        workloads = [f for f in migrated if f.wasi_pool in {p.name for p in group}]
+        cpu = sum(requests[f.key]["cpu"] * f.peak_replicas for f in workloads)
+        memory_gib = sum(requests[f.key]["memory"] * f.peak_replicas for f in workloads) / 2**30
+        capacity = vm_capacity(source.vm_size)
+        legacy_nodes = sum(p.count for p in group)
+        sizing: dict[str, Any] = {
+            "arch": arch,
+            "vmSize": source.vm_size,
+            "legacyPools": [p.name for p in group],
+            "workloads": [f.key for f in workloads],
+            "requestedCpu": round(cpu, 3),
+            "requestedMemoryGiB": round(memory_gib, 3),
+            "legacyNodes": legacy_nodes,
+            "allocatableShare": ALLOCATABLE_SHARE,
+        }
+        if capacity:
+            vcpus, gib = capacity
+            needed = math.ceil(max(cpu / (vcpus * ALLOCATABLE_SHARE), memory_gib / (gib * ALLOCATABLE_SHARE)))
+            legacy_vcpus = sum(p.count * (vm_capacity(p.vm_size) or (vcpus, gib))[0] for p in group)
+            equivalent = math.ceil(legacy_vcpus / vcpus)
+            sizing.update(
+                nodeVcpus=vcpus, nodeMemoryGiB=gib, nodesForRequests=needed, legacyVcpus=legacy_vcpus
+            )
+        else:
+            needed, equivalent = 0, legacy_nodes
+            sizing["nodesForRequests"] = None
+        count = max(MIN_TARGET_NODES, needed, equivalent)
+        legacy_max = sum(int(p.pool.get("maxCount") or 0) for p in group if p.pool.get("enableAutoScaling"))
+        name = _free_name(TARGET_POOL_NAMES.get(arch, "spinpool"), taken)
+        taken.add(name)
+        proposal: dict[str, Any] = {
+            "name": name,
+            "vmSize": source.vm_size,
+            "osSku": "AzureLinux",
+            "count": count,
+            "autoscaling": {"minCount": count, "maxCount": max(2 * count, legacy_max)},
+        }
+        if source.pool.get("availabilityZones"):
+            proposal["zones"] = [str(zone) for zone in source.pool["availabilityZones"]]
+        if source.pool.get("maxPods"):
+            proposal["maxPods"] = source.pool["maxPods"]
+        proposal["maxSurge"] = "33%"
+        sizing["count"] = count
+        proposals.append(proposal)
+        sizings.append({"name": name, **sizing})
+    return proposals, sizings
+
+
+def _runtime_class_proposal(view: ClusterView) -> tuple[str | None, str | None]:
+    """A RuntimeClass already named like the shim's default (KWasm and runtime-class-manager install
+    `wasm-spin`) with another definition: a free name for the migration's, and the note saying so."""
+    name = SHIM_DEFAULTS.runtime_class_name
+    existing = view.index.named("RuntimeClass", None, name)
+    if existing is None:
+        return None, None
+    ours = {
+        "handler": SHIM_DEFAULTS.handler,
+        "nodeSelector": {SHIM_DEFAULTS.node_label.key: SHIM_DEFAULTS.node_label.value},
     }
-    probe = _probe(finding, containers[0])
-    if probe:
-        finding.entry["probe"] = probe
-    finding.peak_replicas = max(int((obj.get("spec") or {}).get("replicas", 1) or 1), 1)
-    gateway = _neighbour_notes(finding, obj, service, index)
-    if gateway:
-        finding.proposed["gateway"] = finding.entry["gateway"] = gateway
-    finding.objects = (obj, service, *finding.autoscalers)
-    exported = [_with_managed_fields(obj), *finding.objects[1:]]
-    unseen = None if export_autoscaler(exported, obj) else unexported_autoscaler(exported, obj)
-    if unseen:
-        finding.blocking.append(
-            f"its replicas are managed by {unseen}, which is not in the export: `check` refuses this "
-            "workload's manifest until the autoscaler's HorizontalPodAutoscaler is exported with it (the new "
-            "side gets a translation of it) or the autoscaler is gone"
+    theirs = {
+        "handler": existing.get("handler"),
+        "nodeSelector": dict((existing.get("scheduling") or {}).get("nodeSelector") or {}),
+    }
+    taken = {facts.name_of(o) for o in view.index.of("RuntimeClass", None)}
+    if theirs == ours:
+        return None, (
+            f"RuntimeClass {name} exists with the definition the migration gives it (handler "
+            f"{ours['handler']}, the shim label's node selector): set "
+            "`shim.adoptExisting.runtimeClass: true` to import it"
         )
+    free = _free_name(FREE_RUNTIME_CLASS_BASE, taken)
+    return free, (
+        f"RuntimeClass {name} already exists with another definition (handler {theirs['handler']}, "
+        f"nodeSelector {json.dumps(theirs['nodeSelector'], sort_keys=True)}), as KWasm or "
+        f"runtime-class-manager install it; the stack names the migration's class {free} "
+        "(`shim.runtimeClassName`) so both coexist: the existing class and what runs on it are left as they "
+        "are"
+    )
+
+
+def _other_pods(
+    view: ClusterView, pods: Sequence[facts.PodOnNode], migrated: set[tuple[str, str]]
+) -> list[dict]:
+    """Pods on WASI nodes that are neither a migrated workload's nor a DaemonSet's: deleting the pools
+    deletes them. Each with its controller chain and the name `decommission.acknowledgeOtherPods` takes
+    (the top controller's, else the Pod's)."""
+    found = []
+    for pod in pods:
+        namespace = facts.namespace_of(pod.pod) or "default"
+        top = pod.chain[-1] if pod.chain else None
+        if pod.daemon_set or (top and top[0] == "Deployment" and (namespace, top[1]) in migrated):
+            continue
+        found.append(
+            {
+                "pod": pod.key,
+                "node": pod.node,
+                "pool": view.wasi_nodes.get(pod.node),
+                "chain": [f"{kind} {name}" for kind, name in pod.chain],
+                "acknowledge": f"{namespace}/{top[1] if top else facts.name_of(pod.pod)}",
+            }
+        )
+    return found
+
+
+def build_inventory(
+    objects: list[dict[str, Any]],
+    node_pools: list[dict[str, Any]],
+    cluster: ClusterRef,
+    stack: str,
+    sources: dict[str, str] | None = None,
+) -> Inventory:
+    """Every Wasm workload of the export, the config of the one stack that migrates every WASI pool,
+    its files and the report's facts. Raises InventoryError when there is nothing to migrate."""
+    pools = wasi_pools(node_pools, (sources or {}).get("nodePools", "node pools"))
+    view = ClusterView.of(objects, node_pools, pools)
+    legacy_config = [_legacy_pool_config(pool, index) for index, pool in enumerate(pools)]
+    pods = facts.pods_on_nodes(view.index, view.wasi_nodes)
+    pools_of = _pools_by_workload(view, pods)
+
+    findings: list[WorkloadFinding] = []
+    for obj in objects:
+        kind = obj.get("kind")
+        if kind not in WORKLOAD_KINDS or (kind in ("Pod", "Job") and obj["metadata"].get("ownerReferences")):
+            continue
+        template = facts.pod_template(obj)
+        spec = template.get("spec")
+        pod: dict[str, Any] = spec if isinstance(spec, dict) else {}
+        signals = wasm_signals(pod, pools, view.classes)
+        if not signals.reasons:
+            continue
+        namespace, name = _meta(obj)
+        pinned = sorted(signals.pinned_pools)
+        counts = pools_of.get((namespace, str(kind), name))
+        running = counts.most_common(1)[0][0] if counts else None
+        finding = WorkloadFinding(
+            str(kind),
+            namespace,
+            name,
+            running or (pinned[0] if pinned else pools[0].name),
+            signals.reasons,
+            pod.get("runtimeClassName"),
+        )
+        findings.append(finding)
+        classify(finding, view.classes, view.on_wasi)
+        _decide(finding, obj, pod, signals, view, running is not None)
+
+    if not findings:
+        raise InventoryError(
+            "the export holds no Wasm workload (no wasmtime-*/Wasm RuntimeClass, WASI node selector or "
+            f"affinity, or Krustlet arch); WASI pools: {', '.join(pool.name for pool in pools)}"
+        )
+    migrated = [f for f in findings if f.migrated]
+    requests = {
+        f.key: {
+            "cpu": float(identifiers.quantity_value(f.entry["resources"]["requests"]["cpu"])),
+            "memory": float(identifiers.quantity_value(f.entry["resources"]["requests"]["memory"])),
+        }
+        for f in migrated
+    }
+    targets, sizing = _target_pools(view, node_pools, migrated, requests)
+    cluster_config: dict[str, Any] = {
+        "subscriptionId": cluster.subscription_id,
+        "resourceGroup": cluster.resource_group,
+        "name": cluster.name,
+    }
+    version = _kubernetes_version(node_pools)
+    if version:
+        cluster_config["kubernetesVersion"] = version
+    cluster_file = f"{CLUSTER_EXPORT_DIR}/{stack}.yaml"
+    cluster_config["export"] = cluster_file
+    config: dict[str, Any] = {
+        "phase": Phase.BASELINE.value,
+        "cluster": cluster_config,
+        "legacyPools": legacy_config,
+        "targetPools": targets,
+    }
+    class_name, class_note = _runtime_class_proposal(view)
+    if class_name:
+        config["shim"] = {"runtimeClassName": class_name}
+    config["workloads"] = [f.entry for f in migrated]
+    # Where alerts go is the cluster owner's choice (an Azure Monitor workspace and action group, or
+    # prometheus-operator); the report asks for it. Off until then, and said so.
+    config["alerts"] = {"mode": "off"}
+    try:
+        parse_config(config)
+    except ConfigError as error:  # inputs that passed every per-field check but not the whole model
+        raise InventoryError(f"the generated config is invalid: {error.problems[0]}") from None
+
+    others = _other_pods(view, pods, {(f.namespace, f.name) for f in migrated})
+    decisions: list[dict[str, str]] = []
+    for position, finding in enumerate(migrated):
+        decisions += [
+            {"key": f"workloads[{position}].{d.key}", "workload": finding.key, "text": d.text}
+            for d in finding.decisions
+        ]
+    if others:
+        names = sorted({pod["acknowledge"] for pod in others})
+        decisions.append(
+            {
+                "key": "decommission.acknowledgeOtherPods",
+                "workload": "",
+                "text": f"{len(others)} pod(s) that are not migrated Wasm workloads run on WASI nodes "
+                "(listed below): decommission deletes them with the pools. Move them off the WASI pools, "
+                f"or list {', '.join(names)} in `decommission.acknowledgeOtherPods` before decommission",
+            }
+        )
+    if version and version not in KUBERNETES_VERSIONS:
+        decisions.append(
+            {
+                "key": "cluster.kubernetesVersion",
+                "workload": "",
+                "text": f"the node pools run Kubernetes {version}, and `check` validates against the schemas "
+                f"of {', '.join(KUBERNETES_VERSIONS)} only: set `cluster.kubernetesVersion` to the control "
+                "plane's version if it is newer (`az aks show --query kubernetesVersion`), or upgrade the "
+                "control plane first (`az aks upgrade --control-plane-only` leaves every node pool, the WASI "
+                "pools included, as it is)",
+            }
+        )
+    cluster_notes = [class_note] if class_note else []
+    if len(targets) > 1:
+        cluster_notes.append(
+            f"the WASI pools have {len(targets)} architectures, so {len(targets)} target pools are proposed "
+            f"({', '.join(p['name'] + ' ' + s['arch'] for p, s in zip(targets, sizing, strict=True))}); "
+            "the new pods are not pinned to an architecture, so each image must run on every target pool "
+            "(a Spin app's Wasm artifact is architecture-neutral; check images that also carry a container)"
+        )
+    exports = {str(f.manifest): _export_list(f.objects) for f in migrated}
+    listed = {pod["pod"] for pod in others}
+    cluster_objects = _cluster_objects(view, [pod for pod in pods if pod.key in listed])
+    exports[cluster_file] = _export_list(cluster_objects)
+    report = {
+        "stack": stack,
+        "stackFile": f"stacks/Pulumi.{stack}.yaml",
+        "clusterFile": cluster_file,
+        "cluster": cluster_config,
+        "sources": sources or {},
+        "wasiPools": [
+            {
+                "name": pool.name,
+                "vmSize": pool.vm_size,
+                "arch": view.arch(pool),
+                "count": pool.count,
+                "nodeTaints": [str(t) for t in pool.pool.get("nodeTaints") or []],
+                "workloads": sorted(f"{f.kind} {f.key}" for f in findings if f.wasi_pool == pool.name),
+            }
+            for pool in pools
+        ],
+        "targetPools": [{**pool, "sizing": size} for pool, size in zip(targets, sizing, strict=True)],
+        "workloads": [f.as_dict() for f in findings],
+        "otherPods": others,
+        "decisions": decisions,
+        "notes": cluster_notes,
+        "summary": {
+            "wasmWorkloads": len(findings),
+            "migrated": len(migrated),
+            "notMigrated": len(findings) - len(migrated),
+            **{
+                c: sum(f.classification == c for f in migrated)
+                for c in ("ready", "rebuild recommended", "rewrite required")
+            },
+        },
+    }
+    return Inventory(config, exports, report)
+
+
+def _cluster_objects(view: ClusterView, others: Sequence[facts.PodOnNode]) -> list[Mapping[str, Any]]:
+    """What `cluster.export` holds: every RuntimeClass, the WASI pools' Nodes, the other pods on them and
+    the controllers above those pods (so `check` names each as the report does: by the top of its
+    chain, the name `decommission.acknowledgeOtherPods` takes)."""
+    pods = {pod.key for pod in others}
+    controllers = {(facts.namespace_of(pod.pod), *link) for pod in others for link in pod.chain}
+    return [
+        obj
+        for obj in view.index.objects
+        if obj.get("kind") == "RuntimeClass"
+        or (obj.get("kind") == "Node" and facts.name_of(obj) in view.wasi_nodes)
+        or (
+            obj.get("kind") == "Pod"
+            and f"{facts.namespace_of(obj) or 'default'}/{facts.name_of(obj)}" in pods
+        )
+        or (facts.namespace_of(obj), obj.get("kind"), facts.name_of(obj)) in controllers
+    ]
+
+
+def _export_list(objects: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": list(objects)}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1077,7 +1420,7 @@ class NoAliasDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ign
 
 STACK_HEADER = """\
 # Generated by `python -m migrate init` from a read-only export of {cluster}.
-# Phase baseline adopts the WASI pool and the legacy Deployments unchanged. Read migration-report.md
+# Phase baseline adopts the WASI pools and the legacy Deployments unchanged. Read migration-report.md
 # first: it lists what a person must decide before `python -m migrate check` passes.
 """
 
@@ -1089,13 +1432,18 @@ def stack_file_text(config: dict[str, Any], cluster_name: str) -> str:
     )
 
 
-def export_text(listing: dict[str, Any], source: str) -> str:
+EXPORT_HEADERS = {
+    "legacy": "the Deployment and everything in its namespace that selects, scales, routes to or is owned "
+    "by it (components/workload_facts.py related_objects)",
+    "cluster": "every RuntimeClass, the WASI pools' Nodes and the pods on them that are neither a migrated "
+    "workload's nor a DaemonSet's",
+}
+
+
+def export_text(listing: dict[str, Any], source: str, what: str = "legacy") -> str:
     """The objects as kubectl printed them: its own text where the export was read in kubectl's layout
     (server fields included: the loader strips them), else dumped from the objects."""
-    header = (
-        f"# Exported by `python -m migrate init` from {source}: the Deployment, the Service users reach "
-        "and any HPA that scales it.\n"
-    )
+    header = f"# Exported by `python -m migrate init` from {source}: {EXPORT_HEADERS[what]}.\n"
     texts = [text for item in listing["items"] if (text := getattr(item, "source_text", None))]
     if len(texts) == len(listing["items"]):
         return (
@@ -1104,132 +1452,3 @@ def export_text(listing: dict[str, Any], source: str) -> str:
     return header + yaml.dump(
         listing, Dumper=NoAliasDumper, sort_keys=False, default_flow_style=False, width=100_000
     )
-
-
-def _cell(value: Any) -> str:
-    return text(value)
-
-
-def report_markdown(report: dict[str, Any]) -> str:
-    """The readiness report a person reads before the first `pulumi preview`."""
-    summary, target = report["summary"], report["targetPool"]
-    sizing = target["sizing"]
-    workloads = report["workloads"]
-    migrated = [w for w in workloads if w["migrated"]]
-    lines = [
-        f"# Migration readiness: {text(report['cluster']['name'])} (stack {code(report['stack'])})",
-        "",
-        f"{summary['wasmWorkloads']} Wasm workload(s) found; {summary['migrated']} Deployment(s) in "
-        f"{code(report['stackFile'])} ({summary['ready']} ready, {summary['rebuild recommended']} rebuild "
-        f"recommended, {summary['rewrite required']} rewrite required); "
-        f"{summary['notMigrated']} not migrated "
-        f"by this stack; {summary['blocking']} decision(s) block `python -m migrate check`.",
-        "",
-        "## What a person must decide before `check` passes",
-        "",
-    ]
-    blocking = [(w, item) for w in migrated for item in w["blocking"]]
-    lines += [f"- **{text(w['namespace'] + '/' + w['name'])}**: {text(item)}" for w, item in blocking] or [
-        "- nothing"
-    ]
-    lines += [
-        "",
-        "Alerts are off in the generated stack (`alerts.mode: off`): before `parallel`, set `alerts.mode` to "
-        "`azureMonitor` (with the cluster's Azure Monitor workspace and an action group) or "
-        "`prometheusOperator` (README: alerts).",
-    ]
-    lines += [
-        "",
-        "## WASI node pools",
-        "",
-        "| pool | VM size | nodes | taints | in this stack | Wasm workloads |",
-    ]
-    lines.append("| --- | --- | --- | --- | --- | --- |")
-    for pool in report["wasiPools"]:
-        lines.append(
-            f"| {_cell(pool['name'])} | {_cell(pool['vmSize'])} | {_cell(pool['count'])} | "
-            f"{_cell(', '.join(pool['nodeTaints']) or '-')} "
-            f"| {'yes (legacyPool)' if pool['inThisStack'] else 'no'} | {len(pool['workloads'])} |"
-        )
-    lines += [
-        "",
-        "Workloads not pinned to one WASI pool by name belong to the first WASI pool; the config describes "
-        "one legacy pool per stack, so each further WASI pool is migrated by its own stack "
-        "(`init --legacy-pool NAME --stack NAME`).",
-        "",
-        "## Proposed target pool",
-        "",
-        f"{code(target['name'])}: {text(target['vmSize'])} ({text(target['osSku'])}), "
-        f"{target['count']} nodes, autoscaling "
-        f"{target['autoscaling']['minCount']}-{target['autoscaling']['maxCount']}"
-        + (f", zones {text(', '.join(target['zones']))}" if target.get("zones") else "")
-        + ".",
-        "",
-        f"- requests at peak replicas (HPA maxReplicas where an HPA exists): {sizing['requestedCpu']} CPU, "
-        f"{sizing['requestedMemoryGiB']} GiB memory",
-    ]
-    if sizing.get("nodesForRequests") is not None:
-        lines.append(
-            f"- a {text(sizing['vmSize'])} node has {sizing['nodeVcpus']} vCPU / "
-            f"{sizing['nodeMemoryGiB']} GiB; "
-            f"assuming {int(sizing['allocatableShare'] * 100)} % is allocatable to these pods, the requests "
-            f"need {sizing['nodesForRequests']} node(s)"
-        )
-    else:
-        lines.append(
-            f"- {text(sizing['vmSize'])}: capacity unknown to this tool, so the count follows the legacy pool"
-        )
-    lines += [
-        f"- the legacy pool has {sizing['legacyNodes']} node(s); the proposal keeps at least that many "
-        f"(and at least {MIN_TARGET_NODES})",
-        "- `orchestratorVersion` is left out, so AKS creates the pool at the control plane's version",
-        "",
-        "## Migrated workloads",
-        "",
-        "| workload | runtime class | readiness | found by | Service |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for w in migrated:
-        lines.append(
-            f"| {_cell(w['namespace'] + '/' + w['name'])} | {_cell(w['runtimeClass'])} | "
-            f"{_cell(w['classification'])} | {_cell('; '.join(w['signals']))} | {_cell(w['service'])} |"
-        )
-    for w in migrated:
-        lines += [
-            "",
-            f"### {text(w['namespace'] + '/' + w['name'])}",
-            "",
-            f"Manifest: {code(w['manifest'])}",
-            "",
-        ]
-        lines += [f"- **must decide:** {text(item)}" for item in w["blocking"]]
-        lines += [f"- {text(note)}" for note in w["notes"]]
-        if w["proposed"]:
-            lines.append(f"- proposed in the stack file: {code(json.dumps(w['proposed'], sort_keys=True))}")
-    lines += ["", "## Not migrated by this stack", ""]
-    others = [w for w in workloads if not w["migrated"]]
-    if others:
-        lines += ["| workload | found by | why |", "| --- | --- | --- |"]
-        lines += [
-            f"| {_cell(w['kind'] + ' ' + w['namespace'] + '/' + w['name'])} | "
-            f"{_cell('; '.join(w['signals']))} | "
-            f"{_cell(w['reason'])} |"
-            for w in others
-        ]
-    else:
-        lines.append("- nothing: every Wasm workload is a Deployment in this stack")
-    lines += [
-        "",
-        "## Next",
-        "",
-        "Paths in the stack file are relative to the directory init wrote to; `migrate check` and the Pulumi "
-        "program read them from the project root (where Pulumi.yaml is), so keep `stacks/` and `manifests/` "
-        "there.",
-        "",
-        f"1. Decide the items above in {code(report['stackFile'])} (and re-export where they say so).",
-        f"2. {code('python -m migrate check ' + report['stackFile'])} until it passes, then "
-        f"{code('python -m migrate phases ' + report['stackFile'])} for the phase files.",
-        "3. `pulumi preview` the baseline: it adopts the WASI pool and the legacy objects without changes.",
-        "",
-    ]
-    return "\n".join(lines)

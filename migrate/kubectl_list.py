@@ -14,6 +14,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from components.inputs import load_yaml
@@ -22,6 +23,16 @@ from components.inputs import load_yaml
 # newline instead of trying every character of a many-megabyte export.
 _KIND = re.compile(r"\n  kind: ['\"]?([A-Za-z0-9]+)['\"]?[ \t]*\n")
 _OWNED = re.compile(r"\n    ownerReferences:")
+# metadata.name and metadata.namespace (column 4): keys are sorted, and no key an item has before
+# `metadata` (apiVersion, handler, kind) holds a mapping, so the first such line is metadata's own. The
+# same holds for a Pod's spec.nodeName (nothing else has a `nodeName` at column 4).
+_NAME = re.compile(r"\n    name: ['\"]?([^'\"\n]*?)['\"]?[ \t]*\n")
+_NAMESPACE = re.compile(r"\n    namespace: ['\"]?([^'\"\n]*?)['\"]?[ \t]*\n")
+_NODE_NAME = re.compile(r"\n    nodeName: ['\"]?([^'\"\n]*?)['\"]?[ \t]*\n")
+# metadata.ownerReferences: its entries at column 4, their keys at column 6.
+_OWNER_REFERENCES = re.compile(r"\n    ownerReferences:\n((?:    - [^\n]*\n|      [^\n]*\n)+)")
+_OWNER_KIND = re.compile(r"(?:^|\n)(?:    -|     ) kind: ['\"]?([^'\"\n]*?)['\"]?[ \t]*(?=\n)")
+_OWNER_NAME = re.compile(r"(?:^|\n)(?:    -|     ) name: ['\"]?([^'\"\n]*?)['\"]?[ \t]*(?=\n)")
 _ITEMS_KEY = re.compile(r"^items:[ \t]*$", re.MULTILINE)
 _ITEM_START = re.compile(r"\n- ")
 # A line at column 0 that belongs to no item: the List's next key (or anything kubectl never prints).
@@ -42,12 +53,43 @@ class ExportedObject(dict):  # type: ignore[type-arg]
 
 @dataclass(frozen=True)
 class ItemText:
+    """One item's text as kubectl printed it, and what can be read off it without parsing it."""
+
     kind: str | None
     text: str
 
     @property
     def owned(self) -> bool:
         return bool(_OWNED.search(self.text))
+
+    @cached_property
+    def name(self) -> str | None:
+        match = _NAME.search(self.text)
+        return match.group(1) if match else None
+
+    @cached_property
+    def namespace(self) -> str | None:
+        match = _NAMESPACE.search(self.text)
+        return match.group(1) if match else None
+
+    @cached_property
+    def node_name(self) -> str | None:
+        """A Pod's spec.nodeName."""
+        match = _NODE_NAME.search(self.text) if self.kind == "Pod" else None
+        return match.group(1) if match else None
+
+    @cached_property
+    def owners(self) -> tuple[tuple[str, str], ...]:
+        """(kind, name) of each ownerReference."""
+        block = _OWNER_REFERENCES.search(self.text)
+        if block is None:
+            return ()
+        found = []
+        for entry in re.split(r"(?=^    - )", block.group(1), flags=re.MULTILINE):
+            kind, name = _OWNER_KIND.search(entry), _OWNER_NAME.search(entry)
+            if kind and name:
+                found.append((kind.group(1), name.group(1)))
+        return tuple(found)
 
 
 def split_list(text: str) -> tuple[str, list[ItemText]] | None:

@@ -11,6 +11,8 @@ import yaml
 from components.legacy import strip_server_fields
 from migrate.inventory import build_inventory, read_export, wasi_pools
 from migrate.kubectl_list import parse_item, split_list, without_server_sections
+from tests.components.test_workload_facts import CLUSTERS
+from tests.components.test_workload_facts import node_pools as node_pools_of
 from tests.migrate.test_inventory import CLUSTER, EXPORT, node_pools
 
 KUBECTL_LIST = """\
@@ -101,17 +103,37 @@ def _inventory(text: str):
     return build_inventory(read_export(text, "export", wasi_pools(pools, "pools")), pools, CLUSTER, "prod")
 
 
-def test_selective_read_gives_the_same_inventory_as_a_full_parse():
-    text = EXPORT.read_text()
-    selective = _inventory(text)
-    # The same objects as JSON: one line, which the line cutter refuses, so everything is parsed.
-    full = _inventory(json.dumps(yaml.safe_load(text)))
+def _same_inventories(selective, full) -> None:
     assert selective.config == full.config
     assert selective.report == full.report
+    assert sorted(selective.exports) == sorted(full.exports)
     for path, listing in selective.exports.items():
         assert [strip_server_fields(o) for o in listing["items"]] == [
             strip_server_fields(o) for o in full.exports[path]["items"]
         ]
+
+
+def test_selective_read_gives_the_same_inventory_as_a_full_parse():
+    text = EXPORT.read_text()
+    # The same objects as JSON: one line, which the line cutter refuses, so everything is parsed.
+    _same_inventories(_inventory(text), _inventory(json.dumps(yaml.safe_load(text))))
+
+
+@pytest.mark.parametrize("env", sorted(p.name for p in CLUSTERS.iterdir() if p.is_dir()))
+def test_selective_read_of_each_environment_gives_what_a_full_parse_gives(env):
+    text = (CLUSTERS / env / "export.yaml").read_text()
+    pools = node_pools_of(env)
+
+    def inventory(read: str):
+        objects = read_export(read, "export", wasi_pools(pools, "pools"))
+        return build_inventory(objects, pools, CLUSTER, "prod")
+
+    selective = inventory(text)
+    _same_inventories(selective, inventory(json.dumps(yaml.safe_load(text))))
+    # what is related to a workload, the pods on WASI nodes and their controllers are all read
+    assert all(
+        getattr(o, "source_text", None) for listing in selective.exports.values() for o in listing["items"]
+    )
 
 
 def test_selective_read_skips_what_cannot_matter():
@@ -119,8 +141,9 @@ def test_selective_read_skips_what_cannot_matter():
     names = {(o["kind"], o["metadata"]["name"]) for o in objects}
     assert ("Deployment", "checkout") not in names  # non-Wasm
     assert ("Service", "frontend") not in names
-    # Parsed although it selects no Wasm pod: its text holds `checkout`, orders-api's `team` label value.
-    assert ("Service", "checkout") in names
+    # Its text holds `checkout`, orders-api's `team` label value, but it is in namespace payments, where
+    # no Wasm Deployment runs: never read.
+    assert ("Service", "checkout") not in names
     assert ("Pod", "hello-spin-7d9c8b6f5-x2kqz") not in names  # owned by a ReplicaSet
     assert ("Job", "nightly-report-28870440") not in names  # owned by its CronJob
     assert {("Deployment", "hello-spin"), ("Service", "hello-spin"), ("RuntimeClass", "wasmedge")} <= names
@@ -145,12 +168,12 @@ def test_an_autoscaler_seen_only_in_managed_fields_is_still_a_decision():
     text = yaml.safe_dump(document, sort_keys=True, width=80)
     for read in (text, json.dumps(document)):  # selective, then whole
         hello = next(w for w in _inventory(read).report["workloads"] if w["name"] == "hello-spin")
-        assert hello["blocking"][-1] == (
-            "its replicas are managed by field manager 'kube-controller-manager' through the scale "
-            "subresource (an autoscaler), which is not in the export: `check` refuses this workload's "
-            "manifest until the autoscaler's HorizontalPodAutoscaler is exported with it (the new side gets "
-            "a translation of it) or the autoscaler is gone"
-        )
+        assert hello["decisions"][-1] == {
+            "key": "manifest",
+            "text": "its replicas are managed by field manager 'kube-controller-manager' through the scale "
+            "subresource (an autoscaler), which is not in the export: export the autoscaler's "
+            "HorizontalPodAutoscaler (or ScaledObject) with it, or remove the autoscaler",
+        }
 
 
 def test_kind_is_read_where_kubectl_or_a_hand_sorted_file_puts_it():
@@ -158,3 +181,21 @@ def test_kind_is_read_where_kubectl_or_a_hand_sorted_file_puts_it():
         "kind: List\nitems:\n- kind: Service\n  metadata: {name: a}\n- apiVersion: v1\n  kind: Pod\n"
     )
     assert [item.kind for item in items] == ["Service", "Pod"]
+
+
+def test_what_an_item_says_is_read_off_its_lines():
+    _, items = split_list((CLUSTERS / "kwasm" / "export.yaml").read_text())
+    # kwasm: a provisioning Pod (owned by its Job, bound to a kwasmpool node) and the Job (owned by a Node)
+    pod = next(i for i in items if i.kind == "Pod" and i.name.endswith("-provision-kwasm-snxz7"))
+    assert (pod.namespace, pod.node_name, pod.owners) == (
+        "kwasm",
+        "aks-kwasmpool-36182507-vmss000000",
+        (("Job", "aks-kwasmpool-36182507-vmss000000-provision-kwasm"),),
+    )
+    job = next(
+        i for i in items if i.kind == "Job" and i.name == "aks-kwasmpool-36182507-vmss000000-provision-kwasm"
+    )
+    assert (job.node_name, job.owners) == (None, (("Node", "aks-kwasmpool-36182507-vmss000000"),))
+    node = next(i for i in items if i.kind == "Node")
+    assert (node.name, node.namespace, node.owners) == ("aks-kwasmpool-36182507-vmss000000", None, ())
+    assert [yaml.safe_load(i.text)[0]["metadata"]["name"] for i in items] == [i.name for i in items]
