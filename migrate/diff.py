@@ -20,6 +20,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from components import naming
 from components.analysis.capacity import reach_at_rest, route_keys, worst_moments
 from components.config import PROJECT, Cluster, Phase
 from components.desired import SHIM_COMPONENT
@@ -421,11 +422,23 @@ def workload_risks(before: DesiredState, after: DesiredState, target: Migration)
                 "the legacy Deployment to 0); the way back removes the pause and KEDA recreates the HPA"
             )
         if legacy.dapr_app and phase is not Phase.BASELINE:
+            service = legacy.dapr_app + "-dapr"
             found.setdefault("controllers", Risk("Other controllers")).items.append(
-                f"{key}: Dapr's operator points Service {code(legacy.dapr_app + '-dapr')} "
-                f"(service invocation of app {code(legacy.dapr_app)}) and its owner at whichever "
-                "Deployment with that app-id it reconciled last (dapr pkg/operator/handlers/dapr_handler.go):"
-                " while both sides run, invocations may reach only the new pods"
+                f"{key}: Dapr's operator points Service {code(service)} (service invocation of app "
+                f"{code(legacy.dapr_app)}) and its owner at whichever Deployment with that app-id it "
+                "reconciled last (dapr pkg/operator/handlers/dapr_handler.go): while both sides run, "
+                "invocations reach one side's pods only"
+                + (
+                    "; this step changes the new Deployment's metadata so the operator hands the Service to "
+                    "it before the legacy Deployment is deleted (deletes run last); confirm with "
+                    + code(
+                        f"kubectl get service {service} -n {legacy.config.namespace} "
+                        "-o jsonpath={.metadata.ownerReferences[0].name}"
+                    )
+                    + f" (expect {code(naming.new_app_name(legacy.config.name))})"
+                    if phase is Phase.DECOMMISSION
+                    else ""
+                )
             )
         if phase is Phase.DECOMMISSION and legacy.controlled:
             items = ", ".join(code(f"{o['kind']} {o['metadata'].get('name')}") for o in legacy.controlled)

@@ -44,6 +44,7 @@ from components.desired.verification import (
     verifies,
 )
 from components.desired.workloads import (
+    DAPR_RECONCILE_ANNOTATION,
     NEVER_ISOLATED,
     AutoscalerArgs,
     BackendArgs,
@@ -458,6 +459,8 @@ def _wasm_args(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPl
         and plan.isolation is Isolation.ALL
     ):
         args["pod_annotations"] = {"dapr.io/enabled": "false"}
+    if legacy.dapr_app and config.phase is Phase.DECOMMISSION:
+        args["deployment_annotations"] = {DAPR_RECONCILE_ANNOTATION: legacy.dapr_app}
     return args
 
 

@@ -35,6 +35,13 @@ NEVER_ISOLATED = frozenset({"NetworkPolicy"})
 # On a new Deployment whose replicas an autoscaler owns: the Ready pods its rollout must reach. Changing
 # the autoscaler's minimum changes it, so the Deployment is applied again and awaited (awaits.py).
 READY_AT_LEAST_ANNOTATION = f"{PROJECT}/ready-at-least"
+# On a Dapr app's new Deployment in decommission. Dapr's operator gives the `<app-id>-dapr` Service (its
+# service invocation) to whichever Deployment with that app-id it reconciled last, as owner and
+# selector (dapr/dapr pkg/operator/handlers/dapr_handler.go patchDaprService); it reconciles on any
+# change of a Deployment, its metadata included. Changing the new Deployment's metadata in
+# decommission makes it the owner before the legacy Deployment is deleted (the engine deletes after
+# every create and update), so garbage collection of the legacy one does not take the Service along.
+DAPR_RECONCILE_ANNOTATION = f"{PROJECT}/dapr-service-owner"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -158,6 +165,9 @@ class WasmWorkloadArgs(TypedDict):
     pod_annotations: NotRequired[Mapping[str, str]]
     """Pod annotations set over the exported ones (e.g. `dapr.io/enabled: "false"` before the pods
     serve); the translation annotation lists each change."""
+    deployment_annotations: NotRequired[Mapping[str, str]]
+    """Annotations on the Deployment object itself (not its pods: no rollout), e.g.
+    DAPR_RECONCILE_ANNOTATION."""
     strategy: NotRequired[Mapping[str, Any]]
     """The Deployment's update strategy (default: one pod at a time, none unavailable); a workload
     that must never run two copies keeps its exported `Recreate`."""
@@ -558,7 +568,11 @@ def wasm_workload_specs(name: str, args: WasmWorkloadArgs) -> list[ResourceSpec]
     else:
         spec = {"replicas": args["replicas"], **spec}
     text = yaml.dump(translation, Dumper=_DUMPER, sort_keys=False, width=1000, allow_unicode=True)
-    metadata["annotations"] = {TRANSLATION_ANNOTATION: text, **annotations}
+    metadata["annotations"] = {
+        TRANSLATION_ANNOTATION: text,
+        **annotations,
+        **dict(args.get("deployment_annotations") or {}),
+    }
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec}
     service = {
         "apiVersion": "v1",
