@@ -335,8 +335,8 @@ def risks(
         if spec.inputs.get("kind") == "Job" and change.action != "delete" and after.phase == "cutover":
             add(
                 "gate",
-                "Gated by verification: each workload's legacy scale-down, Service switch and route shift "
-                "wait for its Job to pass; a failing Job stops `pulumi up` before them (summary: "
+                "Gated by verification: each workload's legacy scale-down waits for its Job to pass; a "
+                "failing Job stops `pulumi up` before any legacy pod stops (summary: "
                 "`kubectl logs job/<name>`, ConfigMap `<workload>-verification`)",
                 _named(spec),
             )

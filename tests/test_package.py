@@ -66,3 +66,11 @@ def test_plugin_manifest_runs_the_python_host():
     # Its entry point imports the components from the repository it sits in (run here without hosting).
     namespace = runpy.run_path(str(ROOT / "package/__main__.py"), run_name="package_check")
     assert namespace["PUBLIC_COMPONENTS"] == PUBLIC_COMPONENTS
+
+
+def test_the_package_version_is_the_project_version():
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"] == VERSION

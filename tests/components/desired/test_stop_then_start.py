@@ -50,7 +50,10 @@ def _state(raw: dict):
 def test_the_export_says_it_must_not_run_twice(project_dir):
     migration, _ = _state(_raw(project_dir, Phase.BASELINE))
     (legacy,) = migration.workloads
-    assert legacy.single_copy == ("strategy Recreate", "volume data (persistentVolumeClaim) mounted writable")
+    assert legacy.single_copy == (
+        "strategy Recreate: its pods must not overlap",
+        "volume data (persistentVolumeClaim hello-data) is mounted writable by hello-spin",
+    )
     assert legacy.stop_then_start
     allowed, _ = _state(_raw(project_dir, Phase.BASELINE, sideBySide=True))
     assert not allowed.workloads[0].stop_then_start
