@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from components import identifiers
+from components import workload_facts as facts
 from components.config import AKS_WASI_RUNTIME_CLASSES, LegacyPool, Workload, problem
 from components.export_rules import export_problems
 from components.inputs import (
@@ -34,8 +35,6 @@ from components.workload_facts import (
 )
 
 SPIDERLIGHTNING_CLASS = "wasmtime-slight-v1"
-KRUSTLET_ARCH = ("kubernetes.io/arch", "wasm32-wagi")
-WASI_NODE_LABEL_PREFIX = "kubernetes.azure.com/wasmtime-"
 # RuntimeClass handlers are versioned ("spin-v0-15-1"): the part before the first '-' names the shim.
 SPIN, SLIGHT = "spin", "slight"
 
@@ -251,12 +250,6 @@ def _named(obj: dict[str, Any]) -> Any:
     return metadata.get("name") if isinstance(metadata, dict) else None
 
 
-def export_autoscaler(objects: list[dict[str, Any]], deployment: dict[str, Any]) -> dict[str, Any] | None:
-    """The HPA that scales the Deployment and no other controller owns (components.workload_facts)."""
-    found = autoscaler_of(objects, deployment)
-    return dict(found) if found is not None else None
-
-
 def unexported_autoscaler(exported: list[dict[str, Any]], deployment: dict[str, Any]) -> str | None:
     """A manager that wrote `spec.replicas` through the scale subresource (an autoscaler such as an
     HPA's kube-controller-manager or KEDA), as the Deployment's managedFields record, when the export
@@ -290,61 +283,31 @@ def exported_ready(exported: list[dict[str, Any]], deployment: dict[str, Any]) -
     return ready if isinstance(ready, int) and not isinstance(ready, bool) and ready >= 0 else None
 
 
-def _handler_base(handler: Any) -> str:
-    return str(handler or "").split("-")[0].split("_")[0]
-
-
 def wasi_node_labels(pool: LegacyPool) -> dict[str, str]:
-    """Labels AKS puts on every node of a WASI pool (agentpool, the wasmtime-* runtime labels) and
+    """Labels every node of a WASI pool of the config carries: AKS's (components.workload_facts) and
     those the config says the pool has."""
     return {
-        "kubernetes.azure.com/agentpool": pool.name,
-        "agentpool": pool.name,
-        **{
-            f"{WASI_NODE_LABEL_PREFIX}{name.removeprefix('wasmtime-')}": "true"
-            for name in AKS_WASI_RUNTIME_CLASSES
-        },
+        **{key: pool.name for key in facts.AGENTPOOL_LABELS},
+        **facts.wasi_node_labels(),
         **pool.node_labels,
     }
-
-
-def is_wasi_pod(pod_spec: dict[str, Any]) -> bool:
-    """On an AKS-managed WASI RuntimeClass, or a Krustlet-era pod (what the pod says by itself)."""
-    return wasm_runtime(pod_spec, None, ()) is not None
 
 
 def wasm_runtime(
     pod_spec: dict[str, Any], runtime_class: dict[str, Any] | None, pools: tuple[LegacyPool, ...]
 ) -> str | None:
     """Which Wasm runtime the pods have on a WASI pool, judged by what their RuntimeClass does rather than
-    by its name: an AKS-managed WASI class; a class of its own whose handler is a Spin or
-    SpiderLightning shim and whose scheduling lands only on a WASI pool (the deislabs samples install
+    by its name: an AKS-managed WASI class; a class of its own that runs Spin (or SpiderLightning) on
+    the config's WASI pools (`workload_facts.runs_spin_on_wasi`: the deislabs samples install
     `wasmtime-spin`, handler `spin`); a Krustlet-era pod. None for anything else."""
     name = pod_spec.get("runtimeClassName")
     if name in AKS_WASI_RUNTIME_CLASSES:
         return SLIGHT if name == SPIDERLIGHTNING_CLASS else SPIN
-    if (pod_spec.get("nodeSelector") or {}).get(KRUSTLET_ARCH[0]) == KRUSTLET_ARCH[1]:
+    if (pod_spec.get("nodeSelector") or {}).get(facts.ARCH_LABEL) in facts.KRUSTLET_ARCHES:
         return SPIN
     if runtime_class is None or runtime_class.get("metadata", {}).get("name") != name:
         return None
-    base = _handler_base(runtime_class.get("handler"))
-    if base not in (SPIN, SLIGHT):
-        return None
-    selector = {
-        **((runtime_class.get("scheduling") or {}).get("nodeSelector") or {}),
-        **(pod_spec.get("nodeSelector") or {}),
-    }
-    specific = {"kubernetes.azure.com/agentpool", "agentpool"}
-    for pool in pools:
-        labels = wasi_node_labels(pool)
-        pinned = [
-            key
-            for key in selector
-            if key in specific or key.startswith(WASI_NODE_LABEL_PREFIX) or key in pool.node_labels
-        ]
-        if pinned and all(labels.get(key) == value for key, value in selector.items()):
-            return base
-    return None
+    return facts.runs_spin_on_wasi(runtime_class, {pool.name: wasi_node_labels(pool) for pool in pools})
 
 
 # What the loader reads from a workload's manifest, each checked against its strict schema first (a

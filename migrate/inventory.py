@@ -44,8 +44,8 @@ from migrate.kubectl_list import MANAGED_FIELDS, ExportedObject, ItemText, Pass,
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
 # versioned ("spin-v2", "spin-v0-8-0"), so the part before the first '-' or '_' is compared.
 WASM_SHIM_HANDLERS = frozenset({"spin", "slight", "wasmtime", "wasmedge", "wws", "lunatic", "wasmer", "wamr"})
-KRUSTLET_ARCHES = frozenset({"wasm32-wagi", "wasm32-wasi"})
-ARCH_LABEL = "kubernetes.io/arch"
+KRUSTLET_ARCHES = facts.KRUSTLET_ARCHES
+ARCH_LABEL = facts.ARCH_LABEL
 WASI_LABEL_PREFIX = facts.WASI_NODE_LABEL_PREFIX
 AGENTPOOL_LABELS = facts.AGENTPOOL_LABELS
 WASM_ANNOTATION_PREFIXES = ("module.wasm.image/", "wasm.", "wasi.", "kubernetes.azure.com/wasm")

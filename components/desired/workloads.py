@@ -19,8 +19,8 @@ from components import naming
 from components.config import PROJECT, parse_aks_taint
 from components.desired.awaits import PATCH_FORCE, ROUTE_WAIT_FOR, ready_at_least, rolled_out_with_ready
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
-from components.legacy import KRUSTLET_ARCH, WASI_NODE_LABEL_PREFIX
 from components.selectors import ExportSelector, isolate, matches
+from components.workload_facts import ARCH_LABEL, KRUSTLET_ARCHES, WASI_NODE_LABEL_PREFIX
 
 # Annotations that only meant something to the WASI pool or to the legacy rollout.
 _DROPPED_ANNOTATION_PREFIXES = ("kubernetes.azure.com/", "module.wasm.image/", "kubectl.kubernetes.io/")
@@ -191,8 +191,15 @@ def new_selector(app_name: str) -> dict[str, str]:
     return {NEW_POD_LABEL: naming.new_app_name(app_name)}
 
 
-def _is_wasi_scheduling_key(key: str | None) -> bool:
-    return key is not None and (key.startswith(WASI_NODE_LABEL_PREFIX) or key == KRUSTLET_ARCH[0])
+def _is_wasi_scheduling(key: str | None, values: Sequence[str] | None) -> bool:
+    """A node requirement only WASI (or Krustlet) nodes meet: an AKS WASI runtime label, or a Krustlet
+    architecture (`values` None: any value, as `Exists` or a toleration without a value). A pin to a CPU
+    architecture (arm64) stays."""
+    if key is None:
+        return False
+    if key.startswith(WASI_NODE_LABEL_PREFIX):
+        return True
+    return key == ARCH_LABEL and (values is None or (bool(values) and set(values) <= KRUSTLET_ARCHES))
 
 
 _POOL_KEYS = ("kubernetes.azure.com/agentpool", "agentpool")
@@ -217,7 +224,7 @@ class _Pinning:
 
     def selects(self, key: str | None, values: Sequence[str] | None) -> bool:
         """A node requirement that only WASI pools meet (never NotIn/DoesNotExist: they exclude)."""
-        if _is_wasi_scheduling_key(key):
+        if _is_wasi_scheduling(key, values):
             return True
         return key in self.labels and values is not None and set(values) <= self.labels[key]  # type: ignore[index]
 
@@ -237,7 +244,8 @@ class _Pinning:
 
     def keep_toleration(self, toleration: dict[str, Any]) -> bool:
         key = toleration.get("key")
-        if _is_wasi_scheduling_key(key) or (key and key in self.taints):
+        value = toleration.get("value")
+        if _is_wasi_scheduling(key, [value] if value else None) or (key and key in self.taints):
             self.dropped.append(f"toleration {key}")
             return False
         return True

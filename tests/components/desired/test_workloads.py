@@ -437,6 +437,28 @@ def test_krustlet_host_network_and_wasi_tolerations_are_dropped_from_new_pods(pr
     assert legacy["hostNetwork"] is True and len(legacy["tolerations"]) == 3
 
 
+ARM_POD = """        nodeSelector:
+          kubernetes.io/arch: arm64
+          kubernetes.azure.com/wasmtime-spin-v2: "true"
+        tolerations:
+        - key: kubernetes.io/arch
+          operator: Equal
+          value: arm64
+          effect: NoSchedule
+"""
+
+
+def test_a_cpu_architecture_pin_stays_only_the_wasi_pin_goes(project_dir):
+    """`kubernetes.io/arch` names a Krustlet node only with a wasm32 value: an arm64 image keeps its pin
+    (and its toleration of an arm64 taint), or the new pods could land on an amd64 pool."""
+    state = build_desired_state(load_migration(with_affinity(project_dir, ARM_POD)))
+    pod = _inputs(state, "web/hello-spin/wasm-deployment")["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"kubernetes.io/arch": "arm64"}
+    assert pod["tolerations"] == [
+        {"key": "kubernetes.io/arch", "operator": "Equal", "value": "arm64", "effect": "NoSchedule"}
+    ]
+
+
 @pytest.mark.parametrize("phase", list(Phase))
 def test_importing_the_live_legacy_objects_issues_no_update(phase):
     """What pulumi-kubernetes reads back on import (every top-level field of the live object, from a
