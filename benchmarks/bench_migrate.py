@@ -48,11 +48,13 @@ def generate(directory: Path, count: int) -> dict[str, Path]:
             workload["gateway"] = {**gateway, "pathPrefix": f"/{name}"}
         workloads.append(workload)
     files = {}
-    for phase in ("prepare", "parallel", "cutover"):
-        raw = {**base, "phase": phase, "workloads": workloads}
-        path = directory / f"bench.{phase}.yaml"
+    steps = {"prepare": ("prepare", 0), "parallel-0": ("parallel", 0), "parallel-100": ("parallel", 100)}
+    for label, (phase, weight) in {**steps, "cutover": ("cutover", 100)}.items():
+        raw = {**base, "phase": phase, "traffic": {**base.get("traffic", {}), "weight": weight}}
+        raw["workloads"] = workloads
+        path = directory / f"bench.{label}.yaml"
         path.write_text(yaml.safe_dump({"config": {f"{PROJECT}:{k}": v for k, v in raw.items()}}))
-        files[phase] = path
+        files[label] = path
     return files
 
 
@@ -79,13 +81,17 @@ def main() -> int:
     (ROOT / "build").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp:
         files = generate(Path(tmp), args.workloads)
-        prepare, parallel, cutover = (str(files[p]) for p in ("prepare", "parallel", "cutover"))
+        prepare, entered, whole, cutover = (
+            str(files[p]) for p in ("prepare", "parallel-0", "parallel-100", "cutover")
+        )
+        # The walk's steps (check --from refuses a skipped one): prepare -> parallel at 0 %, and parallel at
+        # 100 % -> cutover, where both sides run at full capacity (the most resources and Ready pods).
         runs = {
-            "render parallel": ["render", parallel],
-            "render parallel --out": ["render", parallel, "--out", f"{tmp}/out"],
-            "check parallel --from prepare": ["check", parallel, "--from", prepare],
-            "check cutover --from parallel": ["check", cutover, "--from", parallel],
-            "diff parallel cutover": ["diff", parallel, cutover],
+            "render parallel-100": ["render", whole],
+            "render parallel-100 --out": ["render", whole, "--out", f"{tmp}/out"],
+            "check parallel-0 --from prepare": ["check", entered, "--from", prepare],
+            "check cutover --from parallel-100": ["check", cutover, "--from", whole],
+            "diff parallel-100 cutover": ["diff", whole, cutover],
         }
         print(f"{args.workloads} workloads, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
         print(f"{'command':32} {'wall s':>8} {'max RSS MB':>11} {'exit':>5} {'stdout KB':>10}  verdict")

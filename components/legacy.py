@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -329,14 +329,32 @@ READ_KINDS = frozenset(
 )
 
 
-def _read(workload: Workload, base_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The manifest's objects as exported, and the same with the server's fields stripped."""
+def _read(workload: Workload, base_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """The manifest's objects as exported, the same with the server's fields stripped, and its text."""
     text = read_text(project_file(base_dir, workload.manifest))
+    exported = copy.deepcopy(_parsed(text))
+    return exported, [strip_server_fields(obj) for obj in exported], text
+
+
+# Both sides of a `check --from` or a `diff` read the same manifests: each text is parsed and
+# schema-checked once per process (the checks depend on nothing else), at most this many kept.
+_PARSED_TEXTS = 4096
+
+
+@lru_cache(maxsize=_PARSED_TEXTS)
+def _parsed(text: str) -> list[dict[str, Any]]:
+    """The YAML documents of a manifest (callers get a copy: the cached objects are never changed)."""
     try:
-        exported = _documents(text)
+        return _documents(text)
     except UnsafeInput as error:
         raise ValueError(str(error).removeprefix("is not valid YAML: ")) from None
-    return exported, [strip_server_fields(obj) for obj in exported]
+
+
+@lru_cache(maxsize=_PARSED_TEXTS)
+def _checked(text: str, version: str) -> tuple[str, ...]:
+    objects = [strip_server_fields(obj) for obj in copy.deepcopy(_parsed(text))]
+    deployment = next(o for o in objects if o.get("kind") == "Deployment")
+    return tuple(_schema_problems(objects, deployment, version))
 
 
 def _schema_problems(objects: list[dict[str, Any]], deployment: dict[str, Any], version: str) -> list[str]:
@@ -410,7 +428,7 @@ def load_legacy_workload(
         return None, [problem(f"{key}.{at}", value, line) for line in shown]
 
     try:
-        exported, objects = _read(workload, base_dir)
+        exported, objects, text = _read(workload, base_dir)
     except UnsafeInput as error:
         return refused([str(error)])
     except ValueError as error:
@@ -419,7 +437,7 @@ def load_legacy_workload(
     if len(deployments) != 1:
         return refused([f"must hold exactly one Deployment (found {len(deployments)})"])
     deployment = deployments[0]
-    invalid = _schema_problems(objects, deployment, supported_version(kubernetes_version))
+    invalid = list(_checked(text, supported_version(kubernetes_version)))
     if invalid:
         return refused(invalid)
     for obj in objects:

@@ -403,9 +403,19 @@ def _moment(worst: Worst) -> str:
     return f"while {running} {'runs' if len(worst.started) == 1 else 'run'}"
 
 
+_LAST_TRANSITION: list[tuple[Loaded, Loaded, list[Worst]]] = []
+
+
 def transition_capacity(source: Loaded, target: Loaded) -> list[Worst]:
+    """The worst moment of each entry point; the last transition's kept, as problems and warnings both
+    read it."""
+    for seen_source, seen_target, found in _LAST_TRANSITION:
+        if seen_source is source and seen_target is target:
+            return found
     workloads = target.migration.workloads
-    return worst_moments(source.state, target.state, workloads, route_keys(workloads))
+    found = worst_moments(source.state, target.state, workloads, route_keys(workloads))
+    _LAST_TRANSITION[:] = [(source, target, found)]
+    return found
 
 
 def _stopping(loaded: Loaded) -> set[str]:

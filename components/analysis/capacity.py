@@ -25,6 +25,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from itertools import combinations
 from typing import Any
 
@@ -149,13 +150,55 @@ def _service_reach(sides: Iterable[tuple[Key, Mapping[str, str], int]], entry: E
 # A moment of a transition: each side's pods (a pair of label sets while a rollout relabels them)
 
 
+SideView = tuple[Key, Mapping[str, str], Mapping[str, str], int]
+
+
+class Background:
+    """The pods of every side a workload's steps leave alone, as they are before the step, summed per
+    Service selector once (a moment of one workload changes only its own sides)."""
+
+    def __init__(self, sides: Mapping[str, Sequence[SideView]], excluded: frozenset[Key]):
+        self._sides = sides
+        self._excluded = excluded
+        self._counts: dict[tuple[str, tuple[tuple[str, str], ...] | None], int] = {}
+
+    def reach(self, namespace: str, selector: Mapping[str, str] | None) -> int:
+        key = (namespace, tuple(sorted(selector.items())) if selector is not None else None)
+        if key not in self._counts:
+            self._counts[key] = _selected(
+                (side for side in self._sides.get(namespace, ()) if side[0] not in self._excluded), selector
+            )
+        return self._counts[key]
+
+
+def _selected(sides: Iterable[SideView], selector: Mapping[str, str] | None) -> int:
+    return sum(
+        count
+        for _, before, after, count in sides
+        if service_selects(selector, before) and service_selects(selector, after)
+    )
+
+
+def by_namespace(sides: Iterable[SideView]) -> dict[str, list[SideView]]:
+    grouped: dict[str, list[SideView]] = {}
+    for side in sides:
+        grouped.setdefault(side[0][0], []).append(side)
+    return grouped
+
+
 @dataclass(frozen=True)
 class Moment:
     """Each side's countable pods: (labels before, labels after, count); pods count toward a selector
-    only when both label sets match it (a rollout relabels them one at a time, in any order)."""
+    only when both label sets match it (a rollout relabels them one at a time, in any order). With a
+    `background`, `sides` are only the sides that change and the background holds the rest."""
 
-    sides: tuple[tuple[Key, Mapping[str, str], Mapping[str, str], int], ...]
+    sides: tuple[SideView, ...]
     routes: Mapping[Key, tuple[Route, ...]]  # every weighting that may be in force
+    background: Background | None = None
+
+    @cached_property
+    def _by_namespace(self) -> dict[str, list[SideView]]:
+        return by_namespace(self.sides)
 
     def reach(self, entry: Entry, services: Mapping[Key, Mapping[str, str] | None]) -> int:
         if entry.route is None:
@@ -166,12 +209,16 @@ class Moment:
             return self._service(entry.fallback[0], services.get(entry.fallback))
         return min(self._route(route, services) for route in weightings)
 
+    @cached_property
+    def _reached(self) -> dict[tuple[str, tuple[tuple[str, str], ...] | None], int]:
+        return {}
+
     def _service(self, namespace: str, selector: Mapping[str, str] | None) -> int:
-        return sum(
-            count
-            for key, before, after, count in self.sides
-            if key[0] == namespace and service_selects(selector, before) and service_selects(selector, after)
-        )
+        key = (namespace, tuple(sorted(selector.items())) if selector is not None else None)
+        if key not in self._reached:
+            own = _selected(self._by_namespace.get(namespace, ()), selector)
+            self._reached[key] = own + (self.background.reach(namespace, selector) if self.background else 0)
+        return self._reached[key]
 
     def _route(self, route: Route, services: Mapping[Key, Mapping[str, str] | None]) -> int:
         total = sum(route.weights.values())
@@ -306,10 +353,18 @@ def _downward_closed(names: Sequence[str], order: Mapping[str, set[str]]) -> Ite
 
 
 def _moment(
-    before: Picture, after: Picture, steps: Sequence[Step], completed: frozenset[str], started: frozenset[str]
+    before: Picture,
+    after: Picture,
+    steps: Sequence[Step],
+    completed: frozenset[str],
+    started: frozenset[str],
+    keys: frozenset[Key],
+    background: Background,
 ) -> Moment:
+    """The moment of one workload's transition where `completed` steps are done and `started` ones
+    run: its own sides and route (`keys`) as the steps leave them, every other side in `background`."""
     sides = []
-    for key in before.sides.keys() | after.sides.keys():
+    for key in (before.sides.keys() | after.sides.keys()) & keys:
         # A side that does not exist on one end has no pods there, labelled as on the other end.
         old = before.sides.get(key) or Side(after.sides[key].labels, 0)
         new = after.sides.get(key) or Side(old.labels, 0)
@@ -331,7 +386,7 @@ def _moment(
         else:
             sides.append((key, old.labels, new.labels, count))
     routes: dict[Key, tuple[Route, ...]] = {}
-    for key in before.routes.keys() | after.routes.keys():
+    for key in (before.routes.keys() | after.routes.keys()) & keys:
         step = next((s for s in steps if s.route == key), None)
         old_route, new_route = before.routes.get(key), after.routes.get(key)
         chosen: tuple[Route | None, ...]
@@ -342,7 +397,7 @@ def _moment(
         else:
             chosen = (old_route, new_route)
         routes[key] = tuple(route for route in chosen if route is not None)
-    return Moment(tuple(sides), routes)
+    return Moment(tuple(sides), routes, background)
 
 
 def worst_moments(
@@ -355,20 +410,24 @@ def worst_moments(
     before, after = picture(source.resources), picture(target.resources)
     steps, order = transition_steps(source, target)
     services = _services([*source.resources, *target.resources], workloads)
+    start_view, end_view = at_rest(before), at_rest(after)
+    unchanged = by_namespace(start_view.sides)
     found = []
     for legacy in workloads:
         entries = entry_points(legacy, route_of.get(legacy.config.key))
-        keys = _keys(legacy, route_of)
+        keys = frozenset(key for key in _keys(legacy, route_of) if key is not None)
+        background = Background(unchanged, keys)
         mine = [step for step in steps if step.side in keys or step.route in keys]
         names = [step.name for step in mine]
         local = {name: order[name] & set(names) for name in names}
         moments = []
         for completed in _downward_closed(names, local):
             started = completed | {name for name in names if local[name] <= completed}
-            moments.append((_moment(before, after, mine, completed, started), completed, started))
+            moment = _moment(before, after, mine, completed, started, keys, background)
+            moments.append((moment, completed, started))
         for entry in entries:
-            start = at_rest(before).reach(entry, services)
-            end = at_rest(after).reach(entry, services)
+            start = start_view.reach(entry, services)
+            end = end_view.reach(entry, services)
             lowest, completed, started = min(
                 ((moment.reach(entry, services), done, running) for moment, done, running in moments),
                 key=lambda item: item[0],
