@@ -3,6 +3,7 @@ labels and taints and each pod template's nodeSelector, RuntimeClass scheduling 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,11 +71,18 @@ def cluster_pools(config: MigrationConfig, state: DesiredState) -> list[NodePool
     return pools
 
 
-def runtime_classes(state: DesiredState) -> dict[str, dict[str, Any]]:
-    """RuntimeClass name -> scheduling, for the AKS-managed WASI classes and the phase's own."""
+def runtime_classes(
+    state: DesiredState, existing: Iterable[Mapping[str, Any]] = ()
+) -> dict[str, dict[str, Any]]:
+    """RuntimeClass name -> scheduling, for the AKS-managed WASI classes, the classes the cluster
+    already has (`existing`: exported RuntimeClass objects, such as a team's own class whose
+    scheduling sends its pods to a WASI pool) and the phase's own."""
     classes = {
         name: {"nodeSelector": {f"kubernetes.azure.com/{name}": "true"}} for name in AKS_WASI_RUNTIME_CLASSES
     }
+    for obj in existing:
+        if obj.get("kind") == "RuntimeClass":
+            classes[(obj.get("metadata") or {})["name"]] = obj.get("scheduling") or {}
     for spec in state.resources:
         if spec.inputs.get("kind") == "RuntimeClass" and spec.is_kubernetes and not spec.is_patch:
             classes[spec.inputs["metadata"]["name"]] = spec.inputs.get("scheduling") or {}
@@ -160,10 +168,13 @@ def blockers(pod: dict[str, Any], pool: NodePool, classes: dict[str, dict[str, A
     return reasons
 
 
-def scheduling_problems(config: MigrationConfig, state: DesiredState) -> list[str]:
-    """Empty when every pod template of the phase lands only on its intended pool, and somewhere."""
+def scheduling_problems(
+    config: MigrationConfig, state: DesiredState, existing_classes: Iterable[Mapping[str, Any]] = ()
+) -> list[str]:
+    """Empty when every pod template of the phase lands only on its intended pool, and somewhere.
+    `existing_classes`: the RuntimeClasses the cluster already has (from the exports)."""
     pools = cluster_pools(config, state)
-    classes = runtime_classes(state)
+    classes = runtime_classes(state, existing_classes)
     target = {pool.name for pool in config.target_pools}
     legacy = {pool.name for pool in config.legacy_pools}
     problems = []

@@ -42,8 +42,12 @@ class WasmWorkload(SpecComponent):
                 "probe: required, a path the app serves (starting with /) and one of port or port_name: "
                 "a Spin app answers only its routes, so a guessed path never gets the pods Ready"
             )
-        if ("replicas" in args) == ("autoscaler" in args):
-            problems.append("replicas: give either replicas or autoscaler (an HPA then owns the replicas)")
+        scalers = [key for key in ("autoscaler", "scaled_object") if key in args]
+        if ("replicas" in args) == bool(scalers) or len(scalers) > 1:
+            problems.append(
+                "replicas: give one of replicas, autoscaler or scaled_object (an HPA or KEDA then owns "
+                "the replicas)"
+            )
         self._register(name, args, opts, wasm_workload_specs, problems)
         resources = wasm_resource_names(name)
         objects = wasm_object_names(args)

@@ -351,7 +351,13 @@ def check(
         )
     validated = schema_check(loaded.state, versions, memo)
     problems += [f"{loaded.path}: schema: {escape(line)}" for line in validated]
-    problems += [f"{loaded.path}: scheduling: {line}" for line in scheduling_problems(config, loaded.state)]
+    exported_classes = [
+        o for w in loaded.migration.workloads for o in w.exported if o.get("kind") == "RuntimeClass"
+    ]
+    problems += [
+        f"{loaded.path}: scheduling: {line}"
+        for line in scheduling_problems(config, loaded.state, exported_classes)
+    ]
     problems += [
         f"{loaded.path}: isolation: {line}" for line in isolation_problems(loaded.migration, loaded.state)
     ]

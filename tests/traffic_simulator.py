@@ -10,6 +10,8 @@ ready pod in a list, and answers per entry point what share of the requests reac
 - a load balancer under externalTrafficPolicy Local: every way of putting the new pods on 1..n shim
   nodes and the legacy pods on 1..l WASI nodes, each node with a pod getting an equal share; the min
   and max over them (a range);
+- pods at rest: a replicas patch, else an HPA's minimum (or its patch's), else a KEDA ScaledObject's
+  paused-replicas or minReplicaCount, else the Deployment's replicas;
 - a Gateway: the route that wins the configured host and path (an exported route with the same match
   wins, as the older one), each backend Service its weight's share, spread over its pods."""
 
@@ -27,6 +29,8 @@ DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 POOL = "azure-native:containerservice:AgentPool"
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+PAUSED_REPLICAS = "autoscaling.keda.sh/paused-replicas"
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,26 @@ class Cluster:
             for r in registrations
             if r.type == HPA + "Patch"
         }
+        # A KEDA ScaledObject keeps its Deployment at its paused-replicas annotation (set by a
+        # ScaledObjectPatch or on itself), else at its minReplicaCount (KEDA's default: 0).
+        paused = {
+            _key(r.inputs, ""): int(annotations[PAUSED_REPLICAS])
+            for r in registrations
+            if r.type in (SCALED_OBJECT, SCALED_OBJECT + "Patch")
+            and PAUSED_REPLICAS in (annotations := (r.inputs.get("metadata") or {}).get("annotations") or {})
+        }
         for r in registrations:
             if r.type == HPA:
                 namespace, name = _key(r.inputs, "")
                 target = (namespace, r.inputs["spec"]["scaleTargetRef"]["name"])
                 replicas.setdefault(
                     target, minimums.get((namespace, name), int(r.inputs["spec"].get("minReplicas", 1)))
+                )
+            elif r.type == SCALED_OBJECT:
+                namespace, name = _key(r.inputs, "")
+                target = (namespace, r.inputs["spec"]["scaleTargetRef"]["name"])
+                replicas.setdefault(
+                    target, paused.get((namespace, name), int(r.inputs["spec"].get("minReplicaCount", 0)))
                 )
         self.pods: list[Pod] = []
         for r in registrations:

@@ -14,10 +14,19 @@ the engine receives them) and the legacy exports (read with PyYAML), and plays t
 - while a step runs, pods it takes away are gone and pods it adds are not there; pods it relabels count
   toward a selector only if both their old and new labels match it; a route counts with either
   weighting;
-- the worst moment is found by exploring every set of completed steps the dependencies allow."""
+- the worst moment is found by exploring every set of completed steps the dependencies allow;
+- KEDA: a ScaledObject keeps its Deployment at its `autoscaling.keda.sh/paused-replicas` (set by a
+  ScaledObjectPatch or on itself), else at its minReplicaCount (KEDA's default 0);
+- a patch the target no longer has keeps its fields when it is `retainOnDelete` (pulumi/pulumi step.go
+  DeleteStep: the provider is not called), so a retained replicas patch still sets the count at rest;
+- how many pods of a side may exist at a moment (`present`, Ready or not, terminating ones included):
+  a side whose count falls keeps its old pods until a stop gate proves them gone (a Job pulumi-kubernetes
+  awaits until it completes, whose STOP_GATE_SETTINGS selector matches the side's pods); `copies` is
+  the most pods of two sides that may exist at once."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,9 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.engine import awaited_condition, jsonpath_matches, jsonpath_parse
-from tests.traffic_simulator import DEPLOYMENT, HPA, ROUTE, SERVICE, export
+from tests.traffic_simulator import DEPLOYMENT, HPA, ROUTE, SCALED_OBJECT, SERVICE, export
 
 PATCH = DEPLOYMENT + "Patch"
+JOB = "kubernetes:batch/v1:Job"
+PAUSED_REPLICAS = "autoscaling.keda.sh/paused-replicas"
+STOP_GATE_SETTINGS = "STOP_GATE_SETTINGS"
 
 
 def _key(obj: Mapping[str, Any], namespace: str = "") -> tuple[str, str]:
@@ -45,9 +57,22 @@ class Pods:
     count: int
 
 
+def _annotations(registration: Any) -> Mapping[str, str]:
+    return (registration.inputs.get("metadata") or {}).get("annotations") or {}
+
+
+def scaled_object_targets(registrations: Iterable[Any]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(namespace, ScaledObject) -> (namespace, the Deployment it scales)."""
+    return {
+        _key(r.inputs): (_key(r.inputs)[0], r.inputs["spec"]["scaleTargetRef"]["name"])
+        for r in registrations
+        if r.type == SCALED_OBJECT
+    }
+
+
 def pods_at_rest(registrations: Iterable[Any]) -> dict[tuple[str, str], Pods]:
-    """Each registered Deployment's pods at rest: a patch's replicas, else its HPA's minimum, else its
-    own replicas."""
+    """Each registered Deployment's pods at rest: a patch's replicas, else its HPA's minimum (or its
+    ScaledObject's pause, else minimum), else its own replicas."""
     registrations = list(registrations)
     patched = {
         _key(r.inputs): int(r.inputs["spec"]["replicas"])
@@ -61,6 +86,15 @@ def pods_at_rest(registrations: Iterable[Any]) -> dict[tuple[str, str], Pods]:
         for r in registrations
         if r.type == HPA
     }
+    paused = {
+        _key(r.inputs): int(_annotations(r)[PAUSED_REPLICAS])
+        for r in registrations
+        if r.type in (SCALED_OBJECT, SCALED_OBJECT + "Patch") and PAUSED_REPLICAS in _annotations(r)
+    }
+    for r in registrations:
+        if r.type == SCALED_OBJECT:
+            target = (_key(r.inputs)[0], r.inputs["spec"]["scaleTargetRef"]["name"])
+            scaled[target] = paused.get(_key(r.inputs), int(r.inputs["spec"].get("minReplicaCount", 0)))
     found = {}
     for r in registrations:
         if r.type != DEPLOYMENT:
@@ -121,11 +155,45 @@ class Step:
     proves: int | None = None
     route: tuple[str, str] | None = None
     deletes: bool = False
+    gone: tuple[str, str] | None = None  # a stop gate: (namespace, label selector) of pods it proves gone
+
+
+def _stop_gate(registration: Any) -> tuple[str, str] | None:
+    """The pods a Job proves gone once the provider's await sees it complete: its STOP_GATE_SETTINGS."""
+    if awaited_condition(registration.inputs, "batch/v1/Job", "create").by != "awaiter":
+        return None
+    for container in registration.inputs["spec"]["template"]["spec"].get("containers") or []:
+        for env in container.get("env") or []:
+            if env.get("name") == STOP_GATE_SETTINGS:
+                settings = json.loads(env["value"])
+                return settings["namespace"], settings["selector"]
+    return None
+
+
+def selector_string_matches(selector: str, labels: Mapping[str, str]) -> bool:
+    """A label selector in its string form (`k=v,!k2,k3`), as kubectl and the API's labelSelector
+    parameter take it: equality, existence and non-existence requirements."""
+    for requirement in filter(None, (part.strip() for part in selector.split(","))):
+        if requirement.startswith("!"):
+            if requirement[1:] in labels:
+                return False
+        elif "!=" in requirement:
+            key, value = requirement.split("!=", 1)
+            if labels.get(key) == value:
+                return False
+        elif "=" in requirement:
+            key, value = requirement.split("==", 1) if "==" in requirement else requirement.split("=", 1)
+            if labels.get(key) != value:
+                return False
+        elif requirement not in labels:
+            return False
+    return True
 
 
 def _steps(source: list[Any], target: list[Any]) -> tuple[list[Step], dict[str, set[str]]]:
     before = {r.name: r for r in source}
     after = {r.name: r for r in target}
+    scaled = scaled_object_targets([*source, *target])
     steps = []
     for r in target:
         old = before.get(r.name)
@@ -144,6 +212,11 @@ def _steps(source: list[Any], target: list[Any]) -> tuple[list[Step], dict[str, 
             steps.append(Step(r.name, target_))
         elif r.type == ROUTE:
             steps.append(Step(r.name, route=_key(r.inputs)))
+        elif r.type in (SCALED_OBJECT, SCALED_OBJECT + "Patch") and not r.import_id:
+            if _key(r.inputs) in scaled:
+                steps.append(Step(r.name, scaled[_key(r.inputs)]))
+        elif r.type == JOB and (gone := _stop_gate(r)) is not None:
+            steps.append(Step(r.name, gone=gone))
     for r in source:
         if r.name in after:
             continue
@@ -221,7 +294,13 @@ def entries(workload: Mapping[str, Any], root: Path) -> list[Entry]:
 
 class Transition:
     def __init__(self, source: list[Any], target: list[Any], raw: dict[str, Any], root: Path):
-        self.before, self.after = pods_at_rest(source), pods_at_rest(target)
+        kept = {(r.type, r.name) for r in target}
+        retained = [
+            r
+            for r in source
+            if r.type.endswith("Patch") and (r.type, r.name) not in kept and r.retain_on_delete
+        ]
+        self.before, self.after = pods_at_rest(source), pods_at_rest([*target, *retained])
         self.routes_before, self.routes_after = _routes(source), _routes(target)
         self.steps, self.order = _steps(source, target)
         self.services: dict[tuple[str, str], Mapping[str, str] | None] = {}
@@ -284,16 +363,64 @@ class Transition:
             results.append(math.floor(min(loads)) if loads else 0)
         return min(results)
 
-    def worst(self, workload: Mapping[str, Any]) -> dict[str, tuple[int, int, int]]:
-        """Entry point -> (before, after, lowest at any moment) Ready pods it reaches."""
+    def present(self, key: tuple[str, str], done: frozenset[str], running: frozenset[str]) -> int:
+        """The most pods of a Deployment that may exist at this moment, Ready or not, terminating ones
+        included: its old count until a step on it starts, the larger count while one runs, and once all
+        are done the new count, or the old one while nothing proves the pods that went away gone."""
+        old = self.before[key].count if key in self.before else 0
+        new = self.after[key].count if key in self.after else 0
+        mine = [s for s in self.steps if s.deployment == key]
+        if not any(s.name in running | done for s in mine):
+            return old
+        if any(s.name not in done for s in mine) or new >= old:
+            return max(old, new)
+        labels = [pods.labels for pods in (self.before.get(key), self.after.get(key)) if pods is not None]
+        proven = any(
+            s.gone is not None
+            and s.name in done
+            and s.gone[0] == key[0]
+            and all(selector_string_matches(s.gone[1], found) for found in labels)
+            for s in self.steps
+        )
+        return new if proven else old
+
+    def _mine(self, workload: Mapping[str, Any]) -> tuple[list[str], dict[str, set[str]]]:
+        """The steps of one workload (its Deployments, route and stop gates) and their order."""
         namespace = workload.get("namespace", "default")
         mine_keys = {
             (namespace, workload["name"]),
             (namespace, f"{workload['name']}-spin"),
             (namespace, f"{workload['name']}-migration"),
         }
-        mine = [s.name for s in self.steps if s.deployment in mine_keys or s.route in mine_keys]
-        order = {name: self.order[name] & set(mine) for name in mine}
+        mine = [
+            s.name
+            for s in self.steps
+            if s.deployment in mine_keys or s.route in mine_keys or (s.gone and s.gone[0] == namespace)
+        ]
+        return mine, {name: self.order[name] & set(mine) for name in mine}
+
+    def moments(self, workload: Mapping[str, Any]) -> list[tuple[frozenset[str], frozenset[str]]]:
+        """Every (completed, running) pair of the workload's steps the dependencies allow, from before
+        the first step to after the last."""
+        mine, order = self._mine(workload)
+        found = [(frozenset(), frozenset()), (frozenset(mine), frozenset(mine))]
+        for done in _completions(mine, order):
+            found.append((done, frozenset(n for n in mine if n not in done and order[n] <= done)))
+        return found
+
+    def copies(self, workload: Mapping[str, Any]) -> int:
+        """The most pods of the legacy and of the new Deployment that may exist at one moment, as
+        min(legacy, new): 0 means the two never run at once."""
+        namespace = workload.get("namespace", "default")
+        legacy, new = (namespace, workload["name"]), (namespace, f"{workload['name']}-spin")
+        return max(
+            min(self.present(legacy, done, running), self.present(new, done, running))
+            for done, running in self.moments(workload)
+        )
+
+    def worst(self, workload: Mapping[str, Any]) -> dict[str, tuple[int, int, int]]:
+        """Entry point -> (before, after, lowest at any moment) Ready pods it reaches."""
+        mine, order = self._mine(workload)
         found = {}
         for entry in entries(workload, self.root):
             start = self.reach(entry, frozenset(), frozenset())

@@ -52,3 +52,33 @@ def test_a_misspelled_top_level_field_fails_in_the_sdk_class():
     service = kubernetes_spec("s", "c", {"apiVersion": "v1", "kind": "Service", "metadata": {}, "spce": {}})
     with pytest.raises(TypeError, match="spce"):
         _register(service)
+
+
+def test_a_wasm_workload_takes_exactly_one_owner_of_its_replicas():
+    """Fixed replicas, an HPA (`autoscaler`) or a KEDA ScaledObject (`scaled_object`): exactly one. A
+    translated KEDA workload's args carry `scaled_object` alone, which the check once took for no owner
+    at all, so the program failed for every KEDA workload from parallel on."""
+    from components.registration import ArgsError
+    from components.wasm_workload import WasmWorkload
+
+    base = {
+        "namespace": "orders",
+        "app_name": "worker",
+        "runtime_class_name": "wasm-spin",
+        "image": "ghcr.io/spinframework/containerd-shim-spin/examples/spin-rust-hello:v0.24.0",
+        "ports": [{"port": 80}],
+        "probe": {"path": "/hello", "port": 80},
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"cpu": "100m", "memory": "128Mi"},
+        },
+    }
+    keda = {"min_replicas": 1, "max_replicas": 30, "spec": {"triggers": [{"type": "cpu", "metadata": {}}]}}
+    hpa = {"min_replicas": 1, "max_replicas": 30}
+    run = run_under_mocks(lambda: WasmWorkload("w", {**base, "scaled_object": keda}), {})
+    assert "w-scaled-object" in run.custom() and "replicas" not in run.custom()["w-deployment"].inputs["spec"]
+    for owners in ({}, {"replicas": 1, "scaled_object": keda}, {"autoscaler": hpa, "scaled_object": keda}):
+        with pytest.raises(
+            ArgsError, match=r"args\.replicas: give one of replicas, autoscaler or scaled_object"
+        ):
+            run_under_mocks(lambda owners=owners: WasmWorkload("w", {**base, **owners}), {})

@@ -124,3 +124,27 @@ def test_an_affinity_the_shim_pool_cannot_meet_is_reported(project_dir):
     stranded = "no node of any pool can run it in phase parallel"
     assert f"Deployment web/hello-spin-spin: {stranded} (spinpool: {required})" in problems
     assert f"Deployment web/hello-spin: {stranded} (wasipool: {required})" in problems
+
+
+def test_a_runtime_class_the_cluster_already_has_places_its_pods():
+    """A team's own class (`wasmtime-spin` from deislabs' runtime.yaml, handler spin, scheduled onto the
+    WASI pool, as in tests/fixtures/clusters/kwasm) is read from the exports: without it the proof
+    found no node for that Deployment in every phase, and `check` refused a workload init migrates."""
+    migration = load_migration(load_raw(phase_path(Phase.PARALLEL, 50)))
+    state = build_desired_state(migration)
+    team = {
+        "apiVersion": "node.k8s.io/v1",
+        "kind": "RuntimeClass",
+        "metadata": {"name": "wasmtime-spin"},
+        "handler": "spin",
+        "scheduling": {"nodeSelector": {"kubernetes.azure.com/agentpool": "wasipool"}},
+    }
+    pools = cluster_pools(migration.config, state)
+    pod = {"runtimeClassName": "wasmtime-spin"}
+    assert candidate_pools(pod, pools, runtime_classes(state)) == []
+    assert candidate_pools(pod, pools, runtime_classes(state, [team])) == ["wasipool"]
+    # The phase's own class wins over an exported one of the same name.
+    ours = {**team, "metadata": {"name": "wasm-spin"}}
+    assert candidate_pools({"runtimeClassName": "wasm-spin"}, pools, runtime_classes(state, [ours])) == [
+        "spinpool"
+    ]
