@@ -118,7 +118,7 @@ def main() -> int:
         return 0
     (ROOT / "build").mkdir(exist_ok=True)  # manifest paths must stay inside the project
     with tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp:
-        stack = generate(Path(tmp), args.workloads)["parallel"]
+        stack = generate(Path(tmp), args.workloads)["parallel-100"]
         program, bare = timed("program", stack), timed("bare", stack)
     ratio = program / bare
     print(f"{args.workloads} workloads, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
