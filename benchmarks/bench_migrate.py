@@ -21,8 +21,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.config import PROJECT  # noqa: E402
-from components.migration import raw_config_from_stack_file  # noqa: E402
+from components.core.config import PROJECT  # noqa: E402
+from components.loading import raw_config_from_stack_file  # noqa: E402
 
 LEGACY = ROOT / "manifests/legacy/web/hello-spin.yaml"
 NAMESPACES = ("web", "shop", "payments", "search", "media")

@@ -75,9 +75,9 @@ def child(mode: str, stack: Path) -> None:
     """One timed run in this process; prints {"seconds": ...}."""
     import pulumi
 
-    from components.config import PROJECT
+    from components.core.config import PROJECT
     from components.desired import build_desired_state
-    from components.migration import load_migration, raw_config_from_stack_file
+    from components.loading import load_migration, raw_config_from_stack_file
     from components.migration_phase import program
 
     raw = raw_config_from_stack_file(stack)

@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components import identifiers
+from components.core import identifiers
 from components.desired import LEGACY_POOL_TYPE
 from components.desired.pools import LegacyWasiPoolArgs, legacy_pool_specs
 from components.registration import SpecComponent, check_arg

@@ -12,7 +12,8 @@ import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 
 from components.alerts import MigrationAlerts
-from components.config import CONFIG_KEYS, ConfigError, MigrationConfig
+from components.analysis.traffic import with_entry_points
+from components.core.config import CONFIG_KEYS, ConfigError, MigrationConfig
 from components.desired import (
     ALERTS_TYPE,
     LEGACY_POOL_TYPE,
@@ -30,10 +31,10 @@ from components.desired import (
 )
 from components.desired.pools import managed_cluster_id
 from components.desired.spec import ResourceSpec, WorkloadTraffic
-from components.desired.traffic import with_entry_points
+from components.export.migration import Migration
 from components.legacy_wasi_pool import LegacyWasiPool
 from components.legacy_workload import LegacyWorkload
-from components.migration import Migration, load_migration, raw_config_from_engine
+from components.loading import load_migration, raw_config_from_engine
 from components.registration import SpecComponent
 from components.spin_shim import SpinShim
 from components.stop_gate import StopGate

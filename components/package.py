@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import PROJECT
+from components.core.config import PROJECT
 from components.spin_shim import SpinShim
 from components.traffic_split import TrafficSplit
 from components.wasm_node_pool import WasmNodePool

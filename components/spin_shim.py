@@ -3,8 +3,8 @@ RuntimeClass."""
 
 import pulumi
 
-from components import identifiers
-from components.config import AKS_WASI_RUNTIME_CLASSES, _label_key, shim_namespace
+from components.core import identifiers
+from components.core.config import AKS_WASI_RUNTIME_CLASSES, _label_key, shim_namespace
 from components.desired import SHIM_TYPE
 from components.desired.shim import (
     SpinShimArgs,

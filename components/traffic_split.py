@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components import identifiers, naming
+from components.core import identifiers, naming
 from components.desired import TRAFFIC_SPLIT_TYPE
 from components.desired.workloads import TrafficSplitArgs, traffic_split_specs
 from components.registration import SpecComponent, check_arg

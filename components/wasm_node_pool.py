@@ -2,8 +2,8 @@
 
 import pulumi
 
-from components import identifiers
-from components.config import _label_key
+from components.core import identifiers
+from components.core.config import _label_key
 from components.desired import WASM_POOL_TYPE
 from components.desired.pools import (
     DEFAULT_SHIM_LABEL,

@@ -3,7 +3,7 @@ scratch."""
 
 import pulumi
 
-from components import identifiers
+from components.core import identifiers
 from components.desired import WASM_WORKLOAD_TYPE
 from components.desired.workloads import (
     WasmWorkloadArgs,

@@ -8,8 +8,8 @@ import textwrap
 from pathlib import Path
 from typing import NoReturn
 
-from components.inputs import escape
-from components.schemas import KUBERNETES_VERSIONS
+from components.core.inputs import escape
+from components.export.schemas import KUBERNETES_VERSIONS
 from migrate import init
 from migrate.check import (
     alert_warnings,

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from components.analysis.capacity import Worst, reach_at_rest, route_keys, worst_moments
-from components.config import ConfigError, MigrationConfig, Phase, Traffic, parse_config
-from components.desired import isolation_problems
+from components.analysis.isolation import isolation_problems
+from components.analysis.scheduling import scheduling_problems
+from components.core.config import ConfigError, MigrationConfig, Phase, Traffic, parse_config
+from components.core.inputs import ECHO_CHARS, echo, escape
 from components.desired.plan import SHARE_TOLERANCE_PERCENT
 from components.desired.spec import DesiredState
-from components.inputs import ECHO_CHARS, echo, escape
-from components.scheduling import scheduling_problems
-from components.schemas import KUBERNETES_VERSIONS, schema_problems
+from components.export.schemas import KUBERNETES_VERSIONS, schema_problems
 from migrate.state import Loaded, state_at
 
 # Keys that may (must) change when the phase moves; anything else waits for its own change.
@@ -123,7 +123,7 @@ def sibling_stack_problems(path: Path, config: MigrationConfig) -> list[str]:
     """Another environment file beside this one migrating the same cluster: two stacks would own the
     cluster's shim, pools and alerts twice (AlreadyExists, or each deleting the other's on rollback).
     One stack migrates a cluster; its legacyPools list every WASI pool."""
-    from components.migration import raw_config_from_stack_file
+    from components.loading import raw_config_from_stack_file
     from migrate.phases import ENVIRONMENT_NAME, is_generated, stack_of
 
     mine = stack_of(path)

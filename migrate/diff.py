@@ -20,14 +20,14 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import naming
 from components.analysis.capacity import reach_at_rest, route_keys, worst_moments
-from components.config import PROJECT, Cluster, Phase
+from components.core import naming
+from components.core.config import PROJECT, Cluster, Phase
+from components.core.inputs import escape
 from components.desired import SHIM_COMPONENT
 from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUTABLE
 from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
-from components.inputs import escape
-from components.migration import Migration
+from components.export.migration import Migration
 from migrate.markdown import code, fence, html, printable, text
 from migrate.state import Loaded, state_at
 from migrate.yamlio import dump

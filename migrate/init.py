@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from components.inputs import UnsafeInput, read_text
+from components.core.inputs import UnsafeInput, read_text
 from migrate.init_plan import ask_planner, must_decide
 from migrate.init_report import report_markdown
 from migrate.inventory import (

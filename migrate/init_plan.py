@@ -1,6 +1,6 @@
 """What the planner does with the config `migrate init` generated, asked of the planner itself: the
 config is loaded against the generated manifests exactly as `migrate check` loads a stack file
-(components.migration.load_migration), at every step of the walk (each phase, and parallel at each
+(components.loading.load_migration), at every step of the walk (each phase, and parallel at each
 traffic weight), and every statement the readiness report makes about the plan is read off the desired
 states the program would register (components.desired.build_desired_state), never restated. So the
 report cannot promise what the plan does not do.
@@ -8,7 +8,7 @@ report cannot promise what the plan does not do.
 - the new side's autoscaler and its bounds (or its replicas) in cutover: the HorizontalPodAutoscaler
   (or Deployment) the WasmWorkload component registers there;
 - which entry points (exported Services, load balancers, the Gateway route) reach the new pods, from
-  which step: the traffic analysis of each state (components/desired/traffic.py entry points);
+  which step: the traffic analysis of each state (components/analysis/traffic.py entry points);
 - stop-then-start: the planner's own plan of the workload in cutover (components.desired.plan_of);
 - every problem `migrate check` reports for the config in every step (migrate.check.check), which
   makes the report's "must decide" list together with init's own decisions.
@@ -24,12 +24,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from components import naming
-from components.config import ConfigError, Phase, Traffic, parse_config
-from components.desired import KEDA_BOUNDS, WASM_WORKLOAD_TYPE, build_desired_state, plan_of
+from components.analysis.traffic import analysed_state
+from components.core import naming
+from components.core.config import ConfigError, Phase, Traffic, parse_config
+from components.desired import KEDA_BOUNDS, WASM_WORKLOAD_TYPE, plan_of
 from components.desired.spec import DesiredState
-from components.migration import Migration, load_migration
-from components.schemas import KUBERNETES_VERSIONS
+from components.export.migration import Migration
+from components.export.schemas import KUBERNETES_VERSIONS
+from components.loading import load_migration
 from migrate.check import SchemaMemo, check
 from migrate.state import Loaded
 
@@ -241,7 +243,7 @@ def ask_planner(
             # The loader reads nothing of traffic.weight: the phase's load serves each of its weights.
             loaded_raw = {**loaded_raw, "traffic": config["traffic"]}
             migration = replace(migration, config=parse_config(loaded_raw))
-            state = build_desired_state(migration)
+            state = analysed_state(migration)
             states[step.label] = (migration, state, kept)
             owners = _object_owners(state, keys)
             loaded = Loaded(path, loaded_raw, migration, state)

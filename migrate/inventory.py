@@ -3,7 +3,7 @@ export (kubectl List, `az aks nodepool list`) in; the Wasm workloads found, the 
 migrates every WASI pool of the cluster, and the facts the readiness report states out. No file or
 network access here: migrate/init.py is the shell around it, migrate/init_plan.py asks the planner
 about the generated config and migrate/init_report.py renders the report. What a workload is (who
-selects, scales, owns and runs it) comes from components/workload_facts.py, the one place it is
+selects, scales, owns and runs it) comes from components/export/facts.py, the one place it is
 computed."""
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from components import identifiers
-from components import workload_facts as facts
-from components.config import (
+from components.core import identifiers
+from components.core.config import (
     AKS_WASI_RUNTIME_CLASSES,
     PROJECT,
     ConfigError,
@@ -36,9 +35,10 @@ from components.config import (
     parse_aks_taint,
     parse_config,
 )
-from components.inputs import UnsafeInput, load_yaml, load_yaml_documents
-from components.legacy import SPIDERLIGHTNING_CLASS, serving_ports, unexported_autoscaler
-from components.schemas import KUBERNETES_VERSIONS
+from components.core.inputs import UnsafeInput, load_yaml, load_yaml_documents
+from components.export import facts
+from components.export.schemas import KUBERNETES_VERSIONS
+from components.export.workload import SPIDERLIGHTNING_CLASS, serving_ports, unexported_autoscaler
 from migrate.kubectl_list import MANAGED_FIELDS, ExportedObject, ItemText, Pass, read_selected
 
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
@@ -1434,7 +1434,7 @@ def stack_file_text(config: dict[str, Any], cluster_name: str) -> str:
 
 EXPORT_HEADERS = {
     "legacy": "the Deployment and everything in its namespace that selects, scales, routes to or is owned "
-    "by it (components/workload_facts.py related_objects)",
+    "by it (components/export/facts.py related_objects)",
     "cluster": "every RuntimeClass, the WASI pools' Nodes and the pods on them that are neither a migrated "
     "workload's nor a DaemonSet's",
 }

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from components.inputs import load_yaml
+from components.core.inputs import load_yaml
 
 # Patterns start with a literal newline rather than `^` so that the regex engine jumps from newline to
 # newline instead of trying every character of a many-megabyte export.

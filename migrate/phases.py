@@ -35,9 +35,9 @@ from typing import Any
 
 import yaml
 
-from components.config import PROJECT, MigrationConfig, Phase, Traffic
-from components.inputs import ECHO_CHARS, UnsafeInput, escape, load_yaml, read_text
-from components.migration import PROJECT_ROOT
+from components.core.config import PROJECT, MigrationConfig, Phase, Traffic
+from components.core.inputs import ECHO_CHARS, UnsafeInput, escape, load_yaml, read_text
+from components.loading import PROJECT_ROOT
 from migrate.state import EXIT_INPUT, EXIT_PROBLEMS, InputError, in_tree, parse_only, read_manifests, read_raw
 from migrate.writes import UnsafeWrite, write_files
 

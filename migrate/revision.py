@@ -3,7 +3,7 @@
 A pull request that re-exports a legacy manifest changes what the program applies without touching a
 stack file, so reading both sides' manifests from the working tree shows nothing. With a revision, the
 source stack file and every manifest it names are read from git's object store at that commit; the
-working tree is never touched. Blobs are read with the limits of components/inputs.py: the size is known
+working tree is never touched. Blobs are read with the limits of components/core/inputs.py: the size is known
 before a byte is read, the text must be UTF-8, YAML is parsed with the same bounds. Only the
 repository's own blobs can be reached, so there is no device or FIFO to refuse; a symlink is followed
 inside the commit's tree and refused when it leads out of it (`git cat-file --follow-symlinks`)."""
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from components.config import ConfigError
-from components.inputs import MAX_FILE_BYTES, UnsafeInput, decode, echo, escape, relative_path
-from components.migration import PROJECT_ROOT, raw_config_from_stack_text
+from components.core.config import ConfigError
+from components.core.inputs import MAX_FILE_BYTES, UnsafeInput, decode, echo, escape, relative_path
+from components.loading import PROJECT_ROOT, raw_config_from_stack_text
 from migrate.state import EXIT_INPUT, InputError, Loaded, load_raw, parse_only, read_manifests
 
 GIT_SECONDS = 60  # a local object read; only a broken repository takes longer

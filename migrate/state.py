@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from components.config import ConfigError, MigrationConfig, Phase, parse_config, problem
-from components.desired import build_desired_state
+from components.analysis.traffic import analysed_state
+from components.core.config import ConfigError, MigrationConfig, Phase, parse_config, problem
+from components.core.inputs import UnsafeInput, project_file, read_text, relative_path
 from components.desired.spec import DesiredState
-from components.inputs import UnsafeInput, project_file, read_text, relative_path
-from components.migration import PROJECT_ROOT, Migration, load_migration, raw_config_from_stack_file
+from components.export.migration import Migration
+from components.loading import PROJECT_ROOT, load_migration, raw_config_from_stack_file
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -58,7 +59,7 @@ def load_raw(path: Path, raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> 
         migration = load_migration(raw, base_dir)
     except ConfigError as error:
         raise InputError([f"{path}: {line}" for line in error.problems], EXIT_PROBLEMS) from None
-    return Loaded(Path(path), raw, migration, build_desired_state(migration))
+    return Loaded(Path(path), raw, migration, analysed_state(migration))
 
 
 def load(path: Path, root: Path = PROJECT_ROOT) -> Loaded:
@@ -92,7 +93,7 @@ def read_manifests(
 def state_at(migration: Migration, phase: Phase) -> DesiredState:
     """The desired state of the same config in another phase (legacy manifests are not re-read)."""
     config = migration.config.model_copy(update={"phase": phase})
-    return build_desired_state(replace(migration, config=config))
+    return analysed_state(replace(migration, config=config))
 
 
 def previous_phase(phase: Phase) -> Phase | None:

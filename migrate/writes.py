@@ -20,7 +20,7 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
-from components.inputs import escape
+from components.core.inputs import escape
 
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 

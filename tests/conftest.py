@@ -20,8 +20,8 @@ import pytest
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
-from components.config import PROJECT, Phase
-from components.migration import raw_config_from_stack_file
+from components.core.config import PROJECT, Phase
+from components.loading import raw_config_from_stack_file
 from migrate.phases import plan
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from components.analysis.capacity import route_keys, worst_moments
-from components.config import Phase
-from components.desired import build_desired_state
-from components.migration import load_migration
+from components.analysis.traffic import analysed_state
+from components.core.config import Phase
+from components.loading import load_migration
 from tests.conftest import PHASE_FILES, ROOT, load_raw
 from tests.transition_simulator import Transition, entries
 
@@ -57,9 +57,9 @@ def test_no_moment_of_any_step_reaches_fewer_pods_than_baseline(pulumi_run, sour
             assert lowest >= baseline[key][label], (key, label, lowest)
             simulated[(key, label)] = lowest
     # What `migrate check` proves is what the simulation finds.
-    before = build_desired_state(load_migration(load_raw(source)))
+    before = analysed_state(load_migration(load_raw(source)))
     migration = load_migration(raw)
-    after = build_desired_state(migration)
+    after = analysed_state(migration)
     reported = {
         (w.entry.workload, w.entry.label): w.lowest
         for w in worst_moments(before, after, migration.workloads, route_keys(migration.workloads))

@@ -19,9 +19,9 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 
-from components.identifiers import CRD_DIR, go_pattern_validator
-from components.inputs import load_yaml_documents
-from components.schemas import KUBERNETES_VERSIONS, strict
+from components.core.identifiers import CRD_DIR, go_pattern_validator
+from components.core.inputs import load_yaml_documents
+from components.export.schemas import KUBERNETES_VERSIONS, strict
 from migrate.kubectl_list import split_list
 from tests.test_fixture_environments import SERVER_WRITTEN, problems_of
 
@@ -107,8 +107,8 @@ def readme(env: str) -> str:
 
 @cache
 def _crd_validator(api_version: str, kind: str, version: str) -> jsonschema.protocols.Validator:
-    """The CRD's schema for the served version, made strict as components.schemas makes the HTTPRoute's;
-    the CRD leaves metadata open, so it is checked as the API server does: as ObjectMeta."""
+    """The CRD's schema for the served version, made strict as components.export.schemas makes the
+    HTTPRoute's; the CRD leaves metadata open, so it is checked as the API server does: as ObjectMeta."""
     crd = yaml.safe_load(CRDS[(api_version, kind)].read_text())
     served = api_version.split("/")[1]
     schema = strict(

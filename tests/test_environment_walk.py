@@ -34,9 +34,9 @@ import pulumi
 import pytest
 import yaml
 
-from components.config import ConfigError, Shim
-from components.desired import build_desired_state
-from components.migration import load_migration, raw_config_from_stack_file
+from components.analysis.traffic import analysed_state
+from components.core.config import ConfigError, Shim
+from components.loading import load_migration, raw_config_from_stack_file
 from migrate.__main__ import main
 from migrate.check import check, transition_capacity_problems, transition_problems
 from migrate.init_plan import step_config, walk
@@ -430,7 +430,7 @@ def loaded(environment: Environment, label: str, config: dict[str, Any] | None =
     if cache not in environment.loads:
         raw = config if config is not None else environment.configs[label]
         migration = load_migration(raw)
-        state = build_desired_state(migration)
+        state = analysed_state(migration)
         environment.loads[cache] = Loaded(Path(f"{environment.name}/{label}.yaml"), raw, migration, state)
     return environment.loads[cache]
 

@@ -15,11 +15,11 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 
-from components.config import key_path, parse_config
-from components.identifiers import CRD_DIR, go_pattern_validator
-from components.inputs import load_yaml_documents
-from components.migration import raw_config_from_stack_file
-from components.schemas import KUBERNETES_VERSIONS, schema_problems, strict
+from components.core.config import key_path, parse_config
+from components.core.identifiers import CRD_DIR, go_pattern_validator
+from components.core.inputs import load_yaml_documents
+from components.export.schemas import KUBERNETES_VERSIONS, schema_problems, strict
+from components.loading import raw_config_from_stack_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROOT = FIXTURES / "environments"
@@ -33,7 +33,7 @@ SERVER_WRITTEN = ("creationTimestamp", "managedFields", "resourceVersion", "uid"
 
 @cache
 def _servicemonitor_validator(version: str) -> jsonschema.protocols.Validator:
-    """prometheus-operator's own v1 schema, made strict as components.schemas makes the HTTPRoute's;
+    """prometheus-operator's own v1 schema, made strict as components.export.schemas makes the HTTPRoute's;
     the CRD leaves metadata open, so it is checked as the API server does: as ObjectMeta."""
     crd = yaml.safe_load(SERVICEMONITOR_CRD.read_text())
     schema = strict(

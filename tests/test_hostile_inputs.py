@@ -14,7 +14,7 @@ import pulumi
 import pytest
 import yaml
 
-from components.config import PROJECT, Phase
+from components.core.config import PROJECT, Phase
 from migrate.markdown import printable
 from tests.components.test_export_rules import CASES as REFUSED_EXPORTS
 from tests.components.test_export_rules import _write as write_refused_export

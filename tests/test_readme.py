@@ -81,7 +81,7 @@ def test_components_refuse_wrong_args_before_registering_anything():
         run_under_mocks(shim, {})
     message = str(caught.value)
     assert "args.runtime_class_name: collides with the AKS-managed" in message
-    # The config's own rule (components.config.shim_namespace), applied to the component's args too.
+    # The config's own rule (components.core.config.shim_namespace), applied to the component's args too.
     assert "SpinShim 'bad': args.namespace: is a namespace Kubernetes (default, kube-*) or AKS" in message
 
 

@@ -10,7 +10,7 @@ from itertools import pairwise
 
 import yaml
 
-from components.config import CONFIG_KEYS, MigrationConfig, Phase, parse_config
+from components.core.config import CONFIG_KEYS, MigrationConfig, Phase, parse_config
 from migrate.phases import is_generated, render, verify
 from tests.conftest import ENVIRONMENT, PHASE_FILES, ROOT, STACKS, WALK, load_raw, phase_path
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import Phase
+from components.core.config import Phase
 from tests.conftest import ENVIRONMENT, HELLO_MANIFEST, ROOT, WALK, load_raw, reexported
 from tests.markdown_tree import render
 

@@ -1,4 +1,4 @@
-"""Where requests go, modelled independently of components/desired/traffic.py, for tests.
+"""Where requests go, modelled independently of components/analysis/traffic.py, for tests.
 
 It takes what the program registered under mocks (recorded inputs and import ids: Deployments and
 their replicas patches, Services and their selector patches, HTTPRoutes, target agent pools) and the

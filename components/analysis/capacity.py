@@ -29,12 +29,12 @@ from functools import cached_property
 from itertools import combinations
 from typing import Any
 
-from components import naming
+from components.analysis.traffic import GATEWAY_GROUP, pods_at_rest
+from components.core import naming
+from components.core.kubernetes import service_selects
 from components.desired.awaits import awaited_ready
 from components.desired.spec import DesiredState, ResourceSpec
-from components.desired.traffic import GATEWAY_GROUP, pods_at_rest
-from components.legacy import LegacyWorkload
-from components.selectors import service_selects
+from components.export.workload import LegacyWorkload
 
 Key = tuple[str, str]  # (namespace, name)
 
@@ -472,7 +472,7 @@ def reach_at_rest(
 
 
 def route_keys(workloads: Sequence[LegacyWorkload]) -> dict[str, Key]:
-    """The migration's HTTPRoute of each workload with a `gateway:` (components.naming.route_name)."""
+    """The migration's HTTPRoute of each workload with a `gateway:` (components.core.naming.route_name)."""
     return {
         legacy.config.key: (legacy.config.namespace, naming.route_name(legacy.config.name))
         for legacy in workloads

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from components import naming
-from components.config import PROJECT, MigrationConfig, Phase, Workload
+from components.core import naming
+from components.core.config import PROJECT, MigrationConfig, Phase, Workload
 from components.desired.alerts import AlertsArgs, alert_specs
 from components.desired.gates import StopGateArgs, stop_gate_component_name, stop_gate_names, stop_gate_specs
 from components.desired.plan import (
@@ -31,7 +31,6 @@ from components.desired.pools import (
 )
 from components.desired.shim import SpinShimArgs, shim_resource_names, shim_specs
 from components.desired.spec import ComponentPlan, DesiredState, ResourceSpec, WorkloadTraffic
-from components.desired.traffic import with_entry_points
 from components.desired.verification import (
     VERIFICATION_COMPONENT,
     VerificationArgs,
@@ -54,18 +53,14 @@ from components.desired.workloads import (
     ServicePortArgs,
     TrafficSplitArgs,
     WasmWorkloadArgs,
-    isolated_selectors,
     legacy_resource_names,
     legacy_workload_specs,
     traffic_split_specs,
     wasm_resource_names,
     wasm_workload_specs,
 )
-from components.legacy import LegacyWorkload
-from components.selectors import matches
-
-if TYPE_CHECKING:  # components.migration checks the export with components.desired.traffic
-    from components.migration import Migration
+from components.export.migration import Migration
+from components.export.workload import LegacyWorkload
 
 PHASE_TYPE = f"{PROJECT}:index:MigrationPhase"
 LEGACY_POOL_TYPE = f"{PROJECT}:index:LegacyWasiPool"
@@ -488,38 +483,6 @@ def _port_args(port: dict[str, Any]) -> ServicePortArgs:
     return args
 
 
-def isolation_problems(migration: Migration, state: DesiredState) -> list[str]:
-    """The proof behind the isolation, from what each WasmWorkload registers: none of the export's
-    selectors its args keep the new objects out of selects the labels its Deployment's pods (or its
-    Service) carry. A selector that needs no label (only NotIn / DoesNotExist) cannot be escaped by
-    leaving labels off: it is named."""
-    workloads = {(w.config.namespace, w.config.name): w.config for w in migration.workloads}
-    problems = []
-    for plan in state.components:
-        if plan.type != WASM_WORKLOAD_TYPE:
-            continue
-        workload = workloads[(plan.args["namespace"], plan.args["app_name"])]
-        registered = {
-            spec.inputs["kind"]: spec.inputs
-            for spec in state.resources
-            if spec.component == plan.name and spec.is_kubernetes and not spec.is_patch
-        }
-        carried = {
-            "pods": registered["Deployment"]["spec"]["template"]["metadata"]["labels"],
-            "services": registered["Service"]["metadata"]["labels"],
-        }
-        for selects, labels in carried.items():
-            for selector in isolated_selectors(plan.args, selects):
-                if matches(selector.selector, labels):
-                    what = "pods" if selects == "pods" else "Service"
-                    problems.append(
-                        f"{workload.key}: {selector.label} in {workload.manifest} selects the new {what} in "
-                        f"phase {state.phase}, before they may join it (it needs no label they could leave "
-                        "off); narrow it to the legacy pods first"
-                    )
-    return problems
-
-
 def phase_components(migration: Migration) -> tuple[list[ComponentPlan], list[WorkloadTraffic]]:
     """Every component of the configured phase, in registration order: pools, shim, then workloads."""
     config = migration.config
@@ -548,8 +511,8 @@ def phase_components(migration: Migration) -> tuple[list[ComponentPlan], list[Wo
 
 
 def build_desired_state(migration: Migration) -> DesiredState:
-    """The traffic each workload really gets is read off the resources, not the plan."""
+    """Every resource of the phase, with the share of requests each workload is asked to serve; what
+    each entry point really gives is analysis (components.analysis.traffic.analysed_state)."""
     plans, planned = phase_components(migration)
     resources = [spec for plan in plans for spec in component_specs(plan, (PHASE_TYPE,))]
-    traffic = with_entry_points(planned, resources, migration.workloads)
-    return DesiredState(migration.config.phase.value, tuple(resources), traffic, tuple(plans))
+    return DesiredState(migration.config.phase.value, tuple(resources), tuple(planned), tuple(plans))

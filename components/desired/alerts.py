@@ -21,8 +21,8 @@ from typing import Any, TypedDict
 
 from pulumi_azure_native import alertsmanagement
 
-from components import naming
-from components.config import MigrationConfig, Phase
+from components.core import naming
+from components.core.config import MigrationConfig, Phase
 from components.desired.pools import managed_cluster_id, wire_inputs
 from components.desired.shim import INSTALLER_NAME
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels

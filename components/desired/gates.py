@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any, TypedDict
 
-from components import naming
-from components.config import MigrationConfig
+from components.core import naming
+from components.core.config import MigrationConfig
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 from components.desired.verification import (
     SCRIPT_CONFIGMAP,
@@ -21,7 +21,7 @@ from components.desired.verification import (
     scripts_digest,
 )
 from components.desired.workloads import NEW_POD_LABEL, new_selector
-from components.legacy import LegacyWorkload
+from components.export.workload import LegacyWorkload
 
 GATE_LABEL = "stop-gate"
 # How long the gate waits for a side's pods to be gone: their grace period and then some.

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from components.config import Phase
+from components.core.config import Phase
 
 
 class LegacySide(StrEnum):

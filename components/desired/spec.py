@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.config import PROJECT
-from components.schemas import object_label
+from components.core.config import PROJECT
+from components.export.schemas import object_label
 
 AZURE_PROVIDER = "azure-native"
 KUBERNETES_PROVIDER = "kubernetes"
@@ -82,7 +82,7 @@ class EntryShare:
 @dataclass(frozen=True)
 class WorkloadTraffic:
     """How requests for one workload are shared in a phase: the replicas it runs, the share the phase
-    asks for, and the share each entry point really gives (components/desired/traffic.py)."""
+    asks for, and the share each entry point really gives (components/analysis/traffic.py)."""
 
     workload: str
     legacy_replicas: int

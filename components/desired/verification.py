@@ -27,11 +27,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypedDict
 
-from components import naming
-from components.config import MigrationConfig, Phase
+from components.core import naming
+from components.core.config import MigrationConfig, Phase
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 from components.desired.workloads import NEW_POD_LABEL, new_selector
-from components.legacy import LegacyWorkload
+from components.export.workload import LegacyWorkload
 
 SCRIPT = Path(__file__).resolve().parent.parent / "verification" / "verify.py"
 SCRIPT_KEY = "verify.py"

@@ -15,12 +15,12 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import yaml
 
-from components import naming
-from components.config import PROJECT, parse_aks_taint
+from components.core import naming
+from components.core.config import PROJECT, parse_aks_taint
+from components.core.kubernetes import ExportSelector, isolate, matches
 from components.desired.awaits import PATCH_FORCE, ROUTE_WAIT_FOR, ready_at_least, rolled_out_with_ready
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
-from components.selectors import ExportSelector, isolate, matches
-from components.workload_facts import ARCH_LABEL, KRUSTLET_ARCHES, WASI_NODE_LABEL_PREFIX
+from components.export.facts import ARCH_LABEL, KRUSTLET_ARCHES, WASI_NODE_LABEL_PREFIX
 
 # Annotations that only meant something to the WASI pool or to the legacy rollout.
 _DROPPED_ANNOTATION_PREFIXES = ("kubernetes.azure.com/", "module.wasm.image/", "kubectl.kubernetes.io/")
@@ -85,7 +85,7 @@ def port_target(port: ServicePortArgs) -> int | str:
 
 
 class SelectorArgs(TypedDict):
-    """A selector found in the legacy export (components.selectors.ExportSelector as a dict)."""
+    """A selector found in the legacy export (components.core.kubernetes.ExportSelector as a dict)."""
 
     kind: str
     name: str
@@ -129,7 +129,7 @@ class WasmWorkloadArgs(TypedDict):
     namespace: str
     app_name: str
     """The app's name; the Deployment (and by default the Service) is `<app_name>-spin`, shortened
-    with a hash to 63 characters when longer (components.naming)."""
+    with a hash to 63 characters when longer (components.core.naming)."""
     runtime_class_name: pulumi.Input[str]
     """The shim's RuntimeClass (SpinShim.runtime_class_name)."""
     resources: ResourcesArgs
@@ -423,7 +423,7 @@ def wasm_resource_names(name: str) -> dict[str, str]:
 
 
 def wasm_object_names(args: WasmWorkloadArgs) -> dict[str, str]:
-    """The Kubernetes names of the new objects (components.naming keeps them within the limits)."""
+    """The Kubernetes names of the new objects (components.core.naming keeps them within the limits)."""
     app = naming.new_app_name(args["app_name"])
     return {"deployment": app, "service": args.get("service_name", app)}
 

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from components.config import ConfigError, Phase, parse_config
+from components.core.config import ConfigError, Phase, parse_config
 from tests.conftest import load_raw, phase_path
 
 BASE = load_raw(phase_path(Phase.BASELINE))

@@ -28,7 +28,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from components.config import PROJECT, Phase
+from components.core.config import PROJECT, Phase
 from migrate.__main__ import main
 from migrate.state import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS
 from tests.conftest import load_raw, phase_path

@@ -1,4 +1,4 @@
-"""components/export_rules.py: an export's values checked with Kubernetes' grammars, through `check`
+"""components/export/rules.py: an export's values checked with Kubernetes' grammars, through `check`
 (one line naming where, what is allowed and the value; exit 1; never a traceback)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import Phase
-from components.export_rules import dns1035_label, export_problems, port_name
+from components.core.config import Phase
+from components.export.rules import dns1035_label, export_problems, port_name
 from tests.conftest import ROOT, load_raw, phase_path, run_bounded
 
 HELLO = ROOT / "manifests/legacy/web/hello-spin.yaml"

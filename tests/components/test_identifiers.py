@@ -1,11 +1,11 @@
 """Each identifier rule accepts what its target system accepts and refuses the rest; the examples come
-from the sources cited in components/identifiers.py."""
+from the sources cited in components/core/identifiers.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from components import identifiers
+from components.core import identifiers
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components import inputs
-from components.inputs import (
+from components.core import inputs
+from components.core.inputs import (
     LOADERS,
     MAX_ALIASES,
     MAX_DEPTH,

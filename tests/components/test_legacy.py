@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import ConfigError, Phase
-from components.legacy import strip_server_fields
-from components.migration import load_migration
+from components.core.config import ConfigError, Phase
+from components.export.workload import strip_server_fields
+from components.loading import load_migration
 from tests.conftest import ROOT, load_raw, phase_path
 
 BASE = load_raw(phase_path(Phase.BASELINE))

@@ -8,9 +8,9 @@ import copy
 import pulumi
 import pytest
 
-from components.config import Phase
+from components.core.config import Phase
 from components.desired import BUILDERS, PHASE_TYPE, build_desired_state
-from components.migration import load_migration
+from components.loading import load_migration
 from components.migration_phase import COMPONENT_CLASSES
 from tests.conftest import CREDENTIALS_TOKEN, USER_KUBECONFIG, load_raw, phase_path
 

@@ -14,11 +14,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components import identifiers, naming
-from components.config import ConfigError, Phase
-from components.desired import build_desired_state
+from components.analysis.traffic import analysed_state
+from components.core import identifiers, naming
+from components.core.config import ConfigError, Phase
 from components.desired.spec import DesiredState
-from components.migration import Migration, load_migration
+from components.export.migration import Migration
+from components.loading import load_migration
 from tests.conftest import ROOT, load_raw, phase_path
 
 HELLO = ROOT / "manifests/legacy/web/hello-spin.yaml"
@@ -128,7 +129,7 @@ def test_a_name_that_fits_is_kept_and_a_longer_one_is_cut_with_a_stable_hash():
 def test_the_issues_63_character_workload_gets_labels_of_at_most_63(project_dir):
     name = "w" + "0" * 62
     migration = migration_of(project_dir, [Spec("web", name, "svc" + "1" * 60)])
-    state = build_desired_state(migration)
+    state = analysed_state(migration)
     assert limit_problems(state) == []
     deployment = state.by_name()[f"web/{name}/wasm-deployment"].inputs
     instance = deployment["spec"]["template"]["metadata"]["labels"]["aks-wasm-migration/instance"]
@@ -144,7 +145,7 @@ def test_dashed_namespaces_and_names_never_share_a_logical_name(project_dir):
     """`web-api/orders` and `web/api-orders` were both `web-api-orders-…` before."""
     pair = [Spec("web-api", "orders", "orders"), Spec("web", "api-orders", "api-orders", gateway=True)]
     for phase in Phase:
-        state = build_desired_state(migration_of(project_dir, pair, phase))
+        state = analysed_state(migration_of(project_dir, pair, phase))
         assert limit_problems(state) == [], phase
         ours = {
             (ns, name): {s.name for s in state.resources if s.name.startswith(f"{ns}/{name}/")}
@@ -224,7 +225,7 @@ def test_every_rendered_name_and_label_value_is_within_limits_and_unique(project
     migration = migration_of(project_dir, workloads)
     for phase in Phase:
         config = migration.config.model_copy(update={"phase": phase})
-        state = build_desired_state(Migration(config, migration.workloads))
+        state = analysed_state(Migration(config, migration.workloads))
         assert limit_problems(state) == [], (phase, workloads)
         if phase is Phase.PARALLEL:  # not vacuous: every workload's new side is there
             rendered = {s.inputs["metadata"]["name"] for s in state.resources if s.is_kubernetes}

@@ -6,16 +6,16 @@ import copy
 
 import pytest
 
-from components.config import Phase
-from components.desired import build_desired_state
-from components.migration import load_migration
-from components.scheduling import (
+from components.analysis.scheduling import (
     OTHER_POOLS,
     candidate_pools,
     cluster_pools,
     runtime_classes,
     scheduling_problems,
 )
+from components.core.config import Phase
+from components.desired import build_desired_state
+from components.loading import load_migration
 from tests.conftest import load_raw, phase_path
 
 

@@ -7,11 +7,11 @@ import copy
 import kubernetes_validate
 import pytest
 
-from components.config import Phase
+from components.core.config import Phase
+from components.core.identifiers import HTTPROUTE_CRD
 from components.desired import build_desired_state
-from components.identifiers import HTTPROUTE_CRD
-from components.migration import load_migration
-from components.schemas import KUBERNETES_VERSIONS, schema_problems, strict, supported_version
+from components.export.schemas import KUBERNETES_VERSIONS, schema_problems, strict, supported_version
+from components.loading import load_migration
 from tests.conftest import load_raw, phase_path
 
 

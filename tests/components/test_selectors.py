@@ -3,7 +3,7 @@ leaving off as few labels as possible so that none of them selects the new pods.
 
 import pytest
 
-from components.selectors import (
+from components.core.kubernetes import (
     ExportSelector,
     export_selectors,
     isolate,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from components.config import Phase
+from components.core.config import Phase
 from tests.conftest import PHASE_FILES, load_raw, phase_path
 
 NEW_SIDE = {"deployment", "service", "pdb"}
@@ -232,7 +232,7 @@ def test_no_step_of_the_walk_relinquishes_a_legacy_field():
     object ever reaches its provider's Delete, so `replicas` never falls back to 1 and the Service never
     loses its selector (prepare → baseline, the one rollback that removes patches, included)."""
     from components.desired import build_desired_state
-    from components.migration import load_migration
+    from components.loading import load_migration
     from tests.engine import provider_deletes
 
     states = [build_desired_state(load_migration(load_raw(path))).by_name() for path in PHASE_FILES]

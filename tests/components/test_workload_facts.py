@@ -1,4 +1,4 @@
-"""components/workload_facts.py on the cluster environments of tests/fixtures/clusters. Every expected
+"""components/export/facts.py on the cluster environments of tests/fixtures/clusters. Every expected
 value is read off the export by hand (the comment says where), never computed with the module; the
 objects a fixture lacks (NetworkPolicies, monitors, Ingresses, routes) are added beside its own, each
 written out here."""
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components import workload_facts as facts
+from components.export import facts
 
 CLUSTERS = Path(__file__).resolve().parent.parent / "fixtures" / "clusters"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import PROJECT, Phase
+from components.core.config import PROJECT, Phase
 from migrate.__main__ import main
 from migrate.markdown import text
 from migrate.phases import PhaseFile

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import PROJECT, Phase
+from components.core.config import PROJECT, Phase
 from migrate.__main__ import main
 from migrate.diff import traffic_section
 from migrate.state import load

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import PROJECT, Phase
+from components.core.config import PROJECT, Phase
 from migrate.__main__ import EXIT_RULE
 from tests.conftest import ROOT, load_raw, phase_path, run_bounded
 from tests.migrate.test_init import CLUSTER, EXPORT, POOLS

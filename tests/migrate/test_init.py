@@ -18,11 +18,11 @@ import yaml
 from kubernetes.client import ApiClient, rest
 from markdown_it.tree import SyntaxTreeNode
 
-from components.config import ConfigError, Phase, Traffic
+from components.core.config import ConfigError, Phase, Traffic
+from components.core.kubernetes import service_selects
 from components.desired import build_desired_state
-from components.legacy import strip_server_fields
-from components.migration import load_migration, raw_config_from_stack_file
-from components.selectors import service_selects
+from components.export.workload import strip_server_fields
+from components.loading import load_migration, raw_config_from_stack_file
 from migrate.__main__ import main
 from migrate.check import check, transition_problems
 from migrate.init_plan import step_config, walk

@@ -8,7 +8,7 @@ import re
 import pytest
 from markdown_it.tree import SyntaxTreeNode
 
-from components.config import Phase
+from components.core.config import Phase
 from migrate.init_plan import Step, must_decide, step_config, walk
 from migrate.init_report import (
     cell_code,

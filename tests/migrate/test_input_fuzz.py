@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import PROJECT
+from components.core.config import PROJECT
 from tests.conftest import PHASE_FILES, ROOT, load_raw, run_bounded
 from tests.migrate.test_input_safety import ALIAS_BOMB, plain
 

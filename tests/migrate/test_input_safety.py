@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import PROJECT
-from components.inputs import ECHO_CHARS
+from components.core.config import PROJECT
+from components.core.inputs import ECHO_CHARS
 from tests.conftest import PHASE_FILES, ROOT, load_raw, run_bounded
 
 HELLO = ROOT / "manifests/legacy/web/hello-spin.yaml"

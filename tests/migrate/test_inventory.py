@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import parse_config
+from components.core.config import parse_config
 from migrate.inventory import (
     ClusterRef,
     InventoryError,

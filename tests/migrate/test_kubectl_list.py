@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from components.legacy import strip_server_fields
+from components.export.workload import strip_server_fields
 from migrate.inventory import build_inventory, read_export, wasi_pools
 from migrate.kubectl_list import parse_item, split_list, without_server_sections
 from tests.components.test_workload_facts import CLUSTERS

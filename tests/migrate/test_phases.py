@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import PROJECT, Phase
+from components.core.config import PROJECT, Phase
 from components.desired import build_desired_state
-from components.migration import load_migration
+from components.loading import load_migration
 from migrate.__main__ import main
 from migrate.phases import split_header
 from tests.conftest import ENVIRONMENT, HELLO_MANIFEST, ROOT, WALK, load_raw, reexported

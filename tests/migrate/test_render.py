@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import Phase
-from components.schemas import KUBERNETES_VERSIONS, schema_problems
+from components.core.config import Phase
+from components.export.schemas import KUBERNETES_VERSIONS, schema_problems
 from migrate.__main__ import main
 from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from components.config import Phase
-from components.inputs import UnsafeInput
+from components.core.config import Phase
+from components.core.inputs import UnsafeInput
 from migrate import revision as revision_module
 from migrate.__main__ import main
 from migrate.revision import resolve

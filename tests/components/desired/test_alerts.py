@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import Phase
+from components.core.config import Phase
 from components.desired.alerts import alert_rules, alert_specs, prometheus_rule_groups
-from components.migration import load_migration
-from components.schemas import KUBERNETES_VERSIONS, schema_problems
+from components.export.schemas import KUBERNETES_VERSIONS, schema_problems
+from components.loading import load_migration
 from tests.conftest import load_raw, phase_path
 
 PROMTOOL = shutil.which("promtool")

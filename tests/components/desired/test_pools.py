@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pulumi_azure_native import containerservice
 
-from components.config import Phase
+from components.core.config import Phase
 from components.desired import legacy_pool_components, target_pool_components
 from components.desired.pools import (
     POOL_FORCE_NEW,
@@ -16,7 +16,7 @@ from components.desired.pools import (
     wasm_node_pool_specs,
     wire_inputs,
 )
-from components.migration import load_migration
+from components.loading import load_migration
 from tests.conftest import load_raw, phase_path
 from tests.engine import azure_agent_pool_read, update_after_import
 

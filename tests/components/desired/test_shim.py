@@ -7,10 +7,10 @@ import hashlib
 
 import pytest
 
-from components.config import ConfigError, Phase
+from components.core.config import ConfigError, Phase
 from components.desired import build_desired_state, shim_component
 from components.desired.shim import INSTALLER_SCRIPT, shim_specs
-from components.migration import load_migration
+from components.loading import load_migration
 from tests.conftest import PHASE_FILES, ROOT, WALK, load_raw, phase_path
 
 SHIM_LABEL = {"wasm-migration.io/shim": "containerd-shim-spin"}

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import ConfigError, Phase
+from components.core.config import ConfigError, Phase
 from components.desired import build_desired_state
-from components.migration import load_migration
+from components.loading import load_migration
 from migrate.check import transition_capacity_problems, transition_capacity_warnings
 from migrate.state import Loaded
 from tests.conftest import ROOT, load_raw, phase_path

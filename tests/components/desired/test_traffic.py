@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import PROJECT, ConfigError, Phase
-from components.desired import build_desired_state
-from components.desired.traffic import route_conflicts
-from components.migration import load_migration
+from components.analysis.traffic import analysed_state, route_conflicts
+from components.core.config import PROJECT, ConfigError, Phase
+from components.loading import load_migration
 from migrate.check import traffic_warnings
 from migrate.phases import plan
 from tests.conftest import ENVIRONMENT, PHASE_FILES, ROOT, WALK, load_raw
@@ -193,7 +192,7 @@ def test_a_one_replica_canary_at_weight_10_gets_half(pulumi_run, project_dir):
         "LoadBalancer web/hello-spin": (50, 50),
         "ClusterIP web/hello-spin": (50, 50),
     }
-    warnings = traffic_warnings(build_desired_state(load_migration(raw)))
+    warnings = traffic_warnings(analysed_state(load_migration(raw)))
     assert warnings[0] == (
         "warning: web/hello-spin: 50% of the requests through LoadBalancer web/hello-spin and ClusterIP "
         "web/hello-spin reach new pods, where the phase asks for 10%: Service web/hello-spin spreads "
@@ -215,7 +214,7 @@ def test_external_traffic_policy_local_shares_per_node_not_per_pod(pulumi_run, p
         "LoadBalancer web/hello-spin": (2, 86),
         "ClusterIP web/hello-spin": (11, 11),
     }
-    (warning,) = [w for w in traffic_warnings(build_desired_state(load_migration(raw))) if "hello-spin" in w]
+    (warning,) = [w for w in traffic_warnings(analysed_state(load_migration(raw))) if "hello-spin" in w]
     assert warning.startswith(
         "warning: web/hello-spin: 2-86% of the requests through LoadBalancer web/hello-spin reach new pods, "
         "where the phase asks for 10%: externalTrafficPolicy Local: the load balancer spreads requests over "
@@ -246,7 +245,7 @@ def test_the_gateway_covers_only_its_own_requests_the_load_balancer_keeps_its_po
         "LoadBalancer web/hello-spin": (0, 0),  # 100 % legacy: the split is the Gateway's only
         "ClusterIP web/hello-spin": (0, 0),
     }
-    (warning,) = [w for w in traffic_warnings(build_desired_state(load_migration(raw))) if "hello-spin" in w]
+    (warning,) = [w for w in traffic_warnings(analysed_state(load_migration(raw))) if "hello-spin" in w]
     assert "LoadBalancer web/hello-spin and ClusterIP web/hello-spin" in warning
     assert "bypasses the split of Gateway gateway-system/public hello.contoso.com/" in warning
 
@@ -259,7 +258,7 @@ def test_an_existing_route_for_the_same_host_and_path_is_refused_from_parallel_o
     shown, simulated = simulate_and_report(pulumi_run, raw)
     assert shown == simulated
     assert simulated["web/hello-spin"]["Gateway gateway-system/public hello.contoso.com/"] == (0, 0)
-    (warning,) = [w for w in traffic_warnings(build_desired_state(load_migration(raw))) if "hello-spin" in w]
+    (warning,) = [w for w in traffic_warnings(analysed_state(load_migration(raw))) if "hello-spin" in w]
     assert "HTTPRoute web/hello (in the export) takes every request on hello.contoso.com" in warning
     for phase in (Phase.PARALLEL, Phase.CUTOVER, Phase.DECOMMISSION):
         raw = _stack(project_dir, manifest, phase, gateway=GATEWAY)

@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from components.config import Phase
+from components.core.config import Phase
 from components.desired import build_desired_state
 from components.desired.verification import SCRIPT, STOP_GATE_SCRIPT, label_selector, verification_gate
-from components.migration import load_migration
-from components.schemas import KUBERNETES_VERSIONS, schema_problems
+from components.export.schemas import KUBERNETES_VERSIONS, schema_problems
+from components.loading import load_migration
 from tests.conftest import load_raw, phase_path
 
 WORKLOADS = ("web/hello-spin", "shop/orders-api", "shop/inventory")

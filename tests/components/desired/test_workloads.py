@@ -8,17 +8,17 @@ from fractions import Fraction
 
 import pytest
 
-from components.config import Phase
-from components.desired import build_desired_state
+from components.analysis.scheduling import scheduling_problems
+from components.analysis.traffic import analysed_state
+from components.core.config import Phase
 from components.desired.plan import Capacity, Count, Isolation, LegacySide, plan_workload, toward
-from components.legacy import strip_server_fields
-from components.migration import load_migration
-from components.scheduling import scheduling_problems
+from components.export.workload import strip_server_fields
+from components.loading import load_migration
 from tests.conftest import ROOT, WALK, load_raw, phase_path
 
 
 def _state(phase: Phase, weight: int | None = None):
-    return build_desired_state(load_migration(load_raw(phase_path(phase, weight))))
+    return analysed_state(load_migration(load_raw(phase_path(phase, weight))))
 
 
 def _inputs(state, name: str) -> dict | None:
@@ -300,7 +300,7 @@ def test_legacy_objects_are_imported_by_namespace_and_name():
 
 def test_new_deployments_wait_for_the_pool_the_shim_and_the_runtime_class():
     for step in WALK[1:]:
-        for spec in build_desired_state(load_migration(load_raw(step.path))).resources:
+        for spec in analysed_state(load_migration(load_raw(step.path))).resources:
             if spec.name.endswith("/wasm-deployment"):
                 assert {"target-pool-spinpool", "shim-installer", "shim-runtime-class"} <= set(
                     spec.depends_on
@@ -379,7 +379,7 @@ def with_affinity(project_dir, affinity: str = WASI_AFFINITY) -> dict:
 
 def test_wasi_node_affinity_is_dropped_and_the_rest_kept(project_dir):
     migration = load_migration(with_affinity(project_dir))
-    state = build_desired_state(migration)
+    state = analysed_state(migration)
     affinity = _inputs(state, "web/hello-spin/wasm-deployment")["spec"]["template"]["spec"]["affinity"]
     assert affinity["nodeAffinity"] == {
         "requiredDuringSchedulingIgnoredDuringExecution": {
@@ -426,7 +426,7 @@ KRUSTLET_POD = """        hostNetwork: true
 
 
 def test_krustlet_host_network_and_wasi_tolerations_are_dropped_from_new_pods(project_dir):
-    state = build_desired_state(load_migration(with_affinity(project_dir, KRUSTLET_POD)))
+    state = analysed_state(load_migration(with_affinity(project_dir, KRUSTLET_POD)))
     pod = _inputs(state, "web/hello-spin/wasm-deployment")["spec"]["template"]["spec"]
     assert "hostNetwork" not in pod and "dnsPolicy" not in pod
     assert pod["nodeSelector"] == {"contoso.com/tier": "web"}
@@ -451,7 +451,7 @@ ARM_POD = """        nodeSelector:
 def test_a_cpu_architecture_pin_stays_only_the_wasi_pin_goes(project_dir):
     """`kubernetes.io/arch` names a Krustlet node only with a wasm32 value: an arm64 image keeps its pin
     (and its toleration of an arm64 taint), or the new pods could land on an amd64 pool."""
-    state = build_desired_state(load_migration(with_affinity(project_dir, ARM_POD)))
+    state = analysed_state(load_migration(with_affinity(project_dir, ARM_POD)))
     pod = _inputs(state, "web/hello-spin/wasm-deployment")["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"kubernetes.io/arch": "arm64"}
     assert pod["tolerations"] == [

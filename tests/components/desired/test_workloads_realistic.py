@@ -15,15 +15,16 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import ConfigError, Phase
-from components.desired import build_desired_state, isolation_problems
+from components.analysis.isolation import isolation_problems
+from components.analysis.scheduling import scheduling_problems
+from components.core.config import ConfigError, Phase
+from components.core.inputs import load_yaml_documents
+from components.core.kubernetes import export_selectors, matches, service_selects
+from components.desired import build_desired_state
 from components.desired.spec import DesiredState
 from components.desired.workloads import TRANSLATION_ANNOTATION
-from components.inputs import load_yaml_documents
-from components.legacy import strip_server_fields
-from components.migration import load_migration, raw_config_from_stack_file
-from components.scheduling import scheduling_problems
-from components.selectors import export_selectors, matches, service_selects
+from components.export.workload import strip_server_fields
+from components.loading import load_migration, raw_config_from_stack_file
 from tests.engine import (
     apply_conflicts,
     kubernetes_read,

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from components.config import Phase
+from components.core.config import Phase
 from components.desired.verification import SCRIPT, script_settings
-from components.migration import load_migration
+from components.loading import load_migration
 from tests.conftest import load_raw, phase_path
 
 Reply = tuple[int, bytes]

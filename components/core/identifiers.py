@@ -22,7 +22,7 @@ from docker_image import digest as oci_digest
 from docker_image import reference as oci_reference
 from docker_image import regexp as oci_regexp
 
-CRD_DIR = Path(__file__).resolve().parent / "crds"
+CRD_DIR = Path(__file__).resolve().parent.parent / "crds"
 HTTPROUTE_CRD = CRD_DIR / "gateway.networking.k8s.io_httproutes.yaml"
 
 

@@ -10,10 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components import workload_facts as facts
-from components.config import MigrationConfig, problem
-from components.inputs import ECHO_CHARS, UnsafeInput, escape, load_yaml_documents, project_file, read_text
-from components.schemas import schema_problems, supported_version
+from components.core.config import MigrationConfig, problem
+from components.core.inputs import (
+    ECHO_CHARS,
+    UnsafeInput,
+    escape,
+    load_yaml_documents,
+    project_file,
+    read_text,
+)
+from components.export import facts
+from components.export.schemas import schema_problems, supported_version
 
 # What init writes there: the controllers above the other pods too, so each is named as init names it.
 READ_KINDS = frozenset({"RuntimeClass", "Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "Job"})

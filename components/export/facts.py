@@ -3,7 +3,7 @@ selects, scales, routes to and runs it. This is the one place these facts are co
 and the legacy loader both ask here, so they cannot disagree.
 
 Every rule follows the controller that acts on it (cited per function). Selectors are evaluated with
-components/selectors.py (`matches`, `service_selects`), the one implementation of Kubernetes' label
+components/core/kubernetes.py (`matches`, `service_selects`), the one implementation of Kubernetes' label
 selector semantics in this project. Objects are read defensively: an export edited by hand may hold
 any shape, and the schema checks that refuse it run later."""
 
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from components.config import AKS_WASI_RUNTIME_CLASSES
-from components.selectors import matches, service_selects
+from components.core.config import AKS_WASI_RUNTIME_CLASSES
+from components.core.kubernetes import matches, service_selects
 
 Obj = Mapping[str, Any]
 
@@ -216,7 +216,7 @@ def controller_chain(objects: Objects, obj: Obj) -> tuple[tuple[str, str], ...]:
 def selecting_services(objects: Objects, namespace: str | None, labels: Mapping[str, str]) -> list[Obj]:
     """Services of the namespace whose non-empty `spec.selector` selects `labels`, in export order. A
     Service without a selector has endpoints managed by hand and selects no pod (ServiceSpec.selector
-    in the API reference; components.selectors.service_selects)."""
+    in the API reference; components.core.kubernetes.service_selects)."""
     return [
         service
         for service in index_of(objects).service_candidates(namespace, labels)
@@ -227,7 +227,7 @@ def selecting_services(objects: Objects, namespace: str | None, labels: Mapping[
 def _selects_pods(obj: Obj, labels: Mapping[str, str]) -> bool:
     """A PodDisruptionBudget's `spec.selector`, a NetworkPolicy's `spec.podSelector` or a PodMonitor's
     `spec.selector`: LabelSelectors, of which an empty one selects every pod of the namespace and an
-    absent one none (components.selectors.matches)."""
+    absent one none (components.core.kubernetes.matches)."""
     spec = _mapping(obj.get("spec"))
     selector = spec.get("podSelector" if obj.get("kind") == "NetworkPolicy" else "selector")
     return isinstance(selector, Mapping) and matches(selector, labels)
@@ -648,7 +648,7 @@ def runs_spin_on_wasi(
     plugin/pkg/admission/runtimeclass), is non-empty and selects WASI pool nodes only (`pool_labels`:
     each pool's node labels, WASI pools marked by the AKS `kubernetes.azure.com/wasmtime-*` labels).
     Returns which shim, or None. Never decided by the class's name: AKS's own classes are known by
-    name only because AKS manages them (components.config.AKS_WASI_RUNTIME_CLASSES)."""
+    name only because AKS manages them (components.core.config.AKS_WASI_RUNTIME_CLASSES)."""
     shim = runtime_class_shim(runtime_class)
     if shim not in ("spin", "slight"):
         return None

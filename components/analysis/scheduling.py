@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.config import AKS_WASI_RUNTIME_CLASSES, MigrationConfig, parse_aks_taint
+from components.core.config import AKS_WASI_RUNTIME_CLASSES, MigrationConfig, parse_aks_taint
 from components.desired.spec import DesiredState
 
 # A node of any other pool in the cluster (system pool, other teams' pools): no special labels or taints.

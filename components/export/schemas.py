@@ -15,8 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from referencing import Registry, Resource
 
-from components.config import key_path
-from components.identifiers import CRD_DIR, go_pattern_validator
+from components.core.config import key_path
+from components.core.identifiers import CRD_DIR, go_pattern_validator
 
 KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
 
@@ -47,7 +47,7 @@ def _validator(version: str, kind: str, api_version: str) -> jsonschema.protocol
 # kubernetes-validate's "-strict" schemas are: every object schema that lists its properties allows no
 # others (a misspelt field fails here, where the API server would prune it silently). The CRD's
 # x-kubernetes-validations (CEL rules) are not evaluated: jsonschema ignores unknown keywords.
-# components.identifiers checks the CEL rules of the fields the config fills.
+# components.core.identifiers checks the CEL rules of the fields the config fills.
 _HTTPROUTE_API_VERSION = "gateway.networking.k8s.io/v1"
 _OBJECT_META = (
     "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"

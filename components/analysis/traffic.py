@@ -29,14 +29,16 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from components.config import Phase, Workload, problem
+from components.core.config import Phase, Workload, problem
+from components.core.inputs import ECHO_CHARS, escape
+from components.core.kubernetes import service_selects
+from components.desired import build_desired_state
 from components.desired.pools import AGENT_POOL_TYPE
-from components.desired.spec import EntryShare, ResourceSpec, WorkloadTraffic
+from components.desired.spec import DesiredState, EntryShare, ResourceSpec, WorkloadTraffic
 from components.desired.workloads import KEDA_PAUSED_REPLICAS
-from components.inputs import ECHO_CHARS, escape
-from components.legacy import LegacyWorkload
-from components.schemas import object_label
-from components.selectors import service_selects
+from components.export.migration import Migration
+from components.export.schemas import object_label
+from components.export.workload import LegacyWorkload
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 
@@ -620,3 +622,10 @@ def with_entry_points(
         replace(share, entry_points=entry_shares(view, legacy, share.requested_percent))
         for share, legacy in zip(traffic, workloads, strict=True)
     )
+
+
+def analysed_state(migration: Migration) -> DesiredState:
+    """The phase's desired state with each workload's share per entry point, read off the resources
+    it registers (not the plan's request)."""
+    state = build_desired_state(migration)
+    return replace(state, traffic=with_entry_points(state.traffic, state.resources, migration.workloads))

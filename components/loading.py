@@ -4,18 +4,14 @@ into one validated value: the config model plus the legacy manifests it points t
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
-from components import naming
-from components.cluster_export import ClusterExport, load_cluster_export, runtime_class_problems
-from components.config import PROJECT, ConfigError, MigrationConfig, Phase, parse_config, problem
-from components.desired import shim_component
-from components.desired.shim import runtime_class_manifest
-from components.desired.traffic import export_problems
-from components.inputs import (
+from components.analysis.traffic import export_problems
+from components.core import naming
+from components.core.config import PROJECT, ConfigError, MigrationConfig, Phase, parse_config, problem
+from components.core.inputs import (
     ECHO_CHARS,
     MAX_DEPTH,
     UnsafeInput,
@@ -25,18 +21,15 @@ from components.inputs import (
     load_yaml,
     read_text,
 )
-from components.legacy import LegacyWorkload, load_legacy_workload
+from components.desired import shim_component
+from components.desired.shim import runtime_class_manifest
+from components.export.cluster import ClusterExport, load_cluster_export, runtime_class_problems
+from components.export.migration import Migration
+from components.export.workload import load_legacy_workload
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Stands in for a value the stack file holds encrypted; offline tools never decrypt secrets.
 ENCRYPTED_PLACEHOLDER = "[secret: encrypted in the stack file]"
-
-
-@dataclass(frozen=True)
-class Migration:
-    config: MigrationConfig
-    workloads: tuple[LegacyWorkload, ...]
-    cluster: ClusterExport | None = None
 
 
 def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migration:

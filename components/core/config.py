@@ -24,8 +24,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components import identifiers
-from components.inputs import ECHO_CHARS, echo, escape
+from components.core import identifiers
+from components.core.inputs import ECHO_CHARS, echo, escape
 
 PROJECT = "aks-wasm-migration"
 
@@ -126,7 +126,7 @@ def _no_duplicates(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return values
 
 
-# Identifiers as the target systems define them (components/identifiers.py cites each rule).
+# Identifiers as the target systems define them (components/core/identifiers.py cites each rule).
 PoolName = Annotated[str, AfterValidator(identifiers.aks_pool_name)]
 DnsLabel = Annotated[str, AfterValidator(identifiers.dns1123_label)]
 DnsSubdomain = Annotated[str, AfterValidator(identifiers.dns1123_subdomain)]
@@ -144,7 +144,7 @@ ImageReference = Annotated[str, AfterValidator(identifiers.oci_image_reference)]
 Hostname = Annotated[str, AfterValidator(identifiers.gateway_hostname)]
 PathPrefix = Annotated[str, AfterValidator(identifiers.gateway_path_prefix)]
 # A workload's name is its legacy Deployment's name, its new pods' `app.kubernetes.io/name` label value
-# and the base of every name generated for it; components.naming fits those into 63 characters.
+# and the base of every name generated for it; components.core.naming fits those into 63 characters.
 WorkloadName = DnsLabel
 Zones = Annotated[tuple[Literal["1", "2", "3"], ...], AfterValidator(_no_duplicates)]
 # Booleans are not numbers and numbers are not strings: YAML `true` never becomes 1, "3" never 3.

@@ -1,6 +1,6 @@
 """An exported legacy workload checked with Kubernetes' own grammars before anything uses its values.
 
-The strict JSON schemas (components/schemas.py) say only "string" for names, label keys and values,
+The strict JSON schemas (components/export/schemas.py) say only "string" for names, label keys and values,
 annotation keys and images; the API server says more, and an export edited by hand (or a pull request)
 can hold anything the schema lets through. Each value here is checked as the API server (or, for an
 image, the kubelet) checks it, so a name with a newline or a label key with a backtick never reaches a
@@ -18,7 +18,7 @@ selector, a rendered manifest or a PR comment:
   labels, unique across init and app containers; port names IANA service names (IsValidPortName);
 - images: a reference the kubelet can pull (the API server only refuses surrounding whitespace; the
   kubelet's parser refuses the rest with InvalidImageName), by the distribution/reference grammar
-  (components/identifiers.py oci_image_reference).
+  (components/core/identifiers.py oci_image_reference).
 
 `export_problems` returns one line per problem, naming where it is, what is allowed and the value."""
 
@@ -28,10 +28,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from components import identifiers
-from components.inputs import ECHO_CHARS, echo, escape
-from components.schemas import object_label
-from components.selectors import export_selectors, matches
+from components.core import identifiers
+from components.core.inputs import ECHO_CHARS, echo, escape
+from components.core.kubernetes import export_selectors, matches
+from components.export.schemas import object_label
 
 # apimachinery api/validation TotalAnnotationSizeLimitB
 MAX_ANNOTATION_BYTES = 256 * 1024

@@ -9,11 +9,9 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from components import identifiers
-from components import workload_facts as facts
-from components.config import AKS_WASI_RUNTIME_CLASSES, LegacyPool, Workload, problem
-from components.export_rules import export_problems
-from components.inputs import (
+from components.core import identifiers
+from components.core.config import AKS_WASI_RUNTIME_CLASSES, LegacyPool, Workload, problem
+from components.core.inputs import (
     ECHO_CHARS,
     UnsafeInput,
     echo,
@@ -22,9 +20,9 @@ from components.inputs import (
     project_file,
     read_text,
 )
-from components.schemas import object_label, schema_problems, supported_version
-from components.selectors import ExportSelector, export_selectors, operator_problems
-from components.workload_facts import (
+from components.core.kubernetes import ExportSelector, export_selectors, operator_problems
+from components.export import facts
+from components.export.facts import (
     autoscaler_of,
     dapr_app_id,
     owned_by,
@@ -33,6 +31,8 @@ from components.workload_facts import (
     serving_replica_set,
     single_copy_reasons,
 )
+from components.export.rules import export_problems
+from components.export.schemas import object_label, schema_problems, supported_version
 
 SPIDERLIGHTNING_CLASS = "wasmtime-slight-v1"
 # RuntimeClass handlers are versioned ("spin-v0-15-1"): the part before the first '-' names the shim.
@@ -284,7 +284,7 @@ def exported_ready(exported: list[dict[str, Any]], deployment: dict[str, Any]) -
 
 
 def wasi_node_labels(pool: LegacyPool) -> dict[str, str]:
-    """Labels every node of a WASI pool of the config carries: AKS's (components.workload_facts) and
+    """Labels every node of a WASI pool of the config carries: AKS's (components.export.facts) and
     those the config says the pool has."""
     return {
         **{key: pool.name for key in facts.AGENTPOOL_LABELS},

@@ -1,0 +1,16 @@
+"""One migration as loaded: the validated config and what the exports it names hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.core.config import MigrationConfig
+from components.export.cluster import ClusterExport
+from components.export.workload import LegacyWorkload
+
+
+@dataclass(frozen=True)
+class Migration:
+    config: MigrationConfig
+    workloads: tuple[LegacyWorkload, ...]
+    cluster: ClusterExport | None = None
