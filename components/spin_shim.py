@@ -4,7 +4,8 @@ RuntimeClass."""
 import pulumi
 
 from components.core import identifiers
-from components.core.config import AKS_WASI_RUNTIME_CLASSES, _label_key, shim_namespace
+from components.core.config import _label_key, shim_namespace
+from components.core.kubernetes import AKS_WASI_RUNTIME_CLASSES
 from components.desired import SHIM_TYPE
 from components.desired.shim import (
     SpinShimArgs,

@@ -19,9 +19,8 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from components.core import identifiers
+from components.core import identifiers, kubernetes
 from components.core.config import (
-    AKS_WASI_RUNTIME_CLASSES,
     PROJECT,
     ConfigError,
     DnsLabel,
@@ -32,10 +31,10 @@ from components.core.config import (
     ResourceQuantity,
     Shim,
     WorkloadName,
-    parse_aks_taint,
     parse_config,
 )
 from components.core.inputs import UnsafeInput, load_yaml, load_yaml_documents
+from components.core.kubernetes import AKS_WASI_RUNTIME_CLASSES, parse_aks_taint
 from components.export import facts
 from components.export.schemas import KUBERNETES_VERSIONS
 from components.export.workload import SPIDERLIGHTNING_CLASS, serving_ports, unexported_autoscaler
@@ -44,10 +43,10 @@ from migrate.kubectl_list import MANAGED_FIELDS, ExportedObject, ItemText, Pass,
 # Handlers of containerd Wasm shims (containerd-shim-<handler>-v1/v2); RuntimeClass handlers are often
 # versioned ("spin-v2", "spin-v0-8-0"), so the part before the first '-' or '_' is compared.
 WASM_SHIM_HANDLERS = frozenset({"spin", "slight", "wasmtime", "wasmedge", "wws", "lunatic", "wasmer", "wamr"})
-KRUSTLET_ARCHES = facts.KRUSTLET_ARCHES
-ARCH_LABEL = facts.ARCH_LABEL
-WASI_LABEL_PREFIX = facts.WASI_NODE_LABEL_PREFIX
-AGENTPOOL_LABELS = facts.AGENTPOOL_LABELS
+KRUSTLET_ARCHES = kubernetes.KRUSTLET_ARCHES
+ARCH_LABEL = kubernetes.ARCH_LABEL
+WASI_LABEL_PREFIX = kubernetes.WASI_NODE_LABEL_PREFIX
+AGENTPOOL_LABELS = kubernetes.AGENTPOOL_LABELS
 WASM_ANNOTATION_PREFIXES = ("module.wasm.image/", "wasm.", "wasi.", "kubernetes.azure.com/wasm")
 # The shims behind the AKS classes and the Spin each embeds: containerd-shim-spin's README (v0.15.1 -> Spin
 # 2.6.0, v0.24.0 -> 3.6.3, the target) and deislabs/containerd-wasm-shims' README table (v0.8 -> Spin

@@ -34,7 +34,7 @@ from components.core import naming
 from components.core.kubernetes import service_selects
 from components.desired.awaits import awaited_ready
 from components.desired.spec import DesiredState, ResourceSpec
-from components.export.workload import LegacyWorkload
+from components.export.workload import ExportedWorkload
 
 Key = tuple[str, str]  # (namespace, name)
 
@@ -113,7 +113,7 @@ class Entry:
     fallback: Key | None = None  # the Service a Gateway route reaches before the route exists
 
 
-def entry_points(legacy: LegacyWorkload, route: Key | None) -> list[Entry]:
+def entry_points(legacy: ExportedWorkload, route: Key | None) -> list[Entry]:
     """Each exported Service that selects the workload's legacy pods, and its Gateway route."""
     workload, namespace = legacy.config.key, legacy.config.namespace
     template = (legacy.deployment["spec"]["template"].get("metadata") or {}).get("labels") or {}
@@ -254,7 +254,7 @@ class Step:
     deletes: bool = False
 
 
-def _services(resources: Iterable[ResourceSpec], legacy: Iterable[LegacyWorkload]) -> dict[Key, Any]:
+def _services(resources: Iterable[ResourceSpec], legacy: Iterable[ExportedWorkload]) -> dict[Key, Any]:
     found: dict[Key, Any] = {}
     for workload in legacy:
         for obj in workload.exported:
@@ -403,7 +403,7 @@ def _moment(
 def worst_moments(
     source: DesiredState,
     target: DesiredState,
-    workloads: Sequence[LegacyWorkload],
+    workloads: Sequence[ExportedWorkload],
     route_of: Mapping[str, Key],
 ) -> list[Worst]:
     """Per workload and entry point: its reach before, after, and at the worst moment in between."""
@@ -446,7 +446,7 @@ def worst_moments(
     return found
 
 
-def _keys(legacy: LegacyWorkload, route_of: Mapping[str, Key]) -> set[Key | None]:
+def _keys(legacy: ExportedWorkload, route_of: Mapping[str, Key]) -> set[Key | None]:
     """The workload's Deployments (legacy and new) and route."""
     namespace = legacy.config.namespace
     keys: set[Key | None] = {
@@ -459,7 +459,7 @@ def _keys(legacy: LegacyWorkload, route_of: Mapping[str, Key]) -> set[Key | None
 
 
 def reach_at_rest(
-    state: DesiredState, workloads: Sequence[LegacyWorkload], route_of: Mapping[str, Key]
+    state: DesiredState, workloads: Sequence[ExportedWorkload], route_of: Mapping[str, Key]
 ) -> dict[tuple[str, str], int]:
     """(workload, entry point) -> the Ready pods it reaches at rest in this phase."""
     moment = at_rest(picture(state.resources))
@@ -471,7 +471,7 @@ def reach_at_rest(
     }
 
 
-def route_keys(workloads: Sequence[LegacyWorkload]) -> dict[str, Key]:
+def route_keys(workloads: Sequence[ExportedWorkload]) -> dict[str, Key]:
     """The migration's HTTPRoute of each workload with a `gateway:` (components.core.naming.route_name)."""
     return {
         legacy.config.key: (legacy.config.namespace, naming.route_name(legacy.config.name))

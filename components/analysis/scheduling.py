@@ -7,7 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.core.config import AKS_WASI_RUNTIME_CLASSES, MigrationConfig, parse_aks_taint
+from components.core.config import MigrationConfig
+from components.core.kubernetes import (
+    AKS_WASI_RUNTIME_CLASSES,
+    node_affinity_allows,
+    parse_aks_taint,
+    tolerates,
+)
 from components.desired.spec import DesiredState
 
 # A node of any other pool in the cluster (system pool, other teams' pools): no special labels or taints.
@@ -89,50 +95,6 @@ def runtime_classes(
     return classes
 
 
-def _tolerates(tolerations: list[dict[str, Any]], taint: dict[str, str]) -> bool:
-    for toleration in tolerations:
-        if toleration.get("effect") not in (None, "", taint["effect"]):
-            continue
-        if toleration.get("operator") == "Exists":
-            if not toleration.get("key") or toleration["key"] == taint["key"]:
-                return True
-        elif toleration.get("key") == taint["key"] and toleration.get("value", "") == taint["value"]:
-            return True
-    return False
-
-
-def _expression_holds(expression: dict[str, Any], labels: dict[str, str]) -> bool:
-    key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
-    if key in PER_NODE_LABELS:
-        return True
-    value = labels.get(key)
-    if operator == "In":
-        return value in values
-    if operator == "NotIn":
-        return value not in values
-    if operator == "Exists":
-        return key in labels
-    if operator == "DoesNotExist":
-        return key not in labels
-    if value is None or not value.lstrip("-").isdigit():
-        return False
-    return int(value) > int(values[0]) if operator == "Gt" else int(value) < int(values[0])
-
-
-def _affinity_allows(pod: dict[str, Any], labels: dict[str, str]) -> bool:
-    """Required node affinity: any term whose expressions all hold. matchFields name single nodes,
-    which a pool-level proof cannot see, so such a term counts as allowing the pool."""
-    required = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution"
-    )
-    if not required:
-        return True
-    return any(
-        all(_expression_holds(e, labels) for e in term.get("matchExpressions") or [])
-        for term in required.get("nodeSelectorTerms") or []
-    )
-
-
 def candidate_pools(
     pod: dict[str, Any], pools: list[NodePool], classes: dict[str, dict[str, Any]]
 ) -> list[str]:
@@ -159,11 +121,11 @@ def blockers(pod: dict[str, Any], pool: NodePool, classes: dict[str, dict[str, A
                 else "nodeSelector"
             )
             reasons.append(f"{source} {key}={value} (the pool has {pool.labels.get(key, 'no such label')})")
-    if not _affinity_allows(pod, pool.labels):
+    if not node_affinity_allows(pod, PER_NODE_LABELS, pool.labels):
         reasons.append("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: no term holds")
     tolerations = list(pod.get("tolerations") or []) + list(scheduling.get("tolerations") or [])
     for taint in pool.taints:
-        if taint["effect"] in ("NoSchedule", "NoExecute") and not _tolerates(tolerations, taint):
+        if taint["effect"] in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
             reasons.append(f"taint {taint['key']}={taint['value']}:{taint['effect']} is not tolerated")
     return reasons
 

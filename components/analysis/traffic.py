@@ -38,7 +38,7 @@ from components.desired.spec import DesiredState, EntryShare, ResourceSpec, Work
 from components.desired.workloads import KEDA_PAUSED_REPLICAS
 from components.export.migration import Migration
 from components.export.schemas import object_label
-from components.export.workload import LegacyWorkload
+from components.export.workload import ExportedWorkload
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 
@@ -137,7 +137,7 @@ class ClusterView:
     by_label: dict[tuple[str, str, str], list[PodGroup]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, resources: Sequence[ResourceSpec], workloads: Iterable[LegacyWorkload]) -> ClusterView:
+    def of(cls, resources: Sequence[ResourceSpec], workloads: Iterable[ExportedWorkload]) -> ClusterView:
         view = cls()
         replicas = pods_at_rest(resources)
         for spec in resources:
@@ -438,7 +438,7 @@ def migration_route(workload: Workload, legacy_service: str) -> dict[str, Any]:
     return traffic_split_specs("route", args)[0].inputs
 
 
-def export_problems(phase: Phase, index: int, legacy: LegacyWorkload) -> list[str]:
+def export_problems(phase: Phase, index: int, legacy: ExportedWorkload) -> list[str]:
     """An existing HTTPRoute that wins requests of the migration's route is refused from parallel on,
     where the route must carry the split (the loader has checked every exported route's schema).
 
@@ -538,7 +538,7 @@ def _service_share(
     )
 
 
-def _gateway_share(view: ClusterView, legacy: LegacyWorkload, requested: int) -> EntryShare | None:
+def _gateway_share(view: ClusterView, legacy: ExportedWorkload, requested: int) -> EntryShare | None:
     config = legacy.config.gateway
     assert config is not None
     gateway = {"name": config.name, "namespace": config.namespace, "sectionName": config.section_name}
@@ -585,7 +585,7 @@ def _gateway_share(view: ClusterView, legacy: LegacyWorkload, requested: int) ->
     return EntryShare(entry, low, low, kept, bool(conflicts))
 
 
-def entry_shares(view: ClusterView, legacy: LegacyWorkload, requested: int) -> tuple[EntryShare, ...]:
+def entry_shares(view: ClusterView, legacy: ExportedWorkload, requested: int) -> tuple[EntryShare, ...]:
     """Every way in to the workload: its Gateway route when configured, then each Service of the
     export (the legacy one first) that selects its pods: cluster IP, and load balancer or node port."""
     shares: list[EntryShare] = []
@@ -615,7 +615,9 @@ def entry_shares(view: ClusterView, legacy: LegacyWorkload, requested: int) -> t
 
 
 def with_entry_points(
-    traffic: Sequence[WorkloadTraffic], resources: Sequence[ResourceSpec], workloads: Sequence[LegacyWorkload]
+    traffic: Sequence[WorkloadTraffic],
+    resources: Sequence[ResourceSpec],
+    workloads: Sequence[ExportedWorkload],
 ) -> tuple[WorkloadTraffic, ...]:
     view = ClusterView.of(resources, workloads)
     return tuple(

@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from components.core import identifiers
 from components.core.inputs import ECHO_CHARS, echo, escape
+from components.core.kubernetes import is_aks_wasi_runtime_class
 
 PROJECT = "aks-wasm-migration"
 
@@ -48,19 +49,6 @@ class Phase(StrEnum):
         return self.position >= other.position
 
 
-# RuntimeClasses AKS created for WASI pools; their names stay taken while the pool exists.
-AKS_WASI_RUNTIME_CLASSES = frozenset(
-    {
-        "wasmtime-slight-v1",
-        "wasmtime-spin-v1",
-        "wasmtime-spin-v2",
-        "wasmtime-spin-v0-15-1",
-        "wasmtime-spin-v0-8-0",
-        "wasmtime-spin-v0-5-1",
-        "wasmtime-spin-v0-3-0",
-    }
-)
-_AKS_WASI_CLASS_PATTERN = re.compile(r"^wasmtime-(spin|slight)-v[0-9-]+$")
 RESERVED_LABEL_PREFIXES = ("kubernetes.azure.com/", "kubernetes.io/")
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -183,13 +171,6 @@ class Cluster(Model):
         if not _UUID.fullmatch(value):
             raise _fail("uuid", "must be an Azure subscription id (a UUID)")
         return value
-
-
-def parse_aks_taint(taint: str) -> dict[str, str]:
-    """AKS's `key=value:Effect` (value optional), the inverse of Taint.as_aks."""
-    key_value, _, effect = taint.rpartition(":")
-    key, _, value = key_value.partition("=")
-    return {"key": key, "value": value, "effect": effect}
 
 
 class Taint(Model):
@@ -385,7 +366,7 @@ class Shim(Model):
     @field_validator("runtime_class_name")
     @classmethod
     def _not_an_aks_class(cls, value: str) -> str:
-        if value in AKS_WASI_RUNTIME_CLASSES or _AKS_WASI_CLASS_PATTERN.match(value):
+        if is_aks_wasi_runtime_class(value):
             raise _fail(
                 "runtime_class_name",
                 "collides with the AKS-managed WASI RuntimeClasses (wasmtime-spin-*, "

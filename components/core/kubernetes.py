@@ -1,5 +1,7 @@
-"""Kubernetes label selectors, as the API server evaluates them, and the selectors a legacy workload's
-export holds: what new pods must stay out of until they are meant to serve.
+"""Kubernetes' own semantics, written once: label selectors as the API server evaluates them (and the
+selectors a legacy workload's export holds: what new pods must stay out of until they are meant to
+serve), taints, tolerations and node affinity as the scheduler reads them, and what AKS and its WASI
+pools put on nodes.
 
 Semantics (k8s.io/apimachinery pkg/labels and metav1.LabelSelectorAsSelector): a map selector
 (Service.spec.selector, matchLabels) needs every key with exactly that value; matchExpressions add
@@ -9,9 +11,39 @@ Service has manually managed endpoints)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+# RuntimeClasses AKS created for WASI pools; their names stay taken while the pool exists.
+AKS_WASI_RUNTIME_CLASSES = frozenset(
+    {
+        "wasmtime-slight-v1",
+        "wasmtime-spin-v1",
+        "wasmtime-spin-v2",
+        "wasmtime-spin-v0-15-1",
+        "wasmtime-spin-v0-8-0",
+        "wasmtime-spin-v0-5-1",
+        "wasmtime-spin-v0-3-0",
+    }
+)
+AKS_WASI_CLASS_PATTERN = re.compile(r"^wasmtime-(spin|slight)-v[0-9-]+$")
+
+
+def is_aks_wasi_runtime_class(name: str) -> bool:
+    """A RuntimeClass name AKS gave (or would give) a WASI pool's runtime: a known one, or one of its
+    pattern (`wasmtime-spin-v…`, `wasmtime-slight-v…`)."""
+    return name in AKS_WASI_RUNTIME_CLASSES or bool(AKS_WASI_CLASS_PATTERN.match(name))
+
+
+WASI_NODE_LABEL_PREFIX = "kubernetes.azure.com/wasmtime-"
+AGENTPOOL_LABELS = ("agentpool", "kubernetes.azure.com/agentpool")
+# Krustlet, the WASI pools' predecessor, registered its nodes with these architectures under
+# `kubernetes.io/arch` (krustlet docs: "kubernetes.io/arch=wasm32-wagi" / "wasm32-wasi"); pods pinned
+# to them are Wasm pods, and a pin or toleration on them means a Wasm node, never a CPU architecture.
+ARCH_LABEL = "kubernetes.io/arch"
+KRUSTLET_ARCHES = frozenset({"wasm32-wagi", "wasm32-wasi"})
 
 # What a selector of each kind selects, and where its selector sits. ServiceMonitors select Services
 # (by the Service's labels); everything else here selects pods.
@@ -159,3 +191,65 @@ def isolate(
         key, value = max(candidates, key=lambda label: (sum(label in n for n in needs.values()), label[0]))
         dropped[f"{key}={value}"] = sorted(name for name, needed in needs.items() if (key, value) in needed)
         del kept[key]
+
+
+# --- taints, tolerations and node affinity -------------------------------------------------------
+
+
+def parse_aks_taint(taint: str) -> dict[str, str]:
+    """AKS's `key=value:Effect` (value optional), the inverse of Taint.as_aks."""
+    key_value, _, effect = taint.rpartition(":")
+    key, _, value = key_value.partition("=")
+    return {"key": key, "value": value, "effect": effect}
+
+
+def tolerates(tolerations: Iterable[Mapping[str, Any]], taint: Mapping[str, str]) -> bool:
+    """Whether any toleration admits the taint (k8s.io/api core/v1 toleration.go ToleratesTaint): an
+    empty effect matches every effect, Exists with no key every taint."""
+    for toleration in tolerations:
+        if toleration.get("effect") not in (None, "", taint["effect"]):
+            continue
+        if toleration.get("operator") == "Exists":
+            if not toleration.get("key") or toleration["key"] == taint["key"]:
+                return True
+        elif toleration.get("key") == taint["key"] and toleration.get("value", "") == taint["value"]:
+            return True
+    return False
+
+
+def node_requirement_holds(
+    expression: Mapping[str, Any], labels: Mapping[str, str], unknowable: frozenset[str] = frozenset()
+) -> bool:
+    """A NodeSelectorRequirement (In, NotIn, Exists, DoesNotExist, Gt, Lt) on a node's labels; one on
+    a label in `unknowable` (its value differs node by node) counts as met."""
+    key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+    if key in unknowable:
+        return True
+    value = labels.get(key)
+    if operator == "In":
+        return value in values
+    if operator == "NotIn":
+        return value not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    if value is None or not value.lstrip("-").isdigit():
+        return False
+    return int(value) > int(values[0]) if operator == "Gt" else int(value) < int(values[0])
+
+
+def node_affinity_allows(
+    pod: Mapping[str, Any], unknowable: frozenset[str], labels: Mapping[str, str]
+) -> bool:
+    """Required node affinity: any term whose expressions all hold. matchFields name single nodes,
+    which a pool-level proof cannot see, so such a term counts as allowing the pool."""
+    required = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    )
+    if not required:
+        return True
+    return any(
+        all(node_requirement_holds(e, labels, unknowable) for e in term.get("matchExpressions") or [])
+        for term in required.get("nodeSelectorTerms") or []
+    )

@@ -60,14 +60,14 @@ from components.desired.workloads import (
     wasm_workload_specs,
 )
 from components.export.migration import Migration
-from components.export.workload import LegacyWorkload
+from components.export.workload import ExportedWorkload
 
 PHASE_TYPE = f"{PROJECT}:index:MigrationPhase"
 LEGACY_POOL_TYPE = f"{PROJECT}:index:LegacyWasiPool"
 WASM_POOL_TYPE = f"{PROJECT}:index:WasmNodePool"
 SHIM_TYPE = f"{PROJECT}:index:SpinShim"
 WASM_WORKLOAD_TYPE = f"{PROJECT}:index:WasmWorkload"
-LEGACY_WORKLOAD_TYPE = f"{PROJECT}:index:LegacyWorkload"
+LEGACY_WORKLOAD_TYPE = f"{PROJECT}:index:ExportedWorkload"
 TRAFFIC_SPLIT_TYPE = f"{PROJECT}:index:TrafficSplit"
 VERIFICATION_TYPE = f"{PROJECT}:index:WorkloadVerification"
 VERIFICATION_SCRIPTS_TYPE = f"{PROJECT}:index:VerificationScripts"
@@ -193,7 +193,7 @@ def shim_component(config: MigrationConfig) -> ComponentPlan:
 KEDA_BOUNDS = (0, 100)
 
 
-def workload_capacity(legacy: LegacyWorkload) -> Capacity:
+def workload_capacity(legacy: ExportedWorkload) -> Capacity:
     """The legacy side's replicas (or its autoscaler's bounds) and what the new side runs at full
     capacity: `workloads[].replicas`, else the same."""
     if legacy.scaled_object is not None:
@@ -210,7 +210,7 @@ def workload_capacity(legacy: LegacyWorkload) -> Capacity:
     return Capacity(Count(replicas), Count(legacy.config.replicas or replicas))
 
 
-def plan_of(config: MigrationConfig, legacy: LegacyWorkload) -> WorkloadPlan:
+def plan_of(config: MigrationConfig, legacy: ExportedWorkload) -> WorkloadPlan:
     workload = legacy.config
     return plan_workload(
         config.phase,
@@ -222,7 +222,7 @@ def plan_of(config: MigrationConfig, legacy: LegacyWorkload) -> WorkloadPlan:
     )
 
 
-def _legacy_args(legacy: LegacyWorkload, plan: WorkloadPlan, capacity: Capacity) -> LegacyWorkloadArgs:
+def _legacy_args(legacy: ExportedWorkload, plan: WorkloadPlan, capacity: Capacity) -> LegacyWorkloadArgs:
     args: LegacyWorkloadArgs = {
         "deployment": legacy.deployment,
         "service": legacy.service,
@@ -246,7 +246,7 @@ def _legacy_args(legacy: LegacyWorkload, plan: WorkloadPlan, capacity: Capacity)
     return args
 
 
-def legacy_ready_at_rest(legacy: LegacyWorkload, capacity: Capacity) -> int:
+def legacy_ready_at_rest(legacy: ExportedWorkload, capacity: Capacity) -> int:
     """The legacy pods Ready at rest: the replicas (or the HPA's minimum), no more than the export saw
     Ready, so a WASI pool already degraded when it was exported does not block the way back."""
     at_rest = capacity.legacy.minimum
@@ -254,7 +254,7 @@ def legacy_ready_at_rest(legacy: LegacyWorkload, capacity: Capacity) -> int:
 
 
 def workload_components(
-    config: MigrationConfig, legacy: LegacyWorkload
+    config: MigrationConfig, legacy: ExportedWorkload
 ) -> tuple[list[ComponentPlan], WorkloadTraffic]:
     """The new side, the parity check, the route and the legacy side of one workload in the configured
     phase, in registration order. Only cutover lowers anything (the legacy pods), and that waits for the
@@ -344,7 +344,7 @@ def workload_components(
     return plans, traffic
 
 
-def stop_gate_side(config: MigrationConfig, legacy: LegacyWorkload) -> str | None:
+def stop_gate_side(config: MigrationConfig, legacy: ExportedWorkload) -> str | None:
     """Which side a single-copy workload's stop gate waits to be gone in this phase: the legacy one in
     cutover (then the new pods start), the new one in parallel (where the way back from cutover lands:
     then the legacy pods start again)."""
@@ -354,7 +354,7 @@ def stop_gate_side(config: MigrationConfig, legacy: LegacyWorkload) -> str | Non
 
 
 def _stop_gate(
-    config: MigrationConfig, legacy: LegacyWorkload, side: str, after: tuple[str, ...]
+    config: MigrationConfig, legacy: ExportedWorkload, side: str, after: tuple[str, ...]
 ) -> ComponentPlan:
     args: StopGateArgs = {"config": config, "legacy": legacy, "side": side}
     depends_on = (script_spec_name(legacy.config.namespace), *after)
@@ -362,7 +362,7 @@ def _stop_gate(
 
 
 def _route_args(
-    workload: Workload, legacy: LegacyWorkload, plan: WorkloadPlan, new_service: str, port: int
+    workload: Workload, legacy: ExportedWorkload, plan: WorkloadPlan, new_service: str, port: int
 ) -> TrafficSplitArgs:
     gateway = workload.gateway
     assert gateway is not None and plan.route_weight is not None
@@ -387,7 +387,7 @@ def _route_args(
     return args
 
 
-def _isolate_from(legacy: LegacyWorkload, isolation: Isolation) -> list[str]:
+def _isolate_from(legacy: ExportedWorkload, isolation: Isolation) -> list[str]:
     """The export's selectors the new objects stay out of in this phase (see Isolation)."""
     selectors = [s for s in legacy.selectors if s.kind not in NEVER_ISOLATED]
     if isolation is Isolation.ALL:
@@ -397,7 +397,7 @@ def _isolate_from(legacy: LegacyWorkload, isolation: Isolation) -> list[str]:
     return []
 
 
-def _wasm_args(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPlan) -> WasmWorkloadArgs:
+def _wasm_args(config: MigrationConfig, legacy: ExportedWorkload, plan: WorkloadPlan) -> WasmWorkloadArgs:
     workload = legacy.config
     assert plan.new is not None
     args: WasmWorkloadArgs = {
@@ -459,7 +459,7 @@ def _wasm_args(config: MigrationConfig, legacy: LegacyWorkload, plan: WorkloadPl
     return args
 
 
-def _probe_args(legacy: LegacyWorkload) -> ProbeArgs:
+def _probe_args(legacy: ExportedWorkload) -> ProbeArgs:
     port = legacy.probe_port
     if isinstance(port, str):
         return {"path": legacy.probe_path, "port_name": port}

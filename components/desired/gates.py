@@ -21,7 +21,7 @@ from components.desired.verification import (
     scripts_digest,
 )
 from components.desired.workloads import NEW_POD_LABEL, new_selector
-from components.export.workload import LegacyWorkload
+from components.export.workload import ExportedWorkload
 
 GATE_LABEL = "stop-gate"
 # How long the gate waits for a side's pods to be gone: their grace period and then some.
@@ -30,13 +30,13 @@ GATE_SECONDS = 600
 
 class StopGateArgs(TypedDict):
     config: MigrationConfig
-    legacy: LegacyWorkload
+    legacy: ExportedWorkload
     side: str
     """"legacy" (cutover: the legacy pods must be gone before the new ones start) or "new" (the way
     back: the new pods must be gone before the legacy ones start)."""
 
 
-def stop_gate_component_name(legacy: LegacyWorkload) -> str:
+def stop_gate_component_name(legacy: ExportedWorkload) -> str:
     return naming.logical_name(legacy.config.namespace, legacy.config.name, naming.STOP_GATE)
 
 
@@ -49,7 +49,7 @@ def stop_gate_names(name: str) -> dict[str, str]:
     }
 
 
-def gone_selector(legacy: LegacyWorkload, side: str) -> str:
+def gone_selector(legacy: ExportedWorkload, side: str) -> str:
     """The pods that must be gone: the new Deployment's, or the legacy Deployment's less the new ones."""
     new = new_selector(legacy.config.name)
     if side == "new":
@@ -57,7 +57,7 @@ def gone_selector(legacy: LegacyWorkload, side: str) -> str:
     return label_selector(legacy.deployment["spec"]["selector"]) + f",!{NEW_POD_LABEL}"
 
 
-def _metadata(legacy: LegacyWorkload, name: str) -> dict[str, Any]:
+def _metadata(legacy: ExportedWorkload, name: str) -> dict[str, Any]:
     return {
         "name": name,
         "namespace": legacy.config.namespace,

@@ -31,7 +31,7 @@ from components.core import naming
 from components.core.config import MigrationConfig, Phase
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 from components.desired.workloads import NEW_POD_LABEL, new_selector
-from components.export.workload import LegacyWorkload
+from components.export.workload import ExportedWorkload
 
 SCRIPT = Path(__file__).resolve().parent.parent / "verification" / "verify.py"
 SCRIPT_KEY = "verify.py"
@@ -69,20 +69,20 @@ class VerificationArgs(TypedDict):
     """What one workload's check needs: the migration's config and the workload as exported."""
 
     config: MigrationConfig
-    legacy: LegacyWorkload
+    legacy: ExportedWorkload
 
 
 class VerificationScriptsArgs(TypedDict):
     config: MigrationConfig
-    workloads: tuple[LegacyWorkload, ...]
+    workloads: tuple[ExportedWorkload, ...]
     """The workloads checked or gated in this phase: their namespaces get the scripts."""
 
 
-def verification_component_name(legacy: LegacyWorkload) -> str:
+def verification_component_name(legacy: ExportedWorkload) -> str:
     return naming.logical_name(legacy.config.namespace, legacy.config.name, naming.VERIFY)
 
 
-def _names(legacy: LegacyWorkload) -> dict[str, str]:
+def _names(legacy: ExportedWorkload) -> dict[str, str]:
     component = verification_component_name(legacy)
     return {
         "service_account": f"{component}-service-account",
@@ -93,7 +93,7 @@ def _names(legacy: LegacyWorkload) -> dict[str, str]:
     }
 
 
-def verification_gate(config: MigrationConfig, legacy: LegacyWorkload) -> tuple[str, ...]:
+def verification_gate(config: MigrationConfig, legacy: ExportedWorkload) -> tuple[str, ...]:
     """Logical names the legacy scale-down (and every legacy or traffic change of `cutover`) must
     depend on: the verification Job, when this phase verifies."""
     return (_names(legacy)["job"],) if verifies(config) else ()
@@ -115,7 +115,7 @@ def label_selector(selector: dict[str, Any]) -> str:
     return ",".join(parts)
 
 
-def script_settings(config: MigrationConfig, legacy: LegacyWorkload) -> dict[str, Any]:
+def script_settings(config: MigrationConfig, legacy: ExportedWorkload) -> dict[str, Any]:
     """What verify.py reads: both sides, the requests and the thresholds (camelCase, as in config)."""
     verification = config.verification
     workload = legacy.config
@@ -146,11 +146,11 @@ def script_settings(config: MigrationConfig, legacy: LegacyWorkload) -> dict[str
     }
 
 
-def result_configmap_name(legacy: LegacyWorkload) -> str:
+def result_configmap_name(legacy: ExportedWorkload) -> str:
     return naming.verification_result_name(legacy.config.name)
 
 
-def _metadata(legacy: LegacyWorkload, name: str) -> dict[str, Any]:
+def _metadata(legacy: ExportedWorkload, name: str) -> dict[str, Any]:
     workload = legacy.config
     return {
         "name": name,
@@ -186,7 +186,7 @@ def verification_scripts_specs(name: str, args: VerificationScriptsArgs) -> list
     ]
 
 
-def job_manifest(config: MigrationConfig, legacy: LegacyWorkload, settings: str) -> dict[str, Any]:
+def job_manifest(config: MigrationConfig, legacy: ExportedWorkload, settings: str) -> dict[str, Any]:
     verification = config.verification
     name = naming.verify_name(legacy.config.name)
     digest = scripts_digest()
@@ -253,7 +253,7 @@ def job_manifest(config: MigrationConfig, legacy: LegacyWorkload, settings: str)
     }
 
 
-def _role(legacy: LegacyWorkload, name: str) -> dict[str, Any]:
+def _role(legacy: ExportedWorkload, name: str) -> dict[str, Any]:
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",

@@ -16,11 +16,18 @@ import pulumi
 import yaml
 
 from components.core import naming
-from components.core.config import PROJECT, parse_aks_taint
-from components.core.kubernetes import ExportSelector, isolate, matches
+from components.core.config import PROJECT
+from components.core.kubernetes import (
+    ARCH_LABEL,
+    KRUSTLET_ARCHES,
+    WASI_NODE_LABEL_PREFIX,
+    ExportSelector,
+    isolate,
+    matches,
+    parse_aks_taint,
+)
 from components.desired.awaits import PATCH_FORCE, ROUTE_WAIT_FOR, ready_at_least, rolled_out_with_ready
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
-from components.export.facts import ARCH_LABEL, KRUSTLET_ARCHES, WASI_NODE_LABEL_PREFIX
 
 # Annotations that only meant something to the WASI pool or to the legacy rollout.
 _DROPPED_ANNOTATION_PREFIXES = ("kubernetes.azure.com/", "module.wasm.image/", "kubectl.kubernetes.io/")

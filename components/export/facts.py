@@ -13,18 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from components.core.config import AKS_WASI_RUNTIME_CLASSES
-from components.core.kubernetes import matches, service_selects
+from components.core.kubernetes import (
+    AGENTPOOL_LABELS,
+    AKS_WASI_RUNTIME_CLASSES,
+    WASI_NODE_LABEL_PREFIX,
+    matches,
+    service_selects,
+)
 
 Obj = Mapping[str, Any]
 
-WASI_NODE_LABEL_PREFIX = "kubernetes.azure.com/wasmtime-"
-AGENTPOOL_LABELS = ("agentpool", "kubernetes.azure.com/agentpool")
-# Krustlet, the WASI pools' predecessor, registered its nodes with these architectures under
-# `kubernetes.io/arch` (krustlet docs: "kubernetes.io/arch=wasm32-wagi" / "wasm32-wasi"); pods pinned
-# to them are Wasm pods, and a pin or toleration on them means a Wasm node, never a CPU architecture.
-ARCH_LABEL = "kubernetes.io/arch"
-KRUSTLET_ARCHES = frozenset({"wasm32-wagi", "wasm32-wasi"})
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 KEDA_API_GROUP = "keda.sh"
 SECRETS_STORE_CSI_DRIVER = "secrets-store.csi.k8s.io"

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from components.core.config import MigrationConfig
 from components.export.cluster import ClusterExport
-from components.export.workload import LegacyWorkload
+from components.export.workload import ExportedWorkload
 
 
 @dataclass(frozen=True)
 class Migration:
     config: MigrationConfig
-    workloads: tuple[LegacyWorkload, ...]
+    workloads: tuple[ExportedWorkload, ...]
     cluster: ClusterExport | None = None

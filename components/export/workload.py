@@ -9,8 +9,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from components.core import identifiers
-from components.core.config import AKS_WASI_RUNTIME_CLASSES, LegacyPool, Workload, problem
+from components.core import identifiers, kubernetes
+from components.core.config import LegacyPool, Workload, problem
 from components.core.inputs import (
     ECHO_CHARS,
     UnsafeInput,
@@ -20,7 +20,12 @@ from components.core.inputs import (
     project_file,
     read_text,
 )
-from components.core.kubernetes import ExportSelector, export_selectors, operator_problems
+from components.core.kubernetes import (
+    AKS_WASI_RUNTIME_CLASSES,
+    ExportSelector,
+    export_selectors,
+    operator_problems,
+)
 from components.export import facts
 from components.export.facts import (
     autoscaler_of,
@@ -46,7 +51,7 @@ _SERVER_ANNOTATIONS = (
 
 
 @dataclass(frozen=True)
-class LegacyWorkload:
+class ExportedWorkload:
     """One workload as found on the WASI pool: its Deployment, the Service the new side follows, the
     autoscaler that scales it (if any) and every object of its export (server fields stripped: the
     selectors new pods must respect, every entry point, existing HTTPRoutes, what other controllers own).
@@ -287,7 +292,7 @@ def wasi_node_labels(pool: LegacyPool) -> dict[str, str]:
     """Labels every node of a WASI pool of the config carries: AKS's (components.export.facts) and
     those the config says the pool has."""
     return {
-        **{key: pool.name for key in facts.AGENTPOOL_LABELS},
+        **{key: pool.name for key in kubernetes.AGENTPOOL_LABELS},
         **facts.wasi_node_labels(),
         **pool.node_labels,
     }
@@ -303,7 +308,7 @@ def wasm_runtime(
     name = pod_spec.get("runtimeClassName")
     if name in AKS_WASI_RUNTIME_CLASSES:
         return SLIGHT if name == SPIDERLIGHTNING_CLASS else SPIN
-    if (pod_spec.get("nodeSelector") or {}).get(facts.ARCH_LABEL) in facts.KRUSTLET_ARCHES:
+    if (pod_spec.get("nodeSelector") or {}).get(kubernetes.ARCH_LABEL) in kubernetes.KRUSTLET_ARCHES:
         return SPIN
     if runtime_class is None or runtime_class.get("metadata", {}).get("name") != name:
         return None
@@ -414,7 +419,7 @@ def load_legacy_workload(
     base_dir: Path,
     kubernetes_version: str,
     pools: tuple[LegacyPool, ...] = (),
-) -> tuple[LegacyWorkload | None, list[str]]:
+) -> tuple[ExportedWorkload | None, list[str]]:
     """Read and check one workload's exported manifest (everything that selects, targets, scales,
     routes to or is owned by the Deployment); problems name `workloads[index]` keys. Every object the
     loader reads must pass the strict schema of the cluster's Kubernetes version before anything else
@@ -484,7 +489,7 @@ def load_legacy_workload(
         ),
         None,
     )
-    legacy = LegacyWorkload(
+    legacy = ExportedWorkload(
         workload,
         deployment,
         primary,
@@ -513,7 +518,7 @@ def load_legacy_workload(
 Refusal = tuple[None, list[str]]
 
 
-def _identity_problems(legacy: LegacyWorkload, key: str) -> list[str]:
+def _identity_problems(legacy: ExportedWorkload, key: str) -> list[str]:
     workload, problems = legacy.config, []
     for obj in (legacy.deployment, legacy.service):
         namespace = obj["metadata"].get("namespace")
@@ -547,7 +552,7 @@ def _identity_problems(legacy: LegacyWorkload, key: str) -> list[str]:
     return problems
 
 
-def _wasm_problems(legacy: LegacyWorkload, key: str) -> list[str]:
+def _wasm_problems(legacy: ExportedWorkload, key: str) -> list[str]:
     workload, pod, problems = legacy.config, legacy.pod_spec, []
     if legacy.runtime is None:
         problems.append(
@@ -580,7 +585,7 @@ def _wasm_problems(legacy: LegacyWorkload, key: str) -> list[str]:
     return problems
 
 
-def _decision_problems(legacy: LegacyWorkload, key: str) -> list[str]:
+def _decision_problems(legacy: ExportedWorkload, key: str) -> list[str]:
     """What a person must decide before the new pods run: a Dapr app's sidecar before they serve; an
     autoscaled workload that also says it must never run two copies."""
     problems = []
@@ -610,7 +615,7 @@ def _decision_problems(legacy: LegacyWorkload, key: str) -> list[str]:
     ]
 
 
-def _port_and_probe_problems(legacy: LegacyWorkload, key: str) -> list[str]:
+def _port_and_probe_problems(legacy: ExportedWorkload, key: str) -> list[str]:
     """The serving port must be unambiguous, a named target must exist, a rebuilt SpiderLightning app
     must say where Spin listens now, and the new pods need a probe path that the app serves."""
     workload = legacy.config
