@@ -32,10 +32,10 @@ from typing import Any
 from components.core.config import Phase, Workload, problem
 from components.core.inputs import ECHO_CHARS, escape
 from components.core.kubernetes import service_selects
-from components.desired import build_desired_state
+from components.desired import build_desired_state, route_args
 from components.desired.pools import AGENT_POOL_TYPE
 from components.desired.spec import DesiredState, EntryShare, ResourceSpec, WorkloadTraffic
-from components.desired.workloads import KEDA_PAUSED_REPLICAS
+from components.desired.workloads import KEDA_PAUSED_REPLICAS, BackendArgs, traffic_split_specs
 from components.export.migration import Migration
 from components.export.schemas import object_label
 from components.export.workload import ExportedWorkload
@@ -418,24 +418,9 @@ def _parent(route: Mapping[str, Any]) -> dict[str, Any]:
 
 def migration_route(workload: Workload, legacy_service: str) -> dict[str, Any]:
     """The HTTPRoute the migration registers for `workload` (its matching part), built by the same
-    builder, to find conflicts before anything is registered."""
-    from components.desired.workloads import TrafficSplitArgs, traffic_split_specs
-
-    gateway = workload.gateway
-    assert gateway is not None
-    args: TrafficSplitArgs = {
-        "namespace": workload.namespace,
-        "app_name": workload.name,
-        "gateway_name": gateway.name,
-        "gateway_namespace": gateway.namespace,
-        "backends": [{"service_name": legacy_service, "port": 1, "weight": 100}],
-        "path_prefix": gateway.path_prefix,
-    }
-    if gateway.section_name:
-        args["section_name"] = gateway.section_name
-    if gateway.hostnames:
-        args["hostnames"] = list(gateway.hostnames)
-    return traffic_split_specs("route", args)[0].inputs
+    builders, to find conflicts before anything is registered."""
+    backends: list[BackendArgs] = [{"service_name": legacy_service, "port": 1, "weight": 100}]
+    return traffic_split_specs("route", route_args(workload, backends))[0].inputs
 
 
 def export_problems(phase: Phase, index: int, legacy: ExportedWorkload) -> list[str]:

@@ -364,14 +364,20 @@ def _stop_gate(
 def _route_args(
     workload: Workload, legacy: ExportedWorkload, plan: WorkloadPlan, new_service: str, port: int
 ) -> TrafficSplitArgs:
-    gateway = workload.gateway
-    assert gateway is not None and plan.route_weight is not None
+    assert plan.route_weight is not None
     backends: list[BackendArgs] = []
     if plan.legacy is not LegacySide.DELETED:
         legacy_service = legacy.service["metadata"]["name"]
         backends.append({"service_name": legacy_service, "port": port, "weight": 100 - plan.route_weight})
     if plan.new is not None:
         backends.append({"service_name": new_service, "port": port, "weight": plan.route_weight})
+    return route_args(workload, backends)
+
+
+def route_args(workload: Workload, backends: list[BackendArgs]) -> TrafficSplitArgs:
+    """The TrafficSplit of a workload's gateway config, to `backends`."""
+    gateway = workload.gateway
+    assert gateway is not None
     args: TrafficSplitArgs = {
         "namespace": workload.namespace,
         "app_name": workload.name,
