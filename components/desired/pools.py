@@ -13,11 +13,17 @@ import pulumi
 from pulumi import _types as pulumi_types
 from pulumi_azure_native import containerservice
 
+from components.core.config import NodeLabel, TargetPool
 from components.desired.spec import ResourceSpec
 
 AGENT_POOL_TYPE = "azure-native:containerservice:AgentPool"
 OCI_CONTAINER = containerservice.WorkloadRuntime.OCI_CONTAINER.value
-DEFAULT_SHIM_LABEL = {"key": "wasm-migration.io/shim", "value": "containerd-shim-spin"}
+DEFAULT_SHIM_LABEL = {"key": NodeLabel().key, "value": NodeLabel().value}
+
+
+def _target_default(field: str) -> Any:
+    """A target pool setting a library user left out: the config model's default (defined there only)."""
+    return TargetPool.model_fields[field].default
 
 
 class NodeLabelArgs(TypedDict):
@@ -133,9 +139,9 @@ def wasm_node_pool_specs(name: str, args: WasmNodePoolArgs) -> list[ResourceSpec
         agent_pool_name=args["pool_name"],
         mode=containerservice.AgentPoolMode.USER,
         os_type=containerservice.OSType.LINUX,
-        os_sku=args.get("os_sku", containerservice.OSSKU.AZURE_LINUX),
+        os_sku=args.get("os_sku", _target_default("os_sku")),
         vm_size=args["vm_size"],
-        count=args.get("count", 2),
+        count=args.get("count", _target_default("count")),
         workload_runtime=args.get("workload_runtime", OCI_CONTAINER),
         enable_auto_scaling=autoscaling,
         min_count=args.get("min_count"),
@@ -146,7 +152,7 @@ def wasm_node_pool_specs(name: str, args: WasmNodePoolArgs) -> list[ResourceSpec
         node_labels=pool_node_labels(args),
         node_taints=taints or None,
         upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(
-            max_surge=args.get("max_surge", "33%")
+            max_surge=args.get("max_surge", _target_default("max_surge"))
         ),
     )
     # With the autoscaler on, AKS owns the node count: its changes must not show as drift.

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
+from components.core.config import Shim
 from components.desired.awaits import PATCH_FORCE
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 
@@ -15,8 +16,8 @@ SCRIPT_KEY = "shim-installer.sh"
 INSTALLER_NAME = "containerd-shim-spin-installer"
 SHIM_SOURCE = "/assets/containerd-shim-spin-v2"
 HOST_ROOT = "/host"
-DEFAULT_INSTALLER_IMAGE = "ghcr.io/spinframework/containerd-shim-spin/node-installer:v0.24.0"
-DEFAULT_SHIM_PATH = "/usr/local/bin/containerd-shim-spin-v2"
+# A library user may leave any of these out: the config model's defaults apply (defined there only).
+DEFAULTS = Shim()
 SCRIPT_DIGEST_ANNOTATION = "wasm-migration.io/installer-sha256"
 
 # Seconds one node may take in a rollout (maxUnavailable 1): old pod stops, the image is pulled, the
@@ -70,15 +71,15 @@ def installer_script_digest() -> str:
 
 
 def namespace_of(args: SpinShimArgs) -> str:
-    return args.get("namespace", "wasm-shim-system")
+    return args.get("namespace", DEFAULTS.namespace)
 
 
 def runtime_class_of(args: SpinShimArgs) -> str:
-    return args.get("runtime_class_name", "wasm-spin")
+    return args.get("runtime_class_name", DEFAULTS.runtime_class_name)
 
 
 def handler_of(args: SpinShimArgs) -> str:
-    return args.get("handler", "spin")
+    return args.get("handler", DEFAULTS.handler)
 
 
 def rollout_timeout_seconds(args: SpinShimArgs) -> int:
@@ -96,7 +97,7 @@ def _installer_env(args: SpinShimArgs) -> list[dict[str, str]]:
     return [
         {"name": "HOST_ROOT", "value": HOST_ROOT},
         {"name": "SHIM_SRC", "value": SHIM_SOURCE},
-        {"name": "SHIM_DEST", "value": args.get("shim_path", DEFAULT_SHIM_PATH)},
+        {"name": "SHIM_DEST", "value": args.get("shim_path", DEFAULTS.shim_path)},
         {"name": "RUNTIME_HANDLER", "value": handler_of(args)},
     ]
 
@@ -104,7 +105,7 @@ def _installer_env(args: SpinShimArgs) -> list[dict[str, str]]:
 def _container(name: str, args: SpinShimArgs, command: list[str], **extra: Any) -> dict[str, Any]:
     return {
         "name": name,
-        "image": args.get("installer_image", DEFAULT_INSTALLER_IMAGE),
+        "image": args.get("installer_image", DEFAULTS.installer_image.reference),
         "imagePullPolicy": "IfNotPresent",
         "command": command,
         "env": _installer_env(args),
@@ -127,7 +128,7 @@ def daemonset_manifest(args: SpinShimArgs) -> dict[str, Any]:
     selector = {"app.kubernetes.io/name": INSTALLER_NAME}
     script = f"/scripts/{SCRIPT_KEY}"
     keep_alive = "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"
-    interval = args.get("check_interval_seconds", 60)
+    interval = args.get("check_interval_seconds", DEFAULTS.check_interval_seconds)
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
