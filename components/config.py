@@ -191,8 +191,8 @@ class Cluster(Model):
     export: str | None = Field(
         default=None,
         min_length=1,
-        description="cluster-level objects `migrate init` exported: RuntimeClasses, the WASI pools' Nodes "
-        "and the Pods on them that are not Wasm workloads",
+        description="the cluster file migrate init writes: RuntimeClasses, the WASI pools' Nodes and the "
+        "Pods on them that are not Wasm workloads; read for the RuntimeClass check and decommission",
     )
 
     @field_validator("subscription_id")
@@ -214,7 +214,7 @@ class Taint(Model):
     key: LabelKey = Field(description="the taint's key (not under kubernetes.azure.com/ or kubernetes.io/)")
     value: LabelValue = Field(default="", description="the taint's value; empty for a taint without one")
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
-        default="NoSchedule", description="NoSchedule, PreferNoSchedule or NoExecute"
+        default="NoSchedule", description="what the taint does to pods that do not tolerate it"
     )
 
     def as_aks(self) -> str:
@@ -584,7 +584,7 @@ class Gateway(Model):
         default=None, description="the Gateway listener the route attaches to"
     )
     hostnames: Annotated[tuple[Hostname, ...], Field(max_length=16), AfterValidator(_no_duplicates)] = Field(
-        default=(), description="the hostnames the route matches, at most 16"
+        default=(), description="the hostnames the route matches"
     )
     path_prefix: PathPrefix = Field(default="/", description="the path prefix the route matches")
 
@@ -746,7 +746,7 @@ class VerificationThresholds(Model):
         default=0.0,
         ge=0,
         le=1,
-        description="the highest share of failed requests (5xx) of the new side, 0 to 1",
+        description="the highest share of failed requests (5xx) of the new side",
     )
     max_p95_ratio: Number = Field(
         default=1.5,
@@ -851,7 +851,7 @@ class HttpMetrics(Model):
         default=("namespace", "service"), description="the labels the error-rate and latency rules group by"
     )
     max_error_rate: Number = Field(
-        default=0.01, ge=0, le=1, description="the 5xx share that fires the error-rate alert, 0 to 1"
+        default=0.01, ge=0, le=1, description="the 5xx share that fires the error-rate alert"
     )
     max_p95_seconds: Number = Field(
         default=1.0, gt=0, le=600, description="the p95 latency in seconds that fires the latency alert"
