@@ -142,3 +142,20 @@ def test_the_export_command_lists_what_init_and_the_isolation_proof_read():
     ):
         assert kind in command, kind
     assert command.endswith("-A -o yaml > export.yaml")
+
+
+def test_the_readme_offline_commands_run_on_the_reference_environment():
+    """Each `python -m migrate` command the README gives for the reference environment answers 0."""
+    import shlex
+
+    from tests.conftest import run_bounded
+
+    text = (ROOT / "README.md").read_text()
+    commands = [
+        line for line in text.splitlines() if line.startswith("python -m migrate ") and "<" not in line
+    ]
+    assert {shlex.split(line)[3] for line in commands} >= {"render", "check", "diff"}
+    for line in commands:
+        argv = [str(ROOT / a) if a.startswith("stacks/") else a for a in shlex.split(line)[3:]]
+        answer = run_bounded(argv, seconds=120)
+        assert answer.code == 0, (line, answer.err[-2000:])
