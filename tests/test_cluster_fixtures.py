@@ -32,9 +32,10 @@ _OBJECT_META = (
     "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 )
 
-# The command the README gives users. kubectl prints the types in the order `kubectl api-resources`
-# lists them (API groups by the API server's group priority, CRD groups after the built-in ones, by
-# name; resources of a group alphabetically), each type's items by namespace, then name.
+# The command docs/real-clusters.md (and this directory's README) gives users. kubectl prints the types
+# in the order `kubectl api-resources` lists them (API groups by the API server's group priority, CRD
+# groups after the built-in ones, by name; resources of a group alphabetically), each type's items by
+# namespace, then name.
 EXPORT_RESOURCES = (
     r"deployments\.apps|replicasets\.apps|statefulsets\.apps|daemonsets\.apps|cronjobs\.batch|jobs\.batch|"
     r"pods|services|horizontalpodautoscalers\.autoscaling|poddisruptionbudgets\.policy|"
@@ -204,6 +205,9 @@ def naming_problems(items: list[dict[str, Any]]) -> list[str]:
 def test_there_are_environments_and_the_readme_gives_the_export_command() -> None:
     assert len(ENVIRONMENTS) >= 8, ENVIRONMENTS
     assert f"grep -xE '{EXPORT_RESOURCES}'" in (ROOT / "README.md").read_text()
+    assert (
+        f"grep -xE '{EXPORT_RESOURCES}'" in (FIXTURES.parent.parent / "docs" / "real-clusters.md").read_text()
+    )
     assert len(EXPORT_RESOURCES.split("|")) == len(KIND_ORDER)
 
 

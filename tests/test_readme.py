@@ -1,4 +1,6 @@
-"""The README's example of using the components in your own program runs, as written, under mocks."""
+"""What the README and the docs it links to tell users to run: the components example of docs/components.md
+runs, as written, under mocks; the README's first steps name what CI installs; docs/real-clusters.md's
+export command lists what init and the isolation proof read."""
 
 from __future__ import annotations
 
@@ -6,18 +8,21 @@ import re
 
 from tests.conftest import CREDENTIALS_TOKEN, ROOT, run_under_mocks
 
-SECTION = "## Use the components in your own Pulumi program"
+COMPONENTS = ROOT / "docs" / "components.md"
+SECTION = "# Use the components in your own Pulumi program"
+FIRST_STEPS = "## First steps\n"
+REAL_CLUSTERS = ROOT / "docs" / "real-clusters.md"
 
 
 def readme_example() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = COMPONENTS.read_text()
     section = text.split(SECTION, 1)[1]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
 def test_the_readme_example_registers_a_pool_the_shim_and_a_workload():
     code = readme_example()
-    run = run_under_mocks(lambda: exec(compile(code, "README.md", "exec"), {}), {})
+    run = run_under_mocks(lambda: exec(compile(code, str(COMPONENTS), "exec"), {}), {})
     custom = run.custom()
     pool = custom["wasm"]
     assert pool.type == "azure-native:containerservice:AgentPool"
@@ -88,7 +93,7 @@ def test_components_refuse_wrong_args_before_registering_anything():
 def _readme_packages() -> list[str]:
     """The Debian packages the README's first steps install, before any command runs."""
     text = (ROOT / "README.md").read_text()
-    first = text.split("## First steps (fresh machine)", 1)[1].split("\n## ", 1)[0]
+    first = text.split(FIRST_STEPS, 1)[1].split("\n## ", 1)[0]
     install = re.search(r"apt-get install -y ([^\n`]+)", first)
     assert install, "the first steps name the Debian packages"
     assert first.index(install.group(0)) < first.index("pip install -r requirements.txt")
@@ -111,7 +116,7 @@ def test_the_readme_prerequisites_are_what_ci_installs():
 
 def test_the_readme_names_python_and_the_venv_before_the_tests():
     text = (ROOT / "README.md").read_text()
-    first = text.split("## First steps (fresh machine)", 1)[1].split("\n## ", 1)[0]
+    first = text.split(FIRST_STEPS, 1)[1].split("\n## ", 1)[0]
     assert "**Python 3.11** or newer" in first
     assert first.index("python3 -m venv venv") < first.index("python -m pytest")
     import tomllib
@@ -119,8 +124,8 @@ def test_the_readme_names_python_and_the_venv_before_the_tests():
     assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"] == ">=3.11"
 
 
-def test_the_readme_export_lists_what_init_and_the_isolation_proof_read():
-    text = (ROOT / "README.md").read_text()
+def test_the_export_command_lists_what_init_and_the_isolation_proof_read():
+    text = REAL_CLUSTERS.read_text()
     command = next(
         line for line in text.splitlines() if line.startswith("kubectl get $(kubectl api-resources")
     )
@@ -137,3 +142,20 @@ def test_the_readme_export_lists_what_init_and_the_isolation_proof_read():
     ):
         assert kind in command, kind
     assert command.endswith("-A -o yaml > export.yaml")
+
+
+def test_the_readme_offline_commands_run_on_the_reference_environment():
+    """Each `python -m migrate` command the README gives for the reference environment answers 0."""
+    import shlex
+
+    from tests.conftest import run_bounded
+
+    text = (ROOT / "README.md").read_text()
+    commands = [
+        line for line in text.splitlines() if line.startswith("python -m migrate ") and "<" not in line
+    ]
+    assert {shlex.split(line)[3] for line in commands} >= {"render", "check", "diff"}
+    for line in commands:
+        argv = [str(ROOT / a) if a.startswith("stacks/") else a for a in shlex.split(line)[3:]]
+        answer = run_bounded(argv, seconds=120)
+        assert answer.code == 0, (line, answer.err[-2000:])

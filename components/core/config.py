@@ -151,18 +151,36 @@ class Model(BaseModel):
 
 
 class Cluster(Model):
-    subscription_id: str
-    resource_group: ResourceGroup
-    name: ClusterName
-    kubernetes_version: str = Field(default="1.33", pattern=r"^1\.[0-9]+$")
-    kubeconfig: SecretStr | None = None
+    subscription_id: str = Field(
+        description=("the Azure subscription of the cluster, a UUID; every Azure resource and call uses it")
+    )
+    resource_group: ResourceGroup = Field(description="the cluster's resource group")
+    name: ClusterName = Field(description="the AKS cluster's name")
+    kubernetes_version: str = Field(
+        default="1.33",
+        pattern=r"^1\.[0-9]+$",
+        description="the cluster's Kubernetes version as major.minor, for the offline schema checks",
+    )
+    kubeconfig: SecretStr | None = Field(
+        default=None,
+        description=(
+            "a kubeconfig for the cluster; set it with pulumi config set --secret --path "
+            "cluster.kubeconfig. Without it the program uses the cluster's user credentials"
+        ),
+    )
     # Entra ID (AAD) clusters: "exec" returns a kubelogin kubeconfig (kubelogin must be on PATH).
-    credential_format: Literal["azure", "exec"] | None = None
+    credential_format: Literal["azure", "exec"] | None = Field(
+        default=None,
+        description=(
+            "exec for Entra ID clusters: the user credentials are then a kubelogin kubeconfig"
+            " (kubelogin must be on PATH)"
+        ),
+    )
     export: str | None = Field(
         default=None,
         min_length=1,
-        description="cluster-level objects `migrate init` exported: RuntimeClasses, the WASI pools' Nodes "
-        "and the Pods on them that are not Wasm workloads",
+        description="the cluster file migrate init writes: RuntimeClasses, the WASI pools' Nodes and the "
+        "Pods on them that are not Wasm workloads; read for the RuntimeClass check and decommission",
     )
 
     @field_validator("subscription_id")
@@ -174,9 +192,11 @@ class Cluster(Model):
 
 
 class Taint(Model):
-    key: LabelKey
-    value: LabelValue = ""
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    key: LabelKey = Field(description="the taint's key (not under kubernetes.azure.com/ or kubernetes.io/)")
+    value: LabelValue = Field(default="", description="the taint's value; empty for a taint without one")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
+        default="NoSchedule", description="what the taint does to pods that do not tolerate it"
+    )
 
     def as_aks(self) -> str:
         return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
@@ -188,8 +208,8 @@ class Taint(Model):
 
 
 class Autoscaling(Model):
-    min_count: Int = Field(ge=0, le=1000)
-    max_count: Int = Field(ge=1, le=1000)
+    min_count: Int = Field(ge=0, le=1000, description="the fewest nodes the cluster autoscaler keeps")
+    max_count: Int = Field(ge=1, le=1000, description="the most nodes the cluster autoscaler adds")
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> Autoscaling:
@@ -230,19 +250,52 @@ OsSku = Annotated[str, AfterValidator(_os_sku)]
 class Pool(Model):
     """Fields of the OCIContainer pools this project creates, as AKS stores them on the agent pool."""
 
-    name: PoolName
-    vm_size: VmSize
-    count: Int = Field(ge=0, le=1000)
-    os_sku: OsSku = "Ubuntu"
-    autoscaling: Autoscaling | None = None
-    zones: Zones = ()
+    name: PoolName = Field(
+        description=("the agent pool's name: at most 12 lowercase letters and digits, starting with a letter")
+    )
+    vm_size: VmSize = Field(description="the Azure VM size of the nodes, e.g. Standard_D4s_v5")
+    count: Int = Field(
+        ge=0,
+        le=1000,
+        description=(
+            "the node count (with autoscaling: the count it starts from, within minCount and maxCount)"
+        ),
+    )
+    os_sku: OsSku = Field(
+        default="Ubuntu",
+        description=(
+            "a Linux OS SKU of the AKS API version pulumi-azure-native pins (AzureLinux, "
+            "AzureLinux3, Ubuntu, Ubuntu2204; not yet Ubuntu2404)"
+        ),
+    )
+    autoscaling: Autoscaling | None = Field(
+        default=None,
+        description=(
+            "minCount and maxCount for the cluster autoscaler; without it the pool keeps count nodes"
+        ),
+    )
+    zones: Zones = Field(default=(), description="availability zones (1, 2, 3), each at most once")
     # major.minor only: AKS then picks the patch and auto-upgrade moves it without a drift fight
     # (AKS API 2025-09-01: "When <major.minor> is specified, the latest supported GA patch version is
     # chosen automatically"; the patch shows in currentOrchestratorVersion).
-    orchestrator_version: str | None = Field(default=None, pattern=r"^1\.[0-9]+$")
-    max_pods: Int | None = Field(default=None, ge=10, le=250)
-    node_labels: dict[LabelKey, LabelValue] = {}
-    node_taints: tuple[Taint, ...] = ()
+    orchestrator_version: str | None = Field(
+        default=None,
+        pattern=r"^1\.[0-9]+$",
+        description=(
+            "the pool's Kubernetes version as major.minor only: AKS picks the patch, and "
+            "auto-upgrade moves it without a drift fight"
+        ),
+    )
+    max_pods: Int | None = Field(default=None, ge=10, le=250, description="the most pods per node")
+    node_labels: dict[LabelKey, LabelValue] = Field(
+        default={},
+        description=(
+            "labels on every node of the pool (not the shim's selection label, which the program adds)"
+        ),
+    )
+    node_taints: tuple[Taint, ...] = Field(
+        default=(), description="taints on every node of the pool: key, value, effect"
+    )
 
     @model_validator(mode="after")
     def _count_within_autoscaling(self) -> Pool:
@@ -272,9 +325,15 @@ class LegacyPool(Model):
     """The existing WASI pool, adopted read-only: its name identifies it; its labels and taints tell
     the offline scheduling proof where legacy pods may run. Nothing else is ever sent to Azure."""
 
-    name: PoolName
-    node_labels: dict[LabelKey, LabelValue] = {}
-    node_taints: tuple[Taint, ...] = ()
+    name: PoolName = Field(
+        description="the WASI pool's name, which identifies it; nothing else is sent to Azure"
+    )
+    node_labels: dict[LabelKey, LabelValue] = Field(
+        default={}, description="the pool's node labels, for the offline scheduling proof"
+    )
+    node_taints: tuple[Taint, ...] = Field(
+        default=(), description="the pool's node taints, for the offline scheduling proof"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -291,11 +350,34 @@ class LegacyPool(Model):
 
 
 class TargetPool(Pool):
-    workload_runtime: str = "OCIContainer"
-    os_sku: OsSku = "AzureLinux"
-    count: Int = Field(default=2, ge=0, le=1000)
-    max_surge: str = Field(default="33%", pattern=r"^([0-9]+%?)$")
-    dedicated_taint: Taint | None = None
+    workload_runtime: str = Field(
+        default="OCIContainer",
+        description="must be OCIContainer: WasmWasi pools are retired and Wasm runs through the shim",
+    )
+    os_sku: OsSku = Field(
+        default="AzureLinux",
+        description=(
+            "a Linux OS SKU of the AKS API version pulumi-azure-native pins (AzureLinux, "
+            "AzureLinux3, Ubuntu, Ubuntu2204; not yet Ubuntu2404)"
+        ),
+    )
+    count: Int = Field(
+        default=2,
+        ge=0,
+        le=1000,
+        description=(
+            "the node count (with autoscaling: the count it starts from, within minCount and maxCount)"
+        ),
+    )
+    max_surge: str = Field(
+        default="33%",
+        pattern=r"^([0-9]+%?)$",
+        description="extra nodes during an upgrade, a number or a percentage",
+    )
+    dedicated_taint: Taint | None = Field(
+        default=None,
+        description=("a taint that keeps other pods off the pool; the shim and the new pods tolerate it"),
+    )
 
     @field_validator("workload_runtime")
     @classmethod
@@ -314,10 +396,18 @@ class TargetPool(Pool):
 
 
 class InstallerImage(Model):
-    registry: Registry = "ghcr.io"
-    repository: Repository = "spinframework/containerd-shim-spin/node-installer"
-    tag: Tag = "v0.24.0"
-    digest: Digest | None = None
+    registry: Registry = Field(
+        default="ghcr.io",
+        description="the registry of the shim's node installer image; mirror it into ACR here",
+    )
+    repository: Repository = Field(
+        default="spinframework/containerd-shim-spin/node-installer",
+        description="the installer image's repository",
+    )
+    tag: Tag = Field(default="v0.24.0", description="the installer image's tag")
+    digest: Digest | None = Field(
+        default=None, description="the installer image's digest (sha256:...), to pin it"
+    )
 
     @field_validator("registry")
     @classmethod
@@ -339,29 +429,73 @@ class InstallerImage(Model):
 
 
 class NodeLabel(Model):
-    key: LabelKey = "wasm-migration.io/shim"
-    value: LabelValue = "containerd-shim-spin"
+    key: LabelKey = Field(
+        default="wasm-migration.io/shim",
+        description=(
+            "the key of the label every target pool puts on its nodes; the installer and the "
+            "RuntimeClass select nodes by it"
+        ),
+    )
+    value: LabelValue = Field(default="containerd-shim-spin", description="the label's value")
 
 
 class AdoptExisting(Model):
     """Objects of these names that already exist (made by hand or an earlier tool) are imported instead
     of failing the create with AlreadyExists (pulumi-kubernetes >= 4.29 does not upsert)."""
 
-    namespace: bool = False
-    runtime_class: bool = False
+    namespace: bool = Field(
+        default=False,
+        description=(
+            "import an existing shim namespace read-only instead of creating it; a patch then"
+            " owns only its pod-security labels"
+        ),
+    )
+    runtime_class: bool = Field(
+        default=False,
+        description=(
+            "import an existing RuntimeClass of that name, only when it is exactly the "
+            "migration's (read from cluster.export)"
+        ),
+    )
 
 
 class Shim(Model):
-    namespace: Annotated[str, AfterValidator(shim_namespace)] = "wasm-shim-system"
-    runtime_class_name: DnsLabel = "wasm-spin"
-    handler: DnsLabel = "spin"
-    node_label: NodeLabel = NodeLabel()
-    installer_image: InstallerImage = InstallerImage()
+    namespace: Annotated[str, AfterValidator(shim_namespace)] = Field(
+        default="wasm-shim-system",
+        description=(
+            "the installer's namespace, the only one labelled pod-security privileged; not a "
+            "namespace Kubernetes or AKS owns, nor one a workload, gateway or alert rule uses"
+        ),
+    )
+    runtime_class_name: DnsLabel = Field(
+        default="wasm-spin",
+        description="the RuntimeClass the new pods use; the AKS wasmtime-* names are refused",
+    )
+    handler: DnsLabel = Field(
+        default="spin", description="the containerd runtime handler the RuntimeClass names"
+    )
+    node_label: NodeLabel = Field(
+        default=NodeLabel(), description="the label (key, value) that marks the shim's nodes"
+    )
+    installer_image: InstallerImage = Field(
+        default=InstallerImage(), description="the node installer image: registry, repository, tag, digest"
+    )
     # Written into containerd's TOML config on every node: an absolute path of POSIX portable filename
     # characters (POSIX.1-2017, 3.282: A-Z a-z 0-9 . _ -), so no quoting can break.
-    shim_path: str = Field(default="/usr/local/bin/containerd-shim-spin-v2", pattern=r"^(/[A-Za-z0-9._-]+)+$")
-    check_interval_seconds: Int = Field(default=60, ge=10, le=3600)
-    adopt_existing: AdoptExisting = AdoptExisting()
+    shim_path: str = Field(
+        default="/usr/local/bin/containerd-shim-spin-v2",
+        pattern=r"^(/[A-Za-z0-9._-]+)+$",
+        description="where the installer puts the shim binary on each node, an absolute path",
+    )
+    check_interval_seconds: Int = Field(
+        default=60, ge=10, le=3600, description="how often the installer's main container re-checks the node"
+    )
+    adopt_existing: AdoptExisting = Field(
+        default=AdoptExisting(),
+        description=(
+            "import objects that already exist instead of failing with AlreadyExists: namespace, runtimeClass"
+        ),
+    )
 
     @field_validator("runtime_class_name")
     @classmethod
@@ -376,13 +510,15 @@ class Shim(Model):
 
 
 class ResourceList(Model):
-    cpu: ResourceQuantity
-    memory: ResourceQuantity
+    cpu: ResourceQuantity = Field(description="CPU as a Kubernetes quantity, e.g. 100m")
+    memory: ResourceQuantity = Field(description="memory as a Kubernetes quantity, e.g. 128Mi")
 
 
 class Resources(Model):
-    requests: ResourceList
-    limits: ResourceList
+    requests: ResourceList = Field(description="cpu and memory each new pod requests")
+    limits: ResourceList = Field(
+        description="cpu and memory limits of each new pod; a request must not exceed its limit"
+    )
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> Resources:
@@ -408,36 +544,78 @@ class Probe(Model):
 
     # Sent by the kubelet as an HTTP request target in origin form (RFC 9112, 3.2.1): '/' and visible
     # ASCII, no spaces or control characters.
-    path: str | None = Field(default=None, pattern=r"^/[!-~]*$")
-    port: Int | None = Field(default=None, ge=1, le=65535)
+    path: str | None = Field(
+        default=None,
+        pattern=r"^/[!-~]*$",
+        description=(
+            "the HTTP path of the readiness and liveness probes; required unless the export has an HTTP probe"
+        ),
+    )
+    port: Int | None = Field(
+        default=None, ge=1, le=65535, description="the probe's port; default: the serving port"
+    )
 
 
 class Gateway(Model):
     """A Gateway API Gateway that already exists; an HTTPRoute splits traffic exactly through it."""
 
-    name: DnsSubdomain
-    namespace: DnsLabel
-    section_name: DnsSubdomain | None = None
-    hostnames: Annotated[tuple[Hostname, ...], Field(max_length=16), AfterValidator(_no_duplicates)] = ()
-    path_prefix: PathPrefix = "/"
+    name: DnsSubdomain = Field(description="the name of a Gateway API Gateway that already exists")
+    namespace: DnsLabel = Field(description="the Gateway's namespace")
+    section_name: DnsSubdomain | None = Field(
+        default=None, description="the Gateway listener the route attaches to"
+    )
+    hostnames: Annotated[tuple[Hostname, ...], Field(max_length=16), AfterValidator(_no_duplicates)] = Field(
+        default=(), description="the hostnames the route matches"
+    )
+    path_prefix: PathPrefix = Field(default="/", description="the path prefix the route matches")
 
 
 class Workload(Model):
-    name: WorkloadName
-    namespace: DnsLabel = "default"
-    manifest: str = Field(min_length=1, description="exported legacy Deployment and Service (YAML)")
-    image: ImageReference | None = None
-    replicas: Int | None = Field(default=None, ge=1, le=1000)
-    resources: Resources
-    probe: Probe = Probe()
-    canary: Bool = False
-    canary_replicas: Int = Field(default=1, ge=1, le=100)
-    gateway: Gateway | None = None
+    name: WorkloadName = Field(description="the legacy Deployment's name")
+    namespace: DnsLabel = Field(default="default", description="the legacy Deployment's namespace")
+    manifest: str = Field(
+        min_length=1,
+        description=(
+            "the exported legacy Deployment with everything in its namespace that selects, "
+            "scales, routes to or is owned by it (a path relative to the project root)"
+        ),
+    )
+    image: ImageReference | None = Field(
+        default=None,
+        description=(
+            "the image of the new pods; default: the legacy image. Required for "
+            "wasmtime-slight-v1: the image of a Spin rebuild"
+        ),
+    )
+    replicas: Int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="the new side's full capacity; default: the legacy replica count",
+    )
+    resources: Resources = Field(description="requests and limits of the new pods")
+    probe: Probe = Field(default=Probe(), description="path and port of the new pods' HTTP probe")
+    canary: Bool = Field(
+        default=False,
+        description=("run one canary pod of the new side from prepare on, outside every exported selector"),
+    )
+    canary_replicas: Int = Field(default=1, ge=1, le=100, description="how many canary pods")
+    gateway: Gateway | None = Field(
+        default=None,
+        description=(
+            "an exact traffic split through an HTTPRoute on this Gateway: name, namespace, "
+            "sectionName, hostnames, pathPrefix"
+        ),
+    )
     service_port: Annotated[Int, Field(ge=1, le=65535)] | DnsLabel | None = Field(
-        default=None, description="the legacy Service port (number or name) that serves the app"
+        default=None,
+        description=("the legacy Service port (number or name) that serves the app, when it has several"),
     )
     container_port: Int | None = Field(
-        default=None, ge=1, le=65535, description="the port a rebuilt app listens on, when it changed"
+        default=None,
+        ge=1,
+        le=65535,
+        description=("the port a rebuilt app listens on, when it changed; required for wasmtime-slight-v1"),
     )
     accept_reduced_capacity: Bool = Field(
         default=False,
@@ -470,10 +648,22 @@ class Workload(Model):
 
 
 class Traffic(Model):
-    weight: Int = Field(default=50, ge=0, le=100, description="percent of requests to new pods")
+    weight: Int = Field(
+        default=50,
+        ge=0,
+        le=100,
+        description="percent of requests for the new pods: the parallel step the stack is at",
+    )
     # Gradual traffic: the parallel phase walked one weight at a time (`python -m migrate phases` writes
     # a phase file per step); `weight` stays the weight the stack is at.
-    steps: tuple[Annotated[Int, Field(ge=0, le=100)], ...] = Field(default=(), max_length=26)
+    steps: tuple[Annotated[Int, Field(ge=0, le=100)], ...] = Field(
+        default=(),
+        max_length=26,
+        description=(
+            "strictly increasing weights the parallel phase walks through between 0 and 100, "
+            "one phase file each"
+        ),
+    )
 
     @field_validator("steps")
     @classmethod
@@ -491,11 +681,19 @@ class Traffic(Model):
 
 
 class Decommission(Model):
-    confirm: str | None = None
+    confirm: str | None = Field(
+        default=None,
+        description=(
+            "cluster name/pool,pool... naming every WASI pool of legacyPools, in order; "
+            "required in decommission, which deletes them"
+        ),
+    )
     acknowledge_other_pods: tuple[str, ...] = Field(
         default=(),
-        description="`<namespace>/<name>` of each workload or pod that is not Wasm and runs on a WASI pool "
-        "(cluster.export lists them): deleting the pool deletes them",
+        description=(
+            "namespace/name of each workload or pod that is not Wasm and runs on a WASI pool "
+            "(cluster.export lists them): deleting the pool deletes them"
+        ),
     )
 
 
@@ -505,10 +703,17 @@ class VerificationImage(Model):
     The default digest is python:3.12-alpine as pinned in several public repositories; check it with
     `crane digest docker.io/library/python:3.12-alpine` (or your mirror) before relying on it."""
 
-    registry: Registry = "docker.io"
-    repository: Repository = "library/python"
-    tag: Tag = "3.12-alpine"
-    digest: Digest = "sha256:6d43704baacd1bfbe7c295d7f13079d5d8104ed33568873133f8fc69980419df"
+    registry: Registry = Field(
+        default="docker.io", description="the registry of the verification image (any image with Python 3)"
+    )
+    repository: Repository = Field(
+        default="library/python", description="the verification image's repository"
+    )
+    tag: Tag = Field(default="3.12-alpine", description="the verification image's tag")
+    digest: Digest = Field(
+        default="sha256:6d43704baacd1bfbe7c295d7f13079d5d8104ed33568873133f8fc69980419df",
+        description="the verification image's digest; the image is always pinned by it",
+    )
 
     @property
     def reference(self) -> str:
@@ -518,67 +723,141 @@ class VerificationImage(Model):
 class VerificationThresholds(Model):
     """When the new side fails the comparison. Ratios are new / legacy."""
 
-    max_error_rate: Number = Field(default=0.0, ge=0, le=1, description="share of failed requests (5xx)")
-    max_p95_ratio: Number = Field(default=1.5, ge=1, le=100)
-    max_cold_start_ratio: Number = Field(default=2.0, ge=1, le=100, description="pod start to Ready")
-    max_memory_ratio: Number = Field(default=1.5, ge=1, le=100)
+    max_error_rate: Number = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="the highest share of failed requests (5xx) of the new side",
+    )
+    max_p95_ratio: Number = Field(
+        default=1.5,
+        ge=1,
+        le=100,
+        description="the highest p95 latency of the new side over the legacy side's",
+    )
+    max_cold_start_ratio: Number = Field(
+        default=2.0,
+        ge=1,
+        le=100,
+        description=("the highest cold start (pod start to Ready) of the new side over the legacy side's"),
+    )
+    max_memory_ratio: Number = Field(
+        default=1.5,
+        ge=1,
+        le=100,
+        description="the highest memory per pod of the new side over the legacy side's",
+    )
 
 
 class Verification(Model):
     """The in-cluster parity and performance check that runs from `parallel` on and gates cutover."""
 
-    enabled: Bool = True
-    image: VerificationImage = VerificationImage()
-    paths: tuple[Annotated[str, Field(pattern=r"^/")], ...] = Field(
-        default=(), description="request paths; default: each workload's probe path"
+    enabled: Bool = Field(
+        default=True,
+        description=(
+            "run the verification Job per workload from parallel on; false removes the Job and the gate"
+        ),
     )
-    compare_bodies: Bool = False
-    requests_per_path: Int = Field(default=50, ge=1, le=10_000)
-    requests_per_second: Number = Field(default=5.0, gt=0, le=200)
-    request_timeout_seconds: Number = Field(default=5.0, gt=0, le=60)
-    timeout_seconds: Int = Field(default=600, ge=60, le=7200, description="whole Job, awaited by Pulumi")
-    thresholds: VerificationThresholds = VerificationThresholds()
+    image: VerificationImage = Field(
+        default=VerificationImage(), description="the image the Job runs: registry, repository, tag, digest"
+    )
+    paths: tuple[Annotated[str, Field(pattern=r"^/")], ...] = Field(
+        default=(), description="the request paths; default: each workload's probe path"
+    )
+    compare_bodies: Bool = Field(
+        default=False, description="compare response bodies too, not only status codes"
+    )
+    requests_per_path: Int = Field(
+        default=50, ge=1, le=10_000, description="requests sent to each side per path"
+    )
+    requests_per_second: Number = Field(
+        default=5.0, gt=0, le=200, description="the request rate to each side"
+    )
+    request_timeout_seconds: Number = Field(
+        default=5.0, gt=0, le=60, description="the timeout of one request"
+    )
+    timeout_seconds: Int = Field(
+        default=600, ge=60, le=7200, description="the whole Job's time limit, awaited by Pulumi"
+    )
+    thresholds: VerificationThresholds = Field(
+        default=VerificationThresholds(),
+        description=("when the new side fails: maxErrorRate, maxP95Ratio, maxColdStartRatio, maxMemoryRatio"),
+    )
 
 
 class AzureMonitorAlerts(Model):
     """Azure Monitor managed Prometheus: the cluster's Azure Monitor workspace and an action group."""
 
     workspace_id: str = Field(
-        pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Monitor/accounts/[^/]+$"
+        pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Monitor/accounts/[^/]+$",
+        description="the resource id of the cluster's Azure Monitor workspace",
     )
     action_group_id: str = Field(
-        pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Insights/actionGroups/[^/]+$"
+        pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Insights/actionGroups/[^/]+$",
+        description="the resource id of the action group each rule sends to",
     )
     location: str = Field(min_length=1, description="the workspace's region, e.g. westeurope")
-    resource_group: ResourceGroup | None = Field(default=None, description="default: the cluster's")
+    resource_group: ResourceGroup | None = Field(
+        default=None, description="the resource group of the rule group; default: the cluster's"
+    )
 
 
 class PrometheusOperatorAlerts(Model):
     """A monitoring.coreos.com/v1 PrometheusRule; `labels` must match the Prometheus ruleSelector."""
 
-    namespace: DnsLabel = "monitoring"
-    labels: dict[LabelKey, LabelValue] = {}
+    namespace: DnsLabel = Field(default="monitoring", description="the namespace of the PrometheusRule")
+    labels: dict[LabelKey, LabelValue] = Field(
+        default={}, description="labels of the PrometheusRule; they must match your Prometheus' ruleSelector"
+    )
 
 
 class HttpMetrics(Model):
     """Request metrics some exporter already has (ingress controller, mesh, app); without them the
     error-rate and latency rules are not created."""
 
-    requests_total: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-    duration_bucket: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*_bucket$")
-    status_label: str = Field(default="code", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-    by: tuple[Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")], ...] = ("namespace", "service")
-    max_error_rate: Number = Field(default=0.01, ge=0, le=1)
-    max_p95_seconds: Number = Field(default=1.0, gt=0, le=600)
+    requests_total: str = Field(
+        pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$",
+        description="the name of a request counter metric; it must carry a namespace label",
+    )
+    duration_bucket: str = Field(
+        pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*_bucket$",
+        description="the name of a request duration histogram's _bucket metric",
+    )
+    status_label: str = Field(
+        default="code",
+        pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$",
+        description="the label that holds the HTTP status code",
+    )
+    by: tuple[Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")], ...] = Field(
+        default=("namespace", "service"), description="the labels the error-rate and latency rules group by"
+    )
+    max_error_rate: Number = Field(
+        default=0.01, ge=0, le=1, description="the 5xx share that fires the error-rate alert"
+    )
+    max_p95_seconds: Number = Field(
+        default=1.0, gt=0, le=600, description="the p95 latency in seconds that fires the latency alert"
+    )
 
 
 class Alerts(Model):
     """Alerts for the migration's failure modes; `mode: off` is the only way to have none."""
 
-    mode: Literal["azureMonitor", "prometheusOperator", "off"]
-    azure_monitor: AzureMonitorAlerts | None = None
-    prometheus_operator: PrometheusOperatorAlerts = PrometheusOperatorAlerts()
-    http_metrics: HttpMetrics | None = None
+    mode: Literal["azureMonitor", "prometheusOperator", "off"] = Field(
+        description="azureMonitor, prometheusOperator or off (the only way to have no alerts)"
+    )
+    azure_monitor: AzureMonitorAlerts | None = Field(
+        default=None, description="for mode azureMonitor: workspaceId, actionGroupId, location, resourceGroup"
+    )
+    prometheus_operator: PrometheusOperatorAlerts = Field(
+        default=PrometheusOperatorAlerts(), description="for mode prometheusOperator: namespace, labels"
+    )
+    http_metrics: HttpMetrics | None = Field(
+        default=None,
+        description=(
+            "request metrics an exporter already has; without them the error-rate and latency"
+            " rules are not created"
+        ),
+    )
 
     @model_validator(mode="after")
     def _target_of_the_mode(self) -> Alerts:
@@ -591,16 +870,51 @@ class Alerts(Model):
 
 
 class MigrationConfig(Model):
-    phase: Phase
-    cluster: Cluster
-    legacy_pools: tuple[LegacyPool, ...]
-    target_pools: tuple[TargetPool, ...]
-    shim: Shim = Shim()
-    workloads: tuple[Workload, ...] = ()
-    traffic: Traffic = Traffic()
-    decommission: Decommission = Decommission()
-    verification: Verification = Verification()
-    alerts: Alerts
+    phase: Phase = Field(
+        description=(
+            "the migration phase the stack is in: baseline, prepare, parallel, cutover or "
+            "decommission. Apply them in order; apply an earlier one to roll back"
+        )
+    )
+    cluster: Cluster = Field(description="the AKS cluster, and how to reach it")
+    legacy_pools: tuple[LegacyPool, ...] = Field(
+        description=(
+            "every WASI pool of the cluster, each adopted read-only (imported, protected "
+            "until decommission); one stack migrates them all"
+        )
+    )
+    target_pools: tuple[TargetPool, ...] = Field(
+        description=(
+            "the OCIContainer pools for the shim; never replaced in place: a change that "
+            "needs a new pool goes under a new name"
+        )
+    )
+    shim: Shim = Field(default=Shim(), description="the shim installer and the RuntimeClass")
+    workloads: tuple[Workload, ...] = Field(
+        default=(), description="the Wasm workloads to move, one entry per legacy Deployment"
+    )
+    traffic: Traffic = Field(
+        default=Traffic(),
+        description=(
+            "the share of requests for the new pods in the parallel phase, and the steps it walks through"
+        ),
+    )
+    decommission: Decommission = Field(
+        default=Decommission(), description="the deliberate keys of the irreversible decommission phase"
+    )
+    verification: Verification = Field(
+        default=Verification(),
+        description=(
+            "the parity and performance check of legacy against new pods, from parallel on; "
+            "cutover's legacy scale-down waits for it"
+        ),
+    )
+    alerts: Alerts = Field(
+        description=(
+            "alerts for the migration's failure modes; required, so that alerts are off only "
+            "when this says so"
+        )
+    )
 
     @field_validator("legacy_pools")
     @classmethod

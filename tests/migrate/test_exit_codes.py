@@ -1,5 +1,6 @@
-"""One exit-code rule for every command (migrate/__main__.py EXIT_RULE, README "Exit codes"): 2 when the
-command cannot act on what it was given, 1 when what it read has problems, 0 otherwise."""
+"""One exit-code rule for every command (migrate/__main__.py EXIT_RULE, docs/offline-review.md "Exit
+codes"): 2 when the command cannot act on what it was given, 1 when what it read has problems, 0
+otherwise."""
 
 from __future__ import annotations
 
@@ -103,7 +104,7 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_the_readme_states_the_same_rule():
-    readme = _words((ROOT / "README.md").read_text())
+def test_the_docs_state_the_same_rule():
+    readme = _words((ROOT / "docs" / "offline-review.md").read_text())
     for code, meaning in EXIT_RULE.items():
         assert f"{code}: {_words(meaning)}" in readme, code
