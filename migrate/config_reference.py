@@ -1,6 +1,7 @@
 """The configuration reference, generated from the pydantic model (components/core/config.py): the
-markdown of docs/configuration.md and the `description` of each top-level key in Pulumi.yaml. Descriptions come from
-the fields' `description`, types, limits and defaults from the model itself, so nothing is restated.
+markdown of docs/configuration.md and the `description` of each top-level key in Pulumi.yaml.
+Descriptions come from the fields' `description`, types, limits and defaults from the model itself, so
+nothing is restated.
 
 `python -m migrate.config_reference --write` regenerates both files; `--check` exits 1 when either is out
 of date; without an option it prints the markdown. tests/test_config_reference.py holds the files equal
