@@ -16,8 +16,8 @@ import yaml
 
 from components.core.config import PROJECT, Phase
 from migrate.markdown import printable
-from tests.components.test_export_rules import CASES as REFUSED_EXPORTS
-from tests.components.test_export_rules import _write as write_refused_export
+from tests.components.export.test_rules import CASES as REFUSED_EXPORTS
+from tests.components.export.test_rules import _write as write_refused_export
 from tests.conftest import ROOT, load_raw, phase_path, run_bounded
 from tests.markdown_tree import HOSTILE, nodes, tree
 from tests.migrate.test_init import CLUSTER, EXPORT, POOLS

@@ -16,7 +16,7 @@ from components.core.config import PROJECT, Phase
 from migrate.__main__ import main
 from migrate.diff import traffic_section
 from migrate.state import load
-from tests.components.test_naming import Spec, raw_with
+from tests.components.core.test_naming import Spec, raw_with
 from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
 
 PAIRS = list(itertools.pairwise(PHASE_FILES))

@@ -27,7 +27,7 @@ from migrate.__main__ import main
 from migrate.check import check, transition_problems
 from migrate.init_plan import step_config, walk
 from migrate.state import Loaded
-from tests.components.test_workload_facts import CLUSTERS
+from tests.components.export.test_facts import CLUSTERS
 from tests.conftest import ROOT
 from tests.markdown_tree import parser, render
 from tests.migrate.test_inventory import EXPORT, POOLS

@@ -24,8 +24,8 @@ from migrate.inventory import (
     wasm_runtime_classes,
     wasm_signals,
 )
-from tests.components.test_workload_facts import export as cluster_export
-from tests.components.test_workload_facts import node_pools as cluster_pools
+from tests.components.export.test_facts import export as cluster_export
+from tests.components.export.test_facts import node_pools as cluster_pools
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPORT = FIXTURES / "cluster-export.yaml"

@@ -11,8 +11,8 @@ import yaml
 from components.export.workload import strip_server_fields
 from migrate.inventory import build_inventory, read_export, wasi_pools
 from migrate.kubectl_list import parse_item, split_list, without_server_sections
-from tests.components.test_workload_facts import CLUSTERS
-from tests.components.test_workload_facts import node_pools as node_pools_of
+from tests.components.export.test_facts import CLUSTERS
+from tests.components.export.test_facts import node_pools as node_pools_of
 from tests.migrate.test_inventory import CLUSTER, EXPORT, node_pools
 
 KUBECTL_LIST = """\

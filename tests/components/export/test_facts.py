@@ -16,7 +16,7 @@ import yaml
 
 from components.export import facts
 
-CLUSTERS = Path(__file__).resolve().parent.parent / "fixtures" / "clusters"
+CLUSTERS = Path(__file__).resolve().parents[2] / "fixtures" / "clusters"
 
 
 @cache
