@@ -53,8 +53,8 @@ def test_wheel_carries_code_and_data(wheel):
         "components/spin_shim.py",
         "components/wasm_workload.py",
         "components/desired/workloads.py",
-        "components/installer/shim-installer.sh",
-        "components/crds/gateway.networking.k8s.io_httproutes.yaml",
+        "components/assets/installer/shim-installer.sh",
+        "components/assets/crds/gateway.networking.k8s.io_httproutes.yaml",
         "components/py.typed",
         "migrate/__main__.py",
     ):

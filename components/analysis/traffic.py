@@ -16,7 +16,7 @@ Data-plane semantics relied on:
   (kubernetes.io/docs/concepts/services-networking/service-traffic-policy/).
 - A Gateway sends each backendRef its weight's share of the requests its route wins and spreads it
   over that Service's ready endpoints, without kube-proxy (traffic policies do not apply). Which route
-  wins a request follows the HTTPRoute precedence of Gateway API v1.3.0 (components/crds/
+  wins a request follows the HTTPRoute precedence of Gateway API v1.3.0 (components/assets/crds/
   gateway.networking.k8s.io_httproutes.yaml, `spec.hostnames` and `spec.rules[].matches`): the most
   specific hostname, then Exact path, longest prefix, method, most header and query matches, then
   the oldest route. The migration's route is created in prepare, after every route in the export, so

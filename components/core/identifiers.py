@@ -22,7 +22,7 @@ from docker_image import digest as oci_digest
 from docker_image import reference as oci_reference
 from docker_image import regexp as oci_regexp
 
-CRD_DIR = Path(__file__).resolve().parent.parent / "crds"
+CRD_DIR = Path(__file__).resolve().parent.parent / "assets" / "crds"
 HTTPROUTE_CRD = CRD_DIR / "gateway.networking.k8s.io_httproutes.yaml"
 
 
@@ -280,7 +280,7 @@ def oci_image_reference(value: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Gateway API. Source: the HTTPRoute CRD of kubernetes-sigs/gateway-api (components/crds/), read
+# Gateway API. Source: the HTTPRoute CRD of kubernetes-sigs/gateway-api (components/assets/crds/), read
 # here so the hostname rule is the CRD's own schema rather than a copy of its pattern.
 
 

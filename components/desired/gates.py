@@ -4,7 +4,7 @@ the other side starts. pulumi-kubernetes awaits a Job until it completes and fai
 (provider/pkg/await/job.go), and whatever depends on the Job is not registered until then: in cutover
 the new Deployment waits for the legacy pods to be gone; on the way back (parallel) the legacy patch
 waits for the new pods to be gone. A Deployment's own status cannot say it: `status.replicas` leaves
-out terminating pods (components/verification/stop_gate.py)."""
+out terminating pods (components/assets/verification/stop_gate.py)."""
 
 from __future__ import annotations
 

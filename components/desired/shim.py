@@ -11,7 +11,7 @@ from components.core.config import Shim
 from components.desired.awaits import PATCH_FORCE
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 
-INSTALLER_SCRIPT = Path(__file__).resolve().parent.parent / "installer" / "shim-installer.sh"
+INSTALLER_SCRIPT = Path(__file__).resolve().parent.parent / "assets" / "installer" / "shim-installer.sh"
 SCRIPT_KEY = "shim-installer.sh"
 INSTALLER_NAME = "containerd-shim-spin-installer"
 SHIM_SOURCE = "/assets/containerd-shim-spin-v2"

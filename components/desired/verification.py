@@ -1,5 +1,5 @@
 """The verification Job per workload, from `parallel` on: the same requests to legacy and new pods,
-compared against `verification.thresholds` (components/verification/verify.py does the work).
+compared against `verification.thresholds` (components/assets/verification/verify.py does the work).
 
 Why a Job gates cutover: pulumi-kubernetes awaits a Job until its Complete condition and fails the
 resource when the Job's Failed condition says BackoffLimitExceeded or DeadlineExceeded
@@ -33,7 +33,7 @@ from components.desired.spec import ResourceSpec, kubernetes_spec, managed_label
 from components.desired.workloads import NEW_POD_LABEL, new_selector
 from components.export.workload import ExportedWorkload
 
-SCRIPT = Path(__file__).resolve().parent.parent / "verification" / "verify.py"
+SCRIPT = Path(__file__).resolve().parent.parent / "assets" / "verification" / "verify.py"
 SCRIPT_KEY = "verify.py"
 # The stop gate's script (components/desired/gates.py), shipped beside verify.py, whose API client it uses.
 STOP_GATE_SCRIPT = SCRIPT.parent / "stop_gate.py"

@@ -1,6 +1,6 @@
 """Strict schema validation of every Kubernetes object a phase declares, for each supported
 Kubernetes version: built-in kinds against kubernetes-validate's strict schemas, HTTPRoute (a CRD those
-schemas lack) against the Gateway API CRD's own v1 schema (components/crds/), made strict the same way,
+schemas lack) against the Gateway API CRD's own v1 schema (components/assets/crds/), made strict the same way,
 and PrometheusRule against a strict model of the prometheus-operator v1 fields."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _validator(version: str, kind: str, api_version: str) -> jsonschema.protocol
 
 
 # No PyPI package ships the Gateway API schemas (the `gateway-api` distribution there is an unrelated
-# module), so the CRD is kept in components/crds/ as published. Its own schema is made strict the way
+# module), so the CRD is kept in components/assets/crds/ as published. Its own schema is made strict the way
 # kubernetes-validate's "-strict" schemas are: every object schema that lists its properties allows no
 # others (a misspelt field fails here, where the API server would prune it silently). The CRD's
 # x-kubernetes-validations (CEL rules) are not evaluated: jsonschema ignores unknown keywords.
@@ -93,9 +93,9 @@ def strict(schema: Any) -> Any:
     return copy
 
 
-# Custom resources the project reads or registers, by (apiVersion, kind): the CRD in components/crds/ as
-# its project published it (each file's header names the repository, tag and licence) and the version of
-# it that is served.
+# Custom resources the project reads or registers, by (apiVersion, kind): the CRD in
+# components/assets/crds/ as its project published it (each file's header names the repository, tag and
+# licence) and the version of it that is served.
 CUSTOM_RESOURCE_DEFINITIONS = {
     (_HTTPROUTE_API_VERSION, "HTTPRoute"): ("gateway.networking.k8s.io_httproutes.yaml", "v1"),
     ("keda.sh/v1alpha1", "ScaledObject"): ("keda.sh_scaledobjects.yaml", "v1alpha1"),

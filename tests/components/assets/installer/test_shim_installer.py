@@ -1,4 +1,4 @@
-"""Runs components/installer/shim-installer.sh under `busybox sh` against a fake node root.
+"""Runs components/assets/installer/shim-installer.sh under `busybox sh` against a fake node root.
 
 PATH holds only busybox applets and a recording fake `nsenter`, so the script can neither reach
 the real host nor lean on a tool the busybox-based installer image lacks.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[3] / "components/installer/shim-installer.sh"
+SCRIPT = Path(__file__).resolve().parents[4] / "components/assets/installer/shim-installer.sh"
 FIXTURES = Path(__file__).parent / "fixtures"
 BUSYBOX = shutil.which("busybox")
 CONTAINERD = Path("/usr/bin/containerd")

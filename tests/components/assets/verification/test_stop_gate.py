@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from components.desired.verification import STOP_GATE_SCRIPT
-from tests.components.verification.test_verify import serve
+from tests.components.assets.verification.test_verify import serve
 
 
 def _run(api_port: int, settings: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess:
