@@ -1,12 +1,4 @@
-"""`check`: everything that can be proven offline before `pulumi up`.
-
-The config (every ConfigError problem), strict schemas of every Kubernetes object on each supported
-Kubernetes version, the scheduling proof, and with a source file the transition itself: one phase at
-a time, no rollback out of decommission, and nothing but the phase keys changing with the phase. A
-traffic step (parallel at one weight to parallel at another) is a phase step too: it changes only
-`traffic.weight`, which may also change on the way into or out of parallel, the one phase that reads it.
-With the source read at a git revision (`--base-ref`), a legacy manifest re-exported since is part of
-the transition too, and may not change together with the phase either."""
+"""`check`: everything that can be proven offline before `pulumi up`. See docs/design/check.md."""
 
 from __future__ import annotations
 

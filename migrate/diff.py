@@ -1,16 +1,5 @@
 """`diff`: what moving from one stack file to another does, as GitHub markdown for a PR comment.
-
-Warnings first (a stale file, a transition `check --from` refuses, two clusters), then the counts, a
-summary table (create / update / replace / delete, and the field that forces each replace; a
-`re-export` row for an adopted object whose export changed, which the engine leaves alone), the traffic
-each entry point sends to the new pods, the risks a reviewer must see, and one unified YAML diff per
-changed resource. Rows and diffs come in the order a reviewer needs them (`SECTIONS`): the legacy side's
-capacity and selectors first, large opaque data (scripts) as digest and size. The whole comment stays
-under `max_chars`: per-resource diffs are dropped from the end, and the comment says which.
-
-Every string from the input (names, keys, values, paths, reasons) reaches the markdown through
-migrate/markdown.py: as a code span, as literal text, entity-encoded in our own HTML, or inside a fence
-no line can close."""
+See docs/design/diff.md."""
 
 from __future__ import annotations
 

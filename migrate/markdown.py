@@ -1,55 +1,5 @@
-"""The one way a string from the input reaches markdown (the `diff` PR comment, `init`'s
-migration-report.md): whatever the string holds, it renders as the characters it holds and cannot change
-the document around it.
-
-Four contexts, one function each:
-
-- `code(value)`: an identifier (a name, a label key or value, an image, a path, a git ref) as an inline
-  code span. Everything inside a code span is literal (CommonMark 0.31 §6.1): no HTML, no link, no
-  image, no emphasis, no autolink (cmark-gfm's autolink extension only rewrites text nodes and skips code,
-  extensions/autolink.c `postprocess`). What remains is sized here: the backtick string is one longer
-  than the longest backtick run in the value, so the value cannot end the span; a value that starts or
-  ends with a backtick or a space is padded with one space each side, which the parser strips again; and
-  in a table cell every `|` is escaped, because GFM splits the row into cells before it parses code
-  spans and `\\|` is the only escape it honours there, inside code spans too (GFM spec §4.10,
-  cmark-gfm extensions/table.c `unescape_pipes`, whose cell scanner `ext_scanners.re` pairs every
-  backslash with the character after it: a backslash right before a pipe is doubled so that the
-  pipe's own escape stays odd).
-- `text(value)`: prose that holds input (a traffic reason naming a Service, a note of the readiness
-  report) as literal text: every ASCII punctuation character that opens an inline construct anywhere is
-  backslash-escaped (CommonMark §2.4: `\\` before any ASCII punctuation is that character): emphasis
-  `*` `_`, strikethrough `~` (GFM), code `` ` ``, links and images `[` `]` `!`, raw HTML, comments and
-  autolinks `<` `>`, entities `&`, table cells `|` and GitHub's math `$`. A URL autolink starts from a
-  `:` followed by `//` (cmark-gfm autolink.c `url_match` runs when the inline parser meets a bare `:`
-  and checks the two slashes; an escaped `:` never reaches it), so that `:` is escaped; `www.` autolinks
-  are matched on the raw source (`www_match` compares the bytes `www.`), so that dot is escaped. Email
-  autolinks are found after parsing, on text nodes consolidated with their escaped characters
-  (`postprocess` calls `cmark_consolidate_text_nodes` first), so no escape stops them: a WORD JOINER
-  (U+2060, invisible) is put on both sides of every `@`, which ends the local part where
-  `postprocess_text` rewinds and keeps a following name from being read as a GitHub @mention. What only
-  counts at the start of a block (`#` headings, `>` quotes, `-` `+` `*` `1.` `1)` list items, `=`
-  underlines, four spaces of indented code) is escaped when the value starts with it, since a value may
-  start a list item.
-- `html(value)`: a value inside raw HTML that we write (`<summary>` of a per-resource diff). An HTML
-  block (`<details>` starts one: type 6 in CommonMark §4.6 and cmark-gfm src/scanners.re
-  `html_block_start`) is passed through unparsed, so markdown escapes mean nothing there; the five
-  characters HTML gives meaning are entity-encoded instead.
-- `fence(body, info)`: a fenced code block whose fence is longer than any backtick run in the body, so
-  no line of it can close the block (CommonMark §4.5: the closing fence is at least as long as the
-  opening one).
-
-Before any of that, characters that are not printable (newlines, tabs, NUL, other controls, the Unicode
-line and paragraph separators) are shown as Python escapes (`\\n`, `\\x00`, `\\u2028`): a newline would
-end a table row or a paragraph, and a line that starts with `<!--` opens an HTML block that hides the
-rest of the comment (type 2, ended only by `-->`). Raw HTML is never written from input, so GitHub's tag
-filter (cmark-gfm extensions/tagfilter.c: title, textarea, style, xmp, iframe, noembed, noframes,
-script, plaintext) and its sanitizer are a second line, not the one this relies on.
-
-Why code spans for identifiers rather than entity-escaping everything: a code span is inert to every
-construct above, also to the ones that act after parsing (autolinks, mentions, emoji), and it shows a
-reviewer exactly where a value from the input starts and ends. tests/migrate/test_markdown.py proves
-each function with markdown-it-py's GFM-like parser: rendered with and without hostile strings, the
-document trees are the same."""
+"""The one way a string from the input reaches markdown (the `diff` PR comment, `init`'s report): it renders
+as the characters it holds and cannot change the document around it. See docs/design/markdown-escaping.md."""
 
 from __future__ import annotations
 
@@ -59,7 +9,7 @@ WORD_JOINER = "\u2060"
 EMPTY_CODE = '`""`'  # an empty code span cannot be written
 EMPTY_TEXT = "(empty)"
 
-# ASCII punctuation that opens or closes an inline construct wherever it stands (see the docstring).
+# ASCII punctuation that opens or closes an inline construct anywhere (docs/design/markdown-escaping.md).
 _INLINE = frozenset("\\`*_~[]!<>&|$")
 # What opens a block when a line (or a list item's content) starts with it.
 _BLOCK_START = re.compile(r"[#>+=*-]|\d{1,9}[.)]")

@@ -1,27 +1,5 @@
 """`phases`: the per-phase stack files of an environment, generated from its one source of truth.
-
-An environment is `stacks/Pulumi.<stack>.yaml`, the file the Pulumi CLI reads for the stack. Its phase
-files (`<stack>.1-baseline.yaml` ... `<stack>.5-decommission.yaml`, one per parallel traffic step) are
-complete stack files for `pulumi up --config-file`, which *replaces* the stack's config with the file
-and writes the file back when the secrets configuration it finds differs from what the secrets
-manager needs (pulumi/pulumi pkg/cmd/pulumi/stack/io.go `LoadProjectStack`/`SaveProjectStack`,
-pkg/cmd/pulumi/config/io.go `getAndSaveSecretsManager`). So every phase file carries the environment's
-top-level secrets keys and `environment:` verbatim, as do its `secure:` values: with `encryptionsalt`
-present the passphrase manager reuses it instead of prompting for a new passphrase and saving a new
-salt (pkg/secrets/passphrase/manager.go `NewPromptingPassphraseSecretsManager`); with `secretsprovider`
-and `encryptedkey` a cloud KMS manager reuses the data key (pkg/secrets/cloud/manager.go
-`NewCloudSecretsManager`). The top-level keys are those of `workspace.ProjectStack`
-(sdk/go/common/workspace/project.go).
-
-The files differ from each other only in what the phase step is about: `phase`, `traffic.weight` (the
-parallel step's weight; with `traffic.steps`, the first step's before parallel and the last step's
-after it, so entering and leaving parallel changes nothing else) and `decommission` (only the
-decommission file carries it, and that file exists only once the environment confirms).
-
-A phase file's header records the sha256 of every legacy manifest its config names. The config only
-points to them, so a re-exported manifest (new image, more replicas) would leave every file unchanged
-while changing what each phase applies; with the digests, `check` finds the files out of date, and
-regenerating them puts the re-export into the phase files' diff where reviewers see it."""
+See docs/design/phase-files.md."""
 
 from __future__ import annotations
 

@@ -1,13 +1,5 @@
 """`render`: one phase's resources as files a person can read and `kubectl apply -f`.
-
-kubernetes.yaml  the Kubernetes objects (their inputs ARE the manifests), one document each, with the
-                 Pulumi lifecycle in comments above it, so `kubectl apply -f` sees plain objects;
-patches.yaml     the server-side apply patches on adopted objects, each holding only the fields it owns
-                 (`kubectl apply --server-side --force-conflicts -f` applies them the same way);
-azure.yaml       the Azure inputs as ARM receives them (AgentPools, the alert rule group), annotated
-                 the same way;
-lifecycle.yaml   machine-readable: every resource's logical name, file and document index, options,
-                 and what this phase deletes (in the previous phase's desired state, absent now)."""
+See docs/design/render.md."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
 """`--base-ref`: the "before" side of `diff` and `check --from` as it was at a git revision.
-
-A pull request that re-exports a legacy manifest changes what the program applies without touching a
-stack file, so reading both sides' manifests from the working tree shows nothing. With a revision, the
-source stack file and every manifest it names are read from git's object store at that commit; the
-working tree is never touched. Blobs are read with the limits of components/core/inputs.py: the size is known
-before a byte is read, the text must be UTF-8, YAML is parsed with the same bounds. Only the
-repository's own blobs can be reached, so there is no device or FIFO to refuse; a symlink is followed
-inside the commit's tree and refused when it leads out of it (`git cat-file --follow-symlinks`)."""
+See docs/design/revision.md."""
 
 from __future__ import annotations
 

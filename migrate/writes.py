@@ -1,17 +1,5 @@
-"""Writing files the tool generates (init's stack file, exports and report; render --out) under one
-output root, safely against what a checkout or a hostile pull request may have put there.
-
-- Nothing is followed: every directory below the root is opened with O_NOFOLLOW relative to its
-  parent's descriptor, and the file itself is checked with lstat; a symlink in the way (a directory
-  `manifests/legacy/<ns>` pointing elsewhere, a file pointing at ~/.bashrc) is an error naming it, with
-  or without --force. So no write leaves the root.
-- Atomic: each file is written to a new temporary file beside it (O_CREAT | O_EXCL | O_NOFOLLOW), synced,
-  then renamed over the name. A reader sees the old file or the new one, never half of one; the rename
-  replaces the name, never what a name points to.
-- All or nothing up front: every target is checked before the first write, so a refusal (an existing
-  file without --force, a symlink, a directory where a file goes) writes nothing.
-
-The root itself is the one path taken as given: the user named it."""
+"""Writing generated files under one output root: nothing followed, atomic, all or nothing up front.
+See docs/design/writes.md."""
 
 from __future__ import annotations
 

@@ -1,23 +1,5 @@
 """How many Ready pods each entry point of a workload reaches: at rest in every phase, and at the worst
-moment of a transition as the engine may run it. The invariant `migrate check` proves: every entry point
-(each exported Service that selects the workload's pods, and its Gateway route) reaches at least as
-many Ready pods as at baseline, in every phase and all through every transition, forward and back;
-unless the workload says `acceptReducedCapacity`, or must stop before it starts again (its interruption
-is then named).
-
-Counting: a Deployment's pods at rest are its replicas, or its autoscaler's minimum; the legacy
-Deployment's as exported until a capacity patch sets them. A Gateway route reaches, through each
-backend with a weight, that backend's pods scaled by its share of the requests: the pods the route can
-load as evenly as the baseline's (`min(pods / share)`).
-
-Transitions (design notes: docs/design/engine.md): one `pulumi up` applies the target phase's
-resources that differ from the source's, each after the resources it depends on have completed (the
-engine runs everything else concurrently, in any order), and deletes what the target no longer has
-last. A step that lowers a count, moves pods out of a selector or moves a route's weight may take effect
-as soon as it starts; a step that raises a count counts only once an await guarantees those pods Ready
-(a Deployment's rollout, or a patch's `pulumi.com/waitFor`), never before. The worst moment is the
-lowest reach over every set of completed steps the dependencies allow, with every step they let start
-started."""
+moment of a transition as the engine may run it. See docs/design/capacity.md."""
 
 from __future__ import annotations
 

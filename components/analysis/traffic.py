@@ -1,26 +1,5 @@
 """The share of requests that really reaches new pods, per entry point, computed from the objects a phase
-registers (Deployments and their replicas patches, Services and their selector patches, the HTTPRoute,
-the target pools) and from the export (other Services, existing HTTPRoutes); not from the plan. It is
-the steady state after `pulumi up`: every replica Ready (pulumi-kubernetes awaits Deployments).
-
-Data-plane semantics relied on:
-- kube-proxy sends a cluster-IP connection, and an external one under `externalTrafficPolicy: Cluster`,
-  to a ready endpoint of the Service picked at random (iptables mode; IPVS round-robins): the share is
-  per pod (kubernetes.io/docs/reference/networking/virtual-ips/).
-- `externalTrafficPolicy: Local` routes only to ready endpoints on the node the traffic arrived at; a
-  cloud load balancer (Azure's too) health-probes the nodes (`healthCheckNodePort`) and spreads evenly
-  over the nodes that have one, "with no regard to the number of pods on each node"
-  (kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/, caveats of
-  preserving the client source IP). The share is per node, so it depends on how the pods are spread:
-  a range. `internalTrafficPolicy: Local` does the same per client node for in-cluster clients
-  (kubernetes.io/docs/concepts/services-networking/service-traffic-policy/).
-- A Gateway sends each backendRef its weight's share of the requests its route wins and spreads it
-  over that Service's ready endpoints, without kube-proxy (traffic policies do not apply). Which route
-  wins a request follows the HTTPRoute precedence of Gateway API v1.3.0 (components/assets/crds/
-  gateway.networking.k8s.io_httproutes.yaml, `spec.hostnames` and `spec.rules[].matches`): the most
-  specific hostname, then Exact path, longest prefix, method, most header and query matches, then
-  the oldest route. The migration's route is created in prepare, after every route in the export, so
-  an existing route with an identical match wins every request."""
+registers and from the export, not from the plan. See docs/design/traffic.md."""
 
 from __future__ import annotations
 
@@ -426,12 +405,7 @@ def migration_route(workload: Workload, legacy_service: str) -> dict[str, Any]:
 def export_problems(phase: Phase, index: int, legacy: ExportedWorkload) -> list[str]:
     """An existing HTTPRoute that wins requests of the migration's route is refused from parallel on,
     where the route must carry the split (the loader has checked every exported route's schema).
-
-    Refused rather than adopted: HTTPRoute `spec.rules` is an atomic list for server-side apply (the
-    CRD sets no list type), so a patch of one rule's backendRefs would own and rewrite every rule of a
-    route someone else manages; and the export may be stale. In prepare the existing route may stay:
-    it keeps serving (the migration's route also sends 100 % to legacy there, and `check` warns), so
-    deleting it after prepare moves its requests to the migration's route without a gap."""
+    Why refused rather than adopted: docs/design/traffic.md."""
     workload = legacy.config
     read = [obj for obj in legacy.exported if obj.get("kind") == "HTTPRoute"]
     if workload.gateway is None or not phase.at_least(Phase.PARALLEL):

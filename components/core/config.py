@@ -68,12 +68,8 @@ def _label_key(value: str) -> str:
     return value
 
 
-# Namespaces the shim's must never be: Kubernetes' initial namespaces and its reserved `kube-` prefix
-# ("Avoid creating namespaces with the prefix kube-, since it is reserved for Kubernetes system
-# namespaces", kubernetes.io/docs/concepts/overview/working-with-objects/namespaces), and the namespaces
-# AKS and its add-ons own. Prepare creates the shim's namespace (AlreadyExists for one that exists) and
-# labels it pod-security `privileged` for the installer: adopting one of these instead would open a
-# platform namespace to privileged pods, and rolling back to baseline would delete it.
+# Namespaces the shim's must never be: Kubernetes' own, its reserved `kube-` prefix, and those AKS and its
+# add-ons own (prepare labels the shim's namespace privileged). See docs/design/grammars.md.
 KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 RESERVED_NAMESPACE_PREFIX = "kube-"
 AKS_NAMESPACES = (

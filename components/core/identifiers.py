@@ -87,13 +87,8 @@ def aks_pool_name(value: str) -> str:
     return value
 
 
-# VM size names, "Sizes for virtual machines in Azure" and "Azure virtual machine sizes naming
-# conventions" (https://learn.microsoft.com/azure/virtual-machines/vm-naming-conventions):
-# tier_ family [sub-family] vCPUs [-constrained vCPUs] additive features [_accelerator] [_version],
-# e.g. Standard_D4s_v5, Standard_E4-2s_v3, Standard_NC24ads_A100_v4, Basic_A0, Standard_D2_v2_Promo.
-# Matched without regard to case: the compute API takes `standard_nc6s_v3` as well and preserves the
-# spelling it was given (Azure/azure-cli#9238, dask/dask-cloudprovider#270, Azure/azurehpc#313 saw
-# `STANDARD_HB120rs_V2`), and the legacy pool must be described with the spelling AKS holds.
+# Azure VM size names (Standard_D4s_v5), matched without regard to case as the compute API does.
+# Grammar and sources: docs/design/grammars.md.
 _VM_SIZE = re.compile(r"(Standard|Basic)_[A-Z]+[0-9]+(-[0-9]+)?[a-z]*(_[A-Za-z0-9]+)*", re.IGNORECASE)
 
 
@@ -156,13 +151,8 @@ def label_value(value: str) -> str:
     return value
 
 
-# Quantity, k8s.io/apimachinery/pkg/api/resource/quantity.go:
-#   <quantity> ::= <signedNumber><suffix>;  <signedNumber> ::= <number> | <sign><number>
-#   <number> ::= <digits> | <digits>.<digits> | <digits>. | .<digits>;  <sign> ::= "+" | "-"
-#   <suffix> ::= <binarySI> | <decimalExponent> | <decimalSI>;  <binarySI> ::= Ki | Mi | Gi | Ti | Pi | Ei
-#   <decimalSI> ::= m | "" | k | M | G | T | P | E;  <decimalExponent> ::= "e" <signedNumber> | "E" ...
-# The parser (suffix.go) also takes the decimal suffixes n and u, and reads an exponent with
-# strconv.ParseInt(..., 10, 64): a signed integer that fits in 64 bits.
+# Kubernetes quantities (k8s.io/apimachinery pkg/api/resource quantity.go, plus the parser's n and u
+# suffixes and 64-bit exponents). Grammar: docs/design/grammars.md.
 _QUANTITY = re.compile(
     r"(?P<number>(?P<sign>[+-]?)([0-9]+(\.[0-9]*)?|\.[0-9]+))"
     r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE](?P<exponent>[+-]?[0-9]+))?"
@@ -221,12 +211,8 @@ def resource_quantity(value: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# OCI image references. Source: the OCI distribution spec
-# (https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests: a
-# repository <name> matches [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*,
-# a <reference> tag [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}) and its reference implementation
-# github.com/distribution/reference (registry host[:port], digest), through docker-image-py, a port of
-# that package. Its anchored patterns use `$`, so the unanchored ones are applied with fullmatch.
+# OCI image references, by the distribution spec's grammar through docker-image-py (its unanchored
+# patterns applied with fullmatch). Sources: docs/design/grammars.md.
 _OCI = oci_regexp.ImageRegexps
 
 

@@ -1,13 +1,5 @@
-"""Kubernetes' own semantics, written once: label selectors as the API server evaluates them (and the
-selectors a legacy workload's export holds: what new pods must stay out of until they are meant to
-serve), taints, tolerations and node affinity as the scheduler reads them, and what AKS and its WASI
-pools put on nodes.
-
-Semantics (k8s.io/apimachinery pkg/labels and metav1.LabelSelectorAsSelector): a map selector
-(Service.spec.selector, matchLabels) needs every key with exactly that value; matchExpressions add
-In / NotIn / Exists / DoesNotExist; all requirements must hold. An empty LabelSelector selects every
-object (NetworkPolicy podSelector: {}), an empty or absent Service selector selects no pod (the
-Service has manually managed endpoints)."""
+"""Kubernetes' own semantics, written once: label selectors, taints, tolerations and node affinity, and
+what AKS and its WASI pools put on nodes. See docs/design/kubernetes-semantics.md."""
 
 from __future__ import annotations
 

@@ -1,28 +1,5 @@
-"""Every name the program derives from a workload: the Pulumi logical names of its components and
-resources, and the Kubernetes names and label values of the objects it creates. One module, so the
-builders, the config checks and the tests all apply the same rule.
-
-Pulumi logical names: `<namespace>/<name>/<role>`, e.g. `web/orders/legacy`, whose resources are
-`<component name>-<resource role>` (`web/orders/legacy-replicas`). Neither a namespace nor a workload
-name can hold a `/` (both are DNS-1123 labels), so `web-api/orders` and `web/api-orders` can never
-share a name, and a role after the second `/` is always one of the fixed words below, never part of a
-workload name. Pulumi puts no rule on the name part of a URN: `urn:pulumi:<stack>::<project>::<type>::
-<name>` is split at the first three `::` only, so the name may hold `/` (pulumi/pulumi
-sdk/go/common/resource/urn.go: NewURN, IsValid, Name use SplitN(..., 4)), and pulumi-kubernetes names
-the resources of its own `yaml.ConfigFile` `<namespace>/<name>` the same way
-(sdk/python/pulumi_kubernetes/yaml/yaml.py _parse_yaml_object).
-
-Kubernetes names: `<base><suffix>` (`orders-spin`), where it fits. Every object name and label value
-the program generates is held to a DNS-1123 label of at most 63 characters: a Service name must be a
-DNS-1035 label (core/validation ValidateServiceName), a Job's name becomes its pods' `job-name` label
-value (batch/validation ValidateGeneratedSelector), and a new Deployment's name is also its pods'
-`app.kubernetes.io/instance` label value. The API server itself takes a Deployment name of up to 253
-(apps/validation ValidateDeploymentName: a DNS-1123 subdomain) and cuts the pod names generated from its
-ReplicaSet's to 58 characters plus 5 random ones (apiserver storage/names generate.go), so 63 is the
-label's limit, not the Deployment's. When `<base><suffix>` is longer, the base is cut and the
-first 8 hex digits of the SHA-256 of the whole name go before the suffix
-(`<base cut>-<8 hex><suffix>`): stable from run to run, still ending in the suffix a reader looks for,
-and distinct for distinct long names (a clash that remains is refused by `object_clashes`)."""
+"""Every name the program derives from a workload (Pulumi logical names, Kubernetes names and label
+values), in one module so builders, config checks and tests apply one rule. See docs/design/naming.md."""
 
 from __future__ import annotations
 
@@ -47,7 +24,7 @@ def logical_name(namespace: str, name: str, role: str) -> str:
 
 
 def fitted(base: str, suffix: str, limit: int = DNS_LABEL_MAX) -> str:
-    """`base + suffix` within `limit` characters (see the module docstring); `suffix` starts with '-'."""
+    """`base + suffix` within `limit` characters (docs/design/naming.md); `suffix` starts with '-'."""
     whole = base + suffix
     if len(whole) <= limit:
         return whole

@@ -1,17 +1,5 @@
 """Alert rules for the migration's failure modes, from one pure builder, shipped as an Azure Monitor
-managed Prometheus rule group or as a prometheus-operator PrometheusRule (`alerts.mode`).
-
-The rules read kube-state-metrics, which both AKS managed Prometheus and kube-prometheus scrape:
-- the shim installer DaemonSet: pods not ready, pods not scheduled where wanted, and (when
-  kube-state-metrics exports the shim node label, `--metric-labels-allowlist=nodes=[<label key>]`)
-  shim nodes the DaemonSet does not cover;
-- Wasm pods, found by `kube_pod_runtimeclass_name_info` (kube-state-metrics #1276): not ready,
-  restarting, CrashLoopBackOff, stuck in ContainerCreating (the symptom of a RuntimeClass handler
-  containerd does not know: FailedCreatePodSandBox, "no runtime for handler");
-- a failed verification Job;
-- error rate and p95 latency from request metrics, when `alerts.httpMetrics` names them.
-
-Every expression is tested with `promtool test rules` (tests/components/desired/test_alerts.py)."""
+managed Prometheus rule group or a prometheus-operator PrometheusRule. See docs/design/alerts.md."""
 
 from __future__ import annotations
 

@@ -1,20 +1,5 @@
 """What pulumi-kubernetes waits for after applying an object, and how the program tells it: the
-annotations of provider/pkg/metadata/overrides.go, in one place. Design notes and sources:
-docs/design/engine.md.
-
-- The awaiter is chosen by the live object's kind, also for `*Patch` resources (await.go Creation and
-  Update look up `awaiters` by the applied object's apiVersion/kind), so a DeploymentPatch on a legacy
-  Deployment waits for that whole Deployment to be healthy: on a WASI pool that reimages broke, it would
-  time out after 10 minutes. `pulumi.com/skipAwait: "true"` makes ReadyCondition return at once.
-- `pulumi.com/waitFor` replaces the built-in awaiter (the `custom` result of ReadyCondition): a JSON list
-  of conditions that must all hold. A `jsonpath=` one is parsed by provider/pkg/jsonpath Parse (split at
-  a single `=`, so `>=` cannot be written) and evaluated with RFC 9535 JSONPath; the condition first
-  waits until `status.observedGeneration` has caught up with `metadata.generation`.
-- Custom resources and HorizontalPodAutoscalers have no built-in awaiter (awaiters.go): changing an
-  HPA's bounds returns before any pod exists, so whatever relies on those pods waits on the Deployment.
-- Server-side apply conflicts with the managers that own a legacy field today (kubectl, an HPA through
-  the scale subresource) are resolved in the patch's favour by `pulumi.com/patchForce`; without it even
-  `preview` fails on a field kubectl-client-side-apply owns (await.go patchForce)."""
+annotations of provider/pkg/metadata/overrides.go, in one place. See docs/design/awaits.md."""
 
 from __future__ import annotations
 

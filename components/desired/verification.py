@@ -1,23 +1,5 @@
 """The verification Job per workload, from `parallel` on: the same requests to legacy and new pods,
-compared against `verification.thresholds` (components/assets/verification/verify.py does the work).
-
-Why a Job gates cutover: pulumi-kubernetes awaits a Job until its Complete condition and fails the
-resource when the Job's Failed condition says BackoffLimitExceeded or DeadlineExceeded
-(provider/pkg/await/job.go and await/checker/job/check.go, awaited since the 2.0 provider, #1068;
-default 10 minutes, `pulumi.com/timeoutSeconds` overrides). Dependents of a failed resource are not
-registered, so in `cutover` every legacy and traffic change that depends on the Job never happens:
-`pulumi up` stops and shows the Job's failure with the pod's termination message (the summary).
-
-`pulumi.com/replaceUnready: "true"` makes the next `pulumi up` replace a Job that did not complete
-(provider.go Diff, ReplaceUnready), so a failed check runs again after a fix; a change to
-`spec.template` replaces a Job too (provider/pkg/provider/diff.go forces new on it), which is why the
-template carries the phase, the settings (an environment variable) and a digest of the script: each
-phase and each change of settings or script runs a fresh check. The script itself lives once per
-namespace, in a ConfigMap all Jobs of that namespace mount.
-
-Why pods and not Services: with the default split the legacy Service selects legacy AND new pods, so
-the script lists pods through the API (a namespaced Role: get/list pods and pods.metrics.k8s.io, and
-patch on its own result ConfigMap only) and tells the sides apart by selector and runtimeClassName."""
+compared against `verification.thresholds`, gating cutover. See docs/design/verification.md."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""Each workload's walk from the WASI pool to the shim pool, as three kinds of component:
-
-- WasmWorkload: the new Deployment, Service, PodDisruptionBudget and autoscaler on the shim's
-  RuntimeClass, built from an exported legacy Deployment (translated) or from scratch;
-- LegacyWorkload: the exported legacy Deployment, Service and autoscaler adopted read-only, plus one
-  field-level patch for what cutover changes on them (the legacy pods' count);
-- TrafficSplit: a Gateway API HTTPRoute that splits requests exactly between legacy and new.
-
-What each phase asks of them is `components.desired.plan`; the builders below are pure."""
+"""Each workload's walk from the WASI pool to the shim pool as three kinds of component (WasmWorkload,
+LegacyWorkload, TrafficSplit), built by pure builders. See docs/design/workloads.md."""
 
 import copy
 from collections.abc import Mapping, Sequence
@@ -42,12 +35,8 @@ NEVER_ISOLATED = frozenset({"NetworkPolicy"})
 # On a new Deployment whose replicas an autoscaler owns: the Ready pods its rollout must reach. Changing
 # the autoscaler's minimum changes it, so the Deployment is applied again and awaited (awaits.py).
 READY_AT_LEAST_ANNOTATION = f"{PROJECT}/ready-at-least"
-# On a Dapr app's new Deployment in decommission. Dapr's operator gives the `<app-id>-dapr` Service (its
-# service invocation) to whichever Deployment with that app-id it reconciled last, as owner and
-# selector (dapr/dapr pkg/operator/handlers/dapr_handler.go patchDaprService); it reconciles on any
-# change of a Deployment, its metadata included. Changing the new Deployment's metadata in
-# decommission makes it the owner before the legacy Deployment is deleted (the engine deletes after
-# every create and update), so garbage collection of the legacy one does not take the Service along.
+# On a Dapr app's new Deployment in decommission: makes Dapr's operator give the `<app-id>-dapr` Service
+# to the new Deployment before the legacy one is deleted. See docs/design/workloads.md.
 DAPR_RECONCILE_ANNOTATION = f"{PROJECT}/dapr-service-owner"
 
 

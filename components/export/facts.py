@@ -1,11 +1,5 @@
-"""What a cluster export says about one workload, as pure functions over exported objects: who owns,
-selects, scales, routes to and runs it. This is the one place these facts are computed; `migrate init`
-and the legacy loader both ask here, so they cannot disagree.
-
-Every rule follows the controller that acts on it (cited per function). Selectors are evaluated with
-components/core/kubernetes.py (`matches`, `service_selects`), the one implementation of Kubernetes' label
-selector semantics in this project. Objects are read defensively: an export edited by hand may hold
-any shape, and the schema checks that refuse it run later."""
+"""What a cluster export says about one workload, as pure functions: who owns, selects, scales, routes to
+and runs it; the one place these facts are computed. See docs/design/export-facts.md."""
 
 from __future__ import annotations
 
@@ -397,14 +391,8 @@ def _describe_source(source: str, details: Mapping[str, Any]) -> str:
 
 
 def single_copy_reasons(workload: Obj) -> list[str]:
-    """Why the workload must never run two copies at once, one phrase per reason:
-
-    - `spec.strategy.type: Recreate`: the Deployment controller scales every old pod to zero before
-      it creates a new one (k8s.io/kubernetes pkg/controller/deployment/recreate.go
-      `rolloutRecreate`), which the owner asks for when two versions must not overlap;
-    - each volume that holds state (a claim or network/block storage: STATE_VOLUME_SOURCES, the
-      secrets-store CSI driver excepted) mounted writable by a container. A volume is read-only when
-      its source says `readOnly: true` or every mount does (VolumeMount.readOnly)."""
+    """Why the workload must never run two copies at once, one phrase per reason: `strategy: Recreate`,
+    or a state volume mounted writable. See docs/design/export-facts.md."""
     reasons = []
     strategy = _mapping(_mapping(workload.get("spec")).get("strategy"))
     if strategy.get("type") == "Recreate":
@@ -441,16 +429,8 @@ def dapr_enabled(template: Obj) -> bool:
 
 
 def dapr_app_id(template: Obj) -> str | None:
-    """The Dapr app-id of the pods when Dapr is enabled on the template, else None. dapr/dapr v1.14.4
-    (commit 583960dc90120616124b60ad2b7820fc0b3edf44) takes it from `dapr.io/app-id`; without it, the
-    injector falls back to the Pod's own name (pkg/injector/patcher/sidecar_container.go `GetAppID`,
-    "app-id not set defaulting the app-id to" the pod's name), and a Deployment's Pods have none yet
-    when the injector sees them: the ReplicaSet controller creates them with `generateName` only, and
-    the API server generates the name after mutating admission (k8s.io/apiserver
-    pkg/endpoints/handlers/create.go runs admission before the registry's BeforeCreate). The
-    injector then refuses the Pod (pkg/validation ValidateKubernetesAppID: "value for the
-    dapr.io/app-id annotation is empty"), so a Deployment's template either names its app-id or runs
-    no Dapr Pod at all: None is returned for it too (see `dapr_enabled`)."""
+    """The Dapr app-id (`dapr.io/app-id`) of the pods when Dapr is enabled on the template, else None; also
+    None without the annotation, as Dapr then runs no Pod of a Deployment. See docs/design/export-facts.md."""
     if not dapr_enabled(template):
         return None
     return annotations_of(template).get("dapr.io/app-id") or None
@@ -458,12 +438,7 @@ def dapr_app_id(template: Obj) -> str | None:
 
 def serving_replica_set(objects: Objects, deployment: Obj) -> Obj | None:
     """The ReplicaSet the Deployment last rolled out: the one it owns whose
-    `deployment.kubernetes.io/revision` equals the Deployment's own. The Deployment controller copies
-    the new ReplicaSet's revision onto the Deployment (k8s.io/kubernetes
-    pkg/controller/deployment/sync.go `getNewReplicaSet` and util `SetDeploymentRevision`) and, while
-    the Deployment is paused, syncs without creating a ReplicaSet for a changed template (`sync`
-    calls `getAllReplicaSetsAndSyncRevision` with createIfNotExisted false): the pods of a paused
-    Deployment run this ReplicaSet's template, not `spec.template`."""
+    `deployment.kubernetes.io/revision` equals the Deployment's own. See docs/design/export-facts.md."""
     revision = annotations_of(deployment).get(REVISION_ANNOTATION)
     if not revision:
         return None
@@ -640,13 +615,9 @@ def runtime_class_shim(runtime_class: Obj) -> str:
 def runs_spin_on_wasi(
     runtime_class: Obj, pool_labels: Mapping[str, Mapping[str, str]]
 ) -> Literal["spin", "slight"] | None:
-    """Whether a RuntimeClass runs a Spin app (or a SpiderLightning one) on a WASI pool, by what it
-    does: its handler's base is `spin` (`slight`), and its `scheduling.nodeSelector`, which the
-    RuntimeClass admission plugin merges into every pod's nodeSelector (k8s.io/kubernetes
-    plugin/pkg/admission/runtimeclass), is non-empty and selects WASI pool nodes only (`pool_labels`:
-    each pool's node labels, WASI pools marked by the AKS `kubernetes.azure.com/wasmtime-*` labels).
-    Returns which shim, or None. Never decided by the class's name: AKS's own classes are known by
-    name only because AKS manages them (components.core.config.AKS_WASI_RUNTIME_CLASSES)."""
+    """Which shim (`spin`, `slight`) a RuntimeClass runs on a WASI pool, decided by its handler and its
+    `scheduling.nodeSelector` (`pool_labels`: each pool's node labels), never by its name; else None.
+    See docs/design/export-facts.md."""
     shim = runtime_class_shim(runtime_class)
     if shim not in ("spin", "slight"):
         return None

@@ -1,26 +1,5 @@
-"""An exported legacy workload checked with Kubernetes' own grammars before anything uses its values.
-
-The strict JSON schemas (components/export/schemas.py) say only "string" for names, label keys and values,
-annotation keys and images; the API server says more, and an export edited by hand (or a pull request)
-can hold anything the schema lets through. Each value here is checked as the API server (or, for an
-image, the kubelet) checks it, so a name with a newline or a label key with a backtick never reaches a
-selector, a rendered manifest or a PR comment:
-
-- names (k8s.io/kubernetes pkg/apis/apps/validation ValidateDeployment and autoscaling's HPA: a DNS-1123
-  subdomain; core/validation ValidateService: a DNS-1035 label) and namespaces (a DNS-1123 label);
-- labels and selectors (apimachinery metav1/validation ValidateLabels, ValidateLabelSelector: keys are
-  qualified names with an optional DNS-1123 subdomain prefix, values at most 63 of [A-Za-z0-9-_.]);
-- annotation keys (apimachinery api/validation ValidateAnnotations: qualified names, checked lowercased,
-  all annotations together at most 256 KiB);
-- a Deployment's selector: not empty, and it must select its own pod template's labels
-  (apps/validation ValidateDeploymentSpec: "`selector` does not match template `labels`");
-- containers: at least one (core/validation validateContainers: "Required value"), names DNS-1123
-  labels, unique across init and app containers; port names IANA service names (IsValidPortName);
-- images: a reference the kubelet can pull (the API server only refuses surrounding whitespace; the
-  kubelet's parser refuses the rest with InvalidImageName), by the distribution/reference grammar
-  (components/core/identifiers.py oci_image_reference).
-
-`export_problems` returns one line per problem, naming where it is, what is allowed and the value."""
+"""An exported legacy workload checked with Kubernetes' own grammars before anything uses its values:
+`export_problems` returns one line per problem. See docs/design/export-rules.md."""
 
 from __future__ import annotations
 
@@ -140,8 +119,9 @@ _NAME_RULES = {
 
 
 def export_problems(objects: list[dict[str, Any]]) -> list[str]:
-    """Every value of an exported workload's objects that Kubernetes would refuse (see the docstring);
-    the objects already passed the strict schema, so each field has the schema's type."""
+    """Every value of an exported workload's objects that Kubernetes would refuse (the rules:
+    docs/design/export-rules.md); the objects already passed the strict schema, so each field has the
+    schema's type."""
     problems: list[str] = []
     for obj in objects:
         label = escape(object_label(obj), ECHO_CHARS * 2)

@@ -42,12 +42,8 @@ def _validator(version: str, kind: str, api_version: str) -> jsonschema.protocol
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
-# No PyPI package ships the Gateway API schemas (the `gateway-api` distribution there is an unrelated
-# module), so the CRD is kept in components/assets/crds/ as published. Its own schema is made strict the way
-# kubernetes-validate's "-strict" schemas are: every object schema that lists its properties allows no
-# others (a misspelt field fails here, where the API server would prune it silently). The CRD's
-# x-kubernetes-validations (CEL rules) are not evaluated: jsonschema ignores unknown keywords.
-# components.core.identifiers checks the CEL rules of the fields the config fills.
+# The Gateway API HTTPRoute CRD as published (components/assets/crds/), its schema made strict; its CEL
+# rules are not evaluated here. Why: docs/design/export-rules.md.
 _HTTPROUTE_API_VERSION = "gateway.networking.k8s.io/v1"
 _OBJECT_META = (
     "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
