@@ -50,11 +50,33 @@ def test_the_readme_is_short() -> None:
     assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move details to docs/"
 
 
-def test_every_documentation_file_exists_and_is_linked_from_the_readme() -> None:
-    readme = links((ROOT / "README.md").read_text())
-    linked = {(ROOT / target).resolve() for target in readme}
-    missing = [path.relative_to(ROOT).as_posix() for path in documentation()[1:] if path not in linked]
+def reachable_from(start: Path) -> set[Path]:
+    """Every documentation file a reader reaches from `start` by following relative links."""
+    seen, todo = {start.resolve()}, [start.resolve()]
+    while todo:
+        page = todo.pop()
+        for target in links(page.read_text()):
+            found = (page.parent / target).resolve()
+            if found.suffix == ".md" and found.exists() and found not in seen:
+                seen.add(found)
+                todo.append(found)
+    return seen
+
+
+def test_every_documentation_file_is_reached_from_the_readme() -> None:
+    reached = reachable_from(ROOT / "README.md")
+    missing = [path.relative_to(ROOT).as_posix() for path in documentation()[1:] if path not in reached]
     assert missing == []
+
+
+def test_a_page_no_link_reaches_is_found(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("[a](docs/a.md)\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("[b](b.md) [up](../README.md)\n")
+    (tmp_path / "docs" / "b.md").write_text("end\n")
+    (tmp_path / "docs" / "orphan.md").write_text("[a](a.md)\n")
+    reached = reachable_from(tmp_path / "README.md")
+    assert {p.name for p in reached} == {"README.md", "a.md", "b.md"}
 
 
 def test_every_relative_link_points_to_a_file() -> None:
