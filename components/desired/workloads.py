@@ -6,7 +6,7 @@
   field-level patch for what cutover changes on them (the legacy pods' count);
 - TrafficSplit: a Gateway API HTTPRoute that splits requests exactly between legacy and new.
 
-What each phase asks of them is `components.desired.plan`; the builders below are pure."""
+What each phase asks of them is `components.desired.phase_table`; the builders below are pure."""
 
 import copy
 from collections.abc import Mapping, Sequence
