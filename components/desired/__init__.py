@@ -349,10 +349,12 @@ def _waited(
         Part.ROUTE: (names["route"],),
         Part.STOP_GATE: (stop_gate_names(stop_gate_component_name(legacy))["job"],),
     }
+    # A stop gate waits for the change to the pods it watches: the legacy patch, the new Deployment.
+    watched = {Part.LEGACY: done[Part.LEGACY], Part.NEW: (new["deployment"],)}
 
     def waited(part: Part, waits_for: Part) -> tuple[str, ...]:
         if part is Part.STOP_GATE:
-            return done[waits_for][:1]
+            return watched[waits_for]
         return done[waits_for] if waits_for in parts else ()
 
     return waited
