@@ -14,7 +14,7 @@ from components.analysis.isolation import isolation_problems
 from components.analysis.scheduling import scheduling_problems
 from components.core.config import ConfigError, MigrationConfig, Phase, Traffic, parse_config
 from components.core.inputs import ECHO_CHARS, echo, escape
-from components.desired.plan import SHARE_TOLERANCE_PERCENT
+from components.desired.phase_table import SHARE_TOLERANCE_PERCENT
 from components.desired.spec import DesiredState
 from components.export.schemas import KUBERNETES_VERSIONS, schema_problems
 from migrate.state import Loaded, state_at
@@ -278,7 +278,7 @@ def _walk_problems(
 ) -> list[str]:
     """Parallel is entered at its first step (0 %: new pods outside traffic) and left from its last
     (100 %: the new side at full capacity), and walked one step at a time: so no step changes the legacy
-    and the new side at once (components/desired/plan.py), and none can be skipped."""
+    and the new side at once (components/desired/phase_table.py), and none can be skipped."""
     walk = _walk(target)
     old, new = _weight(source), _weight(target)
     if before is after is Phase.PARALLEL and old != new:

@@ -672,7 +672,7 @@ class Traffic(Model):
     def walk(self) -> tuple[int, ...]:
         """The weights the parallel phase walks through, one phase step each: 0 % first (new pods
         checked outside traffic), then `steps` (or `weight`), then 100 % (the new side at full capacity)
-        before cutover takes the legacy pods away (components/desired/plan.py)."""
+        before cutover takes the legacy pods away (components/desired/phase_table.py)."""
         return tuple(sorted({0, *(self.steps or (self.weight,)), 100}))
 
 

@@ -15,11 +15,12 @@ from components.core import naming
 from components.core.config import PROJECT, MigrationConfig, Phase, Workload
 from components.desired.alerts import AlertsArgs, alert_specs
 from components.desired.gates import StopGateArgs, stop_gate_component_name, stop_gate_names, stop_gate_specs
-from components.desired.plan import (
+from components.desired.phase_table import (
     Capacity,
     Count,
     Isolation,
     LegacySide,
+    Part,
     WorkloadPlan,
     plan_workload,
 )
@@ -256,29 +257,53 @@ def legacy_ready_at_rest(legacy: ExportedWorkload, capacity: Capacity) -> int:
 def workload_components(
     config: MigrationConfig, legacy: ExportedWorkload
 ) -> tuple[list[ComponentPlan], WorkloadTraffic]:
-    """The new side, the parity check, the route and the legacy side of one workload in the configured
-    phase, in registration order. Only cutover lowers anything (the legacy pods), and that waits for the
-    new side, the route and the check; every other step only adds capacity or moves traffic while both
-    sides are whole (components/desired/plan.py)."""
-    phase = config.phase
-    workload = legacy.config
+    """The new side, the parity check, the route, a stop gate and the legacy side of one workload in
+    the configured phase, in registration order, each waiting for what the phase table's row says
+    (components/desired/phase_table.py `ordering`). Only cutover lowers anything (the legacy pods);
+    every other step only adds capacity or moves traffic while both sides are whole."""
     capacity = workload_capacity(legacy)
     plan = plan_of(config, legacy)
-    legacy_name = naming.logical_name(workload.namespace, workload.name, naming.LEGACY)
-    new_name = naming.logical_name(workload.namespace, workload.name, naming.WASM)
-    new_names = wasm_resource_names(new_name)
-    new_service = naming.new_service_name(legacy.service["metadata"]["name"])
-    port = legacy.serving_port["port"]
-    legacy_name_names = legacy_resource_names(legacy_name)
-    stopping = stop_gate_side(config, legacy)
-    stop_gate = stop_gate_names(stop_gate_component_name(legacy))["job"] if stopping else None
-    plans: list[ComponentPlan] = []
-    legacy_plan = ComponentPlan(LEGACY_WORKLOAD_TYPE, legacy_name, _legacy_args(legacy, plan, capacity))
-    if stopping == "legacy":  # cutover of a single-copy workload: the legacy pods stop first
-        plans.append(legacy_plan)
-        plans.append(_stop_gate(config, legacy, "legacy", (legacy_name_names["replicas"],)))
+    ordering = plan.ordering
+    parts = _workload_parts(config, legacy, plan, capacity)
+    waited = _waited(config, legacy, parts)
+    plans = []
+    for part in ordering.parts:
+        if part in parts:
+            after = tuple(name for done in ordering.after(part) for name in waited(part, done))
+            plans.append(replace(parts[part], depends_on=(*parts[part].depends_on, *after)))
+    traffic = WorkloadTraffic(
+        workload=legacy.config.key,
+        legacy_replicas=capacity.legacy.minimum if plan.legacy.runs else 0,
+        new_replicas=plan.new.minimum if plan.new is not None else 0,
+        requested_percent=plan.requested_percent,
+    )
+    return plans, traffic
 
-    new_side: tuple[str, ...] = ()
+
+def _names(legacy: ExportedWorkload) -> dict[str, str]:
+    """Logical names of a workload's components."""
+    workload = legacy.config
+    return {
+        "legacy": naming.logical_name(workload.namespace, workload.name, naming.LEGACY),
+        "new": naming.logical_name(workload.namespace, workload.name, naming.WASM),
+        "route": naming.logical_name(workload.namespace, workload.name, naming.ROUTE),
+    }
+
+
+def _workload_parts(
+    config: MigrationConfig, legacy: ExportedWorkload, plan: WorkloadPlan, capacity: Capacity
+) -> dict[Part, ComponentPlan]:
+    """The components this phase registers for the workload, each with only the dependencies it has
+    in every phase (the platform, the scripts); `ordering` adds what the phase makes them wait for."""
+    names = _names(legacy)
+    parts = {
+        Part.LEGACY: ComponentPlan(
+            LEGACY_WORKLOAD_TYPE, names["legacy"], _legacy_args(legacy, plan, capacity)
+        )
+    }
+    gate = plan.ordering.gate
+    if gate is not None:
+        parts[Part.STOP_GATE] = _stop_gate(config, legacy, gate.value)
     if plan.new is not None:
         shim = shim_resource_names(SHIM_COMPONENT)
         platform = (
@@ -286,85 +311,73 @@ def workload_components(
             shim["daemonset"],
             shim["runtime_class"],
         )
-        after_stop = (stop_gate,) if stopping == "legacy" and stop_gate else ()
         wasm_args = _wasm_args(config, legacy, plan)
-        plans.append(
-            ComponentPlan(WASM_WORKLOAD_TYPE, new_name, wasm_args, depends_on=(*platform, *after_stop))
-        )
-        new_side = (new_names["deployment"], new_names["service"])
-    if stopping == "new":  # the way back: the new pods stop before the legacy ones start again
-        plans.append(_stop_gate(config, legacy, "new", (new_names["deployment"],)))
+        parts[Part.NEW] = ComponentPlan(WASM_WORKLOAD_TYPE, names["new"], wasm_args, depends_on=platform)
+    if _checked(config, plan, capacity):
+        check_args: VerificationArgs = {"config": config, "legacy": legacy}
+        script = (script_spec_name(legacy.config.namespace),)
+        name = verification_component_name(legacy)
+        parts[Part.CHECK] = ComponentPlan(VERIFICATION_TYPE, name, check_args, depends_on=script)
+    if legacy.config.gateway is not None and plan.route_weight is not None:
+        route_args = _route_args(legacy.config, legacy, plan)
+        parts[Part.ROUTE] = ComponentPlan(TRAFFIC_SPLIT_TYPE, names["route"], route_args)
+    return parts
 
-    # The parity check runs once the new side is Ready; in cutover the legacy pods stop only after it.
-    gate: tuple[str, ...] = ()
-    if (
+
+def _checked(config: MigrationConfig, plan: WorkloadPlan, capacity: Capacity) -> bool:
+    """The parity check runs where the row asks for it, once both sides have pods to compare."""
+    return (
         verifies(config)
+        and plan.row.check
         and plan.new is not None
         and plan.new.minimum > 0
         and capacity.legacy.minimum > 0
-        and not plan.stop_then_start
-    ):
-        check_args: VerificationArgs = {"config": config, "legacy": legacy}
-        check_after = (script_spec_name(workload.namespace), *new_side)
-        plans.append(
-            ComponentPlan(
-                VERIFICATION_TYPE, verification_component_name(legacy), check_args, depends_on=check_after
-            )
-        )
-        if phase is Phase.CUTOVER:
-            gate = verification_gate(config, legacy)
-
-    route: tuple[str, ...] = ()
-    if workload.gateway is not None and plan.route_weight is not None:
-        route_name = naming.logical_name(workload.namespace, workload.name, naming.ROUTE)
-        plans.append(
-            ComponentPlan(
-                TRAFFIC_SPLIT_TYPE,
-                route_name,
-                _route_args(workload, legacy, plan, new_service, port),
-                depends_on=(*new_side, *gate),
-            )
-        )
-        route = (route_name,)
-
-    if stopping != "legacy":
-        legacy_after: tuple[str, ...] = ()
-        if plan.legacy is LegacySide.ZERO:
-            legacy_after = (*new_side, *route, *gate)
-        elif stopping == "new" and stop_gate:
-            legacy_after = (stop_gate,)
-        plans.append(replace(legacy_plan, depends_on=legacy_after))
-    legacy_count = 0 if plan.legacy in (LegacySide.ZERO, LegacySide.DELETED) else capacity.legacy.minimum
-    traffic = WorkloadTraffic(
-        workload=workload.key,
-        legacy_replicas=legacy_count,
-        new_replicas=plan.new.minimum if plan.new is not None else 0,
-        requested_percent=plan.requested_percent,
     )
-    return plans, traffic
+
+
+def _waited(
+    config: MigrationConfig, legacy: ExportedWorkload, parts: dict[Part, ComponentPlan]
+) -> Callable[[Part, Part], tuple[str, ...]]:
+    """What a part waits for when it waits for another: that part's resources that prove it done (a
+    stop gate waits for the Deployment whose pods it watches), nothing when it is not registered."""
+    names = _names(legacy)
+    new = wasm_resource_names(names["new"])
+    done = {
+        Part.LEGACY: (legacy_resource_names(names["legacy"])["replicas"],),
+        Part.NEW: (new["deployment"], new["service"]),
+        Part.CHECK: verification_gate(config, legacy),
+        Part.ROUTE: (names["route"],),
+        Part.STOP_GATE: (stop_gate_names(stop_gate_component_name(legacy))["job"],),
+    }
+    # A stop gate waits for the change to the pods it watches: the legacy patch, the new Deployment.
+    watched = {Part.LEGACY: done[Part.LEGACY], Part.NEW: (new["deployment"],)}
+
+    def waited(part: Part, waits_for: Part) -> tuple[str, ...]:
+        if part is Part.STOP_GATE:
+            return watched[waits_for]
+        return done[waits_for] if waits_for in parts else ()
+
+    return waited
 
 
 def stop_gate_side(config: MigrationConfig, legacy: ExportedWorkload) -> str | None:
-    """Which side a single-copy workload's stop gate waits to be gone in this phase: the legacy one in
-    cutover (then the new pods start), the new one in parallel (where the way back from cutover lands:
-    then the legacy pods start again)."""
-    if not legacy.stop_then_start:
-        return None
-    return {Phase.CUTOVER: "legacy", Phase.PARALLEL: "new"}.get(config.phase)
+    """Which side a single-copy workload's stop gate waits to be gone in this phase (the phase table's
+    `ordering`): the legacy one in cutover (then the new pods start), the new one in parallel (where
+    the way back from cutover lands: then the legacy pods start again)."""
+    gate = plan_of(config, legacy).ordering.gate
+    return gate.value if gate is not None else None
 
 
-def _stop_gate(
-    config: MigrationConfig, legacy: ExportedWorkload, side: str, after: tuple[str, ...]
-) -> ComponentPlan:
+def _stop_gate(config: MigrationConfig, legacy: ExportedWorkload, side: str) -> ComponentPlan:
     args: StopGateArgs = {"config": config, "legacy": legacy, "side": side}
-    depends_on = (script_spec_name(legacy.config.namespace), *after)
+    depends_on = (script_spec_name(legacy.config.namespace),)
     return ComponentPlan(STOP_GATE_TYPE, stop_gate_component_name(legacy), args, depends_on=depends_on)
 
 
-def _route_args(
-    workload: Workload, legacy: ExportedWorkload, plan: WorkloadPlan, new_service: str, port: int
-) -> TrafficSplitArgs:
+def _route_args(workload: Workload, legacy: ExportedWorkload, plan: WorkloadPlan) -> TrafficSplitArgs:
     assert plan.route_weight is not None
+    new_service = naming.new_service_name(legacy.service["metadata"]["name"])
+    port = legacy.serving_port["port"]
     backends: list[BackendArgs] = []
     if plan.legacy is not LegacySide.DELETED:
         legacy_service = legacy.service["metadata"]["name"]
@@ -460,7 +473,7 @@ def _wasm_args(config: MigrationConfig, legacy: ExportedWorkload, plan: Workload
         and plan.isolation is Isolation.ALL
     ):
         args["pod_annotations"] = {"dapr.io/enabled": "false"}
-    if legacy.dapr_app and config.phase is Phase.DECOMMISSION:
+    if legacy.dapr_app and plan.legacy is LegacySide.DELETED:
         args["deployment_annotations"] = {DAPR_RECONCILE_ANNOTATION: legacy.dapr_app}
     return args
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from components.core import naming
-from components.core.config import MigrationConfig, Phase
+from components.core.config import MigrationConfig
+from components.desired.phase_table import CHECKED_PHASES
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 from components.desired.workloads import NEW_POD_LABEL, new_selector
 from components.export.workload import ExportedWorkload
@@ -43,8 +44,9 @@ def scripts_digest() -> str:
 
 
 def verifies(config: MigrationConfig) -> bool:
-    """Both sides run in `parallel` and, until the legacy scale-down, in `cutover`."""
-    return config.verification.enabled and config.phase in (Phase.PARALLEL, Phase.CUTOVER)
+    """The phase table's checked phases: both sides run in `parallel` and, until the legacy scale-down,
+    in `cutover`."""
+    return config.verification.enabled and config.phase in CHECKED_PHASES
 
 
 class VerificationArgs(TypedDict):

@@ -1,5 +1,6 @@
 """Each workload's walk from the WASI pool to the shim pool as three kinds of component (WasmWorkload,
-LegacyWorkload, TrafficSplit), built by pure builders. See docs/design/workloads.md."""
+LegacyWorkload, TrafficSplit), built by pure builders from what the phase table asks
+(components.desired.phase_table). See docs/design/workloads.md."""
 
 import copy
 from collections.abc import Mapping, Sequence
@@ -348,6 +349,18 @@ def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[s
     pod = template["spec"]
     pod["runtimeClassName"] = args["runtime_class_name"]
     pinning = _Pinning(args.get("legacy_pools") or [])
+    _unpin(pod, pinning)
+    _wasm_container(pod["containers"][0], args)
+    changes = _pod_metadata(template.setdefault("metadata", {}), args)
+    translation["probe"] = f"GET {args['probe']['path']} on port {probe_port(args['probe'])}"
+    if pinning.dropped:
+        translation["pinning to the WASI pool dropped"] = pinning.dropped
+    translation.update(changes)
+    return template
+
+
+def _unpin(pod: dict[str, Any], pinning: _Pinning) -> None:
+    """Drop what tied the pod to the WASI pools: node selector, node affinity, tolerations, host network."""
     node_selector = {
         k: v for k, v in (pod.pop("nodeSelector", None) or {}).items() if pinning.keep_selector(k, v)
     }
@@ -362,7 +375,10 @@ def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[s
     if pod.pop("hostNetwork", False):  # Krustlet-era pods; the shim needs no host network
         pod.pop("dnsPolicy", None)
         pinning.dropped.append("hostNetwork")
-    container = pod["containers"][0]
+
+
+def _wasm_container(container: dict[str, Any], args: WasmWorkloadArgs) -> None:
+    """The Wasm container: its image and port when they changed, explicit resources and probes."""
     if "image" in args:
         container["image"] = args["image"]
     if "listen_port" in args:
@@ -373,7 +389,10 @@ def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[s
     container["readinessProbe"] = {**probe, "periodSeconds": 5, "failureThreshold": 3}
     container["livenessProbe"] = {**probe, "periodSeconds": 10, "failureThreshold": 3}
 
-    metadata = template.setdefault("metadata", {})
+
+def _pod_metadata(metadata: dict[str, Any], args: WasmWorkloadArgs) -> dict[str, Any]:
+    """The pods' labels (isolated) and annotations (the WASI ones dropped, `pod_annotations` over
+    them), set on `metadata`; what changed, for the translation annotation."""
     exported_labels = dict(metadata.get("labels") or {})
     metadata["labels"], dropped_labels = _pod_labels(args, exported_labels)
     changed = {
@@ -394,18 +413,16 @@ def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[s
     annotations.update(args.get("pod_annotations") or {})
     if annotations:
         metadata["annotations"] = annotations
-    translation["probe"] = f"GET {args['probe']['path']} on port {probe_port(args['probe'])}"
-    if pinning.dropped:
-        translation["pinning to the WASI pool dropped"] = pinning.dropped
+    changes: dict[str, Any] = {}
     if changed:
-        translation["labels changed (pod_labels)"] = changed
+        changes["labels changed (pod_labels)"] = changed
     if overridden:
-        translation["annotations changed in this phase"] = overridden
+        changes["annotations changed in this phase"] = overridden
     if dropped_labels:
-        translation["labels left off in this phase"] = {
+        changes["labels left off in this phase"] = {
             label: f"would put the new pods in {', '.join(who)}" for label, who in dropped_labels.items()
         }
-    return template
+    return changes
 
 
 def wasm_resource_names(name: str) -> dict[str, str]:

@@ -179,7 +179,7 @@ def test_weight_may_change_entering_and_leaving_parallel(tmp_path, capsys):
 )
 def test_parallel_is_walked_from_0_to_100_one_step_at_a_time(capsys, source, target, problem):
     """So that no step changes the legacy and the new side at once: only then does every order the
-    engine may choose keep each entry point's capacity (components/desired/plan.py)."""
+    engine may choose keep each entry point's capacity (components/desired/phase_table.py)."""
     code, out, _ = run_check(capsys, phase_path(*target), "--from", phase_path(*source))
     if problem is None:
         assert code == 0, out

@@ -11,7 +11,7 @@ import pytest
 from components.analysis.scheduling import scheduling_problems
 from components.analysis.traffic import analysed_state
 from components.core.config import Phase
-from components.desired.plan import Capacity, Count, Isolation, LegacySide, plan_workload, toward
+from components.desired.phase_table import Capacity, Count, Isolation, LegacySide, plan_workload, toward
 from components.export.workload import strip_server_fields
 from components.loading import load_migration
 from tests.conftest import ROOT, WALK, load_raw, phase_path
