@@ -188,6 +188,31 @@ class Cluster:
                 )
         return entry, (percent(share), percent(share))
 
+    def unserved(self, namespace: str, gateway: dict[str, Any]) -> Fraction:
+        """The share of the requests the winning route sends to a backend Service with no pod: a
+        Gateway answers those with an error ("When a HTTPBackendRef refers to a Service that has no ready
+        endpoints, implementations SHOULD return a 503", the HTTPRoute CRD in components/assets/crds/)."""
+        hosts = gateway.get("hostnames") or []
+        path = gateway.get("pathPrefix", "/")
+        lost = Fraction(0)
+        for route, _ in self.routes:
+            spec = route["spec"]
+            if not any(p["name"] == gateway["name"] for p in spec["parentRefs"]):
+                continue
+            if spec.get("hostnames") and hosts and hosts[0] not in spec["hostnames"]:
+                continue
+            for rule in spec.get("rules") or []:
+                paths = {(m.get("path") or {}).get("value", "/") for m in rule.get("matches") or [{}]}
+                if path not in paths:
+                    continue
+                weights = sum(int(b.get("weight", 1)) for b in rule["backendRefs"])
+                for backend in rule["backendRefs"]:
+                    service = self.services.get((route["metadata"]["namespace"], backend["name"]), {})
+                    empty = not self.selected(route["metadata"]["namespace"], service.get("selector"))
+                    if empty and weights:
+                        lost += Fraction(int(backend.get("weight", 1)), weights)
+        return lost
+
     def entry_points(self, workload: dict[str, Any]) -> dict[str, tuple[int, int]]:
         namespace = workload.get("namespace", "default")
         found: dict[str, tuple[int, int]] = {}

@@ -150,7 +150,7 @@ TABLE: tuple[Row, ...] = (
         route=Share.WEIGHT, asked=Share.WEIGHT, awaits=(Await.LEGACY_READY,), check=True),
     Row(phase=Phase.PARALLEL, at=At.ZERO, kind=Kind.SINGLE_COPY,
         legacy=LegacySide.KEPT, new=New.ZERO, isolation=Isolation.ALL,
-        route=Share.WEIGHT, asked=Share.NONE, awaits=(Await.LEGACY_READY, Await.NEW_GONE_FIRST)),
+        route=Share.NONE, asked=Share.NONE, awaits=(Await.LEGACY_READY, Await.NEW_GONE_FIRST)),
     # parallel at w %: the new pods join the Services (spread), or only the route's weight moves (routed)
     Row(phase=Phase.PARALLEL, at=At.SHARE, kind=Kind.SPREAD,
         legacy=LegacySide.KEPT, new=New.SCALED, isolation=Isolation.NONE,
@@ -160,7 +160,7 @@ TABLE: tuple[Row, ...] = (
         route=Share.WEIGHT, asked=Share.WEIGHT, awaits=(Await.LEGACY_READY,), check=True),
     Row(phase=Phase.PARALLEL, at=At.SHARE, kind=Kind.SINGLE_COPY,
         legacy=LegacySide.KEPT, new=New.ZERO, isolation=Isolation.ALL,
-        route=Share.WEIGHT, asked=Share.NONE, awaits=(Await.LEGACY_READY, Await.NEW_GONE_FIRST)),
+        route=Share.NONE, asked=Share.NONE, awaits=(Await.LEGACY_READY, Await.NEW_GONE_FIRST)),
     # parallel at 100 %: the new side whole, in every selector
     Row(phase=Phase.PARALLEL, at=At.FULL, kind=Kind.SPREAD,
         legacy=LegacySide.KEPT, new=New.SCALED, isolation=Isolation.NONE,
@@ -170,7 +170,7 @@ TABLE: tuple[Row, ...] = (
         route=Share.WEIGHT, asked=Share.WEIGHT, awaits=(Await.LEGACY_READY,), check=True),
     Row(phase=Phase.PARALLEL, at=At.FULL, kind=Kind.SINGLE_COPY,
         legacy=LegacySide.KEPT, new=New.ZERO, isolation=Isolation.ALL,
-        route=Share.WEIGHT, asked=Share.NONE, awaits=(Await.LEGACY_READY, Await.NEW_GONE_FIRST)),
+        route=Share.NONE, asked=Share.NONE, awaits=(Await.LEGACY_READY, Await.NEW_GONE_FIRST)),
     # cutover: the legacy pods go once verified, after the new side and the route; a single copy stops first
     Row(phase=Phase.CUTOVER, kind=Kind.SPREAD,
         legacy=LegacySide.ZERO, new=New.TARGET, isolation=Isolation.NONE,
@@ -205,7 +205,7 @@ SHARE_TOLERANCE_PERCENT = 10
 def kind_of(*, gateway: bool, stop_then_start: bool) -> Kind:
     """A single-copy workload moves stop-then-start whether or not it has a route (the row's `route`
     then applies to it); otherwise a route splits exactly, else the Services spread."""
-    if stop_then_start:
+    if stop_then_start:  # its route sends nothing to the new Service until cutover: it has no pods
         return Kind.SINGLE_COPY
     return Kind.ROUTED if gateway else Kind.SPREAD
 

@@ -7,7 +7,7 @@ and through cutover and back for a workload that must never run two copies."""
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise, product
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from components.desired.phase_table import (
 )
 from components.loading import load_migration
 from tests.conftest import PHASE_FILES, ROOT, load_raw, phase_path
+from tests.traffic_simulator import Cluster
 from tests.transition_simulator import Transition
 
 # ---------------------------------------------------------------------------------------------------
@@ -54,13 +55,13 @@ prepare        | routed | kept    | canary | all       | 0 %   | 0 %   | -      
 prepare        | single | kept    | zero   | all       | 0 %   | 0 %   | -                           | no
 parallel 0 %   | spread | kept    | scaled | all       | -     | w %   | legacy Ready                | yes
 parallel 0 %   | routed | kept    | target | all       | w %   | w %   | legacy Ready                | yes
-parallel 0 %   | single | kept    | zero   | all       | w %   | 0 %   | legacy Ready+new gone first | no
+parallel 0 %   | single | kept    | zero   | all       | 0 %   | 0 %   | legacy Ready+new gone first | no
 parallel w %   | spread | kept    | scaled | none      | -     | w %   | legacy Ready                | yes
 parallel w %   | routed | kept    | target | services  | w %   | w %   | legacy Ready                | yes
-parallel w %   | single | kept    | zero   | all       | w %   | 0 %   | legacy Ready+new gone first | no
+parallel w %   | single | kept    | zero   | all       | 0 %   | 0 %   | legacy Ready+new gone first | no
 parallel 100 % | spread | kept    | scaled | none      | -     | w %   | legacy Ready                | yes
 parallel 100 % | routed | kept    | target | none      | w %   | w %   | legacy Ready                | yes
-parallel 100 % | single | kept    | zero   | all       | w %   | 0 %   | legacy Ready+new gone first | no
+parallel 100 % | single | kept    | zero   | all       | 0 %   | 0 %   | legacy Ready+new gone first | no
 cutover        | spread | zero    | target | none      | -     | 100 % | verified+legacy last        | yes
 cutover        | routed | zero    | target | none      | 100 % | 100 % | verified+legacy last        | yes
 cutover        | single | zero    | target | none      | 100 % | 100 % | legacy gone first           | no
@@ -208,6 +209,10 @@ def test_plan_workload_is_the_pre_refactor_code_over_a_grid(phase):
         given = dict(gateway=gateway, canary=canary, stop_then_start=stop_then_start)
         plan = plan_workload(phase, weight, capacity, **given)
         reference = _reference_plan_workload(phase, weight, capacity, **given)
+        if gateway and stop_then_start and phase is Phase.PARALLEL:
+            # The one deliberate change: the old code weighted a single-copy workload's route w % to a
+            # Service with no pods in parallel (requests failed); it now stays at 0 % until cutover.
+            reference = replace(reference, route_weight=0)
         got = _ReferencePlan(
             plan.legacy,
             plan.new,
@@ -418,3 +423,29 @@ def test_a_single_copy_row_does_what_it_says(pulumi_run, project_dir, source, ta
     _check_effects(transition, after, raw)
     gates = [s for s in transition.steps if s.gone is not None]
     assert len(gates) == (1 if target[0] in (Phase.CUTOVER, Phase.PARALLEL) else 0)
+
+
+@pytest.mark.parametrize(
+    ("phase", "weight"),
+    [
+        (Phase.PREPARE, None),
+        (Phase.PARALLEL, 0),
+        (Phase.PARALLEL, 50),
+        (Phase.PARALLEL, 100),
+        (Phase.CUTOVER, None),
+    ],
+    ids=lambda value: str(value),
+)
+def test_a_single_copy_route_never_sends_requests_to_a_service_without_pods(
+    pulumi_run, project_dir, phase, weight
+):
+    """A single-copy workload behind a Gateway has no new pods before cutover: its route must not give
+    the new Service any weight until then (the simulator counts what a route sends to a Service no
+    pod backs, which the Gateway answers with 503s)."""
+    raw = _single_copy(project_dir, phase, weight)
+    gateway = next(w["gateway"] for w in load_raw(phase_path(phase, weight))["workloads"] if "gateway" in w)
+    raw["workloads"][0]["gateway"] = {**gateway, "pathPrefix": "/hello"}
+    assert load_migration(raw).workloads[0].stop_then_start
+    cluster = Cluster(pulumi_run(raw).registrations, raw, ROOT)
+    workload = raw["workloads"][0]
+    assert cluster.unserved(workload.get("namespace", "default"), workload["gateway"]) == 0
