@@ -25,7 +25,7 @@ from components.migration import load_migration, raw_config_from_stack_file
 from components.selectors import service_selects
 from migrate.__main__ import main
 from migrate.check import check, transition_problems
-from migrate.init_plan import step_config, walk
+from migrate.init.planner import step_config, walk
 from migrate.state import Loaded
 from tests.components.test_workload_facts import CLUSTERS
 from tests.conftest import ROOT

@@ -12,18 +12,12 @@ import pytest
 import yaml
 
 from components.config import parse_config
-from migrate.inventory import (
-    ClusterRef,
-    InventoryError,
-    build_inventory,
-    read_export,
-    read_node_pools,
-    vm_arch,
-    vm_capacity,
-    wasi_pools,
-    wasm_runtime_classes,
-    wasm_signals,
-)
+from migrate.init.detect import wasm_runtime_classes, wasm_signals
+from migrate.init.errors import InventoryError
+from migrate.init.export import read_export
+from migrate.init.inventory import build_inventory
+from migrate.init.node_pools import ClusterRef, read_node_pools, wasi_pools
+from migrate.init.sizing import vm_arch, vm_capacity
 from tests.components.test_workload_facts import export as cluster_export
 from tests.components.test_workload_facts import node_pools as cluster_pools
 
