@@ -525,6 +525,29 @@ def test_a_deployment_without_a_service_is_not_migrated():
     )
 
 
+def test_selectors_mean_what_kubernetes_means():
+    """init asks components/selectors.py (through components/workload_facts.py), never its own rules:
+    an empty LabelSelector (a NetworkPolicy's `podSelector: {}`, a PDB's `selector: {}`) selects every
+    pod of its namespace, so it goes with the workload; a Service with an empty selector selects none
+    (its endpoints are managed by hand)."""
+
+    def obj(kind: str, api: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        return {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": "web"}, "spec": spec}
+
+    items = [
+        *objects(),
+        obj("NetworkPolicy", "networking.k8s.io/v1", "deny-all", {"podSelector": {}}),
+        obj("PodDisruptionBudget", "policy/v1", "everyone", {"selector": {}, "maxUnavailable": 1}),
+        obj("PodDisruptionBudget", "policy/v1", "nobody", {"maxUnavailable": 1}),
+        obj("Service", "v1", "by-hand", {"selector": {}, "ports": [{"port": 80}]}),
+    ]
+    result = build_inventory(items, node_pools(), CLUSTER, "prod")
+    related = by_key(result)["Deployment web/hello-spin"]["related"]
+    assert "NetworkPolicy deny-all" in related and "PodDisruptionBudget everyone" in related
+    assert "PodDisruptionBudget nobody" not in related and "Service by-hand" not in related
+    assert "by-hand" not in by_key(result)["Deployment web/hello-spin"]["services"]
+
+
 def test_pinned_to_wasi_nodes_without_a_wasm_runtime_class_is_not_migrated():
     items = objects()
     pod = find(items, "Deployment", "web", "hello-spin")["spec"]["template"]["spec"]
