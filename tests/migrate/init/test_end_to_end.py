@@ -30,7 +30,7 @@ from migrate.state import Loaded
 from tests.components.test_workload_facts import CLUSTERS
 from tests.conftest import ROOT
 from tests.markdown_tree import parser, render
-from tests.migrate.test_inventory import EXPORT, POOLS
+from tests.migrate.init.test_inventory import EXPORT, POOLS
 
 CLUSTER = "3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f/rg-contoso-prod/aks-contoso-prod"
 ENVIRONMENTS = sorted(path.name for path in CLUSTERS.iterdir() if path.is_dir())

@@ -21,7 +21,7 @@ from migrate.init.sizing import vm_arch, vm_capacity
 from tests.components.test_workload_facts import export as cluster_export
 from tests.components.test_workload_facts import node_pools as cluster_pools
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 EXPORT = FIXTURES / "cluster-export.yaml"
 POOLS = FIXTURES / "node-pools.json"
 CLUSTER = ClusterRef("3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f", "rg-contoso-prod", "aks-contoso-prod")

@@ -15,7 +15,7 @@ from migrate.init.kubectl_list import parse_item, split_list, without_server_sec
 from migrate.init.node_pools import wasi_pools
 from tests.components.test_workload_facts import CLUSTERS
 from tests.components.test_workload_facts import node_pools as node_pools_of
-from tests.migrate.test_inventory import CLUSTER, EXPORT, node_pools
+from tests.migrate.init.test_inventory import CLUSTER, EXPORT, node_pools
 
 KUBECTL_LIST = """\
 apiVersion: v1
