@@ -13,4 +13,4 @@ in small parts, each named for what it owns:
   text), `planner` (what the planner and `check` do with the generated config), `report` (the
   readiness report rendered from data);
 - the command: `command` (arguments and what is printed), `pipeline` (read, inventory, plan, render,
-  write)."""
+  write); `errors` (InventoryError, the one error of init's inputs)."""
