@@ -120,7 +120,9 @@ def generate(path: Path, workloads: int, wasm: int, probes: bool = False) -> Non
 READ_ONLY = """\
 import json, sys
 from pathlib import Path
-from migrate.inventory import build_inventory, parse_cluster, read_export, read_node_pools, wasi_pools
+from migrate.init.export import read_export
+from migrate.init.inventory import build_inventory
+from migrate.init.node_pools import parse_cluster, read_node_pools, wasi_pools
 export, pools_file, cluster = sys.argv[1:]
 pools = read_node_pools(Path(pools_file).read_text(), pools_file)
 objects = read_export(Path(export).read_text(), export, wasi_pools(pools, pools_file))

@@ -10,7 +10,6 @@ from typing import NoReturn
 
 from components.core.inputs import escape
 from components.export.schemas import KUBERNETES_VERSIONS
-from migrate import init
 from migrate.check import (
     alert_warnings,
     check,
@@ -22,7 +21,8 @@ from migrate.check import (
     transition_problems,
 )
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
-from migrate.init import PROJECT_FILE
+from migrate.init import command as init
+from migrate.init.command import PROJECT_FILE
 from migrate.markdown import text
 from migrate.phases import step_problems, verify, write
 from migrate.render import render

@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 from components.core.identifiers import CRD_DIR, go_pattern_validator
 from components.core.inputs import load_yaml_documents
 from components.export.schemas import KUBERNETES_VERSIONS, strict
-from migrate.kubectl_list import split_list
+from migrate.init.kubectl_list import split_list
 from tests.test_fixture_environments import SERVER_WRITTEN, problems_of
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -218,7 +218,7 @@ def test_export_is_one_kubectl_list_in_kubectl_layout(env: str) -> None:
     assert document["metadata"] == {"resourceVersion": ""}, env
     items = document["items"]
     assert items and all(isinstance(o, dict) for o in items), env
-    # kubectl's layout (items at column 0, their keys at column 2), as migrate/kubectl_list.py reads it
+    # kubectl's layout (items at column 0, their keys at column 2), as migrate/init/kubectl_list.py reads it
     split = split_list(export_text(env))
     assert split is not None, f"{env}: not in kubectl's layout"
     assert [item.kind for item in split[1]] == [o["kind"] for o in items], env

@@ -11,7 +11,7 @@ back, under Pulumi mocks. What each step does is judged by models that do not us
 - what `migrate check` says is taken as its verdict only: allowed or refused, and that it finds nothing
   wrong in any step of the walk.
 
-A step's config is what `migrate.init_plan.step_config` writes for it (the walk a person applies); the
+A step's config is what `migrate.init.planner.step_config` writes for it (the walk a person applies); the
 runs are cached per environment and step, as each takes about half a second."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from components.core.config import ConfigError, Shim
 from components.loading import load_migration, raw_config_from_stack_file
 from migrate.__main__ import main
 from migrate.check import check, transition_capacity_problems, transition_problems
-from migrate.init_plan import step_config, walk
+from migrate.init.planner import step_config, walk
 from migrate.state import Loaded
 from tests.conftest import ROOT
 from tests.traffic_simulator import POOL, Cluster, reported

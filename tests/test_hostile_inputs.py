@@ -20,7 +20,7 @@ from tests.components.export.test_rules import CASES as REFUSED_EXPORTS
 from tests.components.export.test_rules import _write as write_refused_export
 from tests.conftest import ROOT, load_raw, phase_path, run_bounded
 from tests.markdown_tree import HOSTILE, nodes, tree
-from tests.migrate.test_init import CLUSTER, EXPORT, POOLS
+from tests.migrate.init.test_end_to_end import CLUSTER, EXPORT, POOLS
 
 PLAIN = "plainvalue"
 # Values a comment or report may have to show: every hostile string of the markdown model.

@@ -23,6 +23,17 @@ AKS_WASI_RUNTIME_CLASSES = frozenset(
 AKS_WASI_CLASS_PATTERN = re.compile(r"^wasmtime-(spin|slight)-v[0-9-]+$")
 
 
+# Every Wasm RuntimeClass of the wasmtime shims (AKS's wasmtime-spin-v2, deislabs' and KWasm's
+# wasmtime-spin) is named wasmtime-*: a pod naming one is a Wasm pod, whatever created the class.
+WASMTIME_CLASS_PREFIX = "wasmtime-"
+
+
+def names_a_wasmtime_class(name: str) -> bool:
+    """A RuntimeClass name of the wasmtime shims' family (AKS's or another tool's): the sign `init`
+    looks for; `is_aks_wasi_runtime_class` is the narrower set AKS itself owns."""
+    return name.startswith(WASMTIME_CLASS_PREFIX)
+
+
 def is_aks_wasi_runtime_class(name: str) -> bool:
     """A RuntimeClass name AKS gave (or would give) a WASI pool's runtime: a known one, or one of its
     pattern (`wasmtime-spin-v…`, `wasmtime-slight-v…`)."""

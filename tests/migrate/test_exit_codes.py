@@ -13,7 +13,7 @@ import yaml
 from components.core.config import PROJECT, Phase
 from migrate.__main__ import EXIT_RULE
 from tests.conftest import ROOT, load_raw, phase_path, run_bounded
-from tests.migrate.test_init import CLUSTER, EXPORT, POOLS
+from tests.migrate.init.test_end_to_end import CLUSTER, EXPORT, POOLS
 
 GOOD = phase_path(Phase.PARALLEL, 10)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from migrate.writes import UnsafeWrite, write_files
-from tests.migrate.test_init import run_init
+from tests.migrate.init.test_end_to_end import run_init
 
 
 def _tree(path: Path) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""migrate/init_plan.py and migrate/init_report.py on their own: the walk init asks the planner about,
+"""migrate/init/planner.py and migrate/init/report.py on their own: the walk init asks the planner about,
 the must-decide list that merges init's findings with what `check` says, and the one table helper."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from markdown_it.tree import SyntaxTreeNode
 
 from components.core.config import Phase
-from migrate.init_plan import Step, must_decide, step_config, walk
-from migrate.init_report import (
+from migrate.init.planner import Step, must_decide, step_config, walk
+from migrate.init.report import (
     cell_code,
     cell_text,
     move_statement,

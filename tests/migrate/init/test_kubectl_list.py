@@ -9,11 +9,13 @@ import pytest
 import yaml
 
 from components.export.workload import strip_server_fields
-from migrate.inventory import build_inventory, read_export, wasi_pools
-from migrate.kubectl_list import parse_item, split_list, without_server_sections
+from migrate.init.export import read_export
+from migrate.init.inventory import build_inventory
+from migrate.init.kubectl_list import parse_item, split_list, without_server_sections
+from migrate.init.node_pools import wasi_pools
 from tests.components.export.test_facts import CLUSTERS
 from tests.components.export.test_facts import node_pools as node_pools_of
-from tests.migrate.test_inventory import CLUSTER, EXPORT, node_pools
+from tests.migrate.init.test_inventory import CLUSTER, EXPORT, node_pools
 
 KUBECTL_LIST = """\
 apiVersion: v1

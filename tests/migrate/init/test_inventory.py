@@ -12,22 +12,16 @@ import pytest
 import yaml
 
 from components.core.config import parse_config
-from migrate.inventory import (
-    ClusterRef,
-    InventoryError,
-    build_inventory,
-    read_export,
-    read_node_pools,
-    vm_arch,
-    vm_capacity,
-    wasi_pools,
-    wasm_runtime_classes,
-    wasm_signals,
-)
+from migrate.init.detect import wasm_runtime_classes, wasm_signals
+from migrate.init.errors import InventoryError
+from migrate.init.export import read_export
+from migrate.init.inventory import build_inventory
+from migrate.init.node_pools import ClusterRef, read_node_pools, wasi_pools
+from migrate.init.sizing import vm_arch, vm_capacity
 from tests.components.export.test_facts import export as cluster_export
 from tests.components.export.test_facts import node_pools as cluster_pools
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 EXPORT = FIXTURES / "cluster-export.yaml"
 POOLS = FIXTURES / "node-pools.json"
 CLUSTER = ClusterRef("3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f", "rg-contoso-prod", "aks-contoso-prod")
@@ -529,6 +523,29 @@ def test_a_deployment_without_a_service_is_not_migrated():
     assert by_key(result)["Deployment shop/orders-api"]["reason"].startswith(
         "not migrated: no Service selects"
     )
+
+
+def test_selectors_mean_what_kubernetes_means():
+    """init asks components/core/kubernetes.py (through components/export/facts.py), never its own rules:
+    an empty LabelSelector (a NetworkPolicy's `podSelector: {}`, a PDB's `selector: {}`) selects every
+    pod of its namespace, so it goes with the workload; a Service with an empty selector selects none
+    (its endpoints are managed by hand)."""
+
+    def obj(kind: str, api: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        return {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": "web"}, "spec": spec}
+
+    items = [
+        *objects(),
+        obj("NetworkPolicy", "networking.k8s.io/v1", "deny-all", {"podSelector": {}}),
+        obj("PodDisruptionBudget", "policy/v1", "everyone", {"selector": {}, "maxUnavailable": 1}),
+        obj("PodDisruptionBudget", "policy/v1", "nobody", {"maxUnavailable": 1}),
+        obj("Service", "v1", "by-hand", {"selector": {}, "ports": [{"port": 80}]}),
+    ]
+    result = build_inventory(items, node_pools(), CLUSTER, "prod")
+    related = by_key(result)["Deployment web/hello-spin"]["related"]
+    assert "NetworkPolicy deny-all" in related and "PodDisruptionBudget everyone" in related
+    assert "PodDisruptionBudget nobody" not in related and "Service by-hand" not in related
+    assert "by-hand" not in by_key(result)["Deployment web/hello-spin"]["services"]
 
 
 def test_pinned_to_wasi_nodes_without_a_wasm_runtime_class_is_not_migrated():

@@ -25,12 +25,12 @@ from components.export.workload import strip_server_fields
 from components.loading import load_migration, raw_config_from_stack_file
 from migrate.__main__ import main
 from migrate.check import check, transition_problems
-from migrate.init_plan import step_config, walk
+from migrate.init.planner import step_config, walk
 from migrate.state import Loaded
 from tests.components.export.test_facts import CLUSTERS
 from tests.conftest import ROOT
 from tests.markdown_tree import parser, render
-from tests.migrate.test_inventory import EXPORT, POOLS
+from tests.migrate.init.test_inventory import EXPORT, POOLS
 
 CLUSTER = "3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f/rg-contoso-prod/aks-contoso-prod"
 ENVIRONMENTS = sorted(path.name for path in CLUSTERS.iterdir() if path.is_dir())
