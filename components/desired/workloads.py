@@ -92,8 +92,9 @@ class SelectorArgs(TypedDict):
     """LabelSelector form (matchLabels / matchExpressions); a Service's map goes in matchLabels."""
 
 
-class LegacyPoolArgs(TypedDict):
-    """The WASI pool the exported pods were pinned to: pinning to it is dropped from the new pods."""
+class WasiPinningArgs(TypedDict):
+    """What pinned the exported pods to one WASI pool (its name, labels, taints): pinning to it is dropped
+    from the new pods."""
 
     name: str
     node_labels: NotRequired[Mapping[str, str]]
@@ -146,7 +147,7 @@ class WasmWorkloadArgs(TypedDict):
     """The image to run; from scratch required, else it replaces the exported one."""
     legacy_deployment: NotRequired[Mapping[str, Any]]
     """An exported legacy Deployment whose pod template is translated (WASI pinning dropped)."""
-    legacy_pools: NotRequired[Sequence[LegacyPoolArgs]]
+    legacy_pools: NotRequired[Sequence[WasiPinningArgs]]
     """The WASI pools the exported pods ran on: pinning to any of them is dropped."""
     service_name: NotRequired[str]
     """Name of the new ClusterIP Service (default: the Deployment's)."""
@@ -206,7 +207,7 @@ class _Pinning:
     """What tied the exported pods to the WASI pools: their AKS-managed runtime labels, the Krustlet
     arch, their names (agentpool labels), their own labels and their taints."""
 
-    def __init__(self, pools: Sequence[LegacyPoolArgs]):
+    def __init__(self, pools: Sequence[WasiPinningArgs]):
         # label key -> the values only WASI pools' nodes carry for it
         self.labels: dict[str, set[str]] = {}
         self.taints: set[str] = set()
