@@ -615,16 +615,14 @@ class Verdict:
     summary: str = ""
 
 
-def _summary(
-    stack_file: Path, loaded: Loaded, versions: tuple[str, ...], transition: str, changed: str
-) -> str:
+def _summary(stack_file: Path, loaded: Loaded, versions: tuple[str, ...], transition: str, since: str) -> str:
+    """The OK line: what was proven, the transition, and `since` (the manifests re-exported)."""
     state = loaded.state
     counts = sum(spec.is_kubernetes for spec in state.resources)
     return (
         f"OK: {stack_file} phase {loaded.migration.config.phase.value}: {len(state.resources)} "
         f"resources, {counts} Kubernetes objects valid on Kubernetes {', '.join(versions)}, scheduling and "
-        f"isolation from legacy selectors proven{f', transition {transition}' if transition else ''}"
-        + changed
+        f"isolation from legacy selectors proven{f', transition {transition}' if transition else ''}" + since
     )
 
 
