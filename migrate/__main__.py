@@ -13,16 +13,13 @@ from migrate import init
 from migrate.check import check_stack_file
 from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, diff_stack_files
 from migrate.init import PROJECT_FILE
-from migrate.phases import stale, write
-from migrate.render import render
+from migrate.phases import write
+from migrate.render import render_stack_file
 from migrate.state import (
     EXIT_INPUT,
     EXIT_OK,
     EXIT_PROBLEMS,
     InputError,
-    load,
-    previous_phase,
-    state_at,
 )
 from migrate.writes import UnsafeWrite, write_files
 
@@ -190,23 +187,19 @@ def project_root(stack_file: Path, cwd: Path | None = None) -> Path:
 
 
 def _render(args: argparse.Namespace) -> int:
-    root = project_root(args.stack_file)
-    loaded = load(args.stack_file, root)
-    for line in stale(args.stack_file, root):
-        print(f"warning: {line} (`check` refuses it; rendered as the file is)", file=sys.stderr)
-    config = loaded.migration.config
-    previous = previous_phase(config.phase)
-    rendered = render(loaded.state, state_at(loaded.migration, previous) if previous else None)
+    stack = render_stack_file(args.stack_file, project_root(args.stack_file))
+    for line in stack.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    files = stack.rendered.files()
     if args.out:
         try:
-            write_files(args.out, rendered.files(), force=True)
+            write_files(args.out, files, force=True)
         except UnsafeWrite as error:
             raise InputError([str(error)], EXIT_INPUT) from None
         except OSError as error:
             raise InputError([f"{args.out}: cannot write: {error.strerror}"], EXIT_INPUT) from None
-        print(f"rendered phase {config.phase.value} of {args.stack_file} to {args.out}/")
+        print(f"rendered phase {stack.phase} of {args.stack_file} to {args.out}/")
         return EXIT_OK
-    files = rendered.files()
     if args.section != "all":
         sys.stdout.write(files[f"{args.section}.yaml"])
         return EXIT_OK
