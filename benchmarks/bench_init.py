@@ -54,63 +54,88 @@ def _named(obj: dict[str, Any], name: str, namespace: str) -> dict[str, Any]:
     return clone
 
 
+def _pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    spec = workload["spec"]
+    return (spec.get("template") or spec["jobTemplate"]["spec"]["template"])["spec"]
+
+
+def _deployment_items(
+    fixture: dict[str, dict[str, Any]], workload: dict[str, Any], is_wasm: bool, autoscaled: bool
+) -> list[dict[str, Any]]:
+    """A Deployment's Service and the pods its ReplicaSet owns."""
+    name, namespace = workload["metadata"]["name"], workload["metadata"]["namespace"]
+    service = _named(fixture["Service"], name, namespace)
+    service["spec"]["selector"] = {"app": name}
+    items = [service]
+    for replica in range(PODS_PER_DEPLOYMENT):  # owned by the Deployment's ReplicaSet
+        pod = _named(fixture["Pod"], f"{name}-7d9c8b6f5-{replica:05d}", namespace)
+        pod["metadata"]["labels"] = {"app": name, "pod-template-hash": "7d9c8b6f5"}
+        pod["metadata"]["ownerReferences"][0]["name"] = f"{name}-7d9c8b6f5"
+        if not is_wasm:
+            pod["spec"].pop("runtimeClassName")
+        items.append(pod)
+    if not autoscaled:
+        # Only a Deployment under an HPA has the scale-subresource entry in its managedFields.
+        fields = workload["metadata"]["managedFields"]
+        workload["metadata"]["managedFields"] = [f for f in fields if f.get("subresource") != "scale"]
+    return items
+
+
+def _workload_items(
+    fixture: dict[str, dict[str, Any]], index: int, every: int, wasm: int
+) -> list[dict[str, Any]]:
+    """Workload `index`: a StatefulSet, a CronJob or a Deployment (Wasm for every `every`th of the
+    first `wasm`), with its Service, pods, HPA and HTTPRoute as the index says."""
+    name, namespace = f"app-{index:04d}", NAMESPACES[index % len(NAMESPACES)]
+    is_wasm = index % every == 0 and index // every < wasm
+    if index % 25 == 1:
+        kind_template = fixture["StatefulSet"]
+    elif index % 40 == 2:
+        kind_template = fixture["CronJob"]
+    else:
+        kind_template = fixture["Deployment"] if is_wasm else fixture["plain Deployment"]
+    workload = _named(kind_template, name, namespace)
+    if not is_wasm and kind_template is not fixture["plain Deployment"]:
+        _pod_spec(workload).pop("runtimeClassName", None)
+    autoscaled = is_wasm and index % (10 * every) == 0
+    items = [workload]
+    if workload["kind"] == "Deployment":
+        items += _deployment_items(fixture, workload, is_wasm, autoscaled)
+    if autoscaled:
+        scaler = _named(fixture["HorizontalPodAutoscaler"], name, namespace)
+        scaler["spec"]["scaleTargetRef"]["name"] = name
+        items.append(scaler)
+    if is_wasm and index % (7 * every) == 0:
+        http = _named(fixture["HTTPRoute"], name, namespace)
+        http["spec"]["rules"][0]["backendRefs"][0]["name"] = name
+        http["spec"]["rules"][0]["matches"][0]["path"]["value"] = f"/{name}"
+        items.append(http)
+    return items
+
+
 def generate(path: Path, workloads: int, wasm: int, probes: bool = False) -> None:
     fixture = yaml.safe_load((FIXTURES / "cluster-export.yaml").read_text())["items"]
 
     def pick(kind: str, name: str) -> dict[str, Any]:
         return next(o for o in fixture if o["kind"] == kind and o["metadata"]["name"] == name)
 
-    wasm_deployment, plain_deployment = pick("Deployment", "hello-spin"), pick("Deployment", "checkout")
+    templates = {
+        "Deployment": pick("Deployment", "hello-spin"),
+        "plain Deployment": pick("Deployment", "checkout"),
+        "Service": pick("Service", "hello-spin"),
+        "HorizontalPodAutoscaler": pick("HorizontalPodAutoscaler", "hello-spin"),
+        "HTTPRoute": pick("HTTPRoute", "hello"),
+        "StatefulSet": pick("StatefulSet", "indexer"),
+        "CronJob": pick("CronJob", "nightly-report"),
+        "Pod": pick("Pod", "hello-spin-7d9c8b6f5-x2kqz"),
+    }
     if probes:  # the app's route as its probe, so that the planner plans every workload
-        container = wasm_deployment["spec"]["template"]["spec"]["containers"][0]
+        container = templates["Deployment"]["spec"]["template"]["spec"]["containers"][0]
         container["readinessProbe"] = {"httpGet": {"path": "/hello", "port": "http"}}
-    service, hpa, route = (
-        pick("Service", "hello-spin"),
-        pick("HorizontalPodAutoscaler", "hello-spin"),
-        pick("HTTPRoute", "hello"),
-    )
-    statefulset, cronjob = pick("StatefulSet", "indexer"), pick("CronJob", "nightly-report")
-    owned_pod = pick("Pod", "hello-spin-7d9c8b6f5-x2kqz")
     items = [o for o in fixture if o["kind"] == "RuntimeClass"]
     every = workloads // wasm
     for index in range(workloads):
-        name, namespace = f"app-{index:04d}", NAMESPACES[index % len(NAMESPACES)]
-        is_wasm = index % every == 0 and index // every < wasm
-        if index % 25 == 1:
-            kind_template = statefulset
-        elif index % 40 == 2:
-            kind_template = cronjob
-        else:
-            kind_template = wasm_deployment if is_wasm else plain_deployment
-        workload = _named(kind_template, name, namespace)
-        if not is_wasm and kind_template is not plain_deployment:
-            pod = (workload["spec"].get("template") or workload["spec"]["jobTemplate"]["spec"]["template"])[
-                "spec"
-            ]
-            pod.pop("runtimeClassName", None)
-        items.append(workload)
-        if workload["kind"] == "Deployment":
-            items.append(_named(service, name, namespace))
-            items[-1]["spec"]["selector"] = {"app": name}
-            for replica in range(PODS_PER_DEPLOYMENT):  # owned by the Deployment's ReplicaSet
-                items.append(_named(owned_pod, f"{name}-7d9c8b6f5-{replica:05d}", namespace))
-                items[-1]["metadata"]["labels"] = {"app": name, "pod-template-hash": "7d9c8b6f5"}
-                items[-1]["metadata"]["ownerReferences"][0]["name"] = f"{name}-7d9c8b6f5"
-                if not is_wasm:
-                    items[-1]["spec"].pop("runtimeClassName")
-        if workload["kind"] == "Deployment" and not (is_wasm and index % (10 * every) == 0):
-            # Only a Deployment under an HPA has the scale-subresource entry in its managedFields.
-            fields = workload["metadata"]["managedFields"]
-            workload["metadata"]["managedFields"] = [f for f in fields if f.get("subresource") != "scale"]
-        if is_wasm and index % (10 * every) == 0:
-            scaler = _named(hpa, name, namespace)
-            scaler["spec"]["scaleTargetRef"]["name"] = name
-            items.append(scaler)
-        if is_wasm and index % (7 * every) == 0:
-            http = _named(route, name, namespace)
-            http["spec"]["rules"][0]["backendRefs"][0]["name"] = name
-            http["spec"]["rules"][0]["matches"][0]["path"]["value"] = f"/{name}"
-            items.append(http)
+        items += _workload_items(templates, index, every, wasm)
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     with path.open("w") as out:
         yaml.dump({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items},

@@ -8,39 +8,18 @@ import textwrap
 from pathlib import Path
 from typing import NoReturn
 
-from components.core.inputs import escape
 from components.export.schemas import KUBERNETES_VERSIONS
-from migrate.check import (
-    alert_warnings,
-    check,
-    manifest_problems,
-    sibling_stack_problems,
-    traffic_warnings,
-    transition_capacity_problems,
-    transition_capacity_warnings,
-    transition_problems,
-)
-from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, cross_cluster, render_diff
+from migrate.check import check_stack_file
+from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, diff_stack_files
 from migrate.init import command as init
 from migrate.init.command import PROJECT_FILE
-from migrate.markdown import text
-from migrate.phases import step_problems, verify, write
-from migrate.render import render
-from migrate.revision import Source, load_at, read_raw_at, resolve
+from migrate.phases import write
+from migrate.render import render_stack_file
 from migrate.state import (
     EXIT_INPUT,
     EXIT_OK,
     EXIT_PROBLEMS,
     InputError,
-    Loaded,
-    in_tree,
-    load,
-    load_raw,
-    parse_only,
-    previous_phase,
-    read_manifests,
-    read_raw,
-    state_at,
 )
 from migrate.writes import UnsafeWrite, write_files
 
@@ -207,34 +186,20 @@ def project_root(stack_file: Path, cwd: Path | None = None) -> Path:
     )
 
 
-def _stale(path: Path, root: Path) -> list[str]:
-    """Why `check` would refuse `path` as out of date, edited by hand or of a missing environment (exit
-    2); render and diff go on with the file as it is, and say so."""
-    try:
-        verify(path, root=root)
-    except InputError as error:
-        return error.problems
-    return []
-
-
 def _render(args: argparse.Namespace) -> int:
-    root = project_root(args.stack_file)
-    loaded = load(args.stack_file, root)
-    for line in _stale(args.stack_file, root):
-        print(f"warning: {line} (`check` refuses it; rendered as the file is)", file=sys.stderr)
-    config = loaded.migration.config
-    previous = previous_phase(config.phase)
-    rendered = render(loaded.state, state_at(loaded.migration, previous) if previous else None)
+    stack = render_stack_file(args.stack_file, project_root(args.stack_file))
+    for line in stack.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    files = stack.rendered.files()
     if args.out:
         try:
-            write_files(args.out, rendered.files(), force=True)
+            write_files(args.out, files, force=True)
         except UnsafeWrite as error:
             raise InputError([str(error)], EXIT_INPUT) from None
         except OSError as error:
             raise InputError([f"{args.out}: cannot write: {error.strerror}"], EXIT_INPUT) from None
-        print(f"rendered phase {config.phase.value} of {args.stack_file} to {args.out}/")
+        print(f"rendered phase {stack.phase} of {args.stack_file} to {args.out}/")
         return EXIT_OK
-    files = rendered.files()
     if args.section != "all":
         sys.stdout.write(files[f"{args.section}.yaml"])
         return EXIT_OK
@@ -246,132 +211,53 @@ def _render(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     if args.max_chars < 0:
         raise InputError(["--max-chars must be 0 (no limit) or positive"], EXIT_INPUT)
-    base_ref = None
-    root = project_root(args.to_stack_file)
-    if args.base_ref is None:
-        before = load(args.from_stack_file, root)
-    else:
-        revision = resolve(args.base_ref, root)
-        before = load_at(revision, *read_raw_at(revision, args.from_stack_file)).loaded
-        base_ref = (revision.ref, revision.commit)
-    after = load(args.to_stack_file, root)
-    mismatch = cross_cluster(before, after)
-    if mismatch and not args.allow_cross_cluster:
-        raise InputError(
-            [f"{mismatch}; refusing to diff (--allow-cross-cluster to compare anyway)"], EXIT_INPUT
-        )
-    warnings: list[str] = []  # plain text, for stderr; `notices` says the same in markdown
-    notices: list[str] = []
-    if mismatch:
-        warnings.append(f"{mismatch}. This is not one cluster's transition")
-        notices.append(f"**not one cluster's transition:** {text(mismatch)}")
-    refused, _ = transition_problems(before.raw, after.raw)
-    if refused:
-        warnings.append(f"not one step, `check --from` refuses it: {'; '.join(refused)}")
-        notices.append(
-            "**this is not one step**, and `python -m migrate check --from` refuses it: "
-            + text("; ".join(refused))
-        )
-    stale = _stale(args.to_stack_file, root) + ([] if args.base_ref else _stale(args.from_stack_file, root))
-    for line in dict.fromkeys(stale):
-        warnings.append(f"{line} (`check` refuses it; shown as the file is)")
-        notices.append(f"**stale:** {text(line)}; `python -m migrate check` refuses it, shown as the file is")
-    for line in warnings:
-        print(f"warning: {line}", file=sys.stderr)
-    sys.stdout.write(
-        render_diff(
-            before.state,
-            after.state,
-            after.migration,
-            source_file=str(before.path),
-            target_file=str(args.to_stack_file),
-            base_ref=base_ref,
-            notices=tuple(notices),
-            stack=args.stack,
-            max_chars=args.max_chars,
-        )
+    output = diff_stack_files(
+        args.from_stack_file,
+        args.to_stack_file,
+        project_root(args.to_stack_file),
+        base_ref=args.base_ref,
+        allow_cross_cluster=args.allow_cross_cluster,
+        stack=args.stack,
+        max_chars=args.max_chars,
     )
+    for line in output.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    sys.stdout.write(output.markdown)
     return EXIT_OK
 
 
+def _kubernetes_versions(version: str | None) -> tuple[str, ...]:
+    if version is None:
+        return KUBERNETES_VERSIONS
+    if version not in KUBERNETES_VERSIONS:
+        raise InputError(
+            [f"--kubernetes-version {version}: unsupported; choose one of {', '.join(KUBERNETES_VERSIONS)}"],
+            EXIT_INPUT,
+        )
+    return (version,)
+
+
 def _check(args: argparse.Namespace) -> int:
-    versions: tuple[str, ...] = KUBERNETES_VERSIONS
-    if args.kubernetes_version is not None:
-        if args.kubernetes_version not in KUBERNETES_VERSIONS:
-            raise InputError(
-                [
-                    f"--kubernetes-version {args.kubernetes_version}: unsupported; choose one of "
-                    f"{', '.join(KUBERNETES_VERSIONS)}"
-                ],
-                EXIT_INPUT,
-            )
-        versions = (args.kubernetes_version,)
+    versions = _kubernetes_versions(args.kubernetes_version)
     if args.base_ref is not None and not args.from_file:
         raise InputError(
             ["--base-ref names the revision of the --from stack file; pass --from too"], EXIT_INPUT
         )
-    root = project_root(args.stack_file)
-    verify(args.stack_file, args.stack, root)
-    raw = read_raw(args.stack_file)
-    problems: list[str] = step_problems(args.stack_file, raw)
-    transition = ""
-    base: Source | None = None
-    before: Loaded | None = None
-    if args.from_file:
-        revision = resolve(args.base_ref, root) if args.base_ref is not None else None
-        label, source = (
-            read_raw_at(revision, args.from_file) if revision else (args.from_file, read_raw(args.from_file))
-        )
-        found, transition = transition_problems(source, raw)
-        problems += found
-        try:  # without a revision its manifests are the target's, unless `workloads` changed (a problem)
-            if revision:
-                base = load_at(revision, label, source)
-                # The cluster runs what today's exports say (a re-export records it): the transition's
-                # capacity starts there, the diff rows compare with the revision.
-                try:
-                    before = load_raw(label, source, root)
-                except InputError:
-                    before = base.loaded
-            else:
-                parse_only(label, source)
-                before = load_raw(label, source, root)
-        except InputError as error:
-            problems += [f"(source) {line}" for line in error.problems]
-    changed: list[str] = []
-    try:
-        loaded = load_raw(args.stack_file, raw, root)
-    except InputError as error:
-        problems = error.problems + problems
-    else:
-        problems += check(loaded, versions)
-        problems += sibling_stack_problems(args.stack_file, loaded.migration.config)
-        if before is not None:
-            problems += transition_capacity_problems(before, loaded, transition)
-        if base:
-            after = read_manifests(
-                loaded.migration.config, str(args.stack_file), lambda relative: in_tree(relative, root)
-            )
-            changed = [path for path, text in after.items() if base.manifests.get(path, text) != text]
-            problems += manifest_problems(source, raw, changed, transition)
-    if problems:
-        for line in problems:
-            print(line)
-        print(f"check failed: {len(problems)} problem(s)", file=sys.stderr)
-        return EXIT_PROBLEMS
-    warnings = traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config)
-    if before is not None:
-        warnings += transition_capacity_warnings(before, loaded)
-    for line in warnings:
-        print(line)
-    counts = sum(spec.is_kubernetes for spec in loaded.state.resources)
-    reexported = f"; legacy manifests changed since {args.base_ref}: {escape(', '.join(changed))}"
-    print(
-        f"OK: {args.stack_file} phase {loaded.migration.config.phase.value}: {len(loaded.state.resources)} "
-        f"resources, {counts} Kubernetes objects valid on Kubernetes {', '.join(versions)}, scheduling and "
-        f"isolation from legacy selectors proven{f', transition {transition}' if transition else ''}"
-        + (reexported if changed else "")
+    verdict = check_stack_file(
+        args.stack_file,
+        project_root(args.stack_file),
+        stack=args.stack,
+        source_file=args.from_file,
+        base_ref=args.base_ref,
+        versions=versions,
     )
+    if verdict.problems:
+        for line in verdict.problems:
+            print(line)
+        print(f"check failed: {len(verdict.problems)} problem(s)", file=sys.stderr)
+        return EXIT_PROBLEMS
+    for line in [*verdict.warnings, verdict.summary]:
+        print(line)
     return EXIT_OK
 
 

@@ -6,6 +6,8 @@ import json
 import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,18 @@ from components.core.inputs import ECHO_CHARS, echo, escape
 from components.desired.phase_table import SHARE_TOLERANCE_PERCENT
 from components.desired.spec import DesiredState
 from components.export.schemas import KUBERNETES_VERSIONS, schema_problems
-from migrate.state import Loaded, state_at
+from migrate.phases import step_problems, verify
+from migrate.revision import Source, load_at, read_raw_at, resolve
+from migrate.state import (
+    InputError,
+    Loaded,
+    in_tree,
+    load_raw,
+    parse_only,
+    read_manifests,
+    read_raw,
+    state_at,
+)
 
 # Keys that may (must) change when the phase moves; anything else waits for its own change.
 PHASE_KEYS = ("phase", "decommission")
@@ -26,34 +39,56 @@ _DEFAULT_WEIGHT = Traffic.model_fields["weight"].default
 
 # Below this many (object, version) validations the fork costs more than it saves.
 PARALLEL_MIN_VALIDATIONS = 400
-# What forked workers validate (inherited, not pickled): each manifest, and whether it is a patch.
-_MANIFESTS: Sequence[tuple[dict[str, Any], bool]] = ()
+
+# Each manifest to validate, and whether it is a patch.
+Manifests = Sequence[tuple[dict[str, Any], bool]]
 
 
-def _validate(version: str) -> list[list[str]]:
-    return [schema_problems(manifest, version, partial=patch) for manifest, patch in _MANIFESTS]
+def _validate_serial(manifests: Manifests, versions: Sequence[str]) -> list[list[list[str]]]:
+    return [[schema_problems(m, v, partial=patch) for m, patch in manifests] for v in versions]
 
 
-def _validate_all(
-    manifests: Sequence[tuple[dict[str, Any], bool]], versions: tuple[str, ...]
-) -> list[list[list[str]]]:
-    """The problems of each manifest, per version. Large lists validate one version per process: the
-    validators are cached per version, so each worker builds only its own."""
-    global _MANIFESTS
+def _validate_in_child(manifests: Manifests, versions: Sequence[str], sender: Connection) -> None:
+    """A forked worker: `manifests` arrive inherited with the process (never pickled); the problems,
+    or the exception that stopped it, go back through `sender`."""
+    try:
+        result: list[list[list[str]]] | Exception = _validate_serial(manifests, versions)
+    except Exception as error:
+        result = error
+    sender.send(result)
+    sender.close()
+
+
+def _validate_forked(manifests: Manifests, versions: tuple[str, ...], jobs: int) -> list[list[list[str]]]:
+    """One forked process per group of versions: the validators are cached per version, so each worker
+    builds only its own."""
+    context = multiprocessing.get_context("fork")
+    workers = []
+    for group in (versions[start::jobs] for start in range(jobs)):
+        receiver, sender = context.Pipe(duplex=False)
+        worker = context.Process(target=_validate_in_child, args=(manifests, group, sender), daemon=True)
+        worker.start()
+        sender.close()
+        workers.append((group, receiver, worker))
+    found: dict[str, list[list[str]]] = {}
+    for group, receiver, worker in workers:
+        result = receiver.recv()
+        worker.join()
+        if isinstance(result, Exception):
+            raise result
+        found.update(zip(group, result, strict=True))
+    return [found[version] for version in versions]
+
+
+def _validate_all(manifests: Manifests, versions: tuple[str, ...]) -> list[list[list[str]]]:
+    """The problems of each manifest, per version; large lists in parallel, one version per process."""
     jobs = min(len(versions), os.cpu_count() or 1)
     parallel = (
         jobs > 1
         and len(manifests) * len(versions) >= PARALLEL_MIN_VALIDATIONS
         and "fork" in multiprocessing.get_all_start_methods()
     )
-    if not parallel:
-        return [[schema_problems(m, v, partial=patch) for m, patch in manifests] for v in versions]
-    _MANIFESTS = manifests
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            return pool.map(_validate, versions, chunksize=1)
-    finally:
-        _MANIFESTS = ()
+    return _validate_forked(manifests, versions, jobs) if parallel else _validate_serial(manifests, versions)
 
 
 # Schema problems by version and manifest (its canonical JSON, and whether it is a patch): what one
@@ -208,6 +243,57 @@ def _changed_keys(source: dict[str, Any], target: dict[str, Any], weight_moves: 
     return changed
 
 
+def _step(
+    before: Phase, after: Phase, source: dict[str, Any], target: dict[str, Any]
+) -> tuple[str, list[str]]:
+    """A one-line description of the step, and its problem when it skips a phase or leaves decommission."""
+    step = after.position - before.position
+    if before is after is Phase.PARALLEL and _weight(source) != _weight(target):
+        direction = "step" if _weight(target) > _weight(source) else "rollback"
+        return f"traffic {direction} parallel {_weight(source)}% → {_weight(target)}%", []
+    if step == 0:
+        return f"no phase change ({after.value})", []
+    what = f"{before.value} → {after.value}"
+    if step == 1:
+        return (what + f" at {_weight(target)}%" if after is Phase.PARALLEL else what), []
+    if step > 1:
+        skipped = [p.value for p in list(Phase)[before.position + 1 : after.position]]
+        return what, [
+            f"transition {what} skips {', '.join(skipped)}: apply one phase at a time "
+            f"(next is {list(Phase)[before.position + 1].value})"
+        ]
+    if before is Phase.DECOMMISSION:
+        return what, [
+            f"transition {what} is impossible: decommission deleted the WASI pool and the legacy "
+            "Deployments for good; there is nothing to roll back to"
+        ]
+    return f"rollback {what}", []
+
+
+def _confirmation(target: dict[str, Any], what: str) -> tuple[str, list[str]]:
+    """Entering decommission is irreversible: the description says for what it is confirmed, or the
+    problem says what to confirm."""
+    expected = _expected_confirmation(target)
+    decommission = target.get("decommission")
+    confirm = (decommission or {}).get("confirm") if isinstance(decommission, dict) else None
+    if confirm != expected:
+        return what, [
+            f"transition {what} is irreversible and unconfirmed: set decommission.confirm to "
+            f"{echo(expected, 200)} (got {echo(confirm)})"
+        ]
+    return what + f" (irreversible; confirmed for {escape(str(confirm))})", []
+
+
+def _riders(source: dict[str, Any], target: dict[str, Any], weight_moves: bool, what: str) -> list[str]:
+    """Keys that change together with a phase or traffic step."""
+    return [
+        f"transition {what}: `{escape(str(key), ECHO_CHARS)}` changes together with the phase; "
+        f"change only {' and '.join(PHASE_KEYS)} (and traffic.weight into, within or out of "
+        "parallel) in a phase step and ship other changes separately"
+        for key in _changed_keys(source, target, weight_moves)
+    ]
+
+
 def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple[list[str], str]:
     """Problems of moving from `source` to `target` (raw configs), and a one-line description."""
     before, after = _phase(source), _phase(target)
@@ -215,54 +301,14 @@ def transition_problems(source: dict[str, Any], target: dict[str, Any]) -> tuple
         bad = "source" if before is None else "target"
         return [f"transition: the {bad} phase is not one of {', '.join(p.value for p in Phase)}"], ""
     problems = pool_replacement_problems(source, target)
-    step = after.position - before.position
-    traffic_step = before is after is Phase.PARALLEL and _weight(source) != _weight(target)
-    if traffic_step:
-        direction = "step" if _weight(target) > _weight(source) else "rollback"
-        what = f"traffic {direction} parallel {_weight(source)}% → {_weight(target)}%"
-    elif step == 0:
-        what = f"no phase change ({after.value})"
-    elif step == 1:
-        what = f"{before.value} → {after.value}"
-        if after is Phase.PARALLEL:
-            what += f" at {_weight(target)}%"
-    elif step > 1:
-        skipped = [p.value for p in list(Phase)[before.position + 1 : after.position]]
-        what = f"{before.value} → {after.value}"
-        problems.append(
-            f"transition {what} skips {', '.join(skipped)}: apply one phase at a time "
-            f"(next is {list(Phase)[before.position + 1].value})"
-        )
-    elif before is Phase.DECOMMISSION:
-        what = f"{before.value} → {after.value}"
-        problems.append(
-            f"transition {what} is impossible: decommission deleted the WASI pool and the legacy "
-            "Deployments for good; there is nothing to roll back to"
-        )
-    else:
-        what = f"rollback {before.value} → {after.value}"
+    what, found = _step(before, after, source, target)
+    problems += found
     if after is Phase.DECOMMISSION and before is not Phase.DECOMMISSION:
-        expected = _expected_confirmation(target)
-        confirm = (
-            (target.get("decommission") or {}).get("confirm")
-            if isinstance(target.get("decommission"), dict)
-            else None
-        )
-        if confirm != expected:
-            problems.append(
-                f"transition {what} is irreversible and unconfirmed: set decommission.confirm to "
-                f"{echo(expected, 200)} (got {echo(confirm)})"
-            )
-        else:
-            what += f" (irreversible; confirmed for {escape(str(confirm))})"
+        what, found = _confirmation(target, what)
+        problems += found
     problems += _walk_problems(before, after, source, target, what)
-    if step != 0 or traffic_step:
-        for key in _changed_keys(source, target, Phase.PARALLEL in (before, after)):
-            problems.append(
-                f"transition {what}: `{escape(str(key), ECHO_CHARS)}` changes together with the phase; "
-                f"change only {' and '.join(PHASE_KEYS)} (and traffic.weight into, within or out of "
-                "parallel) in a phase step and ship other changes separately"
-            )
+    if phase_moves(source, target):
+        problems += _riders(source, target, Phase.PARALLEL in (before, after), what)
     return problems, what
 
 
@@ -490,3 +536,115 @@ def traffic_warnings(state: DesiredState) -> list[str]:
                 f"reach new pods, where the phase asks for {asked}%: {why}"
             )
     return warnings
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """The stack file a transition starts from, as `check --from` reads it."""
+
+    raw: dict[str, Any]
+    transition: str
+    problems: list[str]
+    before: Loaded | None = None  # what the cluster runs: the transition's capacity starts there
+    base: Source | None = None  # read at a git revision: its manifests, to find re-exports
+
+
+def _origin(source_file: Path, base_ref: str | None, target: dict[str, Any], root: Path) -> _Origin:
+    """The source side, read from the working tree or at `base_ref`; what cannot be loaded is a
+    problem of the check (prefixed `(source)`), what cannot be read stops it (InputError)."""
+    revision = resolve(base_ref, root) if base_ref is not None else None
+    label, raw = read_raw_at(revision, source_file) if revision else (source_file, read_raw(source_file))
+    problems, transition = transition_problems(raw, target)
+    try:  # without a revision its manifests are the target's, unless `workloads` changed (a problem)
+        if not revision:
+            parse_only(label, raw)
+            return _Origin(raw, transition, problems, load_raw(label, raw, root))
+        base = load_at(revision, label, raw)
+        # The cluster runs what today's exports say (a re-export records it): the transition's
+        # capacity starts there, the diff rows compare with the revision.
+        try:
+            before = load_raw(label, raw, root)
+        except InputError:
+            before = base.loaded
+        return _Origin(raw, transition, problems, before, base)
+    except InputError as error:
+        return _Origin(raw, transition, problems + [f"(source) {line}" for line in error.problems])
+
+
+def _reexported(origin: _Origin | None, stack_file: Path, loaded: Loaded, root: Path) -> list[str]:
+    """The legacy manifests whose text changed since the revision the source was read at."""
+    if origin is None or origin.base is None:
+        return []
+    config = loaded.migration.config
+    after = read_manifests(config, str(stack_file), lambda relative: in_tree(relative, root))
+    return [path for path, text in after.items() if origin.base.manifests.get(path, text) != text]
+
+
+def _loaded_problems(
+    loaded: Loaded, stack_file: Path, versions: tuple[str, ...], origin: _Origin | None
+) -> list[str]:
+    """The target's own problems, its cluster's other stacks, and the transition's capacity."""
+    problems = check(loaded, versions)
+    problems += sibling_stack_problems(stack_file, loaded.migration.config)
+    if origin and origin.before is not None:
+        problems += transition_capacity_problems(origin.before, loaded, origin.transition)
+    return problems
+
+
+def _warnings(loaded: Loaded, origin: _Origin | None) -> list[str]:
+    warnings = traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config)
+    if origin and origin.before is not None:
+        warnings += transition_capacity_warnings(origin.before, loaded)
+    return warnings
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What `check` prints: its problems (exit 1), else its warnings and a one-line summary."""
+
+    problems: list[str]
+    warnings: list[str] = field(default_factory=list)
+    summary: str = ""
+
+
+def _summary(stack_file: Path, loaded: Loaded, versions: tuple[str, ...], transition: str, since: str) -> str:
+    """The OK line: what was proven, the transition, and `since` (the manifests re-exported)."""
+    state = loaded.state
+    counts = sum(spec.is_kubernetes for spec in state.resources)
+    return (
+        f"OK: {stack_file} phase {loaded.migration.config.phase.value}: {len(state.resources)} "
+        f"resources, {counts} Kubernetes objects valid on Kubernetes {', '.join(versions)}, scheduling and "
+        f"isolation from legacy selectors proven{f', transition {transition}' if transition else ''}" + since
+    )
+
+
+def check_stack_file(
+    stack_file: Path,
+    root: Path,
+    *,
+    stack: str | None = None,
+    source_file: Path | None = None,
+    base_ref: str | None = None,
+    versions: tuple[str, ...] = KUBERNETES_VERSIONS,
+) -> Verdict:
+    """`check`: a phase file (of `stack`, up to date with its environment file) and, from `source_file`
+    (read at git revision `base_ref` if given), the transition. InputError when it cannot act (exit 2)."""
+    verify(stack_file, stack, root)
+    raw = read_raw(stack_file)
+    problems = step_problems(stack_file, raw)
+    origin = _origin(source_file, base_ref, raw, root) if source_file else None
+    if origin:
+        problems += origin.problems
+    try:
+        loaded = load_raw(stack_file, raw, root)
+    except InputError as error:
+        return Verdict(error.problems + problems)
+    problems += _loaded_problems(loaded, stack_file, versions, origin)
+    changed = _reexported(origin, stack_file, loaded, root)
+    if origin and changed:
+        problems += manifest_problems(origin.raw, raw, changed, origin.transition)
+    if problems:
+        return Verdict(problems)
+    since = f"; legacy manifests changed since {base_ref}: {escape(', '.join(changed))}" if changed else ""
+    transition = origin.transition if origin else ""
+    return Verdict([], _warnings(loaded, origin), _summary(stack_file, loaded, versions, transition, since))

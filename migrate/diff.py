@@ -7,6 +7,7 @@ import difflib
 import hashlib
 import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from components.analysis.capacity import reach_at_rest, route_keys, worst_moments
@@ -17,8 +18,12 @@ from components.desired import SHIM_COMPONENT
 from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUTABLE
 from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
 from components.export.migration import Migration
+from components.export.workload import ExportedWorkload
+from migrate.check import transition_problems
 from migrate.markdown import code, fence, html, printable, text
-from migrate.state import Loaded, state_at
+from migrate.phases import stale
+from migrate.revision import load_at, read_raw_at, resolve
+from migrate.state import EXIT_INPUT, InputError, Loaded, load, state_at
 from migrate.yamlio import dump
 
 DEFAULT_MAX_CHARS = 60_000
@@ -239,129 +244,167 @@ def _shim_nodes(state: DesiredState, migration: Migration) -> str:
     return f"every node labelled {code(f'{label.key}={label.value}')} ({where})"
 
 
-def risks(
-    changes: list[Change], before: DesiredState, after: DesiredState, target: Migration, stack: str
-) -> list[Risk]:
-    found: dict[str, Risk] = {}
+@dataclass
+class _Risks:
+    """The risks found so far, by key; `stack` names the URNs of the `unprotect` commands."""
 
-    def add(key: str, title: str, item: str | None = None) -> Risk:
-        risk = found.setdefault(key, Risk(title))
+    stack: str
+    found: dict[str, Risk] = field(default_factory=dict)
+
+    def add(self, key: str, title: str, item: str | None = None) -> Risk:
+        risk = self.found.setdefault(key, Risk(title))
         if item:
             risk.items.append(item)
         return risk
 
-    def unprotect_first(protected: ResourceSpec) -> None:
-        risk = add(
+    def unprotect_first(self, protected: ResourceSpec) -> None:
+        risk = self.add(
             "unprotect",
             "Protected resources are deleted: the engine refuses until each is unprotected. "
             "Run before `pulumi up`:",
         )
-        risk.code.append(f"pulumi state unprotect {shlex.quote(urn(protected, stack))}")
+        risk.code.append(f"pulumi state unprotect {shlex.quote(urn(protected, self.stack))}")
 
-    for change in changes:
-        spec = change.spec
-        if change.action == "delete":
-            if spec.type == AGENT_POOL_TYPE and spec.import_id:  # adopted: the WASI pool
-                add(
-                    "pool",
-                    "**Irreversible:** the WASI pool is deleted, with its nodes; AKS no longer creates "
-                    "WasmWasi pools, so it cannot come back",
-                    _named(spec),
-                )
-            elif spec.import_id and spec.inputs.get("kind") == "Deployment":  # adopted: a legacy one
-                add(
-                    "legacy",
-                    "**Irreversible:** legacy Deployments are deleted; their pods cannot be recreated on a "
-                    "WASI pool",
-                    _named(spec),
-                )
-            elif not spec.retain_on_delete:
-                add("delete", "Deleted resources", _named(spec))
-            if spec.protect:
-                unprotect_first(spec)
-        elif change.action == "replace" and spec.type == AGENT_POOL_TYPE:
-            add(
-                "pool-replace",
-                "**Refused:** a node pool cannot change these in place, and replacing it under the same "
-                "name takes every Wasm pod on it down. Add a pool under a new name (blue/green), apply, "
-                "then remove the old one; `migrate check --from` fails until then",
-                f"{_named(spec)}: {code(', '.join(change.forced_by))}",
-            )
-        elif change.action == "replace":
-            detail = ", ".join(change.forced_by)
-            how = "deleted first, then created (downtime)" if spec.delete_before_replace else "replaced"
-            if spec.inputs.get("kind") == "Job":
-                how = "the old Job is deleted and the check runs again"
-            add("replace", "Replacements", f"{_named(spec)}: {code(detail)} changed; {how}")
-            if change.before and change.before.protect:
-                unprotect_first(change.before)
-        if spec.inputs.get("kind") == "DaemonSet" and spec.component == SHIM_COMPONENT and spec.is_kubernetes:
-            template_changed = change.action == "create" or any(
-                _under(p, "spec.template") for p in change.paths
-            )
-            if change.action != "delete" and template_changed:
-                verb = "installs the shim" if change.action == "create" else "rolls the shim installer"
-                add(
-                    "containerd",
-                    f"containerd restarts: {text(spec.label)} {verb} and restarts containerd on "
-                    f"{_shim_nodes(after, target)}, one node at a time",
-                )
-        if change.action == REEXPORT:
-            add(
-                "export",
-                "Legacy exports changed: the cluster moved since the last export (a deploy or a scale "
-                "outside this program). The adopted objects stay read-only, nothing is applied to them; "
-                "what the program derives from them (new pods' template, replicas) changes in the rows above",
-                f"{_named(spec)}: {', '.join(code(path) for path in change.paths[:5])}"
-                + (f" and {len(change.paths) - 5} more" if len(change.paths) > 5 else ""),
-            )
-            continue
-        if spec.inputs.get("kind") == "Deployment" and change.before and change.after:
-            old = change.before.inputs.get("spec", {}).get("replicas", 1)
-            new = change.after.inputs.get("spec", {}).get("replicas", 1)
-            if new == 0 and old != 0:
-                add("zero", "Replicas drop to zero", f"{_named(spec)}: {text(repr(old))} → 0")
-        if spec.inputs.get("kind") == "Job" and change.action != "delete" and after.phase == "cutover":
-            add(
-                "gate",
-                "Gated by verification: each workload's legacy scale-down waits for its Job to pass; a "
-                "failing Job stops `pulumi up` before any legacy pod stops (summary: "
-                "`kubectl logs job/<name>`, ConfigMap `<workload>-verification`)",
-                _named(spec),
-            )
-    for key, risk in workload_risks(before, after, target).items():
-        found[key] = risk
-    order = (
-        "pool-replace",
-        "pool",
-        "legacy",
-        "other-pods",
-        "garbage",
-        "unprotect",
-        "capacity",
-        "interruption",
-        "controllers",
-        "zero",
-        "gate",
+
+def _deletion_risks(risks: _Risks, spec: ResourceSpec) -> None:
+    if spec.type == AGENT_POOL_TYPE and spec.import_id:  # adopted: the WASI pool
+        risks.add(
+            "pool",
+            "**Irreversible:** the WASI pool is deleted, with its nodes; AKS no longer creates "
+            "WasmWasi pools, so it cannot come back",
+            _named(spec),
+        )
+    elif spec.import_id and spec.inputs.get("kind") == "Deployment":  # adopted: a legacy one
+        risks.add(
+            "legacy",
+            "**Irreversible:** legacy Deployments are deleted; their pods cannot be recreated on a WASI pool",
+            _named(spec),
+        )
+    elif not spec.retain_on_delete:
+        risks.add("delete", "Deleted resources", _named(spec))
+    if spec.protect:
+        risks.unprotect_first(spec)
+
+
+def _replacement_risks(risks: _Risks, change: Change) -> None:
+    spec = change.spec
+    if spec.type == AGENT_POOL_TYPE:
+        risks.add(
+            "pool-replace",
+            "**Refused:** a node pool cannot change these in place, and replacing it under the same "
+            "name takes every Wasm pod on it down. Add a pool under a new name (blue/green), apply, "
+            "then remove the old one; `migrate check --from` fails until then",
+            f"{_named(spec)}: {code(', '.join(change.forced_by))}",
+        )
+        return
+    detail = ", ".join(change.forced_by)
+    how = "deleted first, then created (downtime)" if spec.delete_before_replace else "replaced"
+    if spec.inputs.get("kind") == "Job":
+        how = "the old Job is deleted and the check runs again"
+    risks.add("replace", "Replacements", f"{_named(spec)}: {code(detail)} changed; {how}")
+    if change.before and change.before.protect:
+        risks.unprotect_first(change.before)
+
+
+def _shim_risk(risks: _Risks, change: Change, after: DesiredState, target: Migration) -> None:
+    """Installing or rolling the shim installer restarts containerd on every node it runs on."""
+    spec = change.spec
+    if not (
+        spec.inputs.get("kind") == "DaemonSet" and spec.component == SHIM_COMPONENT and spec.is_kubernetes
+    ):
+        return
+    template_changed = change.action == "create" or any(_under(p, "spec.template") for p in change.paths)
+    if change.action != "delete" and template_changed:
+        verb = "installs the shim" if change.action == "create" else "rolls the shim installer"
+        risks.add(
+            "containerd",
+            f"containerd restarts: {text(spec.label)} {verb} and restarts containerd on "
+            f"{_shim_nodes(after, target)}, one node at a time",
+        )
+
+
+def _reexport_risk(risks: _Risks, change: Change) -> None:
+    risks.add(
         "export",
-        "containerd",
-        "replace",
-        "delete",
+        "Legacy exports changed: the cluster moved since the last export (a deploy or a scale "
+        "outside this program). The adopted objects stay read-only, nothing is applied to them; "
+        "what the program derives from them (new pods' template, replicas) changes in the rows above",
+        f"{_named(change.spec)}: {', '.join(code(path) for path in change.paths[:5])}"
+        + (f" and {len(change.paths) - 5} more" if len(change.paths) > 5 else ""),
     )
-    return [found[key] for key in order if key in found]
+
+
+def _applied_risks(risks: _Risks, change: Change, after: DesiredState) -> None:
+    """What an applied change does beyond its row: replicas dropping to zero, a verification gate."""
+    spec = change.spec
+    if spec.inputs.get("kind") == "Deployment" and change.before and change.after:
+        old = change.before.inputs.get("spec", {}).get("replicas", 1)
+        new = change.after.inputs.get("spec", {}).get("replicas", 1)
+        if new == 0 and old != 0:
+            risks.add("zero", "Replicas drop to zero", f"{_named(spec)}: {text(repr(old))} → 0")
+    if spec.inputs.get("kind") == "Job" and change.action != "delete" and after.phase == "cutover":
+        risks.add(
+            "gate",
+            "Gated by verification: each workload's legacy scale-down waits for its Job to pass; a "
+            "failing Job stops `pulumi up` before any legacy pod stops (summary: "
+            "`kubectl logs job/<name>`, ConfigMap `<workload>-verification`)",
+            _named(spec),
+        )
+
+
+def _change_risks(risks: _Risks, change: Change, after: DesiredState, target: Migration) -> None:
+    if change.action == "delete":
+        _deletion_risks(risks, change.spec)
+    elif change.action == "replace":
+        _replacement_risks(risks, change)
+    _shim_risk(risks, change, after, target)
+    if change.action == REEXPORT:
+        _reexport_risk(risks, change)
+    else:
+        _applied_risks(risks, change, after)
+
+
+# The order risks are listed in: what cannot be undone first, what only needs reading last.
+RISK_ORDER = (
+    "pool-replace",
+    "pool",
+    "legacy",
+    "other-pods",
+    "garbage",
+    "unprotect",
+    "capacity",
+    "interruption",
+    "controllers",
+    "zero",
+    "gate",
+    "export",
+    "containerd",
+    "replace",
+    "delete",
+)
+
+
+def risks(
+    changes: list[Change], before: DesiredState, after: DesiredState, target: Migration, stack: str
+) -> list[Risk]:
+    found = _Risks(stack)
+    for change in changes:
+        _change_risks(found, change, after, target)
+    found.found.update(workload_risks(before, after, target))
+    return [found.found[key] for key in RISK_ORDER if key in found.found]
 
 
 def _pods(count: int) -> str:
     return f"{count} Ready pod{'' if count == 1 else 's'}"
 
 
-def workload_risks(before: DesiredState, after: DesiredState, target: Migration) -> dict[str, Risk]:
-    """What a step does to each workload beyond its rows: every change of the Ready pods an entry point
-    reaches (at rest before and after, and at the worst moment of the step as the engine may run it),
-    what other controllers do or lose because of it, and what is deleted with the legacy side."""
+def _capacity_risks(
+    found: dict[str, Risk], before: DesiredState, after: DesiredState, target: Migration
+) -> None:
+    """Every change of the Ready pods an entry point reaches: at rest before and after, and at the worst
+    moment of the step as the engine may run it."""
     workloads = target.workloads
     routes = route_keys(workloads)
-    found: dict[str, Risk] = {}
     baseline = reach_at_rest(state_at(target, Phase.BASELINE), workloads, routes) if workloads else {}
     for worst in worst_moments(before, after, workloads, routes):
         if worst.before == worst.after == worst.lowest:
@@ -383,61 +426,87 @@ def workload_risks(before: DesiredState, after: DesiredState, target: Migration)
             f"{code(worst.entry.workload)} {text(worst.entry.label)}: "
             f"{worst.before} → {worst.after}{lowest}{below}"
         )
+
+
+def _dapr_item(legacy: ExportedWorkload, phase: Phase) -> str:
+    """Dapr's operator hands a Service to one of the two Deployments sharing an app-id."""
+    service = f"{legacy.dapr_app}-dapr"
+    return (
+        f"{code(legacy.config.key)}: Dapr's operator points Service {code(service)} (service invocation of "
+        f"app {code(str(legacy.dapr_app))}) and its owner at whichever Deployment with that app-id it "
+        "reconciled last (dapr pkg/operator/handlers/dapr_handler.go): while both sides run, "
+        "invocations reach one side's pods only"
+        + (
+            "; this step changes the new Deployment's metadata so the operator hands the Service to "
+            "it before the legacy Deployment is deleted (deletes run last); confirm with "
+            + code(
+                f"kubectl get service {service} -n {legacy.config.namespace} "
+                "-o jsonpath={.metadata.ownerReferences[0].name}"
+            )
+            + f" (expect {code(naming.new_app_name(legacy.config.name))})"
+            if phase is Phase.DECOMMISSION
+            else ""
+        )
+    )
+
+
+def _controller_items(legacy: ExportedWorkload, phase: Phase) -> list[str]:
+    """What other controllers (an HPA, KEDA, Dapr's operator) do or lose because of the step."""
+    key = code(legacy.config.key)
+    items = []
+    if phase is Phase.CUTOVER and legacy.autoscaler is not None and legacy.scaled_object is None:
+        hpa = code(str(legacy.autoscaler["metadata"]["name"]))
+        items.append(
+            f"{key}: its HPA {hpa} writes the legacy replicas "
+            "(through the scale subresource): cutover forces them to 0, which switches the HPA off "
+            "(ScalingDisabled) until the way back stops sending them (the Deployment then starts at 1 "
+            "and the HPA scales it to its minimum)"
+        )
+    if phase is Phase.CUTOVER and legacy.scaled_object is not None:
+        scaled = code(str(legacy.scaled_object["metadata"]["name"]))
+        items.append(
+            f"{key}: KEDA pauses ScaledObject {scaled} at 0 replicas (it deletes its own HPA and scales "
+            "the legacy Deployment to 0); the way back removes the pause and KEDA recreates the HPA"
+        )
+    if legacy.dapr_app and phase is not Phase.BASELINE:
+        items.append(_dapr_item(legacy, phase))
+    return items
+
+
+def _legacy_risks(found: dict[str, Risk], legacy: ExportedWorkload, before: Phase, phase: Phase) -> None:
+    key = code(legacy.config.key)
+    if legacy.stop_then_start and (phase is Phase.CUTOVER or before is Phase.CUTOVER):
+        why = "; ".join(legacy.single_copy) or "sideBySide: false"
+        found.setdefault(
+            "interruption",
+            Risk(
+                "Stop-then-start: these must never run two copies, so their entry points reach no "
+                "pod from when one side's pods are gone (a gate Job waits for the last, terminating "
+                "ones included) until the other side's are Ready"
+            ),
+        ).items.append(f"{key}: {text(why)}")
+    for item in _controller_items(legacy, phase):
+        found.setdefault("controllers", Risk("Other controllers")).items.append(item)
+    if phase is Phase.DECOMMISSION and legacy.controlled:
+        items = ", ".join(code(f"{o['kind']} {o['metadata'].get('name')}") for o in legacy.controlled)
+        found.setdefault(
+            "garbage",
+            Risk(
+                "Garbage-collected with the legacy Deployments they are controlled by (ownerReference): "
+                "deleting the Deployment deletes them"
+            ),
+        ).items.append(f"{key}: {items}")
+
+
+def workload_risks(before: DesiredState, after: DesiredState, target: Migration) -> dict[str, Risk]:
+    """What a step does to each workload beyond its rows: every change of the Ready pods an entry point
+    reaches (at rest before and after, and at the worst moment of the step as the engine may run it),
+    what other controllers do or lose because of it, and what is deleted with the legacy side."""
+    found: dict[str, Risk] = {}
+    _capacity_risks(found, before, after, target)
     phase = Phase(after.phase)
-    for legacy in workloads:
-        key = code(legacy.config.key)
-        if legacy.stop_then_start and (phase is Phase.CUTOVER or Phase(before.phase) is Phase.CUTOVER):
-            why = "; ".join(legacy.single_copy) or "sideBySide: false"
-            found.setdefault(
-                "interruption",
-                Risk(
-                    "Stop-then-start: these must never run two copies, so their entry points reach no "
-                    "pod from when one side's pods are gone (a gate Job waits for the last, terminating "
-                    "ones included) until the other side's are Ready"
-                ),
-            ).items.append(f"{key}: {text(why)}")
-        if phase is Phase.CUTOVER and legacy.autoscaler is not None and legacy.scaled_object is None:
-            hpa = code(str(legacy.autoscaler["metadata"]["name"]))
-            found.setdefault("controllers", Risk("Other controllers")).items.append(
-                f"{key}: its HPA {hpa} writes the legacy replicas "
-                "(through the scale subresource): cutover forces them to 0, which switches the HPA off "
-                "(ScalingDisabled) until the way back stops sending them (the Deployment then starts at 1 "
-                "and the HPA scales it to its minimum)"
-            )
-        if phase is Phase.CUTOVER and legacy.scaled_object is not None:
-            scaled = code(str(legacy.scaled_object["metadata"]["name"]))
-            found.setdefault("controllers", Risk("Other controllers")).items.append(
-                f"{key}: KEDA pauses ScaledObject {scaled} at 0 replicas (it deletes its own HPA and scales "
-                "the legacy Deployment to 0); the way back removes the pause and KEDA recreates the HPA"
-            )
-        if legacy.dapr_app and phase is not Phase.BASELINE:
-            service = legacy.dapr_app + "-dapr"
-            found.setdefault("controllers", Risk("Other controllers")).items.append(
-                f"{key}: Dapr's operator points Service {code(service)} (service invocation of app "
-                f"{code(legacy.dapr_app)}) and its owner at whichever Deployment with that app-id it "
-                "reconciled last (dapr pkg/operator/handlers/dapr_handler.go): while both sides run, "
-                "invocations reach one side's pods only"
-                + (
-                    "; this step changes the new Deployment's metadata so the operator hands the Service to "
-                    "it before the legacy Deployment is deleted (deletes run last); confirm with "
-                    + code(
-                        f"kubectl get service {service} -n {legacy.config.namespace} "
-                        "-o jsonpath={.metadata.ownerReferences[0].name}"
-                    )
-                    + f" (expect {code(naming.new_app_name(legacy.config.name))})"
-                    if phase is Phase.DECOMMISSION
-                    else ""
-                )
-            )
-        if phase is Phase.DECOMMISSION and legacy.controlled:
-            items = ", ".join(code(f"{o['kind']} {o['metadata'].get('name')}") for o in legacy.controlled)
-            found.setdefault(
-                "garbage",
-                Risk(
-                    "Garbage-collected with the legacy Deployments they are controlled by (ownerReference): "
-                    "deleting the Deployment deletes them"
-                ),
-            ).items.append(f"{key}: {items}")
+    for legacy in target.workloads:
+        _legacy_risks(found, legacy, Phase(before.phase), phase)
     if phase is Phase.DECOMMISSION and target.cluster is not None:
         for pod in target.cluster.other_pods(target.config):
             found.setdefault(
@@ -593,61 +662,108 @@ def counts_line(changes: list[Change], before: DesiredState, after: DesiredState
     )
 
 
+def _manifests_read(base_ref: tuple[str, str] | None) -> str:
+    if base_ref is None:
+        return "both sides from the working tree (`--base-ref` reads the source's at a revision)"
+    return (
+        f"each side's own: the source's at {code(base_ref[0])} ({code(base_ref[1][:12])}), the "
+        "target's from the working tree"
+    )
+
+
+_RESERVE = 1_000  # characters kept for the note on what was left out
+
+
+def _risks_text(found: list[Risk], budget: int | None) -> str:
+    """Every risk with every item, or each list cut at _LIST_LIMIT when that takes over a quarter."""
+    whole = "\n".join(_risk_text(r, None) for r in found)
+    if budget and len(whole) > budget // 4:
+        return "\n".join(_risk_text(r, _LIST_LIMIT) for r in found)
+    return whole
+
+
+def _table(changes: list[Change], budget: int | None, rest: int) -> str:
+    """One row per resource, grouped when that takes over half the budget or leaves no room for `rest`."""
+    table = summary_table(changes)
+    if budget and (len(table) > budget // 2 or len(table) + rest > budget):
+        return (
+            f"{grouped_table(changes)}\n\n_{len(changes)} changes, grouped to fit the comment; "
+            "run `python -m migrate diff --max-chars 0` for one row per resource._"
+        )
+    return table
+
+
+def _left_out_note(left_out: list[Change], changes: list[Change], budget: int, rows: str) -> str:
+    by_section: dict[int, list[Change]] = {}
+    for change in left_out:
+        by_section.setdefault(change.section, []).append(change)
+    parts = []
+    for index, members in by_section.items():
+        shown = ", ".join(code(c.name) for c in members[:3])
+        more = f" and {len(members) - 3} more" if len(members) > 3 else ""
+        parts.append(f"{SECTIONS[index]}: {len(members)} ({shown}{more})")
+    return (
+        f"\n_Left out to stay under {budget:,} characters: the diffs of {len(left_out)} of "
+        f"{len(changes)} changed resources; {'; '.join(parts)}; {rows}. Run `python -m migrate diff` "
+        "locally with `--max-chars 0` for all._\n"
+    )
+
+
+def _with_resource_diffs(
+    out: str, changes: list[Change], blocks: list[str], budget: int | None, rows: str
+) -> str:
+    """`out` and each resource's diff under its section's heading, as many as the budget holds."""
+    out += "\n#### Changes per resource\n"
+    left_out: list[Change] = []
+    section = None
+    for change, block in zip(changes, blocks, strict=True):
+        heading = f"\n##### {SECTIONS[change.section]}\n\n" if change.section != section else ""
+        if budget and len(out) + len(heading) + len(block) + _RESERVE > budget:
+            left_out.append(change)
+            continue
+        out += heading + block
+        section = change.section
+    if left_out and budget:
+        out += _left_out_note(left_out, changes, budget, rows)
+    return out
+
+
 def render_diff(
     before: DesiredState,
     after: DesiredState,
     target: Migration,
     *,
-    source_file: str,
-    target_file: str,
+    files: tuple[str, str],
     base_ref: tuple[str, str] | None = None,
     notices: tuple[str, ...] = (),
     stack: str = STACK_PLACEHOLDER,
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> str:
-    """The PR comment; `max_chars` 0 means no limit. `base_ref` is the (ref, commit) the source's
-        legacy manifests were read at, None for the working tree; `notices` (markdown, their input escaped
-    through migrate/markdown.py) go on top, each a warning."""
+    """The PR comment; `files` are the source and target stack files, `max_chars` 0 means no limit.
+    `base_ref` is the (ref, commit) the source's legacy manifests were read at, None for the working tree;
+    `notices` (markdown, their input escaped through migrate/markdown.py) go on top, each a warning."""
     changes = compute_changes(before, after)
-    if base_ref is None:
-        manifests = "both sides from the working tree (`--base-ref` reads the source's at a revision)"
-    else:
-        manifests = (
-            f"each side's own: the source's at {code(base_ref[0])} ({code(base_ref[1][:12])}), the "
-            "target's from the working tree"
-        )
     head = [f"> ⚠️ Warning: {notice}\n" for notice in notices]
     head += [
-        f"### {code(source_file)} → {code(target_file)}",
+        f"### {code(files[0])} → {code(files[1])}",
         "",
         counts_line(changes, before, after),
         "",
-        f"Legacy manifests: {manifests}.",
+        f"Legacy manifests: {_manifests_read(base_ref)}.",
         "",
     ]
     budget = max_chars or None
-    blocks = [
-        resource_diff(change, before.phase, after.phase, (source_file, target_file)) for change in changes
-    ]
+    blocks = [resource_diff(change, before.phase, after.phase, files) for change in changes]
     # What a reviewer must see whole: the legacy side's capacity and selectors, and the traffic split.
     first = sum(len(block) for change, block in zip(changes, blocks, strict=True) if change.section < 2)
     found = risks(changes, before, after, target, stack)
-    risk_text = "\n".join(_risk_text(r, None) for r in found)
-    if budget and len(risk_text) > budget // 4:
-        risk_text = "\n".join(_risk_text(r, _LIST_LIMIT) for r in found)
+    risk_text = _risks_text(found, budget)
     traffic = traffic_section(before, after, budget // 4 if budget else None)
-    reserve = 1_000  # for the note on what was left out
     if not changes:
         head.append("No resource changes.")
     else:
-        table = summary_table(changes)
-        rest = len("\n".join(head)) + len(traffic) + len(risk_text) + first + reserve
-        if budget and (len(table) > budget // 2 or len(table) + rest > budget):
-            table = (
-                f"{grouped_table(changes)}\n\n_{len(changes)} changes, grouped to fit the comment; "
-                "run `python -m migrate diff --max-chars 0` for one row per resource._"
-            )
-        head.append(table)
+        rest = len("\n".join(head)) + len(traffic) + len(risk_text) + first + _RESERVE
+        head.append(_table(changes, budget, rest))
     rows = (
         "every one has its row in the table above"
         if "| Pulumi name |" in head[-1]
@@ -658,28 +774,79 @@ def render_diff(
     out = "\n".join(head)
     if not changes:
         return out
-    out += "\n#### Changes per resource\n"
-    left_out: list[Change] = []
-    section = None
-    for change, block in zip(changes, blocks, strict=True):
-        heading = f"\n##### {SECTIONS[change.section]}\n\n" if change.section != section else ""
-        if budget and len(out) + len(heading) + len(block) + reserve > budget:
-            left_out.append(change)
-            continue
-        out += heading + block
-        section = change.section
-    if left_out:
-        by_section: dict[int, list[Change]] = {}
-        for change in left_out:
-            by_section.setdefault(change.section, []).append(change)
-        parts = []
-        for index, members in by_section.items():
-            shown = ", ".join(code(c.name) for c in members[:3])
-            more = f" and {len(members) - 3} more" if len(members) > 3 else ""
-            parts.append(f"{SECTIONS[index]}: {len(members)} ({shown}{more})")
-        out += (
-            f"\n_Left out to stay under {budget:,} characters: the diffs of {len(left_out)} of "
-            f"{len(changes)} changed resources; {'; '.join(parts)}; {rows}. Run `python -m migrate diff` "
-            "locally with `--max-chars 0` for all._\n"
+    return _with_resource_diffs(out, changes, blocks, budget, rows)
+
+
+def _warnings(before: Loaded, after: Loaded, mismatch: str | None, stale: list[str]) -> list[tuple[str, str]]:
+    """Each warning twice: plain text for stderr, and markdown (its input escaped) for the comment."""
+    warnings = []
+    if mismatch:
+        warnings.append(
+            (
+                f"{mismatch}. This is not one cluster's transition",
+                f"**not one cluster's transition:** {text(mismatch)}",
+            )
         )
-    return out
+    refused, _ = transition_problems(before.raw, after.raw)
+    if refused:
+        warnings.append(
+            (
+                f"not one step, `check --from` refuses it: {'; '.join(refused)}",
+                "**this is not one step**, and `python -m migrate check --from` refuses it: "
+                + text("; ".join(refused)),
+            )
+        )
+    for line in dict.fromkeys(stale):
+        warnings.append(
+            (
+                f"{line} (`check` refuses it; shown as the file is)",
+                f"**stale:** {text(line)}; `python -m migrate check` refuses it, shown as the file is",
+            )
+        )
+    return warnings
+
+
+@dataclass(frozen=True)
+class DiffOutput:
+    """What `diff` prints: warnings (plain text, for stderr) and the comment (markdown, for stdout)."""
+
+    warnings: list[str]
+    markdown: str
+
+
+def diff_stack_files(
+    source_file: Path,
+    target_file: Path,
+    root: Path,
+    *,
+    base_ref: str | None = None,
+    allow_cross_cluster: bool = False,
+    stack: str = STACK_PLACEHOLDER,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> DiffOutput:
+    """`diff`: moving from `source_file` (read at git revision `base_ref` if given) to `target_file`.
+    InputError (exit 2) for two clusters unless `allow_cross_cluster`."""
+    revision = resolve(base_ref, root) if base_ref is not None else None
+    if revision is None:
+        before = load(source_file, root)
+    else:
+        before = load_at(revision, *read_raw_at(revision, source_file)).loaded
+    after = load(target_file, root)
+    mismatch = cross_cluster(before, after)
+    if mismatch and not allow_cross_cluster:
+        raise InputError(
+            [f"{mismatch}; refusing to diff (--allow-cross-cluster to compare anyway)"], EXIT_INPUT
+        )
+    found = stale(target_file, root) + ([] if base_ref else stale(source_file, root))
+    warnings = _warnings(before, after, mismatch, found)
+    markdown = render_diff(
+        before.state,
+        after.state,
+        after.migration,
+        files=(str(before.path), str(target_file)),
+        base_ref=(revision.ref, revision.commit) if revision else None,
+        notices=tuple(notice for _, notice in warnings),
+        stack=stack,
+        max_chars=max_chars,
+    )
+    return DiffOutput([line for line, _ in warnings], markdown)

@@ -317,7 +317,18 @@ def verify(path: Path, stack: str | None = None, root: Path = PROJECT_ROOT) -> N
             )
 
 
-def _verify_phase_file(path: Path, root: Path) -> None:
+def stale(path: Path, root: Path = PROJECT_ROOT) -> list[str]:
+    """Why `check` would refuse `path` as out of date, edited by hand or of a missing environment (exit
+    2); render and diff go on with the file as it is, and say so."""
+    try:
+        verify(path, root=root)
+    except InputError as error:
+        return error.problems
+    return []
+
+
+def _environment_of(path: Path) -> Path:
+    """The environment file a phase file's header names, which must exist and match the file's name."""
     header = _HEADER.match(_read(path).split("\n", 1)[0])
     if not header:
         raise InputError([f"{path}: generated header names no environment file; regenerate it"], EXIT_INPUT)
@@ -340,14 +351,13 @@ def _verify_phase_file(path: Path, root: Path) -> None:
             ],
             EXIT_INPUT,
         )
-    comments, body = split_header(_read(path))
-    recorded = _DIGEST.search(comments)
-    if not recorded or recorded.group("digest") != _digest(body):
-        raise _file_problem(
-            path, environment, f"edited by hand: make the change in {environment.name} instead"
-        )
+    return environment
+
+
+def _planned(path: Path, environment: Path, root: Path) -> dict[Path, PhaseFile]:
+    """The phase files the environment plans; a config with problems cannot be compared with."""
     try:
-        expected = {file.path: file for file in plan(environment, root)}
+        return {file.path: file for file in plan(environment, root)}
     except InputError as error:
         if error.exit_code != EXIT_PROBLEMS:
             raise
@@ -358,6 +368,17 @@ def _verify_phase_file(path: Path, root: Path) -> None:
             ],
             EXIT_INPUT,
         ) from None
+
+
+def _verify_phase_file(path: Path, root: Path) -> None:
+    environment = _environment_of(path)
+    comments, body = split_header(_read(path))
+    recorded = _DIGEST.search(comments)
+    if not recorded or recorded.group("digest") != _digest(body):
+        raise _file_problem(
+            path, environment, f"edited by hand: make the change in {environment.name} instead"
+        )
+    expected = _planned(path, environment, root)
     if path not in expected:
         raise _file_problem(path, environment, f"is no longer a step of {environment.name}'s walk (stale)")
     if body != expected[path].body:  # the header names places, and the manifests the body points to

@@ -4,9 +4,12 @@ See docs/design/render.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from components.desired.spec import DesiredState, ResourceSpec
+from migrate.phases import stale
+from migrate.state import load, previous_phase, state_at
 from migrate.yamlio import dump
 
 KUBERNETES_FILE = "kubernetes.yaml"
@@ -167,3 +170,21 @@ def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
         + dump(lifecycle)
     )
     return Rendered(kubernetes_text, patches_text, azure_text, lifecycle_text)
+
+
+@dataclass(frozen=True)
+class RenderedStack:
+    """`render` of a stack file: its phase, the files, and why `check` would refuse the file."""
+
+    phase: str
+    rendered: Rendered
+    warnings: list[str]
+
+
+def render_stack_file(stack_file: Path, root: Path) -> RenderedStack:
+    """A stack file's phase rendered (deletions against the phase before it), as the file is."""
+    loaded = load(stack_file, root)
+    warnings = [f"{line} (`check` refuses it; rendered as the file is)" for line in stale(stack_file, root)]
+    previous = previous_phase(loaded.migration.config.phase)
+    rendered = render(loaded.state, state_at(loaded.migration, previous) if previous else None)
+    return RenderedStack(loaded.migration.config.phase.value, rendered, warnings)

@@ -577,6 +577,36 @@ def selecting_new_pods(environment: Environment, regs: list[Any]) -> list[str]:
     return found
 
 
+def _share_problems(environment: Environment, cluster: Cluster, label: str) -> list[str]:
+    """Entry points sending new pods another share than the step promises."""
+    problems = []
+    for workload in environment.raw["workloads"]:
+        key = f"{workload['namespace']}/{workload['name']}"
+        for entry, share in cluster.entry_points(workload).items():
+            if label in BEFORE_SERVING:  # no request reaches a new pod before parallel > 0
+                wanted = share == (0, 0)
+            elif label in SERVING_ALL:  # every request does (where the workload runs at all)
+                wanted = share == (100, 100) or not _reached(cluster, workload, entry)
+            else:  # a single-copy workload has no new pod before cutover
+                wanted = share == (0, 0) or not environment.stop_then_start(key)
+            if not wanted:
+                problems.append(f"share: {key} {entry} {share}")
+    return problems
+
+
+def _adoption_problems(regs: list[Any], existing: set[Any]) -> list[str]:
+    """A pre-existing object is adopted read-only and protected, never created over; a patch is only on
+    a pre-existing object, and retained."""
+    problems = []
+    for r in regs:
+        adopted = r.import_id and r.protect and r.ignore_changes == ["*"]
+        if identity(r) in existing and not r.type.endswith("Patch") and not adopted:
+            problems.append(f"adoption: {r.name} is not adopted read-only and protected")
+        if r.type.endswith("Patch") and not (identity(r) in existing and r.retain_on_delete):
+            problems.append(f"adoption: patch {r.name} is not on a pre-existing object, retained")
+    return problems
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_at_rest_in_every_step(environments, pulumi_run, env):
     """Traffic, disruption budgets, isolation and adoption, step by step (every problem of a step at once)."""
@@ -585,18 +615,7 @@ def test_at_rest_in_every_step(environments, pulumi_run, env):
     for label in STEPS:
         regs = registrations(environment, label, pulumi_run)
         cluster = Cluster(regs, environment.configs[label], ROOT)
-        problems = []
-        for workload in environment.raw["workloads"]:
-            key = f"{workload['namespace']}/{workload['name']}"
-            for entry, share in cluster.entry_points(workload).items():
-                if label in BEFORE_SERVING:  # no request reaches a new pod before parallel > 0
-                    wanted = share == (0, 0)
-                elif label in SERVING_ALL:  # every request does (where the workload runs at all)
-                    wanted = share == (100, 100) or not _reached(cluster, workload, entry)
-                else:  # a single-copy workload has no new pod before cutover
-                    wanted = share == (0, 0) or not environment.stop_then_start(key)
-                if not wanted:
-                    problems.append(f"share: {key} {entry} {share}")
+        problems = _share_problems(environment, cluster, label)
         # What the stack's `traffic` output tells an operator is what the simulation finds.
         simulated = {
             f"{w['namespace']}/{w['name']}": cluster.entry_points(w) for w in environment.raw["workloads"]
@@ -608,13 +627,7 @@ def test_at_rest_in_every_step(environments, pulumi_run, env):
         # Before the new pods serve, nothing of the export selects them.
         if label in BEFORE_SERVING:
             problems += [f"isolation: {line}" for line in selecting_new_pods(environment, regs)]
-        for r in regs:
-            # A pre-existing object is adopted read-only and protected, never created over.
-            adopted = r.import_id and r.protect and r.ignore_changes == ["*"]
-            if identity(r) in existing and not r.type.endswith("Patch") and not adopted:
-                problems.append(f"adoption: {r.name} is not adopted read-only and protected")
-            if r.type.endswith("Patch") and not (identity(r) in existing and r.retain_on_delete):
-                problems.append(f"adoption: patch {r.name} is not on a pre-existing object, retained")
+        problems += _adoption_problems(regs, existing)
         assert problems == [], (env, label)
 
 
@@ -692,6 +705,52 @@ def allowed_at_decommission(environment: Environment) -> tuple[set, set]:
     return may, must
 
 
+def _assert_dark(environment: Environment, at_baseline: Transition, transition: Transition, env: str) -> None:
+    """The refusal of cutover -> baseline is right: the independent model sees every entry point that
+    had pods go dark, and stay dark (the retained replicas patch), not only for a moment."""
+    dark = []
+    for workload in environment.raw["workloads"]:
+        floor = {label: reach[0] for label, reach in at_baseline.worst(workload).items()}
+        for label, (_, end, lowest) in transition.worst(workload).items():
+            if floor[label] > 0:
+                dark.append(end == lowest == 0)
+    assert dark and all(dark), env
+
+
+def _assert_capacity(
+    environment: Environment, at_baseline: Transition, transition: Transition, step: tuple[str, str, str]
+) -> None:
+    """No entry point below its baseline at the end, nor at any moment unless a single-copy workload
+    stops in its cutover (and back); a single-copy workload never runs two copies."""
+    env, source, target = step
+    stop_step = {source, target} == {"parallel 100%", "cutover"}
+    for workload in environment.raw["workloads"]:
+        key = f"{workload['namespace']}/{workload['name']}"
+        floor = {label: reach[0] for label, reach in at_baseline.worst(workload).items()}
+        stopping = environment.stop_then_start(key)
+        for label, (_, end, lowest) in transition.worst(workload).items():
+            assert end >= floor[label], (env, source, target, key, label, end, floor[label])
+            if not (stopping and stop_step):  # only a single-copy workload's cutover (and back) may stop
+                assert lowest >= floor[label], (env, source, target, key, label, lowest, floor[label])
+        if stopping:  # never two copies at once
+            assert transition.copies(workload) == 0, (env, source, target, key)
+
+
+def _assert_nothing_preexisting_goes(
+    environment: Environment, before: list[Any], after: list[Any], step: tuple[str, str, str]
+) -> None:
+    """Nothing that existed before the migration goes, except in decommission what the README says."""
+    env, source, target = step
+    gone, relinquished = deleted_objects(environment, before, after)
+    assert relinquished == [], (env, source, target)
+    if target == "decommission":
+        may, must = allowed_at_decommission(environment)
+        assert must <= gone, (env, sorted(must - gone))
+        assert gone <= may, (env, sorted(gone - may))
+    else:
+        assert gone == set(), (env, source, target, sorted(gone))
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 @pytest.mark.parametrize(
     ("source", "target"), TRANSITIONS, ids=lambda step: step.replace(" ", "").replace("%", "")
@@ -711,40 +770,14 @@ def test_every_transition(environments, pulumi_run, env, source, target):
         why, said = REFUSED[(source, target)]
         assert any(said in line for line in refused), (env, f"must be refused: {why}", refused)
         if (source, target) == ("cutover", "baseline"):
-            # The refusal is right: the independent model sees every entry point that had pods go dark,
-            # and stay dark (the retained replicas patch), not only for a moment.
-            dark = []
-            for workload in environment.raw["workloads"]:
-                floor = {label: reach[0] for label, reach in at_baseline.worst(workload).items()}
-                for label, (_, end, lowest) in transition.worst(workload).items():
-                    if floor[label] > 0:
-                        dark.append(end == lowest == 0)
-            assert dark and all(dark), env
+            _assert_dark(environment, at_baseline, transition, env)
         return
     # What the independent models find, before what check says: check must allow what they find safe.
-    stop_step = {source, target} == {"parallel 100%", "cutover"}
-    for workload in environment.raw["workloads"]:
-        key = f"{workload['namespace']}/{workload['name']}"
-        floor = {label: reach[0] for label, reach in at_baseline.worst(workload).items()}
-        stopping = environment.stop_then_start(key)
-        for label, (_, end, lowest) in transition.worst(workload).items():
-            assert end >= floor[label], (env, source, target, key, label, end, floor[label])
-            if not (stopping and stop_step):  # only a single-copy workload's cutover (and back) may stop
-                assert lowest >= floor[label], (env, source, target, key, label, lowest, floor[label])
-        if stopping:  # never two copies at once
-            assert transition.copies(workload) == 0, (env, source, target, key)
+    _assert_capacity(environment, at_baseline, transition, (env, source, target))
     # No pod under two disruption budgets at any moment: either end's pod labels, either end's PDBs.
     pods = _pods(environment, before) + _pods(environment, after)
     assert double_budgets(environment, pods, [*before, *after]) == [], (env, source, target)
-    # Nothing that existed before the migration goes, except in decommission what the README says.
-    gone, relinquished = deleted_objects(environment, before, after)
-    assert relinquished == [], (env, source, target)
-    if target == "decommission":
-        may, must = allowed_at_decommission(environment)
-        assert must <= gone, (env, sorted(must - gone))
-        assert gone <= may, (env, sorted(gone - may))
-    else:
-        assert gone == set(), (env, source, target, sorted(gone))
+    _assert_nothing_preexisting_goes(environment, before, after, (env, source, target))
     assert refused == [], (env, source, target)
 
 

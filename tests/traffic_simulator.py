@@ -56,49 +56,55 @@ def percent(value: Fraction) -> int:
     return int(value * 100 + Fraction(1, 2))
 
 
+def _replicas(registrations: list[Any]) -> dict[tuple[str, str], int]:
+    """Each Deployment's replicas at rest, where something other than its own spec says them."""
+    # A replicas patch overrides what the Deployment or its HPA says (0 switches an HPA off); a patch
+    # that sends no replicas owns none.
+    replicas = {
+        _key(r.inputs, ""): int(r.inputs["spec"]["replicas"])
+        for r in registrations
+        if r.type == DEPLOYMENT + "Patch" and "replicas" in (r.inputs.get("spec") or {})
+    }
+    # A Deployment that sends no replicas is its HPA's: at rest it runs the HPA's minReplicas, which a
+    # HorizontalPodAutoscalerPatch on an adopted HPA overrides.
+    minimums = {
+        _key(r.inputs, ""): int(r.inputs["spec"]["minReplicas"])
+        for r in registrations
+        if r.type == HPA + "Patch"
+    }
+    # A KEDA ScaledObject keeps its Deployment at its paused-replicas annotation (set by a
+    # ScaledObjectPatch or on itself), else at its minReplicaCount (KEDA's default: 0).
+    paused = {
+        _key(r.inputs, ""): int(annotations[PAUSED_REPLICAS])
+        for r in registrations
+        if r.type in (SCALED_OBJECT, SCALED_OBJECT + "Patch")
+        and PAUSED_REPLICAS in (annotations := (r.inputs.get("metadata") or {}).get("annotations") or {})
+    }
+    for r in registrations:
+        if r.type == HPA:
+            namespace, name = _key(r.inputs, "")
+            target = (namespace, r.inputs["spec"]["scaleTargetRef"]["name"])
+            replicas.setdefault(
+                target, minimums.get((namespace, name), int(r.inputs["spec"].get("minReplicas", 1)))
+            )
+        elif r.type == SCALED_OBJECT:
+            namespace, name = _key(r.inputs, "")
+            target = (namespace, r.inputs["spec"]["scaleTargetRef"]["name"])
+            replicas.setdefault(
+                target, paused.get((namespace, name), int(r.inputs["spec"].get("minReplicaCount", 0)))
+            )
+    return replicas
+
+
 class Cluster:
     def __init__(self, registrations: list[Any], raw: dict[str, Any], root: Path):
         self.raw = raw
-        # A replicas patch overrides what the Deployment or its HPA says (0 switches an HPA off); a patch
-        # that sends no replicas owns none.
-        replicas = {
-            _key(r.inputs, ""): int(r.inputs["spec"]["replicas"])
-            for r in registrations
-            if r.type == DEPLOYMENT + "Patch" and "replicas" in (r.inputs.get("spec") or {})
-        }
+        replicas = _replicas(registrations)
         selectors = {
             _key(r.inputs, ""): r.inputs["spec"]["selector"]
             for r in registrations
             if r.type == SERVICE + "Patch"
         }
-        # A Deployment that sends no replicas is its HPA's: at rest it runs the HPA's minReplicas, which a
-        # HorizontalPodAutoscalerPatch on an adopted HPA overrides.
-        minimums = {
-            _key(r.inputs, ""): int(r.inputs["spec"]["minReplicas"])
-            for r in registrations
-            if r.type == HPA + "Patch"
-        }
-        # A KEDA ScaledObject keeps its Deployment at its paused-replicas annotation (set by a
-        # ScaledObjectPatch or on itself), else at its minReplicaCount (KEDA's default: 0).
-        paused = {
-            _key(r.inputs, ""): int(annotations[PAUSED_REPLICAS])
-            for r in registrations
-            if r.type in (SCALED_OBJECT, SCALED_OBJECT + "Patch")
-            and PAUSED_REPLICAS in (annotations := (r.inputs.get("metadata") or {}).get("annotations") or {})
-        }
-        for r in registrations:
-            if r.type == HPA:
-                namespace, name = _key(r.inputs, "")
-                target = (namespace, r.inputs["spec"]["scaleTargetRef"]["name"])
-                replicas.setdefault(
-                    target, minimums.get((namespace, name), int(r.inputs["spec"].get("minReplicas", 1)))
-                )
-            elif r.type == SCALED_OBJECT:
-                namespace, name = _key(r.inputs, "")
-                target = (namespace, r.inputs["spec"]["scaleTargetRef"]["name"])
-                replicas.setdefault(
-                    target, paused.get((namespace, name), int(r.inputs["spec"].get("minReplicaCount", 0)))
-                )
         self.pods: list[Pod] = []
         for r in registrations:
             if r.type == DEPLOYMENT:
@@ -113,8 +119,17 @@ class Cluster:
                 spec = {**r.inputs["spec"], "selector": selectors.get(key, r.inputs["spec"].get("selector"))}
                 self.services[key] = spec
         self.routes = [(r.inputs, True) for r in registrations if r.type == ROUTE]
-        registered_routes = {_key(route, "") for route, _ in self.routes}
         self.exports: dict[str, list[dict[str, Any]]] = {}
+        self._add_exports(raw, root)
+        self.shim_nodes = sum(
+            int(r.inputs["maxCount"] if r.inputs.get("enableAutoScaling") else r.inputs["count"])
+            for r in registrations
+            if r.type == POOL and not r.import_id
+        )
+
+    def _add_exports(self, raw: dict[str, Any], root: Path) -> None:
+        """Each workload's export; its Services and HTTPRoutes the program does not register stay."""
+        registered_routes = {_key(route, "") for route, _ in self.routes}
         for workload in raw["workloads"]:
             namespace = workload.get("namespace", "default")
             objects = export(root / workload["manifest"])
@@ -126,11 +141,6 @@ class Cluster:
                     self.routes.append(
                         ({**obj, "metadata": {"namespace": namespace, **obj["metadata"]}}, False)
                     )
-        self.shim_nodes = sum(
-            int(r.inputs["maxCount"] if r.inputs.get("enableAutoScaling") else r.inputs["count"])
-            for r in registrations
-            if r.type == POOL and not r.import_id
-        )
 
     def selected(self, namespace: str, selector: dict[str, str] | None) -> list[Pod]:
         if not selector:

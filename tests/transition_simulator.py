@@ -190,40 +190,46 @@ def selector_string_matches(selector: str, labels: Mapping[str, str]) -> bool:
     return True
 
 
+def _step(r: Any, old: Any, scaled: Mapping[tuple[str, str], tuple[str, str]]) -> Step | None:
+    """What registering `r` (changed from `old`, or new) does to the pods and routes, if anything."""
+    if r.type == DEPLOYMENT and not r.import_id:
+        relabels = old is not None and (
+            old.inputs["spec"]["template"]["metadata"]["labels"]
+            != r.inputs["spec"]["template"]["metadata"]["labels"]
+        )
+        return Step(r.name, _key(r.inputs), relabels, _guarantee(r))
+    if r.type == PATCH:
+        return Step(r.name, _key(r.inputs), proves=_guarantee(r))
+    if r.type == HPA and not r.import_id:
+        return Step(r.name, (_key(r.inputs)[0], r.inputs["spec"]["scaleTargetRef"]["name"]))
+    if r.type == ROUTE:
+        return Step(r.name, route=_key(r.inputs))
+    if r.type in (SCALED_OBJECT, SCALED_OBJECT + "Patch") and not r.import_id:
+        return Step(r.name, scaled[_key(r.inputs)]) if _key(r.inputs) in scaled else None
+    if r.type == JOB and (gone := _stop_gate(r)) is not None:
+        return Step(r.name, gone=gone)
+    return None
+
+
+def _deletion(r: Any) -> Step | None:
+    if r.type == DEPLOYMENT:
+        return Step(r.name, _key(r.inputs), deletes=True)
+    if r.type == ROUTE:
+        return Step(r.name, route=_key(r.inputs), deletes=True)
+    return None
+
+
 def _steps(source: list[Any], target: list[Any]) -> tuple[list[Step], dict[str, set[str]]]:
     before = {r.name: r for r in source}
     after = {r.name: r for r in target}
     scaled = scaled_object_targets([*source, *target])
-    steps = []
-    for r in target:
-        old = before.get(r.name)
-        if old is not None and old.inputs == r.inputs:
-            continue
-        if r.type == DEPLOYMENT and not r.import_id:
-            relabels = old is not None and (
-                old.inputs["spec"]["template"]["metadata"]["labels"]
-                != r.inputs["spec"]["template"]["metadata"]["labels"]
-            )
-            steps.append(Step(r.name, _key(r.inputs), relabels, _guarantee(r)))
-        elif r.type == PATCH:
-            steps.append(Step(r.name, _key(r.inputs), proves=_guarantee(r)))
-        elif r.type == HPA and not r.import_id:
-            target_ = (_key(r.inputs)[0], r.inputs["spec"]["scaleTargetRef"]["name"])
-            steps.append(Step(r.name, target_))
-        elif r.type == ROUTE:
-            steps.append(Step(r.name, route=_key(r.inputs)))
-        elif r.type in (SCALED_OBJECT, SCALED_OBJECT + "Patch") and not r.import_id:
-            if _key(r.inputs) in scaled:
-                steps.append(Step(r.name, scaled[_key(r.inputs)]))
-        elif r.type == JOB and (gone := _stop_gate(r)) is not None:
-            steps.append(Step(r.name, gone=gone))
-    for r in source:
-        if r.name in after:
-            continue
-        if r.type == DEPLOYMENT:
-            steps.append(Step(r.name, _key(r.inputs), deletes=True))
-        elif r.type == ROUTE:
-            steps.append(Step(r.name, route=_key(r.inputs), deletes=True))
+    changed = [
+        _step(r, before.get(r.name), scaled)
+        for r in target
+        if r.name not in before or before[r.name].inputs != r.inputs
+    ]
+    deleted = [_deletion(r) for r in source if r.name not in after]
+    steps = [step for step in [*changed, *deleted] if step is not None]
     # Dependencies as the engine got them (URNs ending in `type::name`), followed transitively.
     direct = {r.name: {urn.rsplit("::", 1)[-1] for urn in r.dependencies} for r in target}
     waits: dict[str, set[str]] = {}

@@ -118,18 +118,28 @@ class ClusterView:
     @classmethod
     def of(cls, resources: Sequence[ResourceSpec], workloads: Iterable[ExportedWorkload]) -> ClusterView:
         view = cls()
+        view.new_nodes = sum(
+            int(spec.inputs.get("maxCount") or spec.inputs.get("count") or 0)
+            for spec in resources
+            if spec.type == AGENT_POOL_TYPE and spec.import_id is None
+        )
+        view._add_registered(resources)
+        view._add_exported(workloads)
+        for pods in view.pods:
+            for label in pods.labels.items():
+                view.by_label.setdefault((pods.namespace, *label), []).append(pods)
+        return view
+
+    def _add_registered(self, resources: Sequence[ResourceSpec]) -> None:
+        """The Deployments (at the replicas they rest at), Services and HTTPRoutes the phase registers."""
         replicas = pods_at_rest(resources)
-        for spec in resources:
-            if spec.type == AGENT_POOL_TYPE and spec.import_id is None:
-                pool = spec.inputs
-                view.new_nodes += int(pool.get("maxCount") or pool.get("count") or 0)
         for spec in resources:
             if spec.is_patch or not spec.is_kubernetes:
                 continue
             kind, key = _kind(spec), _identity(spec.inputs)
             if kind == "Deployment":
                 deployment = spec.inputs["spec"]
-                view.pods.append(
+                self.pods.append(
                     PodGroup(
                         object_label(spec.inputs),
                         key[0],
@@ -140,24 +150,23 @@ class ClusterView:
                 )
             elif kind == "Service":
                 selector = (spec.inputs.get("spec") or {}).get("selector")
-                view.services[key] = _service_view(spec.inputs, selector, True, key[0])
+                self.services[key] = _service_view(spec.inputs, selector, True, key[0])
             elif kind == "HTTPRoute":
-                view.routes.append((spec.inputs, True))
-        registered_routes = {_identity(route) for route, _ in view.routes}
+                self.routes.append((spec.inputs, True))
+
+    def _add_exported(self, workloads: Iterable[ExportedWorkload]) -> None:
+        """The exported Services and HTTPRoutes the phase does not register: they stay as they are."""
+        registered_routes = {_identity(route) for route, _ in self.routes}
         for legacy in workloads:
             namespace = legacy.config.namespace
             for obj in legacy.exported:
                 key = _identity(obj, namespace)
-                if obj.get("kind") == "Service" and key not in view.services:
+                if obj.get("kind") == "Service" and key not in self.services:
                     selector = (obj.get("spec") or {}).get("selector")
-                    view.services[key] = _service_view(obj, selector, False, namespace)
+                    self.services[key] = _service_view(obj, selector, False, namespace)
                 elif obj.get("kind") == "HTTPRoute" and key not in registered_routes:
                     metadata = {**(obj.get("metadata") or {}), "namespace": key[0]}
-                    view.routes.append(({**obj, "metadata": metadata}, False))
-        for pods in view.pods:
-            for label in pods.labels.items():
-                view.by_label.setdefault((pods.namespace, *label), []).append(pods)
-        return view
+                    self.routes.append(({**obj, "metadata": metadata}, False))
 
     def endpoints(self, service: ServiceView) -> list[PodGroup]:
         """The running pods a Service selects; looked up through one of its labels, as every pod it

@@ -181,60 +181,21 @@ class _BoundedComposer(Composer):
         return node
 
     def _compose_root(self) -> yaml.Node:
-        anchors = self.anchors
-        sizes: dict[Any, int] = {}
-        open_anchors: set[Any] = set()
-        nodes = aliases = 0
-        stack: list[list[Any]] = []  # [collection node, anchor, node count at its start, pending key]
+        composition = _Composition(self)
+        stack = composition.stack
         while True:
             event = self.get_event()
             kind = type(event)
-            if kind is AliasEvent:
-                aliases += 1
-                if aliases > MAX_ALIASES:
-                    raise _limit(f"more than {MAX_ALIASES:,} aliases (limit: alias count)", event.start_mark)
-                if event.anchor in open_anchors:
-                    raise _limit(
-                        f"recursive alias *{escape(event.anchor, 40)} inside its own anchor (limit: no "
-                        "recursive aliases)",
-                        event.start_mark,
-                    )
-                if event.anchor not in anchors:
-                    raise _limit(f"found undefined alias {escape(event.anchor, 40)!r}", event.start_mark)
-                node, nodes = anchors[event.anchor], nodes + sizes[event.anchor]
+            if kind is ScalarEvent:
+                node = composition.scalar(event)
+            elif kind is AliasEvent:
+                node = composition.alias(event)
             elif kind is SequenceEndEvent or kind is MappingEndEvent:
-                node, anchor, start, _ = stack.pop()
-                node.end_mark = event.end_mark
-                if anchor is not None:
-                    open_anchors.discard(anchor)
-                    sizes[anchor] = nodes - start + 1
+                node = composition.close(event)
             else:
-                nodes += 1
-                anchor = event.anchor
-                if anchor is not None and anchor in anchors:
-                    raise _limit(f"found duplicate anchor {escape(anchor, 40)!r}", event.start_mark)
-                tag = event.tag
-                if kind is ScalarEvent:
-                    if tag is None or tag == "!":
-                        tag = self.resolve(ScalarNode, event.value, event.implicit)
-                    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
-                    if anchor is not None:
-                        anchors[anchor], sizes[anchor] = node, 1
-                else:
-                    if len(stack) >= MAX_DEPTH:
-                        raise _limit(
-                            f"nested deeper than {MAX_DEPTH} levels (limit: depth)", event.start_mark
-                        )
-                    node_class = SequenceNode if kind is SequenceStartEvent else MappingNode
-                    if tag is None or tag == "!":
-                        tag = self.resolve(node_class, None, event.implicit)
-                    collection = node_class(tag, [], event.start_mark, None, flow_style=event.flow_style)
-                    if anchor is not None:
-                        anchors[anchor] = collection
-                        open_anchors.add(anchor)
-                    stack.append([collection, anchor, nodes, _NO_KEY])
-                    continue
-            if nodes > MAX_NODES:
+                composition.open(event, SequenceNode if kind is SequenceStartEvent else MappingNode)
+                continue
+            if composition.nodes > MAX_NODES:
                 raise _limit(
                     f"the document expands to more than {MAX_NODES:,} nodes (limit: expanded size, aliases "
                     "counted in full)",
@@ -242,6 +203,8 @@ class _BoundedComposer(Composer):
                 )
             if not stack:
                 return node
+            # Into the collection being filled (inline: this runs once per node): an item, a key, or the
+            # value of the pending key.
             parent = stack[-1]
             if type(parent[0]) is SequenceNode:
                 parent[0].value.append(node)
@@ -250,6 +213,80 @@ class _BoundedComposer(Composer):
             else:
                 parent[0].value.append((parent[3], node))
                 parent[3] = _NO_KEY
+
+
+class _Composition:
+    """One document being composed: its anchors, each anchored node's expanded size, the anchors still
+    open, the nodes and aliases counted so far, and the collections being filled."""
+
+    __slots__ = ("aliases", "anchors", "nodes", "open_anchors", "resolve", "sizes", "stack")
+
+    def __init__(self, composer: _BoundedComposer) -> None:
+        self.resolve = composer.resolve
+        self.anchors: dict[Any, yaml.Node] = composer.anchors
+        self.sizes: dict[Any, int] = {}
+        self.open_anchors: set[Any] = set()
+        self.nodes = self.aliases = 0
+        self.stack: list[list[Any]] = []  # [collection node, anchor, node count at its start, pending key]
+
+    def alias(self, event: Any) -> yaml.Node:
+        """The anchored node again, counted at its full size."""
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            raise _limit(f"more than {MAX_ALIASES:,} aliases (limit: alias count)", event.start_mark)
+        if event.anchor in self.open_anchors:
+            raise _limit(
+                f"recursive alias *{escape(event.anchor, 40)} inside its own anchor (limit: no "
+                "recursive aliases)",
+                event.start_mark,
+            )
+        if event.anchor not in self.anchors:
+            raise _limit(f"found undefined alias {escape(event.anchor, 40)!r}", event.start_mark)
+        self.nodes += self.sizes[event.anchor]
+        return self.anchors[event.anchor]
+
+    def close(self, event: Any) -> yaml.Node:
+        """The collection just ended; its anchor's size is known now."""
+        node, anchor, start, _ = self.stack.pop()
+        node.end_mark = event.end_mark
+        if anchor is not None:
+            self.open_anchors.discard(anchor)
+            self.sizes[anchor] = self.nodes - start + 1
+        return node
+
+    def _new_anchor(self, anchor: Any, event: Any) -> None:
+        if anchor in self.anchors:
+            raise _limit(f"found duplicate anchor {escape(anchor, 40)!r}", event.start_mark)
+
+    def scalar(self, event: Any) -> yaml.Node:
+        self.nodes += 1
+        anchor = event.anchor
+        if anchor is not None:
+            self._new_anchor(anchor, event)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(ScalarNode, event.value, event.implicit)
+        node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        if anchor is not None:
+            self.anchors[anchor], self.sizes[anchor] = node, 1
+        return node
+
+    def open(self, event: Any, node_class: type[SequenceNode] | type[MappingNode]) -> None:
+        """A sequence or mapping starts: it is filled until its end event."""
+        self.nodes += 1
+        anchor = event.anchor
+        if anchor is not None:
+            self._new_anchor(anchor, event)
+        if len(self.stack) >= MAX_DEPTH:
+            raise _limit(f"nested deeper than {MAX_DEPTH} levels (limit: depth)", event.start_mark)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(node_class, None, event.implicit)
+        collection = node_class(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        if anchor is not None:
+            self.anchors[anchor] = collection
+            self.open_anchors.add(anchor)
+        self.stack.append([collection, anchor, self.nodes, _NO_KEY])
 
 
 class _PythonLoader(

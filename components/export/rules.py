@@ -118,56 +118,69 @@ _NAME_RULES = {
 }
 
 
+def _deployment(label: str, spec: Mapping[str, Any]) -> Iterator[str]:
+    """A Deployment's template metadata and pod, and a selector that selects the template's pods."""
+    template = _mapping(spec.get("template"))
+    template_labels = _mapping(_mapping(template.get("metadata")).get("labels"))
+    yield from _metadata(label, "spec.template.metadata", template.get("metadata"))
+    selector = spec.get("selector")
+    if not _mapping(selector).get("matchLabels") and not _mapping(selector).get("matchExpressions"):
+        yield (
+            f"{label}: spec.selector: must not be empty: a Deployment selects its pods by it "
+            f"(got {echo(selector)})"
+        )
+    elif not _selects(_mapping(selector), template_labels):
+        yield (
+            f"{label}: spec.selector: does not match the template's labels, which the API server "
+            f"refuses (selector {echo(selector)}, labels {echo(dict(template_labels))})"
+        )
+    yield from _pod(label, "spec.template.spec", _mapping(template.get("spec")))
+
+
+def _service(label: str, spec: Mapping[str, Any]) -> Iterator[str]:
+    ports = spec.get("ports")
+    for index, port in enumerate(ports if isinstance(ports, list) else []):
+        if isinstance(port, Mapping) and "name" in port:
+            yield from _check(f"{label}: spec.ports[{index}].name", port["name"], port_name)
+
+
+def _object(obj: dict[str, Any]) -> Iterator[str]:
+    label = escape(object_label(obj), ECHO_CHARS * 2)
+    kind = obj.get("kind")
+    metadata = _mapping(obj.get("metadata"))
+    rule = _NAME_RULES.get(str(kind), identifiers.dns1123_subdomain)
+    yield from _check(f"{label}: metadata.name", metadata.get("name"), rule)
+    if "namespace" in metadata:
+        yield from _check(f"{label}: metadata.namespace", metadata["namespace"], identifiers.dns1123_label)
+    yield from _metadata(label, "metadata", metadata)
+    spec = _mapping(obj.get("spec"))
+    if kind == "Deployment":
+        yield from _deployment(label, spec)
+    if kind == "Service":
+        yield from _service(label, spec)
+
+
+def _selector(where: str, selector: Mapping[str, Any]) -> Iterator[str]:
+    """A label selector's keys and values (its operators: operator_problems)."""
+    yield from _labels(f"{where}: selector matchLabels", selector.get("matchLabels"))
+    expressions = selector.get("matchExpressions")
+    for index, expression in enumerate(expressions if isinstance(expressions, list) else []):
+        if not isinstance(expression, Mapping):
+            continue
+        at = f"{where}: selector matchExpressions[{index}]"
+        yield from _check(f"{at}.key", expression.get("key"), identifiers.label_key)
+        values = expression.get("values")
+        for number, value in enumerate(values if isinstance(values, list) else []):
+            yield from _check(f"{at}.values[{number}]", value, identifiers.label_value)
+
+
 def export_problems(objects: list[dict[str, Any]]) -> list[str]:
     """Every value of an exported workload's objects that Kubernetes would refuse (the rules:
     docs/design/export-rules.md); the objects already passed the strict schema, so each field has the
     schema's type."""
-    problems: list[str] = []
-    for obj in objects:
-        label = escape(object_label(obj), ECHO_CHARS * 2)
-        kind = obj.get("kind")
-        metadata = _mapping(obj.get("metadata"))
-        rule = _NAME_RULES.get(str(kind), identifiers.dns1123_subdomain)
-        problems += _check(f"{label}: metadata.name", metadata.get("name"), rule)
-        if "namespace" in metadata:
-            problems += _check(
-                f"{label}: metadata.namespace", metadata["namespace"], identifiers.dns1123_label
-            )
-        problems += _metadata(label, "metadata", metadata)
-        spec = _mapping(obj.get("spec"))
-        if kind == "Deployment":
-            template = _mapping(spec.get("template"))
-            template_labels = _mapping(_mapping(template.get("metadata")).get("labels"))
-            problems += _metadata(label, "spec.template.metadata", template.get("metadata"))
-            selector = spec.get("selector")
-            if not _mapping(selector).get("matchLabels") and not _mapping(selector).get("matchExpressions"):
-                problems.append(
-                    f"{label}: spec.selector: must not be empty: a Deployment selects its pods by it "
-                    f"(got {echo(selector)})"
-                )
-            elif not _selects(_mapping(selector), template_labels):
-                problems.append(
-                    f"{label}: spec.selector: does not match the template's labels, which the API server "
-                    f"refuses (selector {echo(selector)}, labels {echo(dict(template_labels))})"
-                )
-            problems += _pod(label, "spec.template.spec", _mapping(template.get("spec")))
-        if kind == "Service":
-            ports = spec.get("ports")
-            for index, port in enumerate(ports if isinstance(ports, list) else []):
-                if isinstance(port, Mapping) and "name" in port:
-                    problems += _check(f"{label}: spec.ports[{index}].name", port["name"], port_name)
+    problems = [line for obj in objects for line in _object(obj)]
     for found in export_selectors(objects):
-        where = escape(found.label, ECHO_CHARS * 2)
-        problems += _labels(f"{where}: selector matchLabels", found.selector.get("matchLabels"))
-        expressions = found.selector.get("matchExpressions")
-        for index, expression in enumerate(expressions if isinstance(expressions, list) else []):
-            if not isinstance(expression, Mapping):
-                continue
-            at = f"{where}: selector matchExpressions[{index}]"
-            problems += _check(f"{at}.key", expression.get("key"), identifiers.label_key)
-            values = expression.get("values")
-            for number, value in enumerate(values if isinstance(values, list) else []):
-                problems += _check(f"{at}.values[{number}]", value, identifiers.label_value)
+        problems += _selector(escape(found.label, ECHO_CHARS * 2), found.selector)
     return problems
 
 

@@ -210,22 +210,29 @@ def _documents(text: str) -> list[dict[str, Any]]:
 MAX_SCHEMA_LINES = 20
 
 
+def _resource_lists(path: str, resources: Any) -> list[tuple[str, Any]]:
+    """(path, value) of each quantity in a `resources` block's requests and limits."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(resources, dict):
+        for kind in ("requests", "limits"):
+            if isinstance(resources.get(kind), dict):
+                found.extend((f"{path}.{kind}.{name}", v) for name, v in resources[kind].items())
+    return found
+
+
 def _quantities(pod: dict[str, Any]) -> list[tuple[str, Any]]:
     """(path, value) of every resource quantity a pod template sets: container requests and limits,
     pod-level resources, overhead and emptyDir size limits."""
-    found: list[tuple[str, Any]] = []
-
-    def resource_lists(path: str, resources: Any) -> None:
-        if isinstance(resources, dict):
-            for kind in ("requests", "limits"):
-                if isinstance(resources.get(kind), dict):
-                    found.extend((f"{path}.{kind}.{name}", v) for name, v in resources[kind].items())
-
-    for field in ("initContainers", "containers", "ephemeralContainers"):
-        for index, container in enumerate(pod.get(field) or []):
-            if isinstance(container, dict):
-                resource_lists(f"spec.template.spec.{field}[{index}].resources", container.get("resources"))
-    resource_lists("spec.template.spec.resources", pod.get("resources"))
+    found = [
+        quantity
+        for field in ("initContainers", "containers", "ephemeralContainers")
+        for index, container in enumerate(pod.get(field) or [])
+        if isinstance(container, dict)
+        for quantity in _resource_lists(
+            f"spec.template.spec.{field}[{index}].resources", container.get("resources")
+        )
+    ]
+    found += _resource_lists("spec.template.spec.resources", pod.get("resources"))
     if isinstance(pod.get("overhead"), dict):
         found.extend((f"spec.template.spec.overhead.{name}", v) for name, v in pod["overhead"].items())
     for index, volume in enumerate(pod.get("volumes") or []):
@@ -413,6 +420,124 @@ def _serving_template(
     return template, None
 
 
+_MANIFEST = object()  # a refusal about `workloads[].manifest`: the value shown is the manifest's path
+
+
+class _Refused(Exception):
+    """A workload the loader refuses: problem lines about one of its keys (and the value it has)."""
+
+    def __init__(self, lines: list[str], at: str = "manifest", value: Any = _MANIFEST) -> None:
+        super().__init__(*lines)
+        self.lines, self.at, self.value = lines, at, value
+
+
+def _objects(
+    workload: Workload, base_dir: Path, kubernetes_version: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """The export as read, its objects (server fields stripped, the workload's namespace where none is
+    set) and its one Deployment, all past the strict schema."""
+    try:
+        exported, objects, text = _read(workload, base_dir)
+    except UnsafeInput as error:
+        raise _Refused([str(error)]) from None
+    except ValueError as error:
+        raise _Refused([f"not valid Kubernetes YAML: {error}"]) from None
+    deployments = [o for o in objects if o.get("kind") == "Deployment"]
+    if len(deployments) != 1:
+        raise _Refused([f"must hold exactly one Deployment (found {len(deployments)})"])
+    invalid = list(_checked(text, supported_version(kubernetes_version)))
+    if invalid:
+        raise _Refused(invalid)
+    for obj in objects:
+        if obj.get("kind") != "RuntimeClass":  # the one cluster-scoped kind read
+            obj["metadata"] = obj.get("metadata") or {}
+            obj["metadata"].setdefault("namespace", workload.namespace)
+    return exported, objects, deployments[0]
+
+
+def _services(
+    workload: Workload, objects: list[dict[str, Any]], deployment: dict[str, Any], serving: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The Service the new side follows, and every Service selecting the pods."""
+    labels = (serving.get("metadata") or {}).get("labels") or {}
+    namespace = deployment["metadata"]["namespace"]
+    services = [dict(s) for s in selecting_services(objects, namespace, labels)]
+    if not services:
+        raise _Refused(
+            [
+                "no Service in it selects the Deployment's pods: the migration keeps a Service's address "
+                "and moves its endpoints, so export the Service users reach with the Deployment"
+            ]
+        )
+    primary = _primary_service(workload, services)
+    if isinstance(primary, str):
+        raise _Refused([primary], "service", workload.service)
+    if not (primary.get("spec") or {}).get("ports"):
+        raise _Refused([f"Service {_named(primary)} has no port"])
+    return primary, services
+
+
+def _scalers(
+    exported: list[dict[str, Any]], objects: list[dict[str, Any]], deployment: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The exported HPA and KEDA ScaledObject of the Deployment; refused when another manager scales it."""
+    autoscaler = autoscaler_of(objects, deployment)
+    scaled_object = scaled_object_of(objects, deployment)
+    unseen = None if autoscaler or scaled_object else unexported_autoscaler(exported, deployment)
+    if unseen:
+        raise _Refused(
+            [
+                f"the Deployment's replicas are managed by {unseen}, which the export does not hold; export "
+                "its HorizontalPodAutoscaler (or KEDA ScaledObject) with the Deployment (the new side gets a "
+                "translation of it), or remove the autoscaler before migrating this workload"
+            ]
+        )
+    return (
+        dict(autoscaler) if autoscaler is not None else None,
+        dict(scaled_object) if scaled_object is not None else None,
+    )
+
+
+def _legacy(
+    workload: Workload, base_dir: Path, kubernetes_version: str, pools: tuple[LegacyPool, ...]
+) -> ExportedWorkload:
+    """The workload as its export says, or _Refused at the first thing that stops the loader."""
+    exported, objects, deployment = _objects(workload, base_dir, kubernetes_version)
+    raw_deployment = next(o for o in exported if o.get("kind") == "Deployment")
+    template, why = _serving_template(workload, exported, raw_deployment, deployment)
+    if why:
+        raise _Refused([why], "servingTemplate", workload.serving_template)
+    serving = template or deployment["spec"]["template"]
+    primary, services = _services(workload, objects, deployment, serving)
+    autoscaler, scaled_object = _scalers(exported, objects, deployment)
+    runtime_class = next(
+        (
+            o
+            for o in objects
+            if o.get("kind") == "RuntimeClass"
+            and _named(o) == (serving.get("spec") or {}).get("runtimeClassName")
+        ),
+        None,
+    )
+    return ExportedWorkload(
+        workload,
+        deployment,
+        primary,
+        tuple(objects),
+        autoscaler,
+        exported_ready(exported, deployment),
+        services=(primary, *(s for s in services if s is not primary)),
+        scaled_object=scaled_object,
+        template=template,
+        single_copy=tuple(single_copy_reasons(deployment)),
+        dapr_app=dapr_app_id(serving),
+        controlled=tuple(
+            dict(o) for o in owned_by(exported, raw_deployment) if o.get("kind") != "ReplicaSet"
+        ),
+        runtime=wasm_runtime(serving.get("spec") or {}, runtime_class, pools),
+    )
+
+
 def load_legacy_workload(
     workload: Workload,
     index: int,
@@ -425,87 +550,14 @@ def load_legacy_workload(
     loader reads must pass the strict schema of the cluster's Kubernetes version before anything else
     looks at it, so a hand-edited export fails here with a message, not later."""
     key = f"workloads[{index}]"
-
-    def refused(lines: list[str], at: str = "manifest", value: Any = workload.manifest) -> Refusal:
-        shown = [escape(line) for line in lines[:MAX_SCHEMA_LINES]]
-        if len(lines) > MAX_SCHEMA_LINES:
-            shown.append(f"and {len(lines) - MAX_SCHEMA_LINES} more problems")
-        return None, [problem(f"{key}.{at}", value, line) for line in shown]
-
     try:
-        exported, objects, text = _read(workload, base_dir)
-    except UnsafeInput as error:
-        return refused([str(error)])
-    except ValueError as error:
-        return refused([f"not valid Kubernetes YAML: {error}"])
-    deployments = [o for o in objects if o.get("kind") == "Deployment"]
-    if len(deployments) != 1:
-        return refused([f"must hold exactly one Deployment (found {len(deployments)})"])
-    deployment = deployments[0]
-    invalid = list(_checked(text, supported_version(kubernetes_version)))
-    if invalid:
-        return refused(invalid)
-    for obj in objects:
-        if obj.get("kind") != "RuntimeClass":  # the one cluster-scoped kind read
-            obj["metadata"] = obj.get("metadata") or {}
-            obj["metadata"].setdefault("namespace", workload.namespace)
-    raw_deployment = next(o for o in exported if o.get("kind") == "Deployment")
-    template, why = _serving_template(workload, exported, raw_deployment, deployment)
-    if why:
-        return refused([why], "servingTemplate", workload.serving_template)
-    labels = ((template or deployment["spec"]["template"]).get("metadata") or {}).get("labels") or {}
-    namespace = deployment["metadata"]["namespace"]
-    services = [dict(s) for s in selecting_services(objects, namespace, labels)]
-    if not services:
-        return refused(
-            [
-                "no Service in it selects the Deployment's pods: the migration keeps a Service's address "
-                "and moves its endpoints, so export the Service users reach with the Deployment"
-            ]
-        )
-    primary = _primary_service(workload, services)
-    if isinstance(primary, str):
-        return refused([primary], "service", workload.service)
-    if not (primary.get("spec") or {}).get("ports"):
-        return refused([f"Service {_named(primary)} has no port"])
-    autoscaler = autoscaler_of(objects, deployment)
-    scaled_object = scaled_object_of(objects, deployment)
-    unseen = None if autoscaler or scaled_object else unexported_autoscaler(exported, deployment)
-    if unseen:
-        return refused(
-            [
-                f"the Deployment's replicas are managed by {unseen}, which the export does not hold; export "
-                "its HorizontalPodAutoscaler (or KEDA ScaledObject) with the Deployment (the new side gets a "
-                "translation of it), or remove the autoscaler before migrating this workload"
-            ]
-        )
-    serving = template or deployment["spec"]["template"]
-    runtime_class = next(
-        (
-            o
-            for o in objects
-            if o.get("kind") == "RuntimeClass"
-            and _named(o) == (serving.get("spec") or {}).get("runtimeClassName")
-        ),
-        None,
-    )
-    legacy = ExportedWorkload(
-        workload,
-        deployment,
-        primary,
-        tuple(objects),
-        dict(autoscaler) if autoscaler is not None else None,
-        exported_ready(exported, deployment),
-        services=(primary, *(s for s in services if s is not primary)),
-        scaled_object=dict(scaled_object) if scaled_object is not None else None,
-        template=template,
-        single_copy=tuple(single_copy_reasons(deployment)),
-        dapr_app=dapr_app_id(serving),
-        controlled=tuple(
-            dict(o) for o in owned_by(exported, raw_deployment) if o.get("kind") != "ReplicaSet"
-        ),
-        runtime=wasm_runtime(serving.get("spec") or {}, runtime_class, pools),
-    )
+        legacy = _legacy(workload, base_dir, kubernetes_version, pools)
+    except _Refused as refusal:
+        shown = [escape(line) for line in refusal.lines[:MAX_SCHEMA_LINES]]
+        if len(refusal.lines) > MAX_SCHEMA_LINES:
+            shown.append(f"and {len(refusal.lines) - MAX_SCHEMA_LINES} more problems")
+        value = workload.manifest if refusal.value is _MANIFEST else refusal.value
+        return None, [problem(f"{key}.{refusal.at}", value, line) for line in shown]
     problems = [
         *_identity_problems(legacy, key),
         *_wasm_problems(legacy, key),
@@ -513,9 +565,6 @@ def load_legacy_workload(
         *_port_and_probe_problems(legacy, key),
     ]
     return (None if problems else legacy), problems
-
-
-Refusal = tuple[None, list[str]]
 
 
 def _identity_problems(legacy: ExportedWorkload, key: str) -> list[str]:
