@@ -159,3 +159,44 @@ def test_the_readme_offline_commands_run_on_the_reference_environment():
         argv = [str(ROOT / a) if a.startswith("stacks/") else a for a in shlex.split(line)[3:]]
         answer = run_bounded(argv, seconds=120)
         assert answer.code == 0, (line, answer.err[-2000:])
+
+
+def _readme_init_command() -> str:
+    """The README's `init` command, its continuation lines joined."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index("python -m migrate init ")
+    return text[start : text.index("```", start)].replace("\\\n", " ")
+
+
+def test_the_readme_init_and_check_steps_do_what_it_says(tmp_path, capsys):
+    """Steps 2 and 4 of the README's real-cluster path, on a messy cluster fixture: init writes the
+    environment file and the report; check then fails, naming each decision left, until they are made."""
+    import shlex
+    import shutil
+
+    from migrate.__main__ import main
+
+    fixture = ROOT / "tests" / "fixtures" / "clusters" / "helm-chart"
+    command = _readme_init_command()
+    for placeholder, value in {
+        "<subscription id>/<resource group>/<cluster>": "3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f/rg/aks",
+        "<stack>": "demo",
+    }.items():
+        command = command.replace(placeholder, value)
+    given = {
+        "export.yaml": str(fixture / "export.yaml"),
+        "node-pools.json": str(fixture / "node-pools.json"),
+        ".": str(tmp_path),
+    }
+    argv = [given.get(arg, arg) for arg in shlex.split(command)[3:]]
+    assert argv[0] == "init" and not [arg for arg in argv if "<" in arg]
+    assert main(argv) == 0
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    stack_file = tmp_path / "stacks" / "Pulumi.demo.yaml"
+    assert stack_file.is_file() and (tmp_path / "migration-report.md").is_file()
+    capsys.readouterr()
+    assert main(["check", str(stack_file)]) == 1
+    refusals = capsys.readouterr().out.splitlines()
+    # Each refusal names the file and the key to decide (this cluster runs 1.30: kubernetesVersion).
+    assert refusals and all(line.startswith(f"{stack_file}: ") for line in refusals)
+    assert any("cluster.kubernetesVersion" in line for line in refusals)
