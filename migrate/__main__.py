@@ -23,8 +23,9 @@ from migrate.state import (
 )
 from migrate.writes import UnsafeWrite, write_files
 
-# One rule for every command (README "Exit codes" says the same; tests/migrate/test_exit_codes.py holds
-# both to it): 2 when the command cannot act on what it was given, 1 when what it read has problems.
+# One rule for every command (docs/offline-review.md "Exit codes" says the same;
+# tests/migrate/test_exit_codes.py holds both to it): 2 when the command cannot act on what it was
+# given, 1 when what it read has problems.
 EXIT_RULE = {
     EXIT_OK: "success; warnings may be printed (check: no problems)",
     EXIT_PROBLEMS: (

@@ -511,7 +511,7 @@ def alert_warnings(config: MigrationConfig) -> list[str]:
     return [
         f"warning: alerts.mode: off in phase {config.phase.value}: new pods serve production traffic and "
         "nothing alerts when they, the shim installer or the verification fail; set alerts.mode to "
-        "azureMonitor or prometheusOperator (README: Alerts)"
+        "azureMonitor or prometheusOperator (docs/alerts.md)"
     ]
 
 

@@ -34,9 +34,8 @@ def add_parser(commands: Any, epilog: str) -> None:
     source.add_argument(
         "--kubectl-export",
         type=Path,
-        help="one kubectl List of the cluster's objects: the README's `kubectl get $(kubectl api-resources "
-        "--verbs=list -o name | grep -xE '...' | paste -sd, -) -A -o yaml > FILE` (first steps for a real "
-        "cluster)",
+        help="one kubectl List of the cluster's objects: `kubectl get $(kubectl api-resources "
+        "--verbs=list -o name | grep -xE '...' | paste -sd, -) -A -o yaml > FILE` (docs/real-clusters.md)",
     )
     source.add_argument("--kubeconfig", type=Path, help="read the same objects live (list only)")
     i.add_argument("--node-pools", type=Path, required=True, help="az aks nodepool list -o json > FILE")

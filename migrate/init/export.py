@@ -17,9 +17,7 @@ from migrate.init.kubectl_list import ExportedObject, ItemText, Pass, read_selec
 from migrate.init.node_pools import WasiPool
 
 ITEMS_MESSAGE = "a kubectl List needs `items`, each an object with kind and metadata"
-EXPORT_COMMAND = (
-    "the README's `kubectl get $(kubectl api-resources ...) -A -o yaml` (first steps for a real cluster)"
-)
+EXPORT_COMMAND = "the `kubectl get $(kubectl api-resources ...) -A -o yaml` of docs/real-clusters.md"
 # Kinds read in the namespaces of the Wasm Deployments: what selects, scales or routes to them.
 NEIGHBOUR_KINDS = frozenset(
     {

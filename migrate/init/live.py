@@ -1,4 +1,4 @@
-"""Reading the cluster live and read-only (`init --kubeconfig`): the objects the README's
+"""Reading the cluster live and read-only (`init --kubeconfig`): the objects docs/real-clusters.md's
 `kubectl get <kinds> -A -o yaml` lists, through the official client and in the shape kubectl prints.
 Reading needs only `list` on these kinds; nothing is written to the cluster."""
 
@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from migrate.init.errors import InventoryError
 
-# What the README's `kubectl get <kinds> -A -o yaml` lists, in the order kubectl prints the types (the
-# order of `kubectl api-resources`): (API class, list method, apiVersion, kind).
+# What docs/real-clusters.md's `kubectl get <kinds> -A -o yaml` lists, in the order kubectl prints
+# the types (the order of `kubectl api-resources`): (API class, list method, apiVersion, kind).
 LIVE_LISTS = (
     ("CoreV1Api", "list_namespace", "v1", "Namespace"),
     ("CoreV1Api", "list_node", "v1", "Node"),

@@ -133,7 +133,7 @@ def _must_decide(report: dict[str, Any]) -> list[str]:
         "",
         "Alerts are off in the generated stack (`alerts.mode: off`): before `parallel`, set `alerts.mode` to "
         "`azureMonitor` (with the cluster's Azure Monitor workspace and an action group) or "
-        "`prometheusOperator` (README: alerts).",
+        "`prometheusOperator` (docs/alerts.md).",
         "",
     ]
 
