@@ -15,9 +15,9 @@ from components.core import naming
 from components.core.config import MigrationConfig
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 from components.desired.verification import (
-    SCRIPT_CONFIGMAP,
     STOP_GATE_KEY,
     label_selector,
+    script_pod_spec,
     scripts_digest,
 )
 from components.desired.workloads import NEW_POD_LABEL, new_selector
@@ -96,42 +96,17 @@ def stop_gate_specs(name: str, args: StopGateArgs) -> list[ResourceSpec]:
                     "labels": managed_labels(object_name, GATE_LABEL),
                     "annotations": {"wasm-migration.io/scripts-sha256": scripts_digest()},
                 },
-                "spec": {
-                    "serviceAccountName": object_name,
-                    "restartPolicy": "Never",
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 65534,
-                        "runAsGroup": 65534,
-                        "seccompProfile": {"type": "RuntimeDefault"},
+                "spec": script_pod_spec(
+                    object_name,
+                    container="stop-gate",
+                    image=image,
+                    script=STOP_GATE_KEY,
+                    settings=("STOP_GATE_SETTINGS", json.dumps(settings, sort_keys=True)),
+                    resources={
+                        "requests": {"cpu": "10m", "memory": "32Mi"},
+                        "limits": {"cpu": "100m", "memory": "64Mi"},
                     },
-                    "containers": [
-                        {
-                            "name": "stop-gate",
-                            "image": image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": ["python3", f"/verification/{STOP_GATE_KEY}"],
-                            "env": [
-                                {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
-                                {"name": "STOP_GATE_SETTINGS", "value": json.dumps(settings, sort_keys=True)},
-                            ],
-                            "terminationMessagePolicy": "FallbackToLogsOnError",
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
-                            "resources": {
-                                "requests": {"cpu": "10m", "memory": "32Mi"},
-                                "limits": {"cpu": "100m", "memory": "64Mi"},
-                            },
-                            "volumeMounts": [
-                                {"name": "verification", "mountPath": "/verification", "readOnly": True}
-                            ],
-                        }
-                    ],
-                    "volumes": [{"name": "verification", "configMap": {"name": SCRIPT_CONFIGMAP}}],
-                },
+                ),
             },
         },
     }

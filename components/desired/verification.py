@@ -170,6 +170,48 @@ def verification_scripts_specs(name: str, args: VerificationScriptsArgs) -> list
     ]
 
 
+def script_pod_spec(
+    service_account: str,
+    *,
+    container: str,
+    image: str,
+    script: str,
+    settings: tuple[str, str],
+    resources: dict[str, Any],
+) -> dict[str, Any]:
+    """The pod of a Job that runs one of the scripts in the namespace's ConfigMap (the verification, a
+    stop gate): unprivileged, read-only, its settings in one environment variable."""
+    name, value = settings
+    return {
+        "serviceAccountName": service_account,
+        "restartPolicy": "Never",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65534,
+            "runAsGroup": 65534,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": container,
+                "image": image,
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["python3", f"/verification/{script}"],
+                "env": [{"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}, {"name": name, "value": value}],
+                "terminationMessagePolicy": "FallbackToLogsOnError",
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+                "resources": resources,
+                "volumeMounts": [{"name": "verification", "mountPath": "/verification", "readOnly": True}],
+            }
+        ],
+        "volumes": [{"name": "verification", "configMap": {"name": SCRIPT_CONFIGMAP}}],
+    }
+
+
 def job_manifest(config: MigrationConfig, legacy: ExportedWorkload, settings: str) -> dict[str, Any]:
     verification = config.verification
     name = naming.verify_name(legacy.config.name)
@@ -196,42 +238,17 @@ def job_manifest(config: MigrationConfig, legacy: ExportedWorkload, settings: st
                         "wasm-migration.io/verification-sha256": digest,
                     },
                 },
-                "spec": {
-                    "serviceAccountName": name,
-                    "restartPolicy": "Never",
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 65534,
-                        "runAsGroup": 65534,
-                        "seccompProfile": {"type": "RuntimeDefault"},
+                "spec": script_pod_spec(
+                    name,
+                    container="verify",
+                    image=verification.image.reference,
+                    script=SCRIPT_KEY,
+                    settings=(SETTINGS_ENV, settings),
+                    resources={
+                        "requests": {"cpu": "50m", "memory": "64Mi"},
+                        "limits": {"cpu": "500m", "memory": "128Mi"},
                     },
-                    "containers": [
-                        {
-                            "name": "verify",
-                            "image": verification.image.reference,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": ["python3", f"/verification/{SCRIPT_KEY}"],
-                            "env": [
-                                {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
-                                {"name": SETTINGS_ENV, "value": settings},
-                            ],
-                            "terminationMessagePolicy": "FallbackToLogsOnError",
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
-                            "resources": {
-                                "requests": {"cpu": "50m", "memory": "64Mi"},
-                                "limits": {"cpu": "500m", "memory": "128Mi"},
-                            },
-                            "volumeMounts": [
-                                {"name": "verification", "mountPath": "/verification", "readOnly": True}
-                            ],
-                        }
-                    ],
-                    "volumes": [{"name": "verification", "configMap": {"name": SCRIPT_CONFIGMAP}}],
-                },
+                ),
             },
         },
     }
