@@ -109,6 +109,18 @@ def _sdk_kwargs(resource_class: type, args: Any) -> dict[str, Any]:
     return kwargs
 
 
+def _custom_resource_class(
+    type_token: str,
+) -> type[k8s.apiextensions.CustomResource] | type[k8s.apiextensions.CustomResourcePatch] | None:
+    """Custom resources (and patches of them) register through the generic classes, apiVersion and kind
+    given."""
+    if type_token in CUSTOM_RESOURCE_TYPES:
+        return k8s.apiextensions.CustomResource
+    if type_token in CUSTOM_RESOURCE_PATCH_TYPES:
+        return k8s.apiextensions.CustomResourcePatch
+    return None
+
+
 def register(
     spec: ResourceSpec,
     parent: pulumi.Resource,
@@ -122,23 +134,12 @@ def register(
             raise RegistrationError(f"{spec.name}: a {spec.type} spec needs its typed {args_class.__name__}")
         return resource_class(spec.name, opts=opts, **_sdk_kwargs(resource_class, spec.sdk_args))
     manifest = spec.inputs
-    if spec.type in CUSTOM_RESOURCE_TYPES:
+    custom_class = _custom_resource_class(spec.type)
+    if custom_class is not None:
         extra = set(manifest) - _CUSTOM_RESOURCE_FIELDS
         if extra:
             raise RegistrationError(f"{spec.name}: {spec.type} cannot carry {sorted(extra)}")
-        return k8s.apiextensions.CustomResource(
-            spec.name,
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest.get("spec"),
-            opts=opts,
-        )
-    if spec.type in CUSTOM_RESOURCE_PATCH_TYPES:
-        extra = set(manifest) - _CUSTOM_RESOURCE_FIELDS
-        if extra:
-            raise RegistrationError(f"{spec.name}: {spec.type} cannot carry {sorted(extra)}")
-        return k8s.apiextensions.CustomResourcePatch(
+        return custom_class(
             spec.name,
             api_version=manifest["apiVersion"],
             kind=manifest["kind"],
