@@ -583,3 +583,24 @@ def test_the_project_s_ready_at_least_parses_and_waits_for_ready_pods():
 def test_the_project_s_rolled_out_with_ready_parses_and_waits_for_the_rollout(count, name, matched):
     (expression,) = wait_for_values(rolled_out_with_ready(count)["pulumi.com/waitFor"])
     assert jsonpath_matches(jsonpath_parse(expression), LIVE[name]).matched is matched
+
+
+@pytest.mark.parametrize(
+    ("selector", "labels", "selects"),
+    [
+        ("app=a,!d", {"app": "a"}, True),
+        ("app=a,!d", {"app": "a", "d": "1"}, False),
+        ("app==a,e", {"app": "a", "e": ""}, True),
+        ("app!=a", {"app": "b"}, True),
+        ("tier in (web,api),x notin (1,2)", {"tier": "api"}, True),
+        ("tier in (web,api),x notin (1,2)", {"tier": "api", "x": "2"}, False),
+        ("tier in (web,api)", {}, False),
+        ("x notin (1,2)", {}, True),
+    ],
+)
+def test_the_models_string_selector_reads_what_the_api_reads(selector, labels, selects):
+    """The transition model's reading of a labelSelector query string (the stop gate's), set-based
+    requirements included, whose commas sit inside parentheses."""
+    from tests.transition_simulator import selector_string_matches
+
+    assert selector_string_matches(selector, labels) is selects

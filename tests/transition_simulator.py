@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -170,24 +171,28 @@ def _stop_gate(registration: Any) -> tuple[str, str] | None:
     return None
 
 
+def _requirement_holds(requirement: str, labels: Mapping[str, str]) -> bool:
+    """One requirement of a string selector."""
+    if found := re.fullmatch(r"(\S+)\s+(in|notin)\s*\((.*)\)", requirement):
+        key, operator, values = found[1], found[2], {v.strip() for v in found[3].split(",")}
+        return (operator == "in") == (key in labels and labels[key] in values)
+    if requirement.startswith("!"):
+        return requirement[1:] not in labels
+    if "!=" in requirement:
+        key, value = requirement.split("!=", 1)
+        return labels.get(key) != value
+    if "=" in requirement:
+        key, value = requirement.split("==", 1) if "==" in requirement else requirement.split("=", 1)
+        return labels.get(key) == value
+    return requirement in labels
+
+
 def selector_string_matches(selector: str, labels: Mapping[str, str]) -> bool:
-    """A label selector in its string form (`k=v,!k2,k3`), as kubectl and the API's labelSelector
-    parameter take it: equality, existence and non-existence requirements."""
-    for requirement in filter(None, (part.strip() for part in selector.split(","))):
-        if requirement.startswith("!"):
-            if requirement[1:] in labels:
-                return False
-        elif "!=" in requirement:
-            key, value = requirement.split("!=", 1)
-            if labels.get(key) == value:
-                return False
-        elif "=" in requirement:
-            key, value = requirement.split("==", 1) if "==" in requirement else requirement.split("=", 1)
-            if labels.get(key) != value:
-                return False
-        elif requirement not in labels:
-            return False
-    return True
+    """A label selector in its string form (`k=v,!k2,k3,k4 in (a,b)`), as kubectl and the API's
+    labelSelector parameter take it (k8s.io/apimachinery pkg/labels selector.go Parse): equality,
+    inequality, existence, non-existence and the set-based `in` / `notin`; all must hold."""
+    requirements = (part.strip() for part in re.split(r",(?![^()]*\))", selector))
+    return all(_requirement_holds(r, labels) for r in requirements if r)
 
 
 def _step(r: Any, old: Any, scaled: Mapping[tuple[str, str], tuple[str, str]]) -> Step | None:
