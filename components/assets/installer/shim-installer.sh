@@ -15,7 +15,12 @@
 #                      (name mode needs SHIM_DEST on containerd's PATH)    [path]
 #   RESTART_TIMEOUT    seconds to wait for containerd to answer after a restart              [60]
 #
-# install   Copies the shim to $HOST_ROOT$SHIM_DEST when its sha256 differs (temp file + mv, so a
+# install   First refuses (exit 4, nothing touched) a SHIM_SRC that is not a 64-bit little-endian
+#           ELF binary for the node's CPU (`uname -m`: x86_64/amd64 or aarch64/arm64; the machine is
+#           read from the ELF header). containerd pulls the node-installer image's platform from its
+#           multi-arch index, but an image pinned by one platform's manifest digest carries that
+#           platform's shim to every node, and a shim containerd cannot exec breaks every Wasm pod.
+#           Copies the shim to $HOST_ROOT$SHIM_DEST when its sha256 differs (temp file + mv, so a
 #           running shim keeps its old inode). Appends to $HOST_ROOT/etc/containerd/config.toml
 #           the runtime tables between the lines
 #             # BEGIN aks-wasm-migration shim <handler>
@@ -34,11 +39,12 @@
 # uninstall Removes exactly the marker block (restoring the pre-install bytes) and the binary;
 #           restarts containerd only if the config changed. The backup is kept.
 # check     Liveness probe, read-only, never calls nsenter: exit 0 when the config holds the
-#           complete marker block and the binary exists, is executable and, if SHIM_SRC exists,
-#           has its sha256.
+#           complete marker block and the binary exists, is executable, is built for the node's
+#           CPU and, if SHIM_SRC exists, has its sha256.
 #
 # Exit codes: 0 success, 1 failure (check failed, missing file, containerd not back within
-# RESTART_TIMEOUT), 2 bad arguments or environment, 3 foreign table for the handler (untouched).
+# RESTART_TIMEOUT), 2 bad arguments or environment, 3 foreign table for the handler (untouched),
+# 4 SHIM_SRC not built for the node's CPU (untouched).
 set -eu
 
 HOST_ROOT=${HOST_ROOT:-/host}
@@ -123,6 +129,44 @@ append_block() {
     printf '%s\n' "$1"
 }
 
+# node_arch: the node's CPU as `uname -m` names it on Linux (the container shares the node's kernel).
+node_arch() {
+    m=$(uname -m)
+    case $m in
+    x86_64 | amd64) echo x86_64 ;;
+    aarch64 | arm64) echo aarch64 ;;
+    *) echo "$m" ;;
+    esac
+}
+
+# elf_arch FILE: x86_64 or aarch64 for a 64-bit little-endian ELF file of that machine, else what
+# the file is instead. Reads bytes 0-19: magic 0-3 (7f 45 4c 46), EI_CLASS 4 (2 = 64-bit), EI_DATA 5
+# (1 = little endian), e_machine 18-19 (62 = x86_64, 183 = aarch64).
+elf_arch() {
+    # shellcheck disable=SC2046 # od prints decimal numbers only; split them into $1..$20
+    set -- $(od -An -tu1 -N20 -- "$1" 2>/dev/null || true)
+    if [ $# -lt 20 ] || [ "$1 $2 $3 $4" != "127 69 76 70" ]; then
+        echo "not an ELF file"
+    elif [ "$5 $6" != "2 1" ]; then
+        echo "not a 64-bit little-endian ELF file"
+    else
+        case $((${19} + ${20} * 256)) in
+        62) echo x86_64 ;;
+        183) echo aarch64 ;;
+        *) echo "an ELF file for machine $((${19} + ${20} * 256))" ;;
+        esac
+    fi
+}
+
+# arch_mismatch FILE: empty when FILE is built for the node's CPU, else a sentence saying why not.
+arch_mismatch() {
+    node=$(node_arch)
+    built=$(elf_arch "$1")
+    [ "$built" != "$node" ] || return 0
+    case $built in x86_64 | aarch64) built="an $built binary" ;; esac
+    echo "$1 is $built but this node is $node"
+}
+
 restart_containerd() {
     log "restarting containerd"
     host systemctl restart containerd
@@ -141,6 +185,8 @@ do_check() {
     if [ ! -f "$DEST" ] || [ ! -x "$DEST" ]; then
         die 1 "check: $DEST is missing or not executable"
     fi
+    mismatch=$(arch_mismatch "$DEST")
+    [ -z "$mismatch" ] || die 1 "check: $mismatch: containerd cannot run it"
     if [ -f "$SHIM_SRC" ] && [ "$(sha "$DEST")" != "$(sha "$SHIM_SRC")" ]; then
         die 1 "check: $DEST differs from $SHIM_SRC"
     fi
@@ -149,6 +195,11 @@ do_check() {
 
 do_install() {
     [ -f "$SHIM_SRC" ] || die 1 "shim binary $SHIM_SRC not found"
+    mismatch=$(arch_mismatch "$SHIM_SRC")
+    if [ -n "$mismatch" ]; then
+        die 4 "$mismatch; pin the node-installer image by its multi-arch index digest (or mirror" \
+            "every architecture), not by one platform's manifest digest. Nothing was changed."
+    fi
     [ -f "$CFG" ] || die 1 "containerd config $CFG not found"
 
     # Validate the config before touching anything on the node.

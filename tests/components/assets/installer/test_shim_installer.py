@@ -1,7 +1,8 @@
 """Runs components/assets/installer/shim-installer.sh under `busybox sh` against a fake node root.
 
-PATH holds only busybox applets and a recording fake `nsenter`, so the script can neither reach
-the real host nor lean on a tool the busybox-based installer image lacks.
+PATH holds only busybox applets, a recording fake `nsenter` and a fake `uname` naming the fake
+node's CPU, so the script can neither reach the real host nor lean on a tool the busybox-based
+installer image lacks.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tomllib
 from dataclasses import dataclass
@@ -31,12 +33,15 @@ APPLETS = (
     "mkdir",
     "mktemp",
     "mv",
+    "od",
     "rm",
     "sha256sum",
     "sleep",
     "stat",
     "tail",
 )
+# Run by the script too, but faked here; the installer image's busybox must still have them.
+FAKED = ("nsenter", "uname")
 DEST = "/usr/local/bin/containerd-shim-spin-v2"
 RESTART = "-t 1 -m -- systemctl restart containerd"
 CTR_VERSION = re.compile(r"^-t 1 -m -- ctr --address /run/containerd/containerd\.sock .* version$")
@@ -60,6 +65,28 @@ case " $* " in
 	[ "$n" -gt "${{CTR_FAILURES:-0}}" ] ;;
 esac
 """
+
+# The node's `uname -m`; anything else the script asks uname is a test failure.
+FAKE_UNAME = """#!{busybox} sh
+[ "$*" = -m ] || {{ echo "fake uname: unexpected arguments: $*" >&2; exit 2; }}
+echo {machine}
+"""
+# ELF e_machine values, and the CPU each `uname -m` spelling the script accepts stands for.
+MACHINES = {"x86_64": 62, "aarch64": 183}
+CPU = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
+
+
+def elf(machine: int, payload: bytes = b"", *, elf_class: int = 2, data: int = 1) -> bytes:
+    """An ELF64 header (64 bytes: e_ident, then e_type ET_DYN, e_machine, ...), then `payload`."""
+    ident = b"\x7fELF" + bytes([elf_class, data, 1]) + bytes(9)
+    order = "<" if data == 1 else ">"
+    fields = struct.pack(f"{order}HHIQQQIHHHHHH", 3, machine, 1, 0x1000, 64, 0, 0, 64, 56, 1, 64, 0, 0)
+    return ident + fields + payload
+
+
+def shim(cpu: str, version: str = "v1") -> bytes:
+    """A fake shim binary built for `cpu` (x86_64 or aarch64)."""
+    return elf(MACHINES[cpu], f"fake spin shim {version}\n".encode())
 
 
 @dataclass
@@ -121,15 +148,22 @@ def make_node(tmp_path: Path):
     for applet in APPLETS:
         assert applet in available, f"busybox lacks {applet}"
         (bindir / applet).symlink_to(BUSYBOX)
+    for command in FAKED:
+        assert command in available, f"busybox lacks {command}"
     nsenter = bindir / "nsenter"
     nsenter.write_text(FAKE_NSENTER.format(busybox=BUSYBOX))
     nsenter.chmod(0o755)
     src = tmp_path / "assets/containerd-shim-spin-v2"
     src.parent.mkdir()
-    src.write_bytes(b"\x7fELF fake spin shim v1\n")
 
-    def make(config: str | bytes) -> Node:
-        """A node whose config is the named fixture, or the given bytes."""
+    def make(config: str | bytes, machine: str = "x86_64", shim_bytes: bytes | None = None) -> Node:
+        """A node whose config is the named fixture, or the given bytes, whose `uname -m` prints
+        `machine`, and whose image ships `shim_bytes` (default: a shim for the node's CPU)."""
+        uname = bindir / "uname"
+        uname.unlink(missing_ok=True)  # never write through a symlink to busybox
+        uname.write_text(FAKE_UNAME.format(busybox=BUSYBOX, machine=machine))
+        uname.chmod(0o755)
+        src.write_bytes(shim(CPU[machine]) if shim_bytes is None else shim_bytes)
         node = Node(tmp_path / "host", bindir, tmp_path / "nsenter.log", src)
         node.config.parent.mkdir(parents=True)
         if isinstance(config, str):
@@ -284,7 +318,7 @@ def test_shim_is_copied_only_when_its_sha_differs(make_node):
     again = node.shim.stat()
     assert (again.st_ino, again.st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
 
-    node.src.write_bytes(b"\x7fELF fake spin shim v2\n")
+    node.src.write_bytes(shim("x86_64", "v2"))
     node.ok()
     assert node.shim.read_bytes() == node.src.read_bytes()
     assert node.shim.stat().st_ino != first.st_ino  # renamed into place, not rewritten
@@ -458,7 +492,7 @@ def test_check_passes_only_for_a_complete_install(make_node):
     assert check() != 0  # BEGIN without END is not a complete block
     node.config.write_bytes(installed)
 
-    node.src.write_bytes(b"\x7fELF fake spin shim v2\n")
+    node.src.write_bytes(shim("x86_64", "v2"))
     assert check() != 0
     node.shim.chmod(0o644)
     assert check(SHIM_SRC="/nonexistent") != 0
@@ -503,6 +537,112 @@ def test_bad_arguments_exit_2_without_touching_anything(make_node, args, env):
     assert result.returncode == 2, result.stderr
     assert snapshot(node.root) == before
     assert node.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("machine", "cpu"),
+    [
+        pytest.param("x86_64", "x86_64", id="x86_64-on-x86_64"),
+        pytest.param("amd64", "x86_64", id="x86_64-on-amd64"),
+        pytest.param("aarch64", "aarch64", id="aarch64-on-aarch64"),
+        pytest.param("arm64", "aarch64", id="aarch64-on-arm64"),
+    ],
+)
+def test_shim_for_the_nodes_cpu_installs(make_node, machine, cpu):
+    node = make_node("containerd2-version4.toml", machine=machine, shim_bytes=shim(cpu))
+    original = node.config.read_text()
+
+    node.ok()
+
+    assert node.config.read_text() == original + block(CRI_RUNTIME)
+    assert node.shim.read_bytes() == shim(cpu)
+    assert node.shim.stat().st_mode & 0o777 == 0o755
+    assert node.restarts() == 1
+    node.ok("check")
+
+
+@pytest.mark.parametrize(
+    ("machine", "shim_bytes", "what"),
+    [
+        pytest.param("aarch64", shim("x86_64"), "is an x86_64 binary", id="x86_64-on-aarch64"),
+        pytest.param("arm64", shim("x86_64"), "is an x86_64 binary", id="x86_64-on-arm64"),
+        pytest.param("x86_64", shim("aarch64"), "is an aarch64 binary", id="aarch64-on-x86_64"),
+        pytest.param("x86_64", b"#!/bin/sh\nexec true\n", "is not an ELF file", id="shell-script"),
+        pytest.param("x86_64", b"", "is not an ELF file", id="empty"),
+        pytest.param("x86_64", shim("x86_64")[:18], "is not an ELF file", id="truncated-header"),
+        pytest.param(
+            "x86_64",
+            elf(MACHINES["x86_64"], data=2),
+            "is not a 64-bit little-endian ELF file",
+            id="big-endian",
+        ),
+        pytest.param(
+            "x86_64",
+            elf(MACHINES["x86_64"], elf_class=1),
+            "is not a 64-bit little-endian ELF file",
+            id="elf32-x32",
+        ),
+        pytest.param("x86_64", elf(243), "is an ELF file for machine 243", id="riscv64"),
+        pytest.param("s390x", shim("x86_64"), "is an x86_64 binary", id="unknown-node-cpu"),
+    ],
+)
+def test_shim_not_built_for_the_nodes_cpu_exits_4_untouched(make_node, machine, shim_bytes, what):
+    node = make_node("containerd17-ubuntu2204.toml", machine=machine, shim_bytes=shim_bytes)
+    before = snapshot(node.root)
+
+    result = node.run()
+
+    assert result.returncode == 4, result.stderr
+    assert snapshot(node.root) == before  # no backup, no shim, no config write
+    assert node.calls() == []  # no restart, no nsenter at all
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
+        f"shim-installer: error: {node.src} {what} but this node is {CPU.get(machine, machine)};"
+    )
+    assert "multi-arch index digest" in line
+    assert "mirror every architecture" in line
+    assert line.endswith("Nothing was changed.")
+
+
+def test_new_shim_for_another_cpu_leaves_the_installed_one_alone(make_node):
+    # An image re-pinned by a single-platform digest on a node that already runs the shim.
+    node = make_node("containerd2-version4.toml", machine="aarch64")
+    node.ok()
+    before = snapshot(node.root)
+    node.src.write_bytes(shim("x86_64", "v2"))
+
+    result = node.run()
+
+    assert result.returncode == 4, result.stderr
+    assert snapshot(node.root) == before
+    assert node.shim.read_bytes() == shim("aarch64")
+    assert node.restarts() == 1
+
+
+@pytest.mark.parametrize(
+    ("machine", "installed", "what"),
+    [
+        pytest.param("aarch64", shim("x86_64"), "is an x86_64 binary", id="x86_64-on-aarch64"),
+        pytest.param("x86_64", shim("aarch64"), "is an aarch64 binary", id="aarch64-on-x86_64"),
+        pytest.param("x86_64", b"#!/bin/sh\nexec true\n", "is not an ELF file", id="not-elf"),
+    ],
+)
+def test_check_fails_for_an_installed_shim_not_built_for_the_nodes_cpu(make_node, machine, installed, what):
+    # E.g. installed by an installer without this check from a single-platform image.
+    node = make_node("containerd2-version4.toml", machine=machine)
+    node.ok()
+    node.shim.write_bytes(installed)
+    node.src.write_bytes(installed)  # same sha256: only the CPU check can catch it
+    before, calls = snapshot(node.root), node.calls()
+
+    for env in ({}, {"SHIM_SRC": "/nonexistent"}):
+        result = node.run("check", **env)
+
+        assert result.returncode == 1, result.stderr
+        assert f"check: {node.shim} {what} but this node is {machine}" in result.stderr
+        assert snapshot(node.root) == before  # read-only
+        assert node.calls() == calls  # no nsenter
 
 
 @pytest.mark.skipif(not CONTAINERD.exists(), reason="needs /usr/bin/containerd (CI installs Debian's)")
