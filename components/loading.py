@@ -10,7 +10,15 @@ from typing import Any
 
 from components.analysis.traffic import export_problems
 from components.core import naming
-from components.core.config import PROJECT, ConfigError, MigrationConfig, Phase, parse_config, problem
+from components.core.config import (
+    PROJECT,
+    ConfigError,
+    MigrationConfig,
+    Phase,
+    parse_config,
+    problem,
+    spin_image_problems,
+)
 from components.core.inputs import (
     ECHO_CHARS,
     MAX_DEPTH,
@@ -19,11 +27,13 @@ from components.core.inputs import (
     echo,
     escape,
     load_yaml,
+    project_file,
     read_text,
 )
 from components.desired import shim_component
 from components.desired.shim import runtime_class_manifest
 from components.export.cluster import ClusterExport, load_cluster_export, runtime_class_problems
+from components.export.guardrails import GuardrailInputError, installer_refusals, read_guardrails
 from components.export.migration import Migration
 from components.export.workload import load_legacy_workload
 
@@ -35,7 +45,7 @@ ENCRYPTED_PLACEHOLDER = "[secret: encrypted in the stack file]"
 def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migration:
     """Validate everything, collecting every problem, before a single resource exists."""
     config = parse_config(raw)
-    workloads, problems = [], []
+    workloads, problems = [], spin_image_problems(config)
     objects: list[tuple[int, list[naming.NamedObject]]] = []
     for index, workload in enumerate(config.workloads):
         version = config.cluster.kubernetes_version
@@ -53,13 +63,51 @@ def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migrat
         problems.append(problem(f"workloads[{index}].{source}", value, clash))
     cluster, found = load_cluster_export(config, base_dir)
     problems.extend(found)
-    if not found:
+    if not found and config.uses_shim:
         wanted = runtime_class_manifest(shim_component(config).args)
         problems.extend(runtime_class_problems(config, cluster, wanted))
+    if not found:
         problems.extend(other_pod_problems(config, cluster))
+    problems.extend(guardrail_problems(config, base_dir))
     if problems:
         raise ConfigError(problems)
     return Migration(config, tuple(workloads), cluster)
+
+
+def guardrail_problems(config: MigrationConfig, base_dir: Path) -> list[str]:
+    """A shim target on a cluster whose guardrails (cluster.aks, cluster.policyAssignments) refuse the
+    installer's privileged pod in its namespace: the prepare phase would fail there, so it is refused
+    here with the fix."""
+    paths = {
+        "cluster.aks": config.cluster.aks,
+        "cluster.policyAssignments": config.cluster.policy_assignments,
+    }
+    texts: dict[str, str | None] = {}
+    for key, relative in paths.items():
+        try:
+            texts[key] = read_text(project_file(base_dir, relative)) if relative else None
+        except UnsafeInput as error:
+            return [problem(key, relative, str(error))]
+    try:
+        found = read_guardrails(
+            texts["cluster.aks"],
+            texts["cluster.policyAssignments"],
+            (str(paths["cluster.aks"]), str(paths["cluster.policyAssignments"])),
+        )
+    except GuardrailInputError as error:
+        return [problem("cluster", None, escape(str(error), ECHO_CHARS))]
+    if not config.uses_shim:
+        return []
+    namespace = config.shim.namespace
+    return [
+        problem(
+            "target",
+            "shim",
+            f"the cluster refuses the shim installer in namespace {namespace}: {g.source} refuses "
+            f"{g.refuses}; {g.fix}, or set target: container (docs/targets.md)",
+        )
+        for g in installer_refusals(found, namespace)
+    ]
 
 
 def other_pod_problems(config: MigrationConfig, cluster: ClusterExport | None) -> list[str]:

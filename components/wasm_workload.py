@@ -1,5 +1,5 @@
-"""WasmWorkload: a Spin app on the shim's RuntimeClass, from an exported legacy Deployment or from
-scratch."""
+"""WasmWorkload: a Spin app on the shim's RuntimeClass or in a Spin container, from an exported legacy
+Deployment or from scratch."""
 
 import pulumi
 
@@ -8,6 +8,7 @@ from components.desired import WASM_WORKLOAD_TYPE
 from components.desired.workloads import (
     WasmWorkloadArgs,
     new_selector,
+    port_target,
     wasm_object_names,
     wasm_resource_names,
     wasm_workload_specs,
@@ -32,6 +33,18 @@ class WasmWorkload(SpecComponent):
         problems: list[str] = []
         check_arg(problems, "namespace", args.get("namespace", ""), identifiers.dns1123_label)
         check_arg(problems, "app_name", args.get("app_name", ""), identifiers.dns1123_label)
+        if ("runtime_class_name" in args) == ("spin_container" in args):
+            problems.append(
+                "runtime_class_name: give one of runtime_class_name (the shim's RuntimeClass) or "
+                "spin_container (Spin in an ordinary container)"
+            )
+        if "spin_container" in args and "legacy_deployment" not in args and "listen_port" not in args:
+            targets = [port_target(p) for p in args.get("ports") or []]
+            if any(isinstance(target, str) for target in targets):
+                problems.append(
+                    "listen_port: required for spin_container when a port targets a named container port "
+                    "and no legacy_deployment declares it: Spin must be told a port number to listen on"
+                )
         if "legacy_deployment" not in args and "image" not in args:
             problems.append("image: required when no legacy_deployment is given to translate")
         if "legacy_deployment" not in args and not args.get("ports"):

@@ -14,7 +14,7 @@ from components.analysis.capacity import reach_at_rest, route_keys, worst_moment
 from components.core import naming
 from components.core.config import PROJECT, Cluster, Phase
 from components.core.inputs import escape
-from components.desired import SHIM_COMPONENT
+from components.desired import SHIM_COMPONENT, WASM_WORKLOAD_TYPE
 from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUTABLE
 from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
 from components.export.migration import Migration
@@ -323,6 +323,22 @@ def _shim_risk(risks: _Risks, change: Change, after: DesiredState, target: Migra
         )
 
 
+def _container_risk(risks: _Risks, change: Change) -> None:
+    """A new copy in a Spin container costs more than one on the shim, and pulls the app itself."""
+    spec = change.spec
+    created = change.action == "create" and spec.inputs.get("kind") == "Deployment"
+    if not (created and spec.parent_types and spec.parent_types[-1] == WASM_WORKLOAD_TYPE):
+        return
+    if "runtimeClassName" not in spec.inputs["spec"]["template"]["spec"]:
+        risks.add(
+            "container",
+            "Spin in a container (target container): each new pod runs its own Spin and pulls the app "
+            "when it starts, with `container.pullSecret` (not the kubelet's identity): more memory and a "
+            "longer cold start than on the shim; the verification gate measures both against the legacy pods",
+            _named(spec),
+        )
+
+
 def _reexport_risk(risks: _Risks, change: Change) -> None:
     risks.add(
         "export",
@@ -358,6 +374,7 @@ def _change_risks(risks: _Risks, change: Change, after: DesiredState, target: Mi
     elif change.action == "replace":
         _replacement_risks(risks, change)
     _shim_risk(risks, change, after, target)
+    _container_risk(risks, change)
     if change.action == REEXPORT:
         _reexport_risk(risks, change)
     else:
@@ -379,6 +396,7 @@ RISK_ORDER = (
     "gate",
     "export",
     "containerd",
+    "container",
     "replace",
     "delete",
 )

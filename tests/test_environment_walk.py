@@ -47,6 +47,13 @@ from tests.transition_simulator import JOB, STOP_GATE_SETTINGS, Transition, entr
 
 CLUSTERS = Path(__file__).resolve().parent / "fixtures" / "clusters"
 ENVIRONMENTS = sorted(path.name for path in CLUSTERS.iterdir() if path.is_dir())
+# Each environment with its new copies on the shim (as init proposes), all in Spin containers (as init
+# proposes when the cluster is AKS Automatic, whose Safeguards refuse the shim's installer), and mixed
+# (every other workload in a container): `<environment>@<target>`.
+AUTOMATIC = ROOT / "tests" / "fixtures" / "azure" / "aks-automatic.json"
+TARGET_VARIANTS = ("container", "mixed")
+SPIN_DIGEST = "sha256:" + "5e" * 32  # the walk never pulls: any well-formed index digest
+VARIANTS = [*ENVIRONMENTS, *(f"{env}@{target}" for target in TARGET_VARIANTS for env in ENVIRONMENTS)]
 STEPS = ("baseline", "prepare", "parallel 0%", "parallel 50%", "parallel 100%", "cutover", "decommission")
 BEFORE_SERVING = ("baseline", "prepare", "parallel 0%")
 SERVING_ALL = ("cutover", "decommission")
@@ -307,7 +314,7 @@ class Environment:
         return (spec.get("strategy") or {}).get("type") == "Recreate" or writable
 
 
-def run_init(env: str, out: Path, cluster: ClusterExport) -> dict[str, Any]:
+def run_init(env: str, out: Path, cluster: ClusterExport, *extra: str) -> dict[str, Any]:
     """`migrate init` as a person runs it for this cluster; its report as JSON."""
     subscription, group, name = cluster.cluster
     printed = io.StringIO()
@@ -323,6 +330,7 @@ def run_init(env: str, out: Path, cluster: ClusterExport) -> dict[str, Any]:
         str(out),
         "--format",
         "json",
+        *extra,
     ]
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
         assert main(argv) == 0, env
@@ -351,6 +359,9 @@ def decide(env: str, raw: dict[str, Any], report: dict[str, Any]) -> tuple[dict[
         elif workload is not None and key.endswith(".daprBeforeServing"):
             # new pods must not consume the app's messages nor take its Dapr Service before they serve
             workload["daprBeforeServing"] = "withoutSidecar"
+        elif key == "container.spinImage.digest":
+            # the platform team pins the Spin image it mirrored (crane digest of the index)
+            config["container"] = {**(config.get("container") or {}), "spinImage": {"digest": SPIN_DIGEST}}
         elif key == "decommission.acknowledgeOtherPods":
             # the team accepts what goes with the pools: each pod the report lists, by the name it gives
             acknowledged = sorted({pod["acknowledge"] for pod in report["otherPods"]})
@@ -364,18 +375,36 @@ def decide(env: str, raw: dict[str, Any], report: dict[str, Any]) -> tuple[dict[
     return config, unknown
 
 
-def prepare(env: str, scratch: Path) -> Environment:
+def with_target(raw: dict[str, Any], target: str) -> dict[str, Any]:
+    """The decided config with every other workload in a Spin container (`mixed`: the shim keeps the
+    rest); `shim` and `container` leave it as init proposed."""
+    if target in ("shim", "container"):
+        return raw
+    raw = {**copy.deepcopy(raw), "container": {"spinImage": {"digest": SPIN_DIGEST}}}
+    for index, workload in enumerate(raw["workloads"]):
+        if target == "container" or index % 2 == 1:
+            workload["target"] = "container"
+    return raw
+
+
+def prepare(variant: str, scratch: Path) -> Environment:
+    env, _, target = variant.partition("@")
     cluster = ClusterExport.of(env)
-    out = scratch / env
-    report = run_init(env, out, cluster)
+    out = scratch / variant.replace("@", "-")
+    extra = ("--aks-cluster", str(AUTOMATIC)) if target == "container" else ()
+    report = run_init(env, out, cluster, *extra)
     raw = raw_config_from_stack_file(out / f"stacks/Pulumi.{report['stack']}.yaml")
     # init's note: its paths are relative to --out; the project root reads them under out's path.
     prefix = out.relative_to(ROOT).as_posix()
     for workload in raw["workloads"]:
         workload["manifest"] = f"{prefix}/{workload['manifest']}"
-    raw["cluster"]["export"] = f"{prefix}/{raw['cluster']['export']}"
+    for key in ("export", "aks", "policyAssignments"):
+        if key in raw["cluster"]:
+            raw["cluster"][key] = f"{prefix}/{raw['cluster'][key]}"
     decided, undecided = decide(env, raw, report)
-    environment = Environment(env, cluster, out, report, decided, undecided)
+    environment = Environment(
+        variant, cluster, out, report, with_target(decided, target or "shim"), undecided
+    )
     steps = walk(environment.raw)
     assert [step.label for step in steps] == list(STEPS), env
     for step in steps:
@@ -458,12 +487,15 @@ def new_deployments(regs: list[Any]) -> dict[tuple[str, str], Any]:
 # --- 1. init, decided: every workload planned, check clean ------------------------------------------------
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("env", VARIANTS)
 def test_init_and_the_decisions_plan_every_wasm_workload_in_every_step(environments, env):
     environment = environments(env)
     # The stack migrates exactly the Deployments that run Wasm on WASI nodes, by the export's own facts.
     assert set(environment.keys) == environment.cluster.wasm_on_wasi()
     assert environment.undecided == [], "the report asks for decisions this walk does not make"
+    # On AKS Automatic init proposes Spin containers, and says why; elsewhere the shim.
+    proposed = "container" if env.endswith("@container") else "shim"
+    assert environment.report["notes"][0].startswith(f"target {proposed}:"), environment.report["notes"]
     assert sorted(p["name"] for p in environment.raw["legacyPools"]) == environment.cluster.wasi_pools
     for label in STEPS:
         try:
@@ -477,7 +509,7 @@ def test_init_and_the_decisions_plan_every_wasm_workload_in_every_step(environme
     assert environment.configs["decommission"]["decommission"]["confirm"] == f"{cluster}/{pools}"
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("env", VARIANTS)
 def test_check_reports_no_problem_in_any_step(environments, env):
     environment = environments(env)
     memo: dict[Any, Any] = {}
@@ -607,7 +639,7 @@ def _adoption_problems(regs: list[Any], existing: set[Any]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("env", VARIANTS)
 def test_at_rest_in_every_step(environments, pulumi_run, env):
     """Traffic, disruption budgets, isolation and adoption, step by step (every problem of a step at once)."""
     environment = environments(env)
@@ -629,6 +661,47 @@ def test_at_rest_in_every_step(environments, pulumi_run, env):
             problems += [f"isolation: {line}" for line in selecting_new_pods(environment, regs)]
         problems += _adoption_problems(regs, existing)
         assert problems == [], (env, label)
+
+
+def _privileged(registration: Any) -> bool:
+    """A registration that grants privilege: a privileged, hostPID or hostPath pod template, or a
+    namespace labelled for privileged pods."""
+    inputs = registration.inputs
+    if registration.type.startswith("kubernetes:core/v1:Namespace"):
+        return "privileged" in ((inputs.get("metadata") or {}).get("labels") or {}).values()
+    pod = ((inputs.get("spec") or {}).get("template") or {}).get("spec") or {}
+    containers = [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
+    return bool(
+        pod.get("hostPID")
+        or any("hostPath" in v for v in pod.get("volumes") or [])
+        or any((c.get("securityContext") or {}).get("privileged") for c in containers)
+    )
+
+
+@pytest.mark.parametrize("env", [v for v in VARIANTS if "@" in v])
+def test_each_new_copy_runs_where_its_target_says_in_every_step(environments, pulumi_run, env):
+    """A container workload's new pods run the pinned Spin image with no RuntimeClass; a shim one's use
+    the shim's class; with no workload on the shim nothing privileged is registered in any step."""
+    environment = environments(env)
+    default = environment.raw.get("target", "shim")
+    targets = {
+        f"{w['namespace']}/{w['name']}": w.get("target", default) for w in environment.raw["workloads"]
+    }
+    spin = f"ghcr.io/spinframework/spin:v3.6.3-distroless@{SPIN_DIGEST}"
+    runtime_class = (environment.raw.get("shim") or {}).get("runtimeClassName", Shim().runtime_class_name)
+    problems = []
+    for label in STEPS:
+        regs = registrations(environment, label, pulumi_run)
+        for (namespace, name), deployment in new_deployments(regs).items():
+            key = f"{namespace}/{name.removesuffix('-spin')}"
+            pod = deployment.inputs["spec"]["template"]["spec"]
+            runs = (pod.get("runtimeClassName"), pod["containers"][0]["image"] == spin)
+            wanted = (None, True) if targets[key] == "container" else (runtime_class, False)
+            if runs != wanted:
+                problems.append(f"{label}: {key} runs {runs}, its target {targets[key]} wants {wanted}")
+        if "shim" not in targets.values():
+            problems += [f"{label}: {r.name} is privileged" for r in regs if _privileged(r)]
+    assert problems == [], env
 
 
 def _reached(cluster: Cluster, workload: dict[str, Any], entry: str) -> bool:
@@ -751,7 +824,7 @@ def _assert_nothing_preexisting_goes(
         assert gone == set(), (env, source, target, sorted(gone))
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("env", VARIANTS)
 @pytest.mark.parametrize(
     ("source", "target"), TRANSITIONS, ids=lambda step: step.replace(" ", "").replace("%", "")
 )

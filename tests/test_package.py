@@ -19,7 +19,7 @@ EXPECTED = {
     ),
     "SpinShim": ({"nodeSelector"}, {"runtimeClassName", "nodeSelector", "tolerations", "namespace"}),
     "WasmWorkload": (
-        {"namespace", "appName", "runtimeClassName", "resources", "probe"},
+        {"namespace", "appName", "resources", "probe"},
         {"deploymentName", "serviceName", "selector"},
     ),
     "TrafficSplit": (

@@ -8,18 +8,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.core.config import MigrationConfig
+from components.core.identifiers import vm_architecture
 from components.core.kubernetes import (
     AKS_WASI_RUNTIME_CLASSES,
+    ARCH_LABEL,
     node_affinity_allows,
+    node_requirement_holds,
     parse_aks_taint,
     tolerates,
 )
-from components.desired.spec import DesiredState
+from components.desired.spec import DesiredState, ResourceSpec
 
 # A node of any other pool in the cluster (system pool, other teams' pools): no special labels or taints.
 OTHER_POOLS = "other pools"
-# Labels whose value differs node by node (or with the VM size's CPU): the proof treats any selector on
-# them as possibly met, which can only widen where a pod may land, never hide a stray.
+# Labels whose value differs node by node (or, on pools the proof knows no VM size of, with the CPU):
+# the proof treats any selector on them as possibly met where the pool does not carry them, which can
+# only widen where a pod may land, never hide a stray. A target pool's `kubernetes.io/arch` is known.
 PER_NODE_LABELS = frozenset(
     {
         "kubernetes.io/hostname",
@@ -70,6 +74,7 @@ def cluster_pools(config: MigrationConfig, state: DesiredState) -> list[NodePool
             labels = {
                 **_aks_labels(name),
                 "node.kubernetes.io/instance-type": inputs["vmSize"],
+                ARCH_LABEL: vm_architecture(inputs["vmSize"]),
                 **(inputs.get("nodeLabels") or {}),
             }
             taints = tuple(parse_aks_taint(taint) for taint in inputs.get("nodeTaints") or [])
@@ -112,22 +117,36 @@ def blockers(pod: dict[str, Any], pool: NodePool, classes: dict[str, dict[str, A
     scheduling = classes.get(runtime_class, {}) if runtime_class else {}
     from_class = scheduling.get("nodeSelector") or {}
     selector = {**(pod.get("nodeSelector") or {}), **from_class}
+    unknowable = PER_NODE_LABELS - set(pool.labels)
     reasons = []
     for key, value in selector.items():
-        if key not in PER_NODE_LABELS and pool.labels.get(key) != value:
+        if key not in unknowable and pool.labels.get(key) != value:
             source = (
                 f"RuntimeClass {runtime_class} scheduling.nodeSelector"
                 if key in from_class
                 else "nodeSelector"
             )
             reasons.append(f"{source} {key}={value} (the pool has {pool.labels.get(key, 'no such label')})")
-    if not node_affinity_allows(pod, PER_NODE_LABELS, pool.labels):
-        reasons.append("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: no term holds")
+    if not node_affinity_allows(pod, unknowable, pool.labels):
+        reasons.append(_affinity_reason(pod, pool, unknowable))
     tolerations = list(pod.get("tolerations") or []) + list(scheduling.get("tolerations") or [])
     for taint in pool.taints:
         if taint["effect"] in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
             reasons.append(f"taint {taint['key']}={taint['value']}:{taint['effect']} is not tolerated")
     return reasons
+
+
+def _affinity_reason(pod: Mapping[str, Any], pool: NodePool, unknowable: frozenset[str]) -> str:
+    """Which requirements of the required node affinity the pool's labels fail (terms are ORed)."""
+    required = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    failing = [
+        f"{e['key']} {e['operator']} {','.join(e.get('values') or [])}".rstrip()
+        + f" (the pool has {pool.labels.get(e['key'], 'no such label')})"
+        for term in required.get("nodeSelectorTerms") or []
+        for e in term.get("matchExpressions") or []
+        if not node_requirement_holds(e, pool.labels, unknowable)
+    ]
+    return "required node affinity: " + "; ".join(dict.fromkeys(failing))
 
 
 def scheduling_problems(
@@ -137,16 +156,13 @@ def scheduling_problems(
     `existing_classes`: the RuntimeClasses the cluster already has (from the exports)."""
     pools = cluster_pools(config, state)
     classes = runtime_classes(state, existing_classes)
-    target = {pool.name for pool in config.target_pools}
-    legacy = {pool.name for pool in config.legacy_pools}
     problems = []
     for spec in state.resources:
         kind = spec.inputs.get("kind") if spec.is_kubernetes and not spec.is_patch else None
         if kind not in ("Deployment", "DaemonSet"):
             continue
-        # Adopted Deployments are the legacy ones; everything this project creates targets the shim pools.
-        intended = legacy if spec.import_id else target
         pod = spec.inputs["spec"]["template"]["spec"]
+        intended = _intended_pools(config, spec, pools)
         if kind == "Deployment" and spec.inputs["spec"].get("replicas") == 0:
             continue
         candidates = candidate_pools(pod, pools, classes)
@@ -162,4 +178,32 @@ def scheduling_problems(
             problems.append(
                 f"{spec.label}: may land on {', '.join(stray)}, not only on {', '.join(sorted(intended))}"
             )
+        if kind == "DaemonSet" and candidates:  # the installer: every node of every shim pool needs it
+            problems.extend(_pools_missed(spec.label, pod, pools, classes, intended - set(candidates)))
     return problems
+
+
+def _intended_pools(config: MigrationConfig, spec: ResourceSpec, pools: list[NodePool]) -> set[str]:
+    """Where a pod template belongs: an adopted (legacy) Deployment's on the WASI pools; the shim's
+    installer and the pods of its RuntimeClass on the target pools; a container target's on any pool
+    but the WASI ones."""
+    legacy = {pool.name for pool in config.legacy_pools}
+    if spec.import_id:
+        return legacy
+    if spec.inputs["kind"] == "DaemonSet" or spec.inputs["spec"]["template"]["spec"].get("runtimeClassName"):
+        return {pool.name for pool in config.target_pools}
+    return {pool.name for pool in pools} - legacy
+
+
+def _pools_missed(
+    label: str,
+    pod: dict[str, Any],
+    pools: list[NodePool],
+    classes: dict[str, dict[str, Any]],
+    missed: set[str],
+) -> list[str]:
+    return [
+        f"{label}: cannot run on {pool.name}, whose nodes need it ({', '.join(blockers(pod, pool, classes))})"
+        for pool in pools
+        if pool.name in missed
+    ]

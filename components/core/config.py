@@ -140,6 +140,16 @@ Number = Annotated[
 ]
 
 
+# CPU architectures as nodes carry them in kubernetes.io/arch; AKS pools are amd64 or arm64.
+Architecture = Literal["amd64", "arm64"]
+Architectures = Annotated[tuple[Architecture, ...], Field(min_length=1), AfterValidator(_no_duplicates)]
+ALL_ARCHITECTURES: tuple[Architecture, ...] = ("amd64", "arm64")
+# Where a workload's new copy runs (docs/targets.md): the shim on OCIContainer pools, Spin in an
+# ordinary Linux container (nothing privileged).
+Target = Literal["shim", "container"]
+TARGETS: tuple[Target, ...] = get_args(Target)
+
+
 class Model(BaseModel):
     """camelCase keys as in the stack files; unknown keys are errors so typos never pass silently."""
 
@@ -177,6 +187,20 @@ class Cluster(Model):
         min_length=1,
         description="the cluster file migrate init writes: RuntimeClasses, the WASI pools' Nodes and the "
         "Pods on them that are not Wasm workloads; read for the RuntimeClass check and decommission",
+    )
+
+    aks: str | None = Field(
+        default=None,
+        min_length=1,
+        description="`az aks show -o json` of the cluster (migrate init copies it): its Deployment "
+        "Safeguards and AKS Automatic, so check refuses a shim target they would refuse",
+    )
+    policy_assignments: str | None = Field(
+        default=None,
+        min_length=1,
+        description="`az policy assignment list -o json` at the cluster's scope (migrate init copies it): "
+        "Azure Policy assignments that refuse privileged or hostPath pods, so check refuses a shim "
+        "target they would refuse",
     )
 
     @field_validator("subscription_id")
@@ -402,7 +426,14 @@ class InstallerImage(Model):
     )
     tag: Tag = Field(default="v0.24.0", description="the installer image's tag")
     digest: Digest | None = Field(
-        default=None, description="the installer image's digest (sha256:...), to pin it"
+        default=None,
+        description="the installer image's digest (sha256:...), to pin it: the multi-arch index digest, "
+        "so each node pulls the shim for its own architecture",
+    )
+    architectures: Architectures = Field(
+        default=ALL_ARCHITECTURES,
+        description="the node architectures the image (its index) holds: the installer is only scheduled "
+        "there, and check refuses a target pool of another",
     )
 
     @field_validator("registry")
@@ -503,6 +534,59 @@ class Shim(Model):
                 "wasmtime-slight-*); choose another name such as wasm-spin",
             )
         return value
+
+
+# Spin's own readiness answer, whatever the app's routes (spin crates/trigger-http/src/server.rs): the
+# default probe of the container target, where Spin itself serves.
+SPIN_HEALTH_PATH = "/.well-known/spin/health"
+
+
+class SpinImage(Model):
+    """The Spin runtime image the `container` target runs (ghcr.io/spinframework/spin, entrypoint
+    `spin`). Its tag defaults to the Spin release containerd-shim-spin v0.24.0 embeds (3.6.3), so a
+    container runs the app on the same Spin as the shim would; the digest must be the multi-arch
+    index's (`crane digest ghcr.io/spinframework/spin:v3.6.3-distroless`)."""
+
+    registry: Registry = Field(
+        default="ghcr.io", description="the registry of the Spin image; mirror it here"
+    )
+    repository: Repository = Field(default="spinframework/spin", description="the Spin image's repository")
+    tag: Tag = Field(default="v3.6.3-distroless", description="the Spin image's tag")
+    digest: Digest | None = Field(
+        default=None,
+        description="the Spin image's index digest (sha256:...); required once a workload has target "
+        "container, so what ran in parallel runs again in cutover",
+    )
+    architectures: Architectures = Field(
+        default=ALL_ARCHITECTURES,
+        description="the node architectures the pinned image (its index) holds; the pods run only there",
+    )
+
+    @model_validator(mode="after")
+    def _whole_reference(self) -> SpinImage:
+        identifiers.oci_image_reference(self.reference)
+        return self
+
+    @property
+    def reference(self) -> str:
+        image = f"{self.registry}/{self.repository}:{self.tag}"
+        return f"{image}@{self.digest}" if self.digest else image
+
+
+class SpinContainer(Model):
+    """How the `container` target runs an app: the Spin image runs `spin up --from <the app's OCI
+    reference>`, pulling the same artifact the shim would run. Spin's registry client reads a Docker
+    config, not Entra ID tokens (spin crates/oci/src/client.rs), so a private registry needs
+    `pullSecret`; see docs/targets.md."""
+
+    spin_image: SpinImage = Field(
+        default=SpinImage(), description="the Spin runtime image: registry, repository, tag, digest"
+    )
+    pull_secret: DnsSubdomain | None = Field(
+        default=None,
+        description="a kubernetes.io/dockerconfigjson Secret in each container workload's namespace that "
+        "Spin logs in to the app's registry with (e.g. an ACR token's); none for a public registry",
+    )
 
 
 class ResourceList(Model):
@@ -632,6 +716,11 @@ class Workload(Model):
         description="required for Dapr apps: whether new pods run their Dapr sidecar before they serve "
         "(with it they consume the app's messages and may take over its Dapr Service)",
     )
+    target: Target = Field(
+        default="shim",
+        description="where the new copy runs: shim (the RuntimeClass on the target pools) or container "
+        "(Spin in an ordinary Linux container, nothing privileged); default: the stack's target",
+    )
     serving_template: Literal["replicaSet", "deployment"] | None = Field(
         default=None,
         description="for a paused Deployment: run the template its pods run (replicaSet, the default when "
@@ -709,6 +798,10 @@ class VerificationImage(Model):
     digest: Digest = Field(
         default="sha256:6d43704baacd1bfbe7c295d7f13079d5d8104ed33568873133f8fc69980419df",
         description="the verification image's digest; the image is always pinned by it",
+    )
+    architectures: Architectures = Field(
+        default=ALL_ARCHITECTURES,
+        description="the node architectures the pinned image (its index) holds; the Jobs run only there",
     )
 
     @property
@@ -880,12 +973,22 @@ class MigrationConfig(Model):
         )
     )
     target_pools: tuple[TargetPool, ...] = Field(
+        default=(),
         description=(
-            "the OCIContainer pools for the shim; never replaced in place: a change that "
-            "needs a new pool goes under a new name"
-        )
+            "the OCIContainer pools for the shim (required when a workload has target shim); never "
+            "replaced in place: a change that needs a new pool goes under a new name"
+        ),
+    )
+    target: Target = Field(
+        default="shim",
+        description="where the workloads' new copies run unless a workload says otherwise: shim or "
+        "container (docs/targets.md says when to pick each)",
     )
     shim: Shim = Field(default=Shim(), description="the shim installer and the RuntimeClass")
+    container: SpinContainer = Field(
+        default=SpinContainer(),
+        description="the Spin image and registry login of the container target: spinImage, pullSecret",
+    )
     workloads: tuple[Workload, ...] = Field(
         default=(), description="the Wasm workloads to move, one entry per legacy Deployment"
     )
@@ -919,12 +1022,30 @@ class MigrationConfig(Model):
             raise _fail("legacy_pools", "list the cluster's WasmWasi pools (at least one)")
         return value
 
-    @field_validator("target_pools")
+    @model_validator(mode="before")
     @classmethod
-    def _at_least_one_target(cls, value: tuple[TargetPool, ...]) -> tuple[TargetPool, ...]:
-        if not value:
-            raise _fail("target_pools", "list at least one OCIContainer pool for the shim")
+    def _stack_target_is_the_default(cls, value: Any) -> Any:
+        """A workload without `target` takes the stack's: resolved here, once, so every reader sees
+        one field (`workloads[].target`)."""
+        if isinstance(value, dict) and isinstance(value.get("workloads"), list | tuple):
+            default = value.get("target", "shim")
+            value = {
+                **value,
+                "workloads": [
+                    {"target": default, **w} if isinstance(w, dict) else w for w in value["workloads"]
+                ],
+            }
         return value
+
+    @property
+    def uses_shim(self) -> bool:
+        """Whether any workload runs on the shim: only then are the installer and its RuntimeClass
+        registered (with no workload at all, the platform is still prepared for the shim)."""
+        return not self.workloads or any(w.target == "shim" for w in self.workloads)
+
+    @property
+    def uses_container(self) -> bool:
+        return any(w.target == "container" for w in self.workloads)
 
     @property
     def decommission_confirmation(self) -> str:
@@ -1038,6 +1159,7 @@ def _cross_field_problems(config: MigrationConfig) -> list[str]:
             )
         seen.add(workload.key)
     problems.extend(_shim_namespace_problems(config))
+    problems.extend(_target_problems(config))
     expected = config.decommission_confirmation
     if config.phase is Phase.DECOMMISSION and config.decommission.confirm != expected:
         problems.append(
@@ -1046,6 +1168,24 @@ def _cross_field_problems(config: MigrationConfig) -> list[str]:
                 config.decommission.confirm,
                 f"phase decommission deletes the WASI pools and the legacy workloads for good; "
                 f"set decommission.confirm to {expected!r} to confirm",
+            )
+        )
+    return problems
+
+
+def _target_problems(config: MigrationConfig) -> list[str]:
+    """The shim needs pools (a container target's pinned Spin image is asked for at load:
+    components.loading, so `migrate init` can write a container stack that leaves the digest to a
+    person)."""
+    problems = []
+    if config.uses_shim and not config.target_pools:
+        shimmed = [f"workloads[{i}]" for i, w in enumerate(config.workloads) if w.target == "shim"]
+        who = ", ".join(shimmed) if shimmed else "the shim (no workload is listed yet)"
+        problems.append(
+            problem(
+                "targetPools",
+                [],
+                f"list at least one OCIContainer pool for {who}; or give every workload target container",
             )
         )
     return problems
@@ -1086,3 +1226,18 @@ def parse_config(raw: dict[str, Any]) -> MigrationConfig:
 
 
 CONFIG_KEYS = tuple(field.alias or name for name, field in MigrationConfig.model_fields.items())
+
+
+def spin_image_problems(config: MigrationConfig) -> list[str]:
+    """A container target runs only a Spin image pinned by digest: what ran in parallel runs again."""
+    image = config.container.spin_image
+    if not config.uses_container or image.digest is not None:
+        return []
+    return [
+        problem(
+            "container.spinImage.digest",
+            None,
+            "required once a workload has target container: pin the Spin image by its multi-arch "
+            f"index digest (crane digest {image.reference})",
+        )
+    ]

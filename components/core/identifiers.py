@@ -100,6 +100,17 @@ def azure_vm_size(value: str) -> str:
     return value
 
 
+# Azure VM size names (learn.microsoft.com, "Azure virtual machine sizes naming conventions"): the
+# additive features after the vCPU count hold `p` for an Arm-based (Ampere Altra / Cobalt) processor,
+# e.g. Standard_D4ps_v5, Standard_E8pds_v5; every other size is x86-64.
+_ARM_VM_SIZE = re.compile(r"^Standard_[A-Z]+\d+[a-z]*p[a-z]*_v\d+$")
+
+
+def vm_architecture(vm_size: str) -> str:
+    """The `kubernetes.io/arch` of a VM size's nodes: arm64 for an Arm-based size, else amd64."""
+    return "arm64" if _ARM_VM_SIZE.match(vm_size) else "amd64"
+
+
 # ---------------------------------------------------------------------------------------------------
 # Kubernetes. Source: k8s.io/apimachinery/pkg/util/validation/validation.go (IsDNS1123Label,
 # IsDNS1123Subdomain, IsQualifiedName, IsValidLabelValue).

@@ -4,7 +4,7 @@ what AKS and its WASI pools put on nodes. See docs/design/kubernetes-semantics.m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,8 @@ AGENTPOOL_LABELS = ("agentpool", "kubernetes.azure.com/agentpool")
 # to them are Wasm pods, and a pin or toleration on them means a Wasm node, never a CPU architecture.
 ARCH_LABEL = "kubernetes.io/arch"
 KRUSTLET_ARCHES = frozenset({"wasm32-wagi", "wasm32-wasi"})
+# The CPU architectures AKS node pools have (`kubernetes.io/arch` of amd64 and Arm64 VM sizes).
+AKS_ARCHITECTURES = frozenset({"amd64", "arm64"})
 
 # What a selector of each kind selects, and where its selector sits. ServiceMonitors select Services
 # (by the Service's labels); everything else here selects pods.
@@ -256,3 +258,26 @@ def node_affinity_allows(
         all(node_requirement_holds(e, labels, unknowable) for e in term.get("matchExpressions") or [])
         for term in required.get("nodeSelectorTerms") or []
     )
+
+
+def architecture_requirement(architectures: Iterable[str]) -> list[dict[str, Any]]:
+    """The node requirement that keeps a pod on nodes of `architectures` (an image index's platforms):
+    none when they cover every architecture an AKS pool can have."""
+    wanted = sorted(set(architectures))
+    if set(wanted) >= AKS_ARCHITECTURES:
+        return []
+    return [{"key": ARCH_LABEL, "operator": "In", "values": wanted}]
+
+
+def require_on_nodes(pod: dict[str, Any], expressions: Sequence[Mapping[str, Any]]) -> None:
+    """Add `expressions` to every required node affinity term of `pod` (terms are ORed, expressions
+    ANDed, so each term must carry them), or a term of their own when it has none."""
+    if not expressions:
+        return
+    node = pod.setdefault("affinity", {}).setdefault("nodeAffinity", {})
+    required = node.setdefault("requiredDuringSchedulingIgnoredDuringExecution", {})
+    terms = required.get("nodeSelectorTerms") or [{}]
+    required["nodeSelectorTerms"] = [
+        {**term, "matchExpressions": [*(term.get("matchExpressions") or []), *map(dict, expressions)]}
+        for term in terms
+    ]

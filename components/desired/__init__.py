@@ -52,6 +52,7 @@ from components.desired.workloads import (
     LegacyWorkloadArgs,
     ProbeArgs,
     ServicePortArgs,
+    SpinContainerArgs,
     TrafficSplitArgs,
     WasmWorkloadArgs,
     legacy_resource_names,
@@ -177,6 +178,7 @@ def shim_component(config: MigrationConfig) -> ComponentPlan:
         "runtime_class_name": shim.runtime_class_name,
         "handler": shim.handler,
         "installer_image": shim.installer_image.reference,
+        "architectures": list(shim.installer_image.architectures),
         "shim_path": shim.shim_path,
         "check_interval_seconds": shim.check_interval_seconds,
         "max_nodes": max_nodes,
@@ -305,12 +307,10 @@ def _workload_parts(
     if gate is not None:
         parts[Part.STOP_GATE] = _stop_gate(config, legacy, gate.value)
     if plan.new is not None:
-        shim = shim_resource_names(SHIM_COMPONENT)
-        platform = (
-            *(target_pool_name(pool.name) for pool in config.target_pools),
-            shim["daemonset"],
-            shim["runtime_class"],
-        )
+        platform: tuple[str, ...] = tuple(target_pool_name(pool.name) for pool in config.target_pools)
+        if legacy.config.target == "shim":
+            shim = shim_resource_names(SHIM_COMPONENT)
+            platform = (*platform, shim["daemonset"], shim["runtime_class"])
         wasm_args = _wasm_args(config, legacy, plan)
         parts[Part.NEW] = ComponentPlan(WASM_WORKLOAD_TYPE, names["new"], wasm_args, depends_on=platform)
     if _checked(config, plan, capacity):
@@ -422,7 +422,6 @@ def _wasm_args(config: MigrationConfig, legacy: ExportedWorkload, plan: Workload
     args: WasmWorkloadArgs = {
         "namespace": workload.namespace,
         "app_name": workload.name,
-        "runtime_class_name": config.shim.runtime_class_name,
         "resources": workload.resources.model_dump(by_alias=True),  # type: ignore[typeddict-item]
         "probe": _probe_args(legacy),
         "legacy_deployment": legacy.source,
@@ -443,24 +442,11 @@ def _wasm_args(config: MigrationConfig, legacy: ExportedWorkload, plan: Workload
         ],
         "isolate_from": _isolate_from(legacy, plan.isolation),
     }
-    if plan.new.autoscaled and legacy.scaled_object is not None:
-        assert plan.new.maximum is not None
-        args["scaled_object"] = {
-            "min_replicas": plan.new.minimum,
-            "max_replicas": plan.new.maximum,
-            "spec": legacy.scaled_object.get("spec") or {},
-        }
-    elif plan.new.autoscaled and legacy.autoscaler is not None:
-        assert plan.new.maximum is not None
-        hpa = legacy.autoscaler["spec"]
-        autoscaler: AutoscalerArgs = {"min_replicas": plan.new.minimum, "max_replicas": plan.new.maximum}
-        if hpa.get("metrics"):
-            autoscaler["metrics"] = hpa["metrics"]
-        if hpa.get("behavior"):
-            autoscaler["behavior"] = hpa["behavior"]
-        args["autoscaler"] = autoscaler
+    _set_scaling(args, legacy, plan.new)
+    if workload.target == "container":
+        args["spin_container"] = spin_container_args(config)
     else:
-        args["replicas"] = plan.new.minimum
+        args["runtime_class_name"] = config.shim.runtime_class_name
     if workload.image:
         args["image"] = workload.image
     if workload.container_port:
@@ -475,6 +461,38 @@ def _wasm_args(config: MigrationConfig, legacy: ExportedWorkload, plan: Workload
         args["pod_annotations"] = {"dapr.io/enabled": "false"}
     if legacy.dapr_app and plan.legacy is LegacySide.DELETED:
         args["deployment_annotations"] = {DAPR_RECONCILE_ANNOTATION: legacy.dapr_app}
+    return args
+
+
+def _set_scaling(args: WasmWorkloadArgs, legacy: ExportedWorkload, new: Count) -> None:
+    """Who owns the new side's replicas: a translated ScaledObject or HPA, else fixed replicas."""
+    if new.autoscaled and legacy.scaled_object is not None:
+        assert new.maximum is not None
+        spec = legacy.scaled_object.get("spec") or {}
+        args["scaled_object"] = {"min_replicas": new.minimum, "max_replicas": new.maximum, "spec": spec}
+    elif new.autoscaled and legacy.autoscaler is not None:
+        assert new.maximum is not None
+        hpa = legacy.autoscaler["spec"]
+        autoscaler: AutoscalerArgs = {"min_replicas": new.minimum, "max_replicas": new.maximum}
+        if hpa.get("metrics"):
+            autoscaler["metrics"] = hpa["metrics"]
+        if hpa.get("behavior"):
+            autoscaler["behavior"] = hpa["behavior"]
+        args["autoscaler"] = autoscaler
+    else:
+        args["replicas"] = new.minimum
+
+
+def spin_container_args(config: MigrationConfig) -> SpinContainerArgs:
+    """The container target's Spin image, registry login and the WASI pools its pods stay off."""
+    container = config.container
+    args: SpinContainerArgs = {
+        "image": container.spin_image.reference,
+        "architectures": list(container.spin_image.architectures),
+        "avoid_pools": [pool.name for pool in config.legacy_pools],
+    }
+    if container.pull_secret:
+        args["pull_secret"] = container.pull_secret
     return args
 
 
@@ -511,7 +529,8 @@ def phase_components(migration: Migration) -> tuple[list[ComponentPlan], list[Wo
         plans.extend(legacy_pool_components(config))
     if phase.at_least(Phase.PREPARE):
         plans.extend(target_pool_components(config))
-        plans.append(shim_component(config))
+        if config.uses_shim:  # nothing privileged where no workload needs the shim
+            plans.append(shim_component(config))
     scripted = tuple(
         legacy for legacy in migration.workloads if verifies(config) or stop_gate_side(config, legacy)
     )

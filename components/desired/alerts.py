@@ -42,12 +42,35 @@ def _regex(values: list[str]) -> str:
     return "|".join(re.escape(value).replace("\\-", "-") for value in values)
 
 
-def alert_rules(config: MigrationConfig) -> list[AlertRule]:
+def _wasm_pods(config: MigrationConfig) -> str:
+    """The new Wasm pods as kube-state-metrics series: those of the shim's RuntimeClass, and the pods
+    of each container target's Deployment (no RuntimeClass: through the ReplicaSets it owns, which the
+    Deployment controller names `<deployment>-<pod-template-hash>`)."""
+    parts = []
+    if config.uses_shim:
+        parts.append(
+            f'kube_pod_runtimeclass_name_info{{runtimeclass_name="{config.shim.runtime_class_name}"}}'
+        )
+    in_containers: dict[str, list[str]] = {}
+    for workload in config.workloads:
+        if workload.target == "container":
+            in_containers.setdefault(workload.namespace, []).append(naming.new_app_name(workload.name))
+    for namespace, deployments in sorted(in_containers.items()):
+        parts.append(
+            f'kube_pod_owner{{namespace="{namespace}",owner_kind="ReplicaSet",'
+            f'owner_name=~"({_regex(sorted(deployments))})-[a-z0-9]+"}}'
+        )
+    return parts[0] if len(parts) == 1 else f"({' or '.join(parts)})"
+
+
+def _installer_rules(config: MigrationConfig) -> list[AlertRule]:
+    """The shim installer's health; none where no workload needs the shim."""
+    if not config.uses_shim:
+        return []
     shim = config.shim
     daemonset = f'namespace="{shim.namespace}",daemonset="{INSTALLER_NAME}"'
-    wasm = f'kube_pod_runtimeclass_name_info{{runtimeclass_name="{shim.runtime_class_name}"}}'
     node_label = f'{_kube_state_label(shim.node_label.key)}="{shim.node_label.value}"'
-    rules = [
+    return [
         AlertRule(
             "WasmShimInstallerPodsNotReady",
             f"kube_daemonset_status_desired_number_scheduled{{{daemonset}}}"
@@ -78,6 +101,14 @@ def alert_rules(config: MigrationConfig) -> list[AlertRule]:
             f"More nodes carry {shim.node_label.key}={shim.node_label.value} than DaemonSet "
             f"{INSTALLER_NAME} targets (a taint it does not tolerate?): Wasm pods scheduled there fail.",
         ),
+    ]
+
+
+def alert_rules(config: MigrationConfig) -> list[AlertRule]:
+    shim = config.shim
+    wasm = _wasm_pods(config)
+    rules = [
+        *_installer_rules(config),
         AlertRule(
             "WasmPodNotReady",
             f'max by (namespace, pod) (kube_pod_status_ready{{condition="false"}}) == 1'
@@ -85,8 +116,7 @@ def alert_rules(config: MigrationConfig) -> list[AlertRule]:
             "10m",
             "warning",
             "A Wasm pod is not ready",
-            "{{ $labels.namespace }}/{{ $labels.pod }} on RuntimeClass "
-            f"{shim.runtime_class_name} has not been ready for 10 minutes.",
+            "Wasm pod {{ $labels.namespace }}/{{ $labels.pod }} has not been ready for 10 minutes.",
         ),
         AlertRule(
             "WasmPodRestarting",
@@ -113,9 +143,14 @@ def alert_rules(config: MigrationConfig) -> list[AlertRule]:
             "10m",
             "critical",
             "A Wasm pod is stuck in ContainerCreating",
-            f"{{{{ $labels.namespace }}}}/{{{{ $labels.pod }}}} has been creating for 10 minutes: usually "
-            f"FailedCreatePodSandBox, containerd has no runtime handler '{shim.handler}' on its node (shim "
-            "not installed there). `kubectl describe pod` shows the event.",
+            "{{ $labels.namespace }}/{{ $labels.pod }} has been creating for 10 minutes: usually "
+            + (
+                f"FailedCreatePodSandBox, containerd has no runtime handler '{shim.handler}' on its node "
+                "(shim not installed there)"
+                if config.uses_shim
+                else "the Spin image cannot be pulled or a volume cannot be mounted"
+            )
+            + ". `kubectl describe pod` shows the event.",
         ),
     ]
     if config.workloads:

@@ -100,6 +100,7 @@ def stop_gate_specs(name: str, args: StopGateArgs) -> list[ResourceSpec]:
                     object_name,
                     container="stop-gate",
                     image=image,
+                    architectures=args["config"].verification.image.architectures,
                     script=STOP_GATE_KEY,
                     settings=("STOP_GATE_SETTINGS", json.dumps(settings, sort_keys=True)),
                     resources={

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
 from components.core.config import Shim
+from components.core.kubernetes import architecture_requirement, require_on_nodes
 from components.desired.awaits import PATCH_FORCE
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 
@@ -48,7 +49,11 @@ class SpinShimArgs(TypedDict):
     handler: NotRequired[str]
     """containerd runtime handler (default spin)."""
     installer_image: NotRequired[str]
-    """Node-installer image carrying /assets/containerd-shim-spin-v2; pin it by digest."""
+    """Node-installer image carrying /assets/containerd-shim-spin-v2; pin it by its multi-arch index
+    digest."""
+    architectures: NotRequired[Sequence[str]]
+    """The node architectures the installer image holds (default amd64 and arm64): the installer is
+    scheduled only there, so no node gets a shim binary built for another CPU."""
     shim_path: NotRequired[str]
     check_interval_seconds: NotRequired[int]
     max_nodes: NotRequired[int]
@@ -123,6 +128,12 @@ def _container(name: str, args: SpinShimArgs, command: list[str], **extra: Any) 
     }
 
 
+def _installer_pod(args: SpinShimArgs, pod: dict[str, Any]) -> dict[str, Any]:
+    architectures = args.get("architectures", DEFAULTS.installer_image.architectures)
+    require_on_nodes(pod, architecture_requirement(architectures))
+    return pod
+
+
 def daemonset_manifest(args: SpinShimArgs) -> dict[str, Any]:
     labels = managed_labels(INSTALLER_NAME, "shim-installer")
     selector = {"app.kubernetes.io/name": INSTALLER_NAME}
@@ -154,39 +165,42 @@ def daemonset_manifest(args: SpinShimArgs) -> dict[str, Any]:
                     # A changed script rolls the DaemonSet, so every node runs the new one.
                     "annotations": {SCRIPT_DIGEST_ANNOTATION: installer_script_digest()},
                 },
-                "spec": {
-                    "nodeSelector": dict(args["node_selector"]),
-                    "tolerations": [dict(t) for t in args.get("tolerations") or []],
-                    "priorityClassName": "system-node-critical",
-                    "serviceAccountName": INSTALLER_NAME,
-                    "automountServiceAccountToken": False,
-                    "hostPID": True,
-                    "terminationGracePeriodSeconds": 5,
-                    "initContainers": [_container("install", args, ["sh", script, "install"])],
-                    "containers": [
-                        # Re-checks the node; a reverted config fails the probe, the container restarts
-                        # and its start reinstalls (one containerd restart).
-                        _container(
-                            "watch",
-                            args,
-                            ["sh", "-c", f"sh {script} install || exit 1; {keep_alive}"],
-                            livenessProbe={
-                                "exec": {"command": ["sh", script, "check"]},
-                                "initialDelaySeconds": interval,
-                                "periodSeconds": interval,
-                                "timeoutSeconds": 10,
-                                "failureThreshold": 1,
+                "spec": _installer_pod(
+                    args,
+                    {
+                        "nodeSelector": dict(args["node_selector"]),
+                        "tolerations": [dict(t) for t in args.get("tolerations") or []],
+                        "priorityClassName": "system-node-critical",
+                        "serviceAccountName": INSTALLER_NAME,
+                        "automountServiceAccountToken": False,
+                        "hostPID": True,
+                        "terminationGracePeriodSeconds": 5,
+                        "initContainers": [_container("install", args, ["sh", script, "install"])],
+                        "containers": [
+                            # Re-checks the node; a reverted config fails the probe, the container restarts
+                            # and its start reinstalls (one containerd restart).
+                            _container(
+                                "watch",
+                                args,
+                                ["sh", "-c", f"sh {script} install || exit 1; {keep_alive}"],
+                                livenessProbe={
+                                    "exec": {"command": ["sh", script, "check"]},
+                                    "initialDelaySeconds": interval,
+                                    "periodSeconds": interval,
+                                    "timeoutSeconds": 10,
+                                    "failureThreshold": 1,
+                                },
+                            )
+                        ],
+                        "volumes": [
+                            {"name": "host-root", "hostPath": {"path": "/", "type": "Directory"}},
+                            {
+                                "name": "installer-script",
+                                "configMap": {"name": INSTALLER_NAME, "defaultMode": 0o555},
                             },
-                        )
-                    ],
-                    "volumes": [
-                        {"name": "host-root", "hostPath": {"path": "/", "type": "Directory"}},
-                        {
-                            "name": "installer-script",
-                            "configMap": {"name": INSTALLER_NAME, "defaultMode": 0o555},
-                        },
-                    ],
-                },
+                        ],
+                    },
+                ),
             },
         },
     }

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, TypedDict
 
 from components.core import naming
 from components.core.config import MigrationConfig
+from components.core.kubernetes import architecture_requirement, require_on_nodes
 from components.desired.phase_table import CHECKED_PHASES
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
 from components.desired.workloads import NEW_POD_LABEL, new_selector
@@ -115,11 +117,7 @@ def script_settings(config: MigrationConfig, legacy: ExportedWorkload) -> dict[s
             "runtimeClassNot": config.shim.runtime_class_name,
             "port": legacy.serving_target,
         },
-        "new": {
-            "selector": label_selector({"matchLabels": new_labels}),
-            "runtimeClass": config.shim.runtime_class_name,
-            "port": legacy.listen_port,
-        },
+        "new": _new_side(config, legacy, label_selector({"matchLabels": new_labels})),
         "paths": list(verification.paths or (legacy.probe_path,)),
         "compareBodies": verification.compare_bodies,
         "requestsPerPath": verification.requests_per_path,
@@ -128,6 +126,17 @@ def script_settings(config: MigrationConfig, legacy: ExportedWorkload) -> dict[s
         "thresholds": verification.thresholds.model_dump(by_alias=True),
         "resultConfigMap": result_configmap_name(legacy),
     }
+
+
+def _new_side(config: MigrationConfig, legacy: ExportedWorkload, selector: str) -> dict[str, Any]:
+    """The new pods: on the shim's RuntimeClass, or (target container) in the Spin image, whose own
+    runtime counts in their memory and cold start; the report says so."""
+    side: dict[str, Any] = {"selector": selector, "port": legacy.listen_port}
+    if legacy.config.target == "container":
+        side["container"] = config.container.spin_image.reference
+    else:
+        side["runtimeClass"] = config.shim.runtime_class_name
+    return side
 
 
 def result_configmap_name(legacy: ExportedWorkload) -> str:
@@ -178,11 +187,12 @@ def script_pod_spec(
     script: str,
     settings: tuple[str, str],
     resources: dict[str, Any],
+    architectures: Sequence[str],
 ) -> dict[str, Any]:
     """The pod of a Job that runs one of the scripts in the namespace's ConfigMap (the verification, a
     stop gate): unprivileged, read-only, its settings in one environment variable."""
     name, value = settings
-    return {
+    pod = {
         "serviceAccountName": service_account,
         "restartPolicy": "Never",
         "securityContext": {
@@ -210,6 +220,8 @@ def script_pod_spec(
         ],
         "volumes": [{"name": "verification", "configMap": {"name": SCRIPT_CONFIGMAP}}],
     }
+    require_on_nodes(pod, architecture_requirement(architectures))  # the image's platforms only
+    return pod
 
 
 def job_manifest(config: MigrationConfig, legacy: ExportedWorkload, settings: str) -> dict[str, Any]:
@@ -242,6 +254,7 @@ def job_manifest(config: MigrationConfig, legacy: ExportedWorkload, settings: st
                     name,
                     container="verify",
                     image=verification.image.reference,
+                    architectures=verification.image.architectures,
                     script=SCRIPT_KEY,
                     settings=(SETTINGS_ENV, settings),
                     resources={

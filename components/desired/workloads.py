@@ -12,13 +12,16 @@ import yaml
 from components.core import naming
 from components.core.config import PROJECT
 from components.core.kubernetes import (
+    AGENTPOOL_LABELS,
     ARCH_LABEL,
     KRUSTLET_ARCHES,
     WASI_NODE_LABEL_PREFIX,
     ExportSelector,
+    architecture_requirement,
     isolate,
     matches,
     parse_aks_taint,
+    require_on_nodes,
 )
 from components.desired.awaits import PATCH_FORCE, ROUTE_WAIT_FOR, ready_at_least, rolled_out_with_ready
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
@@ -121,15 +124,35 @@ class ScaledObjectArgs(TypedDict):
     """The exported ScaledObject's spec (its scaleTargetRef and bounds are replaced)."""
 
 
+class SpinContainerArgs(TypedDict):
+    """Spin in an ordinary Linux container instead of the shim: the Spin image runs `spin up --from
+    <the app's OCI reference>` (the spintainer executor of spinframework/spin-operator,
+    internal/controller/spinapp_controller.go), nothing privileged and no RuntimeClass."""
+
+    image: str
+    """The Spin runtime image, pinned by its multi-arch index digest (entrypoint `spin`)."""
+    architectures: NotRequired[Sequence[str]]
+    """The node architectures that image holds (default: every AKS one); the pods run only there."""
+    pull_secret: NotRequired[str]
+    """A kubernetes.io/dockerconfigjson Secret Spin logs in to the app's registry with: Spin's OCI
+    client reads a Docker config ($DOCKER_CONFIG/config.json, docker_credential crate), not the
+    kubelet's Entra ID pull identity."""
+    avoid_pools: NotRequired[Sequence[str]]
+    """Node pools the pods must not land on (the WASI pools, which decommission deletes)."""
+
+
 class WasmWorkloadArgs(TypedDict):
-    """A Spin app on the shim's RuntimeClass: a Deployment, its ClusterIP Service, a PDB and an HPA."""
+    """A Spin app on the shim's RuntimeClass (or in a Spin container): a Deployment, its ClusterIP
+    Service, a PDB and an HPA."""
 
     namespace: str
     app_name: str
     """The app's name; the Deployment (and by default the Service) is `<app_name>-spin`, shortened
     with a hash to 63 characters when longer (components.core.naming)."""
-    runtime_class_name: pulumi.Input[str]
-    """The shim's RuntimeClass (SpinShim.runtime_class_name)."""
+    runtime_class_name: NotRequired[pulumi.Input[str]]
+    """The shim's RuntimeClass (SpinShim.runtime_class_name); required unless `spin_container`."""
+    spin_container: NotRequired[SpinContainerArgs]
+    """Run the app in the Spin container instead of on the shim (the `container` target)."""
     resources: ResourcesArgs
     """Requests and limits of the Wasm container (required: the scheduler and the PDB need them)."""
     probe: ProbeArgs
@@ -348,10 +371,13 @@ def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[s
     else:
         template = {"spec": {"containers": [{"name": args["app_name"]}]}}
     pod = template["spec"]
-    pod["runtimeClassName"] = args["runtime_class_name"]
     pinning = _Pinning(args.get("legacy_pools") or [])
     _unpin(pod, pinning)
     _wasm_container(pod["containers"][0], args)
+    if "spin_container" in args:
+        _in_spin_container(pod, args, args["spin_container"], translation)
+    else:
+        pod["runtimeClassName"] = args["runtime_class_name"]
     changes = _pod_metadata(template.setdefault("metadata", {}), args)
     translation["probe"] = f"GET {args['probe']['path']} on port {probe_port(args['probe'])}"
     if pinning.dropped:
@@ -376,6 +402,75 @@ def _unpin(pod: dict[str, Any], pinning: _Pinning) -> None:
     if pod.pop("hostNetwork", False):  # Krustlet-era pods; the shim needs no host network
         pod.pop("dnsPolicy", None)
         pinning.dropped.append("hostNetwork")
+
+
+# Where the Spin container keeps its registry cache and temporary files (an emptyDir, so a read-only
+# root file system still works), and where the pull Secret's Docker config is mounted.
+SPIN_HOME = "/spin"
+SPIN_REGISTRY_CONFIG = "/spin-registry"
+
+
+def _in_spin_container(
+    pod: dict[str, Any], args: WasmWorkloadArgs, spin: SpinContainerArgs, translation: dict[str, Any]
+) -> None:
+    """The app's container as the Spin runtime image that pulls and serves the app: no RuntimeClass,
+    no command of the shim's, Spin listening on every address at the port the Service targets (it
+    listens on 127.0.0.1:3000 by default), only on the image's architectures and off the WASI pools."""
+    pod.pop("runtimeClassName", None)
+    container = pod["containers"][0]
+    app = container["image"]
+    port = _container_port_number(container, args)
+    dropped = {key: container.pop(key) for key in ("command", "args") if key in container}
+    container["image"] = spin["image"]
+    container["args"] = ["up", "--listen", f"0.0.0.0:{port}", "--from", app]
+    env = [e for e in container.get("env") or [] if e.get("name") not in _SPIN_ENV]
+    env += [{"name": name, "value": value} for name, value in _spin_env(spin).items()]
+    container["env"] = env
+    mounts: list[dict[str, Any]] = [{"name": "spin-home", "mountPath": SPIN_HOME}]
+    volumes: list[dict[str, Any]] = [{"name": "spin-home", "emptyDir": {}}]
+    if "pull_secret" in spin:
+        mounts.append({"name": "spin-registry", "mountPath": SPIN_REGISTRY_CONFIG, "readOnly": True})
+        items = [{"key": ".dockerconfigjson", "path": "config.json"}]
+        volumes.append(
+            {"name": "spin-registry", "secret": {"secretName": spin["pull_secret"], "items": items}}
+        )
+    container["volumeMounts"] = [*(container.get("volumeMounts") or []), *mounts]
+    pod["volumes"] = [*(pod.get("volumes") or []), *volumes]
+    avoid = sorted(spin.get("avoid_pools") or [])
+    requirements = architecture_requirement(spin.get("architectures") or ())
+    if avoid:
+        requirements.append({"key": AGENTPOOL_LABELS[1], "operator": "NotIn", "values": avoid})
+    require_on_nodes(pod, requirements)
+    translation["runtime"] = (
+        f"Spin in a container ({spin['image']}) serving {app} on port {port}, no RuntimeClass"
+    )
+    if dropped:
+        translation["dropped for the Spin container"] = {key: list(value) for key, value in dropped.items()}
+
+
+_SPIN_ENV = ("HOME", "XDG_CACHE_HOME", "TMPDIR", "DOCKER_CONFIG")
+
+
+def _spin_env(spin: SpinContainerArgs) -> dict[str, str]:
+    env = {"HOME": SPIN_HOME, "XDG_CACHE_HOME": f"{SPIN_HOME}/cache", "TMPDIR": SPIN_HOME}
+    if "pull_secret" in spin:
+        env["DOCKER_CONFIG"] = SPIN_REGISTRY_CONFIG
+    return env
+
+
+def _container_port_number(container: dict[str, Any], args: WasmWorkloadArgs) -> int:
+    """The number Spin must listen on: the rebuilt app's port, else what the serving Service port
+    targets, a named port read from the container's ports."""
+    if "listen_port" in args:
+        return args["listen_port"]
+    serving = _serving_port(args)
+    target = next((port_target(p) for p in args.get("ports") or [] if p["port"] == serving), None)
+    if isinstance(target, int):
+        return target
+    named = [p["containerPort"] for p in container.get("ports") or [] if p.get("name") == target]
+    if target is None or not named:
+        raise ValueError(f"the Spin container needs a port number: the serving port targets {target!r}")
+    return int(named[0])
 
 
 def _wasm_container(container: dict[str, Any], args: WasmWorkloadArgs) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from components.core import identifiers, kubernetes
-from components.core.config import LegacyPool, Workload, problem
+from components.core.config import SPIN_HEALTH_PATH, LegacyPool, Workload, problem
 from components.core.inputs import (
     ECHO_CHARS,
     UnsafeInput,
@@ -144,7 +144,10 @@ class ExportedWorkload:
 
     @property
     def probe_path(self) -> str:
-        return self.config.probe.path or (self.export_probe or {})["path"]
+        """Configured, else the export's; a Spin container answers its own health path whatever the
+        app's routes, so only that target has a default."""
+        exported = (self.export_probe or {}).get("path")
+        return self.config.probe.path or exported or SPIN_HEALTH_PATH
 
     @property
     def probe_port(self) -> int | str:
@@ -696,7 +699,7 @@ def _port_and_probe_problems(legacy: ExportedWorkload, key: str) -> list[str]:
                 f"slight's port ({echo(target)}); set the port the rebuilt app listens on",
             )
         )
-    if workload.probe.path is None and legacy.export_probe is None:
+    if workload.probe.path is None and legacy.export_probe is None and workload.target == "shim":
         problems.append(
             problem(
                 f"{key}.probe.path",

@@ -40,6 +40,18 @@ def add_parser(commands: Any, epilog: str) -> None:
     source.add_argument("--kubeconfig", type=Path, help="read the same objects live (list only)")
     i.add_argument("--node-pools", type=Path, required=True, help="az aks nodepool list -o json > FILE")
     i.add_argument("--cluster", required=True, help="SUBSCRIPTION/RESOURCE_GROUP/NAME")
+    i.add_argument(
+        "--aks-cluster",
+        type=Path,
+        help="az aks show -g RG -n NAME -o json > FILE: Deployment Safeguards and AKS Automatic decide "
+        "whether the shim's installer may run (docs/targets.md)",
+    )
+    i.add_argument(
+        "--policy-assignments",
+        type=Path,
+        help="az policy assignment list --scope <cluster id> --disable-scope-strict-match -o json > FILE: "
+        "assignments that refuse privileged or hostPath pods",
+    )
     i.add_argument("--stack", default="prod", help="stack name (default prod)")
     # Refused with the reason (one stack migrates every WASI pool), rather than an unknown argument.
     i.add_argument("--legacy-pool", help=argparse.SUPPRESS)
@@ -67,6 +79,8 @@ def _request(args: argparse.Namespace) -> InitRequest:
         force=args.force,
         kubectl_export=args.kubectl_export,
         kubeconfig=args.kubeconfig,
+        aks_cluster=args.aks_cluster,
+        policy_assignments=args.policy_assignments,
     )
 
 

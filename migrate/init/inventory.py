@@ -19,6 +19,7 @@ from migrate.init.detect import ClusterView, wasm_workloads
 from migrate.init.errors import InventoryError
 from migrate.init.files import CLUSTER_EXPORT_DIR, cluster_objects, export_list
 from migrate.init.findings import WorkloadFinding
+from migrate.init.guardrails import AzureExports, config_keys
 from migrate.init.node_pools import ClusterRef, kubernetes_version, wasi_pools
 from migrate.init.sizing import legacy_pool_config, pool_arch, runtime_class_proposal, target_pools
 
@@ -39,6 +40,7 @@ def build_inventory(
     cluster: ClusterRef,
     stack: str,
     sources: dict[str, str] | None = None,
+    azure: AzureExports | None = None,
 ) -> Inventory:
     """Every Wasm workload of the export, the config of the one stack that migrates every WASI pool,
     its files and the report's facts. Raises InventoryError when there is nothing to migrate."""
@@ -51,12 +53,17 @@ def build_inventory(
     targets, sizing = target_pools(view, node_pools, migrated, _requests(migrated))
     cluster_file = f"{CLUSTER_EXPORT_DIR}/{stack}.yaml"
     cluster_config = _cluster_config(cluster, kubernetes_version(node_pools), cluster_file)
+    azure = azure or AzureExports({"aks": None, "policyAssignments": None}, [])
+    cluster_config.update(config_keys(azure, stack))
+    target, target_decisions, target_notes = azure.target()
     config: dict[str, Any] = {
         "phase": Phase.BASELINE.value,
         "cluster": cluster_config,
         "legacyPools": legacy_config,
         "targetPools": targets,
     }
+    if target != "shim":
+        config["target"] = target
     class_name, class_note = runtime_class_proposal(view)
     if class_name:
         config["shim"] = {"runtimeClassName": class_name}
@@ -79,8 +86,8 @@ def build_inventory(
         "targetPools": [{**pool, "sizing": size} for pool, size in zip(targets, sizing, strict=True)],
         "workloads": [f.as_dict() for f in findings],
         "otherPods": others,
-        "decisions": _decisions(migrated, others, cluster_config.get("kubernetesVersion")),
-        "notes": _cluster_notes(class_note, targets, sizing),
+        "decisions": _decisions(migrated, others, cluster_config.get("kubernetesVersion")) + target_decisions,
+        "notes": [*target_notes, *_cluster_notes(class_note, targets, sizing)],
         "summary": _summary(findings, migrated),
     }
     return Inventory(config, exports, report)

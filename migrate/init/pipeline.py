@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from components.core.inputs import UnsafeInput, read_text
+from components.export.guardrails import GuardrailInputError, read_guardrails
 from migrate.init.errors import InventoryError
 from migrate.init.export import read_export
 from migrate.init.files import output_files
+from migrate.init.guardrails import AzureExports
 from migrate.init.inventory import Inventory, build_inventory
 from migrate.init.live import read_live
 from migrate.init.node_pools import WasiPool, parse_cluster, read_node_pools, wasi_pools
@@ -37,6 +39,8 @@ class InitRequest:
     force: bool = False
     kubectl_export: Path | None = None
     kubeconfig: Path | None = None
+    aks_cluster: Path | None = None
+    policy_assignments: Path | None = None
 
 
 def read_input(path: Path, what: str) -> str:
@@ -54,18 +58,39 @@ def init(request: InitRequest) -> dict[str, Any]:
     pools = read_node_pools(read_input(request.node_pools, "the node pools"), str(request.node_pools))
     wasi = wasi_pools(pools, str(request.node_pools))
     source, objects = _read_cluster(request, wasi)
+    azure = _read_azure(request)
     inventory = build_inventory(
         objects,
         pools,
         cluster,
         request.stack,
         sources={"export": source, "nodePools": str(request.node_pools)},
+        azure=azure,
     )
     files = output_files(request.stack, inventory.config, inventory.exports, source)
+    files.update(azure.files(request.stack))
     report = planned_report(inventory, files)
     files[REPORT_FILE] = report_markdown(report)
     write_files(request.out, files, force=request.force)
     return report
+
+
+def _read_azure(request: InitRequest) -> AzureExports:
+    """The optional Azure exports, read and checked for their shape (one line naming a bad file)."""
+    texts = {
+        "aks": read_input(request.aks_cluster, "the cluster") if request.aks_cluster else None,
+        "policyAssignments": (
+            read_input(request.policy_assignments, "the policy assignments")
+            if request.policy_assignments
+            else None
+        ),
+    }
+    sources = (str(request.aks_cluster), str(request.policy_assignments))
+    try:
+        guardrails = read_guardrails(texts["aks"], texts["policyAssignments"], sources)
+    except GuardrailInputError as error:
+        raise InventoryError(str(error)) from None
+    return AzureExports(texts, guardrails)
 
 
 def _read_cluster(request: InitRequest, wasi: list[WasiPool]) -> tuple[str, list[dict[str, Any]]]:

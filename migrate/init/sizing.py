@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.core.config import LegacyPool, Shim
+from components.core.identifiers import vm_architecture
 from components.export import facts
 from migrate.init.detect import ARCH_LABEL, ClusterView
 from migrate.init.errors import InventoryError
@@ -31,15 +32,6 @@ SHIM_DEFAULTS = Shim()
 FREE_RUNTIME_CLASS_BASE = "wasm-spin-migration"
 
 _VM_SIZE = re.compile(r"^Standard_([A-Z]+?)(\d+)")
-# Azure VM size names (learn.microsoft.com, "Azure virtual machine sizes naming conventions"): the
-# additive features after the vCPU count hold `p` for an Arm-based (Ampere Altra / Cobalt) processor,
-# e.g. Standard_D4ps_v5, Standard_E8pds_v5.
-_ARM_VM_SIZE = re.compile(r"^Standard_[A-Z]+\d+[a-z]*p[a-z]*_v\d+$")
-
-
-def vm_arch(vm_size: str) -> str:
-    """arm64 for an Arm-based Azure VM size (a `p` among its additive features), else amd64."""
-    return "arm64" if _ARM_VM_SIZE.match(vm_size) else "amd64"
 
 
 def vm_capacity(vm_size: str) -> tuple[int, float] | None:
@@ -53,7 +45,7 @@ def vm_capacity(vm_size: str) -> tuple[int, float] | None:
 
 def pool_arch(view: ClusterView, pool: WasiPool) -> str:
     """The pool's architecture: its exported Nodes' kubernetes.io/arch, else its VM size's."""
-    return view.pool_labels.get(pool.name, {}).get(ARCH_LABEL) or vm_arch(pool.vm_size)
+    return view.pool_labels.get(pool.name, {}).get(ARCH_LABEL) or vm_architecture(pool.vm_size)
 
 
 def free_name(base: str, taken: set[str]) -> str:

@@ -365,3 +365,24 @@ def test_the_traffic_section_fits_its_share_and_counts_the_rest():
     cut = traffic_section(before, after, limit=len(lines[0]) + 5)
     assert lines[0] in cut and lines[1] not in cut
     assert "- … and 2 more workloads, left out to fit the comment" in cut
+
+
+def test_the_container_target_says_what_it_costs_and_installs_no_shim(capsys, project_dir):
+    """With every workload in a Spin container, prepare creates no installer (no containerd restart) and
+    the diff names each new Deployment whose pods run their own Spin."""
+
+    def container(phase: Phase) -> dict[str, Any]:
+        raw = load_raw(phase_path(phase))
+        return {**raw, "target": "container", "container": {"spinImage": {"digest": "sha256:" + "cd" * 32}}}
+
+    before = write_stack(project_dir / "Pulumi.c.1-baseline.yaml", container(Phase.BASELINE))
+    after = write_stack(project_dir / "Pulumi.c.2-prepare.yaml", container(Phase.PREPARE))
+    code, out = run_diff(capsys, before, after)
+    assert code == 0, out
+    risks = out.split("#### Risks")[1].split("#### Changes")[0]
+    assert "containerd restarts" not in risks and "DaemonSet" not in out
+    (item,) = [line for line in risks.splitlines() if line.startswith("- Spin in a container")]
+    assert "more memory and a longer cold start" in item
+    # prepare creates the canary of web/hello-spin only: it is the one named
+    named = risks.split(item)[1].split("\n- ")[0]
+    assert "web/hello-spin/wasm-deployment" in named and "orders-api" not in named

@@ -256,8 +256,28 @@ def verdict(config: dict, measured: dict, memory: dict | None) -> list[str]:
         checks.append(("memory", _ratio(memory["new"], memory["legacy"]), "maxMemoryRatio"))
     for what, ratio, key in checks:
         if ratio is not None and ratio > limits[key]:
-            reasons.append(f"{what} of new pods is {ratio:.2f}x legacy, above {key} {limits[key]}")
+            reasons.append(
+                f"{what} of new pods is {ratio:.2f}x legacy, above {key} {limits[key]}{_cost(config, key)}"
+            )
     return reasons
+
+
+# Why a Spin container costs more than the shim, where it shows: the runtime runs in every pod and
+# pulls the app at start, where the shim is one binary per node and containerd pulls the app.
+CONTAINER_COSTS = {
+    "maxMemoryRatio": "each pod carries its own Spin runtime",
+    "maxColdStartRatio": "each pod starts Spin and pulls the app before it is Ready",
+    "maxP95Ratio": "requests pass through a full Spin process per pod",
+}
+
+
+def _cost(config: dict, key: str) -> str:
+    if "container" not in config["new"]:
+        return ""
+    return (
+        f" (the new pods run Spin in a container: {CONTAINER_COSTS[key]}; raise {key} on purpose, or "
+        "choose target shim where the cluster allows the installer)"
+    )
 
 
 def _seconds(value: float | None) -> str:
@@ -269,6 +289,12 @@ def summary(config: dict, legacy: list, new: list, measured: dict, memory: dict 
         f"verification of {config['workload']}: {'PASS' if not reasons else 'FAIL'}",
         f"pods: {len(legacy)} legacy ({', '.join(p['name'] for p in legacy)}), "
         f"{len(new)} new ({', '.join(p['name'] for p in new)})",
+        "new side: "
+        + (
+            f"Spin in a container ({config['new']['container']})"
+            if "container" in config["new"]
+            else f"RuntimeClass {config['new'].get('runtimeClass')}"
+        ),
         f"requests: {measured['requests']} paired on {', '.join(config['paths'])} at "
         f"{config['requestsPerSecond']}/s per side",
     ]

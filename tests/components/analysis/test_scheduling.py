@@ -120,7 +120,7 @@ def test_an_affinity_the_shim_pool_cannot_meet_is_reported(project_dir):
 """
     problems = _check(with_affinity(project_dir, stranded))
     # Each names its pool and the field that shuts it out.
-    required = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: no term holds"
+    required = "required node affinity: contoso.com/ssd Exists (the pool has no such label)"
     stranded = "no node of any pool can run it in phase parallel"
     assert f"Deployment web/hello-spin-spin: {stranded} (spinpool: {required})" in problems
     assert f"Deployment web/hello-spin: {stranded} (wasipool: {required})" in problems

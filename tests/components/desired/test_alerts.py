@@ -407,3 +407,54 @@ def test_the_rule_group_is_built_from_the_sdks_typed_args():
     assert spec.inputs["rules"][0]["actions"][0]["actionGroupId"].endswith("/actionGroups/ag-platform-oncall")
     with pytest.raises(TypeError, match="expresion"):
         alertsmanagement.PrometheusRuleArgs(expresion="up == 0")  # type: ignore[call-arg]
+
+
+def _in_containers(raw: dict) -> None:
+    raw["target"] = "container"
+    raw["container"] = {"spinImage": {"digest": "sha256:" + "ab" * 32}}
+
+
+def _owned_by(pod: dict[str, str], replica_set: str) -> dict[str, str]:
+    labels = {**pod, "uid": f"uid-{pod['pod']}", "owner_kind": "ReplicaSet", "owner_name": replica_set, **KSM}
+    return _series("kube_pod_owner", labels, "1x30")
+
+
+def test_container_pods_are_watched_through_their_replica_sets_and_no_installer_rule_is_left(tmp_path):
+    """Spin containers have no RuntimeClass: their pods are found through the ReplicaSets of the new
+    Deployment (kube_pod_owner), and the installer's rules go with the installer."""
+    config = _config(change=_in_containers)
+    names = {rule.name for rule in alert_rules(config)}
+    assert not {name for name in names if name.startswith("WasmShim")}
+    groups = prometheus_rule_groups(config)
+    for rule in groups["groups"][0]["rules"]:
+        rule.pop("annotations")
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
+    new_pod = {"namespace": "web", "pod": "hello-spin-spin-5b7c8d9f6-x2k4p"}
+    other_pod = {"namespace": "web", "pod": "hello-spin-7d9c6b8f5-q9z8r"}  # the legacy Deployment's
+
+    def crash(pod: dict[str, str], owner: str) -> list[dict[str, str]]:
+        return [_owned_by(pod, owner), _waiting(pod, "CrashLoopBackOff", "1x30")]
+
+    tests = [
+        {
+            "interval": "1m",
+            "input_series": crash(new_pod, "hello-spin-spin-5b7c8d9f6"),
+            "alert_rule_test": [
+                {
+                    "eval_time": "10m",
+                    "alertname": "WasmPodCrashLooping",
+                    "exp_alerts": [{"exp_labels": {"severity": "critical", **new_pod}}],
+                }
+            ],
+        },
+        {
+            "interval": "1m",
+            "input_series": crash(other_pod, "hello-spin-7d9c6b8f5"),
+            "alert_rule_test": [{"eval_time": "10m", "alertname": "WasmPodCrashLooping", "exp_alerts": []}],
+        },
+    ]
+    (tmp_path / "tests.yaml").write_text(
+        yaml.safe_dump({"rule_files": ["rules.yaml"], "tests": tests}, sort_keys=False)
+    )
+    result = _promtool("test", "rules", "tests.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -12,12 +12,13 @@ import pytest
 import yaml
 
 from components.core.config import parse_config
+from components.core.identifiers import vm_architecture
 from migrate.init.detect import wasm_runtime_classes, wasm_signals
 from migrate.init.errors import InventoryError
 from migrate.init.export import read_export
 from migrate.init.inventory import build_inventory
 from migrate.init.node_pools import ClusterRef, read_node_pools, wasi_pools
-from migrate.init.sizing import vm_arch, vm_capacity
+from migrate.init.sizing import vm_capacity
 from tests.components.export.test_facts import export as cluster_export
 from tests.components.export.test_facts import node_pools as cluster_pools
 
@@ -459,7 +460,7 @@ def test_target_pool_grows_with_requests_and_avoids_taken_names():
     ],
 )
 def test_vm_arch_from_size_names(size, arch):
-    assert vm_arch(size) == arch
+    assert vm_architecture(size) == arch
 
 
 def test_vm_capacity_from_size_names():
@@ -958,7 +959,8 @@ def test_a_runtime_class_of_that_name_gets_the_migration_a_free_name():
     found = env_inventory("kwasm")
     # kwasm: the team's RuntimeClass wasm-spin (handler spin) selects agentpool kwasmpool
     assert found.config["shim"] == {"runtimeClassName": "wasm-spin-migration"}
-    (note,) = found.report["notes"]
+    target, note = found.report["notes"]  # the target init proposes comes first, then the class
+    assert target.startswith("target shim: give --aks-cluster and --policy-assignments")
     assert note.startswith("RuntimeClass wasm-spin already exists with another definition (handler spin")
     assert "so both coexist" in note
     apps = next(w for w in found.report["workloads"] if w["name"] == "hello-kwasm")
