@@ -18,6 +18,7 @@ from components.core.config import ConfigError, MigrationConfig, Phase, Traffic,
 from components.core.inputs import ECHO_CHARS, echo, escape
 from components.desired.phase_table import SHARE_TOLERANCE_PERCENT
 from components.desired.spec import DesiredState
+from components.export.migration import Migration
 from components.export.schemas import KUBERNETES_VERSIONS, schema_problems
 from migrate.phases import step_problems, verify
 from migrate.revision import Source, load_at, read_raw_at, resolve
@@ -515,6 +516,22 @@ def alert_warnings(config: MigrationConfig) -> list[str]:
     ]
 
 
+def pinning_warnings(migration: Migration) -> list[str]:
+    """A Spin container pulls its app when each pod starts: an app pinned by tag only may change between
+    the parallel run the verification compared and cutover (the shim's pods are pulled by the kubelet,
+    which keeps what it pulled on each node)."""
+    warnings = []
+    for index, legacy in enumerate(migration.workloads):
+        reference = legacy.config.image or legacy.pod_spec["containers"][0].get("image", "")
+        if legacy.config.target == "container" and "@" not in reference:
+            warnings.append(
+                f"warning: workloads[{index}].image: Spin pulls {escape(reference)} by tag when each pod "
+                "starts, so a moved tag changes what runs between the verified parallel run and cutover; "
+                "pin it by digest (<image>@sha256:...)"
+            )
+    return warnings
+
+
 def traffic_warnings(state: DesiredState) -> list[str]:
     """Entry points whose real share of requests to new pods misses what the phase asks for (in parallel
     by more than the tolerance, elsewhere at all), and routes an existing one takes. Warnings, not
@@ -593,6 +610,7 @@ def _loaded_problems(
 
 def _warnings(loaded: Loaded, origin: _Origin | None) -> list[str]:
     warnings = traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config)
+    warnings += pinning_warnings(loaded.migration)
     if origin and origin.before is not None:
         warnings += transition_capacity_warnings(origin.before, loaded)
     return warnings

@@ -516,3 +516,32 @@ def test_two_stacks_of_one_cluster_are_refused_naming_what_both_would_own(tmp_pa
     other["cluster"] = {**other["cluster"], "name": "aks-contoso-test"}
     write_stack(tmp_path / "Pulumi.arm.yaml", other)
     assert run_check(capsys, mine, "--kubernetes-version", "1.33")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("image", "warned"),
+    [
+        ("contosoacr.azurecr.io/shop/orders-api:2.0.0-spin3", True),
+        ("contosoacr.azurecr.io/shop/orders-api:2.0.0-spin3@sha256:" + "0f" * 32, False),
+    ],
+    ids=["tag", "digest"],
+)
+def test_a_container_app_pinned_by_tag_only_is_warned(tmp_path, capsys, image, warned):
+    """Spin pulls the app when each pod starts: a tag may move between the verified run and cutover."""
+    raw = load_raw(phase_path(Phase.PARALLEL, 50))
+    raw["workloads"][1].update(target="container", image=image)
+    raw["container"] = {"spinImage": {"digest": "sha256:" + "ab" * 32}}
+    code, out, _ = run_check(
+        capsys, write_stack(tmp_path / "c.yaml", raw), "--kubernetes-version", "1.33", warnings=True
+    )
+    assert code == 0 and out[-1].startswith("OK: ")
+    lines = [line for line in out if line.startswith("warning: workloads[")]
+    assert lines == (
+        [
+            f"warning: workloads[1].image: Spin pulls {image} by tag when each pod starts, so a moved tag "
+            "changes what runs between the verified parallel run and cutover; pin it by digest "
+            "(<image>@sha256:...)"
+        ]
+        if warned
+        else []
+    )
