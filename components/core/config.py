@@ -7,7 +7,7 @@ import re
 from difflib import get_close_matches
 from enum import StrEnum
 from itertools import pairwise
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import (
     AfterValidator,
@@ -415,7 +415,27 @@ class TargetPool(Pool):
         return self.node_taints + ((self.dedicated_taint,) if self.dedicated_taint else ())
 
 
-class InstallerImage(Model):
+class _Image(Model):
+    """registry/repository:tag[@digest], each part checked on its own and the whole as a reference."""
+
+    registry: str
+    repository: str
+    tag: str
+    digest: str | None
+
+    @model_validator(mode="after")
+    def _whole_reference(self) -> Self:
+        """The parts can each be valid and still not make a reference (e.g. too long together)."""
+        identifiers.oci_image_reference(self.reference)
+        return self
+
+    @property
+    def reference(self) -> str:
+        image = f"{self.registry}/{self.repository}:{self.tag}"
+        return f"{image}@{self.digest}" if self.digest else image
+
+
+class InstallerImage(_Image):
     registry: Registry = Field(
         default="ghcr.io",
         description="the registry of the shim's node installer image; mirror it into ACR here",
@@ -442,17 +462,6 @@ class InstallerImage(Model):
         if value == "k8s.gcr.io":
             raise _fail("registry", "k8s.gcr.io is frozen; use registry.k8s.io or your mirror")
         return value
-
-    @model_validator(mode="after")
-    def _whole_reference(self) -> InstallerImage:
-        """The parts can each be valid and still not make a reference (e.g. too long together)."""
-        identifiers.oci_image_reference(self.reference)
-        return self
-
-    @property
-    def reference(self) -> str:
-        image = f"{self.registry}/{self.repository}:{self.tag}"
-        return f"{image}@{self.digest}" if self.digest else image
 
 
 class NodeLabel(Model):
@@ -541,7 +550,7 @@ class Shim(Model):
 SPIN_HEALTH_PATH = "/.well-known/spin/health"
 
 
-class SpinImage(Model):
+class SpinImage(_Image):
     """The Spin runtime image the `container` target runs (ghcr.io/spinframework/spin, entrypoint
     `spin`). Its tag defaults to the Spin release containerd-shim-spin v0.24.0 embeds (3.6.3), so a
     container runs the app on the same Spin as the shim would; the digest must be the multi-arch
@@ -561,16 +570,6 @@ class SpinImage(Model):
         default=ALL_ARCHITECTURES,
         description="the node architectures the pinned image (its index) holds; the pods run only there",
     )
-
-    @model_validator(mode="after")
-    def _whole_reference(self) -> SpinImage:
-        identifiers.oci_image_reference(self.reference)
-        return self
-
-    @property
-    def reference(self) -> str:
-        image = f"{self.registry}/{self.repository}:{self.tag}"
-        return f"{image}@{self.digest}" if self.digest else image
 
 
 class SpinContainer(Model):
