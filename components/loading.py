@@ -35,7 +35,7 @@ from components.desired.shim import runtime_class_manifest
 from components.export.cluster import ClusterExport, load_cluster_export, runtime_class_problems
 from components.export.guardrails import GuardrailInputError, installer_refusals, read_guardrails
 from components.export.migration import Migration
-from components.export.workload import load_legacy_workload
+from components.export.workload import ExportedWorkload, load_legacy_workload
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Stands in for a value the stack file holds encrypted; offline tools never decrypt secrets.
@@ -69,9 +69,40 @@ def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migrat
     if not found:
         problems.extend(other_pod_problems(config, cluster))
     problems.extend(guardrail_problems(config, base_dir))
+    problems.extend(aci_problems(config, workloads))
     if problems:
         raise ConfigError(problems)
     return Migration(config, tuple(workloads), cluster)
+
+
+def aci_problems(config: MigrationConfig, workloads: list[ExportedWorkload]) -> list[str]:
+    """What a container group cannot be: autoscaled (ACI has no autoscaler), stopped before another
+    copy starts (a group keeps no volume state), or one pod with sidecars (Dapr, a mesh: the group runs
+    the Spin container alone)."""
+    problems = []
+    for legacy in workloads:
+        if legacy.config.target != "aci":
+            continue
+        index = config.workloads.index(legacy.config)
+        why = [
+            reason
+            for reason, applies in (
+                ("an autoscaler scales it (ACI has none)", legacy.autoscaler or legacy.scaled_object),
+                (f"it must never run two copies ({', '.join(legacy.single_copy)})", legacy.stop_then_start),
+                ("it is a Dapr app (its sidecar cannot come along)", legacy.dapr_app),
+            )
+            if applies
+        ]
+        if why:
+            problems.append(
+                problem(
+                    f"workloads[{index}].target",
+                    "aci",
+                    f"Azure Container Instances cannot run {legacy.config.key}: {'; '.join(why)}; choose "
+                    "target shim or container (docs/targets.md)",
+                )
+            )
+    return problems
 
 
 def guardrail_problems(config: MigrationConfig, base_dir: Path) -> list[str]:

@@ -11,10 +11,12 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 
+from components.aci_workload import AciWorkload
 from components.alerts import MigrationAlerts
 from components.analysis.traffic import with_entry_points
 from components.core.config import CONFIG_KEYS, ConfigError, MigrationConfig
 from components.desired import (
+    ACI_WORKLOAD_TYPE,
     ALERTS_TYPE,
     LEGACY_POOL_TYPE,
     LEGACY_WORKLOAD_TYPE,
@@ -50,6 +52,7 @@ COMPONENT_CLASSES: dict[str, Callable[[str, Any, pulumi.ResourceOptions], SpecCo
     WASM_POOL_TYPE: WasmNodePool,
     SHIM_TYPE: SpinShim,
     WASM_WORKLOAD_TYPE: WasmWorkload,
+    ACI_WORKLOAD_TYPE: AciWorkload,
     LEGACY_WORKLOAD_TYPE: LegacyWorkload,
     TRAFFIC_SPLIT_TYPE: TrafficSplit,
     VERIFICATION_TYPE: WorkloadVerification,

@@ -15,8 +15,9 @@ import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 from pydantic_core import PydanticCustomError
 
+from components.desired.aci import CONTAINER_GROUP_TYPE
 from components.desired.pools import AGENT_POOL_TYPE
-from components.desired.spec import ResourceSpec
+from components.desired.spec import OUTPUT_REFERENCE, ResourceSpec
 
 KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     "kubernetes:core/v1:Namespace": k8s.core.v1.Namespace,
@@ -33,12 +34,17 @@ KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
     "kubernetes:autoscaling/v2:HorizontalPodAutoscalerPatch": k8s.autoscaling.v2.HorizontalPodAutoscalerPatch,
     "kubernetes:batch/v1:Job": k8s.batch.v1.Job,
+    "kubernetes:discovery.k8s.io/v1:EndpointSlice": k8s.discovery.v1.EndpointSlice,
     "kubernetes:rbac.authorization.k8s.io/v1:Role": k8s.rbac.v1.Role,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": k8s.rbac.v1.RoleBinding,
 }
 # Azure resources, each registered from the SDK's typed args object its spec carries.
 AZURE_CLASSES: dict[str, tuple[type[pulumi.CustomResource], type]] = {
     AGENT_POOL_TYPE: (azure_native.containerservice.AgentPool, azure_native.containerservice.AgentPoolArgs),
+    CONTAINER_GROUP_TYPE: (
+        azure_native.containerinstance.ContainerGroup,
+        azure_native.containerinstance.ContainerGroupArgs,
+    ),
     "azure-native:alertsmanagement:PrometheusRuleGroup": (
         azure_native.alertsmanagement.PrometheusRuleGroup,
         azure_native.alertsmanagement.PrometheusRuleGroupArgs,
@@ -109,6 +115,34 @@ def _sdk_kwargs(resource_class: type, args: Any) -> dict[str, Any]:
     return kwargs
 
 
+def with_outputs(value: Any, local: Mapping[str, pulumi.Resource]) -> Any:
+    """`value` with each `${resource.path}` (components.desired.spec.output_reference) replaced by that
+    output of the resource registered under that name in the same component: the engine then waits for
+    it, and the Kubernetes provider gets the value once the cloud has it (an ACI group's private IP)."""
+    if isinstance(value, str):
+        match = OUTPUT_REFERENCE.match(value)
+        if match is None:
+            return value
+        resource = local.get(match["resource"])
+        if resource is None:
+            raise RegistrationError(f"{value}: no resource {match['resource']!r} is registered before it")
+        first, *rest = match["path"].split(".")
+        return getattr(resource, snake_case(first)).apply(lambda found: _at(found, rest))
+    if isinstance(value, Mapping):
+        return {key: with_outputs(item, local) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [with_outputs(item, local) for item in value]
+    return value
+
+
+def _at(value: Any, path: Sequence[str]) -> Any:
+    for part in path:
+        if value is None:
+            return None
+        value = value.get(part) if isinstance(value, Mapping) else getattr(value, snake_case(part))
+    return value
+
+
 def _custom_resource_class(
     type_token: str,
 ) -> type[k8s.apiextensions.CustomResource] | type[k8s.apiextensions.CustomResourcePatch] | None:
@@ -152,7 +186,9 @@ def register(
         raise RegistrationError(f"{spec.name}: no class registers {spec.type}")
     # Unknown top-level fields raise TypeError in the SDK class; nested ones fail the strict schemas.
     return kubernetes_class(
-        spec.name, opts=opts, **{snake_case(key): value for key, value in manifest.items()}
+        spec.name,
+        opts=opts,
+        **{snake_case(key): with_outputs(value, local) for key, value in manifest.items()},
     )
 
 

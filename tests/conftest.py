@@ -4,6 +4,7 @@ and its resource options (a MockMonitor subclass sees the full RegisterResourceR
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import multiprocessing
 import shutil
@@ -42,7 +43,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         self.resources.append(args)
-        return f"{args.name}-id", dict(args.inputs)
+        outputs = dict(args.inputs)
+        if args.typ == "azure-native:containerinstance:ContainerGroup":
+            # ACI gives a group in a VNet subnet a private IP of the subnet when it creates it.
+            outputs["ipAddress"] = {**outputs.get("ipAddress", {}), "ip": private_ip(args.name)}
+        return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         self.calls.append(args)
@@ -119,6 +124,12 @@ def _registration(request: Any, inputs: dict[str, Any]) -> Registration:
         retain_on_delete=request.retainOnDelete,
         deleted_with=request.deletedWith,
     )
+
+
+def private_ip(name: str) -> str:
+    """A stable address in the reference ACI subnet (10.225.0.0/16) for a container group."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return f"10.225.{digest[0]}.{max(digest[1], 4)}"
 
 
 def engine_config(raw: dict[str, Any]) -> dict[str, str]:

@@ -145,8 +145,8 @@ Architecture = Literal["amd64", "arm64"]
 Architectures = Annotated[tuple[Architecture, ...], Field(min_length=1), AfterValidator(_no_duplicates)]
 ALL_ARCHITECTURES: tuple[Architecture, ...] = ("amd64", "arm64")
 # Where a workload's new copy runs (docs/targets.md): the shim on OCIContainer pools, Spin in an
-# ordinary Linux container (nothing privileged).
-Target = Literal["shim", "container"]
+# ordinary Linux container (nothing privileged), or Azure Container Instances in the cluster's VNet.
+Target = Literal["shim", "container", "aci"]
 TARGETS: tuple[Target, ...] = get_args(Target)
 
 
@@ -588,6 +588,42 @@ class SpinContainer(Model):
     )
 
 
+_SUBNET_ID = (
+    r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+"
+    r"/subnets/[^/]+$"
+)
+_IDENTITY_ID = (
+    r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ManagedIdentity"
+    r"/userAssignedIdentities/[^/]+$"
+)
+
+
+class ContainerInstances(Model):
+    """Where the `aci` target's container groups run: a subnet of the cluster's VNet delegated to
+    Microsoft.ContainerInstance/containerGroups, so the cluster reaches their private IPs (Azure CNI);
+    each group runs the Spin image (containerinstance.ContainerGroup, API 2024-10-01-preview+)."""
+
+    location: str = Field(min_length=1, description="the region of the container groups, the cluster's")
+    subnet_id: str = Field(
+        pattern=_SUBNET_ID,
+        description="the resource id of a subnet of the cluster's VNet delegated to "
+        "Microsoft.ContainerInstance/containerGroups",
+    )
+    resource_group: ResourceGroup | None = Field(
+        default=None, description="the resource group of the container groups; default: the cluster's"
+    )
+    identity_id: str | None = Field(
+        default=None,
+        pattern=_IDENTITY_ID,
+        description="a user-assigned managed identity with AcrPull on the Spin image's registry, used to "
+        "pull that image from ACR; none for a public registry",
+    )
+    zones: Zones = Field(default=(), description="availability zones the groups are spread over, one each")
+    sku: Literal["Standard", "Confidential"] = Field(
+        default="Standard", description="the container groups' SKU"
+    )
+
+
 class ResourceList(Model):
     cpu: ResourceQuantity = Field(description="CPU as a Kubernetes quantity, e.g. 100m")
     memory: ResourceQuantity = Field(description="memory as a Kubernetes quantity, e.g. 128Mi")
@@ -986,7 +1022,13 @@ class MigrationConfig(Model):
     shim: Shim = Field(default=Shim(), description="the shim installer and the RuntimeClass")
     container: SpinContainer = Field(
         default=SpinContainer(),
-        description="the Spin image and registry login of the container target: spinImage, pullSecret",
+        description="the Spin image and registry login of the container target (and the image the aci "
+        "target runs): spinImage, pullSecret",
+    )
+    aci: ContainerInstances | None = Field(
+        default=None,
+        description="where the aci target's container groups run: location, subnetId, resourceGroup, "
+        "identityId, zones, sku",
     )
     workloads: tuple[Workload, ...] = Field(
         default=(), description="the Wasm workloads to move, one entry per legacy Deployment"
@@ -1044,7 +1086,12 @@ class MigrationConfig(Model):
 
     @property
     def uses_container(self) -> bool:
-        return any(w.target == "container" for w in self.workloads)
+        """Whether any workload runs the Spin image (in a pod, or in Azure Container Instances)."""
+        return any(w.target in ("container", "aci") for w in self.workloads)
+
+    @property
+    def uses_aci(self) -> bool:
+        return any(w.target == "aci" for w in self.workloads)
 
     @property
     def decommission_confirmation(self) -> str:
@@ -1177,6 +1224,11 @@ def _target_problems(config: MigrationConfig) -> list[str]:
     components.loading, so `migrate init` can write a container stack that leaves the digest to a
     person)."""
     problems = []
+    if config.uses_aci and config.aci is None:
+        on_aci = [f"workloads[{i}]" for i, w in enumerate(config.workloads) if w.target == "aci"]
+        problems.append(
+            problem("aci", None, f"required for {', '.join(on_aci)} (target aci): location and subnetId")
+        )
     if config.uses_shim and not config.target_pools:
         shimmed = [f"workloads[{i}]" for i, w in enumerate(config.workloads) if w.target == "shim"]
         who = ", ".join(shimmed) if shimmed else "the shim (no workload is listed yet)"

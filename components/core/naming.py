@@ -59,6 +59,16 @@ def stop_gate_name(app: str) -> str:
     return fitted(app, "-stop-gate")
 
 
+def container_group_name(namespace: str, app: str, index: int) -> str:
+    """One of the aci target's container groups (ACI: a DNS label of at most 63 characters)."""
+    return fitted(f"{namespace}-{app}", f"-{index}")
+
+
+def endpoint_slice_name(service: str) -> str:
+    """The EndpointSlice that lists the container groups behind a Service."""
+    return fitted(service, "-aci")
+
+
 def verification_result_name(app: str) -> str:
     """The ConfigMap the verification Job writes its summary to."""
     return fitted(app, "-verification")

@@ -13,6 +13,13 @@ from typing import Any
 
 from components.core import naming
 from components.core.config import PROJECT, MigrationConfig, Phase, Workload
+from components.desired.aci import (
+    AciWorkloadArgs,
+    ExportedServiceArgs,
+    ServedPortArgs,
+    aci_resource_names,
+    aci_workload_specs,
+)
 from components.desired.alerts import AlertsArgs, alert_specs
 from components.desired.gates import StopGateArgs, stop_gate_component_name, stop_gate_names, stop_gate_specs
 from components.desired.phase_table import (
@@ -69,6 +76,7 @@ LEGACY_POOL_TYPE = f"{PROJECT}:index:LegacyWasiPool"
 WASM_POOL_TYPE = f"{PROJECT}:index:WasmNodePool"
 SHIM_TYPE = f"{PROJECT}:index:SpinShim"
 WASM_WORKLOAD_TYPE = f"{PROJECT}:index:WasmWorkload"
+ACI_WORKLOAD_TYPE = f"{PROJECT}:index:AciWorkload"
 LEGACY_WORKLOAD_TYPE = f"{PROJECT}:index:LegacyWorkload"
 TRAFFIC_SPLIT_TYPE = f"{PROJECT}:index:TrafficSplit"
 VERIFICATION_TYPE = f"{PROJECT}:index:WorkloadVerification"
@@ -85,6 +93,7 @@ BUILDERS: dict[str, Callable[[str, Any], list[ResourceSpec]]] = {
     WASM_POOL_TYPE: wasm_node_pool_specs,
     SHIM_TYPE: shim_specs,
     WASM_WORKLOAD_TYPE: wasm_workload_specs,
+    ACI_WORKLOAD_TYPE: aci_workload_specs,
     LEGACY_WORKLOAD_TYPE: legacy_workload_specs,
     TRAFFIC_SPLIT_TYPE: traffic_split_specs,
     VERIFICATION_TYPE: verification_specs,
@@ -311,8 +320,12 @@ def _workload_parts(
         if legacy.config.target == "shim":
             shim = shim_resource_names(SHIM_COMPONENT)
             platform = (*platform, shim["daemonset"], shim["runtime_class"])
-        wasm_args = _wasm_args(config, legacy, plan)
-        parts[Part.NEW] = ComponentPlan(WASM_WORKLOAD_TYPE, names["new"], wasm_args, depends_on=platform)
+        if legacy.config.target == "aci":
+            aci_args = _aci_args(config, legacy, plan)
+            parts[Part.NEW] = ComponentPlan(ACI_WORKLOAD_TYPE, names["new"], aci_args)
+        else:
+            wasm_args = _wasm_args(config, legacy, plan)
+            parts[Part.NEW] = ComponentPlan(WASM_WORKLOAD_TYPE, names["new"], wasm_args, depends_on=platform)
     if _checked(config, plan, capacity):
         check_args: VerificationArgs = {"config": config, "legacy": legacy}
         script = (script_spec_name(legacy.config.namespace),)
@@ -342,9 +355,12 @@ def _waited(
     stop gate waits for the Deployment whose pods it watches), nothing when it is not registered."""
     names = _names(legacy)
     new = wasm_resource_names(names["new"])
+    new_done: tuple[str, ...] = (new["deployment"], new["service"])
+    if legacy.config.target == "aci":  # the groups exist and their IPs are in the Service's slice
+        new_done = (aci_resource_names(names["new"], 0)["slice"],)
     done = {
         Part.LEGACY: (legacy_resource_names(names["legacy"])["replicas"],),
-        Part.NEW: (new["deployment"], new["service"]),
+        Part.NEW: new_done,
         Part.CHECK: verification_gate(config, legacy),
         Part.ROUTE: (names["route"],),
         Part.STOP_GATE: (stop_gate_names(stop_gate_component_name(legacy))["job"],),
@@ -462,6 +478,57 @@ def _wasm_args(config: MigrationConfig, legacy: ExportedWorkload, plan: Workload
     if legacy.dapr_app and plan.legacy is LegacySide.DELETED:
         args["deployment_annotations"] = {DAPR_RECONCILE_ANNOTATION: legacy.dapr_app}
     return args
+
+
+def _aci_args(config: MigrationConfig, legacy: ExportedWorkload, plan: WorkloadPlan) -> AciWorkloadArgs:
+    """The aci target's groups (one per copy the phase runs), the Service the route and the verification
+    reach them by, and the exported Services they join once the new side serves through them."""
+    workload, aci = legacy.config, config.aci
+    assert plan.new is not None and aci is not None  # the config requires `aci` for target aci
+    serving = legacy.serving_port
+    service_port: ServedPortArgs = {"port": serving["port"]}
+    if "name" in serving:
+        service_port["name"] = serving["name"]
+    args: AciWorkloadArgs = {
+        "namespace": workload.namespace,
+        "app_name": workload.name,
+        "copies": plan.new.minimum,
+        "image": config.container.spin_image.reference,
+        "app": workload.image or legacy.pod_spec["containers"][0]["image"],
+        "listen_port": legacy.listen_port_number,
+        "resources": workload.resources.model_dump(by_alias=True),
+        "probe_path": legacy.probe_path,
+        "resource_group_name": aci.resource_group or config.cluster.resource_group,
+        "location": aci.location,
+        "subnet_id": aci.subnet_id,
+        "service_name": naming.new_service_name(legacy.service["metadata"]["name"]),
+        "service_port": service_port,
+        "sku": aci.sku,
+    }
+    if plan.isolation is Isolation.NONE:
+        args["join"] = _joined_services(legacy)
+    if aci.identity_id:
+        args["identity_id"] = aci.identity_id
+    if aci.zones:
+        args["zones"] = list(aci.zones)
+    return args
+
+
+def _joined_services(legacy: ExportedWorkload) -> list[ExportedServiceArgs]:
+    """Every exported Service of the pods, each with its port that targets the serving container port."""
+    joined: list[ExportedServiceArgs] = []
+    for service in legacy.services:
+        ports = [
+            p
+            for p in service["spec"].get("ports") or []
+            if p.get("targetPort", p["port"]) == legacy.serving_target
+        ]
+        if ports:
+            port: ServedPortArgs = {"port": ports[0]["port"]}
+            if "name" in ports[0]:
+                port["name"] = ports[0]["name"]
+            joined.append({"name": service["metadata"]["name"], "port": port})
+    return joined
 
 
 def _set_scaling(args: WasmWorkloadArgs, legacy: ExportedWorkload, new: Count) -> None:

@@ -4,6 +4,7 @@ of the components that own those resources."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +130,16 @@ def in_dependency_order(specs: list[ResourceSpec]) -> list[ResourceSpec]:
             ordered.append(spec)
         pending = [s for s in pending if s.name not in placed]
     return ordered
+
+
+# An input that is another resource's output, in Pulumi YAML's interpolation syntax: `render` and the
+# diff show it as it is, and registration resolves it from the resource registered under that name.
+OUTPUT_REFERENCE = re.compile(r"^\$\{(?P<resource>[^.}]+)\.(?P<path>[A-Za-z0-9_.]+)\}$")
+
+
+def output_reference(resource: str, path: str) -> str:
+    """`${resource.path}`: the output at `path` (camelCase, dotted) of the resource `resource`."""
+    return f"${{{resource}.{path}}}"
 
 
 def kubernetes_type(manifest: dict[str, Any], *, patch: bool = False) -> str:

@@ -143,6 +143,16 @@ class ExportedWorkload:
         return self.config.container_port or self.serving_target
 
     @property
+    def listen_port_number(self) -> int:
+        """The listen port as a number, a named container port resolved (load refuses a name the
+        container does not declare): what Spin is told to listen on outside a pod."""
+        port = self.listen_port
+        if isinstance(port, int):
+            return port
+        declared = [p for p in self.pod_spec["containers"][0].get("ports") or [] if p.get("name") == port]
+        return int(declared[0]["containerPort"])
+
+    @property
     def probe_path(self) -> str:
         """Configured, else the export's; a Spin container answers its own health path whatever the
         app's routes, so only that target has a default."""

@@ -1,0 +1,209 @@
+"""The `aci` target's new side: container groups in the cluster's VNet running the Spin image, and the
+Kubernetes objects that make them a backend like any pods: a Service without a selector, and
+EndpointSlices that list the groups' private IPs (kubernetes.io docs "Services without selectors"). An
+EndpointSlice labelled with an exported Service's name adds the groups to that Service too: kube-proxy
+serves every slice of a Service, and the EndpointSlice controller leaves slices another manager owns
+alone (k8s.io/kubernetes pkg/controller/endpointslice: it lists slices by its own managed-by label)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, NotRequired, TypedDict
+
+from pulumi_azure_native import containerinstance
+
+from components.core import identifiers, naming
+from components.core.config import PROJECT
+from components.desired.pools import wire_inputs
+from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels, output_reference
+
+CONTAINER_GROUP_TYPE = "azure-native:containerinstance:ContainerGroup"
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
+ENDPOINTS_MANAGER = f"{PROJECT}.io"  # never endpointslice-controller.k8s.io, whose slices it rewrites
+# ACI's smallest steps (learn.microsoft.com "Resource availability for Azure Container Instances"):
+# CPU in cores with two decimals, memory in GB with one.
+_CPU_STEP, _MEMORY_STEP = 100, 10
+
+
+class ServedPortArgs(TypedDict):
+    """A Service port the groups serve: its number and (where the Service names its ports) name."""
+
+    port: int
+    name: NotRequired[str]
+
+
+class ExportedServiceArgs(TypedDict):
+    """An exported Service the groups join in this phase (an EndpointSlice labelled with its name)."""
+
+    name: str
+    port: ServedPortArgs
+
+
+class AciWorkloadArgs(TypedDict):
+    """N container groups of the Spin image serving one app, a selectorless Service and the slices."""
+
+    namespace: str
+    app_name: str
+    copies: int
+    """How many container groups (each one copy: ACI has no replicas inside a group)."""
+    image: str
+    """The Spin image, pinned by digest."""
+    app: str
+    """The app's OCI reference Spin pulls (`spin up --from`)."""
+    listen_port: int
+    resources: Any
+    """requests and limits (cpu, memory) as in the config."""
+    probe_path: str
+    resource_group_name: str
+    location: str
+    subnet_id: str
+    service_name: str
+    service_port: ServedPortArgs
+    join: NotRequired[Sequence[ExportedServiceArgs]]
+    identity_id: NotRequired[str]
+    zones: NotRequired[Sequence[str]]
+    sku: NotRequired[str]
+
+
+def aci_resource_names(name: str, copies: int) -> dict[str, Any]:
+    return {
+        "groups": [f"{name}-group-{index}" for index in range(copies)],
+        "service": f"{name}-service",
+        "slice": f"{name}-endpoints",
+        "joined": f"{name}-joined",
+    }
+
+
+def _cores(quantity: str) -> float:
+    """CPU cores, rounded up to ACI's step so a group never gets less than the pods asked for."""
+    return max(math.ceil(identifiers.quantity_value(quantity) * _CPU_STEP), 1) / _CPU_STEP
+
+
+def _gigabytes(quantity: str) -> float:
+    """Memory in GB (10^9 bytes, as ACI counts it), rounded up to its step."""
+    return max(math.ceil(identifiers.quantity_value(quantity) * _MEMORY_STEP / 10**9), 1) / _MEMORY_STEP
+
+
+def _probe(args: AciWorkloadArgs, period: int) -> containerinstance.ContainerProbeArgs:
+    return containerinstance.ContainerProbeArgs(
+        http_get=containerinstance.ContainerHttpGetArgs(
+            path=args["probe_path"], port=args["listen_port"], scheme="http"
+        ),
+        period_seconds=period,
+        failure_threshold=3,
+    )
+
+
+def container_group_args(args: AciWorkloadArgs, index: int) -> containerinstance.ContainerGroupArgs:
+    """One copy: the Spin image running `spin up` for the app, reachable on its private IP only."""
+    resources = args["resources"]
+    port = args["listen_port"]
+    container = containerinstance.ContainerArgs(
+        name=args["app_name"],
+        image=args["image"],
+        command=["spin", "up", "--listen", f"0.0.0.0:{port}", "--from", args["app"]],
+        ports=[containerinstance.ContainerPortArgs(port=port, protocol="TCP")],
+        resources=containerinstance.ResourceRequirementsArgs(
+            requests=containerinstance.ResourceRequestsArgs(
+                cpu=_cores(resources["requests"]["cpu"]),
+                memory_in_gb=_gigabytes(resources["requests"]["memory"]),
+            ),
+            limits=containerinstance.ResourceLimitsArgs(
+                cpu=_cores(resources["limits"]["cpu"]), memory_in_gb=_gigabytes(resources["limits"]["memory"])
+            ),
+        ),
+        readiness_probe=_probe(args, 5),
+        liveness_probe=_probe(args, 10),
+        environment_variables=[
+            containerinstance.EnvironmentVariableArgs(name="HOME", value="/tmp"),
+            containerinstance.EnvironmentVariableArgs(name="XDG_CACHE_HOME", value="/tmp/cache"),
+        ],
+    )
+    group: dict[str, Any] = {
+        "container_group_name": naming.container_group_name(args["namespace"], args["app_name"], index),
+        "resource_group_name": args["resource_group_name"],
+        "location": args["location"],
+        "os_type": "Linux",
+        "restart_policy": "Always",
+        "sku": args.get("sku", "Standard"),
+        "containers": [container],
+        "ip_address": containerinstance.IpAddressArgs(
+            type="Private", ports=[containerinstance.PortArgs(port=port, protocol="TCP")]
+        ),
+        "subnet_ids": [containerinstance.ContainerGroupSubnetIdArgs(id=args["subnet_id"])],
+        "tags": {"app.kubernetes.io/name": args["app_name"], "app.kubernetes.io/part-of": PROJECT},
+    }
+    zones = list(args.get("zones") or [])
+    if zones:
+        group["zones"] = [zones[index % len(zones)]]
+    identity = args.get("identity_id")
+    if identity:
+        group["identity"] = containerinstance.ContainerGroupIdentityArgs(
+            type="UserAssigned", user_assigned_identities=[identity]
+        )
+        registry = args["image"].split("/", 1)[0]
+        group["image_registry_credentials"] = [
+            containerinstance.ImageRegistryCredentialArgs(server=registry, identity=identity)
+        ]
+    return containerinstance.ContainerGroupArgs(**group)
+
+
+def _slice(
+    args: AciWorkloadArgs, name: str, service: str, port: ServedPortArgs, groups: Sequence[str]
+) -> dict[str, Any]:
+    slice_port: dict[str, Any] = {"port": args["listen_port"], "protocol": "TCP"}
+    if "name" in port:
+        slice_port["name"] = port["name"]
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": name,
+            "namespace": args["namespace"],
+            "labels": {
+                **managed_labels(args["app_name"], "aci-workload"),
+                SERVICE_NAME_LABEL: service,
+                MANAGED_BY_LABEL: ENDPOINTS_MANAGER,
+            },
+        },
+        "addressType": "IPv4",
+        "ports": [slice_port],
+        "endpoints": [
+            {"addresses": [output_reference(group, "ipAddress.ip")], "conditions": {"ready": True}}
+            for group in groups
+        ],
+    }
+
+
+def aci_workload_specs(name: str, args: AciWorkloadArgs) -> list[ResourceSpec]:
+    """The groups first (their IPs are outputs), then the Service and the slices that list them."""
+    names = aci_resource_names(name, args["copies"])
+    specs = []
+    for index, resource in enumerate(names["groups"]):
+        group = container_group_args(args, index)
+        specs.append(ResourceSpec(CONTAINER_GROUP_TYPE, resource, name, wire_inputs(group), sdk_args=group))
+    port = args["service_port"]
+    service_port: dict[str, Any] = {"port": port["port"], "protocol": "TCP"}
+    if "name" in port:
+        service_port["name"] = port["name"]
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": args["service_name"],
+            "namespace": args["namespace"],
+            "labels": managed_labels(args["app_name"], "aci-workload"),
+        },
+        "spec": {"type": "ClusterIP", "ports": [service_port]},
+    }
+    groups = tuple(names["groups"])
+    specs.append(kubernetes_spec(names["service"], name, service))
+    own = _slice(args, naming.endpoint_slice_name(args["service_name"]), args["service_name"], port, groups)
+    specs.append(kubernetes_spec(names["slice"], name, own, depends_on=(names["service"], *groups)))
+    for index, joined in enumerate(args.get("join") or []):
+        slice_name = naming.endpoint_slice_name(joined["name"])
+        manifest = _slice(args, slice_name, joined["name"], joined["port"], groups)
+        specs.append(kubernetes_spec(f"{names['joined']}-{index}", name, manifest, depends_on=groups))
+    return specs
