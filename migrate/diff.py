@@ -15,6 +15,7 @@ from components.core import naming
 from components.core.config import PROJECT, Cluster, Phase
 from components.core.inputs import escape
 from components.desired import SHIM_COMPONENT, WASM_WORKLOAD_TYPE
+from components.desired.aci import CONTAINER_GROUP_TYPE
 from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUTABLE
 from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
 from components.export.migration import Migration
@@ -339,6 +340,19 @@ def _container_risk(risks: _Risks, change: Change) -> None:
         )
 
 
+def _aci_risk(risks: _Risks, change: Change) -> None:
+    """What a container group cannot do that a pod can, said where the groups are created."""
+    if change.action == "create" and change.spec.type == CONTAINER_GROUP_TYPE:
+        risks.add(
+            "aci",
+            "Azure Container Instances (target aci): each group is one copy with one private IP (no split "
+            "inside a group, no autoscaler, no DaemonSet); a new group starts cold (image pull, Spin start); "
+            "its EndpointSlice lists it as ready whatever ACI's probe says, and a group ACI restarts may "
+            "come back on another IP: `pulumi refresh` then `pulumi up` lists it again",
+            _named(change.spec),
+        )
+
+
 def _reexport_risk(risks: _Risks, change: Change) -> None:
     risks.add(
         "export",
@@ -375,6 +389,7 @@ def _change_risks(risks: _Risks, change: Change, after: DesiredState, target: Mi
         _replacement_risks(risks, change)
     _shim_risk(risks, change, after, target)
     _container_risk(risks, change)
+    _aci_risk(risks, change)
     if change.action == REEXPORT:
         _reexport_risk(risks, change)
     else:
@@ -397,6 +412,7 @@ RISK_ORDER = (
     "export",
     "containerd",
     "container",
+    "aci",
     "replace",
     "delete",
 )

@@ -13,7 +13,7 @@ from typing import Any
 
 from components.analysis.traffic import GATEWAY_GROUP, pods_at_rest
 from components.core import naming
-from components.core.kubernetes import service_selects
+from components.core.kubernetes import ready_endpoints, service_selects, slice_service
 from components.desired.awaits import awaited_ready
 from components.desired.spec import DesiredState, ResourceSpec
 from components.export.workload import ExportedWorkload
@@ -64,6 +64,8 @@ def picture(resources: Sequence[ResourceSpec]) -> Picture:
             deployment = spec.inputs["spec"]
             labels = ((deployment["template"].get("metadata") or {}).get("labels")) or {}
             found.sides[key] = Side(dict(labels), int(rest.get(key, deployment.get("replicas", 1))))
+        elif _kind(spec) == "EndpointSlice" and slice_service(spec.inputs):
+            found.sides[_identity(spec.inputs)] = _slice_side(spec)
         elif _kind(spec) == "HTTPRoute":
             key = _identity(spec.inputs)
             weights: dict[Key, int] = {}
@@ -79,6 +81,22 @@ def picture(resources: Sequence[ResourceSpec]) -> Picture:
     return found
 
 
+# A slice's endpoints stand as a side whose only "label" names the Service it belongs to, a key no pod
+# carries: a Service reaches a side its selector selects, or a slice labelled with its name.
+SLICE_OF = "endpointslice.aks-wasm-migration/service"
+
+
+def _slice_side(spec: ResourceSpec) -> Side:
+    return Side({SLICE_OF: str(slice_service(spec.inputs))}, ready_endpoints(spec.inputs))
+
+
+def _serves(name: str | None, selector: Mapping[str, str] | None, labels: Mapping[str, str]) -> bool:
+    """Whether a Service (by name and selector) sends requests to a side with these labels."""
+    if SLICE_OF in labels:
+        return name is not None and labels[SLICE_OF] == name
+    return service_selects(selector, labels)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Entry points
 
@@ -91,6 +109,7 @@ class Entry:
     label: str
     namespace: str
     selector: Mapping[str, str] | None = None  # a Service's
+    service: str | None = None  # a Service's name (the slices labelled with it add endpoints)
     route: Key | None = None  # the migration's HTTPRoute
     fallback: Key | None = None  # the Service a Gateway route reaches before the route exists
 
@@ -116,7 +135,7 @@ def entry_points(legacy: ExportedWorkload, route: Key | None) -> list[Entry]:
         selector = (obj.get("spec") or {}).get("selector") if obj.get("kind") == "Service" else None
         if isinstance(selector, Mapping) and service_selects(selector, template):
             key = _identity(obj, namespace)
-            entries.append(Entry(workload, f"Service {key[0]}/{key[1]}", namespace, dict(selector)))
+            entries.append(Entry(workload, f"Service {key[0]}/{key[1]}", namespace, dict(selector), key[1]))
     return entries
 
 
@@ -124,7 +143,7 @@ def _service_reach(sides: Iterable[tuple[Key, Mapping[str, str], int]], entry: E
     return sum(
         count
         for key, labels, count in sides
-        if key[0] == entry.namespace and service_selects(entry.selector, labels)
+        if key[0] == entry.namespace and _serves(entry.service, entry.selector, labels)
     )
 
 
@@ -142,22 +161,28 @@ class Background:
     def __init__(self, sides: Mapping[str, Sequence[SideView]], excluded: frozenset[Key]):
         self._sides = sides
         self._excluded = excluded
-        self._counts: dict[tuple[str, tuple[tuple[str, str], ...] | None], int] = {}
+        self._counts: dict[ServiceKey, int] = {}
 
-    def reach(self, namespace: str, selector: Mapping[str, str] | None) -> int:
-        key = (namespace, tuple(sorted(selector.items())) if selector is not None else None)
+    def reach(self, namespace: str, name: str | None, selector: Mapping[str, str] | None) -> int:
+        key = _service_key(namespace, name, selector)
         if key not in self._counts:
-            self._counts[key] = _selected(
-                (side for side in self._sides.get(namespace, ()) if side[0] not in self._excluded), selector
-            )
+            mine = (side for side in self._sides.get(namespace, ()) if side[0] not in self._excluded)
+            self._counts[key] = _selected(mine, name, selector)
         return self._counts[key]
 
 
-def _selected(sides: Iterable[SideView], selector: Mapping[str, str] | None) -> int:
+ServiceKey = tuple[str, str | None, tuple[tuple[str, str], ...] | None]
+
+
+def _service_key(namespace: str, name: str | None, selector: Mapping[str, str] | None) -> ServiceKey:
+    return (namespace, name, tuple(sorted(selector.items())) if selector is not None else None)
+
+
+def _selected(sides: Iterable[SideView], name: str | None, selector: Mapping[str, str] | None) -> int:
     return sum(
         count
         for _, before, after, count in sides
-        if service_selects(selector, before) and service_selects(selector, after)
+        if _serves(name, selector, before) and _serves(name, selector, after)
     )
 
 
@@ -184,28 +209,29 @@ class Moment:
 
     def reach(self, entry: Entry, services: Mapping[Key, Mapping[str, str] | None]) -> int:
         if entry.route is None:
-            return self._service(entry.namespace, entry.selector)
+            return self._service(entry.namespace, entry.service, entry.selector)
         weightings = self.routes.get(entry.route)
         if not weightings:
             assert entry.fallback is not None
-            return self._service(entry.fallback[0], services.get(entry.fallback))
+            return self._service(entry.fallback[0], entry.fallback[1], services.get(entry.fallback))
         return min(self._route(route, services) for route in weightings)
 
     @cached_property
-    def _reached(self) -> dict[tuple[str, tuple[tuple[str, str], ...] | None], int]:
+    def _reached(self) -> dict[ServiceKey, int]:
         return {}
 
-    def _service(self, namespace: str, selector: Mapping[str, str] | None) -> int:
-        key = (namespace, tuple(sorted(selector.items())) if selector is not None else None)
+    def _service(self, namespace: str, name: str | None, selector: Mapping[str, str] | None) -> int:
+        key = _service_key(namespace, name, selector)
         if key not in self._reached:
-            own = _selected(self._by_namespace.get(namespace, ()), selector)
-            self._reached[key] = own + (self.background.reach(namespace, selector) if self.background else 0)
+            own = _selected(self._by_namespace.get(namespace, ()), name, selector)
+            background = self.background.reach(namespace, name, selector) if self.background else 0
+            self._reached[key] = own + background
         return self._reached[key]
 
     def _route(self, route: Route, services: Mapping[Key, Mapping[str, str] | None]) -> int:
         total = sum(route.weights.values())
         loads = [
-            Fraction(self._service(key[0], services.get(key)) * total, weight)
+            Fraction(self._service(key[0], key[1], services.get(key)) * total, weight)
             for key, weight in route.weights.items()
             if weight > 0
         ]
@@ -267,6 +293,10 @@ def _step(spec: ResourceSpec, before: ResourceSpec | None, deletes: bool = False
         return Step(spec.name, label, (namespace, spec.inputs["spec"]["scaleTargetRef"]["name"]))
     if kind == "HTTPRoute":
         return Step(spec.name, label, route=_identity(spec.inputs), deletes=deletes)
+    if kind == "EndpointSlice" and slice_service(spec.inputs):
+        # Listed endpoints serve once the slice exists (they are the groups it waited for).
+        ready = None if deletes else ready_endpoints(spec.inputs)
+        return Step(spec.name, label, _identity(spec.inputs), guarantees=ready, deletes=deletes)
     return None
 
 
@@ -431,9 +461,14 @@ def worst_moments(
 def _keys(legacy: ExportedWorkload, route_of: Mapping[str, Key]) -> set[Key | None]:
     """The workload's Deployments (legacy and new) and route."""
     namespace = legacy.config.namespace
+    new_service = naming.new_service_name(legacy.service["metadata"]["name"])
     keys: set[Key | None] = {
         _identity(legacy.deployment, namespace),
         (namespace, naming.new_app_name(legacy.config.name)),
+        *(
+            (namespace, naming.endpoint_slice_name(service))
+            for service in [new_service, *(s["metadata"]["name"] for s in legacy.services)]
+        ),
     }
     if legacy.config.key in route_of:
         keys.add(route_of[legacy.config.key])

@@ -10,7 +10,7 @@ from typing import Any
 
 from components.core.config import Phase, Workload, problem
 from components.core.inputs import ECHO_CHARS, escape
-from components.core.kubernetes import service_selects
+from components.core.kubernetes import ready_endpoints, service_selects, slice_service
 from components.desired import build_desired_state, route_args
 from components.desired.pools import AGENT_POOL_TYPE
 from components.desired.spec import DesiredState, EntryShare, ResourceSpec, WorkloadTraffic
@@ -114,6 +114,9 @@ class ClusterView:
     routes: list[tuple[Mapping[str, Any], bool]] = field(default_factory=list)  # (route, registered)
     new_nodes: int = 0  # how many nodes the target pools can have at most
     by_label: dict[tuple[str, str, str], list[PodGroup]] = field(default_factory=dict)
+    # (namespace, Service) -> the endpoints EndpointSlices the phase registers list for it (the aci
+    # target's container groups): kube-proxy serves them beside the pods the Service selects.
+    sliced: dict[tuple[str, str], list[PodGroup]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, resources: Sequence[ResourceSpec], workloads: Iterable[ExportedWorkload]) -> ClusterView:
@@ -153,6 +156,17 @@ class ClusterView:
                 self.services[key] = _service_view(spec.inputs, selector, True, key[0])
             elif kind == "HTTPRoute":
                 self.routes.append((spec.inputs, True))
+            elif kind == "EndpointSlice":
+                self._add_slice(spec)
+
+    def _add_slice(self, spec: ResourceSpec) -> None:
+        """A slice's ready endpoints, as new endpoints of the Service its label names."""
+        service = slice_service(spec.inputs)
+        if service is None:
+            return
+        namespace, _ = _identity(spec.inputs)
+        group = PodGroup(object_label(spec.inputs), namespace, {}, ready_endpoints(spec.inputs), new=True)
+        self.sliced.setdefault((namespace, service), []).append(group)
 
     def _add_exported(self, workloads: Iterable[ExportedWorkload]) -> None:
         """The exported Services and HTTPRoutes the phase does not register: they stay as they are."""
@@ -169,16 +183,18 @@ class ClusterView:
                     self.routes.append(({**obj, "metadata": metadata}, False))
 
     def endpoints(self, service: ServiceView) -> list[PodGroup]:
-        """The running pods a Service selects; looked up through one of its labels, as every pod it
-        selects carries them all (linear in the pods, not quadratic in the workloads)."""
+        """The running pods a Service selects, and the endpoints slices list for it; pods looked up
+        through one of its labels, as every pod it selects carries them all (linear in the pods, not
+        quadratic in the workloads)."""
+        sliced = [group for group in self.sliced.get((service.namespace, service.name), []) if group.count]
         if not service.selector:
-            return []
+            return sliced
         key, value = next(iter(service.selector.items()))
         return [
             pods
             for pods in self.by_label.get((service.namespace, key, value), [])
             if pods.count and service_selects(service.selector, pods.labels)
-        ]
+        ] + sliced
 
 
 def _count(groups: Iterable[PodGroup], new: bool) -> int:

@@ -281,3 +281,25 @@ def require_on_nodes(pod: dict[str, Any], expressions: Sequence[Mapping[str, Any
         {**term, "matchExpressions": [*(term.get("matchExpressions") or []), *map(dict, expressions)]}
         for term in terms
     ]
+
+
+# EndpointSlices (discovery.k8s.io/v1): a slice belongs to the Service its label names; kube-proxy
+# serves every ready endpoint of every slice of a Service, whoever manages the slice (the
+# EndpointSlice controller rewrites only its own, managed-by endpointslice-controller.k8s.io).
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
+
+
+def slice_service(endpoint_slice: Mapping[str, Any]) -> str | None:
+    """The Service an EndpointSlice adds endpoints to."""
+    return ((endpoint_slice.get("metadata") or {}).get("labels") or {}).get(SERVICE_NAME_LABEL)
+
+
+def ready_endpoints(endpoint_slice: Mapping[str, Any]) -> int:
+    """Endpoints kube-proxy sends requests to: `conditions.ready` true or unset (unknown counts as
+    ready, discovery.k8s.io/v1 EndpointConditions)."""
+    return sum(
+        1
+        for endpoint in endpoint_slice.get("endpoints") or []
+        if (endpoint.get("conditions") or {}).get("ready") is not False
+    )

@@ -15,12 +15,11 @@ from pulumi_azure_native import containerinstance
 
 from components.core import identifiers, naming
 from components.core.config import PROJECT
+from components.core.kubernetes import MANAGED_BY_LABEL, SERVICE_NAME_LABEL
 from components.desired.pools import wire_inputs
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels, output_reference
 
 CONTAINER_GROUP_TYPE = "azure-native:containerinstance:ContainerGroup"
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
-MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 ENDPOINTS_MANAGER = f"{PROJECT}.io"  # never endpointslice-controller.k8s.io, whose slices it rewrites
 # ACI's smallest steps (learn.microsoft.com "Resource availability for Azure Container Instances"):
 # CPU in cores with two decimals, memory in GB with one.

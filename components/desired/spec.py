@@ -56,7 +56,9 @@ class ResourceSpec:
         `AgentPool spinpool`."""
         if self.is_kubernetes:
             return object_label(self.inputs) + (" (patch)" if self.is_patch else "")
-        name = self.inputs.get("agentPoolName") or self.inputs.get("ruleGroupName") or self.name
+        inputs = self.inputs
+        name = inputs.get("agentPoolName") or inputs.get("ruleGroupName") or inputs.get("containerGroupName")
+        name = name or self.name
         return f"{self.type.rsplit(':', 1)[-1]} {name}"
 
 

@@ -132,7 +132,11 @@ def _new_side(config: MigrationConfig, legacy: ExportedWorkload, selector: str) 
     """The new pods: on the shim's RuntimeClass, or (target container) in the Spin image, whose own
     runtime counts in their memory and cold start; the report says so."""
     side: dict[str, Any] = {"selector": selector, "port": legacy.listen_port}
-    if legacy.config.target == "container":
+    if legacy.config.target == "aci":  # no pods: the Service's slices list the groups' addresses
+        side["port"] = legacy.listen_port_number
+        side["endpointsOf"] = naming.new_service_name(legacy.service["metadata"]["name"])
+        side["container"] = config.container.spin_image.reference
+    elif legacy.config.target == "container":
         side["container"] = config.container.spin_image.reference
     else:
         side["runtimeClass"] = config.shim.runtime_class_name
@@ -268,7 +272,9 @@ def job_manifest(config: MigrationConfig, legacy: ExportedWorkload, settings: st
 
 
 def _role(legacy: ExportedWorkload, name: str) -> dict[str, Any]:
-    return {
+    """What the Job reads: pods and their metrics, the container groups' EndpointSlices (target aci
+    only), and the one ConfigMap it writes."""
+    role = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
         "metadata": _metadata(legacy, name),
@@ -283,6 +289,10 @@ def _role(legacy: ExportedWorkload, name: str) -> dict[str, Any]:
             },
         ],
     }
+    if legacy.config.target == "aci":
+        rule = {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list"]}
+        role["rules"].insert(2, rule)  # type: ignore[attr-defined]
+    return role
 
 
 def verification_specs(name: str, args: VerificationArgs) -> list[ResourceSpec]:

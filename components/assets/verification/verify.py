@@ -115,6 +115,27 @@ def find_pods(namespace: str, side: dict, port: int | str) -> list[dict]:
     return sorted(pods, key=lambda p: p["name"])
 
 
+def find_endpoints(namespace: str, side: dict, port: int) -> list[dict]:
+    """The ready endpoints of the EndpointSlices of a Service without pods (the aci target's container
+    groups): each as a 'pod' with its address; their cold start and memory are not Kubernetes' to tell."""
+    query = urllib.parse.urlencode({"labelSelector": f"kubernetes.io/service-name={side['endpointsOf']}"})
+    path = f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices?{query}"
+    found = []
+    for endpoint_slice in _api_request("GET", path).get("items", []):
+        for endpoint in endpoint_slice.get("endpoints") or []:
+            if (endpoint.get("conditions") or {}).get("ready") is False:
+                continue
+            for address in endpoint.get("addresses") or []:
+                found.append({"name": address, "url": f"http://{address}:{port}", "coldStartSeconds": None})
+    return sorted(found, key=lambda p: p["name"])
+
+
+def _side(namespace: str, side: dict) -> list[dict]:
+    if "endpointsOf" in side:
+        return find_endpoints(namespace, side, side["port"])
+    return find_pods(namespace, side, side["port"])
+
+
 def _quantity_bytes(value: str) -> float:
     match = _QUANTITY.match(value)
     if not match or match.group(2) not in _UNITS:
@@ -284,17 +305,20 @@ def _seconds(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 1000:.0f} ms"
 
 
+def _new_side(side: dict) -> str:
+    if "endpointsOf" in side:
+        return f"Azure Container Instances behind Service {side['endpointsOf']} ({side['container']})"
+    if "container" in side:
+        return f"Spin in a container ({side['container']})"
+    return f"RuntimeClass {side.get('runtimeClass')}"
+
+
 def summary(config: dict, legacy: list, new: list, measured: dict, memory: dict | None, reasons: list) -> str:
     lines = [
         f"verification of {config['workload']}: {'PASS' if not reasons else 'FAIL'}",
         f"pods: {len(legacy)} legacy ({', '.join(p['name'] for p in legacy)}), "
         f"{len(new)} new ({', '.join(p['name'] for p in new)})",
-        "new side: "
-        + (
-            f"Spin in a container ({config['new']['container']})"
-            if "container" in config["new"]
-            else f"RuntimeClass {config['new'].get('runtimeClass')}"
-        ),
+        "new side: " + _new_side(config["new"]),
         f"requests: {measured['requests']} paired on {', '.join(config['paths'])} at "
         f"{config['requestsPerSecond']}/s per side",
     ]
@@ -309,7 +333,9 @@ def summary(config: dict, legacy: list, new: list, measured: dict, memory: dict 
     lines.append(f"status mismatches: {len(measured['statusMismatches'])}")
     if config.get("compareBodies"):
         lines.append(f"body mismatches: {', '.join(measured['bodyMismatches']) or 'none'}")
-    if memory is None:
+    if memory is None and "endpointsOf" in config["new"]:
+        lines.append("memory: not measured (container groups are outside metrics.k8s.io; see Azure Monitor)")
+    elif memory is None:
         lines.append("memory: not measured (metrics.k8s.io is not served; install metrics-server)")
     else:
         lines.append(
@@ -320,6 +346,8 @@ def summary(config: dict, legacy: list, new: list, measured: dict, memory: dict 
 
 
 def _memory(config: dict, legacy: list, new: list) -> dict | None:
+    if "endpointsOf" in config["new"]:  # container groups: metrics-server does not see them
+        return None
     means = {}
     for side, pods in (("legacy", legacy), ("new", new)):
         usage = memory_by_pod(config["namespace"], config[side]["selector"])
@@ -358,8 +386,8 @@ def publish(config: dict, text: str, result: dict, passed: bool) -> None:
 def run(config: dict) -> int:
     namespace = config["namespace"]
     try:
-        legacy = find_pods(namespace, config["legacy"], config["legacy"]["port"])
-        new = find_pods(namespace, config["new"], config["new"]["port"])
+        legacy = _side(namespace, config["legacy"])
+        new = _side(namespace, config["new"])
     except (ApiError, OSError) as error:
         publish(config, f"verification of {config['workload']}: cannot list pods: {error}", {}, False)
         return 2
