@@ -131,9 +131,7 @@ def test_every_object_passes_the_strict_schemas(phase, weight, copies, joins):
 
 def test_the_program_lists_each_groups_private_ip_in_the_slices():
     raw = on_aci(Phase.PARALLEL, 50)
-    run = run_under_mocks(
-        __import__("components.migration_phase", fromlist=["program"]).program, engine_config(raw)
-    )
+    run = run_under_mocks(program, engine_config(raw))
     groups = [r for r in run.registrations if r.type == CONTAINER_GROUP_TYPE and "hello-spin" in r.name]
     wanted = sorted(private_ip(g.name) for g in groups)
     for name in ("web/hello-spin/wasm-endpoints", "web/hello-spin/wasm-joined-0"):
