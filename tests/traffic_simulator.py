@@ -13,7 +13,13 @@ ready pod in a list, and answers per entry point what share of the requests reac
 - pods at rest: a replicas patch, else an HPA's minimum (or its patch's), else a KEDA ScaledObject's
   paused-replicas or minReplicaCount, else the Deployment's replicas;
 - a Gateway: the route that wins the configured host and path (an exported route with the same match
-  wins, as the older one), each backend Service its weight's share, spread over its pods."""
+  wins, as the older one), each backend Service its weight's share, spread over its pods;
+- EndpointSlices the program registers (the aci target's container groups; kubernetes.io docs
+  "EndpointSlices" and "Services without selectors"): kube-proxy sends a Service's requests to the
+  ready endpoints of every slice labelled `kubernetes.io/service-name: <Service>` in its namespace,
+  beside the pods its selector selects; a Service without a selector reaches only its slices'
+  endpoints. Each ready endpoint is one new backend, like a new Ready pod, except that it runs on no
+  node (it names no nodeName), so a Local traffic policy never sends it anything."""
 
 from __future__ import annotations
 
@@ -31,6 +37,8 @@ ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 POOL = "azure-native:containerservice:AgentPool"
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 PAUSED_REPLICAS = "autoscaling.keda.sh/paused-replicas"
+ENDPOINT_SLICE = "kubernetes:discovery.k8s.io/v1:EndpointSlice"
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,26 @@ class Pod:
     namespace: str
     labels: dict[str, str]
     new: bool
+    on_node: bool = True  # False: an EndpointSlice's endpoint that names no node (a container group)
+
+
+def slice_service(inputs: dict[str, Any]) -> tuple[str, str] | None:
+    """The (namespace, Service) an EndpointSlice adds its endpoints to: its `kubernetes.io/service-name`
+    label, in the slice's own namespace (kubernetes.io docs "EndpointSlices": "you can link an
+    EndpointSlice to a Service by setting the kubernetes.io/service-name label"); None without it."""
+    metadata = inputs.get("metadata") or {}
+    service = (metadata.get("labels") or {}).get(SERVICE_NAME_LABEL)
+    return (metadata.get("namespace", ""), service) if service else None
+
+
+def ready_endpoints(inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The endpoints of an EndpointSlice kube-proxy sends requests to: every endpoint whose
+    `conditions.ready` is not false (discovery.k8s.io/v1 EndpointConditions: an unset, unknown ready
+    condition is to be read as ready), one backend each however many addresses it lists (they are
+    fungible). Only IP slices are programmed: an FQDN slice serves nothing."""
+    if inputs.get("addressType", "IPv4") not in ("IPv4", "IPv6"):
+        return []
+    return [e for e in inputs.get("endpoints") or [] if (e.get("conditions") or {}).get("ready") is not False]
 
 
 def export(path: Path) -> list[dict[str, Any]]:
@@ -118,6 +146,14 @@ class Cluster:
                 key = _key(r.inputs, "")
                 spec = {**r.inputs["spec"], "selector": selectors.get(key, r.inputs["spec"].get("selector"))}
                 self.services[key] = spec
+        # (namespace, Service) -> the ready endpoints of the EndpointSlices labelled with its name.
+        self.sliced: dict[tuple[str, str], list[Pod]] = {}
+        for r in registrations:
+            if r.type == ENDPOINT_SLICE and (service := slice_service(r.inputs)) is not None:
+                self.sliced.setdefault(service, []).extend(
+                    Pod(service[0], {}, new=True, on_node=bool(e.get("nodeName")))
+                    for e in ready_endpoints(r.inputs)
+                )
         self.routes = [(r.inputs, True) for r in registrations if r.type == ROUTE]
         self.exports: dict[str, list[dict[str, Any]]] = {}
         self._add_exports(raw, root)
@@ -147,11 +183,26 @@ class Cluster:
             return []
         return [p for p in self.pods if p.namespace == namespace and selector.items() <= p.labels.items()]
 
-    def service_share(self, namespace: str, spec: dict[str, Any], external: bool) -> tuple[int, int]:
-        pods = self.selected(namespace, spec.get("selector"))
+    def backends(self, namespace: str, name: str) -> list[Pod]:
+        """Where kube-proxy sends a Service's requests: the pods its selector selects (the EndpointSlice
+        controller lists them in its own slices) and the ready endpoints of every other EndpointSlice
+        labelled with its name; a Service without a selector has only the latter (kubernetes.io docs
+        "Services without selectors")."""
+        spec = self.services.get((namespace, name)) or {}
+        return self.selected(namespace, spec.get("selector")) + self.sliced.get((namespace, name), [])
+
+    def service_share(
+        self, namespace: str, spec: dict[str, Any], external: bool, name: str = ""
+    ) -> tuple[int, int]:
+        """The new share of a Service's requests (`name` adds its EndpointSlices' endpoints). Under a
+        Local policy kube-proxy sends requests only to endpoints on the node that received them, and an
+        endpoint that names no node is local to none: it gets nothing."""
+        pods = self.selected(namespace, spec.get("selector")) + self.sliced.get((namespace, name), [])
+        policy = spec.get("externalTrafficPolicy" if external else "internalTrafficPolicy", "Cluster")
+        if policy == "Local":
+            pods = [p for p in pods if p.on_node]
         new = sum(p.new for p in pods)
         legacy = len(pods) - new
-        policy = spec.get("externalTrafficPolicy" if external else "internalTrafficPolicy", "Cluster")
         if policy == "Local" and new and legacy:
             if not external or spec.get("type") == "NodePort":
                 return 0, 100
@@ -188,10 +239,7 @@ class Cluster:
         weights = sum(int(b.get("weight", 1)) for b in rule["backendRefs"])
         share = Fraction(0)
         for backend in rule["backendRefs"]:
-            pods = self.selected(
-                route["metadata"]["namespace"],
-                self.services[(route["metadata"]["namespace"], backend["name"])].get("selector"),
-            )
+            pods = self.backends(route["metadata"]["namespace"], backend["name"])
             if pods and weights:
                 share += Fraction(int(backend.get("weight", 1)), weights) * Fraction(
                     sum(p.new for p in pods), len(pods)
@@ -199,7 +247,8 @@ class Cluster:
         return entry, (percent(share), percent(share))
 
     def unserved(self, namespace: str, gateway: dict[str, Any]) -> Fraction:
-        """The share of the requests the winning route sends to a backend Service with no pod: a
+        """The share of the requests the winning route sends to a backend Service with no pod (nor ready
+        EndpointSlice endpoint): a
         Gateway answers those with an error ("When a HTTPBackendRef refers to a Service that has no ready
         endpoints, implementations SHOULD return a 503", the HTTPRoute CRD in components/assets/crds/)."""
         hosts = gateway.get("hostnames") or []
@@ -217,8 +266,7 @@ class Cluster:
                     continue
                 weights = sum(int(b.get("weight", 1)) for b in rule["backendRefs"])
                 for backend in rule["backendRefs"]:
-                    service = self.services.get((route["metadata"]["namespace"], backend["name"]), {})
-                    empty = not self.selected(route["metadata"]["namespace"], service.get("selector"))
+                    empty = not self.backends(route["metadata"]["namespace"], backend["name"])
                     if empty and weights:
                         lost += Fraction(int(backend.get("weight", 1)), weights)
         return lost
@@ -236,8 +284,8 @@ class Cluster:
             key = _key(obj, namespace)
             spec = self.services[key]
             if spec.get("type") in ("LoadBalancer", "NodePort"):
-                found[f"{spec['type']} {key[0]}/{key[1]}"] = self.service_share(namespace, spec, True)
-            found[f"ClusterIP {key[0]}/{key[1]}"] = self.service_share(namespace, spec, False)
+                found[f"{spec['type']} {key[0]}/{key[1]}"] = self.service_share(namespace, spec, True, key[1])
+            found[f"ClusterIP {key[0]}/{key[1]}"] = self.service_share(namespace, spec, False, key[1])
         return found
 
 

@@ -22,7 +22,14 @@ the engine receives them) and the legacy exports (read with PyYAML), and plays t
 - how many pods of a side may exist at a moment (`present`, Ready or not, terminating ones included):
   a side whose count falls keeps its old pods until a stop gate proves them gone (a Job pulumi-kubernetes
   awaits until it completes, whose STOP_GATE_SETTINGS selector matches the side's pods); `copies` is
-  the most pods of two sides that may exist at once."""
+  the most pods of two sides that may exist at once;
+- EndpointSlices (the aci target's container groups; kubernetes.io docs "EndpointSlices", "Services
+  without selectors"): an entry point reaching a Service also reaches the ready endpoints
+  (tests/traffic_simulator.py `ready_endpoints`) of every slice labelled with its name, each one Ready
+  backend. A created slice serves once its creation completes (it depends on the container groups it
+  lists, so they exist then) and nothing before; a deleted one stops when its deletion starts (after
+  every other step, as every deletion); an unchanged one serves throughout; while an update runs a
+  slice counts toward a Service only what both its old and its new inputs give it."""
 
 from __future__ import annotations
 
@@ -36,7 +43,17 @@ from pathlib import Path
 from typing import Any
 
 from tests.engine import awaited_condition, jsonpath_matches, jsonpath_parse
-from tests.traffic_simulator import DEPLOYMENT, HPA, ROUTE, SCALED_OBJECT, SERVICE, export
+from tests.traffic_simulator import (
+    DEPLOYMENT,
+    ENDPOINT_SLICE,
+    HPA,
+    ROUTE,
+    SCALED_OBJECT,
+    SERVICE,
+    export,
+    ready_endpoints,
+    slice_service,
+)
 
 PATCH = DEPLOYMENT + "Patch"
 JOB = "kubernetes:batch/v1:Job"
@@ -106,6 +123,23 @@ def pods_at_rest(registrations: Iterable[Any]) -> dict[tuple[str, str], Pods]:
     return found
 
 
+@dataclass(frozen=True)
+class Slice:
+    """An EndpointSlice as kube-proxy reads it: the Service it adds to and its ready endpoints."""
+
+    service: tuple[str, str]
+    ready: int
+
+
+def endpoint_slices(registrations: Iterable[Any]) -> dict[str, Slice]:
+    """Each registered EndpointSlice that names a Service, by registration name."""
+    return {
+        r.name: Slice(service, len(ready_endpoints(r.inputs)))
+        for r in registrations
+        if r.type == ENDPOINT_SLICE and (service := slice_service(r.inputs)) is not None
+    }
+
+
 def _routes(registrations: Iterable[Any]) -> dict[tuple[str, str], dict[tuple[str, str], int]]:
     routes = {}
     for r in registrations:
@@ -157,6 +191,7 @@ class Step:
     route: tuple[str, str] | None = None
     deletes: bool = False
     gone: tuple[str, str] | None = None  # a stop gate: (namespace, label selector) of pods it proves gone
+    endpoints: str | None = None  # the EndpointSlice (registration name) it creates, changes or deletes
 
 
 def _stop_gate(registration: Any) -> tuple[str, str] | None:
@@ -213,6 +248,8 @@ def _step(r: Any, old: Any, scaled: Mapping[tuple[str, str], tuple[str, str]]) -
         return Step(r.name, scaled[_key(r.inputs)]) if _key(r.inputs) in scaled else None
     if r.type == JOB and (gone := _stop_gate(r)) is not None:
         return Step(r.name, gone=gone)
+    if r.type == ENDPOINT_SLICE:
+        return Step(r.name, endpoints=r.name)
     return None
 
 
@@ -221,6 +258,8 @@ def _deletion(r: Any) -> Step | None:
         return Step(r.name, _key(r.inputs), deletes=True)
     if r.type == ROUTE:
         return Step(r.name, route=_key(r.inputs), deletes=True)
+    if r.type == ENDPOINT_SLICE:
+        return Step(r.name, endpoints=r.name, deletes=True)
     return None
 
 
@@ -275,6 +314,7 @@ class Entry:
     selector: Mapping[str, str] | None = None
     route: tuple[str, str] | None = None
     fallback: tuple[str, str] | None = None
+    service: tuple[str, str] | None = None  # the Service a Service entry is (its slices count too)
 
 
 def entries(workload: Mapping[str, Any], root: Path) -> list[Entry]:
@@ -299,7 +339,9 @@ def entries(workload: Mapping[str, Any], root: Path) -> list[Entry]:
         )
     for service in services:
         key = _key(service, namespace)
-        found.append(Entry(f"Service {key[0]}/{key[1]}", namespace, selector=service["spec"]["selector"]))
+        found.append(
+            Entry(f"Service {key[0]}/{key[1]}", namespace, selector=service["spec"]["selector"], service=key)
+        )
     return found
 
 
@@ -314,6 +356,8 @@ class Transition:
         self.before, self.after = pods_at_rest(source), pods_at_rest([*target, *retained])
         self.routes_before, self.routes_after = _routes(source), _routes(target)
         self.steps, self.order = _steps(source, target)
+        self.slices_before, self.slices_after = endpoint_slices(source), endpoint_slices(target)
+        self.slice_steps = {s.endpoints: s for s in self.steps if s.endpoints is not None}
         self.services: dict[tuple[str, str], Mapping[str, str] | None] = {}
         for r in [*source, *target]:
             if r.type == SERVICE:
@@ -346,11 +390,38 @@ class Transition:
             if key[0] == namespace and _selects(selector, before) and _selects(selector, after)
         )
 
+    def sliced(self, done: frozenset[str], running: frozenset[str]) -> dict[tuple[str, str], int]:
+        """(namespace, Service) -> the ready EndpointSlice endpoints it surely has at this moment: a
+        slice's old endpoints until a step on it starts, its new ones once that step completes (none
+        once a deletion starts); while a create or update runs, what both give the Service."""
+        served: dict[tuple[str, str], int] = {}
+        for name in self.slices_before.keys() | self.slices_after.keys():
+            step = self.slice_steps.get(name)
+            old, new = self.slices_before.get(name), self.slices_after.get(name)
+            if step is None or step.name not in running | done:
+                states = [old]
+            elif step.deletes:
+                states = []
+            elif step.name in done:
+                states = [new]
+            else:
+                states = [old, new]
+            for service in {state.service for state in states if state is not None}:
+                served[service] = served.get(service, 0) + min(
+                    state.ready if state is not None and state.service == service else 0 for state in states
+                )
+        return served
+
+    def _reached(self, key: tuple[str, str], selector, sides, served: Mapping[tuple[str, str], int]) -> int:
+        """The Ready pods a Service selects and the ready endpoints its slices add."""
+        return self._service(key[0], selector, sides) + served.get(key, 0)
+
     def reach(self, entry: Entry, done: frozenset[str], running: frozenset[str]) -> int:
         keys = self.before.keys() | self.after.keys()
         sides = {key: self._side(key, done, running) for key in keys}
+        served = self.sliced(done, running)
         if entry.route is None:
-            return self._service(entry.namespace, entry.selector, sides)
+            return self._service(entry.namespace, entry.selector, sides) + served.get(entry.service, 0)
         step = next((s for s in self.steps if s.route == entry.route), None)
         old, new = self.routes_before.get(entry.route), self.routes_after.get(entry.route)
         if step is None or step.name not in running | done:
@@ -362,12 +433,12 @@ class Transition:
         weightings = [w for w in weightings if w is not None]
         if not weightings:
             assert entry.fallback is not None
-            return self._service(entry.fallback[0], self.services.get(entry.fallback), sides)
+            return self._reached(entry.fallback, self.services.get(entry.fallback), sides, served)
         results = []
         for weights in weightings:
             total = sum(weights.values())
             loads = [
-                Fraction(self._service(key[0], self.services.get(key), sides) * total, weight)
+                Fraction(self._reached(key, self.services.get(key), sides, served) * total, weight)
                 for key, weight in weights.items()
                 if weight
             ]
@@ -395,18 +466,44 @@ class Transition:
         )
         return new if proven else old
 
+    def _services(self, workload: Mapping[str, Any], mine_keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The Services one workload's entry points may reach: its exported ones, their `-spin` copies
+        and the backends of its route, before and after."""
+        namespace = workload.get("namespace", "default")
+        exported = {
+            _key(o, namespace) for o in export(self.root / workload["manifest"]) if o["kind"] == "Service"
+        }
+        route = (namespace, f"{workload['name']}-migration")
+        return (
+            mine_keys
+            | exported
+            | {(key[0], f"{key[1]}-spin") for key in exported}
+            | set(self.routes_before.get(route) or {})
+            | set(self.routes_after.get(route) or {})
+        )
+
     def _mine(self, workload: Mapping[str, Any]) -> tuple[list[str], dict[str, set[str]]]:
-        """The steps of one workload (its Deployments, route and stop gates) and their order."""
+        """The steps of one workload (its Deployments, route, stop gates and the EndpointSlices of its
+        Services) and their order."""
         namespace = workload.get("namespace", "default")
         mine_keys = {
             (namespace, workload["name"]),
             (namespace, f"{workload['name']}-spin"),
             (namespace, f"{workload['name']}-migration"),
         }
+        services = self._services(workload, mine_keys)
+        slices = {
+            name
+            for name, found in [*self.slices_before.items(), *self.slices_after.items()]
+            if found.service in services
+        }
         mine = [
             s.name
             for s in self.steps
-            if s.deployment in mine_keys or s.route in mine_keys or (s.gone and s.gone[0] == namespace)
+            if s.deployment in mine_keys
+            or s.route in mine_keys
+            or (s.gone and s.gone[0] == namespace)
+            or s.endpoints in slices
         ]
         return mine, {name: self.order[name] & set(mine) for name in mine}
 

@@ -603,11 +603,16 @@ class ContainerInstances(Model):
     Microsoft.ContainerInstance/containerGroups, so the cluster reaches their private IPs (Azure CNI);
     each group runs the Spin image (containerinstance.ContainerGroup, API 2024-10-01-preview+)."""
 
-    location: str = Field(min_length=1, description="the region of the container groups, the cluster's")
-    subnet_id: str = Field(
+    location: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the region of the container groups, the cluster's; required for target aci",
+    )
+    subnet_id: str | None = Field(
+        default=None,
         pattern=_SUBNET_ID,
         description="the resource id of a subnet of the cluster's VNet delegated to "
-        "Microsoft.ContainerInstance/containerGroups",
+        "Microsoft.ContainerInstance/containerGroups; required for target aci",
     )
     resource_group: ResourceGroup | None = Field(
         default=None, description="the resource group of the container groups; default: the cluster's"
@@ -753,8 +758,9 @@ class Workload(Model):
     )
     target: Target = Field(
         default="shim",
-        description="where the new copy runs: shim (the RuntimeClass on the target pools) or container "
-        "(Spin in an ordinary Linux container, nothing privileged); default: the stack's target",
+        description="where the new copy runs: shim (the RuntimeClass on the target pools), container "
+        "(Spin in an ordinary Linux container, nothing privileged) or aci (Spin in Azure Container "
+        "Instances); default: the stack's target",
     )
     serving_template: Literal["replicaSet", "deployment"] | None = Field(
         default=None,
@@ -1016,8 +1022,8 @@ class MigrationConfig(Model):
     )
     target: Target = Field(
         default="shim",
-        description="where the workloads' new copies run unless a workload says otherwise: shim or "
-        "container (docs/targets.md says when to pick each)",
+        description="where the workloads' new copies run unless a workload says otherwise: shim, "
+        "container or aci (docs/targets.md says when to pick each)",
     )
     shim: Shim = Field(default=Shim(), description="the shim installer and the RuntimeClass")
     container: SpinContainer = Field(
@@ -1025,8 +1031,8 @@ class MigrationConfig(Model):
         description="the Spin image and registry login of the container target (and the image the aci "
         "target runs): spinImage, pullSecret",
     )
-    aci: ContainerInstances | None = Field(
-        default=None,
+    aci: ContainerInstances = Field(
+        default=ContainerInstances(),
         description="where the aci target's container groups run: location, subnetId, resourceGroup, "
         "identityId, zones, sku",
     )
@@ -1224,11 +1230,11 @@ def _target_problems(config: MigrationConfig) -> list[str]:
     components.loading, so `migrate init` can write a container stack that leaves the digest to a
     person)."""
     problems = []
-    if config.uses_aci and config.aci is None:
-        on_aci = [f"workloads[{i}]" for i, w in enumerate(config.workloads) if w.target == "aci"]
-        problems.append(
-            problem("aci", None, f"required for {', '.join(on_aci)} (target aci): location and subnetId")
-        )
+    if config.uses_aci:
+        on_aci = ", ".join(f"workloads[{i}]" for i, w in enumerate(config.workloads) if w.target == "aci")
+        for key, value in (("location", config.aci.location), ("subnetId", config.aci.subnet_id)):
+            if value is None:
+                problems.append(problem(f"aci.{key}", None, f"required for {on_aci} (target aci)"))
     if config.uses_shim and not config.target_pools:
         shimmed = [f"workloads[{i}]" for i, w in enumerate(config.workloads) if w.target == "shim"]
         who = ", ".join(shimmed) if shimmed else "the shim (no workload is listed yet)"

@@ -484,7 +484,7 @@ def _aci_args(config: MigrationConfig, legacy: ExportedWorkload, plan: WorkloadP
     """The aci target's groups (one per copy the phase runs), the Service the route and the verification
     reach them by, and the exported Services they join once the new side serves through them."""
     workload, aci = legacy.config, config.aci
-    assert plan.new is not None and aci is not None  # the config requires `aci` for target aci
+    assert plan.new is not None and aci.location and aci.subnet_id  # required for target aci
     serving = legacy.serving_port
     service_port: ServedPortArgs = {"port": serving["port"]}
     if "name" in serving:
@@ -496,7 +496,7 @@ def _aci_args(config: MigrationConfig, legacy: ExportedWorkload, plan: WorkloadP
         "image": config.container.spin_image.reference,
         "app": workload.image or legacy.pod_spec["containers"][0]["image"],
         "listen_port": legacy.listen_port_number,
-        "resources": workload.resources.model_dump(by_alias=True),
+        "resources": workload.resources.model_dump(by_alias=True),  # type: ignore[typeddict-item]
         "probe_path": legacy.probe_path,
         "resource_group_name": aci.resource_group or config.cluster.resource_group,
         "location": aci.location,

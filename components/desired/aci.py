@@ -5,8 +5,6 @@ EndpointSlice labelled with an exported Service's name adds the groups to that S
 serves every slice of a Service, and the EndpointSlice controller leaves slices another manager owns
 alone (k8s.io/kubernetes pkg/controller/endpointslice: it lists slices by its own managed-by label)."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Sequence
 from typing import Any, NotRequired, TypedDict
@@ -18,6 +16,7 @@ from components.core.config import PROJECT
 from components.core.kubernetes import MANAGED_BY_LABEL, SERVICE_NAME_LABEL
 from components.desired.pools import wire_inputs
 from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels, output_reference
+from components.desired.workloads import ResourcesArgs
 
 CONTAINER_GROUP_TYPE = "azure-native:containerinstance:ContainerGroup"
 ENDPOINTS_MANAGER = f"{PROJECT}.io"  # never endpointslice-controller.k8s.io, whose slices it rewrites
@@ -52,8 +51,8 @@ class AciWorkloadArgs(TypedDict):
     app: str
     """The app's OCI reference Spin pulls (`spin up --from`)."""
     listen_port: int
-    resources: Any
-    """requests and limits (cpu, memory) as in the config."""
+    resources: ResourcesArgs
+    """Requests and limits (cpu, memory) of the container, as a pod's; rounded up to ACI's steps."""
     probe_path: str
     resource_group_name: str
     location: str

@@ -144,7 +144,7 @@ def test_the_program_lists_each_groups_private_ip_in_the_slices():
     [
         (
             lambda raw: raw.pop("aci"),
-            "aci: required for workloads[0], workloads[1], workloads[2] (target aci)",
+            "aci.location: required for workloads[0], workloads[1], workloads[2] (target aci)",
         ),
         (
             lambda raw: raw["aci"].update(subnetId="/subscriptions/x/resourceGroups/y/subnets/z"),
