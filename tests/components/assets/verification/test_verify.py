@@ -287,3 +287,60 @@ def test_an_unreachable_api_exits_2_with_a_reason(tmp_path):
     result = run_script(tmp_path, port, settings(tmp_path))
     assert result.returncode == 2
     assert "cannot list pods" in result.stdout
+
+
+def test_container_groups_are_reached_through_their_endpoint_slices(tmp_path):
+    """Target aci: the new side has no pods; the script reads the Service's EndpointSlices (ready
+    endpoints only) and says what it cannot measure there."""
+    with serve(steady) as (legacy_port, _), serve(steady) as (group_port, group_seen):
+        legacy = [pod("hello-spin-6d4f9-abcde", legacy_port, "wasmtime-spin-v2")]
+        slices = {
+            "kind": "EndpointSliceList",
+            "apiVersion": "discovery.k8s.io/v1",
+            "items": [
+                {
+                    "metadata": {"name": "hello-spin-spin-aci", "namespace": "web"},
+                    "addressType": "IPv4",
+                    "endpoints": [
+                        {"addresses": ["127.0.0.1"], "conditions": {"ready": True}},
+                        {"addresses": ["127.0.0.2"], "conditions": {"ready": False}},  # never asked
+                    ],
+                }
+            ],
+        }
+        asked: list[str] = []
+
+        def reply(handler: BaseHTTPRequestHandler) -> Reply:
+            url = urllib.parse.urlparse(handler.path)
+            selector = urllib.parse.parse_qs(url.query).get("labelSelector", [""])[0]
+            asked.append(f"{url.path}?{selector}")
+            if handler.command == "PATCH":
+                return 200, b"{}"
+            if url.path == "/apis/discovery.k8s.io/v1/namespaces/web/endpointslices":
+                if selector != "kubernetes.io/service-name=hello-spin-spin":
+                    return 400, b"unexpected selector"
+                return 200, json.dumps(slices).encode()
+            if url.path == "/api/v1/namespaces/web/pods":
+                return 200, json.dumps({"kind": "PodList", "items": legacy}).encode()
+            return 404, b'{"kind":"Status","reason":"NotFound"}'
+
+        new_side = {
+            "selector": "aks-wasm-migration/instance=hello-spin-spin",
+            "port": group_port,
+            "endpointsOf": "hello-spin-spin",
+            "container": "ghcr.io/spinframework/spin:v3.6.3-distroless@sha256:" + "ab" * 32,
+        }
+        with serve(reply) as (api_port, _):
+            config = settings(tmp_path, new=new_side)
+            result = run_script(tmp_path, api_port, config)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert out.startswith("verification of web/hello-spin: PASS\n")
+    assert "new side: Azure Container Instances behind Service hello-spin-spin" in out
+    assert "2 new" not in out and "1 new (127.0.0.1)" in out
+    assert "memory: not measured (container groups are outside metrics.k8s.io" in out
+    assert len(group_seen) == 1 + 12  # the first request, then 12 paired ones; 127.0.0.2 never
+    assert (
+        "/apis/metrics.k8s.io/v1beta1/namespaces/web/pods?aks-wasm-migration/instance=hello-spin-spin"
+        not in asked
+    )
