@@ -49,9 +49,10 @@ CLUSTERS = Path(__file__).resolve().parent / "fixtures" / "clusters"
 ENVIRONMENTS = sorted(path.name for path in CLUSTERS.iterdir() if path.is_dir())
 # Each environment with its new copies on the shim (as init proposes), all in Spin containers (as init
 # proposes when the cluster is AKS Automatic, whose Safeguards refuse the shim's installer), and mixed
-# (every other workload in a container): `<environment>@<target>`.
+# (every other workload in a container), and in Azure Container Instances where ACI can run the workload
+# (the rest on the shim): `<environment>@<target>`.
 AUTOMATIC = ROOT / "tests" / "fixtures" / "azure" / "aks-automatic.json"
-TARGET_VARIANTS = ("container", "mixed")
+TARGET_VARIANTS = ("container", "mixed", "aci")
 SPIN_DIGEST = "sha256:" + "5e" * 32  # the walk never pulls: any well-formed index digest
 VARIANTS = [*ENVIRONMENTS, *(f"{env}@{target}" for target in TARGET_VARIANTS for env in ENVIRONMENTS)]
 STEPS = ("baseline", "prepare", "parallel 0%", "parallel 50%", "parallel 100%", "cutover", "decommission")
@@ -293,6 +294,18 @@ class Environment:
     def keys(self) -> list[str]:
         return [f"{w['namespace']}/{w['name']}" for w in self.raw["workloads"]]
 
+    def aci_can_run(self, key: str) -> bool:
+        """A plain copy ACI can run: nothing autoscales it, it may run twice, no Dapr sidecar (read from
+        the export: an HPA or ScaledObject aimed at it, Recreate or a writable claim, Dapr's annotation)."""
+        namespace, name = key.split("/")
+        deployment = next(d for d in self.cluster.kind("Deployment") if _key(d) == (namespace, name))
+        scaled = any(
+            s["metadata"]["namespace"] == namespace and s["spec"]["scaleTargetRef"]["name"] == name
+            for s in [*self.cluster.kind("HorizontalPodAutoscaler"), *self.cluster.kind("ScaledObject")]
+        )
+        annotations = (deployment["spec"]["template"].get("metadata") or {}).get("annotations") or {}
+        return not scaled and not self.stop_then_start(key) and annotations.get("dapr.io/enabled") != "true"
+
     def stop_then_start(self, key: str) -> bool:
         """Never two copies (judged here, not by the loader): a Recreate strategy, or a
         PersistentVolumeClaim volume that is not read-only and that some container mounts writable."""
@@ -375,15 +388,28 @@ def decide(env: str, raw: dict[str, Any], report: dict[str, Any]) -> tuple[dict[
     return config, unknown
 
 
-def with_target(raw: dict[str, Any], target: str) -> dict[str, Any]:
+ACI = {
+    "location": "westeurope",
+    "subnetId": "/subscriptions/3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f/resourceGroups/rg-net/providers/"
+    "Microsoft.Network/virtualNetworks/vnet-aks/subnets/aci",
+    "zones": ["1", "2", "3"],
+}
+
+
+def with_target(raw: dict[str, Any], target: str, aci_can_run: Any = None) -> dict[str, Any]:
     """The decided config with every other workload in a Spin container (`mixed`: the shim keeps the
-    rest); `shim` and `container` leave it as init proposed."""
+    rest), or in ACI each workload `aci_can_run` says it can (`aci`); `shim` and `container` leave it
+    as init proposed."""
     if target in ("shim", "container"):
         return raw
     raw = {**copy.deepcopy(raw), "container": {"spinImage": {"digest": SPIN_DIGEST}}}
+    if target == "aci":
+        raw["aci"] = ACI
     for index, workload in enumerate(raw["workloads"]):
-        if target == "container" or index % 2 == 1:
+        if target == "mixed" and index % 2 == 1:
             workload["target"] = "container"
+        elif target == "aci" and aci_can_run(f"{workload['namespace']}/{workload['name']}"):
+            workload["target"] = "aci"
     return raw
 
 
@@ -402,9 +428,8 @@ def prepare(variant: str, scratch: Path) -> Environment:
         if key in raw["cluster"]:
             raw["cluster"][key] = f"{prefix}/{raw['cluster'][key]}"
     decided, undecided = decide(env, raw, report)
-    environment = Environment(
-        variant, cluster, out, report, with_target(decided, target or "shim"), undecided
-    )
+    environment = Environment(variant, cluster, out, report, decided, undecided)
+    environment.raw = with_target(decided, target or "shim", environment.aci_can_run)
     steps = walk(environment.raw)
     assert [step.label for step in steps] == list(STEPS), env
     for step in steps:
@@ -694,11 +719,30 @@ def test_each_new_copy_runs_where_its_target_says_in_every_step(environments, pu
         regs = registrations(environment, label, pulumi_run)
         for (namespace, name), deployment in new_deployments(regs).items():
             key = f"{namespace}/{name.removesuffix('-spin')}"
+            if targets[key] == "aci":
+                problems.append(f"{label}: {key} on aci has a new Deployment")
+                continue
             pod = deployment.inputs["spec"]["template"]["spec"]
             runs = (pod.get("runtimeClassName"), pod["containers"][0]["image"] == spin)
             wanted = (None, True) if targets[key] == "container" else (runtime_class, False)
             if runs != wanted:
                 problems.append(f"{label}: {key} runs {runs}, its target {targets[key]} wants {wanted}")
+        on_aci = {
+            r.inputs["tags"]["aks-wasm-migration-workload"]
+            for r in regs
+            if r.type.endswith(":ContainerGroup")
+        }
+        problems += [
+            f"{label}: {key} on {targets[key]} has container groups"
+            for key in on_aci
+            if targets[key] != "aci"
+        ]
+        if label in SERVING_ALL:
+            problems += [
+                f"{label}: {k} has no container group"
+                for k, t in targets.items()
+                if t == "aci" and k not in on_aci
+            ]
         if "shim" not in targets.values():
             problems += [f"{label}: {r.name} is privileged" for r in regs if _privileged(r)]
     assert problems == [], env

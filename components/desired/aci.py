@@ -19,7 +19,8 @@ from components.desired.spec import ResourceSpec, kubernetes_spec, managed_label
 from components.desired.workloads import ResourcesArgs
 
 CONTAINER_GROUP_TYPE = "azure-native:containerinstance:ContainerGroup"
-ENDPOINTS_MANAGER = f"{PROJECT}.io"  # never endpointslice-controller.k8s.io, whose slices it rewrites
+ENDPOINTS_MANAGER = f"{PROJECT}.io"
+WORKLOAD_TAG = f"{PROJECT}-workload"  # never endpointslice-controller.k8s.io, whose slices it rewrites
 # ACI's smallest steps (learn.microsoft.com "Resource availability for Azure Container Instances"):
 # CPU in cores with two decimals, memory in GB with one.
 _CPU_STEP, _MEMORY_STEP = 100, 10
@@ -131,7 +132,9 @@ def container_group_args(args: AciWorkloadArgs, index: int) -> containerinstance
             type="Private", ports=[containerinstance.PortArgs(port=port, protocol="TCP")]
         ),
         "subnet_ids": [containerinstance.ContainerGroupSubnetIdArgs(id=args["subnet_id"])],
-        "tags": {"app.kubernetes.io/name": args["app_name"], "app.kubernetes.io/part-of": PROJECT},
+        # Azure tag names cannot hold '/' (ARM "Use tags to organize your Azure resources"): the
+        # workload goes in the value.
+        "tags": {WORKLOAD_TAG: f"{args['namespace']}/{args['app_name']}"},
     }
     zones = list(args.get("zones") or [])
     if zones:

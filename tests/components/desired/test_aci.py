@@ -50,7 +50,8 @@ def groups_of(raw: dict[str, Any], app: str) -> list[Any]:
     return [
         spec
         for spec in state(raw).resources
-        if spec.type == CONTAINER_GROUP_TYPE and spec.inputs["tags"]["app.kubernetes.io/name"] == app
+        if spec.type == CONTAINER_GROUP_TYPE
+        and spec.inputs["tags"]["aks-wasm-migration-workload"].endswith(f"/{app}")
     ]
 
 
