@@ -749,10 +749,10 @@ def test_each_new_copy_runs_where_its_target_says_in_every_step(environments, pu
 
 
 def _reached(cluster: Cluster, workload: dict[str, Any], entry: str) -> bool:
-    """Whether the Service behind an entry point selects any pod at all."""
+    """Whether the Service behind an entry point reaches any backend at all (pods, slices' endpoints)."""
     _, _, where = entry.partition(" ")
     namespace, name = where.split("/")
-    return bool(cluster.selected(namespace, cluster.services[(namespace, name)].get("selector")))
+    return bool(cluster.backends(namespace, name))
 
 
 # --- 3. every transition --------------------------------------------------------------------------------

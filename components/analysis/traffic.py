@@ -34,6 +34,7 @@ class PodGroup:
     labels: Mapping[str, str]
     count: int
     new: bool
+    on_node: bool = True  # an EndpointSlice's endpoints outside the cluster's nodes are not
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,9 @@ class ClusterView:
         if service is None:
             return
         namespace, _ = _identity(spec.inputs)
-        group = PodGroup(object_label(spec.inputs), namespace, {}, ready_endpoints(spec.inputs), new=True)
+        group = PodGroup(
+            object_label(spec.inputs), namespace, {}, ready_endpoints(spec.inputs), new=True, on_node=False
+        )
         self.sliced.setdefault((namespace, service), []).append(group)
 
     def _add_exported(self, workloads: Iterable[ExportedWorkload]) -> None:
@@ -467,19 +470,29 @@ def _pods_phrase(groups: Sequence[PodGroup], service: ServiceView) -> str:
     return f"{service.label} spreads requests over {total} ready pods, {new} of them new"
 
 
+def _served(view: ClusterView, service: ServiceView, local: bool) -> tuple[list[PodGroup], list[str]]:
+    """What a Service's requests reach through one entry: with a Local policy kube-proxy sends them
+    only to endpoints on the node that took them, and the container groups run on none (kubernetes.io
+    docs "Service Internal/External Traffic Policy")."""
+    groups = view.endpoints(service)
+    if local and any(not pods.on_node for pods in groups):
+        kept = [pods for pods in groups if pods.on_node]
+        return kept, [f"{service.label} is Local: the container groups outside the nodes get none of it"]
+    return groups, []
+
+
 def _service_share(
     view: ClusterView, service: ServiceView, entry: str, requested: int, gateway: str | None
 ) -> EntryShare:
-    groups = view.endpoints(service)
+    local = service.external_policy == "Local" if entry != "ClusterIP" else service.internal_policy == "Local"
+    groups, reasons = _served(view, service, local)
     new, total = _count(groups, True), sum(pods.count for pods in groups)
     legacy = total - new
-    reasons: list[str] = []
     if total == 0:
         low = high = Fraction(0)
         reasons.append(f"{service.label} selects no ready pod: requests to it fail")
     else:
         low = high = Fraction(new, total)
-    local = service.external_policy == "Local" if entry != "ClusterIP" else service.internal_policy == "Local"
     if local and new and legacy:
         if entry == "LoadBalancer":
             # New pods run on the target pools, legacy ones on the WASI pool: no node has both.
