@@ -386,3 +386,31 @@ def test_the_container_target_says_what_it_costs_and_installs_no_shim(capsys, pr
     # prepare creates the canary of web/hello-spin only: it is the one named
     named = risks.split(item)[1].split("\n- ")[0]
     assert "web/hello-spin/wasm-deployment" in named and "orders-api" not in named
+
+
+def test_the_aci_target_says_what_container_groups_cannot_do(capsys, project_dir):
+    """Where the groups are created the diff names each and what ACI cannot do that a pod can."""
+
+    def on_aci(phase: Phase, weight: int | None = None) -> dict[str, Any]:
+        raw = load_raw(phase_path(phase, weight))
+        subnet = (
+            "/subscriptions/3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f/resourceGroups/rg-contoso-prod/providers/"
+            "Microsoft.Network/virtualNetworks/vnet-aks/subnets/aci"
+        )
+        return {
+            **raw,
+            "target": "aci",
+            "container": {"spinImage": {"digest": "sha256:" + "cd" * 32}},
+            "aci": {"location": "westeurope", "subnetId": subnet},
+        }
+
+    before = write_stack(project_dir / "Pulumi.a.3a-parallel-0.yaml", on_aci(Phase.PARALLEL, 0))
+    after = write_stack(project_dir / "Pulumi.a.3c-parallel-50.yaml", on_aci(Phase.PARALLEL, 50))
+    code, out = run_diff(capsys, before, after)
+    assert code == 0, out
+    risks = out.split("#### Risks")[1].split("#### Changes")[0]
+    (item,) = [line for line in risks.splitlines() if line.startswith("- Azure Container Instances")]
+    assert "no split inside a group" in item and "another IP" in item
+    named = risks.split(item)[1].split("\n- ")[0]
+    assert "ContainerGroup web-hello-spin-1" in named  # parallel 50% adds hello-spin's second copy
+    assert row(out, "web/hello-spin/wasm-joined-0").startswith("| create | EndpointSlice web/hello-spin-aci")
