@@ -517,15 +517,15 @@ def alert_warnings(config: MigrationConfig) -> list[str]:
 
 
 def pinning_warnings(migration: Migration) -> list[str]:
-    """A Spin container pulls its app when each pod starts: an app pinned by tag only may change between
-    the parallel run the verification compared and cutover (the shim's pods are pulled by the kubelet,
-    which keeps what it pulled on each node)."""
+    """A Spin container (or container group) pulls its app when it starts: an app pinned by tag only
+    may change between the parallel run the verification compared and cutover (the shim's pods are
+    pulled by the kubelet, which keeps what it pulled on each node)."""
     warnings = []
     for index, legacy in enumerate(migration.workloads):
         reference = legacy.config.image or legacy.pod_spec["containers"][0].get("image", "")
-        if legacy.config.target == "container" and "@" not in reference:
+        if legacy.config.target in ("container", "aci") and "@" not in reference:
             warnings.append(
-                f"warning: workloads[{index}].image: Spin pulls {escape(reference)} by tag when each pod "
+                f"warning: workloads[{index}].image: Spin pulls {escape(reference)} by tag when each copy "
                 "starts, so a moved tag changes what runs between the verified parallel run and cutover; "
                 "pin it by digest (<image>@sha256:...)"
             )

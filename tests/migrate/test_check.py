@@ -538,7 +538,7 @@ def test_a_container_app_pinned_by_tag_only_is_warned(tmp_path, capsys, image, w
     lines = [line for line in out if line.startswith("warning: workloads[")]
     assert lines == (
         [
-            f"warning: workloads[1].image: Spin pulls {image} by tag when each pod starts, so a moved tag "
+            f"warning: workloads[1].image: Spin pulls {image} by tag when each copy starts, so a moved tag "
             "changes what runs between the verified parallel run and cutover; pin it by digest "
             "(<image>@sha256:...)"
         ]
