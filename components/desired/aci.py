@@ -19,10 +19,11 @@ from components.desired.spec import ResourceSpec, kubernetes_spec, managed_label
 from components.desired.workloads import ResourcesArgs
 
 CONTAINER_GROUP_TYPE = "azure-native:containerinstance:ContainerGroup"
+# The slices' manager: never endpointslice-controller.k8s.io, whose slices the controller rewrites.
 ENDPOINTS_MANAGER = f"{PROJECT}.io"
-WORKLOAD_TAG = f"{PROJECT}-workload"  # never endpointslice-controller.k8s.io, whose slices it rewrites
-# ACI's smallest steps (learn.microsoft.com "Resource availability for Azure Container Instances"):
-# CPU in cores with two decimals, memory in GB with one.
+WORKLOAD_TAG = f"{PROJECT}-workload"
+# ACI takes CPU in cores and memory in GB as decimals (ContainerGroup API: ResourceRequests cpu,
+# memoryInGB); a pod's quantities are rounded up to 0.01 core and 0.1 GB, so a group never gets less.
 _CPU_STEP, _MEMORY_STEP = 100, 10
 
 
@@ -52,17 +53,24 @@ class AciWorkloadArgs(TypedDict):
     app: str
     """The app's OCI reference Spin pulls (`spin up --from`)."""
     listen_port: int
+    """The port Spin listens on and the groups expose (a pod's container port, as a number)."""
     resources: ResourcesArgs
     """Requests and limits (cpu, memory) of the container, as a pod's; rounded up to ACI's steps."""
     probe_path: str
+    """The readiness and liveness probes' HTTP path."""
     resource_group_name: str
     location: str
     subnet_id: str
+    """A subnet of the cluster's VNet delegated to Microsoft.ContainerInstance/containerGroups."""
     service_name: str
+    """The Service without a selector the groups stand behind."""
     service_port: ServedPortArgs
     join: NotRequired[Sequence[ExportedServiceArgs]]
+    """Exported Services the groups join (one EndpointSlice each)."""
     identity_id: NotRequired[str]
+    """A user-assigned identity with AcrPull on the Spin image's registry."""
     zones: NotRequired[Sequence[str]]
+    """Zones the groups are spread over, one each."""
     sku: NotRequired[str]
 
 
