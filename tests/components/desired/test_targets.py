@@ -202,7 +202,7 @@ CONFIG_PROBLEMS = [
     ),
     pytest.param(
         {"target": "wasmedge"},
-        "target: Input should be 'shim' or 'container'",
+        "target: Input should be 'shim', 'container' or 'aci'",
         id="unknown-target",
     ),
     pytest.param(
