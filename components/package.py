@@ -12,7 +12,7 @@ from components.wasm_node_pool import WasmNodePool
 from components.wasm_workload import WasmWorkload
 
 PACKAGE = PROJECT
-VERSION = "0.3.0"  # pyproject.toml [project] version; tests/test_package.py holds them equal
+VERSION = "0.4.0"  # pyproject.toml [project] version; tests/test_package.py holds them equal
 # The building blocks a platform team composes; the migration's own adoption components take exported
 # manifests and are meant for the phase program.
 PUBLIC_COMPONENTS: list[type[pulumi.ComponentResource]] = [
