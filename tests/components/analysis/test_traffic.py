@@ -459,3 +459,23 @@ def test_lb50_without_a_gateway_splits_by_the_shaped_hpa_minimums(pulumi_run, pr
         assert shown == simulated, step
         share = expected[step]
         assert simulated["checkout/storefront"]["ClusterIP checkout/storefront"] == (share, share), step
+
+
+def test_a_local_load_balancer_sends_nothing_to_container_groups(pulumi_run, project_dir):
+    """Target aci behind a Service with externalTrafficPolicy Local: the load balancer reaches only
+    endpoints on the node that took the request, and the container groups run on none, so its requests
+    stay on the legacy pods while the cluster IP spreads over both."""
+    _, manifest = _hello(externalTrafficPolicy="Local")
+    raw = _stack(project_dir, manifest, Phase.PARALLEL, weight=50, target="aci")
+    raw["container"] = {"spinImage": {"digest": "sha256:" + "ab" * 32}}
+    raw["aci"] = {
+        "location": "westeurope",
+        "subnetId": "/subscriptions/3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f/resourceGroups/rg-contoso-prod/"
+        "providers/Microsoft.Network/virtualNetworks/vnet-aks/subnets/aci",
+    }
+    shown, simulated = simulate_and_report(pulumi_run, raw)
+    assert shown == simulated
+    assert simulated["web/hello-spin"] == {
+        "LoadBalancer web/hello-spin": (0, 0),
+        "ClusterIP web/hello-spin": (50, 50),
+    }
