@@ -134,8 +134,9 @@ def guardrail_problems(config: MigrationConfig, base_dir: Path) -> list[str]:
         problem(
             "target",
             "shim",
-            f"the cluster refuses the shim installer in namespace {namespace}: {g.source} refuses "
-            f"{g.refuses}; {g.fix}, or set target: container (docs/targets.md)",
+            f"the cluster refuses the shim installer in namespace {namespace}: "
+            f"{escape(g.source, ECHO_CHARS)} refuses {g.refuses}; {g.fix}, or set target: container "
+            "(docs/targets.md)",
         )
         for g in installer_refusals(found, namespace)
     ]

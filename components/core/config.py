@@ -147,7 +147,6 @@ ALL_ARCHITECTURES: tuple[Architecture, ...] = ("amd64", "arm64")
 # Where a workload's new copy runs (docs/targets.md): the shim on OCIContainer pools, Spin in an
 # ordinary Linux container (nothing privileged), or Azure Container Instances in the cluster's VNet.
 Target = Literal["shim", "container", "aci"]
-TARGETS: tuple[Target, ...] = get_args(Target)
 
 
 class Model(BaseModel):

@@ -160,3 +160,16 @@ def test_init_proposes_the_target_the_guardrails_leave_and_says_why(tmp_path, ca
             AZURE / aks
         ).read_bytes()
         assert "aks: manifests/cluster/prod-aks.json" in stack
+
+
+def test_a_hostile_assignment_name_stays_one_escaped_line(project_dir):
+    """The assignment's displayName comes from the export: it never breaks the line check prints."""
+    raw = stack_with(project_dir, None, "policy-deny-privileged.json")
+    path = ROOT / raw["cluster"]["policyAssignments"]
+    assignments = json.loads(path.read_text())
+    assignments[1]["displayName"] = "deny\nwarning: all good\x1b[2J | `x` <b>"
+    path.write_text(json.dumps(assignments))
+    with pytest.raises(ConfigError) as caught:
+        load_migration(raw)
+    (line,) = [line for line in caught.value.problems if line.startswith("target:")]
+    assert "\n" not in line and "\x1b" not in line and "warning: all good" in line
