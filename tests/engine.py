@@ -184,6 +184,17 @@ _AWAITERS: dict[str, tuple[bool, bool]] = {
     "storage.k8s.io/v1/StorageClass": (False, False),
 }
 
+
+def service_waits_for_pods(service: Mapping[str, Any]) -> bool:
+    """provider/pkg/await/service.go shouldWaitForPods (396-409): a Service's awaiter waits for ready
+    endpoints of selected pods unless it is ExternalName, headless (clusterIP None) or has no selector,
+    when the Service object alone makes it ready."""
+    spec = service.get("spec") or {}
+    external = spec.get("type") == "ExternalName"
+    headless = spec.get("clusterIP") == "None"
+    return not (external or headless or not spec.get("selector"))
+
+
 # The apiVersion a bare kind is served at today, for callers that name only the kind.
 _SERVED_AT = {
     "Deployment": "apps/v1",

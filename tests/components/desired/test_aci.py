@@ -17,6 +17,7 @@ from components.export.schemas import schema_problems
 from components.loading import load_migration
 from components.migration_phase import program
 from tests.conftest import engine_config, load_raw, phase_path, private_ip, run_under_mocks
+from tests.engine import awaited_condition, service_waits_for_pods
 
 SUBNET = (
     "/subscriptions/3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f/resourceGroups/rg-contoso-prod/providers/"
@@ -163,3 +164,33 @@ def test_bad_aci_config_is_one_line_naming_the_key(change, expected):
     with pytest.raises(ConfigError) as caught:
         load_migration(raw)
     assert any(line.startswith(expected) for line in caught.value.problems), caught.value.problems
+
+
+@pytest.mark.parametrize(("phase", "weight", "copies", "joins"), PHASES)
+def test_no_await_of_the_groups_objects_waits_for_what_comes_after_it(phase, weight, copies, joins):
+    """As the provider awaits them (tests/engine.py): the groups' Service has no selector, so its
+    awaiter does not wait for endpoints, which only the slice registered after it brings; the slices
+    have no awaiter, and each waits for every group it lists."""
+    specs = state(on_aci(phase, weight)).resources
+    services = [s for s in specs if s.component.endswith("/wasm") and s.inputs.get("kind") == "Service"]
+    for service in services:
+        assert not service_waits_for_pods(service.inputs)
+        assert awaited_condition(service.inputs, "v1/Service", "create", None).by == "awaiter"
+    for endpoint_slice in (s for s in specs if s.inputs.get("kind") == "EndpointSlice"):
+        assert (
+            awaited_condition(endpoint_slice.inputs, "discovery.k8s.io/v1/EndpointSlice", "create", None).by
+            == "nothing"
+        )
+        groups = {
+            g.name
+            for g in specs
+            if g.type == CONTAINER_GROUP_TYPE and g.component == endpoint_slice.component
+        }
+        assert groups <= set(endpoint_slice.depends_on)
+    # the shim's new Service selects its pods: that one does wait for them
+    shim = [
+        s
+        for s in state(load_raw(phase_path(Phase.PARALLEL, 50))).resources
+        if s.inputs.get("kind") == "Service" and s.component.endswith("/wasm")
+    ]
+    assert shim and all(service_waits_for_pods(s.inputs) for s in shim)
