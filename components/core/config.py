@@ -141,9 +141,9 @@ Number = Annotated[
 
 
 # CPU architectures as nodes carry them in kubernetes.io/arch; AKS pools are amd64 or arm64.
-Architecture = Literal["amd64", "arm64"]
+Architecture = Literal["amd64", "arm64"]  # AKS_ARCHITECTURES, as a type pydantic checks
 Architectures = Annotated[tuple[Architecture, ...], Field(min_length=1), AfterValidator(_no_duplicates)]
-ALL_ARCHITECTURES: tuple[Architecture, ...] = ("amd64", "arm64")
+ALL_ARCHITECTURES: tuple[Architecture, ...] = get_args(Architecture)  # == AKS_ARCHITECTURES
 # Where a workload's new copy runs (docs/targets.md): the shim on OCIContainer pools, Spin in an
 # ordinary Linux container (nothing privileged), or Azure Container Instances in the cluster's VNet.
 Target = Literal["shim", "container", "aci"]
@@ -1090,7 +1090,7 @@ class MigrationConfig(Model):
         return not self.workloads or any(w.target == "shim" for w in self.workloads)
 
     @property
-    def uses_container(self) -> bool:
+    def uses_spin_image(self) -> bool:
         """Whether any workload runs the Spin image (in a pod, or in Azure Container Instances)."""
         return any(w.target in ("container", "aci") for w in self.workloads)
 
@@ -1287,7 +1287,7 @@ CONFIG_KEYS = tuple(field.alias or name for name, field in MigrationConfig.model
 def spin_image_problems(config: MigrationConfig) -> list[str]:
     """A container target runs only a Spin image pinned by digest: what ran in parallel runs again."""
     image = config.container.spin_image
-    if not config.uses_container or image.digest is not None:
+    if not config.uses_spin_image or image.digest is not None:
         return []
     return [
         problem(

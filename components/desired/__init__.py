@@ -485,10 +485,6 @@ def _aci_args(config: MigrationConfig, legacy: ExportedWorkload, plan: WorkloadP
     reach them by, and the exported Services they join once the new side serves through them."""
     workload, aci = legacy.config, config.aci
     assert plan.new is not None and aci.location and aci.subnet_id  # required for target aci
-    serving = legacy.serving_port
-    service_port: ServedPortArgs = {"port": serving["port"]}
-    if "name" in serving:
-        service_port["name"] = serving["name"]
     args: AciWorkloadArgs = {
         "namespace": workload.namespace,
         "app_name": workload.name,
@@ -502,7 +498,7 @@ def _aci_args(config: MigrationConfig, legacy: ExportedWorkload, plan: WorkloadP
         "location": aci.location,
         "subnet_id": aci.subnet_id,
         "service_name": naming.new_service_name(legacy.service["metadata"]["name"]),
-        "service_port": service_port,
+        "service_port": _served_port(legacy.serving_port),
         "sku": aci.sku,
     }
     if plan.isolation is Isolation.NONE:
@@ -524,11 +520,16 @@ def _joined_services(legacy: ExportedWorkload) -> list[ExportedServiceArgs]:
             if p.get("targetPort", p["port"]) == legacy.serving_target
         ]
         if ports:
-            port: ServedPortArgs = {"port": ports[0]["port"]}
-            if "name" in ports[0]:
-                port["name"] = ports[0]["name"]
-            joined.append({"name": service["metadata"]["name"], "port": port})
+            joined.append({"name": service["metadata"]["name"], "port": _served_port(ports[0])})
     return joined
+
+
+def _served_port(port: dict[str, Any]) -> ServedPortArgs:
+    """A Service port as the groups serve it: its number, and its name where it has one."""
+    served: ServedPortArgs = {"port": port["port"]}
+    if "name" in port:
+        served["name"] = port["name"]
+    return served
 
 
 def _set_scaling(args: WasmWorkloadArgs, legacy: ExportedWorkload, new: Count) -> None:

@@ -284,3 +284,11 @@ def test_jobs_and_the_installer_are_pinned_only_where_an_image_lacks_an_architec
                 {"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]}
             ]
         }, label
+
+
+def test_the_config_knows_the_architectures_the_scheduling_semantics_know():
+    """The config's Literal of architectures and Kubernetes semantics' AKS architectures are one list."""
+    from components.core.config import ALL_ARCHITECTURES
+    from components.core.kubernetes import AKS_ARCHITECTURES
+
+    assert set(ALL_ARCHITECTURES) == AKS_ARCHITECTURES
