@@ -32,8 +32,16 @@ from components.core.inputs import (
 )
 from components.desired import shim_component
 from components.desired.shim import runtime_class_manifest
-from components.export.cluster import ClusterExport, load_cluster_export, runtime_class_problems
-from components.export.guardrails import GuardrailInputError, installer_refusals, read_guardrails
+from components.export.aks import aks_facts
+from components.export.cluster import (
+    ClusterExport,
+    ClusterReads,
+    CrdInputError,
+    load_cluster_export,
+    read_crds,
+    runtime_class_problems,
+)
+from components.export.guardrails import GuardrailInputError, export_json, installer_refusals, read_guardrails
 from components.export.migration import Migration
 from components.export.workload import ExportedWorkload, load_legacy_workload
 
@@ -68,11 +76,13 @@ def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migrat
         problems.extend(runtime_class_problems(config, cluster, wanted))
     if not found:
         problems.extend(other_pod_problems(config, cluster))
-    problems.extend(guardrail_problems(config, base_dir))
+    reads, found = read_cluster_reads(config, base_dir)
+    problems.extend(found)
+    problems.extend(guardrail_problems(config, reads))
     problems.extend(aci_problems(config, workloads))
     if problems:
         raise ConfigError(problems)
-    return Migration(config, tuple(workloads), cluster)
+    return Migration(config, tuple(workloads), cluster, reads)
 
 
 def aci_problems(config: MigrationConfig, workloads: list[ExportedWorkload]) -> list[str]:
@@ -90,6 +100,11 @@ def aci_problems(config: MigrationConfig, workloads: list[ExportedWorkload]) -> 
                 ("an autoscaler scales it (ACI has none)", legacy.autoscaler or legacy.scaled_object),
                 (f"it must never run two copies ({', '.join(legacy.single_copy)})", legacy.stop_then_start),
                 ("it is a Dapr app (its sidecar cannot come along)", legacy.dapr_app),
+                (
+                    "its pods take Entra tokens through workload identity (a container group gets no "
+                    "service account token)",
+                    legacy.workload_identity,
+                ),
             )
             if applies
         ]
@@ -105,28 +120,38 @@ def aci_problems(config: MigrationConfig, workloads: list[ExportedWorkload]) -> 
     return problems
 
 
-def guardrail_problems(config: MigrationConfig, base_dir: Path) -> list[str]:
-    """A shim target on a cluster whose guardrails (cluster.aks, cluster.policyAssignments) refuse the
-    installer's privileged pod in its namespace: the prepare phase would fail there, so it is refused
-    here with the fix."""
+def read_cluster_reads(config: MigrationConfig, base_dir: Path) -> tuple[ClusterReads, list[str]]:
+    """The optional exports the preflight reads (cluster.aks, cluster.policyAssignments, cluster.crds),
+    each checked for its shape (one line naming a bad file)."""
     paths = {
         "cluster.aks": config.cluster.aks,
         "cluster.policyAssignments": config.cluster.policy_assignments,
+        "cluster.crds": config.cluster.crds,
     }
     texts: dict[str, str | None] = {}
     for key, relative in paths.items():
         try:
             texts[key] = read_text(project_file(base_dir, relative)) if relative else None
         except UnsafeInput as error:
-            return [problem(key, relative, str(error))]
+            return ClusterReads(), [problem(key, relative, str(error))]
+    aks_text, crds_text = texts["cluster.aks"], texts["cluster.crds"]
     try:
-        found = read_guardrails(
-            texts["cluster.aks"],
+        guardrails = read_guardrails(
+            aks_text,
             texts["cluster.policyAssignments"],
             (str(paths["cluster.aks"]), str(paths["cluster.policyAssignments"])),
         )
-    except GuardrailInputError as error:
-        return [problem("cluster", None, escape(str(error), ECHO_CHARS))]
+        aks = aks_facts(export_json(aks_text, str(paths["cluster.aks"]))) if aks_text is not None else None
+        crds = read_crds(crds_text, str(paths["cluster.crds"])) if crds_text is not None else None
+    except (GuardrailInputError, CrdInputError) as error:
+        return ClusterReads(), [problem("cluster", None, escape(str(error), ECHO_CHARS))]
+    return ClusterReads(aks, tuple(guardrails), texts["cluster.policyAssignments"] is not None, crds), []
+
+
+def guardrail_problems(config: MigrationConfig, reads: ClusterReads) -> list[str]:
+    """A shim target on a cluster whose guardrails (cluster.aks, cluster.policyAssignments) refuse the
+    installer's privileged pod in its namespace: the prepare phase would fail there, so it is refused
+    here with the fix."""
     if not config.uses_shim:
         return []
     namespace = config.shim.namespace
@@ -138,7 +163,7 @@ def guardrail_problems(config: MigrationConfig, base_dir: Path) -> list[str]:
             f"{escape(g.source, ECHO_CHARS)} refuses {g.refuses}; {g.fix}, or set target: container "
             "(docs/targets.md)",
         )
-        for g in installer_refusals(found, namespace)
+        for g in installer_refusals(list(reads.guardrails), namespace)
     ]
 
 

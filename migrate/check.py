@@ -13,6 +13,7 @@ from typing import Any
 
 from components.analysis.capacity import Worst, reach_at_rest, route_keys, worst_moments
 from components.analysis.isolation import isolation_problems
+from components.analysis.preflight import Outcome, preflight, refusals
 from components.analysis.scheduling import scheduling_problems
 from components.core.config import ConfigError, MigrationConfig, Phase, Traffic, parse_config
 from components.core.inputs import ECHO_CHARS, echo, escape
@@ -394,6 +395,10 @@ def check(
         o for w in loaded.migration.workloads for o in w.exported if o.get("kind") == "RuntimeClass"
     ]
     problems += [
+        f"{loaded.path}: preflight: {finding.line()}"
+        for finding in refusals(preflight(loaded.migration, loaded.state))
+    ]
+    problems += [
         f"{loaded.path}: scheduling: {line}"
         for line in scheduling_problems(config, loaded.state, exported_classes)
     ]
@@ -608,8 +613,15 @@ def _loaded_problems(
     return problems
 
 
+def preflight_warnings(loaded: Loaded) -> list[str]:
+    """What the cluster says that applies but loses something (docs/preflight.md)."""
+    findings = preflight(loaded.migration, loaded.state)
+    return [f"warning: preflight: {f.line()}" for f in findings if f.outcome is Outcome.WARNS]
+
+
 def _warnings(loaded: Loaded, origin: _Origin | None) -> list[str]:
     warnings = traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config)
+    warnings += preflight_warnings(loaded)
     warnings += pinning_warnings(loaded.migration)
     if origin and origin.before is not None:
         warnings += transition_capacity_warnings(origin.before, loaded)

@@ -202,6 +202,14 @@ class Cluster(Model):
         "target they would refuse",
     )
 
+    crds: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the Gateway API CustomResourceDefinitions of `kubectl get customresourcedefinitions -o "
+        "yaml`, without their schemas (migrate init writes it): which HTTPRoute versions the cluster "
+        "serves, so check refuses a route it would refuse",
+    )
+
     @field_validator("subscription_id")
     @classmethod
     def _subscription_is_uuid(cls, value: str) -> str:

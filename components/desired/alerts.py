@@ -38,6 +38,13 @@ def _kube_state_label(key: str) -> str:
     return "label_" + re.sub(r"[^a-zA-Z0-9_]", "_", key)
 
 
+def kube_state_labels(config: MigrationConfig) -> dict[str, set[str]]:
+    """The Kubernetes labels the rules read through kube-state-metrics' `kube_<resource>_labels`, by
+    resource as its `--metric-labels-allowlist` names them: kube-state-metrics exports none unless
+    allowed (kube-state-metrics docs, "metric-labels-allowlist"), so the preflight checks them."""
+    return {"nodes": {config.shim.node_label.key}} if config.uses_shim else {}
+
+
 def _regex(values: list[str]) -> str:
     return "|".join(re.escape(value).replace("\\-", "-") for value in values)
 

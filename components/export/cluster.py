@@ -5,7 +5,7 @@ runtime-class-manager ship `wasm-spin`), and what else deleting the WASI pools w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +20,33 @@ from components.core.inputs import (
     read_text,
 )
 from components.export import facts
+from components.export.aks import AksFacts
+from components.export.guardrails import Guardrail
 from components.export.schemas import schema_problems, supported_version
 
 # What init writes there: the controllers above the other pods too, so each is named as init names it.
-READ_KINDS = frozenset({"RuntimeClass", "Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "Job"})
+READ_KINDS = frozenset(
+    {"RuntimeClass", "Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "Job", "Namespace"}
+)
 MAX_LINES = 20
+# How the metrics add-ons call themselves: AKS's metrics-server (k8s-app), the upstream charts'
+# app.kubernetes.io/name (metrics-server, kube-state-metrics, also kube-prometheus-stack's), Azure
+# Monitor managed Prometheus's ama-metrics-ksm; the cluster file keeps their Deployments.
+METRICS_SERVER = ("metrics-server",)
+KUBE_STATE_METRICS = ("kube-state-metrics", "ama-metrics-ksm")
+
+
+def addon_deployments(objects: Iterable[Mapping[str, Any]], names: Iterable[str]) -> list[Mapping[str, Any]]:
+    """The Deployments among `objects` called one of `names` by name or by their standard labels."""
+    wanted = set(names)
+    found = []
+    for obj in objects:
+        metadata = obj.get("metadata") or {}
+        labels = metadata.get("labels") or {}
+        called = {metadata.get("name"), labels.get("app.kubernetes.io/name"), labels.get("k8s-app")}
+        if obj.get("kind") == "Deployment" and called & wanted:
+            found.append(obj)
+    return found
 
 
 @dataclass(frozen=True)
@@ -40,6 +62,87 @@ class OtherPod:
     @property
     def key(self) -> str:
         return self.owner
+
+
+# The CRDs the preflight reads (the Gateway API's), and what init keeps of each: not the schemas, which
+# make a CRD export megabytes long.
+CRD_GROUPS = frozenset({"gateway.networking.k8s.io"})
+
+
+class CrdInputError(ValueError):
+    """A CRD export that is not a kubectl List of CustomResourceDefinitions; one line naming the file."""
+
+
+def read_crds(text: str, source: str) -> tuple[dict[str, Any], ...]:
+    """The CRDs of CRD_GROUPS in `kubectl get customresourcedefinitions -o yaml`, trimmed to what the
+    preflight reads: name, annotations, group and each version's name and served flag."""
+    try:
+        documents = [d for d in load_yaml_documents(text) if d]
+    except UnsafeInput as error:
+        raise CrdInputError(f"{source}: {error}") from None
+    items: list[Any] = []
+    for document in documents:
+        items.extend(
+            document.get("items") or []
+            if isinstance(document, dict) and document.get("kind") == "List"
+            else [document]
+        )
+    if not all(
+        isinstance(i, dict)
+        and i.get("kind") == "CustomResourceDefinition"
+        and isinstance(i.get("metadata"), dict)
+        for i in items
+    ):
+        raise CrdInputError(
+            f"{source}: not the output of `kubectl get customresourcedefinitions -o yaml` "
+            "(a List of CustomResourceDefinitions)"
+        )
+    return tuple(_trimmed_crd(i) for i in items if (i.get("spec") or {}).get("group") in CRD_GROUPS)
+
+
+def _is_crd(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and item.get("kind") == "CustomResourceDefinition"
+        and isinstance(item.get("metadata"), dict)
+        and isinstance(item.get("spec") or {}, dict)
+    )
+
+
+def _trimmed_crd(crd: dict[str, Any]) -> dict[str, Any]:
+    metadata = crd["metadata"]
+    spec = crd.get("spec") or {}
+    kept_metadata = {"name": metadata.get("name")}
+    if metadata.get("annotations"):
+        kept_metadata["annotations"] = {
+            k: v for k, v in metadata["annotations"].items() if k.startswith("gateway.networking.k8s.io/")
+        }
+    return {
+        "apiVersion": crd.get("apiVersion", "apiextensions.k8s.io/v1"),
+        "kind": "CustomResourceDefinition",
+        "metadata": kept_metadata,
+        "spec": {
+            "group": spec.get("group"),
+            "names": spec.get("names"),
+            "scope": spec.get("scope"),
+            "versions": [
+                {"name": v.get("name"), "served": bool(v.get("served")), "storage": bool(v.get("storage"))}
+                for v in spec.get("versions") or ()
+                if isinstance(v, dict)
+            ],
+        },
+    }
+
+
+@dataclass(frozen=True)
+class ClusterReads:
+    """What the optional Azure and CRD exports say (cluster.aks, cluster.policyAssignments,
+    cluster.crds): None or empty where the stack names no such export."""
+
+    aks: AksFacts | None = None
+    guardrails: tuple[Guardrail, ...] = ()
+    policy_assignments: bool = False
+    crds: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ class Guardrail:
     excluded: frozenset[str] = frozenset()
     only: frozenset[str] | None = None
     fix: str = ""
+    # Deployment Safeguards enforce Pod Security baseline on every pod, not only the installer's.
+    pod_security_baseline: bool = False
 
     def applies_to(self, namespace: str) -> bool:
         if self.only is not None and namespace not in self.only:
@@ -70,7 +72,7 @@ def safeguards(cluster: Any, source: str) -> list[Guardrail]:
         if level == "Enforcement"
         else ""
     )
-    return [Guardrail(what, SAFEGUARDS_REFUSE, level == "Enforcement", excluded, None, fix)]
+    return [Guardrail(what, SAFEGUARDS_REFUSE, level == "Enforcement", excluded, None, fix, True)]
 
 
 def policy_assignments(assignments: Any, source: str) -> list[Guardrail]:
@@ -105,9 +107,9 @@ def read_guardrails(aks: str | None, assignments: str | None, sources: tuple[str
     """Both exports' guardrails (either may be missing); GuardrailInputError for one that is not JSON."""
     found = []
     if aks is not None:
-        found += safeguards(_json(aks, sources[0]), sources[0])
+        found += safeguards(export_json(aks, sources[0]), sources[0])
     if assignments is not None:
-        found += policy_assignments(_json(assignments, sources[1]), sources[1])
+        found += policy_assignments(export_json(assignments, sources[1]), sources[1])
     return found
 
 
@@ -116,7 +118,8 @@ def installer_refusals(guardrails: list[Guardrail], namespace: str) -> list[Guar
     return [g for g in guardrails if g.enforced and g.applies_to(namespace)]
 
 
-def _json(text: str, source: str) -> Any:
+def export_json(text: str, source: str) -> Any:
+    """One Azure CLI export's JSON; GuardrailInputError naming the file where it is not JSON."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from components.core.config import MigrationConfig
-from components.export.cluster import ClusterExport
+from components.export.cluster import ClusterExport, ClusterReads
 from components.export.workload import ExportedWorkload
 
 
@@ -14,3 +14,4 @@ class Migration:
     config: MigrationConfig
     workloads: tuple[ExportedWorkload, ...]
     cluster: ClusterExport | None = None
+    reads: ClusterReads = field(default_factory=ClusterReads)

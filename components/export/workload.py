@@ -50,6 +50,9 @@ _SERVER_ANNOTATIONS = (
 )
 
 
+WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
+
+
 @dataclass(frozen=True)
 class ExportedWorkload:
     """One workload as found on the WASI pool: its Deployment, the Service the new side follows, the
@@ -87,6 +90,13 @@ class ExportedWorkload:
     @property
     def pod_template(self) -> dict[str, Any]:
         return self.template if self.template is not None else self.deployment["spec"]["template"]
+
+    @property
+    def workload_identity(self) -> bool:
+        """Its pods take Entra tokens through AKS workload identity: the webhook mounts a projected
+        service account token into pods labelled `azure.workload.identity/use: "true"`."""
+        labels = (self.pod_template.get("metadata") or {}).get("labels") or {}
+        return labels.get(WORKLOAD_IDENTITY_LABEL) == "true"
 
     @property
     def source(self) -> dict[str, Any]:

@@ -52,6 +52,12 @@ def add_parser(commands: Any, epilog: str) -> None:
         help="az policy assignment list --scope <cluster id> --disable-scope-strict-match -o json > FILE: "
         "assignments that refuse privileged or hostPath pods",
     )
+    i.add_argument(
+        "--crds",
+        type=Path,
+        help="kubectl get customresourcedefinitions -o yaml > FILE: which Gateway API versions the cluster "
+        "serves, for workloads routed through a Gateway (init keeps them without their schemas)",
+    )
     i.add_argument("--stack", default="prod", help="stack name (default prod)")
     # Refused with the reason (one stack migrates every WASI pool), rather than an unknown argument.
     i.add_argument("--legacy-pool", help=argparse.SUPPRESS)
@@ -81,6 +87,7 @@ def _request(args: argparse.Namespace) -> InitRequest:
         kubeconfig=args.kubeconfig,
         aks_cluster=args.aks_cluster,
         policy_assignments=args.policy_assignments,
+        crds=args.crds,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from components.core import kubernetes
 from components.core.inputs import UnsafeInput, load_yaml_documents
 from components.export import facts
+from components.export.cluster import KUBE_STATE_METRICS, METRICS_SERVER
 from migrate.init.detect import KRUSTLET_ARCHES, WORKLOAD_KINDS, wasm_runtime_classes
 from migrate.init.errors import InventoryError
 from migrate.init.kubectl_list import ExportedObject, ItemText, Pass, read_selected
@@ -71,7 +72,8 @@ def _documents(text: str, pools: list[WasiPool] | None) -> list[Any]:
 def _passes(pools: list[WasiPool] | None) -> list[Pass]:
     """What is parsed, in passes that each see what the earlier ones parsed:
 
-    1. every RuntimeClass, the Nodes whose text names a WASI pool, and items of unknown kind;
+    1. every RuntimeClass and Namespace, the Nodes whose text names a WASI pool, the Deployments whose
+       text names a metrics add-on (the preflight's), and items of unknown kind;
     2. workloads whose text names a Wasm RuntimeClass, a wasmtime-* label, a WASI pool or a Krustlet
        arch (every signal `wasm_signals` looks for), owned Pods and Jobs left out;
     3. Pods bound to a WASI pool's Node;
@@ -81,12 +83,14 @@ def _passes(pools: list[WasiPool] | None) -> list[Pass]:
     5. and 6. the controllers of what was parsed (a Pod's ReplicaSet, then its Deployment), for the
        controller chains of the pods on WASI nodes."""
     names = {pool.name for pool in pools or []}
+    addons = METRICS_SERVER + KUBE_STATE_METRICS
 
     def cluster(_: list[ExportedObject]) -> Callable[[ItemText], bool]:
         return lambda item: (
             item.kind is None
-            or item.kind == "RuntimeClass"
+            or item.kind in ("RuntimeClass", "Namespace")
             or (item.kind == "Node" and any(name in item.text for name in names))
+            or (item.kind == "Deployment" and any(name in item.text for name in addons))
         )
 
     def workloads(parsed: list[ExportedObject]) -> Callable[[ItemText], bool]:

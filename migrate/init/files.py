@@ -10,6 +10,7 @@ import yaml
 
 from components.core.config import PROJECT
 from components.export import facts
+from components.export.cluster import KUBE_STATE_METRICS, METRICS_SERVER, addon_deployments
 from migrate.init.detect import ClusterView
 
 CLUSTER_EXPORT_DIR = "manifests/cluster"
@@ -21,8 +22,9 @@ STACK_HEADER = """\
 EXPORT_HEADERS = {
     "legacy": "the Deployment and everything in its namespace that selects, scales, routes to or is owned "
     "by it (components/export/facts.py related_objects)",
-    "cluster": "every RuntimeClass, the WASI pools' Nodes and the pods on them that are neither a migrated "
-    "workload's nor a DaemonSet's",
+    "cluster": "every RuntimeClass and Namespace, the metrics add-ons' Deployments, the WASI pools' Nodes "
+    "and the pods on them that are neither a migrated workload's nor a DaemonSet's",
+    "crds": "the Gateway API CustomResourceDefinitions, without their schemas",
 }
 
 
@@ -38,15 +40,18 @@ def export_list(objects: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def cluster_objects(view: ClusterView, others: Sequence[facts.PodOnNode]) -> list[Mapping[str, Any]]:
-    """What `cluster.export` holds: every RuntimeClass, the WASI pools' Nodes, the other pods on them and
+    """What `cluster.export` holds: every RuntimeClass and Namespace and the metrics add-ons' Deployments
+    (for the preflight), the WASI pools' Nodes, the other pods on them and
     the controllers above those pods (so `check` names each as the report does: by the top of its
     chain, the name `decommission.acknowledgeOtherPods` takes)."""
     pods = {pod.key for pod in others}
     controllers = {(facts.namespace_of(pod.pod), *link) for pod in others for link in pod.chain}
+    addons = {id(d) for d in addon_deployments(view.index.objects, METRICS_SERVER + KUBE_STATE_METRICS)}
     return [
         obj
         for obj in view.index.objects
-        if obj.get("kind") == "RuntimeClass"
+        if obj.get("kind") in ("RuntimeClass", "Namespace")
+        or id(obj) in addons
         or (obj.get("kind") == "Node" and facts.name_of(obj) in view.wasi_nodes)
         or (
             obj.get("kind") == "Pod"

@@ -8,28 +8,38 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.core.config import Shim, SpinImage
+from components.export.aks import AksFacts
 from components.export.guardrails import Guardrail, installer_refusals
-from migrate.init.files import CLUSTER_EXPORT_DIR
+from migrate.init.files import CLUSTER_EXPORT_DIR, export_list, export_text
 
 # Where each export goes under --out, and the config key that names it.
-FILES = {"aks": "aks.json", "policyAssignments": "policy-assignments.json"}
+FILES = {"aks": "aks.json", "policyAssignments": "policy-assignments.json", "crds": "crds.yaml"}
 
 
 @dataclass(frozen=True)
 class AzureExports:
+    """The optional exports beside the cluster's: `az aks show`, the policy assignments (copied as they
+    are) and the Gateway API CRDs (kept without their schemas)."""
+
     texts: dict[str, str | None]  # config key -> the file's text, None when not given
     guardrails: list[Guardrail]
+    aks: AksFacts | None = None
+    crds: tuple[dict[str, Any], ...] | None = None
+
+    def _copies(self) -> dict[str, str]:
+        copies = {key: text for key, text in self.texts.items() if text is not None}
+        if self.crds is not None:
+            copies["crds"] = export_text(export_list(self.crds), "the CRD export", "crds")
+        return copies
 
     def paths(self, stack: str) -> dict[str, str]:
         """Config key -> the copy's path relative to --out (the project root once moved there)."""
-        return {
-            key: f"{CLUSTER_EXPORT_DIR}/{stack}-{name}"
-            for key, name in FILES.items()
-            if self.texts[key] is not None
-        }
+        copies = self._copies()
+        return {key: f"{CLUSTER_EXPORT_DIR}/{stack}-{name}" for key, name in FILES.items() if key in copies}
 
     def files(self, stack: str) -> dict[str, str]:
-        return {path: str(self.texts[key]) for key, path in self.paths(stack).items()}
+        copies = self._copies()
+        return {path: copies[key] for key, path in self.paths(stack).items()}
 
     def target(self) -> tuple[str, list[dict[str, str]], list[str]]:
         """The target to propose, the decisions it leaves (config key and why) and the notes saying why,

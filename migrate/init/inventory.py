@@ -52,8 +52,10 @@ def build_inventory(
     migrated = [f for f in findings if f.migrated]
     targets, sizing = target_pools(view, node_pools, migrated, _requests(migrated))
     cluster_file = f"{CLUSTER_EXPORT_DIR}/{stack}.yaml"
-    cluster_config = _cluster_config(cluster, kubernetes_version(node_pools), cluster_file)
     azure = azure or AzureExports({"aks": None, "policyAssignments": None}, [])
+    # The control plane's version where `az aks show` says it; else the newest the node pools run.
+    version = (azure.aks.version if azure.aks else None) or kubernetes_version(node_pools)
+    cluster_config = _cluster_config(cluster, version, cluster_file)
     cluster_config.update(config_keys(azure, stack))
     target, target_decisions, target_notes = azure.target()
     config: dict[str, Any] = {
@@ -189,7 +191,7 @@ def _decisions(
             {
                 "key": "cluster.kubernetesVersion",
                 "workload": "",
-                "text": f"the node pools run Kubernetes {version}, and `check` validates against the schemas "
+                "text": f"the cluster runs Kubernetes {version}, and `check` validates against the schemas "
                 f"of {', '.join(KUBERNETES_VERSIONS)} only: set `cluster.kubernetesVersion` to the control "
                 "plane's version if it is newer (`az aks show --query kubernetesVersion`), or upgrade the "
                 "control plane first (`az aks upgrade --control-plane-only` leaves every node pool, the WASI "

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from components.core.inputs import UnsafeInput, read_text
-from components.export.guardrails import GuardrailInputError, read_guardrails
+from components.export.aks import aks_facts
+from components.export.cluster import CrdInputError, read_crds
+from components.export.guardrails import GuardrailInputError, export_json, read_guardrails
 from migrate.init.errors import InventoryError
 from migrate.init.export import read_export
 from migrate.init.files import output_files
@@ -41,6 +43,7 @@ class InitRequest:
     kubeconfig: Path | None = None
     aks_cluster: Path | None = None
     policy_assignments: Path | None = None
+    crds: Path | None = None
 
 
 def read_input(path: Path, what: str) -> str:
@@ -76,7 +79,7 @@ def init(request: InitRequest) -> dict[str, Any]:
 
 
 def _read_azure(request: InitRequest) -> AzureExports:
-    """The optional Azure exports, read and checked for their shape (one line naming a bad file)."""
+    """The optional exports, read and checked for their shape (one line naming a bad file)."""
     texts = {
         "aks": read_input(request.aks_cluster, "the cluster") if request.aks_cluster else None,
         "policyAssignments": (
@@ -88,9 +91,11 @@ def _read_azure(request: InitRequest) -> AzureExports:
     sources = (str(request.aks_cluster), str(request.policy_assignments))
     try:
         guardrails = read_guardrails(texts["aks"], texts["policyAssignments"], sources)
-    except GuardrailInputError as error:
+        aks = aks_facts(export_json(texts["aks"], sources[0])) if texts["aks"] is not None else None
+        crds = read_crds(read_input(request.crds, "the CRDs"), str(request.crds)) if request.crds else None
+    except (GuardrailInputError, CrdInputError) as error:
         raise InventoryError(str(error)) from None
-    return AzureExports(texts, guardrails)
+    return AzureExports(texts, guardrails, aks, crds)
 
 
 def _read_cluster(request: InitRequest, wasi: list[WasiPool]) -> tuple[str, list[dict[str, Any]]]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from components.analysis.preflight import Finding, preflight
 from components.analysis.traffic import analysed_state
 from components.core import naming
 from components.core.config import ConfigError, Phase, Traffic, parse_config
@@ -116,12 +117,32 @@ class WorkloadAnswer:
         }
 
 
+@dataclass
+class Preflight:
+    """One preflight finding and the steps it holds in."""
+
+    finding: Finding
+    steps: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        f = self.finding
+        return {
+            "topic": f.topic,
+            "outcome": f.outcome.value,
+            "says": f.says,
+            "breaks": f.breaks,
+            "fix": f.fix,
+            "steps": self.steps,
+        }
+
+
 @dataclass(frozen=True)
 class Answers:
     steps: tuple[str, ...]
     versions: tuple[str, ...]
     workloads: dict[str, WorkloadAnswer]
     problems: tuple[Problem, ...]
+    preflight: tuple[Preflight, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +150,7 @@ class Answers:
             "kubernetesVersions": list(self.versions),
             "workloads": {key: answer.as_dict() for key, answer in self.workloads.items()},
             "problems": [{"line": p.line, "workload": p.workload, "steps": p.steps} for p in self.problems],
+            "preflight": [p.as_dict() for p in self.preflight],
         }
 
 
@@ -232,6 +254,7 @@ def ask_planner(
     path = Path(stack_file)
     loads: dict[Phase, tuple[Migration | None, dict[str, Any], list[int], list[str]]] = {}
     memo: SchemaMemo = {}
+    preflights: dict[Finding, Preflight] = {}
     for step in steps:
         config = step_config(raw, step)
         if step.phase not in loads:
@@ -250,11 +273,15 @@ def ask_planner(
             lines += [
                 _reindexed(line.removeprefix(f"{path}: "), kept) for line in check(loaded, versions, memo)
             ]
+            for finding in preflight(migration, state):
+                preflights.setdefault(finding, Preflight(finding)).steps.append(step.label)
         for line in lines:
             problem = problems.setdefault(line, Problem(line, _workload_of(line, keys, owners)))
             problem.steps.append(step.label)
     answers = {key: _answer(key, steps, states) for key in keys}
-    return Answers(tuple(s.label for s in steps), versions, answers, tuple(problems.values()))
+    return Answers(
+        tuple(s.label for s in steps), versions, answers, tuple(problems.values()), tuple(preflights.values())
+    )
 
 
 States = dict[str, tuple[Migration, DesiredState, list[int]]]

@@ -89,6 +89,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     sections = (
         _summary,
         _must_decide,
+        preflight_section,
         _plan,
         _wasi_pools,
         _target_pools,
@@ -136,6 +137,35 @@ def _must_decide(report: dict[str, Any]) -> list[str]:
         "`prometheusOperator` (docs/alerts.md).",
         "",
     ]
+
+
+def preflight_section(report: dict[str, Any]) -> list[str]:
+    """What the cluster says, finding by finding: refusals first (check refuses those steps too)."""
+    planner = report["planner"]
+    order = {"refuses": 0, "warns": 1, "not known": 2, "ok": 3}
+    findings = sorted(planner["preflight"], key=lambda f: order[f["outcome"]])
+    lines = [
+        "## Preflight: what the cluster says",
+        "",
+        "Read from the exports init was given (`az aks show`, the policy assignments, the CRDs, the "
+        "namespaces and add-ons of the cluster export) against what each step registers "
+        "(docs/preflight.md). `check` refuses a step where the cluster refuses it.",
+        "",
+    ]
+    for f in findings:
+        line = f"- **{text(f['topic'])}** ({f['outcome']}, {text(_steps(f['steps'], planner['steps']))}): "
+        line += text(f["says"])
+        if f["breaks"]:
+            line += f". What breaks: {text(f['breaks'])}"
+        if f["fix"]:
+            line += f". Fix: {text(f['fix'])}"
+        lines.append(line)
+    if not findings:
+        lines.append(
+            "- nothing checked yet: no step of the generated config loads before the decisions above are "
+            "made; `python -m migrate check` runs the same preflight on each phase file after them"
+        )
+    return [*lines, ""]
 
 
 def _plan(report: dict[str, Any]) -> list[str]:

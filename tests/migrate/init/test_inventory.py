@@ -797,13 +797,18 @@ def test_each_workload_goes_with_the_pool_its_pods_run_on():
                 ("RuntimeClass", "wasmtime-spin"),
             ],
         ),
-        # mixed-wasi-pool: the RuntimeClasses, the two WASI Nodes, and the pods on them that are neither
-        # hello-wasi's nor a DaemonSet's: the bare netshoot and edge-proxy's two, with the ReplicaSet and
-        # Deployment above them (check names them as the report does)
+        # mixed-wasi-pool: the RuntimeClasses and Namespaces (for the preflight; the export holds no
+        # metrics add-on), the two WASI Nodes, and the pods on them that are neither hello-wasi's nor a
+        # DaemonSet's: the bare netshoot and edge-proxy's two, with the ReplicaSet and Deployment above
+        # them (check names them as the report does)
         (
             "mixed-wasi-pool",
             "manifests/cluster/prod.yaml",
             [
+                *(
+                    ("Namespace", name)
+                    for name in ("default", "edge", "kube-node-lease", "kube-public", "kube-system", "web")
+                ),
                 ("Node", "aks-wasipool-48157920-vmss000000"),
                 ("Node", "aks-wasipool-48157920-vmss000001"),
                 ("Pod", "netshoot"),
@@ -971,7 +976,7 @@ def test_a_runtime_class_of_that_name_gets_the_migration_a_free_name():
 def test_an_unsupported_kubernetes_version_is_a_decision_with_the_way_out():
     found = env_inventory("helm-chart").report["decisions"]
     (version,) = [d for d in found if d["key"] == "cluster.kubernetesVersion"]
-    assert version["text"].startswith("the node pools run Kubernetes 1.30, and `check` validates")
+    assert version["text"].startswith("the cluster runs Kubernetes 1.30, and `check` validates")
     assert "az aks upgrade --control-plane-only" in version["text"]
     assert not [
         d
