@@ -4,6 +4,7 @@ exactly: the AKS WASI classes, the default installer namespace and RuntimeClass,
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
 import subprocess
@@ -107,3 +108,16 @@ def test_the_pack_serves_from_a_copy_of_its_folder_alone(tmp_path):
     finally:
         child.kill()
         child.wait()
+
+
+def test_the_documented_pack_config_names_real_policies_and_keys():
+    text = (ROOT / "docs" / "policy-pack.md").read_text()
+    config = json.loads(re.search(r"```json\n(.*?)```", text, re.S)[1])
+    by_name = {p.name: p for p in POLICIES}
+    for name, value in config.items():
+        if isinstance(value, str):
+            assert EnforcementLevel(value) and name in by_name, name
+        else:
+            assert set(value) <= set(by_name[name].config_schema.properties), name
+            assert all(value[key] == by_name[name].config_schema.properties[key]["default"] for key in value)
+    assert "pulumi preview --stack prod --policy-pack policy/" in text
