@@ -83,7 +83,7 @@ def _list(values: Iterable[str]) -> str:
 
 def _name_regex(name: str, suffix: str) -> str | None:
     """`name` then `suffix`, anchored; None for what is not an object name (nothing of it then)."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         return None
     return "^" + name.replace(".", "[.]") + suffix + "$"
 
@@ -366,6 +366,8 @@ def admission_policy_args(migration: Migration) -> AdmissionPolicyArgs | None:
     owners: dict[tuple[str, str], ExemptOwnerArgs] = {}
     if migration.cluster is not None:
         for pod in migration.cluster.other_pods(config):
+            if not (_NAME.fullmatch(pod.namespace) and _NAME.fullmatch(_name(pod.key))):
+                continue  # the API server names nothing so; a file that does exempts nothing
             owners[(pod.namespace, pod.key)] = {
                 "namespace": pod.namespace,
                 "name": _name(pod.key),
@@ -373,7 +375,8 @@ def admission_policy_args(migration: Migration) -> AdmissionPolicyArgs | None:
             }
     for key in config.decommission.acknowledge_other_pods:
         namespace, _, name = key.partition("/")
-        if name and (namespace, key) not in owners:
+        # No pod is named otherwise, so an entry that is not `<namespace>/<name>` can exempt nothing.
+        if _NAME.fullmatch(namespace) and _NAME.fullmatch(name) and (namespace, key) not in owners:
             owners[(namespace, key)] = {"namespace": namespace, "name": name}
     return {
         "legacy_runtime_classes": sorted(classes),

@@ -247,7 +247,10 @@ def test_the_other_pods_on_the_wasi_pool_stay_recreatable(acknowledged):
 
 
 def test_an_acknowledged_name_the_export_does_not_hold_covers_every_controller_it_may_be():
-    migration = _mixed_migration("decommission", ("edge/edge-proxy", "default/netshoot", "jobs/nightly"))
+    hostile = ("jobs/a'b", "jobs/x\n", "nightly", "jobs/")  # exempt nothing, break nothing
+    migration = _mixed_migration(
+        "decommission", ("edge/edge-proxy", "default/netshoot", "jobs/nightly", *hostile)
+    )
     args = admission_policy_args(Migration(migration.config, migration.workloads, None))
     assert args is not None
     policy, binding = policy_manifest(args), binding_manifest()
