@@ -17,6 +17,7 @@ from components.analysis.traffic import with_entry_points
 from components.core.config import CONFIG_KEYS, ConfigError, MigrationConfig
 from components.desired import (
     ACI_WORKLOAD_TYPE,
+    ADMISSION_POLICY_TYPE,
     ALERTS_TYPE,
     LEGACY_POOL_TYPE,
     LEGACY_WORKLOAD_TYPE,
@@ -34,6 +35,7 @@ from components.desired import (
 from components.desired.pools import managed_cluster_id
 from components.desired.spec import ResourceSpec, WorkloadTraffic
 from components.export.migration import Migration
+from components.legacy_admission_policy import LegacyAdmissionPolicy
 from components.legacy_wasi_pool import LegacyWasiPool
 from components.legacy_workload import LegacyWorkload
 from components.loading import load_migration, raw_config_from_engine
@@ -59,6 +61,7 @@ COMPONENT_CLASSES: dict[str, Callable[[str, Any, pulumi.ResourceOptions], SpecCo
     VERIFICATION_SCRIPTS_TYPE: VerificationScripts,
     ALERTS_TYPE: MigrationAlerts,
     STOP_GATE_TYPE: StopGate,
+    ADMISSION_POLICY_TYPE: LegacyAdmissionPolicy,
 }
 
 

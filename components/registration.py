@@ -37,6 +37,12 @@ KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     "kubernetes:discovery.k8s.io/v1:EndpointSlice": k8s.discovery.v1.EndpointSlice,
     "kubernetes:rbac.authorization.k8s.io/v1:Role": k8s.rbac.v1.Role,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": k8s.rbac.v1.RoleBinding,
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": (
+        k8s.admissionregistration.v1.ValidatingAdmissionPolicy
+    ),
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": (
+        k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding
+    ),
 }
 # Azure resources, each registered from the SDK's typed args object its spec carries.
 AZURE_CLASSES: dict[str, tuple[type[pulumi.CustomResource], type]] = {

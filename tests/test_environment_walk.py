@@ -41,6 +41,7 @@ from migrate.__main__ import main
 from migrate.check import check, transition_capacity_problems, transition_problems
 from migrate.init.planner import step_config, walk
 from migrate.state import Loaded
+from tests.admission import admit, as_created, from_template, policy_of
 from tests.conftest import ROOT
 from tests.traffic_simulator import POOL, Cluster, reported
 from tests.transition_simulator import JOB, STOP_GATE_SETTINGS, Transition, entries, pods_at_rest
@@ -839,6 +840,96 @@ def _assert_dark(environment: Environment, at_baseline: Transition, transition: 
     assert dark and all(dark), env
 
 
+def _policy(regs: list[Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    return policy_of([r.inputs for r in regs if r.type.startswith("kubernetes:")])
+
+
+def _created(template: Mapping[str, Any], namespace: str, owner: str, classes: Mapping[str, Any]) -> dict:
+    """A pod a ReplicaSet creates from `template`, after the RuntimeClass admission plugin merged its
+    class's scheduling.nodeSelector in (a mutating plugin: it runs before any validating policy)."""
+    pod = from_template(template, namespace, "ReplicaSet", f"{owner}-5d9c4f7b8")
+    runtime = classes.get(pod["spec"].get("runtimeClassName", ""))
+    if runtime is not None:
+        scheduling = (runtime.get("scheduling") or {}).get("nodeSelector") or {}
+        pod["spec"]["nodeSelector"] = {**(pod["spec"].get("nodeSelector") or {}), **scheduling}
+    return pod
+
+
+def _classes(environment: Environment, ends: tuple[list[Any], list[Any]]) -> dict[str, Mapping[str, Any]]:
+    """Every RuntimeClass by name: the exported ones and those the program registers."""
+    classes: dict[str, Mapping[str, Any]] = {
+        c["metadata"]["name"]: c for c in environment.cluster.kind("RuntimeClass")
+    }
+    for regs in ends:
+        classes |= {r.inputs["metadata"]["name"]: r.inputs for r in regs if r.type.endswith(":RuntimeClass")}
+    return classes
+
+
+def _legacy_pods(environment: Environment, classes: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The pod each legacy Deployment's ReplicaSet would create (one scaled to 0 has no exported Pod)."""
+    found = {}
+    for key in environment.keys:
+        namespace, name = key.split("/")
+        deployment = next(d for d in environment.cluster.kind("Deployment") if _key(d) == (namespace, name))
+        found[key] = _created(deployment["spec"]["template"], namespace, name, classes)
+    return found
+
+
+def _to_admit(
+    environment: Environment, ends: tuple[list[Any], list[Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The pods that may be created while the transition runs or after it: every exported Pod that is
+    not a migrated workload's (DaemonSets', the other pods on the WASI pools, the system's); the legacy
+    pods while either end runs the legacy side (the way back from cutover recreates them while cutover's
+    policy is still in force); the pods of every Deployment the program creates."""
+    classes = _classes(environment, ends)
+    running = {
+        f"{ns}/{name}" for regs in ends for (ns, name), pods in pods_at_rest(regs).items() if pods.count
+    }
+    pods = []
+    for pod in environment.cluster.kind("Pod"):
+        top = environment.cluster.top(pod)
+        key = f"{top['metadata'].get('namespace')}/{top['metadata']['name']}"
+        if top["kind"] != "Deployment" or key not in environment.keys or key in running:
+            pods.append(
+                (f"exported Pod {pod['metadata']['namespace']}/{pod['metadata']['name']}", as_created(pod))
+            )
+    pods += [(f"legacy pod of {k}", p) for k, p in _legacy_pods(environment, classes).items() if k in running]
+    for r in [
+        r for regs in ends for r in regs if r.type == "kubernetes:apps/v1:Deployment" and r.import_id is None
+    ]:
+        metadata = r.inputs["metadata"]
+        pod = _created(r.inputs["spec"]["template"], metadata["namespace"], metadata["name"], classes)
+        pods.append((f"new pod of {metadata['namespace']}/{metadata['name']}", pod))
+    return pods
+
+
+def admission_problems(
+    environment: Environment, before: list[Any], after: list[Any], target: str
+) -> list[str]:
+    """Every pod that may be created during or after a transition passes each admission policy in force
+    meanwhile (the source's until the engine deletes or updates it at the end, the target's once
+    created). And once the new side serves all, the policy is no formality: a legacy pod outside its
+    Deployment's namespace is refused."""
+    ends = (before, after)
+    problems = [
+        f"{what}: refused: {verdict.message}"
+        for policy, binding in [found for found in map(_policy, ends) if found is not None]
+        for what, pod in _to_admit(environment, ends)
+        if not (verdict := admit(policy, binding, pod)).allowed
+    ]
+    if target not in SERVING_ALL:
+        return problems
+    found = _policy(after)
+    if found is None:
+        return [*problems, f"no admission policy in {target}"]
+    for pod in _legacy_pods(environment, _classes(environment, ends)).values():
+        pod["metadata"]["namespace"] = "elsewhere"
+        if admit(*found, pod).allowed:
+            problems.append(f"a legacy pod in another namespace is admitted in {target}")
+    return problems
+
+
 def _assert_capacity(
     environment: Environment, at_baseline: Transition, transition: Transition, step: tuple[str, str, str]
 ) -> None:
@@ -900,6 +991,7 @@ def test_every_transition(environments, pulumi_run, env, source, target):
     pods = _pods(environment, before) + _pods(environment, after)
     assert double_budgets(environment, pods, [*before, *after]) == [], (env, source, target)
     _assert_nothing_preexisting_goes(environment, before, after, (env, source, target))
+    assert admission_problems(environment, before, after, target) == [], (env, source, target)
     assert refused == [], (env, source, target)
 
 

@@ -830,6 +830,27 @@ class Decommission(Model):
     )
 
 
+class AdmissionPolicy(Model):
+    """A ValidatingAdmissionPolicy registered from cutover on (docs/admission-policy.md)."""
+
+    enabled: Bool = Field(
+        default=True,
+        description=(
+            "from cutover on, refuse new pods on the AKS WASI RuntimeClasses and the WASI pools (a "
+            "ValidatingAdmissionPolicy, Kubernetes 1.30+); false registers none"
+        ),
+    )
+    docs_url: str | None = Field(
+        default=None,
+        max_length=300,
+        pattern=r"^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~%/#?=&+-]*)?$",
+        description=(
+            "an https page the refusal message points to (your runbook); default: the migration's "
+            "docs/admission-policy.md"
+        ),
+    )
+
+
 class VerificationImage(Model):
     """The image the verification Job runs: any image with a Python 3 interpreter (the script uses the
     standard library only). Always pinned by digest, so what ran in parallel runs again in cutover.
@@ -1054,6 +1075,13 @@ class MigrationConfig(Model):
     )
     decommission: Decommission = Field(
         default=Decommission(), description="the deliberate keys of the irreversible decommission phase"
+    )
+    admission_policy: AdmissionPolicy = Field(
+        default=AdmissionPolicy(),
+        description=(
+            "from cutover on, refuse new pods that ask for the retired WASI runtime or pools, the way "
+            "back's legacy pods exempt"
+        ),
     )
     verification: Verification = Field(
         default=Verification(),

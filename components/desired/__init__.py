@@ -20,6 +20,7 @@ from components.desired.aci import (
     aci_resource_names,
     aci_workload_specs,
 )
+from components.desired.admission import admission_policy_args, admission_policy_specs
 from components.desired.alerts import AlertsArgs, alert_specs
 from components.desired.gates import StopGateArgs, stop_gate_component_name, stop_gate_names, stop_gate_specs
 from components.desired.phase_table import (
@@ -83,8 +84,10 @@ VERIFICATION_TYPE = f"{PROJECT}:index:WorkloadVerification"
 VERIFICATION_SCRIPTS_TYPE = f"{PROJECT}:index:VerificationScripts"
 ALERTS_TYPE = f"{PROJECT}:index:MigrationAlerts"
 STOP_GATE_TYPE = f"{PROJECT}:index:StopGate"
+ADMISSION_POLICY_TYPE = f"{PROJECT}:index:LegacyAdmissionPolicy"
 SHIM_COMPONENT = "shim"
 ALERTS_COMPONENT = "alerts"
+ADMISSION_POLICY_COMPONENT = "admission-policy"
 
 # The one table from component type to the pure builder of its resources; the program has the twin
 # table from type to class (components/migration_phase.py), and a test holds them equal.
@@ -100,6 +103,7 @@ BUILDERS: dict[str, Callable[[str, Any], list[ResourceSpec]]] = {
     VERIFICATION_SCRIPTS_TYPE: verification_scripts_specs,
     ALERTS_TYPE: alert_specs,
     STOP_GATE_TYPE: stop_gate_specs,
+    ADMISSION_POLICY_TYPE: admission_policy_specs,
 }
 
 
@@ -610,6 +614,11 @@ def phase_components(migration: Migration) -> tuple[list[ComponentPlan], list[Wo
         workload_plans, share = workload_components(config, legacy)
         plans.extend(workload_plans)
         traffic.append(share)
+    # From cutover on: refuse new pods on the WASI runtime, the legacy pods of the way back exempt. It
+    # waits for nothing: the pods it exempts are admitted whenever they come.
+    admission = admission_policy_args(migration)
+    if admission is not None:
+        plans.append(ComponentPlan(ADMISSION_POLICY_TYPE, ADMISSION_POLICY_COMPONENT, admission))
     alerts: AlertsArgs = {"config": config}
     if alert_specs(ALERTS_COMPONENT, alerts):
         plans.append(ComponentPlan(ALERTS_TYPE, ALERTS_COMPONENT, alerts))

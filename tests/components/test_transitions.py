@@ -47,6 +47,7 @@ PARALLEL_0, PARALLEL_10, PARALLEL_50, PARALLEL_90, PARALLEL_100 = (
     phase_path(Phase.PARALLEL, weight) for weight in (0, 10, 50, 90, 100)
 )
 ROUTE = "shop/orders-api/route"
+ADMISSION = {"admission-policy-policy", "admission-policy-binding"}
 
 # (from, to) -> (created, changed, deleted), by logical name: the whole reference walk. The adopted
 # legacy Deployments and Services never change, and the legacy side's one patch changes only when
@@ -91,12 +92,14 @@ FORWARD = {
     ),
     (PARALLEL_50, PARALLEL_90): (set(), {ROUTE}, set()),
     (PARALLEL_90, PARALLEL_100): (set(), {ROUTE, "shop/orders-api/wasm-deployment"}, set()),
-    # Cutover takes the legacy pods away, nothing else; the phase is part of the verification Job's
-    # template, so cutover runs a fresh check first.
-    (PARALLEL_100, CUTOVER): (set(), REPLICAS_PATCHES | VERIFICATION_JOBS, set()),
+    # Cutover takes the legacy pods away, and from now on refuses new pods on the WASI runtime (the
+    # admission policy, its legacy pods exempt); the phase is part of the verification Job's template,
+    # so cutover runs a fresh check first.
+    (PARALLEL_100, CUTOVER): (ADMISSION, REPLICAS_PATCHES | VERIFICATION_JOBS, set()),
+    # The legacy Deployments go, and so does the policy's exemption of their pods.
     (CUTOVER, DECOMMISSION): (
         set(),
-        {ROUTE},
+        {ROUTE, "admission-policy-policy"},
         LEGACY_DEPLOYMENTS | REPLICAS_PATCHES | {"legacy-pool-wasipool"} | VERIFICATION,
     ),
 }
