@@ -396,3 +396,24 @@ def test_strings_from_the_crds_stay_one_printable_line():
     load = loaded(Phase.PREPARE, ClusterReads(crds=kept))
     [line] = [p for p in check(load) if "Gateway API" in p]
     assert "\n" not in line and "\x1b" not in line and "v0.6.2\\n## injected" in line
+
+
+@pytest.mark.parametrize(
+    ("phase", "enabled", "says"),
+    [
+        (Phase.PREPARE, True, "set cluster.kubernetesVersion: '1.29' after upgrading the control plane"),
+        (Phase.CUTOVER, True, "registers a ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1)"),
+        (Phase.CUTOVER, False, "set cluster.kubernetesVersion: '1.29' after upgrading the control plane"),
+    ],
+)
+def test_a_control_plane_before_1_30_cannot_take_cutovers_admission_policy(phase, enabled, says):
+    """ValidatingAdmissionPolicy is served at v1 from 1.30: cutover registers one unless it is off."""
+    load = loaded(
+        phase,
+        reads(aks_json(currentKubernetesVersion="1.29.9")),
+        edit=lambda raw: raw.setdefault("admissionPolicy", {}).update(enabled=enabled),
+    )
+    registers = any(s.inputs.get("kind") == "ValidatingAdmissionPolicy" for s in load.state.resources)
+    assert registers == (phase is Phase.CUTOVER and enabled)
+    [(found, line)] = findings(load, "Kubernetes version")
+    assert found is Outcome.REFUSES and says in line
