@@ -374,10 +374,20 @@ def _plural(count: int) -> str:
     return f"{count} Ready pod{'' if count == 1 else 's'}"
 
 
+_LAST_BASELINE: list[tuple[Loaded, dict[tuple[str, str], int]]] = []
+
+
 def baseline_reach(loaded: Loaded) -> dict[tuple[str, str], int]:
+    """What each entry point reaches at baseline; the last stack file's kept, as the problems at rest and
+    those of the transition both read it (callers never change it)."""
+    for seen, found in _LAST_BASELINE:
+        if seen is loaded:
+            return found
     migration = loaded.migration
     baseline = state_at(migration, Phase.BASELINE)
-    return reach_at_rest(baseline, migration.workloads, route_keys(migration.workloads))
+    found = reach_at_rest(baseline, migration.workloads, route_keys(migration.workloads))
+    _LAST_BASELINE[:] = [(loaded, found)]
+    return found
 
 
 def capacity_problems(loaded: Loaded) -> list[str]:
