@@ -236,12 +236,17 @@ def _fast_validator(
     )
     try:
         schema = _without_required(slow.schema) if partial else slow.schema
-        registry = jsonschema_rs.Registry(
-            [(_DEFINITIONS_URI, _partial_definitions(version) if partial else _definitions(version))]
-        )
+        registry = _registry(version, partial)
     except LookupError:
         return None
     return jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
+
+
+@cache
+def _registry(version: str, partial: bool) -> jsonschema_rs.Registry:
+    """The definitions, converted once per version (not once per kind)."""
+    definitions = _partial_definitions(version) if partial else _definitions(version)
+    return jsonschema_rs.Registry([(_DEFINITIONS_URI, definitions)])
 
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))
