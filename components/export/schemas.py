@@ -219,8 +219,8 @@ def _without_required(schema: Any, branched: bool = False) -> Any:
     return copy
 
 
-@cache
 def _partial_definitions(version: str) -> Any:
+    """Not cached: only _registry reads it, once per version (the copy is freed once converted)."""
     return _without_required(_definitions(version))
 
 
