@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +17,7 @@ from components.core.inputs import ECHO_CHARS, echo, escape
 from components.desired.phase_table import SHARE_TOLERANCE_PERCENT
 from components.desired.spec import DesiredState
 from components.export.migration import Migration
-from components.export.schemas import KUBERNETES_VERSIONS, schema_problems
+from components.export.schemas import KUBERNETES_VERSIONS, schema_problems_on
 from migrate.phases import step_problems, verify
 from migrate.revision import Source, load_at, read_raw_at, resolve
 from migrate.state import (
@@ -39,58 +36,15 @@ PHASE_KEYS = ("phase", "decommission")
 _DEFAULT_WEIGHT = Traffic.model_fields["weight"].default
 
 
-# Below this many (object, version) validations the fork costs more than it saves.
-PARALLEL_MIN_VALIDATIONS = 400
-
 # Each manifest to validate, and whether it is a patch.
 Manifests = Sequence[tuple[dict[str, Any], bool]]
 
 
-def _validate_serial(manifests: Manifests, versions: Sequence[str]) -> list[list[list[str]]]:
-    return [[schema_problems(m, v, partial=patch) for m, patch in manifests] for v in versions]
-
-
-def _validate_in_child(manifests: Manifests, versions: Sequence[str], sender: Connection) -> None:
-    """A forked worker: `manifests` arrive inherited with the process (never pickled); the problems,
-    or the exception that stopped it, go back through `sender`."""
-    try:
-        result: list[list[list[str]]] | Exception = _validate_serial(manifests, versions)
-    except Exception as error:
-        result = error
-    sender.send(result)
-    sender.close()
-
-
-def _validate_forked(manifests: Manifests, versions: tuple[str, ...], jobs: int) -> list[list[list[str]]]:
-    """One forked process per group of versions: the validators are cached per version, so each worker
-    builds only its own."""
-    context = multiprocessing.get_context("fork")
-    workers = []
-    for group in (versions[start::jobs] for start in range(jobs)):
-        receiver, sender = context.Pipe(duplex=False)
-        worker = context.Process(target=_validate_in_child, args=(manifests, group, sender), daemon=True)
-        worker.start()
-        sender.close()
-        workers.append((group, receiver, worker))
-    found: dict[str, list[list[str]]] = {}
-    for group, receiver, worker in workers:
-        result = receiver.recv()
-        worker.join()
-        if isinstance(result, Exception):
-            raise result
-        found.update(zip(group, result, strict=True))
-    return [found[version] for version in versions]
-
-
 def _validate_all(manifests: Manifests, versions: tuple[str, ...]) -> list[list[list[str]]]:
-    """The problems of each manifest, per version; large lists in parallel, one version per process."""
-    jobs = min(len(versions), os.cpu_count() or 1)
-    parallel = (
-        jobs > 1
-        and len(manifests) * len(versions) >= PARALLEL_MIN_VALIDATIONS
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
-    return _validate_forked(manifests, versions, jobs) if parallel else _validate_serial(manifests, versions)
+    """The problems of each manifest, per version. One process: the compiled fast path answers for a
+    valid object in microseconds (components/export/schemas.py), so forking workers would cost more
+    than it saves."""
+    return [schema_problems_on(m, versions, partial=patch) for m, patch in manifests]
 
 
 # Schema problems by version and manifest (its canonical JSON, and whether it is a patch): what one
@@ -104,17 +58,15 @@ def schema_check(state: DesiredState, versions: Iterable[str], memo: SchemaMemo 
     versions = tuple(versions)
     manifests = [(spec.inputs, spec.is_patch) for spec in state.resources if spec.is_kubernetes]
     if memo is None:
-        by_version = _validate_all(manifests, versions)
-        return [line for index in range(len(manifests)) for found in by_version for line in found[index]]
+        return [line for found in _validate_all(manifests, versions) for lines in found for line in lines]
     keys = [
         json.dumps(m, sort_keys=True, default=str) + ("|patch" if patch else "") for m, patch in manifests
     ]
     missing = {
         key: manifest for key, manifest in zip(keys, manifests, strict=True) if (versions[0], key) not in memo
     }
-    found = _validate_all(list(missing.values()), versions) if missing else [[] for _ in versions]
-    for version, results in zip(versions, found, strict=True):
-        memo.update({(version, key): lines for key, lines in zip(missing, results, strict=True)})
+    for key, by_version in zip(missing, _validate_all(list(missing.values()), versions), strict=True):
+        memo.update({(version, key): lines for version, lines in zip(versions, by_version, strict=True)})
     return [line for key in keys for version in versions for line in memo[(version, key)]]
 
 
@@ -422,10 +374,20 @@ def _plural(count: int) -> str:
     return f"{count} Ready pod{'' if count == 1 else 's'}"
 
 
+_LAST_BASELINE: list[tuple[Loaded, dict[tuple[str, str], int]]] = []
+
+
 def baseline_reach(loaded: Loaded) -> dict[tuple[str, str], int]:
+    """What each entry point reaches at baseline; the last stack file's kept, as the problems at rest and
+    those of the transition both read it (callers never change it)."""
+    for seen, found in _LAST_BASELINE:
+        if seen is loaded:
+            return found
     migration = loaded.migration
     baseline = state_at(migration, Phase.BASELINE)
-    return reach_at_rest(baseline, migration.workloads, route_keys(migration.workloads))
+    found = reach_at_rest(baseline, migration.workloads, route_keys(migration.workloads))
+    _LAST_BASELINE[:] = [(loaded, found)]
+    return found
 
 
 def capacity_problems(loaded: Loaded) -> list[str]:

@@ -645,7 +645,7 @@ def resource_diff(change: Change, before_phase: str, after_phase: str, files: tu
         n=3,
     )
     body = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-    summary = f"{change.action} {html(change.spec.label)} (<code>{html(change.name)}</code>)"
+    summary = _summary(change)
     opaque = ""
     if hidden_old or hidden_new:
         section = (
@@ -657,6 +657,30 @@ def resource_diff(change: Change, before_phase: str, after_phase: str, files: tu
             f"\n\nLarge data (scripts) is shown as its digest and size; {code(command)} prints it in full.\n"
         )
     return f"<details><summary>{summary}</summary>\n\n{fence(body, 'diff')}\n{opaque}\n</details>\n"
+
+
+def _summary(change: Change) -> str:
+    return f"{change.action} {html(change.spec.label)} (<code>{html(change.name)}</code>)"
+
+
+class _Blocks:
+    """Each change's resource_diff, built when first asked for: most of a large transition's never fit
+    the comment, and building one (two YAML dumps and a diff) costs more than everything else about it."""
+
+    def __init__(self, changes: list[Change], before_phase: str, after_phase: str, files: tuple[str, str]):
+        self.changes, self.phases, self.files = changes, (before_phase, after_phase), files
+        self.built: dict[int, str] = {}
+
+    def __getitem__(self, index: int) -> str:
+        if index not in self.built:
+            self.built[index] = resource_diff(self.changes[index], *self.phases, self.files)
+        return self.built[index]
+
+    def at_least(self, index: int) -> int:
+        """A length resource_diff's block never falls below: its wrapper and summary, without the diff."""
+        if index in self.built:
+            return len(self.built[index])
+        return len(f"<details><summary>{_summary(self.changes[index])}</summary>\n\n\n\n</details>\n")
 
 
 def cross_cluster(before: Loaded, after: Loaded) -> str | None:
@@ -744,14 +768,19 @@ def _left_out_note(left_out: list[Change], changes: list[Change], budget: int, r
 
 
 def _with_resource_diffs(
-    out: str, changes: list[Change], blocks: list[str], budget: int | None, rows: str
+    out: str, changes: list[Change], blocks: _Blocks, budget: int | None, rows: str
 ) -> str:
-    """`out` and each resource's diff under its section's heading, as many as the budget holds."""
+    """`out` and each resource's diff under its section's heading, as many as the budget holds (a block
+    whose least length already does not fit is never built)."""
     out += "\n#### Changes per resource\n"
     left_out: list[Change] = []
     section = None
-    for change, block in zip(changes, blocks, strict=True):
+    for index, change in enumerate(changes):
         heading = f"\n##### {SECTIONS[change.section]}\n\n" if change.section != section else ""
+        if budget and len(out) + len(heading) + blocks.at_least(index) + _RESERVE > budget:
+            left_out.append(change)
+            continue
+        block = blocks[index]
         if budget and len(out) + len(heading) + len(block) + _RESERVE > budget:
             left_out.append(change)
             continue
@@ -787,16 +816,19 @@ def render_diff(
         "",
     ]
     budget = max_chars or None
-    blocks = [resource_diff(change, before.phase, after.phase, files) for change in changes]
-    # What a reviewer must see whole: the legacy side's capacity and selectors, and the traffic split.
-    first = sum(len(block) for change, block in zip(changes, blocks, strict=True) if change.section < 2)
+    blocks = _Blocks(changes, before.phase, after.phase, files)
     found = risks(changes, before, after, target, stack)
     risk_text = _risks_text(found, budget)
     traffic = traffic_section(before, after, budget // 4 if budget else None)
     if not changes:
         head.append("No resource changes.")
     else:
-        rest = len("\n".join(head)) + len(traffic) + len(risk_text) + first + _RESERVE
+        rest = len("\n".join(head)) + len(traffic) + len(risk_text) + _RESERVE
+        # What a reviewer must see whole: the legacy side's capacity and selectors, and the traffic
+        # split; summed only until it is past the budget (then every table is too long anyway).
+        for index, change in enumerate(changes):
+            if change.section < 2 and not (budget and rest > budget):
+                rest += len(blocks[index])
         head.append(_table(changes, budget, rest))
     rows = (
         "every one has its row in the table above"

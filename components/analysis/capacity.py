@@ -158,15 +158,25 @@ class Background:
     """The pods of every side a workload's steps leave alone, as they are before the step, summed per
     Service selector once (a moment of one workload changes only its own sides)."""
 
-    def __init__(self, sides: Mapping[str, Sequence[SideView]], excluded: frozenset[Key]):
+    def __init__(
+        self,
+        sides: Mapping[str, Sequence[SideView]],
+        excluded: frozenset[Key],
+        indexed: dict[str, _Indexed] | None = None,
+    ):
         self._sides = sides
         self._excluded = excluded
         self._counts: dict[ServiceKey, int] = {}
+        # The sides' index per namespace: shared by the backgrounds of one set of sides.
+        self._indexed = {} if indexed is None else indexed
 
     def reach(self, namespace: str, name: str | None, selector: Mapping[str, str] | None) -> int:
         key = _service_key(namespace, name, selector)
         if key not in self._counts:
-            mine = (side for side in self._sides.get(namespace, ()) if side[0] not in self._excluded)
+            if namespace not in self._indexed:
+                self._indexed[namespace] = _Indexed(self._sides.get(namespace, ()))
+            candidates = self._indexed[namespace].candidates(name, selector)
+            mine = (side for side in candidates if side[0] not in self._excluded)
             self._counts[key] = _selected(mine, name, selector)
         return self._counts[key]
 
@@ -184,6 +194,37 @@ def _selected(sides: Iterable[SideView], name: str | None, selector: Mapping[str
         for _, before, after, count in sides
         if _serves(name, selector, before) and _serves(name, selector, after)
     )
+
+
+class _Indexed:
+    """The sides of one namespace by each label they carry before the moment: a side a Service serves
+    carries its selector's first label, or is a slice labelled with its name (so only those are looked
+    at, each once; _selected still asks _serves of both label sets)."""
+
+    def __init__(self, sides: Iterable[SideView]):
+        self.sides = list(sides)
+        by_label: dict[tuple[str, Any], list[SideView]] | None = {}
+        try:
+            for side in self.sides:
+                for item in side[1].items():
+                    by_label.setdefault(item, []).append(side)  # type: ignore[union-attr]
+        except TypeError:  # an unhashable label value: no index, every side is looked at
+            by_label = None
+        self.by_label = by_label
+
+    def candidates(self, name: str | None, selector: Mapping[str, str] | None) -> Iterable[SideView]:
+        if self.by_label is None:
+            return self.sides
+        found: dict[int, SideView] = {}
+        try:
+            if name is not None:
+                found.update((id(side), side) for side in self.by_label.get((SLICE_OF, name), ()))
+            if selector:
+                first = next(iter(selector.items()))
+                found.update((id(side), side) for side in self.by_label.get(first, ()))
+        except TypeError:
+            return self.sides
+        return found.values()
 
 
 def by_namespace(sides: Iterable[SideView]) -> dict[str, list[SideView]]:
@@ -204,8 +245,8 @@ class Moment:
     background: Background | None = None
 
     @cached_property
-    def _by_namespace(self) -> dict[str, list[SideView]]:
-        return by_namespace(self.sides)
+    def _by_namespace(self) -> dict[str, _Indexed]:
+        return {namespace: _Indexed(sides) for namespace, sides in by_namespace(self.sides).items()}
 
     def reach(self, entry: Entry, services: Mapping[Key, Mapping[str, str] | None]) -> int:
         if entry.route is None:
@@ -223,7 +264,8 @@ class Moment:
     def _service(self, namespace: str, name: str | None, selector: Mapping[str, str] | None) -> int:
         key = _service_key(namespace, name, selector)
         if key not in self._reached:
-            own = _selected(self._by_namespace.get(namespace, ()), name, selector)
+            indexed = self._by_namespace.get(namespace)
+            own = _selected(indexed.candidates(name, selector), name, selector) if indexed else 0
             background = self.background.reach(namespace, name, selector) if self.background else 0
             self._reached[key] = own + background
         return self._reached[key]
@@ -376,7 +418,7 @@ def _moment(
     """The moment of one workload's transition where `completed` steps are done and `started` ones
     run: its own sides and route (`keys`) as the steps leave them, every other side in `background`."""
     sides = []
-    for key in (before.sides.keys() | after.sides.keys()) & keys:
+    for key in {key for key in keys if key in before.sides or key in after.sides}:
         # A side that does not exist on one end has no pods there, labelled as on the other end.
         old = before.sides.get(key) or Side(after.sides[key].labels, 0)
         new = after.sides.get(key) or Side(old.labels, 0)
@@ -398,7 +440,7 @@ def _moment(
         else:
             sides.append((key, old.labels, new.labels, count))
     routes: dict[Key, tuple[Route, ...]] = {}
-    for key in (before.routes.keys() | after.routes.keys()) & keys:
+    for key in {key for key in keys if key in before.routes or key in after.routes}:
         step = next((s for s in steps if s.route == key), None)
         old_route, new_route = before.routes.get(key), after.routes.get(key)
         chosen: tuple[Route | None, ...]
@@ -424,11 +466,12 @@ def worst_moments(
     services = _services([*source.resources, *target.resources], workloads)
     start_view, end_view = at_rest(before), at_rest(after)
     unchanged = by_namespace(start_view.sides)
+    indexed: dict[str, _Indexed] = {}
     found = []
     for legacy in workloads:
         entries = entry_points(legacy, route_of.get(legacy.config.key))
         keys = frozenset(key for key in _keys(legacy, route_of) if key is not None)
-        background = Background(unchanged, keys)
+        background = Background(unchanged, keys, indexed)
         mine = [step for step in steps if step.side in keys or step.route in keys]
         names = [step.name for step in mine]
         local = {name: order[name] & set(names) for name in names}

@@ -3,6 +3,8 @@ them, read off what each WasmWorkload registers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from components.core.kubernetes import matches
 from components.desired import WASM_WORKLOAD_TYPE
 from components.desired.spec import DesiredState
@@ -16,16 +18,18 @@ def isolation_problems(migration: Migration, state: DesiredState) -> list[str]:
     Service) carry. A selector that needs no label (only NotIn / DoesNotExist) cannot be escaped by
     leaving labels off: it is named."""
     workloads = {(w.config.namespace, w.config.name): w.config for w in migration.workloads}
+    # Each component's own Kubernetes objects (not patches), in registration order: one pass, not one
+    # per workload.
+    by_component: dict[str, list[dict[str, Any]]] = {}
+    for spec in state.resources:
+        if spec.is_kubernetes and not spec.is_patch:
+            by_component.setdefault(spec.component, []).append(spec.inputs)
     problems = []
     for plan in state.components:
         if plan.type != WASM_WORKLOAD_TYPE:
             continue
         workload = workloads[(plan.args["namespace"], plan.args["app_name"])]
-        registered = {
-            spec.inputs["kind"]: spec.inputs
-            for spec in state.resources
-            if spec.component == plan.name and spec.is_kubernetes and not spec.is_patch
-        }
+        registered = {inputs["kind"]: inputs for inputs in by_component.get(plan.name, ())}
         carried = {
             "pods": registered["Deployment"]["spec"]["template"]["metadata"]["labels"],
             "services": registered["Service"]["metadata"]["labels"],

@@ -118,6 +118,25 @@ class ClusterView:
     # (namespace, Service) -> the endpoints EndpointSlices the phase registers list for it (the aci
     # target's container groups): kube-proxy serves them beside the pods the Service selects.
     sliced: dict[tuple[str, str], list[PodGroup]] = field(default_factory=dict)
+    # The routes by the paths their matches can take, built when first asked (see routes_for).
+    _by_path: tuple[dict[tuple[str, str], list[int]], list[int]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def routes_for(self, path: str) -> list[tuple[Mapping[str, Any], bool]]:
+        """The routes, in their order, of which some match can take a request for `path` (the others
+        cannot win it: winning_rule skips them). One pass over the routes, not one per request."""
+        if self._by_path is None:
+            self._by_path = _path_index(self.routes)
+        by_path, anywhere = self._by_path
+        found = set(anywhere)
+        found.update(by_path.get(("Exact", path), ()))
+        found.update(by_path.get(("PathPrefix", ""), ()))
+        found.update(by_path.get(("PathPrefix", path), ()))
+        for index, char in enumerate(path):
+            if char == "/":
+                found.update(by_path.get(("PathPrefix", path[:index]), ()))
+        return [self.routes[index] for index in sorted(found)]
 
     @classmethod
     def of(cls, resources: Sequence[ResourceSpec], workloads: Iterable[ExportedWorkload]) -> ClusterView:
@@ -276,6 +295,42 @@ def _match_rank(match: Mapping[str, Any], request: Request) -> tuple[int, ...] |
     if not all(_value_matches(q, request.query.get(str(q.get("name")))) for q in query):
         return None
     return (*path_rank, 1 if method else 0, len(headers), len(query))
+
+
+def _path_keys(route: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+    """What each match of a route needs of a request's path, as _match_rank reads it: ("Exact", the
+    path) or ("PathPrefix", the prefix without its trailing "/"); None when one may match any path."""
+    keys = []
+    for rule in (route.get("spec") or {}).get("rules") or [{}]:
+        for match in rule.get("matches") or [{}]:
+            path = match.get("path") or {}
+            kind, value = path.get("type", "PathPrefix"), path.get("value", "/")
+            if kind == "Exact" and isinstance(value, str):
+                keys.append((kind, value))
+            elif kind == "PathPrefix" and isinstance(value, str):
+                keys.append((kind, value.rstrip("/")))
+            else:
+                return None
+    return keys
+
+
+def _path_index(
+    routes: Sequence[tuple[Mapping[str, Any], bool]],
+) -> tuple[dict[tuple[str, str], list[int]], list[int]]:
+    """Route indexes by the path keys of their matches, and those of the routes that may take any path
+    (or whose shape the index does not read: winning_rule looks at them as before)."""
+    by_path: dict[tuple[str, str], list[int]] = {}
+    anywhere: list[int] = []
+    for index, (route, _) in enumerate(routes):
+        try:
+            keys = _path_keys(route)
+        except (AttributeError, TypeError):
+            keys = None
+        if keys is None:
+            anywhere.append(index)
+        for key in keys or ():
+            by_path.setdefault(key, []).append(index)
+    return by_path, anywhere
 
 
 def _attached(route: Mapping[str, Any], gateway: Mapping[str, Any]) -> bool:
@@ -542,7 +597,7 @@ def _gateway_share(view: ClusterView, legacy: ExportedWorkload, requested: int) 
     host = _sample_host(config.hostnames[0]) if config.hostnames else GENERIC_HOST
     shown = f"{config.hostnames[0] if config.hostnames else '*'}{config.path_prefix}"
     entry = f"Gateway {config.namespace}/{config.name} {shown}"
-    winner = winning_rule(view.routes, gateway, Request(host, config.path_prefix))
+    winner = winning_rule(view.routes_for(config.path_prefix), gateway, Request(host, config.path_prefix))
     if winner is None:
         return None
     namespace, _ = _identity(winner.route)

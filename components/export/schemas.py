@@ -6,10 +6,12 @@ and PrometheusRule against a strict model of the prometheus-operator v1 fields."
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from typing import Annotated, Any, Literal
 
 import jsonschema
+import jsonschema_rs
 import kubernetes_validate.utils as kv
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -29,6 +31,12 @@ def supported_version(version: str) -> str:
 
 
 @cache
+def _definitions(version: str) -> Any:
+    """The shared definitions of a version's schemas (1.5 MB of JSON: read once, never changed)."""
+    return kv.schema_contents(f"kubernetes-json-schema/v{version}.0-local-strict/_definitions.json", version)
+
+
+@cache
 def _validator(version: str, kind: str, api_version: str) -> jsonschema.protocols.Validator:
     """The same schema and registry kubernetes-validate builds, built once instead of per object."""
     group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
@@ -37,8 +45,7 @@ def _validator(version: str, kind: str, api_version: str) -> jsonschema.protocol
         schema = kv.schema_contents(f"{directory}/{kind.lower()}-{group}.json", version)
     except FileNotFoundError:
         raise kv.SchemaNotFoundError(version=version, kind=kind, api_version=api_version) from None
-    definitions = kv.schema_contents(f"{directory}/_definitions.json", version)
-    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    registry = Resource.from_contents(_definitions(version)) @ (Resource.from_contents(schema) @ Registry())
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
@@ -116,10 +123,7 @@ def _custom_resource_validator(version: str, api_version: str, kind: str) -> jso
     schema["properties"]["kind"] = {"const": kind}
     schema["properties"]["metadata"] = _CUSTOM_RESOURCE_METADATA
     schema["required"] = sorted({*schema.get("required", ()), "apiVersion", "kind", "metadata"})
-    definitions = kv.schema_contents(
-        f"kubernetes-json-schema/v{version}.0-local-strict/_definitions.json", version
-    )
-    return go_pattern_validator(schema, registry=Resource.from_contents(definitions) @ Registry())
+    return go_pattern_validator(schema, registry=Resource.from_contents(_definitions(version)) @ Registry())
 
 
 class _Strict(BaseModel):
@@ -180,10 +184,118 @@ def object_label(manifest: dict[str, Any]) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
+# The fast path: the same schemas compiled by jsonschema-rs, which only says valid or not. Its "valid"
+# is trusted only where it cannot be laxer than the jsonschema validator above (tests/components/export/
+# test_schema_fast_path.py holds the two to the same answer): on plain JSON values, since it takes a
+# tuple for an array, where jsonschema does not. On anything else, and on every object it finds invalid,
+# the jsonschema validator runs and words the problems as before.
+_DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
+# Where `required` is a keyword; below these jsonschema reports a failing branch as the combinator's
+# own error, so a `required` there cannot be dropped for a patch the way its other errors are.
+_BRANCHING = ("oneOf", "anyOf", "not", "if", "then", "else", "contains", "dependentSchemas")
+_NAMES = ("properties", "$defs", "definitions", "patternProperties")
+
+
+def _without_required(schema: Any, branched: bool = False) -> Any:
+    """A copy of `schema` without its `required` keywords, for patches (partial: missing required fields
+    are fine); LookupError where one sits under a branching keyword, or a `$ref` does (it may lead to
+    one), as leaving it out there would not just drop its own error."""
+    if isinstance(schema, list):
+        return [_without_required(item, branched) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if branched and ("required" in schema or "$ref" in schema):
+        raise LookupError("required under a branching keyword")
+    copy: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "required":
+            continue
+        if key in _NAMES and isinstance(value, dict):
+            copy[key] = {name: _without_required(item, branched) for name, item in value.items()}
+        elif key in ("enum", "const", "default", "examples"):
+            copy[key] = value
+        else:
+            copy[key] = _without_required(value, branched or key in _BRANCHING)
+    return copy
+
+
+def _partial_definitions(version: str) -> Any:
+    """Not cached: only _registry reads it, once per version (the copy is freed once converted)."""
+    return _without_required(_definitions(version))
+
+
+@cache
+def _fast_validator(
+    version: str, kind: str, api_version: str, crd: bool, partial: bool
+) -> jsonschema_rs.Validator | None:
+    """The compiled twin of the validator schema_problems asks, None where there is none to trust."""
+    slow = (
+        _custom_resource_validator(version, api_version, kind)
+        if crd
+        else _validator(version, kind, api_version)
+    )
+    try:
+        schema = _without_required(slow.schema) if partial else slow.schema
+        registry = _registry(version, partial)
+    except LookupError:
+        return None
+    return jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
+
+
+@cache
+def _registry(version: str, partial: bool) -> jsonschema_rs.Registry:
+    """The definitions, converted once per version (not once per kind)."""
+    definitions = _partial_definitions(version) if partial else _definitions(version)
+    return jsonschema_rs.Registry([(_DEFINITIONS_URI, definitions)])
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def plain_json(value: Any) -> bool:
+    """Only dicts with string keys, lists, strings, numbers, booleans and None (exact types: a subclass
+    may convert differently); what the fast path may be asked about."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _SCALARS and not plain_json(item)):
+                return False
+        return True
+    if kind is list:
+        return all(type(item) in _SCALARS or plain_json(item) for item in value)
+    return kind in _SCALARS
+
+
+def _valid_fast(manifest: dict[str, Any], version: str, crd: tuple[str, str] | None, partial: bool) -> bool:
+    """True only when the compiled validator says `manifest` (plain JSON) is valid."""
+    kind, api_version = (crd[1], crd[0]) if crd else (manifest["kind"], manifest["apiVersion"])
+    if not (type(kind) is str and type(api_version) is str):
+        return False
+    validator = _fast_validator(version, kind, api_version, crd is not None, partial)
+    if validator is None:
+        return False
+    try:
+        return validator.is_valid(manifest)
+    except (ValueError, OverflowError, RecursionError):
+        return False
+
+
+def schema_problems_on(
+    manifest: dict[str, Any], versions: Sequence[str], *, partial: bool = False
+) -> list[list[str]]:
+    """schema_problems on each of `versions`, the object's values looked at once."""
+    plain = plain_json(manifest)
+    return [_schema_problems(manifest, version, partial, plain) for version in versions]
+
+
 def schema_problems(manifest: dict[str, Any], version: str, *, partial: bool = False) -> list[str]:
     """One line per schema violation of `manifest` on Kubernetes `version` (e.g. "1.33"). `partial`
     is for server-side apply patches, which send only the fields they own: missing required fields are
     fine there, unknown or mistyped ones are not."""
+    return _schema_problems(manifest, version, partial, plain_json(manifest))
+
+
+def _schema_problems(manifest: dict[str, Any], version: str, partial: bool, plain: bool) -> list[str]:
     where = f"{object_label(manifest)} (Kubernetes {version})"
     custom = _CUSTOM_KINDS.get(manifest.get("kind", ""))
     if custom is not None:
@@ -203,6 +315,8 @@ def schema_problems(manifest: dict[str, Any], version: str, *, partial: bool = F
         return [
             f"{where}: no schema for apiVersion {manifest.get('apiVersion')!r} kind {manifest.get('kind')!r}"
         ]
+    if plain and _valid_fast(manifest, version, crd, partial):
+        return []
     return [
         f"{where}: {key_path(tuple(error.absolute_path)) or '(object)'}: {error.message}"
         for error in sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))

@@ -318,10 +318,11 @@ def test_schema_failure_on_older_kubernetes_versions(project_dir, capsys):
 def test_schema_failure_reporting(monkeypatch, capsys):
     import migrate.check
 
-    def fake(manifest, version, partial=False):
-        return [f"{manifest['kind']} broken on {version}"] if manifest["kind"] == "RuntimeClass" else []
+    def fake(manifest, versions, partial=False):
+        broken = manifest["kind"] == "RuntimeClass"
+        return [[f"{manifest['kind']} broken on {version}"] if broken else [] for version in versions]
 
-    monkeypatch.setattr(migrate.check, "schema_problems", fake)
+    monkeypatch.setattr(migrate.check, "schema_problems_on", fake)
     code, out, _ = run_check(capsys, phase_path(Phase.PREPARE), "--kubernetes-version", "1.32")
     assert code == 1
     assert out == [f"{phase_path(Phase.PREPARE)}: schema: RuntimeClass broken on 1.32"]
@@ -389,18 +390,6 @@ def test_from_file_config_problems_are_reported(tmp_path, capsys):
     code, out, _ = run_check(capsys, target, "--from", source)
     assert code == 1
     assert any(line.startswith(f"(source) {source}: cluster.name") for line in out)
-
-
-def test_parallel_schema_check_matches_serial(project_dir, capsys, monkeypatch):
-    import migrate.check
-
-    text = HELLO.read_text().replace("          imagePullPolicy:", NEWER_FIELD)
-    path = with_manifest(project_dir, text, phase="parallel")
-    code, serial, _ = run_check(capsys, path)
-    monkeypatch.setattr(migrate.check, "PARALLEL_MIN_VALIDATIONS", 0)
-    code_parallel, parallel, _ = run_check(capsys, path)
-    assert code == code_parallel == 1
-    assert parallel == serial and len(serial) == 4  # legacy and new Deployment, on 1.31 and 1.32
 
 
 @pytest.mark.parametrize("weight", [95, 99])
