@@ -183,8 +183,10 @@ class RenderedStack:
 
 def render_stack_file(stack_file: Path, root: Path) -> RenderedStack:
     """A stack file's phase rendered (deletions against the phase before it), as the file is."""
-    loaded = load(stack_file, root)
+    # Resources only: the traffic analysis (each workload's share per entry point) is not rendered.
+    loaded = load(stack_file, root, analysed=False)
     warnings = [f"{line} (`check` refuses it; rendered as the file is)" for line in stale(stack_file, root)]
     previous = previous_phase(loaded.migration.config.phase)
-    rendered = render(loaded.state, state_at(loaded.migration, previous) if previous else None)
+    at_previous = state_at(loaded.migration, previous, analysed=False) if previous else None
+    rendered = render(loaded.state, at_previous)
     return RenderedStack(loaded.migration.config.phase.value, rendered, warnings)

@@ -10,6 +10,7 @@ from typing import Any
 from components.analysis.traffic import analysed_state
 from components.core.config import ConfigError, MigrationConfig, Phase, parse_config, problem
 from components.core.inputs import UnsafeInput, project_file, read_text, relative_path
+from components.desired import build_desired_state
 from components.desired.spec import DesiredState
 from components.export.migration import Migration
 from components.loading import PROJECT_ROOT, load_migration, raw_config_from_stack_file
@@ -52,19 +53,22 @@ def parse_only(path: Path, raw: dict[str, Any]) -> MigrationConfig:
         raise InputError([f"{path}: {line}" for line in error.problems], EXIT_PROBLEMS) from None
 
 
-def load_raw(path: Path, raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Loaded:
+def load_raw(
+    path: Path, raw: dict[str, Any], base_dir: Path = PROJECT_ROOT, *, analysed: bool = True
+) -> Loaded:
     """Validate and build, manifests read under `base_dir`; InputError (exit 1) listing every config
-    problem."""
+    problem. `analysed=False`: the plan alone (see `state_at`)."""
     try:
         migration = load_migration(raw, base_dir)
     except ConfigError as error:
         raise InputError([f"{path}: {line}" for line in error.problems], EXIT_PROBLEMS) from None
-    return Loaded(Path(path), raw, migration, analysed_state(migration))
+    state = analysed_state(migration) if analysed else build_desired_state(migration)
+    return Loaded(Path(path), raw, migration, state)
 
 
-def load(path: Path, root: Path = PROJECT_ROOT) -> Loaded:
+def load(path: Path, root: Path = PROJECT_ROOT, *, analysed: bool = True) -> Loaded:
     """A stack file read and built, its manifests read under `root`."""
-    return load_raw(path, read_raw(path), root)
+    return load_raw(path, read_raw(path), root, analysed=analysed)
 
 
 def in_tree(relative: str, root: Path = PROJECT_ROOT) -> str:
@@ -90,10 +94,13 @@ def read_manifests(
     return texts
 
 
-def state_at(migration: Migration, phase: Phase) -> DesiredState:
-    """The desired state of the same config in another phase (legacy manifests are not re-read)."""
+def state_at(migration: Migration, phase: Phase, *, analysed: bool = True) -> DesiredState:
+    """The desired state of the same config in another phase (legacy manifests are not re-read).
+    `analysed=False`: the plan alone, each workload's traffic without its share per entry point (the
+    analysis reads every route and Service of the cluster; what renders resources needs none of it)."""
     config = migration.config.model_copy(update={"phase": phase})
-    return analysed_state(replace(migration, config=config))
+    at = replace(migration, config=config)
+    return analysed_state(at) if analysed else build_desired_state(at)
 
 
 def previous_phase(phase: Phase) -> Phase | None:

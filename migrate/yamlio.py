@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from migrate.yamlwriter import BlockWriter
+
 _Base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -25,7 +27,16 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str)
 
 
-def dump(value: Any) -> str:
+def pyyaml_dump(value: Any) -> str:
+    """The style, as PyYAML writes it: what `dump` equals."""
     return yaml.dump(
         value, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=100_000
     )
+
+
+# Writes each distinct scalar's text once (see migrate/yamlwriter.py); anything else goes to PyYAML.
+_WRITER = BlockWriter(pyyaml_dump)
+
+
+def dump(value: Any) -> str:
+    return _WRITER.dump(value)

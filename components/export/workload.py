@@ -11,6 +11,7 @@ from typing import Any
 
 from components.core import identifiers, kubernetes
 from components.core.config import SPIN_HEALTH_PATH, LegacyPool, Workload, problem
+from components.core.copying import copy_tree
 from components.core.inputs import (
     ECHO_CHARS,
     UnsafeInput,
@@ -198,7 +199,7 @@ def serving_ports(service: dict[str, Any], configured: int | str | None) -> list
 def strip_server_fields(manifest: dict[str, Any]) -> dict[str, Any]:
     """Drop what the API server sets, so the manifest reads as what a person declared. Tolerates any
     shape: the schema check that follows reports malformed objects."""
-    clean = copy.deepcopy(manifest)
+    clean = copy_tree(manifest)
     clean.pop("status", None)
     metadata = clean.get("metadata")
     if isinstance(metadata, dict):
@@ -367,7 +368,7 @@ READ_KINDS = frozenset(
 def _read(workload: Workload, base_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
     """The manifest's objects as exported, the same with the server's fields stripped, and its text."""
     text = read_text(project_file(base_dir, workload.manifest))
-    exported = copy.deepcopy(_parsed(text))
+    exported = copy_tree(_parsed(text))
     return exported, [strip_server_fields(obj) for obj in exported], text
 
 
@@ -387,7 +388,7 @@ def _parsed(text: str) -> list[dict[str, Any]]:
 
 @lru_cache(maxsize=_PARSED_TEXTS)
 def _checked(text: str, version: str) -> tuple[str, ...]:
-    objects = [strip_server_fields(obj) for obj in copy.deepcopy(_parsed(text))]
+    objects = [strip_server_fields(obj) for obj in _parsed(text)]  # each a copy: the cache stays as is
     deployment = next(o for o in objects if o.get("kind") == "Deployment")
     return tuple(_schema_problems(objects, deployment, version))
 
