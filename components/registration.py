@@ -1,11 +1,18 @@
 """The only place desired-state specs become Pulumi resources. Dispatch is one explicit table from type
 token to SDK class, an unknown type is an error, and options are translated one-to-one, so what the
-engine sees is exactly what `migrate render` shows."""
+engine sees is exactly what `migrate render` shows.
+
+Kubernetes objects are registered as plain `pulumi.CustomResource`s (`KubernetesObject`) under the type
+token, inputs, options and provider version their typed `pulumi_kubernetes` class would send, without
+that class's aliases (see `KubernetesObject` for why that is safe); the typed classes stay the table and
+the source of the accepted and required fields, and tests/components/test_registration.py proves, for
+every spec of every reference phase, that the typed class registers the same thing."""
 
 from __future__ import annotations
 
 import inspect
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -69,6 +76,7 @@ CUSTOM_RESOURCE_TYPES = frozenset(
 # (pulumi-kubernetes sdk/python/pulumi_kubernetes/apiextensions/CustomResourcePatch.py).
 CUSTOM_RESOURCE_PATCH_TYPES = frozenset({"kubernetes:keda.sh/v1alpha1:ScaledObjectPatch"})
 _CUSTOM_RESOURCE_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec"})
+_CUSTOM_TYPES = CUSTOM_RESOURCE_TYPES | CUSTOM_RESOURCE_PATCH_TYPES
 
 
 class RegistrationError(TypeError):
@@ -84,10 +92,14 @@ def options_for(
     parent: pulumi.Resource,
     local: Mapping[str, pulumi.Resource],
     depends_on: Sequence[pulumi.Resource] = (),
+    defaults: pulumi.ResourceOptions | None = None,
 ) -> pulumi.ResourceOptions:
     """`spec.depends_on` names resources registered earlier by the same component (`local`); what the
-    whole component waits for comes in as `depends_on`."""
+    whole component waits for comes in as `depends_on`. `defaults` gives the provider plugin's version
+    and download URL, which a typed SDK class would merge in itself."""
     return pulumi.ResourceOptions(
+        version=defaults.version if defaults else None,
+        plugin_download_url=defaults.plugin_download_url if defaults else None,
         parent=parent,
         protect=spec.protect,
         import_=spec.import_id,
@@ -149,16 +161,99 @@ def _at(value: Any, path: Sequence[str]) -> Any:
     return value
 
 
-def _custom_resource_class(
-    type_token: str,
-) -> type[k8s.apiextensions.CustomResource] | type[k8s.apiextensions.CustomResourcePatch] | None:
-    """Custom resources (and patches of them) register through the generic classes, apiVersion and kind
-    given."""
-    if type_token in CUSTOM_RESOURCE_TYPES:
-        return k8s.apiextensions.CustomResource
-    if type_token in CUSTOM_RESOURCE_PATCH_TYPES:
-        return k8s.apiextensions.CustomResourcePatch
-    return None
+# What every typed pulumi_kubernetes class merges into its options first: the provider's version (the
+# engine picks the plugin by it) and its download URL (pulumi_kubernetes/_utilities.py).
+KUBERNETES_DEFAULTS = k8s._utilities.get_resource_opts_defaults()
+
+
+class KubernetesObject(pulumi.CustomResource):
+    """A Kubernetes object registered as the typed class would register it, minus the class's aliases.
+
+    Why not the typed class: under mocks a Deployment cost 8.2 ms through `k8s.apps.v1.Deployment` and
+    3.2 ms as a plain CustomResource with the same token and inputs (issue 24); about half of that is
+    the aliases the generated class adds for every other apiVersion of its kind
+    (`kubernetes:apps/v1beta1:Deployment`, `apps/v1beta2`, `extensions/v1beta1`; patches alias the
+    same with `Patch`), each resolved into an alias spec at every registration. pulumi-kubernetes adds
+    them so that a program moving an object to a newer apiVersion keeps its resource: the type token,
+    and so the URN, carries the apiVersion, and without an alias the engine plans a create of the "new"
+    resource, which Kubernetes refuses since the object exists, and a delete of the "old" one
+    (pulumi/pulumi-kubernetes#798 "Auto-alias resource apiVersions", fixing #573 and #546; #991
+    generates them for every kind from the OpenAPI spec: provider/pkg/gen/typegen.go `createAliases`,
+    schema.go, which also gives each `*Patch` its kind's aliases). This project has only ever registered
+    the current tokens (`git log -p -- components` has no older one), so no stack of it holds an URN
+    under an older token and the aliases have nothing to match: dropping them changes no URN and no
+    step. They only matter to a stack that once registered the same logical name under an older token,
+    which a stack of this program never did; adopted objects are imported by id under the current token.
+    An alias the project sets itself still goes through `opts` (it sets none today).
+
+    A subclass, not `pulumi.CustomResource` itself, so that the SDK's source position (the caller of
+    the third `__init__` up the stack, pulumi/runtime/resource.py `_get_stack_trace`) is `register`,
+    as it was with the typed classes."""
+
+    def __init__(self, type_token: str, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions):
+        super().__init__(type_token, name, props, opts)
+
+
+def _camel_case(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+def _init_args(resource_class: type) -> type:
+    module = sys.modules[resource_class.__module__]
+    name = resource_class.__name__
+    return getattr(module, f"{name}InitArgs", None) or getattr(module, f"{name}Args")
+
+
+@cache
+def _kubernetes_fields(type_token: str) -> tuple[str, str, frozenset[str], tuple[str, ...]]:
+    """apiVersion and kind the typed class sets, the top-level fields it takes and those it requires,
+    read from the class and its args class (required: a parameter without default)."""
+    _, group_version, kind = type_token.split(":")
+    group, version = group_version.split("/")
+    api_version = version if group == "core" else group_version
+    if type_token in _CUSTOM_TYPES:
+        taken = _CUSTOM_RESOURCE_FIELDS
+        required: tuple[str, ...] = ()
+    else:
+        resource_class: type = KUBERNETES_CLASSES[type_token]
+        taken = frozenset(_camel_case(name) for name in _parameters(resource_class) if name != "__props__")
+        signature = inspect.signature(_init_args(resource_class))
+        required = tuple(
+            _camel_case(name)
+            for name, parameter in signature.parameters.items()
+            if parameter.default is inspect.Parameter.empty
+        )
+    return api_version, kind.removesuffix("Patch"), taken, required
+
+
+def kubernetes_props(spec: ResourceSpec, local: Mapping[str, pulumi.Resource]) -> dict[str, Any]:
+    """The inputs the typed class would send for `spec`: its top-level fields (wire names, camelCase),
+    apiVersion and kind set from the type, output references resolved except in custom resources (whose
+    generic class never resolved them). A field the class would refuse or drop is an error."""
+    api_version, kind, taken, required = _kubernetes_fields(spec.type)
+    manifest = spec.inputs
+    extra = [key for key in manifest if key not in taken]
+    if extra:
+        if taken is _CUSTOM_RESOURCE_FIELDS:
+            raise RegistrationError(f"{spec.name}: {spec.type} cannot carry {sorted(extra)}")
+        raise RegistrationError(f"{spec.name}: {spec.type} takes no top-level field {sorted(extra)}")
+    missing = [key for key in required if manifest.get(key) is None]
+    if missing:
+        raise RegistrationError(f"{spec.name}: {spec.type} needs {missing}")
+    if manifest.get("apiVersion", api_version) != api_version or manifest.get("kind", kind) != kind:
+        raise RegistrationError(f"{spec.name}: a {spec.type} must say apiVersion {api_version}, kind {kind}")
+    if taken is _CUSTOM_RESOURCE_FIELDS:
+        props = dict(manifest)
+    else:
+        props = {key: with_outputs(value, local) for key, value in manifest.items()}
+    props["apiVersion"] = api_version
+    props["kind"] = kind
+    return props
+
+
+def is_kubernetes(type_token: str) -> bool:
+    return type_token in KUBERNETES_CLASSES or type_token in _CUSTOM_TYPES
 
 
 def register(
@@ -167,35 +262,17 @@ def register(
     local: Mapping[str, pulumi.Resource],
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> pulumi.CustomResource:
-    opts = options_for(spec, parent, local, depends_on)
     if spec.type in AZURE_CLASSES:
         resource_class, args_class = AZURE_CLASSES[spec.type]
         if not isinstance(spec.sdk_args, args_class):
             raise RegistrationError(f"{spec.name}: a {spec.type} spec needs its typed {args_class.__name__}")
+        opts = options_for(spec, parent, local, depends_on)
         return resource_class(spec.name, opts=opts, **_sdk_kwargs(resource_class, spec.sdk_args))
-    manifest = spec.inputs
-    custom_class = _custom_resource_class(spec.type)
-    if custom_class is not None:
-        extra = set(manifest) - _CUSTOM_RESOURCE_FIELDS
-        if extra:
-            raise RegistrationError(f"{spec.name}: {spec.type} cannot carry {sorted(extra)}")
-        return custom_class(
-            spec.name,
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest.get("spec"),
-            opts=opts,
-        )
-    kubernetes_class = KUBERNETES_CLASSES.get(spec.type)
-    if kubernetes_class is None:
+    if not is_kubernetes(spec.type):
         raise RegistrationError(f"{spec.name}: no class registers {spec.type}")
-    # Unknown top-level fields raise TypeError in the SDK class; nested ones fail the strict schemas.
-    return kubernetes_class(
-        spec.name,
-        opts=opts,
-        **{snake_case(key): with_outputs(value, local) for key, value in manifest.items()},
-    )
+    props = kubernetes_props(spec, local)
+    opts = options_for(spec, parent, local, depends_on, KUBERNETES_DEFAULTS)
+    return KubernetesObject(spec.type, spec.name, props, opts)
 
 
 def register_all(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pulumi_kubernetes as k8s
 import pytest
+from google.protobuf import json_format
 
+from components import registration
 from components.desired.spec import ResourceSpec, kubernetes_spec
 from components.registration import RegistrationError, register
-from tests.conftest import run_under_mocks
+from tests.conftest import engine_config, load_raw, run_under_mocks
 
 
 def _register(spec: ResourceSpec) -> None:
@@ -82,3 +85,85 @@ def test_a_wasm_workload_takes_exactly_one_owner_of_its_replicas():
             ArgsError, match=r"args\.replicas: give one of replicas, autoscaler or scaled_object"
         ):
             run_under_mocks(lambda owners=owners: WasmWorkload("w", {**base, **owners}), {})
+
+
+def _typed_register(spec, parent, local, depends_on=()):
+    """Registration as it was before issue 24: every Kubernetes spec through its typed pulumi_kubernetes
+    class (custom resources through the generic CustomResource and CustomResourcePatch)."""
+    if spec.type in registration.AZURE_CLASSES:
+        return register(spec, parent, local, depends_on)  # unchanged: the typed Azure classes
+    opts = registration.options_for(spec, parent, local, depends_on)
+    manifest = spec.inputs
+    if spec.type in registration.CUSTOM_RESOURCE_TYPES | registration.CUSTOM_RESOURCE_PATCH_TYPES:
+        generic = (
+            k8s.apiextensions.CustomResource
+            if spec.type in registration.CUSTOM_RESOURCE_TYPES
+            else k8s.apiextensions.CustomResourcePatch
+        )
+        return generic(
+            spec.name,
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest.get("spec"),
+            opts=opts,
+        )
+    typed = registration.KUBERNETES_CLASSES[spec.type]
+    kwargs = {
+        registration.snake_case(key): registration.with_outputs(v, local) for key, v in manifest.items()
+    }
+    return typed(spec.name, opts=opts, **kwargs)
+
+
+# What the engine receives that may differ: the typed classes' aliases (dropped on purpose, see
+# components.registration.KubernetesObject) and where in the source the registration was made.
+_NOT_COMPARED = ("aliases", "sourcePosition", "stackTrace")
+
+
+def _requests(phase_file, monkeypatch, typed: bool) -> dict[tuple[str, str, str], dict]:
+    from components.migration_phase import program
+
+    with monkeypatch.context() as patch:
+        if typed:
+            patch.setattr(registration, "register", _typed_register)
+        run = run_under_mocks(program, engine_config(load_raw(phase_file)))
+    return {
+        (r.type, r.name, r.parent): _normalised(json_format.MessageToDict(r)) for r in run.monitor.requests
+    }
+
+
+def _normalised(message: dict) -> dict:
+    """Dependencies are sets to the engine; the SDK sends them in a set's iteration order."""
+    if "dependencies" in message:
+        message["dependencies"] = sorted(message["dependencies"])
+    for entry in message.get("propertyDependencies", {}).values():
+        if "urns" in entry:
+            entry["urns"] = sorted(entry["urns"])
+    return message
+
+
+def test_the_engine_receives_what_the_typed_classes_sent(phase_file, monkeypatch):
+    """For every resource of every reference phase: type, name, inputs, parent, provider, version,
+    dependencies, protect, import, ignoreChanges, retainOnDelete, deletedWith and every other field of
+    the RegisterResourceRequest are those the typed pulumi_kubernetes classes sent, the aliases aside;
+    and what the aliases were: the same kind under other apiVersions, never the registered token."""
+    fast, typed = (
+        _requests(phase_file, monkeypatch, typed=False),
+        _requests(phase_file, monkeypatch, typed=True),
+    )
+    assert fast.keys() == typed.keys()
+    for key, message in fast.items():
+        before = typed[key]
+        assert {k: v for k, v in message.items() if k not in _NOT_COMPARED} == {
+            k: v for k, v in before.items() if k not in _NOT_COMPARED
+        }, key
+        type_ = key[0]
+        if type_.startswith("kubernetes:"):
+            assert message["version"] == k8s._utilities.get_version()
+            assert not message.get("aliases")  # the program adds none of its own
+            for alias in before.get("aliases", []):
+                assert alias["spec"]["type"] != type_
+                assert alias["spec"]["type"].rsplit(":", 1)[1] == type_.rsplit(":", 1)[1]
+        else:
+            assert message.get("aliases") == before.get("aliases")
+    assert any(key[0] == "kubernetes:apps/v1:Deployment" and typed[key].get("aliases") for key in typed)
