@@ -13,7 +13,7 @@ import sys
 import wasm_migration_policy as rules
 from pulumi_policy import EnforcementLevel
 
-from components.core import kubernetes
+from components.core import kubernetes, pod_security
 from components.core.config import Shim
 from tests.conftest import ROOT
 from tests.policy.conftest import POLICIES, POLICY_DIR, policy
@@ -33,6 +33,9 @@ def test_restated_facts_equal_the_projects():
     assert Shim().namespace == rules.DEFAULT_INSTALLER_NAMESPACE
     assert Shim().runtime_class_name == rules.DEFAULT_RUNTIME_CLASS_NAME
     assert Shim().handler in rules.WASM_SHIM_HANDLERS
+    # Pod Security baseline, restated for the standalone pack from the project's one model of it.
+    assert rules.BASELINE_CAPABILITIES == pod_security.BASELINE_CAPABILITIES
+    assert rules.POD_SECURITY_ENFORCE == pod_security.ENFORCE_LABEL
 
 
 def test_config_schema_defaults_are_the_projects():
