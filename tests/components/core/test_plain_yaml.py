@@ -11,24 +11,32 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.core.inputs import (
+    MAX_ALIASES,
     MAX_DEPTH,
     MAX_NODES,
     UnsafeInput,
     composed_documents,
     load_yaml_documents,
 )
-from components.core.plain_yaml import AVAILABLE, plain_documents
+from components.core.plain_yaml import AVAILABLE, Limits, plain_documents
 from tests.conftest import PHASE_FILES, ROOT
 
+LIMITS = Limits(MAX_DEPTH, MAX_NODES, MAX_ALIASES)
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason="the fast path needs PyYAML built with libyaml")
 
 
-def typed(value):
-    """`value` with every type spelled out: 1, 1.0 and True are equal in Python, not in a manifest."""
+def typed(value, seen=None):
+    """`value` with every type spelled out (1, 1.0 and True are equal in Python, not in a manifest), and
+    every collection met again (an alias) named by the order it was first met in."""
+    seen = {} if seen is None else seen
+    if isinstance(value, (dict, list)):
+        if id(value) in seen:
+            return ("again", seen[id(value)])
+        seen[id(value)] = len(seen)
     if isinstance(value, dict):
-        return ("dict", [(typed(k), typed(v)) for k, v in value.items()])
+        return ("dict", [(typed(k, seen), typed(v, seen)) for k, v in value.items()])
     if isinstance(value, list):
-        return ("list", [typed(item) for item in value])
+        return ("list", [typed(item, seen) for item in value])
     if isinstance(value, float) and math.isnan(value):
         return ("float", "nan")
     return (type(value).__name__, value)
@@ -50,7 +58,7 @@ def answer(text):
 
 
 def fast(text):
-    documents = plain_documents(text, MAX_DEPTH, MAX_NODES)
+    documents = plain_documents(text, LIMITS)
     return None if documents is None else typed(documents)
 
 
@@ -78,10 +86,31 @@ PLAIN = [
     "a: 99999999999999999999999999999999999999\n",
     "café: ünïcødé\nemoji: 🙂\n",
     "[" * MAX_DEPTH + "]" * MAX_DEPTH,
+    "a: &x 1\nb: *x\n",  # anchors and aliases: the anchored object again, shared
+    "base: &b {x: [1, &i 2]}\nc: *b\nd: [*b, *i, *b]\n",
+    "hostnames: &id001\n- a.example\nfirst: {h: *id001}\nsecond: {h: *id001}\n",
+    "? &k key\n: value\nother: *k\n*k : again\n",  # an alias to a scalar as a key
+    "a: &a x\nb: [" + ", ".join(["*a"] * MAX_ALIASES) + "]",  # at the alias limit
+    "a: &a [&b 1]\n---\nb: &a [2]\nc: *a\n",  # anchors are per document
     "apiVersion: v1\nkind: List\nitems:\n- kind: Service\n  metadata: {name: web, labels: {app: web}}\n",
 ]
+BOMB = (
+    "a: &a ["
+    + ", ".join(["x"] * 10)
+    + "]\n"
+    + "".join(
+        f"{name}: &{name} [{', '.join([f'*{before}'] * 10)}]\n"
+        for before, name in zip("abcde", "bcdef", strict=True)
+    )
+)
 SLOW = [
-    "a: &x 1\nb: *x\n",  # anchors and aliases: limits and sharing are the composer's
+    "&w [*w]",  # aliases the composer refuses: recursive, undefined, a repeated anchor, too many
+    "a: &m {b: *m}",
+    "a: *nowhere",
+    "a: &x 1\nb: &x 2\n",
+    "a: &a x\nb: [" + ", ".join(["*a"] * (MAX_ALIASES + 1)) + "]",
+    "a: &a [1, 2]\nb: {*a : x}",  # an alias to a collection as a key
+    BOMB,  # 60 aliases expanding to a million nodes
     "base: &b {x: 1}\nc: {<<: *b, y: 2}\n",  # merge keys
     "a: {<<: {x: 1}}",  # a merge key without an alias
     "a: !!str 1\n",  # explicit tags
@@ -130,7 +159,7 @@ def test_the_reference_files_take_the_fast_path():
 
 
 def test_each_call_builds_new_collections():
-    first, second = plain_documents("a: {b: [1]}", MAX_DEPTH, MAX_NODES), load_yaml_documents("a: {b: [1]}")
+    first, second = plain_documents("a: {b: [1]}", LIMITS), load_yaml_documents("a: {b: [1]}")
     first[0]["a"]["b"].append(2)
     assert second == [{"a": {"b": [1]}}] == load_yaml_documents("a: {b: [1]}")
 
