@@ -384,7 +384,7 @@ def baseline_reach(loaded: Loaded) -> dict[tuple[str, str], int]:
         if seen is loaded:
             return found
     migration = loaded.migration
-    baseline = state_at(migration, Phase.BASELINE)
+    baseline = state_at(migration, Phase.BASELINE, analysed=False)  # the resources alone: what pods reach
     found = reach_at_rest(baseline, migration.workloads, route_keys(migration.workloads))
     _LAST_BASELINE[:] = [(loaded, found)]
     return found
@@ -539,15 +539,17 @@ def _origin(source_file: Path, base_ref: str | None, target: dict[str, Any], roo
     revision = resolve(base_ref, root) if base_ref is not None else None
     label, raw = read_raw_at(revision, source_file) if revision else (source_file, read_raw(source_file))
     problems, transition = transition_problems(raw, target)
+    # The source's resources alone: the transition's capacity reads what pods they reach, never the
+    # traffic analysis (each entry point's share), which only the target's warnings show.
     try:  # without a revision its manifests are the target's, unless `workloads` changed (a problem)
         if not revision:
             parse_only(label, raw)
-            return _Origin(raw, transition, problems, load_raw(label, raw, root))
-        base = load_at(revision, label, raw)
+            return _Origin(raw, transition, problems, load_raw(label, raw, root, analysed=False))
+        base = load_at(revision, label, raw, analysed=False)
         # The cluster runs what today's exports say (a re-export records it): the transition's
         # capacity starts there, the diff rows compare with the revision.
         try:
-            before = load_raw(label, raw, root)
+            before = load_raw(label, raw, root, analysed=False)
         except InputError:
             before = base.loaded
         return _Origin(raw, transition, problems, before, base)

@@ -439,7 +439,8 @@ def _capacity_risks(
     moment of the step as the engine may run it."""
     workloads = target.workloads
     routes = route_keys(workloads)
-    baseline = reach_at_rest(state_at(target, Phase.BASELINE), workloads, routes) if workloads else {}
+    at_baseline = state_at(target, Phase.BASELINE, analysed=False) if workloads else None
+    baseline = reach_at_rest(at_baseline, workloads, routes) if at_baseline else {}
     for worst in worst_moments(before, after, workloads, routes):
         if worst.before == worst.after == worst.lowest:
             continue

@@ -467,12 +467,13 @@ def worst_moments(
     start_view, end_view = at_rest(before), at_rest(after)
     unchanged = by_namespace(start_view.sides)
     indexed: dict[str, _Indexed] = {}
+    by_key = _steps_by_key(steps)
     found = []
     for legacy in workloads:
         entries = entry_points(legacy, route_of.get(legacy.config.key))
         keys = frozenset(key for key in _keys(legacy, route_of) if key is not None)
         background = Background(unchanged, keys, indexed)
-        mine = [step for step in steps if step.side in keys or step.route in keys]
+        mine = [steps[index] for index in sorted({i for key in keys for i in by_key.get(key, ())})]
         names = [step.name for step in mine]
         local = {name: order[name] & set(names) for name in names}
         moments = []
@@ -499,6 +500,17 @@ def worst_moments(
                 )
             )
     return found
+
+
+def _steps_by_key(steps: Sequence[Step]) -> dict[Key, list[int]]:
+    """Where each side and route is changed: the indexes of its steps, in their order (a workload's
+    steps are those of its keys, so a transition of n workloads is not n passes over every step)."""
+    by_key: dict[Key, list[int]] = {}
+    for index, step in enumerate(steps):
+        for key in {step.side, step.route}:
+            if key is not None:
+                by_key.setdefault(key, []).append(index)
+    return by_key
 
 
 def _keys(legacy: ExportedWorkload, route_of: Mapping[str, Key]) -> set[Key | None]:

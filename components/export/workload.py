@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import hashlib
 import marshal
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -571,7 +572,7 @@ def load_legacy_workload(
     legacy, problems = _checked_workload(workload, index, text, kubernetes_version, pools)
     if len(_KEPT) >= _KEPT_RESULTS:
         del _KEPT[next(iter(_KEPT))]  # the oldest
-    _KEPT[key] = _Kept.of(legacy, problems)
+    _KEPT[key] = _Kept.of(legacy, problems, marshalled=not _NAN.search(text))
     return legacy, problems
 
 
@@ -584,20 +585,24 @@ _FIELDS = tuple(field.name for field in dataclasses.fields(ExportedWorkload) if 
 class _Kept:
     """One load's result, kept where no caller can change it: the workload's objects marshalled (a
     copy made in C, preserving which object is shared where), or deep-copied when they hold a value
-    marshal does not know (a date an unquoted YAML timestamp made)."""
+    marshal does not know (a date an unquoted YAML timestamp made), or may hold a NaN: PyYAML makes
+    every NaN the same object, which a deep copy keeps and marshal would not, and NaN, unequal to
+    itself, compares equal inside a container only as the same object."""
 
     fields: bytes | tuple[Any, ...] | None  # None: refused
     problems: tuple[str, ...]
 
     @classmethod
-    def of(cls, legacy: ExportedWorkload | None, problems: list[str]) -> _Kept:
+    def of(cls, legacy: ExportedWorkload | None, problems: list[str], *, marshalled: bool) -> _Kept:
         if legacy is None:
             return cls(None, tuple(problems))
         values = tuple(getattr(legacy, name) for name in _FIELDS)
         try:
-            return cls(marshal.dumps(values), tuple(problems))
+            if marshalled:
+                return cls(marshal.dumps(values), tuple(problems))
         except ValueError:
-            return cls(copy_tree(values), tuple(problems))
+            pass
+        return cls(copy_tree(values), tuple(problems))
 
     def copy(self, workload: Workload) -> tuple[ExportedWorkload | None, list[str]]:
         """A new copy of the result, for `workload` (equal to the one it was worked out for)."""
@@ -608,6 +613,7 @@ class _Kept:
 
 
 _KEPT: dict[tuple[Any, ...], _Kept] = {}
+_NAN = re.compile(r"\.(?:nan|NaN|NAN)")  # how YAML spells NaN (yaml/resolver.py)
 
 
 def _key(

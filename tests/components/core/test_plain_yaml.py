@@ -158,6 +158,13 @@ def test_the_reference_files_take_the_fast_path():
         assert fast(text) == slow(text), path
 
 
+def test_nan_is_the_one_object_the_slow_path_makes():
+    """NaN differs from itself, so which NaNs are the same object shows when what holds them is compared
+    (containers compare items by identity first): PyYAML returns its one `nan_value` each time."""
+    fast, slow = load_yaml_documents("[.nan, .NaN]")[0], composed_documents("a: [.NAN]")[0]["a"]
+    assert fast[0] is fast[1] is slow[0] and fast == slow + slow
+
+
 def test_each_call_builds_new_collections():
     first, second = plain_documents("a: {b: [1]}", LIMITS), load_yaml_documents("a: {b: [1]}")
     first[0]["a"]["b"].append(2)

@@ -106,3 +106,20 @@ def test_a_changed_config_or_text_is_loaded_again(parses, tmp_path):
     manifest = raw["workloads"][0]["manifest"]
     assert parses[(ROOT / manifest).read_text()] == 2  # the changed workload, once more
     assert sum(parses.values()) == len({w["manifest"] for w in raw["workloads"]}) + 1
+
+
+def test_a_manifest_that_may_hold_nan_is_kept_as_a_deep_copy(parses, project_dir):
+    """PyYAML makes every NaN one object, which a deep copy keeps (marshal would make new ones): a text
+    spelling NaN anywhere is kept deep-copied, and its copies are still each caller's own."""
+    raw = load_raw(phase_path(Phase.PARALLEL, 100))
+    manifest = project_dir / "hello.yaml"
+    manifest.write_text("# not a number: .nan\n" + (ROOT / raw["workloads"][0]["manifest"]).read_text())
+    raw["workloads"][0]["manifest"] = str(manifest.relative_to(ROOT))
+    first = load_migration(raw, ROOT)
+    kept = [k for k in workload_module._KEPT.values() if not isinstance(k.fields, bytes)]
+    assert len(kept) == 1
+    second = load_migration(raw, ROOT)
+    assert loaded_objects(first) == loaded_objects(second)
+    assert not {id(n) for n in containers(loaded_objects(first))} & {
+        id(n) for n in containers(loaded_objects(second))
+    }
