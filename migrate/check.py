@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from components.desired.spec import DesiredState
 from components.export.migration import Migration
 from components.export.schemas import KUBERNETES_VERSIONS, schema_problems_on
 from migrate.phases import step_problems, verify
-from migrate.revision import Source, load_at, read_raw_at, resolve
+from migrate.revision import load_at, read_raw_at, resolve
 from migrate.state import (
     InputError,
     Loaded,
@@ -424,10 +424,14 @@ def transition_capacity(source: Loaded, target: Loaded) -> list[Worst]:
     for seen_source, seen_target, found in _LAST_TRANSITION:
         if seen_source is source and seen_target is target:
             return found
-    workloads = target.migration.workloads
-    found = worst_moments(source.state, target.state, workloads, route_keys(workloads))
+    found = _worst_moments(source, target)
     _LAST_TRANSITION[:] = [(source, target, found)]
     return found
+
+
+def _worst_moments(source: Loaded, target: Loaded) -> list[Worst]:
+    workloads = target.migration.workloads
+    return worst_moments(source.state, target.state, workloads, route_keys(workloads))
 
 
 def _stopping(loaded: Loaded) -> set[str]:
@@ -439,10 +443,14 @@ def transition_capacity_problems(source: Loaded, target: Loaded, what: str) -> l
     """No moment of the transition, in any order the engine may run its steps, leaves an entry point
     with fewer Ready pods than at baseline, unless the workload accepts less, or must stop before it
     starts again (its interruption is a warning: `transition_capacity_warnings`)."""
+    return _capacity_problems(transition_capacity(source, target), target, what)
+
+
+def _capacity_problems(moments: list[Worst], target: Loaded, what: str) -> list[str]:
     baseline = baseline_reach(target)
     exempt = set(_accepting(target)) | _stopping(target)
     problems = []
-    for worst in transition_capacity(source, target):
+    for worst in moments:
         floor = baseline.get((worst.entry.workload, worst.entry.label), 0)
         if worst.lowest >= floor or worst.entry.workload in exempt:
             continue
@@ -456,10 +464,14 @@ def transition_capacity_problems(source: Loaded, target: Loaded, what: str) -> l
 
 def transition_capacity_warnings(source: Loaded, target: Loaded) -> list[str]:
     """The interruption of a workload that stops before it starts again, where a transition has one."""
+    return _capacity_warnings(transition_capacity(source, target), target)
+
+
+def _capacity_warnings(moments: list[Worst], target: Loaded) -> list[str]:
     stopping = _stopping(target)
     reasons = {legacy.config.key: legacy.single_copy for legacy in target.migration.workloads}
     warnings = []
-    for worst in transition_capacity(source, target):
+    for worst in moments:
         workload = worst.entry.workload
         if workload in stopping and worst.lowest < min(worst.before, worst.after):
             why = "; ".join(reasons[workload]) or "sideBySide: false"
@@ -530,7 +542,7 @@ class _Origin:
     transition: str
     problems: list[str]
     before: Loaded | None = None  # what the cluster runs: the transition's capacity starts there
-    base: Source | None = None  # read at a git revision: its manifests, to find re-exports
+    manifests: dict[str, str] | None = None  # read at a git revision: its manifests, to find re-exports
 
 
 def _origin(source_file: Path, base_ref: str | None, target: dict[str, Any], root: Path) -> _Origin:
@@ -552,28 +564,32 @@ def _origin(source_file: Path, base_ref: str | None, target: dict[str, Any], roo
             before = load_raw(label, raw, root, analysed=False)
         except InputError:
             before = base.loaded
-        return _Origin(raw, transition, problems, before, base)
+        return _Origin(raw, transition, problems, before, base.manifests)
     except InputError as error:
         return _Origin(raw, transition, problems + [f"(source) {line}" for line in error.problems])
 
 
 def _reexported(origin: _Origin | None, stack_file: Path, loaded: Loaded, root: Path) -> list[str]:
     """The legacy manifests whose text changed since the revision the source was read at."""
-    if origin is None or origin.base is None:
+    if origin is None or origin.manifests is None:
         return []
     config = loaded.migration.config
     after = read_manifests(config, str(stack_file), lambda relative: in_tree(relative, root))
-    return [path for path, text in after.items() if origin.base.manifests.get(path, text) != text]
+    return [path for path, text in after.items() if origin.manifests.get(path, text) != text]
 
 
 def _loaded_problems(
-    loaded: Loaded, stack_file: Path, versions: tuple[str, ...], origin: _Origin | None
+    loaded: Loaded,
+    stack_file: Path,
+    versions: tuple[str, ...],
+    origin: _Origin | None,
+    moments: list[Worst] | None,
 ) -> list[str]:
     """The target's own problems, its cluster's other stacks, and the transition's capacity."""
     problems = check(loaded, versions)
     problems += sibling_stack_problems(stack_file, loaded.migration.config)
-    if origin and origin.before is not None:
-        problems += transition_capacity_problems(origin.before, loaded, origin.transition)
+    if origin and moments is not None:
+        problems += _capacity_problems(moments, loaded, origin.transition)
     return problems
 
 
@@ -583,12 +599,12 @@ def preflight_warnings(loaded: Loaded) -> list[str]:
     return [f"warning: preflight: {f.line()}" for f in findings if f.outcome is Outcome.WARNS]
 
 
-def _warnings(loaded: Loaded, origin: _Origin | None) -> list[str]:
+def _warnings(loaded: Loaded, moments: list[Worst] | None) -> list[str]:
     warnings = traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config)
     warnings += preflight_warnings(loaded)
     warnings += pinning_warnings(loaded.migration)
-    if origin and origin.before is not None:
-        warnings += transition_capacity_warnings(origin.before, loaded)
+    if moments is not None:
+        warnings += _capacity_warnings(moments, loaded)
     return warnings
 
 
@@ -633,7 +649,11 @@ def check_stack_file(
         loaded = load_raw(stack_file, raw, root)
     except InputError as error:
         return Verdict(error.problems + problems)
-    problems += _loaded_problems(loaded, stack_file, versions, origin)
+    # The transition's worst moments, worked out first: the source side is then let go, before the
+    # target is validated (every schema version's validators) and measured at baseline.
+    moments = _worst_moments(origin.before, loaded) if origin and origin.before else None
+    origin = replace(origin, before=None) if origin else None
+    problems += _loaded_problems(loaded, stack_file, versions, origin, moments)
     changed = _reexported(origin, stack_file, loaded, root)
     if origin and changed:
         problems += manifest_problems(origin.raw, raw, changed, origin.transition)
@@ -641,4 +661,4 @@ def check_stack_file(
         return Verdict(problems)
     since = f"; legacy manifests changed since {base_ref}: {escape(', '.join(changed))}" if changed else ""
     transition = origin.transition if origin else ""
-    return Verdict([], _warnings(loaded, origin), _summary(stack_file, loaded, versions, transition, since))
+    return Verdict([], _warnings(loaded, moments), _summary(stack_file, loaded, versions, transition, since))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -432,6 +433,11 @@ def _pods(count: int) -> str:
     return f"{count} Ready pod{'' if count == 1 else 's'}"
 
 
+def _baseline_reach(target: Migration, routes: Mapping[str, tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """What each entry point reaches at baseline (the baseline's resources alone, let go once counted)."""
+    return reach_at_rest(state_at(target, Phase.BASELINE, analysed=False), target.workloads, routes)
+
+
 def _capacity_risks(
     found: dict[str, Risk], before: DesiredState, after: DesiredState, target: Migration
 ) -> None:
@@ -439,8 +445,7 @@ def _capacity_risks(
     moment of the step as the engine may run it."""
     workloads = target.workloads
     routes = route_keys(workloads)
-    at_baseline = state_at(target, Phase.BASELINE, analysed=False) if workloads else None
-    baseline = reach_at_rest(at_baseline, workloads, routes) if at_baseline else {}
+    baseline = _baseline_reach(target, routes) if workloads else {}
     for worst in worst_moments(before, after, workloads, routes):
         if worst.before == worst.after == worst.lowest:
             continue
