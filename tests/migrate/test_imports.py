@@ -50,6 +50,22 @@ def test_a_command_on_valid_input_imports_no_sdk_and_no_jsonschema(argv):
     assert found.isdisjoint(NEVER + ONLY_FOR_PROBLEMS), sorted(found & {*NEVER, *ONLY_FOR_PROBLEMS})
 
 
+def test_init_imports_no_sdk_and_no_jsonschema(project_dir):
+    found = imported(
+        "init",
+        "--kubectl-export",
+        "tests/migrate/fixtures/cluster-export.yaml",
+        "--node-pools",
+        "tests/migrate/fixtures/node-pools.json",
+        "--cluster",
+        "3f2b8c1d-6a4e-4f7b-9c2d-1e5a7b9c0d3f/rg-contoso-prod/aks-contoso-prod",
+        "--out",
+        str(project_dir),
+    )
+    assert (project_dir / "stacks" / "Pulumi.prod.yaml").is_file()
+    assert found.isdisjoint(NEVER + ONLY_FOR_PROBLEMS), sorted(found & {*NEVER, *ONLY_FOR_PROBLEMS})
+
+
 def test_help_imports_no_command_and_no_config_model():
     found = imported("--help")
     assert found.isdisjoint({"pydantic", "docker_image", "jsonschema_rs"}), found
