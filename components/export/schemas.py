@@ -174,7 +174,8 @@ def _custom_resource_validator(version: str, api_version: str, kind: str) -> jso
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built when a PrometheusRule is first validated, not at import: most commands validate none.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 _Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
