@@ -28,8 +28,9 @@ LEGACY = ROOT / "manifests/legacy/web/hello-spin.yaml"
 NAMESPACES = ("web", "shop", "payments", "search", "media")
 
 
-def generate(directory: Path, count: int) -> dict[str, Path]:
-    """Stack files for every phase with `count` workloads copied from one legacy manifest."""
+def generate(directory: Path, count: int, root: Path = ROOT) -> dict[str, Path]:
+    """Stack files for every phase with `count` workloads copied from one legacy manifest, under the
+    project root `root` (where the manifests' paths are relative to)."""
     base = raw_config_from_stack_file(ROOT / "stacks/prod.1-baseline.yaml")
     template = next(w for w in base["workloads"] if w["name"] == "hello-spin")
     gateway = next(w for w in base["workloads"] if "gateway" in w)["gateway"]
@@ -42,7 +43,7 @@ def generate(directory: Path, count: int) -> dict[str, Path]:
         text = source.replace("hello-spin", name).replace("namespace: web", f"namespace: {namespace}")
         manifest.write_text(text)
         workload = copy.deepcopy(template)
-        relative = str(manifest.relative_to(ROOT))  # manifest paths must stay inside the project
+        relative = str(manifest.relative_to(root))  # manifest paths must stay inside the project
         workload.update(name=name, namespace=namespace, manifest=relative, canary=index % 4 == 0)
         if index % 3 == 0:
             workload["gateway"] = {**gateway, "pathPrefix": f"/{name}"}
