@@ -5,9 +5,9 @@ The inputs are plain data in the engine's wire form (camelCase, the keys in the 
 input absent), as `render` prints them and components/registration.py hands them to the SDK's own
 `AgentPoolArgs`. They are not built from the SDK here: importing pulumi_azure_native and the pulumi
 runtime (grpc, protobuf, opentelemetry) cost the offline CLI about 0.35 s of CPU on every command
-(`python -X importtime -m migrate --help`, issue 25), more than rendering a phase takes. `AgentPoolInputs` holds the names for mypy and
-tests/components/test_azure_inputs.py builds the SDK's `AgentPoolArgs` from every phase's inputs, so a
-misspelled or unknown input still fails a test."""
+(`python -X importtime -m migrate --help`, issue 25), more than rendering a phase takes.
+`AgentPoolInputs` holds the names for mypy, and tests/components/test_azure_inputs.py builds the SDK's
+`AgentPoolArgs` from every phase's inputs, so a misspelled or unknown input still fails a test."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
