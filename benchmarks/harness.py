@@ -217,8 +217,19 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+PACKAGES = ("components", "migrate")
+
+
+def compile_project() -> None:
+    """Byte-compile the project's packages first, as installing them or any earlier run does: with
+    PYTHONDONTWRITEBYTECODE set (as on this project's CI machines) every child would otherwise compile
+    the sources it imports again, about 0.13 s of each `render`, which no user pays twice."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *PACKAGES], cwd=ROOT, check=True)
+
+
 def measure_all(commands: list[Command], scratch: Path, runs: int, limits: Limits) -> bool:
     """Print the table for these commands between two load averages; True when every command is ok."""
+    compile_project()
     print(f"load average before: {load_average()}")
     print(HEADER)
     ok = True
