@@ -1,36 +1,32 @@
 """Benchmark `python -m migrate init` on a generated export of 2,000 workloads, 500 of them Wasm.
 
-Not a test: run `python benchmarks/bench_init.py [--workloads N --wasm M] [--probes]` from anywhere. The
-export is built from the objects of tests/migrate/fixtures/cluster-export.yaml (managedFields, status,
-last-applied annotations), renamed and spread over namespaces: Deployments with a Service each, every
-25th workload a StatefulSet and every 40th a CronJob, two running Pods per Deployment (owned by its
-ReplicaSet, as `kubectl get pods -A` lists them); every 10th Wasm Deployment has an HPA, every 7th an
-HTTPRoute. Its Wasm Deployments have no probe, so the loader refuses each until a person sets
-`probe.path`; with `--probes` each has one, so the planner plans every workload in every step (init then
-asks it, and `check`, about 480 workloads seven times).
-Measured like bench_migrate.py: each command runs in its own child process, wall time around it, peak
-memory and CPU time from the child's rusage. "read + inventory" is the reading alone (the selective
-kubectl_list parse and the inventory, no planner, nothing written). Exits 1 when init fails or misses a
-target (default 5 s wall time, 300 MB)."""
+Not a test: run `python benchmarks/bench_init.py [--workloads N --wasm M] [--probes] [--runs R]` from
+anywhere. The export is built from the objects of tests/migrate/fixtures/cluster-export.yaml
+(managedFields, status, last-applied annotations), renamed and spread over namespaces: Deployments with a
+Service each, every 25th workload a StatefulSet and every 40th a CronJob, two running Pods per Deployment
+(owned by its ReplicaSet, as `kubectl get pods -A` lists them); every 10th Wasm Deployment has an HPA,
+every 7th an HTTPRoute. Its Wasm Deployments have no probe, so the loader refuses each until a person
+sets `probe.path`; with `--probes` each has one, so the planner plans every workload in every step (init
+then asks it, and `check`, about 480 workloads seven times).
+Measured as bench_migrate.py measures (harness.py): each command in its own child, alternately with its
+floor (the export and the node pools parsed, and what the command wrote emitted, with libyaml alone),
+medians of `--runs` runs. "read + inventory" is the reading alone (the selective kubectl_list parse and
+the inventory, no planner, nothing written). Exits 1 when a command fails, writes nothing or misses a
+target: 2 s wall time, 300 MB peak RSS, 3x its floor's wall time. `--smoke` (CI): 20 workloads, 5 of
+them Wasm, one run, no targets."""
 
 from __future__ import annotations
 
 import argparse
 import copy
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
+from harness import ROOT, Command, Limits, measure_all
 
 FIXTURES = ROOT / "tests/migrate/fixtures"
 NAMESPACES = ("web", "shop", "payments", "search", "media", "batch", "api", "edge")
@@ -114,6 +110,9 @@ def _workload_items(
 
 
 def generate(path: Path, workloads: int, wasm: int, probes: bool = False) -> None:
+    """The export, written with libyaml's dumper (as `kubectl get -o yaml` writes a List)."""
+    import yaml
+
     fixture = yaml.safe_load((FIXTURES / "cluster-export.yaml").read_text())["items"]
 
     def pick(kind: str, name: str) -> dict[str, Any]:
@@ -136,14 +135,13 @@ def generate(path: Path, workloads: int, wasm: int, probes: bool = False) -> Non
     every = workloads // wasm
     for index in range(workloads):
         items += _workload_items(templates, index, every, wasm)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     with path.open("w") as out:
         yaml.dump({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items},
-                  out, Dumper=dumper, default_flow_style=False)  # fmt: skip
+                  out, Dumper=yaml.CSafeDumper, default_flow_style=False)  # fmt: skip
 
 
 READ_ONLY = """\
-import json, sys
+import sys
 from pathlib import Path
 from migrate.init.export import read_export
 from migrate.init.inventory import build_inventory
@@ -151,81 +149,63 @@ from migrate.init.node_pools import parse_cluster, read_node_pools, wasi_pools
 export, pools_file, cluster = sys.argv[1:]
 pools = read_node_pools(Path(pools_file).read_text(), pools_file)
 objects = read_export(Path(export).read_text(), export, wasi_pools(pools, pools_file))
-build_inventory(objects, pools, parse_cluster(cluster), "prod")
+inventory = build_inventory(objects, pools, parse_cluster(cluster), "prod")
+print(f"{len(objects)} objects parsed, {len(inventory.exports)} files to write")
 """
 
 
-def measure(argv: list[str], scratch: Path) -> tuple[float, float, float, int, int]:
-    """(wall s, CPU s, max RSS MB, exit code, stdout bytes) of `python ...argv` in its own child,
-    as bench_migrate.py measures, plus the child's CPU time: on a shared, loaded machine wall time grows
-    with the load, CPU time does not."""
-    out_path, err_path = scratch / "stdout", scratch / "stderr"
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        start = time.perf_counter()
-        child = subprocess.Popen([sys.executable, *argv], cwd=ROOT, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-    child.returncode = code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.stderr.write(err_path.read_text()[-2000:])
-    cpu = usage.ru_utime + usage.ru_stime
-    return wall, cpu, usage.ru_maxrss / 1024, code, out_path.stat().st_size
+def commands(export: Path) -> list[Command]:
+    """init as a person runs it (the harness adds --out DIR), its JSON report, and the reading alone
+    (the selective kubectl_list parse and the inventory, no planner, nothing written)."""
+    pools = FIXTURES / "node-pools.json"
+    init = ["-m", "migrate", "init", "--kubectl-export", str(export), "--node-pools", str(pools)]
+    init += ["--cluster", CLUSTER]
+    inputs = [export, pools]
+    return [
+        Command("read + inventory", ["-c", READ_ONLY, str(export), str(pools), CLUSTER], inputs),
+        Command("init (text)", init, inputs, writes_files=True),
+        Command("init --format json", [*init, "--format", "json"], inputs, writes_files=True),
+    ]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workloads", type=int, default=2000)
     parser.add_argument("--wasm", type=int, default=500)
-    parser.add_argument("--max-seconds", type=float, default=5.0)
-    parser.add_argument("--max-mb", type=float, default=300.0)
     parser.add_argument("--probes", action="store_true", help="give every Wasm Deployment a probe")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each command and of its floor")
+    parser.add_argument("--max-seconds", type=float, default=2.0)
+    parser.add_argument("--max-mb", type=float, default=300.0)
+    parser.add_argument("--max-floor-ratio", type=float, default=3.0)
+    parser.add_argument("--smoke", action="store_true", help="20 workloads (5 Wasm), one run, no targets")
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smoke:
+        args.workloads, args.wasm, args.runs = 20, 5, 1
     if args.generate:
         generate(args.generate, args.workloads, args.wasm, args.probes)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "export.yaml"
-        # Built in its own process: a child's max RSS includes what it inherited at fork (Linux keeps the
-        # high-water mark across exec), so this process must stay small while it measures.
+        # Built in its own process: this one must stay small while it measures (see harness.py).
         sizes = ["--workloads", str(args.workloads), "--wasm", str(args.wasm), *(["--probes"] * args.probes)]
         subprocess.run([sys.executable, __file__, "--generate", str(export), *sizes], check=True)
-        pools = str(FIXTURES / "node-pools.json")
-        base = [
-            "-m",
-            "migrate",
-            "init",
-            "--kubectl-export",
-            str(export),
-            "--node-pools",
-            pools,
-            "--cluster",
-            CLUSTER,
-        ]
-        runs = {
-            "read + inventory": ["-c", READ_ONLY, str(export), pools, CLUSTER],
-            "init (text)": [*base, "--out", f"{tmp}/text"],
-            "init --format json": [*base, "--out", f"{tmp}/json", "--format", "json"],
-        }
         size = export.stat().st_size / 2**20
         probes = "with probes" if args.probes else "without probes"
-        print(f"{args.workloads} workloads ({args.wasm} Wasm, {probes}), export {size:.1f} MB, "
-              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-        header = f"{'wall s':>7} {'CPU s':>6} {'max RSS MB':>11} {'exit':>5} {'stdout KB':>10}"
-        print(f"{'command':24} {header}  verdict")
-        failed = False
-        for label, argv in runs.items():
-            wall, cpu, rss, code, stdout_size = measure(argv, Path(tmp))
-            ok = code == 0 and wall <= args.max_seconds and rss <= args.max_mb
-            failed |= not ok
-            verdict = "ok" if ok else "MISSED"
-            figures = f"{wall:7.2f} {cpu:6.2f} {rss:11.1f} {code:5d} {stdout_size / 1024:10.1f}"
-            print(f"{label:24} {figures}  {verdict}")
-        written = sorted((Path(tmp) / "text").rglob("*.yaml"))
-        print(f"wrote {len(written) - 2} legacy exports, 1 cluster file and 1 stack file per run")
-        print(f"targets: {args.max_seconds} s and {args.max_mb} MB per command")
-        shutil.rmtree(Path(tmp) / "text")
-    return 1 if failed else 0
+        if args.smoke:
+            limits, targets = Limits(None, None, None), "no targets (--smoke)"
+        else:
+            limits = Limits(args.max_seconds, args.max_mb, args.max_floor_ratio)
+            targets = (
+                f"targets {args.max_seconds:g} s wall, {args.max_mb:g} MB, {args.max_floor_ratio:g}x floor"
+            )
+        print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        print(f"{args.workloads} workloads ({args.wasm} Wasm, {probes}), export {size:.1f} MB; "
+              f"median of {args.runs} run(s); {targets}")  # fmt: skip
+        ok = measure_all(commands(export), Path(tmp) / "runs", args.runs, limits)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

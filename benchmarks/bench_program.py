@@ -10,8 +10,10 @@ child process under the same mocks, on a generated parallel-phase stack with N w
            straight from a precomputed list (`pulumi.CustomResource`, grouped by component outside the
            timer), with no logic at all; only the typed classes' aliases are not sent.
 
-Prints both wall times and their ratio, and the same for the CPU time of the timed part (steadier on a
-busy machine); exits 1 when the wall ratio exceeds --max-ratio (default 1.3)."""
+Prints both wall times and their ratio, the same for the CPU time of the timed part (steadier on a busy
+machine), and how many resources each registered; exits 1 when a run fails, when the two register a
+different number of resources, or when the wall ratio exceeds --max-ratio (default 1.3). `--smoke` (CI):
+3 workloads, no ratio target."""
 
 from __future__ import annotations
 
@@ -30,12 +32,20 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_migrate import generate  # noqa: E402
+from harness import load_average  # noqa: E402
+
+SMOKE_WORKLOADS = 3
 
 
 class _Mocks:
-    """Every resource echoes its inputs; the credentials invoke returns a kubeconfig."""
+    """Every resource echoes its inputs; the credentials invoke returns a kubeconfig. Counts the
+    registrations (components and providers included), which both programs must make alike."""
+
+    def __init__(self) -> None:
+        self.registered = 0
 
     def new_resource(self, args):
+        self.registered += 1
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args):
@@ -104,7 +114,7 @@ def _bare_program(components) -> None:
 
 
 def child(mode: str, stack: Path) -> None:
-    """One timed run in this process; prints {"seconds": ..., "cpu_seconds": ...}."""
+    """One timed run in this process; prints {"seconds": ..., "cpu_seconds": ..., "resources": ...}."""
     import pulumi
 
     from components.core.config import PROJECT
@@ -114,7 +124,8 @@ def child(mode: str, stack: Path) -> None:
 
     raw = raw_config_from_stack_file(stack)
     config = {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
-    pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack="bench", preview=False)  # type: ignore[arg-type]
+    mocks = _Mocks()
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="bench", preview=False)  # type: ignore[arg-type]
     pulumi.runtime.set_all_config(config)
     if mode == "program":
         run = program
@@ -127,39 +138,62 @@ def child(mode: str, stack: Path) -> None:
 
     start, cpu = time.perf_counter(), time.process_time()
     pulumi.runtime.test(run)()
-    print(json.dumps({"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}))
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "resources": mocks.registered}))
 
 
-def timed(mode: str, stack: Path) -> tuple[float, float]:
+def timed(mode: str, stack: Path) -> dict[str, float]:
+    """One run in its own child: its timed part's wall and CPU seconds and how many resources it
+    registered. A failing run ends the benchmark (exit 1)."""
     result = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(stack)], capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         sys.stderr.write(result.stderr[-3000:])
         raise SystemExit(f"{mode} run failed")
-    found = json.loads(result.stdout.strip().splitlines()[-1])
-    return found["seconds"], found["cpu_seconds"]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def report(workloads: int, program: dict[str, float], bare: dict[str, float]) -> None:
+    print(f"{workloads} workloads, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print(f"{'run':20} {'wall s':>8} {'CPU s':>8} {'resources':>10}")
+    for label, run in (("program under mocks", program), ("bare program", bare)):
+        print(f"{label:20} {run['seconds']:8.2f} {run['cpu_seconds']:8.2f} {run['resources']:10.0f}")
+    wall, cpu = program["seconds"] / bare["seconds"], program["cpu_seconds"] / bare["cpu_seconds"]
+    print(f"{'ratio':20} {wall:8.2f} {cpu:8.2f}")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workloads", type=int, default=500)
     parser.add_argument("--max-ratio", type=float, default=1.3)
+    parser.add_argument("--smoke", action="store_true", help="3 workloads, no ratio target")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "STACK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return 0
+    if args.smoke:
+        args.workloads = SMOKE_WORKLOADS
     (ROOT / "build").mkdir(exist_ok=True)  # manifest paths must stay inside the project
+    print(f"load average before: {load_average()}")
     with tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp:
         stack = generate(Path(tmp), args.workloads)["parallel-100"]
-        (program, program_cpu), (bare, bare_cpu) = timed("program", stack), timed("bare", stack)
-    ratio = program / bare
-    print(f"{args.workloads} workloads, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    print(f"program under mocks {program:8.2f} s")
-    print(f"bare program        {bare:8.2f} s")
-    print(f"ratio               {ratio:8.2f}  (target <= {args.max_ratio})")
-    print(f"CPU: program {program_cpu:.2f} s, bare {bare_cpu:.2f} s, ratio {program_cpu / bare_cpu:.2f}")
+        program, bare = timed("program", stack), timed("bare", stack)
+    report(args.workloads, program, bare)
+    print(f"load average after:  {load_average()}")
+    if program["resources"] != bare["resources"]:
+        print("the bare program does not register what the program does: the ratio means nothing")
+        return 1
+    if args.smoke:
+        print("no ratio target (--smoke)")
+        return 0
+    ratio = program["seconds"] / bare["seconds"]
+    print(
+        f"wall ratio {ratio:.2f}, target <= {args.max_ratio}: {'ok' if ratio <= args.max_ratio else 'MISSED'}"
+    )
     return 0 if ratio <= args.max_ratio else 1
 
 

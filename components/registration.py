@@ -10,9 +10,11 @@ every spec of every reference phase, that the typed class registers the same thi
 
 from __future__ import annotations
 
+import enum
 import inspect
 import re
 import sys
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
+from pulumi import _types as pulumi_types
 from pydantic_core import PydanticCustomError
 
 from components.desired.aci import CONTAINER_GROUP_TYPE
@@ -51,7 +54,7 @@ KUBERNETES_CLASSES: dict[str, type[pulumi.CustomResource]] = {
         k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding
     ),
 }
-# Azure resources, each registered from the SDK's typed args object its spec carries.
+# Azure resources, each registered from the SDK's typed args object, built from its spec's wire inputs.
 AZURE_CLASSES: dict[str, tuple[type[pulumi.CustomResource], type]] = {
     AGENT_POOL_TYPE: (azure_native.containerservice.AgentPool, azure_native.containerservice.AgentPoolArgs),
     CONTAINER_GROUP_TYPE: (
@@ -131,6 +134,61 @@ def _sdk_kwargs(resource_class: type, args: Any) -> dict[str, Any]:
             raise RegistrationError(f"{resource_class.__name__} takes no argument {key!r}")
         kwargs[name] = value
     return kwargs
+
+
+def wire_inputs(value: Any) -> Any:
+    """SDK args objects to the engine's camelCase wire form, by the SDK's own property names."""
+    if pulumi_types.is_input_type(type(value)):
+        return {key: wire_inputs(item) for key, item in pulumi_types.input_type_to_dict(value).items()}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {key: wire_inputs(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [wire_inputs(item) for item in value]
+    return value
+
+
+@cache
+def _input_properties(args_class: type) -> tuple[dict[str, str], dict[str, Any]]:
+    """An SDK input type's Python name by wire name, and its declared type by wire name."""
+    names = {wire: python for python, wire in pulumi_types.input_type_py_to_pulumi_names(args_class).items()}
+    return names, pulumi_types.input_type_types(args_class)
+
+
+def _input_type(hint: Any) -> type | None:
+    """The SDK input type (an `...Args` class) a property's declared type names, if any."""
+    if isinstance(hint, type) and pulumi_types.is_input_type(hint):
+        return hint
+    if typing.get_origin(hint) is typing.Union:
+        return next(filter(None, map(_input_type, typing.get_args(hint))), None)
+    return None
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    """A wire value as the SDK takes it where `hint` is declared: objects of an input type as that type."""
+    if isinstance(value, Mapping):
+        args_class = _input_type(hint)
+        if args_class is not None:
+            return sdk_args(args_class, value)
+        origin, parameters = typing.get_origin(hint), typing.get_args(hint)
+        item = parameters[1] if origin in (Mapping, dict) and len(parameters) == 2 else None
+        return {key: _typed(item, entry) for key, entry in value.items()}
+    if isinstance(value, list | tuple):
+        parameters = typing.get_args(hint) if typing.get_origin(hint) in (Sequence, list) else ()
+        return [_typed(parameters[0] if parameters else None, entry) for entry in value]
+    return value
+
+
+def sdk_args(args_class: type, inputs: Mapping[str, Any]) -> Any:
+    """The SDK's own args object for wire inputs (the inverse of `wire_inputs`): each input under the
+    Python name the SDK gives it, nested objects as their own args classes. An input the class does not
+    have is an error, as is a missing required one (the class's TypeError)."""
+    names, hints = _input_properties(args_class)
+    unknown = sorted(key for key in inputs if key not in names)
+    if unknown:
+        raise RegistrationError(f"{args_class.__name__} has no input {', '.join(map(repr, unknown))}")
+    return args_class(**{names[key]: _typed(hints.get(key), value) for key, value in inputs.items()})
 
 
 def with_outputs(value: Any, local: Mapping[str, pulumi.Resource]) -> Any:
@@ -264,10 +322,9 @@ def register(
 ) -> pulumi.CustomResource:
     if spec.type in AZURE_CLASSES:
         resource_class, args_class = AZURE_CLASSES[spec.type]
-        if not isinstance(spec.sdk_args, args_class):
-            raise RegistrationError(f"{spec.name}: a {spec.type} spec needs its typed {args_class.__name__}")
+        args = sdk_args(args_class, spec.inputs)
         opts = options_for(spec, parent, local, depends_on)
-        return resource_class(spec.name, opts=opts, **_sdk_kwargs(resource_class, spec.sdk_args))
+        return resource_class(spec.name, opts=opts, **_sdk_kwargs(resource_class, args))
     if not is_kubernetes(spec.type):
         raise RegistrationError(f"{spec.name}: no class registers {spec.type}")
     props = kubernetes_props(spec, local)

@@ -1,4 +1,8 @@
-"""Command line: `python -m migrate init|phases|render|diff|check ...` from the project root."""
+"""Command line: `python -m migrate init|phases|render|diff|check ...` from the project root.
+
+Each command imports what it runs when it runs (the handlers below): building the parser loads no
+command and no part of the library but the Kubernetes versions it lists, so `render` does not pay for
+`check`, `diff` and `init`, and `--help` for none of them."""
 
 from __future__ import annotations
 
@@ -9,20 +13,11 @@ import textwrap
 from pathlib import Path
 from typing import NoReturn
 
-from components.export.schemas import KUBERNETES_VERSIONS
-from migrate.check import check_stack_file
-from migrate.diff import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER, diff_stack_files
+from components.core.kubernetes import KUBERNETES_VERSIONS
+from migrate.defaults import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER
+from migrate.exits import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS, InputError
 from migrate.init import command as init
 from migrate.init.command import PROJECT_FILE
-from migrate.phases import write
-from migrate.render import render_stack_file
-from migrate.state import (
-    EXIT_INPUT,
-    EXIT_OK,
-    EXIT_PROBLEMS,
-    InputError,
-)
-from migrate.writes import UnsafeWrite, write_files
 
 # One rule for every command (docs/offline-review.md "Exit codes" says the same;
 # tests/migrate/test_exit_codes.py holds both to it): 2 when the command cannot act on what it was
@@ -189,6 +184,9 @@ def project_root(stack_file: Path, cwd: Path | None = None) -> Path:
 
 
 def _render(args: argparse.Namespace) -> int:
+    from migrate.render import render_stack_file
+    from migrate.writes import UnsafeWrite, write_files
+
     stack = render_stack_file(args.stack_file, project_root(args.stack_file))
     for line in stack.warnings:
         print(f"warning: {line}", file=sys.stderr)
@@ -224,6 +222,8 @@ def _write(text: str) -> None:
 def _diff(args: argparse.Namespace) -> int:
     if args.max_chars < 0:
         raise InputError(["--max-chars must be 0 (no limit) or positive"], EXIT_INPUT)
+    from migrate.diff import diff_stack_files
+
     output = diff_stack_files(
         args.from_stack_file,
         args.to_stack_file,
@@ -251,6 +251,8 @@ def _kubernetes_versions(version: str | None) -> tuple[str, ...]:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from migrate.check import check_stack_file
+
     versions = _kubernetes_versions(args.kubernetes_version)
     if args.base_ref is not None and not args.from_file:
         raise InputError(
@@ -275,6 +277,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _phases(args: argparse.Namespace) -> int:
+    from migrate.phases import write
+
     for line in write(args.environment, project_root(args.environment)):
         print(line)
     return EXIT_OK

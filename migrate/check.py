@@ -18,6 +18,7 @@ from components.desired.phase_table import SHARE_TOLERANCE_PERCENT
 from components.desired.spec import DesiredState
 from components.export.migration import Migration
 from components.export.schemas import KUBERNETES_VERSIONS, schema_problems_on
+from migrate.background import Background
 from migrate.phases import step_problems, verify
 from migrate.revision import load_at, read_raw_at, resolve
 from migrate.state import (
@@ -331,34 +332,38 @@ def manifest_problems(
 
 
 def check(
-    loaded: Loaded, versions: tuple[str, ...] = KUBERNETES_VERSIONS, memo: SchemaMemo | None = None
+    loaded: Loaded,
+    versions: tuple[str, ...] = KUBERNETES_VERSIONS,
+    memo: SchemaMemo | None = None,
+    schemas: Background[list[str]] | None = None,
 ) -> list[str]:
-    """Every problem of one loaded stack file; `memo` shares schema validation between calls."""
+    """Every problem of one loaded stack file; `memo` shares schema validation between calls, `schemas`
+    is that validation already under way (asked for last, so that the rest runs meanwhile)."""
     config = loaded.migration.config
+    exported_classes = [
+        o for w in loaded.migration.workloads for o in w.exported if o.get("kind") == "RuntimeClass"
+    ]
+    rest = [
+        f"{loaded.path}: preflight: {finding.line()}"
+        for finding in refusals(preflight(loaded.migration, loaded.state))
+    ]
+    rest += [
+        f"{loaded.path}: scheduling: {line}"
+        for line in scheduling_problems(config, loaded.state, exported_classes)
+    ]
+    rest += [
+        f"{loaded.path}: isolation: {line}" for line in isolation_problems(loaded.migration, loaded.state)
+    ]
+    rest += [f"{loaded.path}: capacity: {line}" for line in capacity_problems(loaded)]
     problems = []
     if config.cluster.kubernetes_version not in KUBERNETES_VERSIONS:
         problems.append(
             f"{loaded.path}: cluster.kubernetesVersion: no schemas for Kubernetes "
             f"{config.cluster.kubernetes_version}; supported: {', '.join(KUBERNETES_VERSIONS)}"
         )
-    validated = schema_check(loaded.state, versions, memo)
+    validated = schemas.result() if schemas is not None else schema_check(loaded.state, versions, memo)
     problems += [f"{loaded.path}: schema: {escape(line)}" for line in validated]
-    exported_classes = [
-        o for w in loaded.migration.workloads for o in w.exported if o.get("kind") == "RuntimeClass"
-    ]
-    problems += [
-        f"{loaded.path}: preflight: {finding.line()}"
-        for finding in refusals(preflight(loaded.migration, loaded.state))
-    ]
-    problems += [
-        f"{loaded.path}: scheduling: {line}"
-        for line in scheduling_problems(config, loaded.state, exported_classes)
-    ]
-    problems += [
-        f"{loaded.path}: isolation: {line}" for line in isolation_problems(loaded.migration, loaded.state)
-    ]
-    problems += [f"{loaded.path}: capacity: {line}" for line in capacity_problems(loaded)]
-    return problems
+    return problems + rest
 
 
 def _accepting(loaded: Loaded) -> dict[str, int]:
@@ -585,12 +590,16 @@ def _loaded_problems(
     origin: _Origin | None,
     moments: list[Worst] | None,
 ) -> list[str]:
-    """The target's own problems, its cluster's other stacks, and the transition's capacity."""
-    problems = check(loaded, versions)
-    problems += sibling_stack_problems(stack_file, loaded.migration.config)
+    """The target's own problems, its cluster's other stacks, and the transition's capacity. The schema
+    validation, most of the work, runs in a child meanwhile where there is a second core
+    (migrate/background.py)."""
+    schemas = Background(lambda: schema_check(loaded.state, versions))
+    transition = []
     if origin and moments is not None:
-        problems += _capacity_problems(moments, loaded, origin.transition)
-    return problems
+        transition = _capacity_problems(moments, loaded, origin.transition)
+    problems = check(loaded, versions, schemas=schemas)
+    problems += sibling_stack_problems(stack_file, loaded.migration.config)
+    return problems + transition
 
 
 def preflight_warnings(loaded: Loaded) -> list[str]:

@@ -22,14 +22,13 @@ from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
 from components.export.migration import Migration
 from components.export.workload import ExportedWorkload
 from migrate.check import transition_problems
+from migrate.defaults import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER
 from migrate.markdown import code, fence, html, printable, text
 from migrate.phases import stale
 from migrate.revision import load_at, read_raw_at, resolve
 from migrate.state import EXIT_INPUT, InputError, Loaded, load, state_at
 from migrate.yamlio import dump
 
-DEFAULT_MAX_CHARS = 60_000
-STACK_PLACEHOLDER = "<stack>"
 REEXPORT = "re-export"
 _LIST_LIMIT = 25  # items listed per risk before "and N more"
 # A string this long (or of this many lines) is opaque data to a reviewer, a script: the diff shows its

@@ -14,19 +14,10 @@ from components.desired import build_desired_state
 from components.desired.spec import DesiredState
 from components.export.migration import Migration
 from components.loading import PROJECT_ROOT, load_migration, raw_config_from_stack_file
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_INPUT = 2
-
-
-class InputError(Exception):
-    """Problems that stop a command; `exit_code` 2 for unreadable input, 1 for an invalid config."""
-
-    def __init__(self, problems: list[str], exit_code: int):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-        self.exit_code = exit_code
+from migrate.exits import EXIT_INPUT as EXIT_INPUT
+from migrate.exits import EXIT_OK as EXIT_OK
+from migrate.exits import EXIT_PROBLEMS as EXIT_PROBLEMS
+from migrate.exits import InputError as InputError
 
 
 @dataclass(frozen=True)

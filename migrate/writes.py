@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 from components.core.inputs import escape
@@ -32,7 +33,8 @@ def _open_directory(parent: int, name: str, shown: Path, create: bool) -> int | 
     except FileNotFoundError:
         if not create:
             return None
-        os.mkdir(name, 0o777, dir_fd=parent)
+        with contextlib.suppress(FileExistsError):  # another writer thread made it: checked below as well
+            os.mkdir(name, 0o777, dir_fd=parent)
         status = os.lstat(name, dir_fd=parent)
     if stat.S_ISLNK(status.st_mode):
         target = os.readlink(name, dir_fd=parent)
@@ -100,6 +102,25 @@ def _write_atomically(directory: int, name: str, text: str) -> None:
         raise
 
 
+_SYNCING = 8
+
+
+def _write(
+    base: int, root: Path, item: tuple[str, tuple[str, ...]], files: dict[str, str], force: bool
+) -> Path:
+    """One file: its directory opened without following a link (made if missing), the name checked again,
+    the file written atomically."""
+    relative, parts = item
+    directory = _walk(base, parts, root, create=True)
+    assert directory is not None
+    try:
+        _check_target(directory, parts[-1], root / relative, force)  # again: nothing swapped in
+        _write_atomically(directory, parts[-1], files[relative])
+    finally:
+        os.close(directory)
+    return root / relative
+
+
 def write_files(root: Path, files: dict[str, str], *, force: bool) -> list[Path]:
     """Write `files` (relative path -> text) under `root`, creating directories; returns what was written.
     UnsafeWrite (nothing written) for a symlink in the way, a path out of the root, or an existing file
@@ -121,16 +142,10 @@ def write_files(root: Path, files: dict[str, str], *, force: bool) -> list[Path]
         if existing and not force:
             more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
             raise UnsafeWrite(f"{existing[0]} exists{more}; nothing was written; pass --force to overwrite")
-        written = []
-        for relative, parts in plan:
-            directory = _walk(base, parts, root, create=True)
-            assert directory is not None
-            try:
-                _check_target(directory, parts[-1], root / relative, force)  # again: nothing swapped in
-                _write_atomically(directory, parts[-1], files[relative])
-            finally:
-                os.close(directory)
-            written.append(root / relative)
-        return written
+        # Each file's fsync waits for the disk; syncing many files one after another (init writes one
+        # per legacy workload: about 1 ms each here, 1 s for 1,000) is most of the time, while
+        # concurrent fsyncs share the journal's commits (0.2 s for 1,000 with 8 threads).
+        with ThreadPoolExecutor(max_workers=_SYNCING) as pool:
+            return list(pool.map(lambda item: _write(base, root, item, files, force), plan))
     finally:
         os.close(base)

@@ -8,6 +8,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# The Kubernetes minor versions whose schemas `check` validates against (components/export/schemas.py);
+# here, with the other facts of Kubernetes, so the command line's parser reads them without the schemas.
+KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
+
 # RuntimeClasses AKS created for WASI pools; their names stay taken while the pool exists.
 AKS_WASI_RUNTIME_CLASSES = frozenset(
     {

@@ -7,13 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from pulumi_azure_native import alertsmanagement
-
 from components.core import naming
 from components.core.config import MigrationConfig, Phase
-from components.desired.pools import managed_cluster_id, wire_inputs
+from components.desired.pools import managed_cluster_id
 from components.desired.shim import INSTALLER_NAME
-from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
+from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels, wire_object
 
 ALERTS_COMPONENT = "alerts"
 RULE_GROUP_TYPE = "azure-native:alertsmanagement:PrometheusRuleGroup"
@@ -226,44 +224,85 @@ def _iso_duration(duration: str) -> str:
     return f"PT{amount}{unit.upper()}"
 
 
-def _azure_rule_group(config: MigrationConfig) -> alertsmanagement.PrometheusRuleGroupArgs:
-    """The SDK's typed args: a misspelled argument, nested ones included, raises when built."""
+class RuleGroupActionInputs(TypedDict):
+    actionGroupId: str
+
+
+class ResolveConfigurationInputs(TypedDict):
+    autoResolved: bool
+    timeToResolve: str
+
+
+# azure-native alertsmanagement PrometheusRule's inputs, in the SDK's order (`for` is a keyword, hence
+# the functional form). Plain data, not the SDK's args: see components/desired/pools.py.
+PrometheusRuleInputs = TypedDict(
+    "PrometheusRuleInputs",
+    {
+        "expression": str,
+        "actions": list[RuleGroupActionInputs],
+        "alert": str,
+        "annotations": dict[str, str],
+        "enabled": bool,
+        "for": str | None,
+        "labels": dict[str, str],
+        "resolveConfiguration": ResolveConfigurationInputs,
+        "severity": int,
+    },
+)
+
+
+class PrometheusRuleGroupInputs(TypedDict):
+    """azure-native alertsmanagement PrometheusRuleGroup's inputs, in the SDK's order."""
+
+    resourceGroupName: str
+    rules: list[dict[str, Any]]
+    scopes: list[str]
+    clusterName: str
+    description: str
+    enabled: bool
+    interval: str
+    location: str
+    ruleGroupName: str
+
+
+def _azure_rule(rule: AlertRule, action_group_id: str) -> dict[str, Any]:
+    inputs: PrometheusRuleInputs = {
+        "expression": rule.expr,
+        "actions": [{"actionGroupId": action_group_id}],
+        "alert": rule.name,
+        "annotations": {"summary": rule.summary, "description": rule.description},
+        "enabled": True,
+        "for": _iso_duration(rule.for_) if rule.for_ else None,
+        "labels": {"severity": rule.severity},
+        "resolveConfiguration": {"autoResolved": True, "timeToResolve": "PT10M"},
+        "severity": _AZURE_SEVERITY[rule.severity],
+    }
+    return wire_object(inputs)
+
+
+def _azure_rule_group(config: MigrationConfig) -> dict[str, Any]:
+    """The rule group's inputs in the engine's wire form."""
     monitor = config.alerts.azure_monitor
     assert monitor is not None
-    rules = [
-        alertsmanagement.PrometheusRuleArgs(
-            alert=rule.name,
-            expression=rule.expr,
-            severity=_AZURE_SEVERITY[rule.severity],
-            enabled=True,
-            labels={"severity": rule.severity},
-            annotations={"summary": rule.summary, "description": rule.description},
-            actions=[alertsmanagement.PrometheusRuleGroupActionArgs(action_group_id=monitor.action_group_id)],
-            resolve_configuration=alertsmanagement.PrometheusRuleResolveConfigurationArgs(
-                auto_resolved=True, time_to_resolve="PT10M"
-            ),
-            for_=_iso_duration(rule.for_) if rule.for_ else None,
-        )
-        for rule in alert_rules(config)
-    ]
-    return alertsmanagement.PrometheusRuleGroupArgs(
-        resource_group_name=monitor.resource_group or config.cluster.resource_group,
-        rule_group_name=rule_group_name(config),
-        location=monitor.location,
+    group: PrometheusRuleGroupInputs = {
+        "resourceGroupName": monitor.resource_group or config.cluster.resource_group,
+        "rules": [_azure_rule(rule, monitor.action_group_id) for rule in alert_rules(config)],
         # The workspace holds the metrics; the cluster scope and clusterName bind the group to this
         # cluster, as Azure's own AKS alert templates do (prometheusRuleGroups 2023-03-01).
-        scopes=[
+        "scopes": [
             monitor.workspace_id,
             managed_cluster_id(
                 config.cluster.subscription_id, config.cluster.resource_group, config.cluster.name
             ),
         ],
-        cluster_name=config.cluster.name,
-        description="Failure modes of the WASI to containerd-shim-spin migration (aks-wasm-migration).",
-        enabled=True,
-        interval="PT1M",
-        rules=rules,
-    )
+        "clusterName": config.cluster.name,
+        "description": "Failure modes of the WASI to containerd-shim-spin migration (aks-wasm-migration).",
+        "enabled": True,
+        "interval": "PT1M",
+        "location": monitor.location,
+        "ruleGroupName": rule_group_name(config),
+    }
+    return wire_object(group)
 
 
 class AlertsArgs(TypedDict):
@@ -277,8 +316,7 @@ def alert_specs(name: str, args: AlertsArgs) -> list[ResourceSpec]:
     if mode == "off" or not config.phase.at_least(Phase.PREPARE):
         return []
     if mode == "azureMonitor":
-        group = _azure_rule_group(config)
-        return [ResourceSpec(RULE_GROUP_TYPE, RULE_GROUP, name, wire_inputs(group), sdk_args=group)]
+        return [ResourceSpec(RULE_GROUP_TYPE, RULE_GROUP, name, _azure_rule_group(config))]
     operator = config.alerts.prometheus_operator
     manifest = {
         "apiVersion": "monitoring.coreos.com/v1",

@@ -1,23 +1,23 @@
-"""Agent pools as typed azure-native args: the legacy WASI pool, adopted read-only by its identity
+"""Agent pools as azure-native AgentPool inputs: the legacy WASI pool, adopted read-only by its identity
 alone, and the OCIContainer pools that carry the shim selection label on every node they will ever have.
 
-The args are the SDK's own `AgentPoolArgs`, so a misspelled or unknown argument raises TypeError when
-the spec is built; `wire_inputs` turns them into the camelCase inputs the engine receives, by the SDK's
-own property names."""
+The inputs are plain data in the engine's wire form (camelCase, the keys in the SDK's order, a left-out
+input absent), as `render` prints them and components/registration.py hands them to the SDK's own
+`AgentPoolArgs`. They are not built from the SDK here: importing pulumi_azure_native and the pulumi
+runtime (grpc, protobuf, opentelemetry) cost the offline CLI about 0.35 s of CPU on every command
+(`python -X importtime -m migrate --help`, issue 25), more than rendering a phase takes.
+`AgentPoolInputs` holds the names for mypy, and tests/components/test_azure_inputs.py builds the SDK's
+`AgentPoolArgs` from every phase's inputs, so a misspelled or unknown input still fails a test."""
 
-import enum
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
-import pulumi
-from pulumi import _types as pulumi_types
-from pulumi_azure_native import containerservice
-
 from components.core.config import NodeLabel, TargetPool
-from components.desired.spec import ResourceSpec
+from components.desired.spec import Input, ResourceSpec, as_list, wire_object
 
 AGENT_POOL_TYPE = "azure-native:containerservice:AgentPool"
-OCI_CONTAINER = containerservice.WorkloadRuntime.OCI_CONTAINER.value
+# azure-native's WorkloadRuntime.OCI_CONTAINER (test_azure_inputs holds them equal).
+OCI_CONTAINER = "OCIContainer"
 DEFAULT_SHIM_LABEL = {"key": NodeLabel().key, "value": NodeLabel().value}
 
 
@@ -34,27 +34,27 @@ class NodeLabelArgs(TypedDict):
 class WasmNodePoolArgs(TypedDict):
     """An OCIContainer user pool on an existing AKS cluster whose every node carries the shim label."""
 
-    resource_group_name: pulumi.Input[str]
+    resource_group_name: Input[str]
     """Resource group of the existing cluster."""
-    cluster_name: pulumi.Input[str]
+    cluster_name: Input[str]
     """Name of the existing AKS cluster."""
     pool_name: str
     """Agent pool name: 1-12 lowercase letters and digits, starting with a letter."""
-    vm_size: pulumi.Input[str]
+    vm_size: Input[str]
     """VM size of the pool's nodes, e.g. Standard_D4s_v5."""
-    os_sku: NotRequired[pulumi.Input[str]]
+    os_sku: NotRequired[Input[str]]
     """OS SKU (default AzureLinux: containerd 2.x)."""
-    count: NotRequired[pulumi.Input[int]]
+    count: NotRequired[Input[int]]
     """Node count (the starting count when autoscaling)."""
     min_count: NotRequired[int]
     """Autoscaling lower bound; with max_count turns the autoscaler on (count is then AKS's)."""
     max_count: NotRequired[int]
     """Autoscaling upper bound."""
-    availability_zones: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
-    orchestrator_version: NotRequired[pulumi.Input[str]]
+    availability_zones: NotRequired[Input[Sequence[Input[str]]]]
+    orchestrator_version: NotRequired[Input[str]]
     """Kubernetes major.minor (e.g. 1.33); AKS picks and upgrades the patch."""
-    max_pods: NotRequired[pulumi.Input[int]]
-    max_surge: NotRequired[pulumi.Input[str]]
+    max_pods: NotRequired[Input[int]]
+    max_surge: NotRequired[Input[str]]
     """Upgrade surge (default 33%)."""
     node_labels: NotRequired[Mapping[str, str]]
     """Extra node labels; the shim label is added."""
@@ -75,21 +75,36 @@ class LegacyWasiPoolArgs(TypedDict):
     pool_name: str
 
 
-def wire_inputs(value: Any) -> Any:
-    """SDK args objects to the engine's camelCase wire form, by the SDK's own property names."""
-    if pulumi_types.is_input_type(type(value)):
-        return {key: wire_inputs(item) for key, item in pulumi_types.input_type_to_dict(value).items()}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {key: wire_inputs(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [wire_inputs(item) for item in value]
-    return value
+class UpgradeSettingsInputs(TypedDict):
+    maxSurge: Input[str]
 
 
-def _agent_pool_spec(name: str, args: containerservice.AgentPoolArgs, **options: Any) -> ResourceSpec:
-    return ResourceSpec(AGENT_POOL_TYPE, name, name, wire_inputs(args), sdk_args=args, **options)
+class AgentPoolInputs(TypedDict, total=False):
+    """The AgentPool inputs this project sends, in the SDK's order; None leaves an input out, as the SDK
+    treats it (pulumi/_types.py input_type_to_dict)."""
+
+    resourceGroupName: Input[str]
+    resourceName: Input[str]
+    agentPoolName: str
+    availabilityZones: Input[Sequence[Input[str]]] | None
+    count: Input[int] | None
+    enableAutoScaling: bool
+    maxCount: int | None
+    maxPods: Input[int] | None
+    minCount: int | None
+    mode: str
+    nodeLabels: Mapping[str, str]
+    nodeTaints: list[str] | None
+    orchestratorVersion: Input[str] | None
+    osSKU: Input[str]
+    osType: str
+    upgradeSettings: UpgradeSettingsInputs
+    vmSize: Input[str]
+    workloadRuntime: str
+
+
+def _agent_pool_spec(name: str, inputs: AgentPoolInputs, **options: Any) -> ResourceSpec:
+    return ResourceSpec(AGENT_POOL_TYPE, name, name, wire_object(inputs), **options)
 
 
 def managed_cluster_id(subscription_id: str, resource_group: str, cluster: str) -> str:
@@ -111,11 +126,11 @@ def legacy_pool_specs(name: str, args: LegacyWasiPoolArgs) -> list[ResourceSpec]
     would become a PUT on a WasmWasi pool. `ignore_changes=["*"]` makes the engine keep every imported
     input (processIgnoreChanges with the top-level wildcard, sdk/go/common/resource/properties_path.go),
     so the import never turns into an update; only decommission, by deleting it, ever acts on it."""
-    pool = containerservice.AgentPoolArgs(
-        resource_group_name=args["resource_group_name"],
-        resource_name=args["cluster_name"],
-        agent_pool_name=args["pool_name"],
-    )
+    pool: AgentPoolInputs = {
+        "resourceGroupName": args["resource_group_name"],
+        "resourceName": args["cluster_name"],
+        "agentPoolName": args["pool_name"],
+    }
     import_id = agent_pool_id(
         args["subscription_id"], args["resource_group_name"], args["cluster_name"], args["pool_name"]
     )
@@ -133,28 +148,26 @@ def wasm_node_pool_specs(name: str, args: WasmNodePoolArgs) -> list[ResourceSpec
     POOL_FORCE_NEW) is refused by `migrate check` and done blue/green under a new pool name."""
     autoscaling = "min_count" in args or "max_count" in args
     taints = list(args.get("node_taints") or [])
-    pool = containerservice.AgentPoolArgs(
-        resource_group_name=args["resource_group_name"],
-        resource_name=args["cluster_name"],
-        agent_pool_name=args["pool_name"],
-        mode=containerservice.AgentPoolMode.USER,
-        os_type=containerservice.OSType.LINUX,
-        os_sku=args.get("os_sku", _target_default("os_sku")),
-        vm_size=args["vm_size"],
-        count=args.get("count", _target_default("count")),
-        workload_runtime=args.get("workload_runtime", OCI_CONTAINER),
-        enable_auto_scaling=autoscaling,
-        min_count=args.get("min_count"),
-        max_count=args.get("max_count"),
-        availability_zones=args.get("availability_zones"),
-        orchestrator_version=args.get("orchestrator_version"),
-        max_pods=args.get("max_pods"),
-        node_labels=pool_node_labels(args),
-        node_taints=taints or None,
-        upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(
-            max_surge=args.get("max_surge", _target_default("max_surge"))
-        ),
-    )
+    pool: AgentPoolInputs = {
+        "resourceGroupName": args["resource_group_name"],
+        "resourceName": args["cluster_name"],
+        "agentPoolName": args["pool_name"],
+        "availabilityZones": as_list(args.get("availability_zones")),
+        "count": args.get("count", _target_default("count")),
+        "enableAutoScaling": autoscaling,
+        "maxCount": args.get("max_count"),
+        "maxPods": args.get("max_pods"),
+        "minCount": args.get("min_count"),
+        "mode": "User",
+        "nodeLabels": pool_node_labels(args),
+        "nodeTaints": taints or None,
+        "orchestratorVersion": args.get("orchestrator_version"),
+        "osSKU": args.get("os_sku", _target_default("os_sku")),
+        "osType": "Linux",
+        "upgradeSettings": {"maxSurge": args.get("max_surge", _target_default("max_surge"))},
+        "vmSize": args["vm_size"],
+        "workloadRuntime": args.get("workload_runtime", OCI_CONTAINER),
+    }
     # With the autoscaler on, AKS owns the node count: its changes must not show as drift.
     return [_agent_pool_spec(name, pool, ignore_changes=("count",) if autoscaling else ())]
 

@@ -5,7 +5,6 @@ LegacyWorkload, TrafficSplit), built by pure builders from what the phase table 
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
-import pulumi
 import yaml
 
 from components.core import naming
@@ -24,7 +23,7 @@ from components.core.kubernetes import (
     require_on_nodes,
 )
 from components.desired.awaits import PATCH_FORCE, ROUTE_WAIT_FOR, ready_at_least, rolled_out_with_ready
-from components.desired.spec import ResourceSpec, kubernetes_spec, managed_labels
+from components.desired.spec import Input, ResourceSpec, kubernetes_spec, managed_labels
 
 # Annotations that only meant something to the WASI pool or to the legacy rollout.
 _DROPPED_ANNOTATION_PREFIXES = ("kubernetes.azure.com/", "module.wasm.image/", "kubectl.kubernetes.io/")
@@ -149,7 +148,7 @@ class WasmWorkloadArgs(TypedDict):
     app_name: str
     """The app's name; the Deployment (and by default the Service) is `<app_name>-spin`, shortened
     with a hash to 63 characters when longer (components.core.naming)."""
-    runtime_class_name: NotRequired[pulumi.Input[str]]
+    runtime_class_name: NotRequired[Input[str]]
     """The shim's RuntimeClass (SpinShim.runtime_class_name); required unless `spin_container`."""
     spin_container: NotRequired[SpinContainerArgs]
     """Run the app in the Spin container instead of on the shim (the `container` target)."""
@@ -157,7 +156,7 @@ class WasmWorkloadArgs(TypedDict):
     """Requests and limits of the Wasm container (required: the scheduler and the PDB need them)."""
     probe: ProbeArgs
     """HTTP readiness and liveness: a path the app serves (Spin answers only its routes)."""
-    replicas: NotRequired[pulumi.Input[int]]
+    replicas: NotRequired[Input[int]]
     """Fixed replicas; required unless `autoscaler` scales the Deployment."""
     autoscaler: NotRequired[AutoscalerArgs]
     """An HPA owns the replicas instead: the Deployment never sends `spec.replicas`, so Pulumi's apply
@@ -166,7 +165,7 @@ class WasmWorkloadArgs(TypedDict):
     that once sent replicas and then dropped them would fall back to the default of 1."""
     scaled_object: NotRequired[ScaledObjectArgs]
     """A KEDA ScaledObject owns the replicas instead (like `autoscaler`)."""
-    image: NotRequired[pulumi.Input[str]]
+    image: NotRequired[Input[str]]
     """The image to run; from scratch required, else it replaces the exported one."""
     legacy_deployment: NotRequired[Mapping[str, Any]]
     """An exported legacy Deployment whose pod template is translated (WASI pinning dropped)."""

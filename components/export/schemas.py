@@ -5,22 +5,30 @@ and PrometheusRule against a strict model of the prometheus-operator v1 fields."
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 from collections.abc import Sequence
 from functools import cache
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import jsonschema
-import jsonschema_rs
-import kubernetes_validate.utils as kv
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from referencing import Registry, Resource
 
 from components.core.config import key_path
 from components.core.identifiers import CRD_DIR, go_pattern_validator
+from components.core.kubernetes import KUBERNETES_VERSIONS
 
-KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
+if TYPE_CHECKING:
+    import jsonschema
+    import jsonschema_rs
+
+# jsonschema (with referencing and attrs) is imported only once an object is invalid, to word its
+# problems (the fast path below says "valid" alone), and jsonschema-rs where an object is first
+# validated: jsonschema costs ~50 ms of CPU to import, which a command whose objects are all valid
+# should not pay. For the same reason kubernetes-validate's schemas are read from its package directory
+# rather than through its `schema_contents`, whose module imports jsonschema.
 
 
 def supported_version(version: str) -> str:
@@ -30,21 +38,52 @@ def supported_version(version: str) -> str:
     return f"1.{min(max(minor, known[0]), known[-1])}"
 
 
+class _NoSchema(LookupError):
+    """No schema for the object's apiVersion and kind."""
+
+
+@cache
+def _schema_directory(version: str) -> Path:
+    """kubernetes-validate's strict schemas of a version, in its package (found without importing it)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    assert spec is not None and spec.submodule_search_locations, "kubernetes-validate is not installed"
+    directory = Path(
+        spec.submodule_search_locations[0], "kubernetes-json-schema", f"v{version}.0-local-strict"
+    )
+    if not directory.is_dir():
+        raise ValueError(f"kubernetes-validate has no schemas for Kubernetes {version}")
+    return directory
+
+
+def _schema_contents(version: str, name: str) -> Any:
+    """One schema file, as kubernetes_validate.utils.schema_contents reads it."""
+    with open(_schema_directory(version) / name) as file:
+        return json.load(file)
+
+
 @cache
 def _definitions(version: str) -> Any:
     """The shared definitions of a version's schemas (1.5 MB of JSON: read once, never changed)."""
-    return kv.schema_contents(f"kubernetes-json-schema/v{version}.0-local-strict/_definitions.json", version)
+    return _schema_contents(version, "_definitions.json")
+
+
+@cache
+def _schema(version: str, kind: str, api_version: str) -> Any:
+    """The schema kubernetes-validate validates a built-in kind against, read once instead of per object."""
+    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        return _schema_contents(version, f"{kind.lower()}-{group}.json")
+    except FileNotFoundError:
+        raise _NoSchema(kind) from None
 
 
 @cache
 def _validator(version: str, kind: str, api_version: str) -> jsonschema.protocols.Validator:
     """The same schema and registry kubernetes-validate builds, built once instead of per object."""
-    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    directory = f"kubernetes-json-schema/v{version}.0-local-strict"
-    try:
-        schema = kv.schema_contents(f"{directory}/{kind.lower()}-{group}.json", version)
-    except FileNotFoundError:
-        raise kv.SchemaNotFoundError(version=version, kind=kind, api_version=api_version) from None
+    import jsonschema
+    from referencing import Registry, Resource
+
+    schema = _schema(version, kind, api_version)
     registry = Resource.from_contents(_definitions(version)) @ (Resource.from_contents(schema) @ Registry())
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
@@ -117,17 +156,26 @@ def crd_schema(api_version: str, kind: str) -> dict[str, Any]:
 
 
 @cache
-def _custom_resource_validator(version: str, api_version: str, kind: str) -> jsonschema.protocols.Validator:
+def _custom_resource_schema(api_version: str, kind: str) -> dict[str, Any]:
     schema = strict(crd_schema(api_version, kind))
     schema["properties"]["apiVersion"] = {"const": api_version}
     schema["properties"]["kind"] = {"const": kind}
     schema["properties"]["metadata"] = _CUSTOM_RESOURCE_METADATA
     schema["required"] = sorted({*schema.get("required", ()), "apiVersion", "kind", "metadata"})
-    return go_pattern_validator(schema, registry=Resource.from_contents(_definitions(version)) @ Registry())
+    return schema
+
+
+@cache
+def _custom_resource_validator(version: str, api_version: str, kind: str) -> jsonschema.protocols.Validator:
+    from referencing import Registry, Resource
+
+    registry = Resource.from_contents(_definitions(version)) @ Registry()
+    return go_pattern_validator(_custom_resource_schema(api_version, kind), registry=registry)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built when a PrometheusRule is first validated, not at import: most commands validate none.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 _Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
@@ -228,14 +276,13 @@ def _partial_definitions(version: str) -> Any:
 def _fast_validator(
     version: str, kind: str, api_version: str, crd: bool, partial: bool
 ) -> jsonschema_rs.Validator | None:
-    """The compiled twin of the validator schema_problems asks, None where there is none to trust."""
-    slow = (
-        _custom_resource_validator(version, api_version, kind)
-        if crd
-        else _validator(version, kind, api_version)
-    )
+    """The compiled twin of the validator schema_problems asks (the same schema), None where there is
+    none to trust."""
+    import jsonschema_rs
+
+    full = _custom_resource_schema(api_version, kind) if crd else _schema(version, kind, api_version)
     try:
-        schema = _without_required(slow.schema) if partial else slow.schema
+        schema = _without_required(full) if partial else full
         registry = _registry(version, partial)
     except LookupError:
         return None
@@ -245,6 +292,8 @@ def _fast_validator(
 @cache
 def _registry(version: str, partial: bool) -> jsonschema_rs.Registry:
     """The definitions, converted once per version (not once per kind)."""
+    import jsonschema_rs
+
     definitions = _partial_definitions(version) if partial else _definitions(version)
     return jsonschema_rs.Registry([(_DEFINITIONS_URI, definitions)])
 
@@ -304,19 +353,21 @@ def _schema_problems(manifest: dict[str, Any], version: str, partial: bool, plai
         except ValidationError as error:
             return [f"{where}: {key_path(e['loc'])}: {e['msg']}" for e in error.errors(include_url=False)]
         return []
+    # By kind: an object of a CRD's kind with another apiVersion is told which one is expected.
+    crd = next((key for key in CUSTOM_RESOURCE_DEFINITIONS if key[1] == manifest.get("kind")), None)
     try:
-        # By kind: an object of a CRD's kind with another apiVersion is told which one is expected.
-        crd = next((key for key in CUSTOM_RESOURCE_DEFINITIONS if key[1] == manifest.get("kind")), None)
-        if crd is not None:
-            validator = _custom_resource_validator(version, *crd)
-        else:
-            validator = _validator(version, manifest["kind"], manifest["apiVersion"])
-    except (KeyError, kv.SchemaNotFoundError):
+        if crd is None:
+            _schema(version, manifest["kind"], manifest["apiVersion"])
+    except (KeyError, _NoSchema):
         return [
             f"{where}: no schema for apiVersion {manifest.get('apiVersion')!r} kind {manifest.get('kind')!r}"
         ]
     if plain and _valid_fast(manifest, version, crd, partial):
         return []
+    if crd is not None:
+        validator = _custom_resource_validator(version, *crd)
+    else:
+        validator = _validator(version, manifest["kind"], manifest["apiVersion"])
     return [
         f"{where}: {key_path(tuple(error.absolute_path)) or '(object)'}: {error.message}"
         for error in sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))

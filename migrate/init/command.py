@@ -9,12 +9,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from migrate.exits import EXIT_INPUT, EXIT_OK
 from migrate.init.errors import InventoryError
-from migrate.init.pipeline import REPORT_FILE, InitRequest, init
-from migrate.state import EXIT_INPUT, EXIT_OK
 from migrate.writes import UnsafeWrite
+
+if TYPE_CHECKING:
+    from migrate.init.pipeline import InitRequest
 
 PROJECT_FILE = "Pulumi.yaml"  # the project root holds it; manifest paths are relative to it
 
@@ -70,6 +72,8 @@ def add_parser(commands: Any, epilog: str) -> None:
 
 def _request(args: argparse.Namespace) -> InitRequest:
     """The arguments as the pipeline takes them; refused with the reason where they cannot be."""
+    from migrate.init.pipeline import InitRequest
+
     if args.legacy_pool is not None:
         raise InventoryError(
             f"--legacy-pool {args.legacy_pool!r}: one stack migrates every WASI pool of the cluster "
@@ -92,6 +96,10 @@ def _request(args: argparse.Namespace) -> InitRequest:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The pipeline (and the library behind it) is imported when init runs, not when the parser is
+    # built for another command or --help.
+    from migrate.init.pipeline import init
+
     try:
         report = init(_request(args))
     except (InventoryError, UnsafeWrite) as error:
@@ -113,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    from migrate.init.pipeline import REPORT_FILE
+
     if args.format == "json":
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")

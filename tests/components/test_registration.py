@@ -45,10 +45,20 @@ def test_a_custom_resource_field_that_would_be_dropped_is_refused():
         _register(route)
 
 
-def test_an_agent_pool_without_typed_args_is_refused():
-    untyped = ResourceSpec("azure-native:containerservice:AgentPool", "p", "c", {"agentPoolName": "p"})
-    with pytest.raises(RegistrationError, match="needs its typed AgentPoolArgs"):
-        _register(untyped)
+def test_an_agent_pool_input_the_sdk_does_not_have_is_refused():
+    misspelled = ResourceSpec(
+        "azure-native:containerservice:AgentPool",
+        "p",
+        "c",
+        {"resourceGroupName": "rg", "resourceName": "aks", "agentPoolName": "p", "vmSise": "x"},
+    )
+    with pytest.raises(RegistrationError, match="AgentPoolArgs has no input 'vmSise'"):
+        _register(misspelled)
+
+
+def test_an_agent_pool_without_a_required_input_fails_in_the_sdk_class():
+    with pytest.raises(TypeError, match="resource_group_name"):
+        _register(ResourceSpec("azure-native:containerservice:AgentPool", "p", "c", {"agentPoolName": "p"}))
 
 
 def test_a_misspelled_top_level_field_fails_in_the_sdk_class():

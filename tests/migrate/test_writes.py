@@ -98,3 +98,15 @@ def test_phases_never_writes_through_a_symlinked_phase_file(tmp_path, capsys):
     assert main(["phases", str(environment)]) == 2
     assert "prod.2-prepare.yaml is a symlink" in capsys.readouterr().err
     assert victim.read_text() == before
+
+
+def test_many_files_in_new_nested_directories_are_all_written_whole(tmp_path):
+    """Writer threads making the same new directories at once: every file lands with its text, once."""
+    files = {
+        f"manifests/legacy/ns-{i % 7}/sub-{i % 3}/app-{i:03d}.yaml": f"name: app-{i}\n" * (i + 1)
+        for i in range(150)
+    }
+    written = write_files(tmp_path, files, force=False)
+    assert written == [tmp_path / relative for relative in files]
+    found = {str(p.relative_to(tmp_path)): p.read_text() for p in tmp_path.rglob("*") if p.is_file()}
+    assert found == files

@@ -115,3 +115,24 @@ def test_quantities_are_capped_like_kubernetes_caps_them():
     assert identifiers.quantity_value("1e-9223372036854775808") == identifiers.quantity_value("1e-40")
     with pytest.raises(ValueError, match="Kubernetes quantity"):  # strconv.ParseInt: out of range
         identifiers.quantity("1e" + "9" * 5000)
+
+
+def test_the_hostname_rule_is_the_httproute_crds_hostname_schema():
+    """gateway_hostname restates the CRD's Hostname schema rather than parsing the CRD: the two agree,
+    and the schema says nothing the restated rule leaves out."""
+    schema = identifiers.httproute_schema()["properties"]["spec"]["properties"]["hostnames"]["items"]
+    assert {key: value for key, value in schema.items() if key != "description"} == {
+        "type": "string",
+        "minLength": identifiers.HOSTNAME_LENGTH[0],
+        "maxLength": identifiers.HOSTNAME_LENGTH[1],
+        "pattern": identifiers.HOSTNAME_PATTERN,
+    }
+    too_long = ".".join(["a" * 63] * 4)  # 255 characters of valid labels
+    with pytest.raises(ValueError, match=r"^must be"):
+        identifiers.gateway_hostname(too_long)
+    validator = identifiers.go_pattern_validator(schema)
+    for value in ("shop.contoso.com", "*.contoso.com", "a.com\n", "Shop.com", too_long, too_long[:253]):
+        assert validator.is_valid(value) == bool(
+            identifiers.HOSTNAME_LENGTH[0] <= len(value) <= identifiers.HOSTNAME_LENGTH[1]
+            and identifiers._HOSTNAME.search(value)
+        ), value

@@ -16,6 +16,7 @@ from components.desired.aci import CONTAINER_GROUP_TYPE
 from components.export.schemas import schema_problems
 from components.loading import load_migration
 from components.migration_phase import program
+from components.registration import sdk_args, wire_inputs
 from tests.conftest import engine_config, load_raw, phase_path, private_ip, run_under_mocks
 from tests.engine import awaited_condition, service_waits_for_pods
 
@@ -67,7 +68,9 @@ def slices(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_a_group_runs_the_spin_image_for_the_app_on_its_private_ip_from_the_sdks_types():
     raw = on_aci(Phase.PARALLEL, 50, identityId=IDENTITY, zones=["1", "2", "3"])
     (first, *rest) = groups_of(raw, "hello-spin")
-    assert isinstance(first.sdk_args, containerinstance.ContainerGroupArgs)
+    group = sdk_args(containerinstance.ContainerGroupArgs, first.inputs)
+    assert isinstance(group.containers[0], containerinstance.ContainerArgs)
+    assert wire_inputs(group) == first.inputs
     inputs = first.inputs
     (container,) = inputs["containers"]
     assert container["image"] == SPIN

@@ -396,17 +396,20 @@ def test_prometheus_operator_rule_is_a_valid_prometheus_rule(version):
     ]
 
 
-def test_the_rule_group_is_built_from_the_sdks_typed_args():
+def test_the_rule_group_inputs_are_the_sdks_typed_args_in_wire_form():
     from pulumi_azure_native import alertsmanagement
 
-    from components.desired.pools import wire_inputs
+    from components.registration import RegistrationError, sdk_args, wire_inputs
 
     (spec,) = alert_specs("alerts", _args(2))
-    assert isinstance(spec.sdk_args, alertsmanagement.PrometheusRuleGroupArgs)
-    assert wire_inputs(spec.sdk_args) == spec.inputs
+    group = sdk_args(alertsmanagement.PrometheusRuleGroupArgs, spec.inputs)
+    assert isinstance(group.rules[0], alertsmanagement.PrometheusRuleArgs)
+    assert group.rules[0].for_ == spec.inputs["rules"][0]["for"]
+    assert wire_inputs(group) == spec.inputs
     assert spec.inputs["rules"][0]["actions"][0]["actionGroupId"].endswith("/actionGroups/ag-platform-oncall")
-    with pytest.raises(TypeError, match="expresion"):
-        alertsmanagement.PrometheusRuleArgs(expresion="up == 0")  # type: ignore[call-arg]
+    misspelled = {**spec.inputs, "rules": [{**spec.inputs["rules"][0], "expresion": "up == 0"}]}
+    with pytest.raises(RegistrationError, match="'expresion'"):
+        sdk_args(alertsmanagement.PrometheusRuleGroupArgs, misspelled)
 
 
 def _in_containers(raw: dict) -> None:

@@ -1,4 +1,4 @@
-"""Agent pools as typed azure-native args, and what the engine does with them on import."""
+"""Agent pools as azure-native AgentPool inputs, and what the engine does with them on import."""
 
 from __future__ import annotations
 
@@ -10,13 +10,9 @@ from pulumi_azure_native import containerservice
 
 from components.core.config import Phase
 from components.desired import legacy_pool_components, target_pool_components
-from components.desired.pools import (
-    POOL_FORCE_NEW,
-    legacy_pool_specs,
-    wasm_node_pool_specs,
-    wire_inputs,
-)
+from components.desired.pools import POOL_FORCE_NEW, legacy_pool_specs, wasm_node_pool_specs
 from components.loading import load_migration
+from components.registration import RegistrationError, sdk_args, wire_inputs
 from tests.conftest import load_raw, phase_path
 from tests.engine import azure_agent_pool_read, update_after_import
 
@@ -61,14 +57,15 @@ def test_target_pool_is_a_standard_user_pool_labelled_for_the_shim():
     assert not spec.protect and spec.import_id is None
 
 
-def test_pool_inputs_come_from_the_sdks_typed_args():
+def test_pool_inputs_are_the_sdks_typed_args_in_wire_form():
     spec = _target_spec()
-    assert isinstance(spec.sdk_args, containerservice.AgentPoolArgs)
-    assert wire_inputs(spec.sdk_args) == spec.inputs
-    with pytest.raises(TypeError, match="vm_sise"):
-        containerservice.AgentPoolArgs(resource_group_name="rg", resource_name="c", vm_sise="x")  # type: ignore[call-arg]
-    with pytest.raises(TypeError, match="max_surje"):
-        containerservice.AgentPoolUpgradeSettingsArgs(max_surje="33%")  # type: ignore[call-arg]
+    args = sdk_args(containerservice.AgentPoolArgs, spec.inputs)
+    assert isinstance(args.upgrade_settings, containerservice.AgentPoolUpgradeSettingsArgs)
+    assert wire_inputs(args) == spec.inputs
+    with pytest.raises(RegistrationError, match="'vmSise'"):
+        sdk_args(containerservice.AgentPoolArgs, {**spec.inputs, "vmSise": "x"})
+    with pytest.raises(RegistrationError, match="'maxSurje'"):
+        sdk_args(containerservice.AgentPoolArgs, {**spec.inputs, "upgradeSettings": {"maxSurje": "33%"}})
 
 
 def test_force_new_fields_are_the_ones_the_provider_replaces_on():
