@@ -20,7 +20,7 @@ from components.export.migration import Migration
 from components.export.schemas import KUBERNETES_VERSIONS, schema_problems_on
 from migrate.background import Background
 from migrate.phases import step_problems, verify
-from migrate.revision import load_at, read_raw_at, resolve
+from migrate.revision import Revision, load_at, read_raw_at, resolve
 from migrate.state import (
     InputError,
     Loaded,
@@ -550,12 +550,30 @@ class _Origin:
     manifests: dict[str, str] | None = None  # read at a git revision: its manifests, to find re-exports
 
 
-def _origin(source_file: Path, base_ref: str | None, target: dict[str, Any], root: Path) -> _Origin:
-    """The source side, read from the working tree or at `base_ref`; what cannot be loaded is a
-    problem of the check (prefixed `(source)`), what cannot be read stops it (InputError)."""
+@dataclass(frozen=True)
+class _Source:
+    """The stack file a transition starts from, as read (`label` names it in messages), not yet loaded."""
+
+    label: Path
+    raw: dict[str, Any]
+    transition: str
+    problems: list[str]
+    revision: Revision | None
+
+
+def _read_source(source_file: Path, base_ref: str | None, target: dict[str, Any], root: Path) -> _Source:
+    """The source stack file, from the working tree or at `base_ref`; what cannot be read stops the
+    check (InputError)."""
     revision = resolve(base_ref, root) if base_ref is not None else None
     label, raw = read_raw_at(revision, source_file) if revision else (source_file, read_raw(source_file))
     problems, transition = transition_problems(raw, target)
+    return _Source(label, raw, transition, problems, revision)
+
+
+def _origin(source: _Source, root: Path) -> _Origin:
+    """The source side loaded; what cannot be loaded is a problem of the check (prefixed `(source)`)."""
+    label, raw, revision = source.label, source.raw, source.revision
+    transition, problems = source.transition, source.problems
     # The source's resources alone: the transition's capacity reads what pods they reach, never the
     # traffic analysis (each entry point's share), which only the target's warnings show.
     try:  # without a revision its manifests are the target's, unless `workloads` changed (a problem)
@@ -586,18 +604,16 @@ def _reexported(origin: _Origin | None, stack_file: Path, loaded: Loaded, root: 
 def _loaded_problems(
     loaded: Loaded,
     stack_file: Path,
-    versions: tuple[str, ...],
+    schemas: Background[list[str]],
     origin: _Origin | None,
     moments: list[Worst] | None,
 ) -> list[str]:
-    """The target's own problems, its cluster's other stacks, and the transition's capacity. The schema
-    validation, most of the work, runs in a child meanwhile where there is a second core
-    (migrate/background.py)."""
-    schemas = Background(lambda: schema_check(loaded.state, versions))
+    """The target's own problems (its schemas' validation already under way), its cluster's other
+    stacks, and the transition's capacity."""
     transition = []
     if origin and moments is not None:
         transition = _capacity_problems(moments, loaded, origin.transition)
-    problems = check(loaded, versions, schemas=schemas)
+    problems = check(loaded, schemas=schemas)
     problems += sibling_stack_problems(stack_file, loaded.migration.config)
     return problems + transition
 
@@ -651,18 +667,23 @@ def check_stack_file(
     verify(stack_file, stack, root)
     raw = read_raw(stack_file)
     problems = step_problems(stack_file, raw)
-    origin = _origin(source_file, base_ref, raw, root) if source_file else None
-    if origin:
-        problems += origin.problems
+    source = _read_source(source_file, base_ref, raw, root) if source_file else None
     try:
         loaded = load_raw(stack_file, raw, root)
     except InputError as error:
-        return Verdict(error.problems + problems)
-    # The transition's worst moments, worked out first: the source side is then let go, before the
-    # target is validated (every schema version's validators) and measured at baseline.
+        origin = _origin(source, root) if source else None
+        return Verdict(error.problems + problems + (origin.problems if origin else []))
+    # The target's schemas are validated from now on, in a child where there is a second core
+    # (migrate/background.py): forked before the source side is loaded, the child holds the target
+    # alone. The source side is then loaded, the transition's worst moments worked out from it, and
+    # the source let go before the target is measured at baseline.
+    schemas = Background(lambda: schema_check(loaded.state, versions))
+    origin = _origin(source, root) if source else None
     moments = _worst_moments(origin.before, loaded) if origin and origin.before else None
-    origin = replace(origin, before=None) if origin else None
-    problems += _loaded_problems(loaded, stack_file, versions, origin, moments)
+    if origin:
+        problems += origin.problems
+        origin = replace(origin, before=None)
+    problems += _loaded_problems(loaded, stack_file, schemas, origin, moments)
     changed = _reexported(origin, stack_file, loaded, root)
     if origin and changed:
         problems += manifest_problems(origin.raw, raw, changed, origin.transition)

@@ -623,14 +623,34 @@ def traffic_section(before: DesiredState, after: DesiredState, limit: int | None
 
 def _opaque(value: Any) -> tuple[Any, bool]:
     """`value` with every long string (a script, a large data entry) replaced by its digest and size;
-    and whether one was."""
+    and whether one was. Without one, `value` itself (it is only written out): looking costs less than
+    copying, and most resources hold none."""
+    if not _to_copy(value):
+        return value, False
+    return _without_long_strings(value)
+
+
+def _long(value: str) -> bool:
+    return len(value) > OPAQUE_CHARS or value.count("\n") > OPAQUE_LINES
+
+
+def _to_copy(value: Any) -> bool:
+    """Whether `value` holds a long string, or a dict or list of a subclass (which the copy makes plain)."""
     if isinstance(value, dict):
-        pairs = [(key, _opaque(item)) for key, item in value.items()]
+        return type(value) is not dict or any(_to_copy(item) for item in value.values())
+    if isinstance(value, list):
+        return type(value) is not list or any(_to_copy(item) for item in value)
+    return isinstance(value, str) and _long(value)
+
+
+def _without_long_strings(value: Any) -> tuple[Any, bool]:
+    if isinstance(value, dict):
+        pairs = [(key, _without_long_strings(item)) for key, item in value.items()]
         return {key: item for key, (item, _) in pairs}, any(found for _, (_, found) in pairs)
     if isinstance(value, list):
-        items = [_opaque(item) for item in value]
+        items = [_without_long_strings(item) for item in value]
         return [item for item, _ in items], any(found for _, found in items)
-    if isinstance(value, str) and (len(value) > OPAQUE_CHARS or value.count("\n") > OPAQUE_LINES):
+    if isinstance(value, str) and _long(value):
         digest = hashlib.sha256(value.encode()).hexdigest()
         size = len(value.encode())
         return f"<opaque: sha256 {digest[:16]}, {size:,} bytes, {value.count(chr(10)):,} lines>", True

@@ -322,6 +322,23 @@ def test_scripts_show_as_digest_and_size_with_the_command_that_prints_them(capsy
     assert f"`python -m migrate render {target} --section kubernetes` prints it in full" in block
 
 
+def test_only_values_holding_long_strings_or_subclasses_are_copied_to_be_written():
+    """_opaque hands back what holds nothing to hide as it is, and a copy, plain and hidden, of the rest."""
+    from migrate.diff import OPAQUE_CHARS, _opaque
+
+    class Labels(dict):
+        pass
+
+    plain = {"a": [{"b": "x" * OPAQUE_CHARS}, 1.5, None], "c": "one\ntwo"}
+    assert _opaque(plain) == (plain, False) and _opaque(plain)[0] is plain
+    long = {"a": [{"b": "x" * (OPAQUE_CHARS + 1)}], "c": {"d": "e"}}
+    hidden, found = _opaque(long)
+    assert found and hidden["a"][0]["b"].startswith("<opaque: sha256 ") and hidden["c"] == {"d": "e"}
+    odd = {"labels": Labels(app="x"), "items": [1]}
+    copied, found = _opaque(odd)
+    assert not found and copied == odd and type(copied["labels"]) is dict
+
+
 COUNTS = re.compile(
     r"(?P<create>\d+) to create, (?P<update>\d+) to update, (?P<replace>\d+) to replace, "
     r"(?P<delete>\d+) to delete(, (?P<reexport>\d+) adopted read-only and re-exported)?\. "
