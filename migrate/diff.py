@@ -636,11 +636,20 @@ def _long(value: str) -> bool:
 
 def _to_copy(value: Any) -> bool:
     """Whether `value` holds a long string, or a dict or list of a subclass (which the copy makes plain)."""
-    if isinstance(value, dict):
-        return type(value) is not dict or any(_to_copy(item) for item in value.values())
-    if isinstance(value, list):
-        return type(value) is not list or any(_to_copy(item) for item in value)
-    return isinstance(value, str) and _long(value)
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is dict:
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
+        elif kind is str:
+            if _long(item):
+                return True
+        elif isinstance(item, (dict, list, str)):
+            return True
+    return False
 
 
 def _without_long_strings(value: Any) -> tuple[Any, bool]:
