@@ -26,7 +26,6 @@ from migrate.state import (
     Loaded,
     in_tree,
     load_raw,
-    parse_only,
     read_manifests,
     read_raw,
     state_at,
@@ -577,8 +576,7 @@ def _origin(source: _Source, root: Path) -> _Origin:
     # The source's resources alone: the transition's capacity reads what pods they reach, never the
     # traffic analysis (each entry point's share), which only the target's warnings show.
     try:  # without a revision its manifests are the target's, unless `workloads` changed (a problem)
-        if not revision:
-            parse_only(label, raw)
+        if not revision:  # (load_raw parses the config first: its problems are parse_only's)
             return _Origin(raw, transition, problems, load_raw(label, raw, root, analysed=False))
         base = load_at(revision, label, raw, analysed=False)
         # The cluster runs what today's exports say (a re-export records it): the transition's

@@ -597,11 +597,11 @@ class _Kept:
         if legacy is None:
             return cls(None, tuple(problems))
         values = tuple(getattr(legacy, name) for name in _FIELDS)
-        try:
-            if marshalled:
+        if marshalled:
+            try:
                 return cls(marshal.dumps(values), tuple(problems))
-        except ValueError:
-            pass
+            except ValueError:  # a value marshal does not know
+                pass
         return cls(copy_tree(values), tuple(problems))
 
     def copy(self, workload: Workload) -> tuple[ExportedWorkload | None, list[str]]:
@@ -609,7 +609,7 @@ class _Kept:
         if self.fields is None:
             return None, list(self.problems)
         values = marshal.loads(self.fields) if isinstance(self.fields, bytes) else copy_tree(self.fields)
-        return ExportedWorkload(workload, *values), list(self.problems)
+        return ExportedWorkload(workload, **dict(zip(_FIELDS, values, strict=True))), list(self.problems)
 
 
 _KEPT: dict[tuple[Any, ...], _Kept] = {}
