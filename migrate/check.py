@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from components.analysis.capacity import Worst, reach_at_rest, route_keys, worst_moments
 from components.analysis.isolation import isolation_problems
-from components.analysis.preflight import Outcome, preflight, refusals
+from components.analysis.preflight import Finding, Outcome, preflight, refusals
 from components.analysis.scheduling import scheduling_problems
+from components.analysis.traffic import with_entry_points
 from components.core.config import ConfigError, MigrationConfig, Phase, Traffic, parse_config
 from components.core.inputs import ECHO_CHARS, echo, escape
 from components.desired.phase_table import SHARE_TOLERANCE_PERCENT
@@ -334,18 +335,15 @@ def check(
     loaded: Loaded,
     versions: tuple[str, ...] = KUBERNETES_VERSIONS,
     memo: SchemaMemo | None = None,
-    schemas: Background[list[str]] | None = None,
+    schemas: Callable[[], list[str]] | None = None,
 ) -> list[str]:
     """Every problem of one loaded stack file; `memo` shares schema validation between calls, `schemas`
-    is that validation already under way (asked for last, so that the rest runs meanwhile)."""
+    answers that validation already under way (asked last, so that the rest runs meanwhile)."""
     config = loaded.migration.config
     exported_classes = [
         o for w in loaded.migration.workloads for o in w.exported if o.get("kind") == "RuntimeClass"
     ]
-    rest = [
-        f"{loaded.path}: preflight: {finding.line()}"
-        for finding in refusals(preflight(loaded.migration, loaded.state))
-    ]
+    rest = [f"{loaded.path}: preflight: {finding.line()}" for finding in refusals(_preflight(loaded))]
     rest += [
         f"{loaded.path}: scheduling: {line}"
         for line in scheduling_problems(config, loaded.state, exported_classes)
@@ -360,7 +358,7 @@ def check(
             f"{loaded.path}: cluster.kubernetesVersion: no schemas for Kubernetes "
             f"{config.cluster.kubernetes_version}; supported: {', '.join(KUBERNETES_VERSIONS)}"
         )
-    validated = schemas.result() if schemas is not None else schema_check(loaded.state, versions, memo)
+    validated = schemas() if schemas is not None else schema_check(loaded.state, versions, memo)
     problems += [f"{loaded.path}: schema: {escape(line)}" for line in validated]
     return problems + rest
 
@@ -602,7 +600,7 @@ def _reexported(origin: _Origin | None, stack_file: Path, loaded: Loaded, root: 
 def _loaded_problems(
     loaded: Loaded,
     stack_file: Path,
-    schemas: Background[list[str]],
+    schemas: Callable[[], list[str]],
     origin: _Origin | None,
     moments: list[Worst] | None,
 ) -> list[str]:
@@ -616,14 +614,55 @@ def _loaded_problems(
     return problems + transition
 
 
+_LAST_PREFLIGHT: list[tuple[Loaded, list[Finding]]] = []
+
+
+def _preflight(loaded: Loaded) -> list[Finding]:
+    """The preflight's findings; the last stack file's kept, as its refusals and its warnings both read
+    them (callers never change them)."""
+    for seen, found in _LAST_PREFLIGHT:
+        if seen is loaded:
+            return found
+    found = preflight(loaded.migration, loaded.state)
+    _LAST_PREFLIGHT[:] = [(loaded, found)]
+    return found
+
+
 def preflight_warnings(loaded: Loaded) -> list[str]:
     """What the cluster says that applies but loses something (docs/preflight.md)."""
-    findings = preflight(loaded.migration, loaded.state)
-    return [f"warning: preflight: {f.line()}" for f in findings if f.outcome is Outcome.WARNS]
+    return [f"warning: preflight: {f.line()}" for f in _preflight(loaded) if f.outcome is Outcome.WARNS]
 
 
-def _warnings(loaded: Loaded, moments: list[Worst] | None) -> list[str]:
-    warnings = traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config)
+class _Child:
+    """What a forked child works out about the target while the command goes on (migrate/background.py):
+    its schema problems, and its traffic warnings (each workload's share per entry point, which nothing
+    else `check` proves reads)."""
+
+    def __init__(self, loaded: Loaded, versions: tuple[str, ...]) -> None:
+        self._work = Background(lambda: (schema_check(loaded.state, versions), _traffic_lines(loaded)))
+        self._answer: tuple[list[str], list[str]] | None = None
+
+    def _answers(self) -> tuple[list[str], list[str]]:
+        if self._answer is None:
+            self._answer = self._work.result()
+        return self._answer
+
+    def schemas(self) -> list[str]:
+        return self._answers()[0]
+
+    def traffic(self) -> list[str]:
+        return self._answers()[1]
+
+
+def _traffic_lines(loaded: Loaded) -> list[str]:
+    """traffic_warnings of the target, its state analysed (check_stack_file loads it without)."""
+    state = loaded.state
+    analysed = with_entry_points(state.traffic, state.resources, loaded.migration.workloads)
+    return traffic_warnings(replace(state, traffic=analysed))
+
+
+def _warnings(loaded: Loaded, moments: list[Worst] | None, traffic: list[str]) -> list[str]:
+    warnings = traffic + alert_warnings(loaded.migration.config)
     warnings += preflight_warnings(loaded)
     warnings += pinning_warnings(loaded.migration)
     if moments is not None:
@@ -667,21 +706,21 @@ def check_stack_file(
     problems = step_problems(stack_file, raw)
     source = _read_source(source_file, base_ref, raw, root) if source_file else None
     try:
-        loaded = load_raw(stack_file, raw, root)
+        loaded = load_raw(stack_file, raw, root, analysed=False)  # its traffic analysed in the child
     except InputError as error:
         origin = _origin(source, root) if source else None
         return Verdict(error.problems + problems + (origin.problems if origin else []))
-    # The target's schemas are validated from now on, in a child where there is a second core
-    # (migrate/background.py): forked before the source side is loaded, the child holds the target
-    # alone. The source side is then loaded, the transition's worst moments worked out from it, and
-    # the source let go before the target is measured at baseline.
-    schemas = Background(lambda: schema_check(loaded.state, versions))
+    # The target's schemas are validated, and its traffic analysed, from now on in a child where there is
+    # a second core (migrate/background.py): forked before the source side is loaded, the child holds
+    # the target alone. The source side is then loaded, the transition's worst moments worked out from
+    # it, and the source let go before the target is measured at baseline.
+    child = _Child(loaded, versions)
     origin = _origin(source, root) if source else None
     moments = _worst_moments(origin.before, loaded) if origin and origin.before else None
     if origin:
         problems += origin.problems
         origin = replace(origin, before=None)
-    problems += _loaded_problems(loaded, stack_file, schemas, origin, moments)
+    problems += _loaded_problems(loaded, stack_file, child.schemas, origin, moments)
     changed = _reexported(origin, stack_file, loaded, root)
     if origin and changed:
         problems += manifest_problems(origin.raw, raw, changed, origin.transition)
@@ -689,4 +728,5 @@ def check_stack_file(
         return Verdict(problems)
     since = f"; legacy manifests changed since {base_ref}: {escape(', '.join(changed))}" if changed else ""
     transition = origin.transition if origin else ""
-    return Verdict([], _warnings(loaded, moments), _summary(stack_file, loaded, versions, transition, since))
+    warnings = _warnings(loaded, moments, child.traffic())
+    return Verdict([], warnings, _summary(stack_file, loaded, versions, transition, since))
