@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
+import marshal
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUT
 from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
 from components.export.migration import Migration
 from components.export.workload import ExportedWorkload
+from migrate.background import Background
 from migrate.check import transition_problems
 from migrate.defaults import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER
 from migrate.markdown import code, fence, html, printable, text
@@ -100,11 +103,27 @@ def _leaves(value: Any, prefix: str, out: dict[str, Any]) -> None:
 
 def changed_paths(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Dotted paths (lists as [i]) whose value differs, added or removed; sorted."""
+    if _same(before, after):
+        return []
     old: dict[str, Any] = {}
     new: dict[str, Any] = {}
     _leaves(before, "", old)
     _leaves(after, "", new)
     return sorted(path for path in old.keys() | new.keys() if old.get(path, ...) != new.get(path, ...))
+
+
+def _same(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether the two are the same data, type for type and key for key in the same order (their
+    marshal serialisations equal), holding no NaN (JSON refuses it): then no path's value differs, which
+    is what a phase step does to most resources, and is found without listing their leaves. False when
+    unsure (a value neither serialisation takes)."""
+    if before != after:  # the cheap answer for most resources that changed
+        return False
+    try:
+        json.dumps(before, allow_nan=False)
+        return marshal.dumps(before, 2) == marshal.dumps(after, 2)
+    except (TypeError, ValueError):
+        return False
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -419,12 +438,18 @@ RISK_ORDER = (
 
 
 def risks(
-    changes: list[Change], before: DesiredState, after: DesiredState, target: Migration, stack: str
+    changes: list[Change],
+    before: DesiredState,
+    after: DesiredState,
+    target: Migration,
+    stack: str,
+    workloads: Callable[[], dict[str, Risk]] | None = None,
 ) -> list[Risk]:
+    """Every risk of the step; `workloads` answers workload_risks already under way."""
     found = _Risks(stack)
     for change in changes:
         _change_risks(found, change, after, target)
-    found.found.update(workload_risks(before, after, target))
+    found.found.update(workloads() if workloads else workload_risks(before, after, target))
     return [found.found[key] for key in RISK_ORDER if key in found.found]
 
 
@@ -839,6 +864,9 @@ def render_diff(
     """The PR comment; `files` are the source and target stack files, `max_chars` 0 means no limit.
     `base_ref` is the (ref, commit) the source's legacy manifests were read at, None for the working tree;
     `notices` (markdown, their input escaped through migrate/markdown.py) go on top, each a warning."""
+    # The workloads' risks (their capacity at baseline and at every moment of the step: the costliest
+    # part) are worked out meanwhile in a child where there is a second core (migrate/background.py).
+    beside = Background(lambda: workload_risks(before, after, target))
     changes = compute_changes(before, after)
     head = [f"> ⚠️ Warning: {notice}\n" for notice in notices]
     head += [
@@ -851,7 +879,7 @@ def render_diff(
     ]
     budget = max_chars or None
     blocks = _Blocks(changes, before.phase, after.phase, files)
-    found = risks(changes, before, after, target, stack)
+    found = risks(changes, before, after, target, stack, beside.result)
     risk_text = _risks_text(found, budget)
     traffic = traffic_section(before, after, budget // 4 if budget else None)
     if not changes:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from components.core.config import PROJECT, Phase
 from migrate.__main__ import main
@@ -433,3 +435,48 @@ def test_the_aci_target_says_what_container_groups_cannot_do(capsys, project_dir
     named = risks.split(item)[1].split("\n- ")[0]
     assert "ContainerGroup web-hello-spin-1" in named  # parallel 50% adds hello-spin's second copy
     assert row(out, "web/hello-spin/wasm-joined-0").startswith("| create | EndpointSlice web/hello-spin-aci")
+
+
+def _every_leaf(value: Any, prefix: str, out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            _every_leaf(item, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            _every_leaf(item, f"{prefix}[{index}]", out)
+    else:
+        out[prefix] = value
+
+
+def _listed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """changed_paths as it was: every leaf of both listed, whatever the inputs."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    _every_leaf(before, "", old)
+    _every_leaf(after, "", new)
+    return sorted(path for path in old.keys() | new.keys() if old.get(path, ...) != new.get(path, ...))
+
+
+_NAN = float("nan")
+_LEAVES = st.sampled_from([1, 1.0, True, 0, 0.0, -0.0, _NAN, None, "1", "a", "", [], {}])
+_KEYS = st.sampled_from(["a", "b", "a.b", "a[0]", "1"]) | st.sampled_from([1, True])
+_TREES = st.recursive(
+    _LEAVES,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_KEYS, children, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.dictionaries(_KEYS, _TREES, max_size=3), st.data())
+def test_changed_paths_are_what_listing_every_leaf_finds(before, data):
+    """The shortcut for inputs that are the same data (no leaf listed) answers what listing them does,
+    for equal values of other types (1, 1.0, True), NaN (unequal to itself), -0.0, colliding dotted keys
+    in another order, and a copy, the same object, or another tree."""
+    after = data.draw(
+        st.sampled_from([copy.deepcopy(before), before, dict(reversed(list(before.items())))])
+        | st.dictionaries(_KEYS, _TREES, max_size=3)
+    )
+    from migrate.diff import changed_paths
+
+    assert changed_paths(before, after) == _listed(before, after)
