@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from components.analysis.capacity import Worst, reach_at_rest, route_keys, worst_moments
 from components.analysis.isolation import isolation_problems
-from components.analysis.preflight import Outcome, preflight, refusals
+from components.analysis.preflight import Finding, Outcome, preflight, refusals
 from components.analysis.scheduling import scheduling_problems
+from components.analysis.traffic import with_entry_points
 from components.core.config import ConfigError, MigrationConfig, Phase, Traffic, parse_config
 from components.core.inputs import ECHO_CHARS, echo, escape
 from components.desired.phase_table import SHARE_TOLERANCE_PERCENT
@@ -20,13 +21,12 @@ from components.export.migration import Migration
 from components.export.schemas import KUBERNETES_VERSIONS, schema_problems_on
 from migrate.background import Background
 from migrate.phases import step_problems, verify
-from migrate.revision import Source, load_at, read_raw_at, resolve
+from migrate.revision import Revision, load_at, read_raw_at, resolve
 from migrate.state import (
     InputError,
     Loaded,
     in_tree,
     load_raw,
-    parse_only,
     read_manifests,
     read_raw,
     state_at,
@@ -335,18 +335,15 @@ def check(
     loaded: Loaded,
     versions: tuple[str, ...] = KUBERNETES_VERSIONS,
     memo: SchemaMemo | None = None,
-    schemas: Background[list[str]] | None = None,
+    schemas: Callable[[], list[str]] | None = None,
 ) -> list[str]:
     """Every problem of one loaded stack file; `memo` shares schema validation between calls, `schemas`
-    is that validation already under way (asked for last, so that the rest runs meanwhile)."""
+    answers that validation already under way (asked last, so that the rest runs meanwhile)."""
     config = loaded.migration.config
     exported_classes = [
         o for w in loaded.migration.workloads for o in w.exported if o.get("kind") == "RuntimeClass"
     ]
-    rest = [
-        f"{loaded.path}: preflight: {finding.line()}"
-        for finding in refusals(preflight(loaded.migration, loaded.state))
-    ]
+    rest = [f"{loaded.path}: preflight: {finding.line()}" for finding in refusals(_preflight(loaded))]
     rest += [
         f"{loaded.path}: scheduling: {line}"
         for line in scheduling_problems(config, loaded.state, exported_classes)
@@ -361,7 +358,7 @@ def check(
             f"{loaded.path}: cluster.kubernetesVersion: no schemas for Kubernetes "
             f"{config.cluster.kubernetes_version}; supported: {', '.join(KUBERNETES_VERSIONS)}"
         )
-    validated = schemas.result() if schemas is not None else schema_check(loaded.state, versions, memo)
+    validated = schemas() if schemas is not None else schema_check(loaded.state, versions, memo)
     problems += [f"{loaded.path}: schema: {escape(line)}" for line in validated]
     return problems + rest
 
@@ -389,7 +386,7 @@ def baseline_reach(loaded: Loaded) -> dict[tuple[str, str], int]:
         if seen is loaded:
             return found
     migration = loaded.migration
-    baseline = state_at(migration, Phase.BASELINE)
+    baseline = state_at(migration, Phase.BASELINE, analysed=False)  # the resources alone: what pods reach
     found = reach_at_rest(baseline, migration.workloads, route_keys(migration.workloads))
     _LAST_BASELINE[:] = [(loaded, found)]
     return found
@@ -429,10 +426,14 @@ def transition_capacity(source: Loaded, target: Loaded) -> list[Worst]:
     for seen_source, seen_target, found in _LAST_TRANSITION:
         if seen_source is source and seen_target is target:
             return found
-    workloads = target.migration.workloads
-    found = worst_moments(source.state, target.state, workloads, route_keys(workloads))
+    found = _worst_moments(source, target)
     _LAST_TRANSITION[:] = [(source, target, found)]
     return found
+
+
+def _worst_moments(source: Loaded, target: Loaded) -> list[Worst]:
+    workloads = target.migration.workloads
+    return worst_moments(source.state, target.state, workloads, route_keys(workloads))
 
 
 def _stopping(loaded: Loaded) -> set[str]:
@@ -444,10 +445,14 @@ def transition_capacity_problems(source: Loaded, target: Loaded, what: str) -> l
     """No moment of the transition, in any order the engine may run its steps, leaves an entry point
     with fewer Ready pods than at baseline, unless the workload accepts less, or must stop before it
     starts again (its interruption is a warning: `transition_capacity_warnings`)."""
+    return _capacity_problems(transition_capacity(source, target), target, what)
+
+
+def _capacity_problems(moments: list[Worst], target: Loaded, what: str) -> list[str]:
     baseline = baseline_reach(target)
     exempt = set(_accepting(target)) | _stopping(target)
     problems = []
-    for worst in transition_capacity(source, target):
+    for worst in moments:
         floor = baseline.get((worst.entry.workload, worst.entry.label), 0)
         if worst.lowest >= floor or worst.entry.workload in exempt:
             continue
@@ -461,10 +466,14 @@ def transition_capacity_problems(source: Loaded, target: Loaded, what: str) -> l
 
 def transition_capacity_warnings(source: Loaded, target: Loaded) -> list[str]:
     """The interruption of a workload that stops before it starts again, where a transition has one."""
+    return _capacity_warnings(transition_capacity(source, target), target)
+
+
+def _capacity_warnings(moments: list[Worst], target: Loaded) -> list[str]:
     stopping = _stopping(target)
     reasons = {legacy.config.key: legacy.single_copy for legacy in target.migration.workloads}
     warnings = []
-    for worst in transition_capacity(source, target):
+    for worst in moments:
         workload = worst.entry.workload
         if workload in stopping and worst.lowest < min(worst.before, worst.after):
             why = "; ".join(reasons[workload]) or "sideBySide: false"
@@ -535,67 +544,129 @@ class _Origin:
     transition: str
     problems: list[str]
     before: Loaded | None = None  # what the cluster runs: the transition's capacity starts there
-    base: Source | None = None  # read at a git revision: its manifests, to find re-exports
+    manifests: dict[str, str] | None = None  # read at a git revision: its manifests, to find re-exports
 
 
-def _origin(source_file: Path, base_ref: str | None, target: dict[str, Any], root: Path) -> _Origin:
-    """The source side, read from the working tree or at `base_ref`; what cannot be loaded is a
-    problem of the check (prefixed `(source)`), what cannot be read stops it (InputError)."""
+@dataclass(frozen=True)
+class _Source:
+    """The stack file a transition starts from, as read (`label` names it in messages), not yet loaded."""
+
+    label: Path
+    raw: dict[str, Any]
+    transition: str
+    problems: list[str]
+    revision: Revision | None
+
+
+def _read_source(source_file: Path, base_ref: str | None, target: dict[str, Any], root: Path) -> _Source:
+    """The source stack file, from the working tree or at `base_ref`; what cannot be read stops the
+    check (InputError)."""
     revision = resolve(base_ref, root) if base_ref is not None else None
     label, raw = read_raw_at(revision, source_file) if revision else (source_file, read_raw(source_file))
     problems, transition = transition_problems(raw, target)
+    return _Source(label, raw, transition, problems, revision)
+
+
+def _origin(source: _Source, root: Path) -> _Origin:
+    """The source side loaded; what cannot be loaded is a problem of the check (prefixed `(source)`)."""
+    label, raw, revision = source.label, source.raw, source.revision
+    transition, problems = source.transition, source.problems
+    # The source's resources alone: the transition's capacity reads what pods they reach, never the
+    # traffic analysis (each entry point's share), which only the target's warnings show.
     try:  # without a revision its manifests are the target's, unless `workloads` changed (a problem)
-        if not revision:
-            parse_only(label, raw)
-            return _Origin(raw, transition, problems, load_raw(label, raw, root))
-        base = load_at(revision, label, raw)
+        if not revision:  # (load_raw parses the config first: its problems are parse_only's)
+            return _Origin(raw, transition, problems, load_raw(label, raw, root, analysed=False))
+        base = load_at(revision, label, raw, analysed=False)
         # The cluster runs what today's exports say (a re-export records it): the transition's
         # capacity starts there, the diff rows compare with the revision.
         try:
-            before = load_raw(label, raw, root)
+            before = load_raw(label, raw, root, analysed=False)
         except InputError:
             before = base.loaded
-        return _Origin(raw, transition, problems, before, base)
+        return _Origin(raw, transition, problems, before, base.manifests)
     except InputError as error:
         return _Origin(raw, transition, problems + [f"(source) {line}" for line in error.problems])
 
 
 def _reexported(origin: _Origin | None, stack_file: Path, loaded: Loaded, root: Path) -> list[str]:
     """The legacy manifests whose text changed since the revision the source was read at."""
-    if origin is None or origin.base is None:
+    if origin is None or origin.manifests is None:
         return []
     config = loaded.migration.config
     after = read_manifests(config, str(stack_file), lambda relative: in_tree(relative, root))
-    return [path for path, text in after.items() if origin.base.manifests.get(path, text) != text]
+    return [path for path, text in after.items() if origin.manifests.get(path, text) != text]
 
 
 def _loaded_problems(
-    loaded: Loaded, stack_file: Path, versions: tuple[str, ...], origin: _Origin | None
+    loaded: Loaded,
+    stack_file: Path,
+    schemas: Callable[[], list[str]],
+    origin: _Origin | None,
+    moments: list[Worst] | None,
 ) -> list[str]:
-    """The target's own problems, its cluster's other stacks, and the transition's capacity. The schema
-    validation, most of the work, runs in a child meanwhile where there is a second core
-    (migrate/background.py)."""
-    schemas = Background(lambda: schema_check(loaded.state, versions))
+    """The target's own problems (its schemas' validation already under way), its cluster's other
+    stacks, and the transition's capacity."""
     transition = []
-    if origin and origin.before is not None:
-        transition = transition_capacity_problems(origin.before, loaded, origin.transition)
-    problems = check(loaded, versions, schemas=schemas)
+    if origin and moments is not None:
+        transition = _capacity_problems(moments, loaded, origin.transition)
+    problems = check(loaded, schemas=schemas)
     problems += sibling_stack_problems(stack_file, loaded.migration.config)
     return problems + transition
 
 
+_LAST_PREFLIGHT: list[tuple[Loaded, list[Finding]]] = []
+
+
+def _preflight(loaded: Loaded) -> list[Finding]:
+    """The preflight's findings; the last stack file's kept, as its refusals and its warnings both read
+    them (callers never change them)."""
+    for seen, found in _LAST_PREFLIGHT:
+        if seen is loaded:
+            return found
+    found = preflight(loaded.migration, loaded.state)
+    _LAST_PREFLIGHT[:] = [(loaded, found)]
+    return found
+
+
 def preflight_warnings(loaded: Loaded) -> list[str]:
     """What the cluster says that applies but loses something (docs/preflight.md)."""
-    findings = preflight(loaded.migration, loaded.state)
-    return [f"warning: preflight: {f.line()}" for f in findings if f.outcome is Outcome.WARNS]
+    return [f"warning: preflight: {f.line()}" for f in _preflight(loaded) if f.outcome is Outcome.WARNS]
 
 
-def _warnings(loaded: Loaded, origin: _Origin | None) -> list[str]:
-    warnings = traffic_warnings(loaded.state) + alert_warnings(loaded.migration.config)
+class _Child:
+    """What a forked child works out about the target while the command goes on (migrate/background.py):
+    its schema problems, and its traffic warnings (each workload's share per entry point, which nothing
+    else `check` proves reads)."""
+
+    def __init__(self, loaded: Loaded, versions: tuple[str, ...]) -> None:
+        self._work = Background(lambda: (schema_check(loaded.state, versions), _traffic_lines(loaded)))
+        self._answer: tuple[list[str], list[str]] | None = None
+
+    def _answers(self) -> tuple[list[str], list[str]]:
+        if self._answer is None:
+            self._answer = self._work.result()
+        return self._answer
+
+    def schemas(self) -> list[str]:
+        return self._answers()[0]
+
+    def traffic(self) -> list[str]:
+        return self._answers()[1]
+
+
+def _traffic_lines(loaded: Loaded) -> list[str]:
+    """traffic_warnings of the target, its state analysed (check_stack_file loads it without)."""
+    state = loaded.state
+    analysed = with_entry_points(state.traffic, state.resources, loaded.migration.workloads)
+    return traffic_warnings(replace(state, traffic=analysed))
+
+
+def _warnings(loaded: Loaded, moments: list[Worst] | None, traffic: list[str]) -> list[str]:
+    warnings = traffic + alert_warnings(loaded.migration.config)
     warnings += preflight_warnings(loaded)
     warnings += pinning_warnings(loaded.migration)
-    if origin and origin.before is not None:
-        warnings += transition_capacity_warnings(origin.before, loaded)
+    if moments is not None:
+        warnings += _capacity_warnings(moments, loaded)
     return warnings
 
 
@@ -633,14 +704,23 @@ def check_stack_file(
     verify(stack_file, stack, root)
     raw = read_raw(stack_file)
     problems = step_problems(stack_file, raw)
-    origin = _origin(source_file, base_ref, raw, root) if source_file else None
+    source = _read_source(source_file, base_ref, raw, root) if source_file else None
+    try:
+        loaded = load_raw(stack_file, raw, root, analysed=False)  # its traffic analysed in the child
+    except InputError as error:
+        origin = _origin(source, root) if source else None
+        return Verdict(error.problems + problems + (origin.problems if origin else []))
+    # The target's schemas are validated, and its traffic analysed, from now on in a child where there is
+    # a second core (migrate/background.py): forked before the source side is loaded, the child holds
+    # the target alone. The source side is then loaded, the transition's worst moments worked out from
+    # it, and the source let go before the target is measured at baseline.
+    child = _Child(loaded, versions)
+    origin = _origin(source, root) if source else None
+    moments = _worst_moments(origin.before, loaded) if origin and origin.before else None
     if origin:
         problems += origin.problems
-    try:
-        loaded = load_raw(stack_file, raw, root)
-    except InputError as error:
-        return Verdict(error.problems + problems)
-    problems += _loaded_problems(loaded, stack_file, versions, origin)
+        origin = replace(origin, before=None)
+    problems += _loaded_problems(loaded, stack_file, child.schemas, origin, moments)
     changed = _reexported(origin, stack_file, loaded, root)
     if origin and changed:
         problems += manifest_problems(origin.raw, raw, changed, origin.transition)
@@ -648,4 +728,5 @@ def check_stack_file(
         return Verdict(problems)
     since = f"; legacy manifests changed since {base_ref}: {escape(', '.join(changed))}" if changed else ""
     transition = origin.transition if origin else ""
-    return Verdict([], _warnings(loaded, origin), _summary(stack_file, loaded, versions, transition, since))
+    warnings = _warnings(loaded, moments, child.traffic())
+    return Verdict([], warnings, _summary(stack_file, loaded, versions, transition, since))

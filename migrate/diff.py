@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
+import marshal
 import shlex
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from components.desired.pools import AGENT_POOL_TYPE, POOL_FORCE_NEW, POOL_IMMUT
 from components.desired.spec import DesiredState, ResourceSpec, WorkloadTraffic
 from components.export.migration import Migration
 from components.export.workload import ExportedWorkload
+from migrate.background import Background
 from migrate.check import transition_problems
 from migrate.defaults import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER
 from migrate.markdown import code, fence, html, printable, text
@@ -99,11 +103,27 @@ def _leaves(value: Any, prefix: str, out: dict[str, Any]) -> None:
 
 def changed_paths(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Dotted paths (lists as [i]) whose value differs, added or removed; sorted."""
+    if _same(before, after):
+        return []
     old: dict[str, Any] = {}
     new: dict[str, Any] = {}
     _leaves(before, "", old)
     _leaves(after, "", new)
     return sorted(path for path in old.keys() | new.keys() if old.get(path, ...) != new.get(path, ...))
+
+
+def _same(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether the two are the same data, type for type and key for key in the same order (their
+    marshal serialisations equal), holding no NaN (JSON refuses it): then no path's value differs, which
+    is what a phase step does to most resources, and is found without listing their leaves. False when
+    unsure (a value neither serialisation takes)."""
+    if before != after:  # the cheap answer for most resources that changed
+        return False
+    try:
+        json.dumps(before, allow_nan=False)
+        return marshal.dumps(before, 2) == marshal.dumps(after, 2)
+    except (TypeError, ValueError):
+        return False
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -418,17 +438,28 @@ RISK_ORDER = (
 
 
 def risks(
-    changes: list[Change], before: DesiredState, after: DesiredState, target: Migration, stack: str
+    changes: list[Change],
+    before: DesiredState,
+    after: DesiredState,
+    target: Migration,
+    stack: str,
+    workloads: Callable[[], dict[str, Risk]] | None = None,
 ) -> list[Risk]:
+    """Every risk of the step; `workloads` answers workload_risks already under way."""
     found = _Risks(stack)
     for change in changes:
         _change_risks(found, change, after, target)
-    found.found.update(workload_risks(before, after, target))
+    found.found.update(workloads() if workloads else workload_risks(before, after, target))
     return [found.found[key] for key in RISK_ORDER if key in found.found]
 
 
 def _pods(count: int) -> str:
     return f"{count} Ready pod{'' if count == 1 else 's'}"
+
+
+def _baseline_reach(target: Migration, routes: Mapping[str, tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """What each entry point reaches at baseline (the baseline's resources alone, let go once counted)."""
+    return reach_at_rest(state_at(target, Phase.BASELINE, analysed=False), target.workloads, routes)
 
 
 def _capacity_risks(
@@ -438,7 +469,7 @@ def _capacity_risks(
     moment of the step as the engine may run it."""
     workloads = target.workloads
     routes = route_keys(workloads)
-    baseline = reach_at_rest(state_at(target, Phase.BASELINE), workloads, routes) if workloads else {}
+    baseline = _baseline_reach(target, routes) if workloads else {}
     for worst in worst_moments(before, after, workloads, routes):
         if worst.before == worst.after == worst.lowest:
             continue
@@ -617,14 +648,43 @@ def traffic_section(before: DesiredState, after: DesiredState, limit: int | None
 
 def _opaque(value: Any) -> tuple[Any, bool]:
     """`value` with every long string (a script, a large data entry) replaced by its digest and size;
-    and whether one was."""
+    and whether one was. Without one, `value` itself (it is only written out): looking costs less than
+    copying, and most resources hold none."""
+    if not _to_copy(value):
+        return value, False
+    return _without_long_strings(value)
+
+
+def _long(value: str) -> bool:
+    return len(value) > OPAQUE_CHARS or value.count("\n") > OPAQUE_LINES
+
+
+def _to_copy(value: Any) -> bool:
+    """Whether `value` holds a long string, or a dict or list of a subclass (which the copy makes plain)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is dict:
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
+        elif kind is str:
+            if _long(item):
+                return True
+        elif isinstance(item, (dict, list, str)):
+            return True
+    return False
+
+
+def _without_long_strings(value: Any) -> tuple[Any, bool]:
     if isinstance(value, dict):
-        pairs = [(key, _opaque(item)) for key, item in value.items()]
+        pairs = [(key, _without_long_strings(item)) for key, item in value.items()]
         return {key: item for key, (item, _) in pairs}, any(found for _, (_, found) in pairs)
     if isinstance(value, list):
-        items = [_opaque(item) for item in value]
+        items = [_without_long_strings(item) for item in value]
         return [item for item, _ in items], any(found for _, found in items)
-    if isinstance(value, str) and (len(value) > OPAQUE_CHARS or value.count("\n") > OPAQUE_LINES):
+    if isinstance(value, str) and _long(value):
         digest = hashlib.sha256(value.encode()).hexdigest()
         size = len(value.encode())
         return f"<opaque: sha256 {digest[:16]}, {size:,} bytes, {value.count(chr(10)):,} lines>", True
@@ -804,6 +864,9 @@ def render_diff(
     """The PR comment; `files` are the source and target stack files, `max_chars` 0 means no limit.
     `base_ref` is the (ref, commit) the source's legacy manifests were read at, None for the working tree;
     `notices` (markdown, their input escaped through migrate/markdown.py) go on top, each a warning."""
+    # The workloads' risks (their capacity at baseline and at every moment of the step: the costliest
+    # part) are worked out meanwhile in a child where there is a second core (migrate/background.py).
+    beside = Background(lambda: workload_risks(before, after, target))
     changes = compute_changes(before, after)
     head = [f"> ⚠️ Warning: {notice}\n" for notice in notices]
     head += [
@@ -816,7 +879,7 @@ def render_diff(
     ]
     budget = max_chars or None
     blocks = _Blocks(changes, before.phase, after.phase, files)
-    found = risks(changes, before, after, target, stack)
+    found = risks(changes, before, after, target, stack, beside.result)
     risk_text = _risks_text(found, budget)
     traffic = traffic_section(before, after, budget // 4 if budget else None)
     if not changes:

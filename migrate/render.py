@@ -108,7 +108,8 @@ def _stream(header: str, specs: list[ResourceSpec], deleted: list[ResourceSpec],
         parts.extend(_comment(spec))
         parts.append(dump(spec.inputs).rstrip("\n"))
     parts.extend(_deleted_lines(deleted, phase))
-    return "\n".join(parts) + "\n"
+    parts.append("")  # the final line break, without copying the whole text once more
+    return "\n".join(parts)
 
 
 def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
@@ -116,6 +117,8 @@ def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
     patches = [spec for spec in state.resources if spec.is_patch]
     azure = [spec for spec in state.resources if not spec.is_kubernetes]
     deleted = deleted_by_phase(state, previous)
+    previous_name = previous.phase if previous else None
+    del previous  # the rest of it is not written: freed before the texts are made (no other reference)
     phase = state.phase
     kubernetes_text = _stream(
         f"# Phase {phase}: Kubernetes objects, in registration order. Valid input for `kubectl apply -f`.",
@@ -152,7 +155,7 @@ def render(state: DesiredState, previous: DesiredState | None) -> Rendered:
             )
     lifecycle = {
         "phase": phase,
-        "previousPhase": previous.phase if previous else None,
+        "previousPhase": previous_name,
         "resources": entries,
         "deletedByThisPhase": [
             {
@@ -187,6 +190,8 @@ def render_stack_file(stack_file: Path, root: Path) -> RenderedStack:
     loaded = load(stack_file, root, analysed=False)
     warnings = [f"{line} (`check` refuses it; rendered as the file is)" for line in stale(stack_file, root)]
     previous = previous_phase(loaded.migration.config.phase)
-    at_previous = state_at(loaded.migration, previous, analysed=False) if previous else None
-    rendered = render(loaded.state, at_previous)
+    # Handed over, not kept here: render lets the previous phase go once its deletions are known.
+    rendered = render(
+        loaded.state, state_at(loaded.migration, previous, analysed=False) if previous else None
+    )
     return RenderedStack(loaded.migration.config.phase.value, rendered, warnings)

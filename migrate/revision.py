@@ -153,13 +153,14 @@ def read_raw_at(revision: Revision, path: Path) -> tuple[Path, dict[str, Any]]:
         raise InputError([f"{label}: {line}" for line in error.problems], EXIT_INPUT) from None
 
 
-def load_at(revision: Revision, label: Path, raw: dict[str, Any]) -> Source:
+def load_at(revision: Revision, label: Path, raw: dict[str, Any], *, analysed: bool = True) -> Source:
     """A stack file's config with its manifests as they were at the revision, loaded as `load` loads the
-    working tree's: the manifests are written into a scratch project root that nothing else reads."""
+    working tree's: the manifests are written into a scratch project root that nothing else reads.
+    `analysed=False`: the plan alone (see migrate.state.state_at)."""
     manifests = read_manifests(parse_only(label, raw), str(label), revision.manifest)
     with tempfile.TemporaryDirectory(prefix="migrate-base-") as scratch:
         for relative, manifest in manifests.items():
             target = Path(scratch, relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(manifest)
-        return Source(load_raw(label, raw, Path(scratch)), manifests)
+        return Source(load_raw(label, raw, Path(scratch), analysed=analysed), manifests)

@@ -57,6 +57,11 @@ _NOT_PLAIN = re.compile(r"[-?:]( |$)|---|\.\.\.| |.*(: |:$| #| $)", re.DOTALL)
 _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 
 
+# Pieces of text a document is written in before they are joined: a list of many small strings costs
+# several times the text it holds (a phase's lifecycle.yaml of 2,000 workloads is a million pieces).
+_PIECES = 10_000
+
+
 class Unsupported(Exception):
     """The writer leaves this document to PyYAML."""
 
@@ -86,11 +91,13 @@ class BlockWriter:
         self._values: dict[Any, str | _Literal | None] = {}
         self._keys: dict[str, str | None] = {}
         self.fallbacks = 0  # documents left to PyYAML as a whole (tests read it)
+        self._written: list[str] = []  # the document being written: its text joined so far
 
     def dump(self, value: Any) -> str:
         kind = type(value)
         if (kind is dict or kind is list) and value:
             out: list[str] = []
+            self._written = written = []
             try:
                 if kind is dict:
                     self._mapping(value, 0, out, False, 0)
@@ -99,7 +106,8 @@ class BlockWriter:
             except (Unsupported, TypeError):  # TypeError: keys that do not sort, an unhashable value
                 pass
             else:
-                return "".join(out)
+                written.append("".join(out))
+                return written[0] if len(written) == 1 else "".join(written)
         self.fallbacks += 1
         return self._fallback(value)
 
@@ -131,6 +139,9 @@ class BlockWriter:
             out.append("-" if first else item_start)
             first = False
             self._node(item, indent, out, False, depth)
+            if len(out) > _PIECES:  # a long document: its text so far joined, not kept in pieces
+                self._written.append("".join(out))
+                out.clear()
 
     def _node(self, value: Any, indent: int, out: list[str], in_mapping: bool, depth: int) -> None:
         """A value after "key:" (in_mapping) or "-" at `indent`, up to and including its line break."""

@@ -122,6 +122,27 @@ class ClusterView:
     _by_path: tuple[dict[tuple[str, str], list[int]], list[int]] | None = field(
         default=None, repr=False, compare=False
     )
+    # The registered routes by identity, and the exported ones the phase leaves: built when first asked.
+    _by_origin: tuple[dict[tuple[str, str], list[Mapping[str, Any]]], list[Mapping[str, Any]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def registered_routes(self, identity: tuple[str, str]) -> list[Mapping[str, Any]]:
+        """The routes the phase registers as `identity` (namespace, name), in their order."""
+        return self._origins()[0].get(identity, [])
+
+    def exported_routes(self) -> list[Mapping[str, Any]]:
+        """The exported routes the phase does not register (they stay as they are), in their order."""
+        return self._origins()[1]
+
+    def _origins(self) -> tuple[dict[tuple[str, str], list[Mapping[str, Any]]], list[Mapping[str, Any]]]:
+        if self._by_origin is None:
+            registered: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+            for route, mine in self.routes:
+                if mine:
+                    registered.setdefault(_identity(route), []).append(route)
+            self._by_origin = registered, [route for route, mine in self.routes if not mine]
+        return self._by_origin
 
     def routes_for(self, path: str) -> list[tuple[Mapping[str, Any], bool]]:
         """The routes, in their order, of which some match can take a request for `path` (the others
@@ -603,8 +624,7 @@ def _gateway_share(view: ClusterView, legacy: ExportedWorkload, requested: int) 
     namespace, _ = _identity(winner.route)
     reasons: list[str] = []
     own = _identity(migration_route(legacy.config, legacy.service["metadata"]["name"]))
-    mine = [route for route, registered in view.routes if registered and _identity(route) == own]
-    others = [route for route, registered in view.routes if not registered]
+    mine, others = view.registered_routes(own), view.exported_routes()
     conflicts = [found for route in mine for found in route_conflicts(route, others)]
     for found in conflicts:
         reasons.append(

@@ -27,6 +27,8 @@ from yaml.events import (
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
+from components.core.plain_yaml import Limits, plain_documents
+
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 100  # nesting of collections; kubectl exports with managedFields stay under 20
 MAX_ALIASES = 1_000  # alias (`*name`) occurrences per YAML document
@@ -326,8 +328,22 @@ def _yaml_problem(error: Exception) -> UnsafeInput:
     return UnsafeInput(f"is not valid YAML: {escape(detail)}")
 
 
+_LIMITS = Limits(MAX_DEPTH, MAX_NODES, MAX_ALIASES)
+
+
 def load_yaml_documents(text: str, loader_class: type = LOADERS[0]) -> list[Any]:
-    """Every document of a YAML stream, safely constructed within the limits above."""
+    """Every document of a YAML stream, safely constructed within the limits above. Plain data comes
+    straight from libyaml's events (components/core/plain_yaml.py); anything else, and every refusal,
+    takes the composer above, so each message stays what it was."""
+    if loader_class is LOADERS[0]:
+        documents = plain_documents(text, _LIMITS)
+        if documents is not None:
+            return documents
+    return composed_documents(text, loader_class)
+
+
+def composed_documents(text: str, loader_class: type = LOADERS[0]) -> list[Any]:
+    """The same through the bounded composer and PyYAML's safe constructor, whatever the stream holds."""
     loader = loader_class(text)
     try:
         documents = []

@@ -4,8 +4,12 @@ API server writes, so the stack can adopt them without touching the pod template
 from __future__ import annotations
 
 import copy
+import dataclasses
+import hashlib
+import marshal
+import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -365,32 +369,13 @@ READ_KINDS = frozenset(
 )
 
 
-def _read(workload: Workload, base_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
-    """The manifest's objects as exported, the same with the server's fields stripped, and its text."""
-    text = read_text(project_file(base_dir, workload.manifest))
-    exported = copy_tree(_parsed(text))
-    return exported, [strip_server_fields(obj) for obj in exported], text
-
-
-# Both sides of a `check --from` or a `diff` read the same manifests: each text is parsed and
-# schema-checked once per process (the checks depend on nothing else), at most this many kept.
-_PARSED_TEXTS = 4096
-
-
-@lru_cache(maxsize=_PARSED_TEXTS)
-def _parsed(text: str) -> list[dict[str, Any]]:
-    """The YAML documents of a manifest (callers get a copy: the cached objects are never changed)."""
+def _read(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The manifest's objects as exported, and the same with the server's fields stripped."""
     try:
-        return _documents(text)
+        exported = _documents(text)
     except UnsafeInput as error:
         raise ValueError(str(error).removeprefix("is not valid YAML: ")) from None
-
-
-@lru_cache(maxsize=_PARSED_TEXTS)
-def _checked(text: str, version: str) -> tuple[str, ...]:
-    objects = [strip_server_fields(obj) for obj in _parsed(text)]  # each a copy: the cache stays as is
-    deployment = next(o for o in objects if o.get("kind") == "Deployment")
-    return tuple(_schema_problems(objects, deployment, version))
+    return exported, [strip_server_fields(obj) for obj in exported]
 
 
 def _schema_problems(objects: list[dict[str, Any]], deployment: dict[str, Any], version: str) -> list[str]:
@@ -456,20 +441,18 @@ class _Refused(Exception):
 
 
 def _objects(
-    workload: Workload, base_dir: Path, kubernetes_version: str
+    workload: Workload, text: str, kubernetes_version: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """The export as read, its objects (server fields stripped, the workload's namespace where none is
     set) and its one Deployment, all past the strict schema."""
     try:
-        exported, objects, text = _read(workload, base_dir)
-    except UnsafeInput as error:
-        raise _Refused([str(error)]) from None
+        exported, objects = _read(text)
     except ValueError as error:
         raise _Refused([f"not valid Kubernetes YAML: {error}"]) from None
     deployments = [o for o in objects if o.get("kind") == "Deployment"]
     if len(deployments) != 1:
         raise _Refused([f"must hold exactly one Deployment (found {len(deployments)})"])
-    invalid = list(_checked(text, supported_version(kubernetes_version)))
+    invalid = _schema_problems(objects, deployments[0], supported_version(kubernetes_version))
     if invalid:
         raise _Refused(invalid)
     for obj in objects:
@@ -523,10 +506,10 @@ def _scalers(
 
 
 def _legacy(
-    workload: Workload, base_dir: Path, kubernetes_version: str, pools: tuple[LegacyPool, ...]
+    workload: Workload, text: str, kubernetes_version: str, pools: tuple[LegacyPool, ...]
 ) -> ExportedWorkload:
     """The workload as its export says, or _Refused at the first thing that stops the loader."""
-    exported, objects, deployment = _objects(workload, base_dir, kubernetes_version)
+    exported, objects, deployment = _objects(workload, text, kubernetes_version)
     raw_deployment = next(o for o in exported if o.get("kind") == "Deployment")
     template, why = _serving_template(workload, exported, raw_deployment, deployment)
     if why:
@@ -572,16 +555,107 @@ def load_legacy_workload(
     """Read and check one workload's exported manifest (everything that selects, targets, scales,
     routes to or is owned by the Deployment); problems name `workloads[index]` keys. Every object the
     loader reads must pass the strict schema of the cluster's Kubernetes version before anything else
-    looks at it, so a hand-edited export fails here with a message, not later."""
+    looks at it, so a hand-edited export fails here with a message, not later.
+
+    Both sides of a `check --from` or a `diff` name the same manifests: what the loader makes of one
+    (parsed, schema-checked, its facts found) depends on its text, the workload's config, its index,
+    the Kubernetes version and the pools alone, so it is worked out once per process and each later
+    caller gets its own copy of the result (nothing one side does to its objects reaches the other)."""
+    try:
+        text = read_text(project_file(base_dir, workload.manifest))
+    except UnsafeInput as error:
+        return None, _refusal(workload, index, _Refused([str(error)]))
+    key = _key(text, workload, index, kubernetes_version, pools)
+    kept = _KEPT.get(key)
+    if kept is not None:
+        return kept.copy(workload)
+    legacy, problems = _checked_workload(workload, index, text, kubernetes_version, pools)
+    if len(_KEPT) >= _KEPT_RESULTS:
+        del _KEPT[next(iter(_KEPT))]  # the oldest
+    _KEPT[key] = _Kept.of(legacy, problems, marshalled=not _NAN.search(text))
+    return legacy, problems
+
+
+# The results kept per process, at most this many (each a few kilobytes: the marshalled objects).
+_KEPT_RESULTS = 4096
+_FIELDS = tuple(field.name for field in dataclasses.fields(ExportedWorkload) if field.name != "config")
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """One load's result, kept where no caller can change it: the workload's objects marshalled (a
+    copy made in C, preserving which object is shared where), or deep-copied when they hold a value
+    marshal does not know (a date an unquoted YAML timestamp made), or may hold a NaN: PyYAML makes
+    every NaN the same object, which a deep copy keeps and marshal would not, and NaN, unequal to
+    itself, compares equal inside a container only as the same object."""
+
+    fields: bytes | tuple[Any, ...] | None  # None: refused
+    problems: tuple[str, ...]
+
+    @classmethod
+    def of(cls, legacy: ExportedWorkload | None, problems: list[str], *, marshalled: bool) -> _Kept:
+        if legacy is None:
+            return cls(None, tuple(problems))
+        values = tuple(getattr(legacy, name) for name in _FIELDS)
+        if marshalled:
+            try:
+                return cls(marshal.dumps(values), tuple(problems))
+            except ValueError:  # a value marshal does not know
+                pass
+        return cls(copy_tree(values), tuple(problems))
+
+    def copy(self, workload: Workload) -> tuple[ExportedWorkload | None, list[str]]:
+        """A new copy of the result, for `workload` (equal to the one it was worked out for)."""
+        if self.fields is None:
+            return None, list(self.problems)
+        values = marshal.loads(self.fields) if isinstance(self.fields, bytes) else copy_tree(self.fields)
+        return ExportedWorkload(workload, **dict(zip(_FIELDS, values, strict=True))), list(self.problems)
+
+
+_KEPT: dict[tuple[Any, ...], _Kept] = {}
+_NAN = re.compile(r"\.(?:nan|NaN|NAN)")  # how YAML spells NaN (yaml/resolver.py)
+
+
+def _key(
+    text: str, workload: Workload, index: int, kubernetes_version: str, pools: tuple[LegacyPool, ...]
+) -> tuple[Any, ...]:
+    """Everything a load depends on. Config models are frozen, so equal ones hash equal; one holding a
+    mapping (a pool's nodeLabels) is not hashable and stands as its repr, which names every field."""
+    config: Any = workload
+    try:
+        hash(workload)
+    except TypeError:
+        config = repr(workload)
+    return (hashlib.sha256(text.encode()).digest(), index, kubernetes_version, config, _pools_repr(pools))
+
+
+_POOLS_REPR: list[tuple[tuple[LegacyPool, ...], str]] = []
+
+
+def _pools_repr(pools: tuple[LegacyPool, ...]) -> str:
+    """repr(pools), remembered for the last tuple: every workload of a config passes the same one."""
+    if not _POOLS_REPR or _POOLS_REPR[0][0] is not pools:
+        _POOLS_REPR[:] = [(pools, repr(pools))]
+    return _POOLS_REPR[0][1]
+
+
+def _refusal(workload: Workload, index: int, refusal: _Refused) -> list[str]:
+    shown = [escape(line) for line in refusal.lines[:MAX_SCHEMA_LINES]]
+    if len(refusal.lines) > MAX_SCHEMA_LINES:
+        shown.append(f"and {len(refusal.lines) - MAX_SCHEMA_LINES} more problems")
+    value = workload.manifest if refusal.value is _MANIFEST else refusal.value
+    return [problem(f"workloads[{index}].{refusal.at}", value, line) for line in shown]
+
+
+def _checked_workload(
+    workload: Workload, index: int, text: str, kubernetes_version: str, pools: tuple[LegacyPool, ...]
+) -> tuple[ExportedWorkload | None, list[str]]:
+    """The workload from its manifest's text, and every problem the loader finds in it."""
     key = f"workloads[{index}]"
     try:
-        legacy = _legacy(workload, base_dir, kubernetes_version, pools)
+        legacy = _legacy(workload, text, kubernetes_version, pools)
     except _Refused as refusal:
-        shown = [escape(line) for line in refusal.lines[:MAX_SCHEMA_LINES]]
-        if len(refusal.lines) > MAX_SCHEMA_LINES:
-            shown.append(f"and {len(refusal.lines) - MAX_SCHEMA_LINES} more problems")
-        value = workload.manifest if refusal.value is _MANIFEST else refusal.value
-        return None, [problem(f"{key}.{refusal.at}", value, line) for line in shown]
+        return None, _refusal(workload, index, refusal)
     problems = [
         *_identity_problems(legacy, key),
         *_wasm_problems(legacy, key),

@@ -534,3 +534,41 @@ def test_a_container_app_pinned_by_tag_only_is_warned(tmp_path, capsys, image, w
         if warned
         else []
     )
+
+
+def test_the_target_is_validated_without_the_source_and_the_source_let_go(monkeypatch, capsys):
+    """`check --from` forks the target's schema validation (tens of megabytes of validators, in a child
+    that holds what the parent held) before the source side is loaded, then works out the transition's
+    worst moments and lets the source side go before the target is measured at baseline."""
+    import weakref
+
+    import migrate.check
+
+    seen: list[weakref.ref[Any]] = []
+    at_fork: list[int] = []
+    alive_at_baseline: list[bool] = []
+    worst_moments, background, baseline = (
+        migrate.check._worst_moments,
+        migrate.check.Background,
+        migrate.check.baseline_reach,
+    )
+
+    def remembering(source, target):
+        seen.append(weakref.ref(source.state))
+        return worst_moments(source, target)
+
+    def forking(work):
+        at_fork.append(len(seen))
+        return background(work)
+
+    def measuring(loaded):
+        alive_at_baseline.append(seen[0]() is not None)
+        return baseline(loaded)
+
+    monkeypatch.setattr(migrate.check, "_worst_moments", remembering)
+    monkeypatch.setattr(migrate.check, "Background", forking)
+    monkeypatch.setattr(migrate.check, "baseline_reach", measuring)
+    source, target = phase_path(Phase.PARALLEL, 100), phase_path(Phase.CUTOVER)
+    assert main(["check", str(target), "--from", str(source)]) == 0
+    assert "transition parallel → cutover" in capsys.readouterr().out
+    assert at_fork == [0] and alive_at_baseline and not any(alive_at_baseline)

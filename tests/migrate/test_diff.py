@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from components.core.config import PROJECT, Phase
 from migrate.__main__ import main
@@ -322,6 +324,23 @@ def test_scripts_show_as_digest_and_size_with_the_command_that_prints_them(capsy
     assert f"`python -m migrate render {target} --section kubernetes` prints it in full" in block
 
 
+def test_only_values_holding_long_strings_or_subclasses_are_copied_to_be_written():
+    """_opaque hands back what holds nothing to hide as it is, and a copy, plain and hidden, of the rest."""
+    from migrate.diff import OPAQUE_CHARS, _opaque
+
+    class Labels(dict):
+        pass
+
+    plain = {"a": [{"b": "x" * OPAQUE_CHARS}, 1.5, None], "c": "one\ntwo"}
+    assert _opaque(plain) == (plain, False) and _opaque(plain)[0] is plain
+    long = {"a": [{"b": "x" * (OPAQUE_CHARS + 1)}], "c": {"d": "e"}}
+    hidden, found = _opaque(long)
+    assert found and hidden["a"][0]["b"].startswith("<opaque: sha256 ") and hidden["c"] == {"d": "e"}
+    odd = {"labels": Labels(app="x"), "items": [1]}
+    copied, found = _opaque(odd)
+    assert not found and copied == odd and type(copied["labels"]) is dict
+
+
 COUNTS = re.compile(
     r"(?P<create>\d+) to create, (?P<update>\d+) to update, (?P<replace>\d+) to replace, "
     r"(?P<delete>\d+) to delete(, (?P<reexport>\d+) adopted read-only and re-exported)?\. "
@@ -416,3 +435,48 @@ def test_the_aci_target_says_what_container_groups_cannot_do(capsys, project_dir
     named = risks.split(item)[1].split("\n- ")[0]
     assert "ContainerGroup web-hello-spin-1" in named  # parallel 50% adds hello-spin's second copy
     assert row(out, "web/hello-spin/wasm-joined-0").startswith("| create | EndpointSlice web/hello-spin-aci")
+
+
+def _every_leaf(value: Any, prefix: str, out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            _every_leaf(item, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            _every_leaf(item, f"{prefix}[{index}]", out)
+    else:
+        out[prefix] = value
+
+
+def _listed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """changed_paths as it was: every leaf of both listed, whatever the inputs."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    _every_leaf(before, "", old)
+    _every_leaf(after, "", new)
+    return sorted(path for path in old.keys() | new.keys() if old.get(path, ...) != new.get(path, ...))
+
+
+_NAN = float("nan")
+_LEAVES = st.sampled_from([1, 1.0, True, 0, 0.0, -0.0, _NAN, None, "1", "a", "", [], {}])
+_KEYS = st.sampled_from(["a", "b", "a.b", "a[0]", "1"]) | st.sampled_from([1, True])
+_TREES = st.recursive(
+    _LEAVES,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_KEYS, children, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.dictionaries(_KEYS, _TREES, max_size=3), st.data())
+def test_changed_paths_are_what_listing_every_leaf_finds(before, data):
+    """The shortcut for inputs that are the same data (no leaf listed) answers what listing them does,
+    for equal values of other types (1, 1.0, True), NaN (unequal to itself), -0.0, colliding dotted keys
+    in another order, and a copy, the same object, or another tree."""
+    after = data.draw(
+        st.sampled_from([copy.deepcopy(before), before, dict(reversed(list(before.items())))])
+        | st.dictionaries(_KEYS, _TREES, max_size=3)
+    )
+    from migrate.diff import changed_paths
+
+    assert changed_paths(before, after) == _listed(before, after)

@@ -182,3 +182,19 @@ def test_blobs_are_read_within_the_limits(repository, monkeypatch):
         with pytest.raises(UnsafeInput) as error:
             repository.manifest(path)
         assert str(error.value) == message, path
+
+
+def test_a_base_revision_shares_the_manifests_it_did_not_change(committed, capsys, monkeypatch):
+    """Each manifest text is parsed once, whichever side and revision names it (components/export/
+    workload.py keeps each load): here every manifest once, and hello-spin once more as it was at HEAD."""
+    from components.export import workload
+
+    monkeypatch.setattr(workload, "_KEPT", {})
+    parsed: list[str] = []
+    documents = workload._documents
+    monkeypatch.setattr(workload, "_documents", lambda text: parsed.append(text) or documents(text))
+    stack, _ = committed
+    code, _, _ = run(capsys, "check", stack, "--from", stack, "--base-ref", "HEAD")
+    assert code == 0  # no phase step: a re-export alone is fine
+    manifests = {workload["manifest"] for workload in load_raw(stack)["workloads"]}
+    assert len(parsed) == len(set(parsed)) == len(manifests) + 1

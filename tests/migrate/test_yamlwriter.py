@@ -140,6 +140,19 @@ def test_what_pyyaml_refuses_is_refused_the_same_way():
     same({"tuple": (1, "a"), "set": {1, 2}, "bytes": [b"\x00bytes"], "date": datetime.date(2025, 1, 1)})
 
 
+def test_a_long_document_joined_as_it_goes_is_written_as_pyyaml_writes_it():
+    """A document of far more pieces than the writer keeps unjoined (a phase's lifecycle.yaml), whose
+    last items are unsupported (the whole document then goes to PyYAML, nothing of the joined text kept)."""
+    entries = [
+        {"name": f"r{i}", "lifecycle": {"dependsOn": [f"d{i}", "x"], "protect": i % 2 == 0}}
+        for i in range(5000)
+    ]
+    long = {"phase": "parallel", "resources": entries, "deleted": [[{"a": [1, {"b": []}]}] * 3] * 2000}
+    same(long)
+    same({**long, "z": [*entries, {"tuple": (1, 2)}]})
+    assert dump(long) == pyyaml_dump(long) and dump(long).count("\n") > 30_000
+
+
 def test_a_new_writer_gives_the_same_text_as_a_warm_one():
     value = {"b": ["yes", "a: b", "x\ny", 1.0, None], "a": {"c": "- d", "e": ""}}
     assert BlockWriter(pyyaml_dump).dump(value) == same(value)
