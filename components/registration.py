@@ -2,9 +2,9 @@
 token to SDK class, an unknown type is an error, and options are translated one-to-one, so what the
 engine sees is exactly what `migrate render` shows.
 
-Kubernetes objects are registered as plain `pulumi.CustomResource`s (`KubernetesObject`) under the type
+Kubernetes objects are registered as plain `pulumi.CustomResource`s (`kubernetes_object`) under the type
 token, inputs, options and provider version their typed `pulumi_kubernetes` class would send, without
-that class's aliases (see `KubernetesObject` for why that is safe); the typed classes stay the table and
+that class's aliases (see `kubernetes_object` for why that is safe); the typed classes stay the table and
 the source of the accepted and required fields, and tests/components/test_registration.py proves, for
 every spec of every reference phase, that the typed class registers the same thing."""
 
@@ -136,7 +136,12 @@ def _sdk_kwargs(resource_class: type, args: Any) -> dict[str, Any]:
 def with_outputs(value: Any, local: Mapping[str, pulumi.Resource]) -> Any:
     """`value` with each `${resource.path}` (components.desired.spec.output_reference) replaced by that
     output of the resource registered under that name in the same component: the engine then waits for
-    it, and the Kubernetes provider gets the value once the cloud has it (an ACI group's private IP)."""
+    it, and the Kubernetes provider gets the value once the cloud has it (an ACI group's private IP).
+
+    Copy on write: a dict or list without a reference is returned as it is, shared with the spec, so
+    registering does not copy every manifest (26,000 dicts and lists at 200 workloads). The SDK only
+    reads inputs: pulumi/runtime/rpc.py `serialize_property` builds new structures from any Mapping or
+    Sequence, and `transfer_properties` reads the top-level keys."""
     if isinstance(value, str):
         match = OUTPUT_REFERENCE.match(value)
         if match is None:
@@ -147,9 +152,11 @@ def with_outputs(value: Any, local: Mapping[str, pulumi.Resource]) -> Any:
         first, *rest = match["path"].split(".")
         return getattr(resource, snake_case(first)).apply(lambda found: _at(found, rest))
     if isinstance(value, Mapping):
-        return {key: with_outputs(item, local) for key, item in value.items()}
+        changed = {key: new for key, item in value.items() if (new := with_outputs(item, local)) is not item}
+        return {**value, **changed} if changed else value
     if isinstance(value, list | tuple):
-        return [with_outputs(item, local) for item in value]
+        items = [with_outputs(item, local) for item in value]
+        return items if any(new is not item for new, item in zip(items, value, strict=True)) else value
     return value
 
 
@@ -166,7 +173,12 @@ def _at(value: Any, path: Sequence[str]) -> Any:
 KUBERNETES_DEFAULTS = k8s._utilities.get_resource_opts_defaults()
 
 
-class KubernetesObject(pulumi.CustomResource):
+def kubernetes_object(
+    spec: ResourceSpec,
+    parent: pulumi.Resource,
+    local: Mapping[str, pulumi.Resource],
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> pulumi.CustomResource:
     """A Kubernetes object registered as the typed class would register it, minus the class's aliases.
 
     Why not the typed class: under mocks a Deployment cost 8.2 ms through `k8s.apps.v1.Deployment` and
@@ -186,12 +198,22 @@ class KubernetesObject(pulumi.CustomResource):
     which a stack of this program never did; adopted objects are imported by id under the current token.
     An alias the project sets itself still goes through `opts` (it sets none today).
 
-    A subclass, not `pulumi.CustomResource` itself, so that the SDK's source position (the caller of
-    the third `__init__` up the stack, pulumi/runtime/resource.py `_get_stack_trace`) is `register`,
-    as it was with the typed classes."""
-
-    def __init__(self, type_token: str, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions):
-        super().__init__(type_token, name, props, opts)
+    `pulumi.CustomResource` itself, not a subclass, for the stack the SDK records (issue 24): at every
+    registration pulumi/runtime/resource.py
+    `_get_stack_trace` walks the whole Python stack, finds the third `__init__` up from the SDK
+    (Resource's, CustomResource's, then the caller's) and turns every frame below that one into a
+    source position, the first of them being the registration's `sourcePosition` (`_get_source_position`).
+    With no `__init__` of its own here, that third one is the component's constructor, so a Kubernetes
+    object records the line that constructs its component (as the component itself does) and the
+    frames from there down, instead of this module's frames under it: four fewer frames to convert at
+    each registration. The engine only stores both in the state, as `sourcePosition` and `stackTrace`
+    (pkg/resource/deploy/source_eval.go `getFromRequest` makes them project-relative,
+    step_generator.go copies them from the goal into the new state and compares neither, so a stack
+    updated by this version gets new values there and no step or diff; sdk/go/common/apitype/core.go
+    `ResourceV3`). Azure resources, still through their typed classes, record `register`."""
+    props = kubernetes_props(spec, local)
+    opts = options_for(spec, parent, local, depends_on, KUBERNETES_DEFAULTS)
+    return pulumi.CustomResource(spec.type, spec.name, props, opts)
 
 
 def _camel_case(name: str) -> str:
@@ -270,9 +292,7 @@ def register(
         return resource_class(spec.name, opts=opts, **_sdk_kwargs(resource_class, spec.sdk_args))
     if not is_kubernetes(spec.type):
         raise RegistrationError(f"{spec.name}: no class registers {spec.type}")
-    props = kubernetes_props(spec, local)
-    opts = options_for(spec, parent, local, depends_on, KUBERNETES_DEFAULTS)
-    return KubernetesObject(spec.type, spec.name, props, opts)
+    return kubernetes_object(spec, parent, local, depends_on)
 
 
 def register_all(
