@@ -2,7 +2,6 @@
 LegacyWorkload, TrafficSplit), built by pure builders from what the phase table asks
 (components.desired.phase_table). See docs/design/workloads.md."""
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
@@ -11,6 +10,7 @@ import yaml
 
 from components.core import naming
 from components.core.config import PROJECT
+from components.core.copying import copy_tree
 from components.core.kubernetes import (
     AGENTPOOL_LABELS,
     ARCH_LABEL,
@@ -283,7 +283,7 @@ class _Pinning:
     def affinity(self, affinity: dict[str, Any]) -> dict[str, Any]:
         """Node affinity that pinned pods to the WASI pool is dropped like the nodeSelector: the
         RuntimeClass schedules now. Pod (anti-)affinity is kept as it is."""
-        result = copy.deepcopy(affinity)
+        result = copy_tree(affinity)
         node = result.pop("nodeAffinity", None) or {}
         required_key = "requiredDuringSchedulingIgnoredDuringExecution"
         preferred_key = "preferredDuringSchedulingIgnoredDuringExecution"
@@ -367,7 +367,7 @@ def _pod_template(args: WasmWorkloadArgs, translation: dict[str, Any]) -> dict[s
     probes, labels kept but isolated), or a template from scratch with the same shape."""
     legacy = args.get("legacy_deployment")
     if legacy is not None:
-        template = copy.deepcopy(legacy["spec"]["template"])
+        template = copy_tree(legacy["spec"]["template"])
     else:
         template = {"spec": {"containers": [{"name": args["app_name"]}]}}
     pod = template["spec"]
@@ -595,7 +595,7 @@ def disruption_budget_selector(
 
 
 def _scaled_object(args: WasmWorkloadArgs, deployment: str, scaler: ScaledObjectArgs) -> dict[str, Any]:
-    spec = copy.deepcopy(dict(scaler["spec"]))
+    spec = copy_tree(dict(scaler["spec"]))
     target = dict(spec.get("scaleTargetRef") or {})
     target["name"] = deployment
     spec.update(
@@ -622,9 +622,9 @@ def _autoscaler(args: WasmWorkloadArgs, deployment: str, spec: AutoscalerArgs) -
         "maxReplicas": spec["max_replicas"],
     }
     if spec.get("metrics"):
-        hpa_spec["metrics"] = copy.deepcopy(list(spec["metrics"]))
+        hpa_spec["metrics"] = copy_tree(list(spec["metrics"]))
     if spec.get("behavior"):
-        hpa_spec["behavior"] = copy.deepcopy(dict(spec["behavior"]))
+        hpa_spec["behavior"] = copy_tree(dict(spec["behavior"]))
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
@@ -800,7 +800,7 @@ def _adoption(name: str, component: str, manifest: Mapping[str, Any]) -> Resourc
     return kubernetes_spec(
         name,
         component,
-        copy.deepcopy(dict(manifest)),
+        copy_tree(dict(manifest)),
         protect=True,
         import_id="{namespace}/{name}".format(**_identity(manifest)),
         ignore_changes=("*",),
