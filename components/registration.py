@@ -198,19 +198,20 @@ def kubernetes_object(
     which a stack of this program never did; adopted objects are imported by id under the current token.
     An alias the project sets itself still goes through `opts` (it sets none today).
 
-    `pulumi.CustomResource` itself, not a subclass, for the stack the SDK records (issue 24): at every
-    registration pulumi/runtime/resource.py
-    `_get_stack_trace` walks the whole Python stack, finds the third `__init__` up from the SDK
-    (Resource's, CustomResource's, then the caller's) and turns every frame below that one into a
-    source position, the first of them being the registration's `sourcePosition` (`_get_source_position`).
-    With no `__init__` of its own here, that third one is the component's constructor, so a Kubernetes
-    object records the line that constructs its component (as the component itself does) and the
-    frames from there down, instead of this module's frames under it: four fewer frames to convert at
-    each registration. The engine only stores both in the state, as `sourcePosition` and `stackTrace`
-    (pkg/resource/deploy/source_eval.go `getFromRequest` makes them project-relative,
-    step_generator.go copies them from the goal into the new state and compares neither, so a stack
-    updated by this version gets new values there and no step or diff; sdk/go/common/apitype/core.go
-    `ResourceV3`). Azure resources, still through their typed classes, record `register`."""
+    `pulumi.CustomResource` itself, not a subclass, for the stack the SDK records (issue 24). At every
+    registration pulumi/runtime/resource.py `_get_stack_trace` walks the whole Python stack, finds the
+    third `__init__` from the innermost frame (Resource's, CustomResource's, then its caller's) and turns
+    each frame calling it into a source position, the innermost being the `sourcePosition`. With no
+    `__init__` of its own here, that third one is the component's constructor: a Kubernetes object
+    records the line that constructs its component, as the component itself does, and the frames from
+    there out, not the four frames of this module under the component. About 13 frames are converted
+    per resource under the benchmark (0.35 G of 14.7 G instructions saved at 100 workloads); the rest is
+    the SDK's, for any resource registered under a constructor, and no SDK setting turns it off. The
+    engine only keeps both in the state: pkg/resource/deploy/source_eval.go `getFromRequest` makes them
+    project-relative, step_generator.go copies them from the goal into the new state and compares
+    neither (a stack updated by this version gets new values there, with no step or diff), and
+    sdk/go/common/apitype/core.go `ResourceV3` stores them as `sourcePosition` and `stackTrace`. Azure
+    resources, still through their typed classes, record `register`."""
     props = kubernetes_props(spec, local)
     opts = options_for(spec, parent, local, depends_on, KUBERNETES_DEFAULTS)
     return pulumi.CustomResource(spec.type, spec.name, props, opts)
