@@ -7,9 +7,10 @@ import pytest
 from google.protobuf import json_format
 
 from components import registration
+from components.core.config import Phase
 from components.desired.spec import ResourceSpec, kubernetes_spec
 from components.registration import RegistrationError, register
-from tests.conftest import engine_config, load_raw, run_under_mocks
+from tests.conftest import engine_config, load_raw, phase_path, run_under_mocks
 
 
 def _register(spec: ResourceSpec) -> None:
@@ -126,7 +127,7 @@ def _typed_register(spec, parent, local, depends_on=()):
 
 
 # What the engine receives that may differ: the typed classes' aliases (dropped on purpose, see
-# components.registration.KubernetesObject) and where in the source the registration was made.
+# components.registration.kubernetes_object) and where in the source the registration was made.
 _NOT_COMPARED = ("aliases", "sourcePosition", "stackTrace")
 
 
@@ -177,3 +178,26 @@ def test_the_engine_receives_what_the_typed_classes_sent(phase_file, monkeypatch
         else:
             assert message.get("aliases") == before.get("aliases")
     assert any(key[0] == "kubernetes:apps/v1:Deployment" and typed[key].get("aliases") for key in typed)
+
+
+def test_a_kubernetes_object_records_where_its_component_is_constructed():
+    """The SDK turns every frame under the third `__init__` up the stack into the registration's stack
+    trace, the first frame being its source position (pulumi/runtime/resource.py `_get_stack_trace`).
+    A Kubernetes object is a plain CustomResource made outside any constructor of this package, so that
+    `__init__` is its component's: it records its component's source position and none of the frames
+    registering goes through (components.registration `kubernetes_object`)."""
+    from components.migration_phase import program
+
+    requests = run_under_mocks(
+        program, engine_config(load_raw(phase_path(Phase.PARALLEL, 100)))
+    ).monitor.requests
+    deployments = [r for r in requests if r.type == "kubernetes:apps/v1:Deployment"]
+    assert deployments
+    for deployment in deployments:
+        (component,) = [
+            r for r in requests if not r.custom and deployment.parent.endswith(f"{r.type}::{r.name}")
+        ]
+        frames = [frame.pc.uri for frame in deployment.stackTrace.frames]
+        assert frames and not any(uri.endswith("/components/registration.py") for uri in frames)
+        assert deployment.sourcePosition == component.sourcePosition
+        assert deployment.sourcePosition.uri.endswith("/components/migration_phase.py")
