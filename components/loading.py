@@ -22,12 +22,13 @@ from components.core.config import (
 from components.core.inputs import (
     ECHO_CHARS,
     MAX_DEPTH,
+    Project,
     UnsafeInput,
     check_tree,
     echo,
     escape,
     load_yaml,
-    project_file,
+    read_project_file,
     read_text,
 )
 from components.desired import shim_component
@@ -50,8 +51,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENCRYPTED_PLACEHOLDER = "[secret: encrypted in the stack file]"
 
 
-def load_migration(raw: dict[str, Any], base_dir: Path = PROJECT_ROOT) -> Migration:
-    """Validate everything, collecting every problem, before a single resource exists."""
+def load_migration(raw: dict[str, Any], base_dir: Project = PROJECT_ROOT) -> Migration:
+    """Validate everything, collecting every problem, before a single resource exists; the files the
+    config names are read under `base_dir` (a root on disk, or files held in memory)."""
     config = parse_config(raw)
     workloads, problems = [], spin_image_problems(config)
     objects: list[tuple[int, list[naming.NamedObject]]] = []
@@ -120,7 +122,7 @@ def aci_problems(config: MigrationConfig, workloads: list[ExportedWorkload]) -> 
     return problems
 
 
-def read_cluster_reads(config: MigrationConfig, base_dir: Path) -> tuple[ClusterReads, list[str]]:
+def read_cluster_reads(config: MigrationConfig, base_dir: Project) -> tuple[ClusterReads, list[str]]:
     """The optional exports the preflight reads (cluster.aks, cluster.policyAssignments, cluster.crds),
     each checked for its shape (one line naming a bad file)."""
     paths = {
@@ -131,7 +133,7 @@ def read_cluster_reads(config: MigrationConfig, base_dir: Path) -> tuple[Cluster
     texts: dict[str, str | None] = {}
     for key, relative in paths.items():
         try:
-            texts[key] = read_text(project_file(base_dir, relative)) if relative else None
+            texts[key] = read_project_file(base_dir, relative) if relative else None
         except UnsafeInput as error:
             return ClusterReads(), [problem(key, relative, str(error))]
     aks_text, crds_text = texts["cluster.aks"], texts["cluster.crds"]

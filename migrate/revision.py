@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import re
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from components.core.config import ConfigError
-from components.core.inputs import MAX_FILE_BYTES, UnsafeInput, decode, echo, escape, relative_path
+from components.core.inputs import (
+    MAX_FILE_BYTES,
+    FileTexts,
+    UnsafeInput,
+    decode,
+    echo,
+    escape,
+    relative_path,
+)
 from components.loading import PROJECT_ROOT, raw_config_from_stack_text
 from migrate.state import EXIT_INPUT, InputError, Loaded, load_raw, parse_only, read_manifests
 
@@ -155,12 +162,7 @@ def read_raw_at(revision: Revision, path: Path) -> tuple[Path, dict[str, Any]]:
 
 def load_at(revision: Revision, label: Path, raw: dict[str, Any], *, analysed: bool = True) -> Source:
     """A stack file's config with its manifests as they were at the revision, loaded as `load` loads the
-    working tree's: the manifests are written into a scratch project root that nothing else reads.
+    working tree's: the loader reads them from memory, as a project holding those files alone.
     `analysed=False`: the plan alone (see migrate.state.state_at)."""
     manifests = read_manifests(parse_only(label, raw), str(label), revision.manifest)
-    with tempfile.TemporaryDirectory(prefix="migrate-base-") as scratch:
-        for relative, manifest in manifests.items():
-            target = Path(scratch, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(manifest)
-        return Source(load_raw(label, raw, Path(scratch), analysed=analysed), manifests)
+    return Source(load_raw(label, raw, FileTexts.of(manifests), analysed=analysed), manifests)

@@ -9,7 +9,7 @@ from typing import Any
 
 from components.analysis.traffic import analysed_state
 from components.core.config import ConfigError, MigrationConfig, Phase, parse_config, problem
-from components.core.inputs import UnsafeInput, project_file, read_text, relative_path
+from components.core.inputs import Project, UnsafeInput, read_project_file, relative_path
 from components.desired import build_desired_state
 from components.desired.spec import DesiredState
 from components.export.migration import Migration
@@ -45,10 +45,11 @@ def parse_only(path: Path, raw: dict[str, Any]) -> MigrationConfig:
 
 
 def load_raw(
-    path: Path, raw: dict[str, Any], base_dir: Path = PROJECT_ROOT, *, analysed: bool = True
+    path: Path, raw: dict[str, Any], base_dir: Project = PROJECT_ROOT, *, analysed: bool = True
 ) -> Loaded:
-    """Validate and build, manifests read under `base_dir`; InputError (exit 1) listing every config
-    problem. `analysed=False`: the plan alone (see `state_at`)."""
+    """Validate and build, manifests read under `base_dir` (a root on disk, or files in memory);
+    InputError (exit 1) listing every config problem. `analysed=False`: the plan alone (see
+    `state_at`)."""
     try:
         migration = load_migration(raw, base_dir)
     except ConfigError as error:
@@ -64,7 +65,7 @@ def load(path: Path, root: Path = PROJECT_ROOT, *, analysed: bool = True) -> Loa
 
 def in_tree(relative: str, root: Path = PROJECT_ROOT) -> str:
     """A manifest's text in the working tree, read as load_legacy_workload reads it."""
-    return read_text(project_file(root, relative))
+    return read_project_file(root, relative)
 
 
 def read_manifests(

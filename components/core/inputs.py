@@ -8,9 +8,12 @@ regular files inside the project. Values echoed back in error messages are trunc
 
 from __future__ import annotations
 
+import errno
 import os
 import reprlib
 import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,6 +152,38 @@ def project_file(root: Path, relative: str) -> Path:
     if not resolved.is_relative_to(base):
         raise UnsafeInput("resolves through a symlink to outside the project root; keep manifests inside it")
     return resolved
+
+
+@dataclass(frozen=True)
+class FileTexts:
+    """A project's files held in memory by normalized relative path: init's generated project before
+    anything is written, a git revision's manifests. Read through `read_project_file` as a project root
+    on disk is read, so every caller refuses and words the same things (no scratch directory: on a
+    filesystem that creates files slowly, writing init's thousand files cost more than loading them)."""
+
+    texts: Mapping[str, str]
+
+    @classmethod
+    def of(cls, texts: Mapping[str, str]) -> FileTexts:
+        return cls({relative_path(relative): text for relative, text in texts.items()})
+
+
+Project = Path | FileTexts
+
+
+def read_project_file(project: Project, relative: str, limit: int = MAX_FILE_BYTES) -> str:
+    """The text of `relative` in the project: a root on disk (project_file, then read_text) or files
+    held in memory, refused with the same words (a path out of the project, a missing file, one above
+    the size limit)."""
+    if isinstance(project, Path):
+        return read_text(project_file(project, relative), limit)
+    text = project.texts.get(relative_path(relative))
+    if text is None:
+        raise UnsafeInput(f"cannot read file: {os.strerror(errno.ENOENT)}")
+    size = len(text.encode()) if len(text) > limit // 4 else 0  # a character is at most 4 bytes
+    if size > limit:
+        raise UnsafeInput(f"is {size:,} bytes, above the file size limit of {limit:,} bytes")
+    return text
 
 
 # -------------------------------------------------------------------------------------------- YAML

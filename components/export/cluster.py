@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from components.core.config import MigrationConfig, problem
 from components.core.inputs import (
     ECHO_CHARS,
+    Project,
     UnsafeInput,
     escape,
     load_yaml_documents,
-    project_file,
-    read_text,
+    read_project_file,
 )
 from components.export import facts
 from components.export.aks import AksFacts
@@ -178,14 +177,14 @@ class ClusterExport:
         return found
 
 
-def load_cluster_export(config: MigrationConfig, base_dir: Path) -> tuple[ClusterExport | None, list[str]]:
+def load_cluster_export(config: MigrationConfig, base_dir: Project) -> tuple[ClusterExport | None, list[str]]:
     """Read `cluster.export`, the objects it holds checked against their strict schemas."""
     relative = config.cluster.export
     if relative is None:
         return None, []
     key = "cluster.export"
     try:
-        documents = [d for d in load_yaml_documents(read_text(project_file(base_dir, relative))) if d]
+        documents = [d for d in load_yaml_documents(read_project_file(base_dir, relative)) if d]
     except UnsafeInput as error:
         return None, [problem(key, relative, str(error))]
     items: list[dict[str, Any]] = []

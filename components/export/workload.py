@@ -10,7 +10,6 @@ import marshal
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from components.core import identifiers, kubernetes
@@ -18,12 +17,12 @@ from components.core.config import SPIN_HEALTH_PATH, LegacyPool, Workload, probl
 from components.core.copying import copy_tree
 from components.core.inputs import (
     ECHO_CHARS,
+    Project,
     UnsafeInput,
     echo,
     escape,
     load_yaml_documents,
-    project_file,
-    read_text,
+    read_project_file,
 )
 from components.core.kubernetes import (
     AKS_WASI_RUNTIME_CLASSES,
@@ -548,7 +547,7 @@ def _legacy(
 def load_legacy_workload(
     workload: Workload,
     index: int,
-    base_dir: Path,
+    base_dir: Project,
     kubernetes_version: str,
     pools: tuple[LegacyPool, ...] = (),
 ) -> tuple[ExportedWorkload | None, list[str]]:
@@ -562,7 +561,7 @@ def load_legacy_workload(
     the Kubernetes version and the pools alone, so it is worked out once per process and each later
     caller gets its own copy of the result (nothing one side does to its objects reaches the other)."""
     try:
-        text = read_text(project_file(base_dir, workload.manifest))
+        text = read_project_file(base_dir, workload.manifest)
     except UnsafeInput as error:
         return None, _refusal(workload, index, _Refused([str(error)]))
     key = _key(text, workload, index, kubernetes_version, pools)

@@ -1,15 +1,14 @@
 """`migrate init` end to end, the shell around the pure inventory: read the node pools and the cluster
-(an export file, or live), inventory it, ask the planner about the generated files in a scratch project,
+(an export file, or live), inventory it, ask the planner about the generated files (held in memory),
 render the report and write everything to --out (nothing before everything is known)."""
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.core.inputs import UnsafeInput, read_text
+from components.core.inputs import FileTexts, UnsafeInput, read_text
 from components.export.aks import aks_facts
 from components.export.cluster import CrdInputError, read_crds
 from components.export.guardrails import GuardrailInputError, export_json, read_guardrails
@@ -108,12 +107,11 @@ def _read_cluster(request: InitRequest, wasi: list[WasiPool]) -> tuple[str, list
 
 
 def planned_report(inventory: Inventory, files: dict[str, str]) -> dict[str, Any]:
-    """The report with the planner's answers: the generated files are written to a scratch project
-    (nothing is written to --out before everything is known) and the config is loaded against them."""
+    """The report with the planner's answers: the config is loaded against the generated files as
+    they are held in memory (read as a project root is read: components.core.inputs.FileTexts), so
+    nothing is written anywhere before everything is known."""
     stack_file = inventory.report["stackFile"]
-    with tempfile.TemporaryDirectory(prefix="migrate-init-") as scratch:
-        write_files(Path(scratch), files, force=False)
-        answers = ask_planner(inventory.config, Path(scratch), stack_file)
+    answers = ask_planner(inventory.config, FileTexts.of(files), stack_file)
     planner = answers.as_dict()
     return {
         **inventory.report,

@@ -28,6 +28,7 @@ from components.analysis.preflight import Finding, preflight
 from components.analysis.traffic import analysed_state
 from components.core import naming
 from components.core.config import ConfigError, Phase, Traffic, parse_config
+from components.core.inputs import Project
 from components.desired import KEDA_BOUNDS, WASM_WORKLOAD_TYPE, plan_of
 from components.desired.spec import DesiredState
 from components.export.migration import Migration
@@ -169,7 +170,7 @@ def _reindexed(line: str, kept: list[int]) -> str:
 
 
 def _load(
-    config: dict[str, Any], base_dir: Path
+    config: dict[str, Any], base_dir: Project
 ) -> tuple[Migration | None, dict[str, Any], list[int], list[str]]:
     """The migration of `config`, or of `config` without the workloads the loader refuses; its raw
     config, the generated indices it kept, and the loader's problems (generated indices)."""
@@ -241,7 +242,7 @@ def _new_side(state: DesiredState, key: str) -> tuple[tuple[str, int, int] | Non
 
 def ask_planner(
     raw: dict[str, Any],
-    base_dir: Path,
+    base_dir: Project,
     stack_file: str,
     versions: tuple[str, ...] = KUBERNETES_VERSIONS,
 ) -> Answers:

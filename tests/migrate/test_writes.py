@@ -110,3 +110,29 @@ def test_many_files_in_new_nested_directories_are_all_written_whole(tmp_path):
     assert written == [tmp_path / relative for relative in files]
     found = {str(p.relative_to(tmp_path)): p.read_text() for p in tmp_path.rglob("*") if p.is_file()}
     assert found == files
+
+
+def test_init_writes_only_the_files_it_leaves_in_out_each_synced(tmp_path, capsys, monkeypatch):
+    """The files --out keeps are each synced before their rename, and init writes no other file: the
+    planner reads the generated project from memory, not from a scratch directory."""
+    synced: list[Path] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr("migrate.writes.os.fsync", recording_fsync)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    out = tmp_path / "out"
+    code, _, err = run_init(capsys, out)
+    assert code == 0, err
+    kept = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
+    assert len(kept) > 3
+    assert all(path.is_relative_to(out) for path in synced), synced
+    # Synced under its temporary name `.<name>.<pid>.tmp`, renamed over <name> afterwards.
+    named = {path.relative_to(out).with_name(path.name[1:].rsplit(".", 2)[0]) for path in synced}
+    assert named == kept and len(synced) == len(kept)
+    assert not any(scratch.iterdir())

@@ -16,6 +16,7 @@ from components.core.inputs import (
     MAX_ALIASES,
     MAX_DEPTH,
     MAX_FILE_BYTES,
+    FileTexts,
     UnsafeInput,
     check_tree,
     echo,
@@ -23,6 +24,7 @@ from components.core.inputs import (
     load_yaml,
     load_yaml_documents,
     project_file,
+    read_project_file,
     read_text,
 )
 from tests.conftest import PHASE_FILES, ROOT, load_raw
@@ -130,6 +132,32 @@ def test_project_paths_inside_the_root_resolve(tmp_path):
     (tmp_path / "m" / "a.yaml").write_text("x: 1\n")
     (tmp_path / "alias.yaml").symlink_to(tmp_path / "m" / "a.yaml")
     assert project_file(tmp_path, "m/../alias.yaml") == (tmp_path / "m" / "a.yaml").resolve()
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["m/a.yaml", "./m/a.yaml", "m//a.yaml", "x/../m/a.yaml", "m/missing.yaml", "/etc/passwd", "../m/a.yaml",
+     "a\x00b", "big.yaml", "m/é.yaml"],
+)  # fmt: skip
+def test_files_held_in_memory_read_and_refuse_as_the_same_files_on_disk(tmp_path, relative):
+    """init's generated project and a revision's manifests are loaded from memory: each path reads
+    the same text, or is refused with the same words, as from a root holding those files."""
+    texts = {"m/a.yaml": "x: 1\n", "m/é.yaml": "é: ü\n", "big.yaml": "é" * (MAX_FILE_BYTES // 2 + 1)}
+    (tmp_path / "m").mkdir()
+    (tmp_path / "x").mkdir()
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+
+    def outcome(project: Path | FileTexts) -> str:
+        try:
+            return read_project_file(project, relative)
+        except UnsafeInput as error:
+            return f"refused: {error}"
+
+    on_disk = outcome(tmp_path)
+    assert outcome(FileTexts.of(texts)) == on_disk
+    assert on_disk.startswith("refused") == (relative not in ("m/a.yaml", "./m/a.yaml", "m//a.yaml",
+                                                              "x/../m/a.yaml", "m/é.yaml"))  # fmt: skip
 
 
 def test_echo_truncates_and_escapes():
