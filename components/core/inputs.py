@@ -147,11 +147,15 @@ def project_file(root: Path, relative: str) -> Path:
     """`relative` resolved inside `root` (symlinks resolved), or UnsafeInput saying why not. Nothing
     is opened: read_text then refuses anything but a regular file."""
     relative_path(relative)
-    base = root.resolve()
-    resolved = (base / relative).resolve()  # not normalized first: `link/..` is where the link leads
-    if not resolved.is_relative_to(base):
+    # os.path.realpath, not Path.resolve: the same resolution without building Paths part by part (a
+    # load reads a thousand manifests), and a symlink loop is left for read_text to refuse (ELOOP)
+    # where Path.resolve raises RuntimeError.
+    base = os.path.realpath(root)
+    resolved = os.path.realpath(os.path.join(base, relative))  # not normalized: `link/..` follows the link
+    inside = base if base.endswith(os.sep) else base + os.sep
+    if resolved != base and not resolved.startswith(inside):
         raise UnsafeInput("resolves through a symlink to outside the project root; keep manifests inside it")
-    return resolved
+    return Path(resolved)
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,15 @@ def test_project_paths_stay_inside_the_root(tmp_path, relative, reason):
     assert reason in _refused(project_file, root, relative)
 
 
+def test_a_symlink_loop_is_refused_in_one_line(tmp_path):
+    (tmp_path / "a.yaml").symlink_to("b.yaml")
+    (tmp_path / "b.yaml").symlink_to("a.yaml")
+    assert (
+        _refused(read_project_file, tmp_path, "a.yaml")
+        == "cannot read file: Too many levels of symbolic links"
+    )
+
+
 def test_project_paths_inside_the_root_resolve(tmp_path):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "a.yaml").write_text("x: 1\n")
