@@ -4,6 +4,7 @@ into one validated value: the config model plus the legacy manifests it points t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -44,22 +45,37 @@ from components.export.cluster import (
 )
 from components.export.guardrails import GuardrailInputError, export_json, installer_refusals, read_guardrails
 from components.export.migration import Migration
-from components.export.workload import ExportedWorkload, load_legacy_workload
+from components.export.workload import ExportedWorkload, Load, load_legacy_workload
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Stands in for a value the stack file holds encrypted; offline tools never decrypt secrets.
 ENCRYPTED_PLACEHOLDER = "[secret: encrypted in the stack file]"
 
 
-def load_migration(raw: dict[str, Any], base_dir: Project = PROJECT_ROOT) -> Migration:
+LoadWorkloads = Callable[[MigrationConfig, Project], list[Load]]
+
+
+def load_each(config: MigrationConfig, base_dir: Project) -> list[Load]:
+    """Every legacy workload's load, one after another, in `workloads` order."""
+    version, pools = config.cluster.kubernetes_version, config.legacy_pools
+    return [
+        load_legacy_workload(workload, index, base_dir, version, pools)
+        for index, workload in enumerate(config.workloads)
+    ]
+
+
+def load_migration(
+    raw: dict[str, Any], base_dir: Project = PROJECT_ROOT, load_workloads: LoadWorkloads = load_each
+) -> Migration:
     """Validate everything, collecting every problem, before a single resource exists; the files the
-    config names are read under `base_dir` (a root on disk, or files held in memory)."""
+    config names are read under `base_dir` (a root on disk, or files held in memory). `load_workloads`
+    gives every legacy workload's load_legacy_workload answer, in order: the command line's splits them
+    between two processes (migrate.state.load_in_two)."""
     config = parse_config(raw)
     workloads, problems = [], spin_image_problems(config)
     objects: list[tuple[int, list[naming.NamedObject]]] = []
-    for index, workload in enumerate(config.workloads):
-        version = config.cluster.kubernetes_version
-        legacy, found = load_legacy_workload(workload, index, base_dir, version, config.legacy_pools)
+    loads = load_workloads(config, base_dir)
+    for index, (workload, (legacy, found)) in enumerate(zip(config.workloads, loads, strict=True)):
         problems.extend(found)
         if legacy:
             found = export_problems(config.phase, index, legacy)

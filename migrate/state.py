@@ -13,7 +13,9 @@ from components.core.inputs import Project, UnsafeInput, read_project_file, rela
 from components.desired import build_desired_state
 from components.desired.spec import DesiredState
 from components.export.migration import Migration
-from components.loading import PROJECT_ROOT, load_migration, raw_config_from_stack_file
+from components.export.workload import Load, hand_over, is_kept, load_legacy_workload, take_over
+from components.loading import PROJECT_ROOT, load_each, load_migration, raw_config_from_stack_file
+from migrate.background import Background
 from migrate.exits import EXIT_INPUT as EXIT_INPUT
 from migrate.exits import EXIT_OK as EXIT_OK
 from migrate.exits import EXIT_PROBLEMS as EXIT_PROBLEMS
@@ -51,11 +53,37 @@ def load_raw(
     InputError (exit 1) listing every config problem. `analysed=False`: the plan alone (see
     `state_at`)."""
     try:
-        migration = load_migration(raw, base_dir)
+        migration = load_migration(raw, base_dir, load_in_two)
     except ConfigError as error:
         raise InputError([f"{path}: {line}" for line in error.problems], EXIT_PROBLEMS) from None
     state = analysed_state(migration) if analysed else build_desired_state(migration)
     return Loaded(Path(path), raw, migration, state)
+
+
+# Below this many workloads, forking costs more than the child's half saves.
+MIN_WORKLOADS_IN_TWO = 32
+
+
+def load_in_two(config: MigrationConfig, base_dir: Project) -> list[Load]:
+    """Every legacy workload's load (parse, strict schemas, facts: most of loading a stack), the second
+    half worked out in a forked child (migrate/background.py) while this process works out the first.
+    One after another, as the program loads them, for a small config, where no child can be forked,
+    or when this process has them already (the second side of `check --from` or `diff` names the same
+    manifests): the answers are the same either way."""
+    workloads = list(enumerate(config.workloads))
+    version, pools = config.cluster.kubernetes_version, config.legacy_pools
+    if len(workloads) < MIN_WORKLOADS_IN_TWO:
+        return load_each(config, base_dir)
+    last, workload = workloads[-1]
+    if is_kept(workload, last, base_dir, version, pools):
+        return load_each(config, base_dir)
+    middle = len(workloads) // 2
+    second = workloads[middle:]
+    child = Background(lambda: hand_over(second, base_dir, version, pools))
+    if not child.forked:
+        return load_each(config, base_dir)
+    first = [load_legacy_workload(w, index, base_dir, version, pools) for index, w in workloads[:middle]]
+    return first + take_over(child.result(), second, base_dir, version, pools)
 
 
 def load(path: Path, root: Path = PROJECT_ROOT, *, analysed: bool = True) -> Loaded:

@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import marshal
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -560,19 +561,90 @@ def load_legacy_workload(
     (parsed, schema-checked, its facts found) depends on its text, the workload's config, its index,
     the Kubernetes version and the pools alone, so it is worked out once per process and each later
     caller gets its own copy of the result (nothing one side does to its objects reaches the other)."""
+    return _load(workload, index, base_dir, kubernetes_version, pools)[1]
+
+
+Load = tuple[ExportedWorkload | None, list[str]]
+
+
+def _load(
+    workload: Workload, index: int, base_dir: Project, kubernetes_version: str, pools: tuple[LegacyPool, ...]
+) -> tuple[tuple[Any, ...] | None, Load]:
+    """load_legacy_workload's answer, and the key it is kept under (None: the manifest was not read)."""
     try:
         text = read_project_file(base_dir, workload.manifest)
     except UnsafeInput as error:
-        return None, _refusal(workload, index, _Refused([str(error)]))
+        return None, (None, _refusal(workload, index, _Refused([str(error)])))
     key = _key(text, workload, index, kubernetes_version, pools)
     kept = _KEPT.get(key)
     if kept is not None:
-        return kept.copy(workload)
+        return key, kept.copy(workload)
     legacy, problems = _checked_workload(workload, index, text, kubernetes_version, pools)
+    _keep(key, _Kept.of(legacy, problems, marshalled=not _NAN.search(text)))
+    return key, (legacy, problems)
+
+
+def _keep(key: tuple[Any, ...], kept: _Kept) -> None:
     if len(_KEPT) >= _KEPT_RESULTS:
         del _KEPT[next(iter(_KEPT))]  # the oldest
-    _KEPT[key] = _Kept.of(legacy, problems, marshalled=not _NAN.search(text))
-    return legacy, problems
+    _KEPT[key] = kept
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """Workloads' loads worked out in another process (a forked child), each with the key it is kept
+    under and its result marshalled, so it crosses a pipe as bytes. None where the receiver works the
+    load out itself: a manifest that could not be read, or a load kept deep-copied (a NaN or a value
+    marshal does not know, whose objects' identities would not survive the crossing)."""
+
+    loads: tuple[tuple[tuple[Any, ...], _Kept] | None, ...]
+
+
+def hand_over(
+    workloads: Sequence[tuple[int, Workload]],
+    base_dir: Project,
+    kubernetes_version: str,
+    pools: tuple[LegacyPool, ...] = (),
+) -> HandedOver:
+    """Load each `(index, workload)`, for another process to take over (take_over)."""
+    loads: list[tuple[tuple[Any, ...], _Kept] | None] = []
+    for index, workload in workloads:
+        key, _ = _load(workload, index, base_dir, kubernetes_version, pools)
+        kept = _KEPT.get(key) if key is not None else None
+        marshalled = kept is not None and not isinstance(kept.fields, tuple)
+        loads.append((key, kept) if key is not None and kept is not None and marshalled else None)
+    return HandedOver(tuple(loads))
+
+
+def take_over(
+    handed: HandedOver,
+    workloads: Sequence[tuple[int, Workload]],
+    base_dir: Project,
+    kubernetes_version: str,
+    pools: tuple[LegacyPool, ...] = (),
+) -> list[Load]:
+    """The loads of `workloads` (those hand_over was given), each kept here as if worked out here; one
+    handed over as None is worked out now."""
+    loads = []
+    for (index, workload), load in zip(workloads, handed.loads, strict=True):
+        if load is None:
+            loads.append(load_legacy_workload(workload, index, base_dir, kubernetes_version, pools))
+            continue
+        key, kept = load
+        _keep(key, kept)
+        loads.append(kept.copy(workload))
+    return loads
+
+
+def is_kept(
+    workload: Workload, index: int, base_dir: Project, kubernetes_version: str, pools: tuple[LegacyPool, ...]
+) -> bool:
+    """Whether this process has worked out the workload's load for its manifest's text as it is now."""
+    try:
+        text = read_project_file(base_dir, workload.manifest)
+    except UnsafeInput:
+        return False
+    return _key(text, workload, index, kubernetes_version, pools) in _KEPT
 
 
 # The results kept per process, at most this many (each a few kilobytes: the marshalled objects).

@@ -35,7 +35,7 @@ from components.export.migration import Migration
 from components.export.schemas import KUBERNETES_VERSIONS
 from components.loading import load_migration
 from migrate.check import SchemaMemo, check
-from migrate.state import Loaded
+from migrate.state import Loaded, load_in_two
 
 _WORKLOAD_INDEX = re.compile(r"\bworkloads\[(\d+)\]")
 
@@ -176,7 +176,7 @@ def _load(
     config, the generated indices it kept, and the loader's problems (generated indices)."""
     count = len(config.get("workloads") or [])
     try:
-        return load_migration(config, base_dir=base_dir), config, list(range(count)), []
+        return load_migration(config, base_dir, load_in_two), config, list(range(count)), []
     except ConfigError as error:
         problems = list(error.problems)
     refused = {int(m.group(1)) for line in problems if (m := _WORKLOAD_INDEX.match(line))}
@@ -185,7 +185,7 @@ def _load(
     kept = [index for index in range(count) if index not in refused]
     reduced = {**config, "workloads": [config["workloads"][index] for index in kept]}
     try:
-        return load_migration(reduced, base_dir=base_dir), reduced, kept, problems
+        return load_migration(reduced, base_dir, load_in_two), reduced, kept, problems
     except ConfigError as error:  # what only shows without the others (a clash), or the stack as a whole
         return None, reduced, kept, problems + [_reindexed(line, kept) for line in error.problems]
 
