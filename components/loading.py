@@ -138,14 +138,21 @@ def aci_problems(config: MigrationConfig, workloads: list[ExportedWorkload]) -> 
     return problems
 
 
-def read_cluster_reads(config: MigrationConfig, base_dir: Project) -> tuple[ClusterReads, list[str]]:
-    """The optional exports the preflight reads (cluster.aks, cluster.policyAssignments, cluster.crds),
-    each checked for its shape (one line naming a bad file)."""
-    paths = {
+def cluster_files(config: MigrationConfig) -> dict[str, str | None]:
+    """The files of the cluster a config names, by config key: the export load_cluster_export reads
+    and the optional exports read_cluster_reads reads (None: not set)."""
+    return {
+        "cluster.export": config.cluster.export,
         "cluster.aks": config.cluster.aks,
         "cluster.policyAssignments": config.cluster.policy_assignments,
         "cluster.crds": config.cluster.crds,
     }
+
+
+def read_cluster_reads(config: MigrationConfig, base_dir: Project) -> tuple[ClusterReads, list[str]]:
+    """The optional exports the preflight reads (cluster.aks, cluster.policyAssignments, cluster.crds),
+    each checked for its shape (one line naming a bad file)."""
+    paths = {key: relative for key, relative in cluster_files(config).items() if key != "cluster.export"}
     texts: dict[str, str | None] = {}
     for key, relative in paths.items():
         try:

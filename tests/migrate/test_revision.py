@@ -198,3 +198,35 @@ def test_a_base_revision_shares_the_manifests_it_did_not_change(committed, capsy
     assert code == 0  # no phase step: a re-export alone is fine
     manifests = {workload["manifest"] for workload in load_raw(stack)["workloads"]}
     assert len(parsed) == len(set(parsed)) == len(manifests) + 1
+
+
+def test_the_cluster_files_a_stack_names_are_read_at_the_revision(committed, project_dir, capsys):
+    """A stack init generated names its cluster export (cluster.export): the source side at --base-ref
+    reads it, as the legacy manifests, from the revision; before, it was looked for among the manifests
+    alone and every such stack's source was refused ("cannot read file")."""
+    import yaml
+
+    stack, _ = committed
+    cluster = project_dir / "cluster.yaml"
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web"}}
+    cluster.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [namespace]}))
+    raw = load_raw(stack)
+    raw["cluster"]["export"] = str(cluster.relative_to(ROOT))
+    git(ROOT, "add", "-f", str(write_stack(stack, raw)), str(cluster))
+    git(ROOT, *IDENTITY, "commit", "-q", "-m", "with the cluster's export")
+    code, out, err = run(capsys, "diff", stack, stack, "--base-ref", "HEAD")
+    assert code == 0, out + err
+    assert "cannot read" not in out + err
+    code, out, err = run(capsys, "check", stack, "--from", stack, "--base-ref", "HEAD")
+    assert "cluster.export" not in out + err
+    cluster.unlink()  # in the working tree only: the target says so, the source reads the revision's
+    code, out, _ = run(capsys, "check", stack, "--from", stack, "--base-ref", "HEAD")
+    assert code == 1
+    assert [line for line in out.splitlines() if "cluster.export" in line] == [
+        f"{stack}: cluster.export: cannot read file: No such file or directory "
+        f"(got '{cluster.relative_to(ROOT)}')"
+    ]
+    git(ROOT, "rm", "-q", "--cached", str(cluster))
+    git(ROOT, *IDENTITY, "commit", "-q", "-m", "export removed")
+    code, out, _ = run(capsys, "check", stack, "--from", stack, "--base-ref", "HEAD")
+    assert f"(source) HEAD:{stack.relative_to(ROOT)}: cluster.export: does not exist at HEAD" in out
