@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from components.core.config import ConfigError, MigrationConfig, problem
+from components.core.config import ConfigError
 from components.core.inputs import (
     MAX_FILE_BYTES,
     FileTexts,
@@ -21,7 +20,7 @@ from components.core.inputs import (
     relative_path,
 )
 from components.loading import PROJECT_ROOT, cluster_files, raw_config_from_stack_text
-from migrate.state import EXIT_INPUT, EXIT_PROBLEMS, InputError, Loaded, load_raw, parse_only, read_manifests
+from migrate.state import EXIT_INPUT, InputError, Loaded, load_raw, parse_only, read_manifests, read_named
 
 GIT_SECONDS = 60  # a local object read; only a broken repository takes longer
 
@@ -167,22 +166,6 @@ def load_at(revision: Revision, label: Path, raw: dict[str, Any], *, analysed: b
     project holding those files alone. `analysed=False`: the plan alone (see migrate.state.state_at)."""
     config = parse_only(label, raw)
     manifests = read_manifests(config, str(label), revision.manifest)
-    files = {**read_cluster_files(config, str(label), revision.manifest), **manifests}
-    return Source(load_raw(label, raw, FileTexts.of(files), analysed=analysed), manifests)
-
-
-def read_cluster_files(config: MigrationConfig, label: str, read: Callable[[str], str]) -> dict[str, str]:
-    """The text of every cluster file the config names (cluster.export, .aks, .policyAssignments,
-    .crds), by normalized path, through `read`; InputError (exit 1) with one line per file that cannot
-    be read, naming its key."""
-    texts, problems = {}, []
-    for key, relative in cluster_files(config).items():
-        if relative is None:
-            continue
-        try:
-            texts[relative_path(relative)] = read(relative)
-        except UnsafeInput as error:
-            problems.append(f"{label}: {problem(key, relative, str(error))}")
-    if problems:
-        raise InputError(problems, EXIT_PROBLEMS)
-    return texts
+    named = ((key, relative) for key, relative in cluster_files(config).items() if relative is not None)
+    cluster = read_named(named, str(label), revision.manifest)
+    return Source(load_raw(label, raw, FileTexts.of({**cluster, **manifests}), analysed=analysed), manifests)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -101,14 +101,19 @@ def read_manifests(
 ) -> dict[str, str]:
     """The text of every manifest the config names, by normalized path, through `read`; InputError
     (exit 1) with one line per manifest that cannot be read, naming its key."""
+    named = ((f"workloads[{index}].manifest", w.manifest) for index, w in enumerate(config.workloads))
+    return read_named(named, label, read)
+
+
+def read_named(named: Iterable[tuple[str, str]], label: str, read: Callable[[str], str]) -> dict[str, str]:
+    """The text of each file a config names, `(config key, relative path)`, by normalized path, through
+    `read`; InputError (exit 1) with one line per file that cannot be read, naming its key."""
     texts, problems = {}, []
-    for index, workload in enumerate(config.workloads):
+    for key, relative in named:
         try:
-            texts[relative_path(workload.manifest)] = read(workload.manifest)
+            texts[relative_path(relative)] = read(relative)
         except UnsafeInput as error:
-            problems.append(
-                f"{label}: {problem(f'workloads[{index}].manifest', workload.manifest, str(error))}"
-            )
+            problems.append(f"{label}: {problem(key, relative, str(error))}")
     if problems:
         raise InputError(problems, EXIT_PROBLEMS)
     return texts
