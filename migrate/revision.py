@@ -4,10 +4,9 @@ See docs/design/revision.md."""
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.core.config import ConfigError
 from components.core.inputs import (
@@ -22,6 +21,9 @@ from components.core.inputs import (
 from components.loading import PROJECT_ROOT, cluster_files, raw_config_from_stack_text
 from migrate.state import EXIT_INPUT, InputError, Loaded, load_raw, parse_only, read_manifests, read_named
 
+if TYPE_CHECKING:
+    import subprocess
+
 GIT_SECONDS = 60  # a local object read; only a broken repository takes longer
 
 # `git cat-file --batch-check --follow-symlinks` answers other than `<oid> <type> <size>` (git-cat-file(1)).
@@ -35,6 +37,8 @@ _NOT_A_BLOB = {
 
 
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    import subprocess  # here: only --base-ref runs git
+
     try:
         return subprocess.run(
             ["git", *args], cwd=root, input=stdin, capture_output=True, timeout=GIT_SECONDS, check=False

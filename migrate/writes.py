@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 from components.core.inputs import escape
@@ -145,6 +144,8 @@ def write_files(root: Path, files: dict[str, str], *, force: bool) -> list[Path]
         # Each file's fsync waits for the disk; syncing many files one after another (init writes one
         # per legacy workload: about 1 ms each here, 1 s for 1,000) is most of the time, while
         # concurrent fsyncs share the journal's commits (0.2 s for 1,000 with 8 threads).
+        from concurrent.futures import ThreadPoolExecutor  # here: `check` and `diff` write nothing
+
         with ThreadPoolExecutor(max_workers=_SYNCING) as pool:
             return list(pool.map(lambda item: _write(base, root, item, files, force), plan))
     finally:

@@ -40,6 +40,7 @@ def stop_gate_script() -> str:
     return STOP_GATE_SCRIPT.read_text()
 
 
+@cache
 def scripts_digest() -> str:
     """Both scripts' sha256: in a Job's template, a changed script runs a fresh Job."""
     return hashlib.sha256((verification_script() + stop_gate_script()).encode()).hexdigest()

@@ -267,35 +267,81 @@ def _without_required(schema: Any, branched: bool = False) -> Any:
     return copy
 
 
-def _partial_definitions(version: str) -> Any:
-    """Not cached: only _registry reads it, once per version (the copy is freed once converted)."""
-    return _without_required(_definitions(version))
+_DEFS_POINTER = "#/$defs/"
+
+
+@cache
+def _referenced(version: str, name: str) -> frozenset[str]:
+    """The definitions one definition of `version` names in its `$ref`s."""
+    return _refs(_definitions(version)["$defs"][name])
+
+
+def _refs(schema: Any) -> frozenset[str]:
+    """The definitions named by the `$ref`s anywhere in `schema` (a property called `$ref` included:
+    one definition too many costs nothing, one too few only sends objects to the slow path)."""
+    found: set[str] = set()
+    todo = [schema]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            ref = value.get("$ref")
+            if isinstance(ref, str) and _DEFS_POINTER in ref:
+                found.add(ref.split(_DEFS_POINTER, 1)[1])
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+    return frozenset(found)
+
+
+def _closure(version: str, schema: Any) -> list[str]:
+    """Every definition `schema` reaches through `$ref`s, sorted; KeyError for one the version lacks."""
+    reached: set[str] = set()
+    todo = list(_refs(schema))
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            todo.extend(_referenced(version, name) - reached)  # KeyError first, for a missing one
+            reached.add(name)
+    return sorted(reached)
+
+
+@cache
+def _partial_definition(version: str, name: str) -> Any:
+    """One definition without its `required` keywords (LookupError as _without_required)."""
+    return _without_required(_definitions(version)["$defs"][name])
+
+
+# Compiled validators by what they check (kind, apiVersion, CRD or not, partial) and then by content:
+# where two versions' schemas and reachable definitions are equal, they share one validator, and an
+# object is validated once for both.
+_COMPILED: dict[tuple[str, str, bool, bool], list[tuple[Any, dict[str, Any], jsonschema_rs.Validator]]] = {}
 
 
 @cache
 def _fast_validator(
     version: str, kind: str, api_version: str, crd: bool, partial: bool
 ) -> jsonschema_rs.Validator | None:
-    """The compiled twin of the validator schema_problems asks (the same schema), None where there is
-    none to trust."""
+    """The compiled twin of the validator schema_problems asks (the same schema, with the definitions
+    it reaches), None where there is none to trust."""
     import jsonschema_rs
 
     full = _custom_resource_schema(api_version, kind) if crd else _schema(version, kind, api_version)
     try:
         schema = _without_required(full) if partial else full
-        registry = _registry(version, partial)
+        names = _closure(version, schema)
+        definitions = _definitions(version)["$defs"]
+        reached = {n: _partial_definition(version, n) if partial else definitions[n] for n in names}
     except LookupError:
         return None
-    return jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
-
-
-@cache
-def _registry(version: str, partial: bool) -> jsonschema_rs.Registry:
-    """The definitions, converted once per version (not once per kind)."""
-    import jsonschema_rs
-
-    definitions = _partial_definitions(version) if partial else _definitions(version)
-    return jsonschema_rs.Registry([(_DEFINITIONS_URI, definitions)])
+    compiled = _COMPILED.setdefault((kind, api_version, crd, partial), [])
+    for seen_schema, seen_definitions, validator in compiled:
+        if seen_schema == schema and seen_definitions == reached:
+            return validator
+    document = {**_definitions(version), "$defs": reached}
+    registry = jsonschema_rs.Registry([(_DEFINITIONS_URI, document)])
+    validator = jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
+    compiled.append((schema, reached, validator))
+    return validator
 
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))
@@ -315,36 +361,50 @@ def plain_json(value: Any) -> bool:
     return kind in _SCALARS
 
 
-def _valid_fast(manifest: dict[str, Any], version: str, crd: tuple[str, str] | None, partial: bool) -> bool:
-    """True only when the compiled validator says `manifest` (plain JSON) is valid."""
+def _valid_fast(
+    manifest: dict[str, Any], version: str, crd: tuple[str, str] | None, partial: bool, answers: _Answers
+) -> bool:
+    """True only when the compiled validator says `manifest` (plain JSON) is valid; `answers` keeps
+    each validator's answer about this manifest (versions may share one)."""
     kind, api_version = (crd[1], crd[0]) if crd else (manifest["kind"], manifest["apiVersion"])
     if not (type(kind) is str and type(api_version) is str):
         return False
     validator = _fast_validator(version, kind, api_version, crd is not None, partial)
     if validator is None:
         return False
-    try:
-        return validator.is_valid(manifest)
-    except (ValueError, OverflowError, RecursionError):
-        return False
+    answer = answers.get(id(validator))
+    if answer is None:
+        try:
+            answer = validator.is_valid(manifest)
+        except (ValueError, OverflowError, RecursionError):
+            answer = False
+        answers[id(validator)] = answer
+    return answer
+
+
+# A compiled validator's answer about one object, by the validator's id (validators live as long as
+# the process: an id is never reused while an answer is kept).
+_Answers = dict[int, bool]
 
 
 def schema_problems_on(
     manifest: dict[str, Any], versions: Sequence[str], *, partial: bool = False
 ) -> list[list[str]]:
     """schema_problems on each of `versions`, the object's values looked at once."""
-    plain = plain_json(manifest)
-    return [_schema_problems(manifest, version, partial, plain) for version in versions]
+    plain, answers = plain_json(manifest), _Answers()
+    return [_schema_problems(manifest, version, partial, plain, answers) for version in versions]
 
 
 def schema_problems(manifest: dict[str, Any], version: str, *, partial: bool = False) -> list[str]:
     """One line per schema violation of `manifest` on Kubernetes `version` (e.g. "1.33"). `partial`
     is for server-side apply patches, which send only the fields they own: missing required fields are
     fine there, unknown or mistyped ones are not."""
-    return _schema_problems(manifest, version, partial, plain_json(manifest))
+    return _schema_problems(manifest, version, partial, plain_json(manifest), {})
 
 
-def _schema_problems(manifest: dict[str, Any], version: str, partial: bool, plain: bool) -> list[str]:
+def _schema_problems(
+    manifest: dict[str, Any], version: str, partial: bool, plain: bool, answers: _Answers
+) -> list[str]:
     where = f"{object_label(manifest)} (Kubernetes {version})"
     custom = _CUSTOM_KINDS.get(manifest.get("kind", ""))
     if custom is not None:
@@ -362,7 +422,7 @@ def _schema_problems(manifest: dict[str, Any], version: str, partial: bool, plai
         return [
             f"{where}: no schema for apiVersion {manifest.get('apiVersion')!r} kind {manifest.get('kind')!r}"
         ]
-    if plain and _valid_fast(manifest, version, crd, partial):
+    if plain and _valid_fast(manifest, version, crd, partial, answers):
         return []
     if crd is not None:
         validator = _custom_resource_validator(version, *crd)
