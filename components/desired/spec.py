@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 from components.core.config import PROJECT
@@ -48,13 +47,11 @@ class ResourceSpec:
     # The types of the components above it, outermost first: part of its URN.
     parent_types: tuple[str, ...] = ()
 
-    # Cached: the analyses ask each resource hundreds of thousands of times in a large phase (a frozen
-    # dataclass keeps a cached_property in its __dict__; equality and hashing read the fields alone).
-    @cached_property
+    @property
     def is_kubernetes(self) -> bool:
         return self.type.startswith("kubernetes:")
 
-    @cached_property
+    @property
     def is_patch(self) -> bool:
         """Server-side apply patches own only the fields they send, on objects owned elsewhere."""
         return self.is_kubernetes and self.type.endswith("Patch")
