@@ -600,18 +600,16 @@ def _reexported(origin: _Origin | None, stack_file: Path, loaded: Loaded, root: 
 def _loaded_problems(
     loaded: Loaded,
     stack_file: Path,
-    schemas: Callable[[], list[str]],
+    own: Callable[[], list[str]],
     origin: _Origin | None,
     moments: list[Worst] | None,
 ) -> list[str]:
-    """The target's own problems (its schemas' validation already under way), its cluster's other
-    stacks, and the transition's capacity."""
+    """The target's own problems (`own`: check's, under way in a child), its cluster's other stacks,
+    and the transition's capacity."""
     transition = []
     if origin and moments is not None:
         transition = _capacity_problems(moments, loaded, origin.transition)
-    problems = check(loaded, schemas=schemas)
-    problems += sibling_stack_problems(stack_file, loaded.migration.config)
-    return problems + transition
+    return own() + sibling_stack_problems(stack_file, loaded.migration.config) + transition
 
 
 _LAST_PREFLIGHT: list[tuple[Loaded, list[Finding]]] = []
@@ -634,12 +632,12 @@ def preflight_warnings(loaded: Loaded) -> list[str]:
 
 
 class _Child:
-    """What a forked child works out about the target while the command goes on (migrate/background.py):
-    its schema problems, and its traffic warnings (each workload's share per entry point, which nothing
-    else `check` proves reads)."""
+    """What a forked child works out about the target alone while this process loads the source side and
+    works out the transition (migrate/background.py): every problem `check` finds in it (schemas,
+    preflight, scheduling, isolation, capacity at rest) and the warnings that need no source side."""
 
     def __init__(self, loaded: Loaded, versions: tuple[str, ...]) -> None:
-        self._work = Background(lambda: (schema_check(loaded.state, versions), _traffic_lines(loaded)))
+        self._work = Background(lambda: (check(loaded, versions), _own_warnings(loaded)))
         self._answer: tuple[list[str], list[str]] | None = None
 
     def _answers(self) -> tuple[list[str], list[str]]:
@@ -647,10 +645,10 @@ class _Child:
             self._answer = self._work.result()
         return self._answer
 
-    def schemas(self) -> list[str]:
+    def problems(self) -> list[str]:
         return self._answers()[0]
 
-    def traffic(self) -> list[str]:
+    def warnings(self) -> list[str]:
         return self._answers()[1]
 
 
@@ -661,13 +659,16 @@ def _traffic_lines(loaded: Loaded) -> list[str]:
     return traffic_warnings(replace(state, traffic=analysed))
 
 
-def _warnings(loaded: Loaded, moments: list[Worst] | None, traffic: list[str]) -> list[str]:
-    warnings = traffic + alert_warnings(loaded.migration.config)
+def _own_warnings(loaded: Loaded) -> list[str]:
+    """The target's warnings that need no source side, in the order `check` prints them."""
+    warnings = _traffic_lines(loaded) + alert_warnings(loaded.migration.config)
     warnings += preflight_warnings(loaded)
-    warnings += pinning_warnings(loaded.migration)
-    if moments is not None:
-        warnings += _capacity_warnings(moments, loaded)
-    return warnings
+    return warnings + pinning_warnings(loaded.migration)
+
+
+def _warnings(loaded: Loaded, moments: list[Worst] | None, own: list[str]) -> list[str]:
+    """The target's own warnings, then the transition's (`moments`: its worst moments, if any)."""
+    return own + (_capacity_warnings(moments, loaded) if moments is not None else [])
 
 
 @dataclass(frozen=True)
@@ -710,17 +711,18 @@ def check_stack_file(
     except InputError as error:
         origin = _origin(source, root) if source else None
         return Verdict(error.problems + problems + (origin.problems if origin else []))
-    # The target's schemas are validated, and its traffic analysed, from now on in a child where there is
-    # a second core (migrate/background.py): forked before the source side is loaded, the child holds
-    # the target alone. The source side is then loaded, the transition's worst moments worked out from
-    # it, and the source let go before the target is measured at baseline.
+    # Everything about the target alone (its problems, schemas included, and its own warnings) is worked
+    # out from now on in a child where there is a second core (migrate/background.py): forked before the
+    # source side is loaded, the child holds the target alone. Here the source side is then loaded, the
+    # transition's worst moments worked out from it, and the source let go before the target is
+    # measured at baseline.
     child = _Child(loaded, versions)
     origin = _origin(source, root) if source else None
     moments = _worst_moments(origin.before, loaded) if origin and origin.before else None
     if origin:
         problems += origin.problems
         origin = replace(origin, before=None)
-    problems += _loaded_problems(loaded, stack_file, child.schemas, origin, moments)
+    problems += _loaded_problems(loaded, stack_file, child.problems, origin, moments)
     changed = _reexported(origin, stack_file, loaded, root)
     if origin and changed:
         problems += manifest_problems(origin.raw, raw, changed, origin.transition)
@@ -728,5 +730,5 @@ def check_stack_file(
         return Verdict(problems)
     since = f"; legacy manifests changed since {base_ref}: {escape(', '.join(changed))}" if changed else ""
     transition = origin.transition if origin else ""
-    warnings = _warnings(loaded, moments, child.traffic())
+    warnings = _warnings(loaded, moments, child.warnings())
     return Verdict([], warnings, _summary(stack_file, loaded, versions, transition, since))
