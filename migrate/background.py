@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -35,6 +36,14 @@ class Background(Generic[T]):
     @property
     def forked(self) -> bool:
         return self._child is not None
+
+    def waiting(self) -> bool:
+        """Whether a child is still working: result() would wait for it (False once it has written its
+        answer or is gone, and where no child runs: result() then does the work itself)."""
+        if self._child is None:
+            return False
+        readable, _, _ = select.select([self._child[1]], [], [], 0)
+        return not readable
 
     def result(self) -> T:
         if self._child is None:

@@ -735,6 +735,15 @@ class _Blocks:
             self.built[index] = resource_diff(self.changes[index], *self.phases, self.files)
         return self.built[index]
 
+    def build_while(self, waiting: Callable[[], bool]) -> None:
+        """Build blocks in order for as long as `waiting()`: while this process would otherwise only
+        wait for another's answer, it builds what the comment will most likely need (a block the
+        comment has no room for is built for nothing, but on a core that was idle)."""
+        for index in range(len(self.changes)):
+            if not waiting():
+                return
+            self[index]
+
     def at_least(self, index: int) -> int:
         """A length resource_diff's block never falls below: its wrapper and summary, without the diff."""
         if index in self.built:
@@ -879,6 +888,7 @@ def render_diff(
     ]
     budget = max_chars or None
     blocks = _Blocks(changes, before.phase, after.phase, files)
+    blocks.build_while(beside.waiting)
     found = risks(changes, before, after, target, stack, beside.result)
     risk_text = _risks_text(found, budget)
     traffic = traffic_section(before, after, budget // 4 if budget else None)

@@ -66,3 +66,28 @@ def test_the_child_prints_nothing_of_the_parents() -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout == "once done\n"
+
+
+def test_waiting_is_true_until_the_child_has_answered_and_false_where_none_runs() -> None:
+    answer = _run("""
+        import time
+        gate_read, gate_write = os.pipe()
+        def work():
+            os.read(gate_read, 1)  # the child answers only once the parent lets it
+            return "answer"
+        job = Background(work)
+        before = job.waiting()
+        os.write(gate_write, b"x")
+        deadline = time.monotonic() + 30
+        while job.waiting() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        after = job.waiting()
+        result = job.result()
+        stop = threading.Event()
+        threading.Thread(target=stop.wait, daemon=True).start()
+        here = Background(lambda: "here")  # a threaded process: nothing forked, nothing to wait for
+        print(json.dumps({"before": before, "after": after, "result": result,
+                          "here": [here.forked, here.waiting(), here.result()]}))
+        stop.set()
+    """)
+    assert answer == {"before": True, "after": False, "result": "answer", "here": [False, False, "here"]}

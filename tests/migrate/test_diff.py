@@ -480,3 +480,18 @@ def test_changed_paths_are_what_listing_every_leaf_finds(before, data):
     from migrate.diff import changed_paths
 
     assert changed_paths(before, after) == _listed(before, after)
+
+
+def test_blocks_built_while_waiting_are_built_in_order_and_are_the_blocks_asked_for_later():
+    from migrate.diff import _Blocks, compute_changes, resource_diff
+
+    before, after = load(PHASE_FILES[0]), load(PHASE_FILES[-1])
+    changes = compute_changes(before.state, after.state)
+    assert len(changes) > 3
+    phases, files = (before.state.phase, after.state.phase), ("a.yaml", "b.yaml")
+    blocks = _Blocks(changes, *phases, files)
+    answers = iter([True, True, True, False])  # the other process answers after three blocks
+    blocks.build_while(lambda: next(answers))
+    assert sorted(blocks.built) == [0, 1, 2]
+    for index, change in enumerate(changes):
+        assert blocks[index] == resource_diff(change, *phases, files)
