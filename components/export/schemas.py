@@ -278,7 +278,8 @@ def _referenced(version: str, name: str) -> frozenset[str]:
 
 def _refs(schema: Any) -> frozenset[str]:
     """The definitions named by the `$ref`s anywhere in `schema` (a property called `$ref` included:
-    one definition too many costs nothing, one too few only sends objects to the slow path)."""
+    one definition too many costs nothing; a reference this misses fails the compilation, and the slow
+    path answers)."""
     found: set[str] = set()
     todo = [schema]
     while todo:
@@ -338,8 +339,11 @@ def _fast_validator(
         if seen_schema == schema and seen_definitions == reached:
             return validator
     document = {**_definitions(version), "$defs": reached}
-    registry = jsonschema_rs.Registry([(_DEFINITIONS_URI, document)])
-    validator = jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
+    try:
+        registry = jsonschema_rs.Registry([(_DEFINITIONS_URI, document)])
+        validator = jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
+    except ValueError:  # a reference the reached definitions cannot resolve: the slow path answers
+        return None
     compiled.append((schema, reached, validator))
     return validator
 

@@ -262,3 +262,17 @@ def test_versions_share_a_compiled_validator_exactly_where_what_it_checks_is_equ
         shared += same
     if kind == "RuntimeClass":  # unchanged since 1.31: one validator serves every version
         assert shared == len(list(itertools.combinations(schemas.KUBERNETES_VERSIONS, 2)))
+
+
+def test_a_reference_the_reached_definitions_cannot_resolve_leaves_the_answer_to_the_slow_path(monkeypatch):
+    """Were the reached definitions ever to miss one, the compiled validator could not be built: the
+    jsonschema path then answers, as for a kind with no compiled twin."""
+    monkeypatch.setattr(schemas, "_closure", lambda version, schema: [])
+    monkeypatch.setattr(schemas, "_COMPILED", {})
+    schemas._fast_validator.cache_clear()
+    try:
+        assert schemas._fast_validator("1.31", "Deployment", "apps/v1", False, False) is None
+        deployment = next(m for m, patch in REAL if m["kind"] == "Deployment" and not patch)
+        assert schema_problems(deployment, "1.31") == []
+    finally:
+        schemas._fast_validator.cache_clear()
