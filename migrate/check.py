@@ -335,10 +335,8 @@ def check(
     loaded: Loaded,
     versions: tuple[str, ...] = KUBERNETES_VERSIONS,
     memo: SchemaMemo | None = None,
-    schemas: Callable[[], list[str]] | None = None,
 ) -> list[str]:
-    """Every problem of one loaded stack file; `memo` shares schema validation between calls, `schemas`
-    answers that validation already under way (asked last, so that the rest runs meanwhile)."""
+    """Every problem of one loaded stack file; `memo` shares schema validation between calls."""
     config = loaded.migration.config
     exported_classes = [
         o for w in loaded.migration.workloads for o in w.exported if o.get("kind") == "RuntimeClass"
@@ -358,7 +356,7 @@ def check(
             f"{loaded.path}: cluster.kubernetesVersion: no schemas for Kubernetes "
             f"{config.cluster.kubernetes_version}; supported: {', '.join(KUBERNETES_VERSIONS)}"
         )
-    validated = schemas() if schemas is not None else schema_check(loaded.state, versions, memo)
+    validated = schema_check(loaded.state, versions, memo)
     problems += [f"{loaded.path}: schema: {escape(line)}" for line in validated]
     return problems + rest
 
