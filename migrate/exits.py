@@ -6,6 +6,10 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_INPUT = 2
+# 128 + SIGPIPE: what a shell reports for a command that signal ended, as it ends C tools writing to a
+# reader that stopped reading (`| head`); Python ignores SIGPIPE and raises BrokenPipeError instead
+# (https://docs.python.org/3/library/signal.html#note-on-sigpipe), so the tool says it itself.
+EXIT_STDOUT_CLOSED = 141
 
 
 class InputError(Exception):

@@ -5,13 +5,16 @@ otherwise."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from components.core.config import PROJECT, Phase
-from migrate.__main__ import EXIT_RULE
+from migrate.__main__ import EXIT_RULE, main
+from migrate.exits import EXIT_INPUT, EXIT_STDOUT_CLOSED
 from tests.conftest import ROOT, load_raw, phase_path, run_bounded
 from tests.migrate.init.test_end_to_end import CLUSTER, EXPORT, POOLS
 
@@ -108,3 +111,52 @@ def test_the_docs_state_the_same_rule():
     readme = _words((ROOT / "docs" / "offline-review.md").read_text())
     for code, meaning in EXIT_RULE.items():
         assert f"{code}: {_words(meaning)}" in readme, code
+
+
+def _process(argv: list[str], **options) -> subprocess.Popen:
+    """`python -m migrate *argv` as a user runs it: `run`, with the interpreter's own exit."""
+    return subprocess.Popen([sys.executable, "-m", "migrate", *argv], cwd=ROOT, **options)
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path):
+    """`render ... | head`: the rest cannot be delivered; exit 141 with nothing on stderr, as a C tool
+    that SIGPIPE ends (the render is larger than a pipe's buffer, so the write meets the closed end)."""
+    child = _process(["render", str(GOOD)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    first = child.stdout.read(100)
+    child.stdout.close()
+    err = child.stderr.read()
+    assert child.wait(timeout=60) == EXIT_STDOUT_CLOSED == 141
+    assert first.startswith(b"# ===== kubernetes.yaml =====")
+    assert err == b""
+
+
+def test_everything_printed_reaches_a_file_before_the_process_leaves(tmp_path, capsys):
+    """The process leaves without the interpreter's teardown (`os._exit`), which would have flushed
+    stdout: a file (block-buffered, unlike a terminal) still gets every byte, the same as in-process."""
+    assert main(["render", str(GOOD)]) == 0
+    expected = capsys.readouterr().out.encode()
+    with (tmp_path / "out").open("wb") as out:
+        assert _process(["render", str(GOOD)], stdout=out).wait(timeout=60) == 0
+    assert (tmp_path / "out").read_bytes() == expected
+    argv = ["check", str(GOOD), "--kubernetes-version", "1.33"]
+    assert main(argv) == 0
+    expected = capsys.readouterr().out.encode()
+    with (tmp_path / "check").open("wb") as out:
+        assert _process(argv, stdout=out).wait(timeout=60) == 0
+    assert (tmp_path / "check").read_bytes() == expected
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["render", str(GOOD)], ["check", str(GOOD), "--kubernetes-version", "1.33"]],
+    ids=["render", "check"],
+)
+def test_a_full_disk_under_stdout_is_one_line(argv):
+    """What cannot be written to stdout redirected to a full device is said, not a traceback: a render
+    (written in chunks) and check's lines (printed) alike."""
+    with open("/dev/full", "wb") as full:
+        child = _process(argv, stdout=full, stderr=subprocess.PIPE)
+        _, err = child.communicate(timeout=60)
+    assert child.returncode == EXIT_INPUT
+    assert err.decode().splitlines() == ["cannot write the standard output: No space left on device"]
