@@ -12,7 +12,6 @@ from components.analysis.capacity import Worst, reach_at_rest, route_keys, worst
 from components.analysis.isolation import isolation_problems
 from components.analysis.preflight import Finding, Outcome, preflight, refusals
 from components.analysis.scheduling import scheduling_problems
-from components.analysis.traffic import with_entry_points
 from components.core.config import ConfigError, MigrationConfig, Phase, Traffic, parse_config
 from components.core.inputs import ECHO_CHARS, echo, escape
 from components.desired.phase_table import SHARE_TOLERANCE_PERCENT
@@ -30,6 +29,7 @@ from migrate.state import (
     read_manifests,
     read_raw,
     state_at,
+    with_traffic_analysed,
 )
 
 # Keys that may (must) change when the phase moves; anything else waits for its own change.
@@ -652,9 +652,7 @@ class _Child:
 
 def _traffic_lines(loaded: Loaded) -> list[str]:
     """traffic_warnings of the target, its state analysed (check_stack_file loads it without)."""
-    state = loaded.state
-    analysed = with_entry_points(state.traffic, state.resources, loaded.migration.workloads)
-    return traffic_warnings(replace(state, traffic=analysed))
+    return traffic_warnings(with_traffic_analysed(loaded).state)
 
 
 def _own_warnings(loaded: Loaded) -> list[str]:

@@ -29,7 +29,7 @@ from migrate.defaults import DEFAULT_MAX_CHARS, STACK_PLACEHOLDER
 from migrate.markdown import code, fence, html, printable, text
 from migrate.phases import stale
 from migrate.revision import load_at, read_raw_at, resolve
-from migrate.state import EXIT_INPUT, InputError, Loaded, load, state_at
+from migrate.state import EXIT_INPUT, InputError, Loaded, load, state_at, with_traffic_analysed
 from migrate.yamlio import dump
 
 REEXPORT = "re-export"
@@ -860,9 +860,8 @@ def _with_resource_diffs(
 
 
 def render_diff(
-    before: DesiredState,
-    after: DesiredState,
-    target: Migration,
+    source: Loaded,
+    target: Loaded,
     *,
     files: tuple[str, str],
     base_ref: tuple[str, str] | None = None,
@@ -870,12 +869,15 @@ def render_diff(
     stack: str = STACK_PLACEHOLDER,
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> str:
-    """The PR comment; `files` are the source and target stack files, `max_chars` 0 means no limit.
-    `base_ref` is the (ref, commit) the source's legacy manifests were read at, None for the working tree;
-    `notices` (markdown, their input escaped through migrate/markdown.py) go on top, each a warning."""
+    """The PR comment on moving from `source` to `target` (loaded with `analysed=False`); `files` are
+    their stack files, `max_chars` 0 means no limit. `base_ref` is the (ref, commit) the source's legacy
+    manifests were read at, None for the working tree; `notices` (markdown, their input escaped through
+    migrate/markdown.py) go on top, each a warning."""
     # The workloads' risks (their capacity at baseline and at every moment of the step: the costliest
     # part) are worked out meanwhile in a child where there is a second core (migrate/background.py).
-    beside = Background(lambda: workload_risks(before, after, target))
+    # They read the resources alone, so both sides' traffic is analysed here while the child works.
+    beside = Background(lambda: workload_risks(source.state, target.state, target.migration))
+    before, after = with_traffic_analysed(source).state, with_traffic_analysed(target).state
     changes = compute_changes(before, after)
     head = [f"> ⚠️ Warning: {notice}\n" for notice in notices]
     head += [
@@ -889,7 +891,7 @@ def render_diff(
     budget = max_chars or None
     blocks = _Blocks(changes, before.phase, after.phase, files)
     blocks.build_while(beside.waiting)
-    found = risks(changes, before, after, target, stack, beside.result)
+    found = risks(changes, before, after, target.migration, stack, beside.result)
     risk_text = _risks_text(found, budget)
     traffic = traffic_section(before, after, budget // 4 if budget else None)
     if not changes:
@@ -965,11 +967,12 @@ def diff_stack_files(
     """`diff`: moving from `source_file` (read at git revision `base_ref` if given) to `target_file`.
     InputError (exit 2) for two clusters unless `allow_cross_cluster`."""
     revision = resolve(base_ref, root) if base_ref is not None else None
+    # Both sides' traffic is analysed once the workloads' risks are under way (render_diff).
     if revision is None:
-        before = load(source_file, root)
+        before = load(source_file, root, analysed=False)
     else:
-        before = load_at(revision, *read_raw_at(revision, source_file)).loaded
-    after = load(target_file, root)
+        before = load_at(revision, *read_raw_at(revision, source_file), analysed=False).loaded
+    after = load(target_file, root, analysed=False)
     mismatch = cross_cluster(before, after)
     if mismatch and not allow_cross_cluster:
         raise InputError(
@@ -978,9 +981,8 @@ def diff_stack_files(
     found = stale(target_file, root) + ([] if base_ref else stale(source_file, root))
     warnings = _warnings(before, after, mismatch, found)
     markdown = render_diff(
-        before.state,
-        after.state,
-        after.migration,
+        before,
+        after,
         files=(str(before.path), str(target_file)),
         base_ref=(revision.ref, revision.commit) if revision else None,
         notices=tuple(notice for _, notice in warnings),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from components.analysis.traffic import analysed_state
+from components.analysis.traffic import analysed, analysed_state
 from components.core.config import ConfigError, MigrationConfig, Phase, parse_config, problem
 from components.core.inputs import Project, UnsafeInput, read_project_file, relative_path
 from components.desired import build_desired_state
@@ -84,6 +84,11 @@ def load_in_two(config: MigrationConfig, base_dir: Project) -> list[Load]:
         return load_each(config, base_dir)
     first = [load_legacy_workload(w, index, base_dir, version, pools) for index, w in workloads[:middle]]
     return first + take_over(child.result(), second, base_dir, version, pools)
+
+
+def with_traffic_analysed(loaded: Loaded) -> Loaded:
+    """A stack file loaded with `analysed=False`, its traffic analysed now (what `analysed=True` gives)."""
+    return replace(loaded, state=analysed(loaded.state, loaded.migration.workloads))
 
 
 def load(path: Path, root: Path = PROJECT_ROOT, *, analysed: bool = True) -> Loaded:

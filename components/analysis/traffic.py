@@ -698,8 +698,12 @@ def with_entry_points(
     )
 
 
+def analysed(state: DesiredState, workloads: Sequence[ExportedWorkload]) -> DesiredState:
+    """A built state with each workload's share per entry point, read off the resources it registers
+    (not the plan's request)."""
+    return replace(state, traffic=with_entry_points(state.traffic, state.resources, workloads))
+
+
 def analysed_state(migration: Migration) -> DesiredState:
-    """The phase's desired state with each workload's share per entry point, read off the resources
-    it registers (not the plan's request)."""
-    state = build_desired_state(migration)
-    return replace(state, traffic=with_entry_points(state.traffic, state.resources, migration.workloads))
+    """The phase's desired state, analysed (`analysed`)."""
+    return analysed(build_desired_state(migration), migration.workloads)
