@@ -718,6 +718,22 @@ def resource_diff(change: Change, before_phase: str, after_phase: str, files: tu
     return f"<details><summary>{summary}</summary>\n\n{fence(body, 'diff')}\n{opaque}\n</details>\n"
 
 
+def _dumps_differ(change: Change) -> bool:
+    """Whether resource_diff's two dumps surely differ (then its diff has lines): one side is empty, or a
+    leaf changed (`paths`), which dumps to other text unless both sides are NaN (unequal to itself,
+    dumped alike), so inputs holding a NaN, or anything JSON does not take, are not sure."""
+    if change.before is None or change.after is None:
+        return True
+    if not change.paths:
+        return False  # a type that changed over the same inputs: the dumps may be equal
+    try:
+        json.dumps(change.before.inputs, allow_nan=False)
+        json.dumps(change.after.inputs, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _summary(change: Change) -> str:
     return f"{change.action} {html(change.spec.label)} (<code>{html(change.name)}</code>)"
 
@@ -745,10 +761,17 @@ class _Blocks:
             self[index]
 
     def at_least(self, index: int) -> int:
-        """A length resource_diff's block never falls below: its wrapper and summary, without the diff."""
+        """A length resource_diff's block never falls below: its wrapper, summary and empty fence, and,
+        where the two dumps surely differ, the diff's two file lines, a hunk line and one changed line.
+        Once a comment is nearly full, this is what spares building the blocks that cannot fit."""
         if index in self.built:
             return len(self.built[index])
-        return len(f"<details><summary>{_summary(self.changes[index])}</summary>\n\n\n\n</details>\n")
+        change = self.changes[index]
+        least = len(f"<details><summary>{_summary(change)}</summary>\n\n```diff\n```\n\n</details>\n")
+        if _dumps_differ(change):
+            before, after = self.phases
+            least += len(f"--- {before}/{change.name}\n+++ {after}/{change.name}\n") + len("@@ -1 +1 @@\n+\n")
+        return least
 
 
 def cross_cluster(before: Loaded, after: Loaded) -> str | None:

@@ -495,3 +495,78 @@ def test_blocks_built_while_waiting_are_built_in_order_and_are_the_blocks_asked_
     assert sorted(blocks.built) == [0, 1, 2]
     for index, change in enumerate(changes):
         assert blocks[index] == resource_diff(change, *phases, files)
+
+
+def _edge_changes() -> list[Any]:
+    """Changes whose two dumps may be equal or are empty on one side: NaN on both sides (a changed path
+    that dumps alike), a type changed over the same inputs, a create, a delete and a plain update."""
+    from components.desired.spec import ResourceSpec
+    from migrate.diff import classify
+
+    def spec(inputs: dict[str, Any], kind: str = "kubernetes:apps/v1:Deployment") -> ResourceSpec:
+        return ResourceSpec(type=kind, name="web/app", component="c", inputs=inputs)
+
+    nan = {"kind": "Deployment", "spec": {"threshold": float("nan")}}
+    same = {"kind": "Deployment", "spec": {"replicas": 2}}
+    changes = [
+        classify(spec(nan), spec(copy.deepcopy(nan))),
+        classify(spec(same), spec(same, "kubernetes:apps/v1:DeploymentPatch")),
+        classify(None, spec(same)),
+        classify(spec(same), None),
+        classify(spec(same), spec({"kind": "Deployment", "spec": {"replicas": 3}})),
+    ]
+    assert [change.action for change in changes] == ["update", "replace", "create", "delete", "update"]
+    return changes
+
+
+@pytest.mark.parametrize("pair", [*BOTH_WAYS, (PHASE_FILES[0], PHASE_FILES[-1])], ids=str)
+def test_no_block_is_shorter_than_the_least_length_that_decides_it_cannot_fit(pair):
+    """The comment skips, unbuilt, a block whose least length does not fit: that length must never
+    exceed the block's (else a block that fits would be left out), on every step of the example stacks
+    and on changes whose dumps may be equal."""
+    from migrate.diff import _Blocks, compute_changes
+
+    before, after = (load(path) for path in pair)
+    for changes in (compute_changes(before.state, after.state), _edge_changes()):
+        blocks = _Blocks(changes, before.state.phase, after.state.phase, ("a.yaml", "b.yaml"))
+        least = [blocks.at_least(index) for index in range(len(changes))]
+        built = [len(blocks[index]) for index in range(len(changes))]
+        assert all(low <= length for low, length in zip(least, built, strict=True)), (least, built)
+
+
+def test_a_nearly_full_comment_builds_no_block_it_has_no_room_for(monkeypatch):
+    """A large step (here 60 Deployments scaled 2 -> 0, as a cutover does to legacy sides) fills the
+    comment after ten blocks; with room left for half a block, no other block is built (its wrapper,
+    file lines and hunk already do not fit), and the comment is the one building every block gives."""
+    import migrate.diff as diff
+    from components.desired.spec import ResourceSpec
+
+    def spec(index: int, replicas: int) -> ResourceSpec:
+        name = f"app-{index:02d}"
+        inputs = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "web"},
+        }
+        return ResourceSpec(
+            "kubernetes:apps/v1:Deployment", f"web/{name}", "c", {**inputs, "spec": {"replicas": replicas}}
+        )
+
+    changes = [diff.classify(spec(index, 2), spec(index, 0)) for index in range(60)]
+    phases, files = ("parallel", "cutover"), ("a.yaml", "b.yaml")
+    sizes = [len(diff.resource_diff(change, *phases, files)) for change in changes]
+    heading = f"\n#### Changes per resource\n\n##### {diff.SECTIONS[changes[0].section]}\n\n"
+    # Ten blocks fit, then room for half of one: less than any block's wrapper, file lines and hunk.
+    budget = len(heading) + sum(sizes[:10]) + diff._RESERVE + sizes[10] // 2
+
+    class Every(diff._Blocks):  # no least length: every block built to find it does not fit
+        def at_least(self, index: int) -> int:
+            return 0
+
+    expected = diff._with_resource_diffs("", changes, Every(changes, *phases, files), budget, "rows")
+    built: list[str] = []
+    real = diff.resource_diff
+    monkeypatch.setattr(diff, "resource_diff", lambda *args: built.append(args[0].name) or real(*args))
+    out = diff._with_resource_diffs("", changes, diff._Blocks(changes, *phases, files), budget, "rows")
+    assert out == expected and out.count("<details>") == 10
+    assert built == [change.name for change in changes[:10]]
