@@ -118,14 +118,8 @@ def component_specs(plan: ComponentPlan, parent_types: tuple[str, ...] = ()) -> 
         builder = BUILDERS[plan.type]
     except KeyError:
         raise UnknownComponentError(f"no builder for component type {plan.type!r}") from None
-    return [
-        replace(
-            spec,
-            depends_on=(*spec.depends_on, *plan.depends_on),
-            parent_types=(*parent_types, plan.type),
-        )
-        for spec in builder(plan.name, plan.args)
-    ]
+    parents = (*parent_types, plan.type)
+    return [spec.under(parents, plan.depends_on) for spec in builder(plan.name, plan.args)]
 
 
 def legacy_pool_components(config: MigrationConfig) -> list[ComponentPlan]:

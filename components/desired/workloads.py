@@ -200,6 +200,22 @@ class WasmWorkloadArgs(TypedDict):
 
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_TRANSLATIONS: dict[str, str] = {}  # repr of a translation -> its YAML
+_TRANSLATIONS_KEPT = 10_000
+
+
+def translation_text(translation: dict[str, Any]) -> str:
+    """The translation annotation's YAML. Most workloads' are alike, and each state (a phase, its
+    baseline, the other side of a diff) writes every one again: each distinct one is dumped once. Plain
+    data (str, int, bool, list, tuple, dict) with equal reprs dumps alike."""
+    key = repr(translation)
+    text = _TRANSLATIONS.get(key)
+    if text is None:
+        if len(_TRANSLATIONS) >= _TRANSLATIONS_KEPT:
+            _TRANSLATIONS.clear()
+        text = yaml.dump(translation, Dumper=_DUMPER, sort_keys=False, width=1000, allow_unicode=True)
+        _TRANSLATIONS[key] = text
+    return text
 # Where the new Deployment says what the translation changed, so `render`, the diff and `kubectl
 # describe` show it.
 TRANSLATION_ANNOTATION = f"{PROJECT}/translation"
@@ -683,7 +699,7 @@ def wasm_workload_specs(name: str, args: WasmWorkloadArgs) -> list[ResourceSpec]
         annotations = {READY_AT_LEAST_ANNOTATION: str(minimum), **rolled_out_with_ready(minimum)}
     else:
         spec = {"replicas": args["replicas"], **spec}
-    text = yaml.dump(translation, Dumper=_DUMPER, sort_keys=False, width=1000, allow_unicode=True)
+    text = translation_text(translation)
     metadata["annotations"] = {
         TRANSLATION_ANNOTATION: text,
         **annotations,

@@ -490,3 +490,20 @@ def test_the_route_waits_until_the_gateway_accepted_it():
         'jsonpath={.status.parents[*].conditions[?(@.type=="Accepted")].status}=True',
         'jsonpath={.status.parents[*].conditions[?(@.type=="ResolvedRefs")].status}=True',
     ]
+
+
+def test_a_translation_is_dumped_once_and_alike_for_alike_data_only():
+    """The annotation's text, kept per distinct translation, is the dump of that translation: data that
+    compares equal but dumps otherwise (1, 1.0 and True) never shares a text, asked in any order."""
+    import yaml
+
+    from components.desired.workloads import _DUMPER, translation_text
+
+    def fresh(value):
+        return yaml.dump(value, Dumper=_DUMPER, sort_keys=False, width=1000, allow_unicode=True)
+
+    alike = [{"probe": "GET /", "n": value} for value in (1, 1.0, True)]
+    alike += [{"dropped": {"app": ["Service web/a", "PDB web/a"]}}, {"dropped": {"app": ["PDB web/a"]}}]
+    for translation in alike + alike[::-1]:
+        assert translation_text(translation) == fresh(translation)
+    assert len({translation_text(t) for t in alike}) == len(alike)
