@@ -114,15 +114,17 @@ def changed_paths(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 def _same(before: dict[str, Any], after: dict[str, Any]) -> bool:
     """Whether the two are the same data, type for type and key for key in the same order (their
-    marshal serialisations equal), holding no NaN (JSON refuses it): then no path's value differs, which
-    is what a phase step does to most resources, and is found without listing their leaves. False when
-    unsure (a value neither serialisation takes)."""
+    marshal serialisations equal), holding no NaN: then no path's value differs, which is what a phase
+    step does to most resources, and is found without listing their leaves. A NaN (unequal to itself,
+    its leaf listed as changed) shows as the copy marshal loads back comparing unequal: its NaN is
+    another object, where a container's comparison takes the same object as equal. False when unsure (a
+    value marshal does not take)."""
     if before != after:  # the cheap answer for most resources that changed
         return False
     try:
-        json.dumps(before, allow_nan=False)
-        return marshal.dumps(before, 2) == marshal.dumps(after, 2)
-    except (TypeError, ValueError):
+        serialised = marshal.dumps(before, 2)  # version 2: no references, every float loaded anew
+        return serialised == marshal.dumps(after, 2) and marshal.loads(serialised) == before
+    except ValueError:
         return False
 
 
