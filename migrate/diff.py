@@ -187,10 +187,11 @@ def _value(value: Any) -> str:
     return code(shown, cell=True)
 
 
-def _get(inputs: dict[str, Any], path: str) -> Any:
+def _leaf_values(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Each leaf's value by its path, as changed_paths names them."""
     leaves: dict[str, Any] = {}
     _leaves(inputs, "", leaves)
-    return leaves.get(path, ...)
+    return leaves
 
 
 def _detail(change: Change) -> str:
@@ -205,8 +206,9 @@ def _detail(change: Change) -> str:
         return "forced by " + ", ".join(code(field, cell=True) for field in change.forced_by)
     assert change.before and change.after
     shown = []
+    before, after = _leaf_values(change.before.inputs), _leaf_values(change.after.inputs)
     for path in change.paths[:3]:
-        old, new = _get(change.before.inputs, path), _get(change.after.inputs, path)
+        old, new = before.get(path, ...), after.get(path, ...)
         shown.append(f"{code(path, cell=True)}: {_value(old)} → {_value(new)}")
     more = len(change.paths) - len(shown)
     listed = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
@@ -217,17 +219,21 @@ def _detail(change: Change) -> str:
     )
 
 
-def summary_table(changes: list[Change]) -> str:
+def summary_table(changes: list[Change], longest: int | None = None) -> str | None:
+    """One row per change; None as soon as it is longer than `longest` characters (the rest of the rows
+    are then never written: a large step's table is grouped instead)."""
     rows = [
         "| Action | Resource | Pulumi name | Detail |",
         "| --- | --- | --- | --- |",
     ]
+    length = len(rows[0]) + 1 + len(rows[1])
     for change in changes:
-        rows.append(
-            f"| {change.action} | {text(change.spec.label)} | {code(change.name, cell=True)} "
-            f"| {_detail(change)} |"
-        )
-    return "\n".join(rows)
+        name = code(change.name, cell=True)
+        rows.append(f"| {change.action} | {text(change.spec.label)} | {name} | {_detail(change)} |")
+        length += 1 + len(rows[-1])
+        if longest is not None and length > longest:
+            return None
+    return "\n".join(rows) if longest is None or length <= longest else None
 
 
 def grouped_table(changes: list[Change]) -> str:
@@ -835,8 +841,8 @@ def _risks_text(found: list[Risk], budget: int | None) -> str:
 
 def _table(changes: list[Change], budget: int | None, rest: int) -> str:
     """One row per resource, grouped when that takes over half the budget or leaves no room for `rest`."""
-    table = summary_table(changes)
-    if budget and (len(table) > budget // 2 or len(table) + rest > budget):
+    table = summary_table(changes, min(budget // 2, budget - rest) if budget else None)
+    if table is None:
         return (
             f"{grouped_table(changes)}\n\n_{len(changes)} changes, grouped to fit the comment; "
             "run `python -m migrate diff --max-chars 0` for one row per resource._"

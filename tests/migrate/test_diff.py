@@ -570,3 +570,18 @@ def test_a_nearly_full_comment_builds_no_block_it_has_no_room_for(monkeypatch):
     out = diff._with_resource_diffs("", changes, diff._Blocks(changes, *phases, files), budget, "rows")
     assert out == expected and out.count("<details>") == 10
     assert built == [change.name for change in changes[:10]]
+
+
+@pytest.mark.parametrize("edge", [-1, 0, 1])
+def test_the_table_is_grouped_exactly_when_one_row_per_change_is_too_long(edge):
+    """Grouped when the full table is over half the budget or leaves no room for the rest: decided while
+    its rows are written (stopping early), and the same at the exact boundary as with the whole table."""
+    from migrate.diff import _table, compute_changes, summary_table
+
+    before, after = load(PHASE_FILES[0]), load(PHASE_FILES[-1])
+    changes = compute_changes(before.state, after.state)
+    full = summary_table(changes)
+    assert full is not None
+    for budget, rest in [(2 * len(full) + edge, 0), (10 * len(full), 10 * len(full) - len(full) - edge)]:
+        grouped = len(full) > budget // 2 or len(full) + rest > budget
+        assert (_table(changes, budget, rest) == full) is not grouped, (budget, rest)
