@@ -727,16 +727,19 @@ def resource_diff(change: Change, before_phase: str, after_phase: str, files: tu
 
 
 def _dumps_differ(change: Change) -> bool:
-    """Whether resource_diff's two dumps surely differ (then its diff has lines): one side is empty, or a
-    leaf changed (`paths`), which dumps to other text unless both sides are NaN (unequal to itself,
-    dumped alike), so inputs holding a NaN, or anything JSON does not take, are not sure."""
+    """Whether resource_diff's two dumps surely differ (then its diff has lines): one side is empty, or
+    the inputs differ as data. Plain data that differs dumps to other text (keys sorted, each value by
+    its type), except a NaN (unequal to itself, dumped alike) and two long strings whose digests collide
+    (one in 2**64): inputs holding a NaN, or anything JSON does not take, are not sure. Not `paths`:
+    dotted keys can name one path twice, so data equal but for its order may list a changed path."""
     if change.before is None or change.after is None:
         return True
-    if not change.paths:
-        return False  # a type that changed over the same inputs: the dumps may be equal
+    before, after = change.before.inputs, change.after.inputs
+    if before == after:
+        return False
     try:
-        json.dumps(change.before.inputs, allow_nan=False)
-        json.dumps(change.after.inputs, allow_nan=False)
+        json.dumps(before, allow_nan=False)
+        json.dumps(after, allow_nan=False)
     except (TypeError, ValueError):
         return False
     return True

@@ -498,8 +498,9 @@ def test_blocks_built_while_waiting_are_built_in_order_and_are_the_blocks_asked_
 
 
 def _edge_changes() -> list[Any]:
-    """Changes whose two dumps may be equal or are empty on one side: NaN on both sides (a changed path
-    that dumps alike), a type changed over the same inputs, a create, a delete and a plain update."""
+    """Changes whose two dumps may be equal or are empty on one side: NaN on both sides and colliding
+    dotted keys in another order (each a changed path that dumps alike), a type changed over the same
+    inputs, a create, a delete and a plain update."""
     from components.desired.spec import ResourceSpec
     from migrate.diff import classify
 
@@ -508,14 +509,24 @@ def _edge_changes() -> list[Any]:
 
     nan = {"kind": "Deployment", "spec": {"threshold": float("nan")}}
     same = {"kind": "Deployment", "spec": {"replicas": 2}}
+    dotted = {"kind": "Deployment", "a.b": 1, "a": {"b": 2}}  # two leaves named `a.b`
     changes = [
         classify(spec(nan), spec(copy.deepcopy(nan))),
+        classify(spec(dotted), spec(dict(reversed(list(dotted.items()))))),  # equal data, other order
         classify(spec(same), spec(same, "kubernetes:apps/v1:DeploymentPatch")),
         classify(None, spec(same)),
         classify(spec(same), None),
         classify(spec(same), spec({"kind": "Deployment", "spec": {"replicas": 3}})),
     ]
-    assert [change.action for change in changes] == ["update", "replace", "create", "delete", "update"]
+    assert [change.action for change in changes] == [
+        "update",
+        "update",
+        "replace",
+        "create",
+        "delete",
+        "update",
+    ]
+    assert changes[1].paths == ("a.b",)  # listed as changed, yet both sides dump alike
     return changes
 
 
