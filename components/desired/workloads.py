@@ -200,6 +200,9 @@ class WasmWorkloadArgs(TypedDict):
 
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# Where the new Deployment says what the translation changed, so `render`, the diff and `kubectl
+# describe` show it.
+TRANSLATION_ANNOTATION = f"{PROJECT}/translation"
 _TRANSLATIONS: dict[str, str] = {}  # repr of a translation -> its YAML
 _TRANSLATIONS_KEPT = 10_000
 
@@ -207,7 +210,7 @@ _TRANSLATIONS_KEPT = 10_000
 def translation_text(translation: dict[str, Any]) -> str:
     """The translation annotation's YAML. Most workloads' are alike, and each state (a phase, its
     baseline, the other side of a diff) writes every one again: each distinct one is dumped once. Plain
-    data (str, int, bool, list, tuple, dict) with equal reprs dumps alike."""
+    data with equal reprs dumps alike (a repr tells 1, 1.0 and True apart, as the dump does)."""
     key = repr(translation)
     text = _TRANSLATIONS.get(key)
     if text is None:
@@ -216,9 +219,6 @@ def translation_text(translation: dict[str, Any]) -> str:
         text = yaml.dump(translation, Dumper=_DUMPER, sort_keys=False, width=1000, allow_unicode=True)
         _TRANSLATIONS[key] = text
     return text
-# Where the new Deployment says what the translation changed, so `render`, the diff and `kubectl
-# describe` show it.
-TRANSLATION_ANNOTATION = f"{PROJECT}/translation"
 
 
 def new_selector(app_name: str) -> dict[str, str]:
