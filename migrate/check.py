@@ -709,11 +709,9 @@ def check_stack_file(
         return Verdict(error.problems + problems + (origin.problems if origin else []))
     # Everything about the target alone (its problems, schemas included, and its own warnings) is worked
     # out from now on in a child where there is a second core (migrate/background.py): forked before the
-    # source side is loaded, the child holds the target alone. The target is measured at baseline first,
-    # once for both processes (its capacity at rest, in the child, and the transition's, here, read it;
-    # the baseline's resources are let go before anything else is loaded). Here the source side is then
-    # loaded and the transition's worst moments worked out from it.
-    baseline_reach(loaded)
+    # source side is loaded, the child holds the target alone. Here the source side is then loaded, the
+    # transition's worst moments worked out from it, and the source let go before the target is
+    # measured at baseline.
     child = _Child(loaded, versions)
     origin = _origin(source, root) if source else None
     moments = _worst_moments(origin.before, loaded) if origin and origin.before else None
