@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import marshal
 import shlex
 from collections.abc import Callable, Mapping
@@ -122,10 +121,18 @@ def _same(before: dict[str, Any], after: dict[str, Any]) -> bool:
     if before != after:  # the cheap answer for most resources that changed
         return False
     try:
-        serialised = marshal.dumps(before, 2)  # version 2: no references, every float loaded anew
-        return serialised == marshal.dumps(after, 2) and marshal.loads(serialised) == before
+        serialised = marshal.dumps(before, 2)
+        return serialised == marshal.dumps(after, 2) and _nan_free(before, serialised)
     except ValueError:
         return False
+
+
+def _nan_free(value: Any, serialised: bytes | None = None) -> bool:
+    """Whether plain data holds no NaN (unequal to itself): the copy marshal loads back (`serialised`,
+    or the value serialised now; version 2 has no references, so every float is loaded anew) compares
+    equal, where a container's comparison takes the same NaN object as equal. ValueError for a value
+    marshal does not take."""
+    return marshal.loads(serialised if serialised is not None else marshal.dumps(value, 2)) == value
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -730,7 +737,7 @@ def _dumps_differ(change: Change) -> bool:
     """Whether resource_diff's two dumps surely differ (then its diff has lines): one side is empty, or
     the inputs differ as data. Plain data that differs dumps to other text (keys sorted, each value by
     its type), except a NaN (unequal to itself, dumped alike) and two long strings whose digests collide
-    (one in 2**64): inputs holding a NaN, or anything JSON does not take, are not sure. Not `paths`:
+    (one in 2**64): inputs holding a NaN, or anything marshal does not take, are not sure. Not `paths`:
     dotted keys can name one path twice, so data equal but for its order may list a changed path."""
     if change.before is None or change.after is None:
         return True
@@ -738,11 +745,9 @@ def _dumps_differ(change: Change) -> bool:
     if before == after:
         return False
     try:
-        json.dumps(before, allow_nan=False)
-        json.dumps(after, allow_nan=False)
-    except (TypeError, ValueError):
+        return _nan_free(before) and _nan_free(after)
+    except ValueError:
         return False
-    return True
 
 
 def _summary(change: Change) -> str:
